@@ -1,0 +1,137 @@
+# secmail — plain GNU make. Every cmd/NAME.c becomes bin/NAME; every lib/*.c goes into
+# libsecmail.a; every tests/unit/NAME.c becomes a unit-test binary.
+# `make check SANITIZE=1` builds into build/san with ASan+UBSan and runs the same suite.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS    ?= -O2 -g
+WARN      := -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+             -Wmissing-prototypes -Wformat=2 -Wvla -Werror
+HARDEN    := -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+
+# libunistring ships no .pc file on Debian; fall back to plain -l.
+SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
+SSL_LIBS   := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+US_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libunistring 2>/dev/null)
+US_LIBS    := $(shell $(PKG_CONFIG) --libs libunistring 2>/dev/null || echo -lunistring)
+
+ifeq ($(SANITIZE),1)
+BUILD     ?= build/san
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FORTIFY   :=
+else
+BUILD     ?= build
+SAN       :=
+FORTIFY   := -D_FORTIFY_SOURCE=2
+endif
+
+ALL_CPPFLAGS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(FORTIFY) -DSECMAIL_VERSION='"$(VERSION)"' \
+               -Ilib $(SSL_CFLAGS) $(US_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS   = $(WARN) $(HARDEN) $(SAN) $(CFLAGS)
+ALL_LDFLAGS  = $(HARDEN_LD) $(SAN) $(LDFLAGS)
+LIBS         = $(SSL_LIBS) $(US_LIBS)
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+PROGS    := $(notdir $(CMD_SRC:.c=))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA     := $(BUILD)/libsecmail.a
+BINS     := $(PROGS:%=$(BUILD)/bin/%)
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+DEPS     := $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
+
+# Per-file ISA flags: the SIMD kernels are compiled for their ISA and chosen at run time.
+$(BUILD)/lib/b64_avx2.o: ALL_CFLAGS += -mavx2
+
+.SECONDARY:
+.PHONY: all check demo install uninstall bench fuzz clean deps units
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+units: $(UNITS)
+
+deps:
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+
+# The suite: bats files and C unit tests, summarised as "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory all units
+	SECMAIL_BIN=$(CURDIR)/$(BUILD)/bin SECMAIL_UNIT=$(CURDIR)/$(BUILD)/unit tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	SECMAIL_BIN=$(CURDIR)/$(BUILD)/bin scripts/demo
+
+bench: all
+	SECMAIL_BIN=$(CURDIR)/$(BUILD)/bin bench/run
+
+# libFuzzer targets (clang). FUZZ_SECONDS bounds each target's run.
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD := build/fuzz
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -g -O1
+$(FUZZ_BUILD)/lib/b64_avx2.o: FUZZ_FLAGS += -mavx2
+$(FUZZ_BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -c -o $@ $<
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	clang $(ALL_CPPFLAGS) -std=c11 -fsanitize=fuzzer,address,undefined -g -O1 -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+	  n=$$(basename $$f); c=tests/fuzz/corpus/$$n; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(FUZZ_BUILD)/corpus/$$n $$c >$(FUZZ_BUILD)/$$n.log 2>&1 \
+	    || { tail -40 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+	done; echo "fuzz: all targets ran clean"
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for p in $(PROGS); do \
+	  install -m 644 man/$$p.1 $(DESTDIR)$(MANDIR)/man1/; \
+	  install -m 644 completions/bash/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p; \
+	  install -m 644 completions/zsh/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; \
+	  install -m 644 completions/fish/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
+	done
+	for m in $(wildcard man/*.5); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+
+uninstall:
+	for p in $(PROGS); do \
+	  rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/man1/$$p.1 $(DESTDIR)$(BASHCOMPDIR)/$$p \
+	        $(DESTDIR)$(ZSHCOMPDIR)/_$$p $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
+	done
+	for m in $(notdir $(wildcard man/*.5)); do rm -f $(DESTDIR)$(MANDIR)/man5/$$m; done
+
+clean:
+	rm -rf build
+
+-include $(DEPS)

@@ -1,0 +1,412 @@
+/* b64.c — base64 streaming encoder/decoder and the portable scalar kernel. */
+#include "b64.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char alpha_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char alpha_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Character -> sextet, 255 for anything outside the alphabet. */
+static const unsigned char dec_std[256] = {
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  62, 255, 255, 255,  63,
+	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 255, 255, 255, 255, 255, 255,
+	255,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+	 15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25, 255, 255, 255, 255, 255,
+	255,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+	 41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+static const unsigned char dec_url[256] = {
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  62, 255, 255,
+	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 255, 255, 255, 255, 255, 255,
+	255,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+	 15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25, 255, 255, 255, 255,  63,
+	255,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+	 41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+
+static size_t
+enc_scalar(const unsigned char *in, size_t n, char *out, int url)
+{
+	const char *a = url ? alpha_url : alpha_std;
+	char *o = out;
+	size_t i;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		o[0] = a[v >> 18];
+		o[1] = a[(v >> 12) & 63];
+		o[2] = a[(v >> 6) & 63];
+		o[3] = a[v & 63];
+		o += 4;
+	}
+	return (size_t)(o - out);
+}
+
+static size_t
+dec_scalar(const char *in, size_t n, unsigned char *out, int url)
+{
+	const unsigned char *t = url ? dec_url : dec_std;
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4) {
+		unsigned a = t[p[i]], b = t[p[i + 1]], c = t[p[i + 2]], d = t[p[i + 3]];
+
+		if ((a | b | c | d) & 0x80)
+			break;
+		*out++ = (unsigned char)(a << 2 | b >> 4);
+		*out++ = (unsigned char)(b << 4 | c >> 2);
+		*out++ = (unsigned char)(c << 6 | d);
+	}
+	return i;
+}
+
+const struct b64_kernel b64_kernel_scalar = { "scalar", enc_scalar, dec_scalar };
+
+/* Shared by the SIMD kernels for their tails. */
+size_t b64_enc_scalar(const unsigned char *in, size_t n, char *out, int url);
+size_t b64_dec_scalar(const char *in, size_t n, unsigned char *out, int url);
+
+size_t
+b64_enc_scalar(const unsigned char *in, size_t n, char *out, int url)
+{
+	return enc_scalar(in, n, out, url);
+}
+
+size_t
+b64_dec_scalar(const char *in, size_t n, unsigned char *out, int url)
+{
+	return dec_scalar(in, n, out, url);
+}
+
+static int
+cpu_has(const char *feature)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (strcmp(feature, "avx2") == 0)
+		return __builtin_cpu_supports("avx2");
+#endif
+	(void)feature;
+	return 0;
+}
+
+const struct b64_kernel *
+b64_kernel_by_name(const char *name)
+{
+	if (strcmp(name, "scalar") == 0)
+		return &b64_kernel_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+	if (strcmp(name, "avx2") == 0 && cpu_has("avx2"))
+		return &b64_kernel_avx2;
+#endif
+	return NULL;
+}
+
+const struct b64_kernel *
+b64_kernel(void)
+{
+	const char *force = getenv("SECMAIL_B64_KERNEL");
+	const struct b64_kernel *k;
+
+	if (force != NULL && *force != '\0' && (k = b64_kernel_by_name(force)) != NULL)
+		return k;
+	if ((k = b64_kernel_by_name("avx2")) != NULL)
+		return k;
+	return &b64_kernel_scalar;
+}
+
+/* ---- encoder ---- */
+
+void
+b64_enc_init(struct b64_enc *x, int flags, unsigned wrap)
+{
+	x->k = b64_kernel();
+	x->flags = flags;
+	x->wrap = wrap;
+	x->col = 0;
+	x->ncarry = 0;
+	x->any = 0;
+}
+
+size_t
+b64_enc_bound(const struct b64_enc *x, size_t n)
+{
+	size_t chars = (n + x->ncarry + 2) / 3 * 4 + 4;
+
+	if (x->wrap > 0)
+		chars += (chars / x->wrap + 2) * 2;
+	return chars;
+}
+
+/* Copy raw characters to out, breaking lines every x->wrap characters. */
+static size_t
+emit(struct b64_enc *x, const char *raw, size_t n, char *out)
+{
+	char *o = out;
+	size_t room, take;
+
+	if (n > 0)
+		x->any = 1;
+	if (x->wrap == 0) {
+		if (raw != out)
+			memcpy(o, raw, n);
+		return n;
+	}
+	while (n > 0) {
+		room = x->wrap - x->col;
+		take = n < room ? n : room;
+		memcpy(o, raw, take);
+		o += take;
+		raw += take;
+		n -= take;
+		x->col += (unsigned)take;
+		if (x->col == x->wrap) {
+			if (x->flags & B64_CRLF)
+				*o++ = '\r';
+			*o++ = '\n';
+			x->col = 0;
+		}
+	}
+	return (size_t)(o - out);
+}
+
+size_t
+b64_enc_update(struct b64_enc *x, const void *in, size_t n, char *out)
+{
+	const unsigned char *p = in;
+	int url = x->flags & B64_URL;
+	char *o = out, quad[4];
+	size_t take, raw;
+
+	if (x->ncarry > 0) {
+		while (x->ncarry < 3 && n > 0) {
+			x->carry[x->ncarry++] = *p++;
+			n--;
+		}
+		if (x->ncarry < 3)
+			return 0;
+		enc_scalar(x->carry, 3, quad, url);
+		o += emit(x, quad, 4, o);
+		x->ncarry = 0;
+	}
+	while (n >= 3) {
+		take = n / 3 * 3;
+		if (x->wrap == 0) {
+			o += x->k->enc(p, take, o, url);
+			x->any = 1;
+		} else {
+			if (take > B64_ENC_SCRATCH / 4 * 3)
+				take = B64_ENC_SCRATCH / 4 * 3;
+			raw = x->k->enc(p, take, x->scratch, url);
+			o += emit(x, x->scratch, raw, o);
+		}
+		p += take;
+		n -= take;
+	}
+	while (n > 0) {
+		x->carry[x->ncarry++] = *p++;
+		n--;
+	}
+	return (size_t)(o - out);
+}
+
+size_t
+b64_enc_final(struct b64_enc *x, char *out)
+{
+	const char *a = x->flags & B64_URL ? alpha_url : alpha_std;
+	char quad[4];
+	char *o = out;
+
+	if (x->ncarry > 0) {
+		uint32_t v = (uint32_t)x->carry[0] << 16;
+
+		if (x->ncarry == 2)
+			v |= (uint32_t)x->carry[1] << 8;
+		quad[0] = a[v >> 18];
+		quad[1] = a[(v >> 12) & 63];
+		quad[2] = x->ncarry == 2 ? a[(v >> 6) & 63] : '=';
+		quad[3] = '=';
+		o += emit(x, quad, 4, o);
+		x->ncarry = 0;
+	}
+	if (x->wrap > 0 && x->col > 0) {
+		if (x->flags & B64_CRLF)
+			*o++ = '\r';
+		*o++ = '\n';
+		x->col = 0;
+	}
+	return (size_t)(o - out);
+}
+
+size_t
+b64_encode(const void *in, size_t n, char *out, int flags)
+{
+	const unsigned char *p = in;
+	int url = flags & B64_URL;
+	size_t whole = n / 3 * 3, o;
+	struct b64_enc x;
+
+	o = enc_scalar(p, whole, out, url);
+	x.flags = flags;
+	x.wrap = 0;
+	x.col = 0;
+	x.ncarry = 0;
+	while (whole < n)
+		x.carry[x.ncarry++] = p[whole++];
+	return o + b64_enc_final(&x, out + o);
+}
+
+/* ---- decoder ---- */
+
+void
+b64_dec_init(struct b64_dec *x, int flags)
+{
+	x->k = b64_kernel();
+	x->flags = flags;
+	x->nq = 0;
+	x->npad = 0;
+	x->ended = 0;
+	x->off = 0;
+	x->msg[0] = '\0';
+}
+
+size_t
+b64_dec_bound(size_t n)
+{
+	return n / 4 * 3 + 3 + 32;
+}
+
+static int
+is_space(unsigned char c)
+{
+	return c == '\n' || c == '\r' || c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+static int
+fail(struct b64_dec *x, const char *what, unsigned char c)
+{
+	snprintf(x->msg, sizeof x->msg, "%s at offset %llu (byte 0x%02x)", what,
+	    (unsigned long long)x->off, c);
+	return -1;
+}
+
+/* Emit the bytes of a complete quad (3 bytes, or fewer when padded). */
+static unsigned char *
+flush_quad(struct b64_dec *x, unsigned char *o)
+{
+	unsigned a = x->q[0], b = x->q[1], c = x->nq > 2 ? x->q[2] : 0, d = x->nq > 3 ? x->q[3] : 0;
+
+	*o++ = (unsigned char)(a << 2 | b >> 4);
+	if (x->nq > 2)
+		*o++ = (unsigned char)(b << 4 | c >> 2);
+	if (x->nq > 3)
+		*o++ = (unsigned char)(c << 6 | d);
+	x->nq = 0;
+	x->npad = 0;
+	return o;
+}
+
+int
+b64_dec_update(struct b64_dec *x, const void *in, size_t n, unsigned char *out, size_t *outn)
+{
+	const unsigned char *t = x->flags & B64_URL ? dec_url : dec_std;
+	const unsigned char *p = in, *end = p + n;
+	int url = x->flags & B64_URL;
+	unsigned char *o = out;
+	unsigned char c;
+	size_t used;
+
+	*outn = 0;
+	while (p < end) {
+		if (x->nq == 0 && !x->ended) {
+			used = x->k->dec((const char *)p, (size_t)(end - p), o, url);
+			p += used;
+			o += used / 4 * 3;
+			x->off += used;
+			if (p == end)
+				break;
+		}
+		/* One byte the kernel stopped at: white space, padding, a partial quad, garbage. */
+		c = *p;
+		if (t[c] != 255) {
+			if (x->ended)
+				return fail(x, "data after padding", c);
+			if (x->npad > 0)
+				return fail(x, "bad padding: data inside padding", c);
+			x->q[x->nq++] = t[c];
+			if (x->nq == 4)
+				o = flush_quad(x, o);
+		} else if (c == '=') {
+			/* RFC 4648 §3.5: "xx==" or "xxx=" only. */
+			if (x->ended || x->nq + x->npad < 2) {
+				if (!(x->flags & B64_IGNORE_GARBAGE))
+					return fail(x, "bad padding", c);
+			} else {
+				x->npad++;
+				if (x->nq + x->npad == 4) {
+					o = flush_quad(x, o);
+					x->ended = 1;
+				}
+			}
+		} else if (!is_space(c) && !(x->flags & B64_IGNORE_GARBAGE)) {
+			return fail(x, "invalid character", c);
+		}
+		p++;
+		x->off++;
+	}
+	*outn = (size_t)(o - out);
+	return 0;
+}
+
+int
+b64_dec_final(struct b64_dec *x, unsigned char *out, size_t *outn)
+{
+	*outn = 0;
+	if (x->nq == 0)
+		return 0;
+	if (x->nq == 1 || x->npad > 0 || !(x->flags & B64_URL)) {
+		snprintf(x->msg, sizeof x->msg, "truncated input: incomplete final group at offset %llu",
+		    (unsigned long long)x->off);
+		return -1;
+	}
+	/* base64url is often sent without padding (RFC 4648 §3.2, §5). */
+	*outn = (size_t)(flush_quad(x, out) - out);
+	return 0;
+}
+
+long long
+b64_decode(const char *in, size_t n, unsigned char *out, int flags)
+{
+	struct b64_dec x;
+	size_t a, b;
+
+	b64_dec_init(&x, flags);
+	x.k = &b64_kernel_scalar;
+	if (b64_dec_update(&x, in, n, out, &a) != 0 || b64_dec_final(&x, out + a, &b) != 0)
+		return -1;
+	return (long long)(a + b);
+}

@@ -1,0 +1,374 @@
+/* io.c — the one place where EINTR, short writes, buffering and durable writes are handled. */
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+ssize_t
+io_read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+ssize_t
+io_read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = io_read(fd, (char *)buf + got, n - got);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int
+io_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+io_out_init(struct io_out *o, int fd, const char *name, struct err *e)
+{
+	memset(o, 0, sizeof *o);
+	o->fd = fd;
+	o->name = name;
+	o->cap = IO_BUFSIZE;
+	o->buf = malloc(o->cap);
+	if (o->buf == NULL)
+		return err_sys(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+static int
+out_fail(struct io_out *o)
+{
+	if (!o->failed) {
+		o->failed = 1;
+		err_sys(&o->e, EX_IOERR, "write error: %s", o->name);
+	}
+	return -1;
+}
+
+int
+io_out_flush(struct io_out *o)
+{
+	if (o->failed)
+		return -1;
+	if (o->len > 0 && io_write_all(o->fd, o->buf, o->len) != 0)
+		return out_fail(o);
+	o->len = 0;
+	return 0;
+}
+
+int
+io_out_write(struct io_out *o, const void *p, size_t n)
+{
+	if (o->failed)
+		return -1;
+	if (n >= o->cap) {
+		/* Large writes bypass the buffer. */
+		if (io_out_flush(o) != 0)
+			return -1;
+		if (io_write_all(o->fd, p, n) != 0)
+			return out_fail(o);
+		return 0;
+	}
+	if (o->len + n > o->cap && io_out_flush(o) != 0)
+		return -1;
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	return 0;
+}
+
+int
+io_out_puts(struct io_out *o, const char *s)
+{
+	return io_out_write(o, s, strlen(s));
+}
+
+unsigned char *
+io_out_reserve(struct io_out *o, size_t n)
+{
+	if (o->failed || n > o->cap)
+		return NULL;
+	if (o->len + n > o->cap && io_out_flush(o) != 0)
+		return NULL;
+	return o->buf + o->len;
+}
+
+void
+io_out_commit(struct io_out *o, size_t n)
+{
+	o->len += n;
+}
+
+int
+io_out_finish(struct io_out *o)
+{
+	int r = io_out_flush(o);
+
+	free(o->buf);
+	o->buf = NULL;
+	o->cap = 0;
+	return r;
+}
+
+void
+io_out_free(struct io_out *o)
+{
+	free(o->buf);
+	o->buf = NULL;
+}
+
+int
+io_in_init(struct io_in *in, int fd, const char *name, struct err *e)
+{
+	memset(in, 0, sizeof *in);
+	in->fd = fd;
+	in->name = name;
+	in->cap = IO_BUFSIZE;
+	in->buf = malloc(in->cap);
+	if (in->buf == NULL)
+		return err_sys(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+void
+io_in_free(struct io_in *in)
+{
+	free(in->buf);
+	in->buf = NULL;
+}
+
+ssize_t
+io_in_fill(struct io_in *in, size_t want)
+{
+	ssize_t r;
+
+	if (want > in->cap)
+		want = in->cap;
+	if (in->len - in->pos >= want || in->eof)
+		return (ssize_t)(in->len - in->pos);
+	if (in->pos > 0) {
+		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+		in->len -= in->pos;
+		in->pos = 0;
+	}
+	while (in->len < want && !in->eof) {
+		r = io_read(in->fd, in->buf + in->len, in->cap - in->len);
+		if (r < 0)
+			return err_sys(&in->e, EX_IOERR, "read error: %s", in->name);
+		if (r == 0)
+			in->eof = 1;
+		in->len += (size_t)r;
+	}
+	return (ssize_t)(in->len - in->pos);
+}
+
+ssize_t
+io_in_line(struct io_in *in, size_t max, const unsigned char **line)
+{
+	size_t scanned = 0, avail, n;
+	unsigned char *nl;
+
+	if (max > in->cap)
+		max = in->cap;
+	for (;;) {
+		avail = in->len - in->pos;
+		nl = memchr(in->buf + in->pos + scanned, '\n', avail - scanned);
+		if (nl != NULL) {
+			n = (size_t)(nl - (in->buf + in->pos)) + 1;
+			break;
+		}
+		scanned = avail;
+		if (in->eof) {
+			n = avail;
+			break;
+		}
+		if (avail >= max)
+			return err_set(&in->e, EX_DATAERR, "%s: line longer than %zu bytes at offset %llu",
+			    in->name, max, (unsigned long long)in->off);
+		if (io_in_fill(in, avail + 1) < 0)
+			return -1;
+	}
+	if (n > max)
+		return err_set(&in->e, EX_DATAERR, "%s: line longer than %zu bytes at offset %llu",
+		    in->name, max, (unsigned long long)in->off);
+	*line = in->buf + in->pos;
+	in->pos += n;
+	in->off += n;
+	return (ssize_t)n;
+}
+
+ssize_t
+io_in_read(struct io_in *in, void *p, size_t n)
+{
+	size_t avail = in->len - in->pos;
+	ssize_t r;
+
+	if (avail == 0) {
+		if (in->eof)
+			return 0;
+		/* Large reads go straight to the caller's buffer. */
+		if (n >= in->cap) {
+			r = io_read(in->fd, p, n);
+			if (r < 0)
+				return err_sys(&in->e, EX_IOERR, "read error: %s", in->name);
+			if (r == 0)
+				in->eof = 1;
+			in->off += (uint64_t)r;
+			return r;
+		}
+		in->pos = in->len = 0;
+		r = io_read(in->fd, in->buf, in->cap);
+		if (r < 0)
+			return err_sys(&in->e, EX_IOERR, "read error: %s", in->name);
+		if (r == 0) {
+			in->eof = 1;
+			return 0;
+		}
+		in->len = (size_t)r;
+		avail = in->len;
+	}
+	if (n > avail)
+		n = avail;
+	memcpy(p, in->buf + in->pos, n);
+	in->pos += n;
+	in->off += n;
+	return (ssize_t)n;
+}
+
+int
+io_spool(struct err *e)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof path, "%s/secmail.XXXXXX", dir) >= sizeof path)
+		return err_set(e, EX_CANTCREAT, "temporary directory name too long");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return err_sys(e, EX_CANTCREAT, "cannot create temporary file in %s", dir);
+	if (unlink(path) != 0) {
+		err_sys(e, EX_CANTCREAT, "cannot unlink temporary file %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+io_fsync_dir(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_sys(e, EX_IOERR, "cannot open directory %s", path);
+	if (fsync(fd) != 0 && errno != EINVAL) {
+		err_sys(e, EX_IOERR, "cannot fsync directory %s", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+io_atomic_open(struct io_atomic *a, const char *dst, int mode, struct err *e)
+{
+	char tmp[sizeof a->dst];
+	const char *dir;
+
+	a->fd = -1;
+	if (snprintf(a->dst, sizeof a->dst, "%s", dst) >= (int)sizeof a->dst)
+		return err_set(e, EX_CANTCREAT, "path too long: %s", dst);
+	snprintf(tmp, sizeof tmp, "%s", dst);
+	dir = dirname(tmp);
+	if (snprintf(a->tmp, sizeof a->tmp, "%s/.tmp.XXXXXX", dir) >= (int)sizeof a->tmp)
+		return err_set(e, EX_CANTCREAT, "path too long: %s", dst);
+	a->fd = mkstemp(a->tmp);
+	if (a->fd < 0)
+		return err_sys(e, EX_CANTCREAT, "cannot create temporary file in %s", dir);
+	if (fchmod(a->fd, (mode_t)mode) != 0) {
+		err_sys(e, EX_CANTCREAT, "cannot set mode of %s", a->tmp);
+		io_atomic_abort(a);
+		return -1;
+	}
+	return 0;
+}
+
+int
+io_atomic_commit(struct io_atomic *a, struct err *e)
+{
+	char tmp[sizeof a->dst];
+
+	if (fsync(a->fd) != 0) {
+		err_sys(e, EX_IOERR, "cannot fsync %s", a->tmp);
+		io_atomic_abort(a);
+		return -1;
+	}
+	if (close(a->fd) != 0) {
+		a->fd = -1;
+		err_sys(e, EX_IOERR, "cannot close %s", a->tmp);
+		io_atomic_abort(a);
+		return -1;
+	}
+	a->fd = -1;
+	if (rename(a->tmp, a->dst) != 0) {
+		err_sys(e, EX_IOERR, "cannot rename %s to %s", a->tmp, a->dst);
+		io_atomic_abort(a);
+		return -1;
+	}
+	a->tmp[0] = '\0';
+	snprintf(tmp, sizeof tmp, "%s", a->dst);
+	return io_fsync_dir(dirname(tmp), e);
+}
+
+void
+io_atomic_abort(struct io_atomic *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (a->tmp[0] != '\0')
+		unlink(a->tmp);
+	a->tmp[0] = '\0';
+}

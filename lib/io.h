@@ -1,0 +1,80 @@
+/* io.h — streaming I/O over file descriptors: EINTR, short writes, buffering, spooling and
+ * atomic replacement, all in one place. */
+#ifndef SECMAIL_IO_H
+#define SECMAIL_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define IO_BUFSIZE (256 * 1024)
+
+/* read(2) retried on EINTR. */
+ssize_t io_read(int fd, void *buf, size_t n);
+/* Read until n bytes or end of file; returns the count, or -1. */
+ssize_t io_read_full(int fd, void *buf, size_t n);
+/* Write all n bytes, retrying on EINTR and short writes; 0 or -1 with errno set. */
+int io_write_all(int fd, const void *buf, size_t n);
+
+/* Buffered output. Any failure is sticky: later writes fail at once and the first error
+ * stays in `e`. */
+struct io_out {
+	int fd;
+	const char *name;	/* for messages: "standard output", a path */
+	unsigned char *buf;
+	size_t len, cap;
+	int failed;
+	struct err e;
+};
+
+int io_out_init(struct io_out *o, int fd, const char *name, struct err *e);
+int io_out_write(struct io_out *o, const void *p, size_t n);
+int io_out_puts(struct io_out *o, const char *s);
+int io_out_flush(struct io_out *o);
+/* Flush and release the buffer (the fd stays open). */
+int io_out_finish(struct io_out *o);
+void io_out_free(struct io_out *o);
+/* Reserve room for n bytes directly in the buffer (flushing first if needed). n <= cap. */
+unsigned char *io_out_reserve(struct io_out *o, size_t n);
+void io_out_commit(struct io_out *o, size_t n);
+
+/* Buffered input with line access. */
+struct io_in {
+	int fd;
+	const char *name;
+	unsigned char *buf;
+	size_t pos, len, cap;
+	int eof;
+	uint64_t off;		/* offset of buf[pos] in the stream */
+	struct err e;
+};
+
+int io_in_init(struct io_in *in, int fd, const char *name, struct err *e);
+void io_in_free(struct io_in *in);
+/* Make at least `want` bytes available (fewer at end of file); returns the count or -1. */
+ssize_t io_in_fill(struct io_in *in, size_t want);
+/* Next line including its "\n" (the last one may lack it). *line points into the buffer and
+ * stays valid until the next call. Returns the length, 0 at end of file, -1 on error (a line
+ * longer than `max` is an error: EX_DATAERR). */
+ssize_t io_in_line(struct io_in *in, size_t max, const unsigned char **line);
+/* Up to n bytes; returns the count, 0 at end of file, -1 on error. */
+ssize_t io_in_read(struct io_in *in, void *p, size_t n);
+
+/* A private temporary file for spooling, already unlinked: nothing stays on disk after exit. */
+int io_spool(struct err *e);
+
+/* Atomic file creation: write to a temp file in the destination's directory, then
+ * fsync + rename + fsync(dir). Abort removes the temp file. */
+struct io_atomic {
+	int fd;
+	char tmp[4096];
+	char dst[4096];
+};
+int io_atomic_open(struct io_atomic *a, const char *dst, int mode, struct err *e);
+int io_atomic_commit(struct io_atomic *a, struct err *e);
+void io_atomic_abort(struct io_atomic *a);
+int io_fsync_dir(const char *path, struct err *e);
+
+#endif

@@ -1,0 +1,229 @@
+/* b64_test.c — base64 codec: RFC 4648 vectors, every length 0..300 through each kernel and
+ * streaming split points, against a deliberately naive reference encoder. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "tap.h"
+
+static const char ref_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Bit-by-bit reference: independent of the library's table and kernels. */
+static size_t
+ref_encode(const unsigned char *in, size_t n, char *out, int url, unsigned wrap)
+{
+	size_t bits = n * 8, i, o = 0, col = 0, nchars = (n + 2) / 3 * 4;
+
+	for (i = 0; i < nchars; i++) {
+		unsigned v = 0, b;
+		char c;
+
+		for (b = 0; b < 6; b++) {
+			size_t bit = i * 6 + b;
+
+			v <<= 1;
+			if (bit < bits)
+				v |= (in[bit / 8] >> (7 - bit % 8)) & 1;
+		}
+		if (i * 6 >= bits)
+			c = '=';
+		else
+			c = ref_alpha[v];
+		if (url && c == '+')
+			c = '-';
+		if (url && c == '/')
+			c = '_';
+		out[o++] = c;
+		if (wrap && ++col == wrap) {
+			out[o++] = '\n';
+			col = 0;
+		}
+	}
+	if (wrap && col)
+		out[o++] = '\n';
+	return o;
+}
+
+static size_t
+stream_encode(const char *kernel, const unsigned char *in, size_t n, char *out, int flags,
+    unsigned wrap, unsigned seed)
+{
+	struct b64_enc *x = malloc(sizeof *x);
+	size_t o = 0, i = 0, step;
+
+	b64_enc_init(x, flags, wrap);
+	x->k = b64_kernel_by_name(kernel);
+	srand(seed);
+	while (i < n) {
+		step = (size_t)rand() % 97 + 1;
+		if (step > n - i)
+			step = n - i;
+		o += b64_enc_update(x, in + i, step, out + o);
+		i += step;
+	}
+	o += b64_enc_final(x, out + o);
+	free(x);
+	return o;
+}
+
+static long long
+stream_decode(const char *kernel, const char *in, size_t n, unsigned char *out, int flags,
+    unsigned seed, char *msg)
+{
+	struct b64_dec x;
+	size_t o = 0, i = 0, step, got;
+
+	b64_dec_init(&x, flags);
+	x.k = b64_kernel_by_name(kernel);
+	srand(seed);
+	while (i < n) {
+		step = (size_t)rand() % 131 + 1;
+		if (step > n - i)
+			step = n - i;
+		if (b64_dec_update(&x, in + i, step, out + o, &got) != 0) {
+			strcpy(msg, x.msg);
+			return -1;
+		}
+		o += got;
+		i += step;
+	}
+	if (b64_dec_final(&x, out + o, &got) != 0) {
+		strcpy(msg, x.msg);
+		return -1;
+	}
+	return (long long)(o + got);
+}
+
+static void
+vectors(void)
+{
+	/* RFC 4648 §10 */
+	static const char *v[][2] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
+	char out[64];
+	unsigned char dec[64];
+	size_t i, n;
+	long long d;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		n = b64_encode(v[i][0], strlen(v[i][0]), out, 0);
+		out[n] = '\0';
+		is_str(out, v[i][1], "RFC 4648 vector encode \"%s\"", v[i][0]);
+		d = b64_decode(v[i][1], strlen(v[i][1]), dec, 0);
+		ok(d == (long long)strlen(v[i][0]) && memcmp(dec, v[i][0], (size_t)d) == 0,
+		    "RFC 4648 vector decode \"%s\"", v[i][1]);
+	}
+	n = b64_encode("\xfb\xff", 2, out, B64_URL);
+	out[n] = '\0';
+	is_str(out, "-_8=", "base64url uses - and _");
+	d = b64_decode("-_8", 3, dec, B64_URL);
+	ok(d == 2 && dec[0] == 0xfb && dec[1] == 0xff, "base64url decodes without padding");
+	ok(b64_decode("-_8", 3, dec, 0) < 0, "standard alphabet rejects - and _");
+	ok(b64_decode("+/8", 3, dec, 0) < 0, "standard alphabet requires padding");
+}
+
+static void
+lengths(const char *kernel)
+{
+	static unsigned char in[4096], dec[8192];
+	static char ref[8192], got[8192];
+	unsigned wraps[] = { 0, 76, 64, 4, 5, 1 };
+	int bad_enc = 0, bad_dec = 0, bad_url = 0;
+	char msg[200];
+	size_t n, w, rn, gn;
+	long long d;
+
+	srand(42);
+	for (n = 0; n < sizeof in; n++)
+		in[n] = (unsigned char)rand();
+	for (n = 0; n <= 300; n++) {
+		for (w = 0; w < sizeof wraps / sizeof wraps[0]; w++) {
+			rn = ref_encode(in, n, ref, 0, wraps[w]);
+			gn = stream_encode(kernel, in, n, got, 0, wraps[w], (unsigned)(n * 7 + w));
+			if (rn != gn || memcmp(ref, got, rn) != 0)
+				bad_enc++;
+			d = stream_decode(kernel, got, gn, dec, 0, (unsigned)n, msg);
+			if (d != (long long)n || memcmp(dec, in, n) != 0)
+				bad_dec++;
+		}
+		rn = ref_encode(in, n, ref, 1, 0);
+		gn = stream_encode(kernel, in, n, got, B64_URL, 0, (unsigned)n);
+		d = stream_decode(kernel, got, gn, dec, B64_URL, (unsigned)n + 1, msg);
+		if (rn != gn || memcmp(ref, got, rn) != 0 || d != (long long)n || memcmp(dec, in, n) != 0)
+			bad_url++;
+	}
+	ok(bad_enc == 0, "%s: encode of every length 0..300 at six wraps matches the reference (%d bad)",
+	    kernel, bad_enc);
+	ok(bad_dec == 0, "%s: decode round-trips every length 0..300 (%d bad)", kernel, bad_dec);
+	ok(bad_url == 0, "%s: base64url round-trips every length 0..300 (%d bad)", kernel, bad_url);
+
+	/* Large, unwrapped and wrapped, with CRLF line ends on decode. */
+	n = sizeof in;
+	rn = ref_encode(in, n, ref, 0, 76);
+	gn = stream_encode(kernel, in, n, got, 0, 76, 9);
+	ok(rn == gn && memcmp(ref, got, rn) == 0, "%s: 4096 bytes wrapped at 76 match", kernel);
+	{
+		static char crlf[8192];
+		size_t i, c = 0;
+
+		for (i = 0; i < gn; i++) {
+			if (got[i] == '\n')
+				crlf[c++] = '\r';
+			crlf[c++] = got[i];
+		}
+		d = stream_decode(kernel, crlf, c, dec, 0, 3, msg);
+		ok(d == (long long)n && memcmp(dec, in, n) == 0, "%s: CRLF-wrapped input decodes", kernel);
+	}
+}
+
+static void
+errors(const char *kernel)
+{
+	static const struct { const char *in; const char *msg; int flags; } bad[] = {
+		{ "Zm9v!mFy", "invalid character at offset 4 (byte 0x21)", 0 },
+		{ "Zm9vYmFy\n Zm9v\x80", "invalid character at offset 14 (byte 0x80)", 0 },
+		{ "Zg==Zg==", "data after padding at offset 4 (byte 0x5a)", 0 },
+		{ "Z===", "bad padding at offset 1 (byte 0x3d)", 0 },
+		{ "Zm=v", "bad padding: data inside padding at offset 3 (byte 0x76)", 0 },
+		{ "Zm9vY", "truncated input: incomplete final group at offset 5", 0 },
+		{ "Zm9vYm", "truncated input: incomplete final group at offset 6", 0 },
+		{ "=", "bad padding at offset 0 (byte 0x3d)", 0 },
+		{ "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy*m9v", "invalid character at offset 40 (byte 0x2a)", 0 },
+	};
+	unsigned char out[256];
+	char msg[200];
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		msg[0] = '\0';
+		ok(stream_decode(kernel, bad[i].in, strlen(bad[i].in), out, bad[i].flags, 1, msg) < 0,
+		    "%s: rejects input %zu", kernel, i);
+		is_str(msg, bad[i].msg, "%s: message for input %zu names the offset", kernel, i);
+	}
+	ok(stream_decode(kernel, "Zm9v!Y*mFy\n", 11, out, B64_IGNORE_GARBAGE, 1, msg) == 6
+	    && memcmp(out, "foobar", 6) == 0, "%s: ignore-garbage skips non-alphabet bytes", kernel);
+	ok(stream_decode(kernel, " Zm 9v\tYm\r\nFy \n", 15, out, 0, 1, msg) == 6
+	    && memcmp(out, "foobar", 6) == 0, "%s: white space anywhere is skipped", kernel);
+	ok(stream_decode(kernel, "Zg=\n=\n", 6, out, 0, 1, msg) == 1 && out[0] == 'f',
+	    "%s: padding may be split by a line break", kernel);
+}
+
+int
+main(void)
+{
+	const char *kernels[] = { "scalar", "avx2" };
+	size_t i;
+
+	vectors();
+	for (i = 0; i < 2; i++) {
+		if (b64_kernel_by_name(kernels[i]) == NULL) {
+			printf("# kernel %s not supported by this CPU: not tested here\n", kernels[i]);
+			continue;
+		}
+		lengths(kernels[i]);
+		errors(kernels[i]);
+	}
+	return tap_done();
+}
