@@ -1,0 +1,35 @@
+/* addr.h — RFC 5322 §3.4 address lists: mailboxes, groups, display names, quoted local
+ * parts, comments and the obsolete forms of §4.4, reduced to the addr-specs the tools act on. */
+#ifndef SECMAIL_ADDR_H
+#define SECMAIL_ADDR_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct addr {
+	char *name;	/* display name as written, unquoted, comments dropped, NOT RFC 2047
+			 * decoded (rfc2047_decode does that); NULL if none */
+	char *local;	/* local part, unquoted */
+	char *domain;	/* domain as written (a domain-literal keeps its brackets) */
+	char *spec;	/* "local@domain" for SMTP and comparison; the local part re-quoted
+			 * when it is not a dot-atom */
+	char *group;	/* display name of the group it was listed in, or NULL */
+};
+
+struct addr_list {
+	struct addr *v;
+	size_t n, cap;
+};
+
+/* Parse an address-list (To, Cc, Bcc, From, Sender, Reply-To ...; the unfolded field value)
+ * and append its mailboxes to l. Empty groups add nothing. Errors are EX_DATAERR and say
+ * where the value stopped making sense. */
+int addr_parse(const char *value, struct addr_list *l, struct err *e);
+void addr_list_free(struct addr_list *l);
+
+/* Compare two addr-specs as RFC 8550 §3 asks of certificate matching: local parts exactly,
+ * domains case-insensitively. 1 if equal. */
+int addr_spec_eq(const char *a, const char *b);
+
+#endif

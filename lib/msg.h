@@ -1,0 +1,78 @@
+/* msg.h — RFC 5322 messages: a streaming header reader that keeps every field's raw bytes,
+ * field lookup and editing, and a writer that folds generated fields. The body is never read
+ * here: after msg_header_read the io_in stands at the first body byte. */
+#ifndef SECMAIL_MSG_H
+#define SECMAIL_MSG_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "io.h"
+
+/* Limits on what a header may cost (a clear EX_DATAERR beyond them, never unbounded memory). */
+#define MSG_MAX_LINE	 (64 * 1024)	/* one physical header line read */
+#define MSG_MAX_FIELD	 (256 * 1024)	/* one field, all its folded lines */
+#define MSG_MAX_FIELDS	 10000
+#define MSG_MAX_HEADER	 (4 * 1024 * 1024)
+#define MSG_FOLD_COLUMN	 78		/* RFC 5322 §2.1.1 SHOULD */
+#define MSG_MAX_OUT_LINE 998		/* RFC 5322 §2.1.1 MUST */
+
+struct msg_field {
+	char *name;		/* as written (case kept), NUL-terminated */
+	char *value;		/* unfolded (RFC 5322 §2.2.3): line breaks of folds removed,
+				 * leading white space after the colon and trailing CR/LF
+				 * dropped; NUL-terminated */
+	char *raw;		/* the exact input bytes, folds and line ends included; for
+				 * generated fields, the folded "Name: value" + line end */
+	size_t rawlen;
+};
+
+struct msg_header {
+	struct msg_field *f;
+	size_t n, cap;
+	char *mbox_from;	/* a leading mbox "From " line (raw, with line end), or NULL */
+	int crlf;		/* the input used CRLF line ends (from its first line) */
+	size_t bytes;		/* raw bytes consumed, including the blank line */
+};
+
+void msg_header_init(struct msg_header *h);
+void msg_header_free(struct msg_header *h);
+
+/*
+ * Read header fields up to and including the empty line that ends them (or end of input).
+ * Accepts LF or CRLF. A first line that is neither a field nor an mbox "From " line means the
+ * input has no header: nothing is consumed and h->n is 0. A later line that is not a field is
+ * an EX_DATAERR error naming its line number. Limits above are EX_DATAERR errors.
+ */
+int msg_header_read(struct io_in *in, struct msg_header *h, struct err *e);
+
+/* Case-insensitive lookups. */
+const struct msg_field *msg_header_get(const struct msg_header *h, const char *name);
+size_t msg_header_count(const struct msg_header *h, const char *name);
+/* Index of the next field named `name` at or after `from`, or (size_t)-1. */
+size_t msg_header_next(const struct msg_header *h, const char *name, size_t from);
+
+/* Editing. Generated fields are folded with msg_fold and end in CRLF when h->crlf, else LF. */
+int msg_header_add(struct msg_header *h, const char *name, const char *value, struct err *e);
+int msg_header_insert(struct msg_header *h, size_t at, const char *name, const char *value,
+    struct err *e);
+/* Remove every field with this name; returns how many. */
+size_t msg_header_remove(struct msg_header *h, const char *name);
+/* Remove the field at index i. */
+void msg_header_delete(struct msg_header *h, size_t i);
+
+/* Write the header fields (raw bytes; mbox_from first if present) and NOT the blank line. */
+int msg_header_write(struct io_out *o, const struct msg_header *h);
+
+/*
+ * "Name: value" folded at white space so lines stay near MSG_FOLD_COLUMN and never exceed
+ * MSG_MAX_OUT_LINE (a value with no white space for 998 octets is an EX_DATAERR error), each
+ * line ended with eol ("\r\n" or "\n"). Returns a malloc'd string.
+ */
+char *msg_fold(const char *name, const char *value, const char *eol, struct err *e);
+
+/* Is this a MIME content field (Content-* or MIME-Version)? S/MIME signs and encrypts the
+ * content fields with the body and keeps the others outside. */
+int msg_is_content_field(const char *name);
+
+#endif
