@@ -44,12 +44,14 @@ LIB_SRC  := $(sort $(wildcard lib/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 PROGS    := $(notdir $(CMD_SRC:.c=))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA     := $(BUILD)/libsecmail.a
 BINS     := $(PROGS:%=$(BUILD)/bin/%)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
-DEPS     := $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
+TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+DEPS     := $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(TOOL_SRC:%.c=$(BUILD)/%.d)
 
 # Per-file ISA flags: the SIMD kernels are compiled for their ISA and chosen at run time.
 $(BUILD)/lib/b64_avx2.o: ALL_CFLAGS += -mavx2
@@ -74,7 +76,13 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
-units: $(UNITS)
+# Test drivers (tests/tools/*.c): small programs over lib/ that bats suites call to
+# cross-check library pieces against independent implementations.
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+units: $(UNITS) $(TOOLS)
 
 deps:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
@@ -82,7 +90,8 @@ deps:
 # The suite: bats files and C unit tests, summarised as "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all units
-	SECMAIL_BIN=$(CURDIR)/$(BUILD)/bin SECMAIL_UNIT=$(CURDIR)/$(BUILD)/unit tests/run
+	SECMAIL_BIN=$(CURDIR)/$(BUILD)/bin SECMAIL_UNIT=$(CURDIR)/$(BUILD)/unit \
+	  SECMAIL_TOOLS=$(CURDIR)/$(BUILD)/tools tests/run
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -155,6 +155,26 @@ io_out_free(struct io_out *o)
 	o->buf = NULL;
 }
 
+static int
+out_sink_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct io_out *o = ctx;
+
+	if (io_out_write(o, p, n) != 0) {
+		*e = o->e;
+		return -1;
+	}
+	return 0;
+}
+
+struct sink
+io_out_sink(struct io_out *o)
+{
+	struct sink s = { out_sink_write, o };
+
+	return s;
+}
+
 int
 io_in_init(struct io_in *in, int fd, const char *name, struct err *e)
 {
@@ -233,6 +253,13 @@ io_in_line(struct io_in *in, size_t max, const unsigned char **line)
 	in->pos += n;
 	in->off += n;
 	return (ssize_t)n;
+}
+
+void
+io_in_unread(struct io_in *in, size_t n)
+{
+	in->pos -= n;
+	in->off -= n;
 }
 
 ssize_t

@@ -18,6 +18,19 @@ ssize_t io_read_full(int fd, void *buf, size_t n);
 /* Write all n bytes, retrying on EINTR and short writes; 0 or -1 with errno set. */
 int io_write_all(int fd, const void *buf, size_t n);
 
+/* A byte sink: where a streaming transformer (transfer codec, canonicaliser) sends output,
+ * so one transformer can feed a file, a digest or an OpenSSL BIO alike. */
+struct sink {
+	int (*write)(void *ctx, const void *p, size_t n, struct err *e);
+	void *ctx;
+};
+
+static inline int
+sink_write(const struct sink *s, const void *p, size_t n, struct err *e)
+{
+	return s->write(s->ctx, p, n, e);
+}
+
 /* Buffered output. Any failure is sticky: later writes fail at once and the first error
  * stays in `e`. */
 struct io_out {
@@ -40,6 +53,9 @@ void io_out_free(struct io_out *o);
 unsigned char *io_out_reserve(struct io_out *o, size_t n);
 void io_out_commit(struct io_out *o, size_t n);
 
+/* A sink that writes to o (errors copied into the caller's err). */
+struct sink io_out_sink(struct io_out *o);
+
 /* Buffered input with line access. */
 struct io_in {
 	int fd;
@@ -59,6 +75,9 @@ ssize_t io_in_fill(struct io_in *in, size_t want);
  * stays valid until the next call. Returns the length, 0 at end of file, -1 on error (a line
  * longer than `max` is an error: EX_DATAERR). */
 ssize_t io_in_line(struct io_in *in, size_t max, const unsigned char **line);
+/* Give back the last n bytes returned by io_in_line or io_in_read (only before any other
+ * call on in). */
+void io_in_unread(struct io_in *in, size_t n);
 /* Up to n bytes; returns the count, 0 at end of file, -1 on error. */
 ssize_t io_in_read(struct io_in *in, void *p, size_t n);
 
