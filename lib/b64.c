@@ -330,6 +330,56 @@ flush_quad(struct b64_dec *x, unsigned char *o)
 	return o;
 }
 
+/*
+ * Line breaks would stop the kernel once per line. Join the lines of the input into scratch
+ * (dropping LF and a CR right before it), so the kernel sees long runs; everything else is
+ * copied and left to the kernel and the byte-wise path. Returns the characters joined and sets
+ * *used to the input bytes they came from.
+ */
+static size_t
+join_lines(const unsigned char *p, const unsigned char *end, char *scratch, size_t cap,
+    size_t *used)
+{
+	const unsigned char *s = p, *nl;
+	size_t n = 0, seg, keep;
+
+	while (s < end && n < cap) {
+		seg = (size_t)(end - s) < cap - n ? (size_t)(end - s) : cap - n;
+		nl = memchr(s, '\n', seg);
+		if (nl == NULL) {
+			memcpy(scratch + n, s, seg);
+			n += seg;
+			s += seg;
+			break;
+		}
+		seg = (size_t)(nl - s);
+		keep = seg > 0 && s[seg - 1] == '\r' ? seg - 1 : seg;
+		memcpy(scratch + n, s, keep);
+		n += keep;
+		s = nl + 1;
+	}
+	*used = (size_t)(s - p);
+	return n;
+}
+
+/* The input offset (from p) of joined character number k, walking as join_lines did. */
+static size_t
+unjoin(const unsigned char *p, const unsigned char *end, size_t k)
+{
+	const unsigned char *s = p, *nl;
+	size_t seg, keep;
+
+	for (;;) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		seg = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
+		keep = nl != NULL && seg > 0 && s[seg - 1] == '\r' ? seg - 1 : seg;
+		if (k < keep || nl == NULL)
+			return (size_t)(s - p) + k;
+		k -= keep;
+		s = nl + 1;
+	}
+}
+
 int
 b64_dec_update(struct b64_dec *x, const void *in, size_t n, unsigned char *out, size_t *outn)
 {
@@ -338,17 +388,24 @@ b64_dec_update(struct b64_dec *x, const void *in, size_t n, unsigned char *out, 
 	int url = x->flags & B64_URL;
 	unsigned char *o = out;
 	unsigned char c;
-	size_t used;
 
 	*outn = 0;
 	while (p < end) {
 		if (x->nq == 0 && !x->ended) {
-			used = x->k->dec((const char *)p, (size_t)(end - p), o, url);
-			p += used;
-			o += used / 4 * 3;
-			x->off += used;
-			if (p == end)
-				break;
+			size_t joined, from, done;
+
+			joined = join_lines(p, end, x->scratch, sizeof x->scratch, &from);
+			done = x->k->dec(x->scratch, joined, o, url);
+			o += done / 4 * 3;
+			if (done == joined) {
+				p += from;
+				x->off += from;
+				continue;
+			}
+			/* Stopped inside the joined run: resume byte-wise where it stopped. */
+			done = unjoin(p, end, done);
+			p += done;
+			x->off += done;
 		}
 		/* One byte the kernel stopped at: white space, padding, a partial quad, garbage. */
 		c = *p;

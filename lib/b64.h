@@ -47,6 +47,8 @@ size_t b64_enc_update(struct b64_enc *x, const void *in, size_t n, char *out);
 /* Padding and the final line end (when wrapping and anything was written). */
 size_t b64_enc_final(struct b64_enc *x, char *out);
 
+#define B64_DEC_SCRATCH 16384	/* line-joined characters decoded per round */
+
 struct b64_dec {
 	const struct b64_kernel *k;
 	int flags;
@@ -56,6 +58,7 @@ struct b64_dec {
 	int ended;		/* a padded quad ended the data: only white space may follow */
 	uint64_t off;		/* input offset of the next byte */
 	char msg[160];		/* why the last call failed */
+	char scratch[B64_DEC_SCRATCH];
 };
 
 void b64_dec_init(struct b64_dec *x, int flags);

@@ -48,41 +48,56 @@ enc_avx2(const unsigned char *in, size_t n, char *out, int url)
 	return (size_t)(o - out) + b64_enc_scalar(in + i, n - i, o, url);
 }
 
-static inline __m256i
-in_range(__m256i c, char lo, char hi)
-{
-	return _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8((char)(lo - 1))),
-	    _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(hi + 1)), c));
-}
+#define X2(...) __VA_ARGS__, __VA_ARGS__
 
+/*
+ * Decoding classifies each character by its two nibbles. A character is in the alphabet iff
+ * hi_bits[high nibble] & lo_bits[low nibble] != 0, with one bit per run of the alphabet:
+ *   bit 0: 0x2_ row  ('+' 0x2B and '/' 0x2F; base64url: '-' 0x2D)
+ *   bit 1: 0x3_ row, low nibble 0..9      ('0'..'9')
+ *   bit 2: 0x4_/0x6_ rows, low nibble 1..F ('A'..'O', 'a'..'o')
+ *   bit 3: 0x5_/0x7_ rows, low nibble 0..A ('P'..'Z', 'p'..'z')
+ *   bit 4: 0x5_ row, low nibble F         (base64url '_' 0x5F)
+ * The sextet is then c + offset[high nibble], corrected for the one character of its row
+ * whose offset differs ('/' in the 0x2_ row, '_' in the 0x5_ row).
+ */
 static size_t
 dec_avx2(const char *in, size_t n, unsigned char *out, int url)
 {
-	const __m256i c62 = _mm256_set1_epi8(url ? '-' : '+'), c63 = _mm256_set1_epi8(url ? '_' : '/');
-	const __m256i o62 = _mm256_set1_epi8((char)(62 - (url ? '-' : '+')));
-	const __m256i o63 = _mm256_set1_epi8((char)(63 - (url ? '_' : '/')));
-	const __m256i oAZ = _mm256_set1_epi8(-65), oaz = _mm256_set1_epi8(-71), o09 = _mm256_set1_epi8(4);
+	const __m256i hi_bits = url
+	    ? _mm256_setr_epi8(X2(0, 0, 1, 2, 4, 8 | 16, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0))
+	    : _mm256_setr_epi8(X2(0, 0, 1, 2, 4, 8, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0));
+	const __m256i lo_bits = url
+	    ? _mm256_setr_epi8(X2(2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+	        2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 4, 4, 1 | 4, 4, 4 | 16))
+	    : _mm256_setr_epi8(X2(2 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8,
+	        2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 2 | 4 | 8, 4 | 8, 1 | 4, 4, 4, 4, 1 | 4));
+	/* '+' -> 62 (offset 19) / '-' -> 62 (17); digits +4; upper -65; lower -71. */
+	const __m256i offset = url
+	    ? _mm256_setr_epi8(X2(0, 0, 17, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0))
+	    : _mm256_setr_epi8(X2(0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0));
+	/* '/' -> 63 needs 16, not 19: -3. '_' -> 63 needs -32, not -65: +33. */
+	const __m256i odd_char = _mm256_set1_epi8(url ? '_' : '/');
+	const __m256i odd_fix = _mm256_set1_epi8(url ? 33 : -3);
+	const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
 	const __m256i pack1 = _mm256_set1_epi32(0x01400140), pack2 = _mm256_set1_epi32(0x00011000);
-	const __m256i order = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
-	    2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+	const __m256i order = _mm256_setr_epi8(X2(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1));
 	const __m256i gather = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
 	unsigned char *o = out;
 	size_t i = 0;
 
 	for (; n - i >= 32; i += 32, o += 24) {
 		__m256i c = _mm256_loadu_si256((const __m256i *)(in + i));
-		__m256i az = in_range(c, 'A', 'Z'), lz = in_range(c, 'a', 'z'), dg = in_range(c, '0', '9');
-		__m256i s62 = _mm256_cmpeq_epi8(c, c62), s63 = _mm256_cmpeq_epi8(c, c63);
-		__m256i ok = _mm256_or_si256(_mm256_or_si256(az, lz), _mm256_or_si256(dg,
-		    _mm256_or_si256(s62, s63)));
-		__m256i off, v;
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), nib);
+		__m256i lo = _mm256_and_si256(c, nib);
+		__m256i cls = _mm256_and_si256(_mm256_shuffle_epi8(hi_bits, hi),
+		    _mm256_shuffle_epi8(lo_bits, lo));
+		__m256i v;
 
-		if ((unsigned)_mm256_movemask_epi8(ok) != 0xffffffffu)
+		if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(cls, zero)) != 0)
 			break;
-		off = _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(az, oAZ), _mm256_and_si256(lz, oaz)),
-		    _mm256_or_si256(_mm256_and_si256(dg, o09), _mm256_or_si256(
-		    _mm256_and_si256(s62, o62), _mm256_and_si256(s63, o63))));
-		v = _mm256_add_epi8(c, off);
+		v = _mm256_add_epi8(c, _mm256_shuffle_epi8(offset, hi));
+		v = _mm256_add_epi8(v, _mm256_and_si256(_mm256_cmpeq_epi8(c, odd_char), odd_fix));
 		/* (a<<6|b) per 16 bits, then (ab<<12|cd) per 32 bits: 24 bits, big-endian bytes. */
 		v = _mm256_madd_epi16(_mm256_maddubs_epi16(v, pack1), pack2);
 		v = _mm256_shuffle_epi8(v, order);
