@@ -199,6 +199,7 @@ classify(struct walk *k, struct mime_part *p)
 		b = mime_type_param(&p->ct, "boundary");
 		if (b == NULL || *b == '\0' || strlen(b) > MIME_MAX_BOUNDARY) {
 			p->flags |= MIME_F_NO_BOUNDARY;
+			k->w->flags |= p->flags & (MIME_F_BAD_TYPE | MIME_F_NO_BOUNDARY);
 			return 0;
 		}
 		p->boundary = strdup(b);
