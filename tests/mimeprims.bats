@@ -281,6 +281,12 @@ CTS
 	run "$M" charset us-ascii < <(printf 'caf\xe9')
 	assert_failure 65
 	assert_output "mimeprim: text is not valid us-ascii"
+	# iconv(1) agrees that this is not a whole character; nothing may be dropped silently
+	run iconv -f shift_jis -t utf-8 < <(printf 'a\x82')
+	assert_failure
+	run "$M" charset shift_jis < <(printf 'a\x82')
+	assert_failure 65
+	assert_output "mimeprim: text in shift_jis ends inside a character"
 }
 
 @test "mimeprims: NFC agrees with Python's unicodedata" {
