@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "addr.h"
 #include "cli.h"
@@ -370,24 +369,19 @@ complete_header(struct msg_header *h, const char *from, const char *fullname)
 			cli_die_err(&e);
 	}
 	if (msg_header_get(h, "Date") == NULL) {
-		time_t t = (time_t)queue_now();
-		struct tm tm;
-
-		localtime_r(&t, &tm);
-		strftime(v, sizeof v, "%a, %d %b %Y %H:%M:%S %z", &tm);	/* RFC 5322 §3.3 */
+		if (msg_date((time_t)queue_now(), v, sizeof v) != 0)
+			cli_die(EX_SOFTWARE, "cannot format the date");
 		if (msg_header_add(h, "Date", v, &e) != 0)
 			cli_die_err(&e);
 	}
 	if (msg_header_get(h, "Message-ID") == NULL) {
-		unsigned char r[12];
+		char *id = msg_message_id(dom != NULL && dom[1] ? dom + 1 : NULL, &e);
 
-		if (RAND_bytes(r, sizeof r) != 1)
-			cli_die(EX_SOFTWARE, "cannot make a Message-ID: no random bytes");
-		snprintf(v, sizeof v, "<%lld.%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x@%s>",
-		    queue_now(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-		    r[11], dom != NULL && dom[1] ? dom + 1 : "localhost");
-		if (msg_header_add(h, "Message-ID", v, &e) != 0)
+		if (id == NULL)
+			id = msg_message_id(NULL, &e);	/* e.g. a domain-literal sender */
+		if (id == NULL || msg_header_add(h, "Message-ID", id, &e) != 0)
 			cli_die_err(&e);
+		free(id);
 	}
 }
 
