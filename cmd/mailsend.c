@@ -421,6 +421,8 @@ enqueue(struct cli *c, const char *account, const char *from, struct smtp_rcpt *
 {
 	struct queue q;
 	struct queue_env env;
+	struct queue_state st;
+	struct queue_sched sch;
 	struct err e;
 	char dir[4096], id[128];
 	size_t i;
@@ -439,9 +441,15 @@ enqueue(struct cli *c, const char *account, const char *from, struct smtp_rcpt *
 	for (i = 0; i < n; i++)
 		if (r[i].code < 200 || (r[i].code >= 400 && r[i].code < 500))
 			env.rcpt[env.nrcpt++] = (char *)r[i].addr;
+	/* This attempt counts: the first retry comes no sooner than 30 minutes after it. */
+	memset(&st, 0, sizeof st);
+	sched(c, account, &sch);
+	st.attempts = 1;
+	st.next = queue_next(&sch, env.created, 1, env.created);
+	snprintf(st.last, sizeof st.last, "%s", why);
 	queue_dir(c, account, dir, sizeof dir);
 	if (queue_open(&q, dir, &e) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
-	    queue_add(&q, &env, fd, id, &e) != 0) {
+	    queue_add(&q, &env, &st, fd, id, &e) != 0) {
 		err_wrap(&e, "cannot queue the message (%s)", why);
 		cli_die_err(&e);
 	}
@@ -873,6 +881,8 @@ do_list(struct cli *c)
 		queue_item_free(&it);
 	}
 	queue_list_free(ids, n);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		cli_die(EX_IOERR, "write error: standard output: %s", strerror(errno));
 	cli_close_stdout();
 	return 0;
 }

@@ -153,8 +153,12 @@ new_id(char *id, size_t cap, long long now)
 	    (long)getpid(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], host);
 }
 
+static int write_state(struct queue *q, const char *id, const struct queue_state *st,
+    struct err *e);
+
 int
-queue_add(struct queue *q, const struct queue_env *env, int msgfd, char *id, struct err *e)
+queue_add(struct queue *q, const struct queue_env *env, const struct queue_state *st,
+    int msgfd, char *id, struct err *e)
 {
 	struct buf b = BUF_INIT;
 	char tmp[4096], dst[4096], dir[4096];
@@ -203,6 +207,9 @@ queue_add(struct queue *q, const struct queue_env *env, int msgfd, char *id, str
 		goto fail_unlink;
 	}
 	fd = -1;
+	/* The state goes first: without its message it is an orphan nobody reads. */
+	if (st != NULL && write_state(q, id, st, e) != 0)
+		goto fail_unlink;
 	if (rename(tmp, dst) != 0) {
 		err_sys(e, EX_CANTCREAT, "cannot rename %s to %s", tmp, dst);
 		goto fail_unlink;
@@ -531,20 +538,26 @@ queue_peek(struct queue *q, const char *id, struct queue_item *it, struct err *e
 int
 queue_save_state(struct queue *q, const struct queue_item *it, struct err *e)
 {
+	return write_state(q, it->id, &it->st, e);
+}
+
+static int
+write_state(struct queue *q, const char *id, const struct queue_state *st, struct err *e)
+{
 	struct io_atomic a;
 	struct buf b = BUF_INIT;
-	char p[4096], last[sizeof it->st.last];
+	char p[4096], last[sizeof st->last];
 	size_t i;
 
-	if (sub(q, "state", it->id, p, sizeof p, e) != 0)
+	if (sub(q, "state", id, p, sizeof p, e) != 0)
 		return -1;
-	snprintf(last, sizeof last, "%s", it->st.last);
+	snprintf(last, sizeof last, "%s", st->last);
 	for (i = 0; last[i]; i++)
 		if (last[i] == '\n' || last[i] == '\r')
 			last[i] = ' ';
-	buf_addf(&b, "attempts %d\nnext %lld\nlast %s\n", it->st.attempts, it->st.next, last);
-	for (i = 0; i < it->st.ndone; i++)
-		buf_addf(&b, "done %s\n", it->st.done[i]);
+	buf_addf(&b, "attempts %d\nnext %lld\nlast %s\n", st->attempts, st->next, last);
+	for (i = 0; i < st->ndone; i++)
+		buf_addf(&b, "done %s\n", st->done[i]);
 	if (buf_check(&b, e) != 0 || io_atomic_open(&a, p, 0600, e) != 0) {
 		buf_free(&b);
 		return -1;

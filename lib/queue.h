@@ -65,9 +65,10 @@ long long queue_next(const struct queue_sched *s, long long created, int attempt
 
 /* Create DIR and its subdirectories (mode 0700) if needed. */
 int queue_open(struct queue *q, const char *dir, struct err *e);
-/* Store env and the message read from msgfd (current offset to end). The new ID is written
- * to id (cap >= 128). */
-int queue_add(struct queue *q, const struct queue_env *env, int msgfd, char *id, struct err *e);
+/* Store env and the message read from msgfd (current offset to end), with its first retry
+ * state st (NULL: due at once). The new ID is written to id (cap >= 128). */
+int queue_add(struct queue *q, const struct queue_env *env, const struct queue_state *st,
+    int msgfd, char *id, struct err *e);
 /* IDs in new/, sorted (oldest first, since IDs start with the time). */
 int queue_list(struct queue *q, char ***ids, size_t *n, struct err *e);
 void queue_list_free(char **ids, size_t n);
