@@ -374,3 +374,40 @@ PY
 	assert_failure 78
 	assert_output --partial "no server"
 }
+
+@test "mailsend: the man pages are mandoc -Tlint clean" {
+	run mandoc -Tlint -W warning "$TOP/man/mailsend.1" "$TOP/man/mailsend.conf.5"
+	assert_success
+	assert_output ""
+}
+
+@test "mailsend: every long option of --help is in the man page and the completions" {
+	opts=$(mailsend --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	[ "$(echo "$opts" | wc -l)" -gt 20 ]
+	for o in $opts; do
+		grep -q -- "Fl Fl ${o#--}" "$TOP/man/mailsend.1" || { echo "man: $o"; return 1; }
+		grep -q -- "$o" "$TOP/completions/bash/mailsend" || { echo "bash: $o"; return 1; }
+		grep -q -- "$o" "$TOP/completions/zsh/_mailsend" || { echo "zsh: $o"; return 1; }
+		grep -q -- "-l ${o#--}" "$TOP/completions/fish/mailsend.fish" || { echo "fish: $o"; return 1; }
+	done
+}
+
+@test "mailsend: bash, zsh and fish completions load and offer options and accounts" {
+	run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/mailsend' && COMP_WORDS=(mailsend --fl) COMP_CWORD=1 && _mailsend && echo \"\${COMP_REPLY[@]}\${COMPREPLY[@]}\""
+	assert_output "--flush"
+	run bash -c "source '$TOP/completions/bash/mailsend' && COMP_WORDS=(mailsend --tls i) COMP_CWORD=2 && _mailsend && echo \"\${COMPREPLY[@]}\""
+	assert_output "implicit"
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'account work\naccount home : work\naccount default : home\n' >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run bash -c "source '$TOP/completions/bash/mailsend' && COMP_WORDS=(mailsend -a '') COMP_CWORD=2 && _mailsend && echo \"\${COMPREPLY[@]}\""
+	assert_output "work home"
+	run zsh -n "$TOP/completions/zsh/_mailsend"
+	assert_success
+	run zsh -c "fpath=('$TOP/completions/zsh' \$fpath); autoload -U compinit; compinit -u -D; print \$_comps[mailsend]"
+	assert_output "_mailsend"
+	run fish -c "source '$TOP/completions/fish/mailsend.fish'; complete -C'mailsend --no-q'"
+	assert_output --partial "--no-queue"
+	run fish -c "source '$TOP/completions/fish/mailsend.fish'; complete -C'mailsend -a '"
+	assert_line --partial "home"
+	assert_line --partial "work"
+}
