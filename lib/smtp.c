@@ -669,10 +669,11 @@ auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
 	return reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "authentication failed", e);
 }
 
+static int session(struct smtp *s, const struct smtp_opts *o, struct err *e);
+
 int
 smtp_open(struct smtp *s, const struct smtp_opts *o, struct err *e)
 {
-	char name[256];
 	const char *port = o->port;
 
 	memset(s, 0, sizeof *s);
@@ -683,6 +684,30 @@ smtp_open(struct smtp *s, const struct smtp_opts *o, struct err *e)
 		port = o->tls == SMTP_TLS_IMPLICIT ? "465" : "587";
 	if (connect_tcp(s, o->host, port, e) != 0)
 		return -1;
+	return session(s, o, e);
+}
+
+int
+smtp_open_fd(struct smtp *s, int fd, const struct smtp_opts *o, struct err *e)
+{
+	int fl;
+
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	s->timeout = o->timeout;
+	snprintf(s->host, sizeof s->host, "%s", o->host);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		return err_sys(e, EX_OSERR, "cannot make the socket non-blocking");
+	return session(s, o, e);
+}
+
+/* Greeting, EHLO, TLS, AUTH on a connected socket. */
+static int
+session(struct smtp *s, const struct smtp_opts *o, struct err *e)
+{
+	char name[256];
+
 	if (o->tls == SMTP_TLS_IMPLICIT && tls_start(s, o, e) != 0)
 		return err_wrap(e, "%s", o->host);
 	if (reply(s, tmo(s, T_GREETING), 0, "greeting", e) != 0)

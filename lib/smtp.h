@@ -115,6 +115,10 @@ int smtp_open(struct smtp *s, const struct smtp_opts *o, struct err *e);
 int smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
     struct smtp_result *r, struct err *e);
 
+/* As smtp_open over an already connected socket fd (taken over: smtp_close closes it);
+ * o->host names the server for TLS and messages. For inetd-style use, tests and fuzzing. */
+int smtp_open_fd(struct smtp *s, int fd, const struct smtp_opts *o, struct err *e);
+
 /* QUIT (if the connection still works) and release everything. */
 void smtp_close(struct smtp *s);
 
