@@ -141,49 +141,25 @@ in_list(const char *const *l, const char *name)
 	return 0;
 }
 
-/* RFC 5322 §3.2.3 atext: can a display name go out without quotes? */
-static int
-is_atom_phrase(const char *s)
+/* RFC 2047 encoding of UTF-8 text as a malloc'd string; col: where it will start. */
+static char *
+enc2047(const char *text, enum rfc2047_ctx ctx, size_t col, struct err *e)
 {
-	if (*s == '\0')
-		return 0;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	struct buf b = BUF_INIT;
 
-		if (c == ' ')
-			continue;
-		if (c < 0x21 || c > 0x7e || strchr("()<>[]:;@\\,.\"", c) != NULL)
-			return 0;
+	if (rfc2047_encode(&b, text, ctx, col, e) != 0) {
+		buf_free(&b);
+		return NULL;
 	}
-	return 1;
+	return buf_take(&b, e);
 }
 
-/* A display name (or group name) as a phrase: atoms, a quoted-string, or RFC 2047 encoded
- * words (§5 rule 3) when it is not ASCII. */
+/* A display name (or group name) as a phrase: atoms, a quoted-string, or encoded words
+ * (RFC 2047 §5 rule 3). */
 static int
 add_phrase(struct buf *b, const char *name, struct err *e)
 {
-	char *w;
-
-	if (!is_ascii(name)) {
-		if ((w = rfc2047_encode(name, RFC2047_PHRASE, e)) == NULL)
-			return -1;
-		buf_adds(b, w);
-		free(w);
-		return 0;
-	}
-	if (is_atom_phrase(name)) {
-		buf_adds(b, name);
-		return 0;
-	}
-	buf_addc(b, '"');
-	for (; *name; name++) {
-		if (*name == '"' || *name == '\\')
-			buf_addc(b, '\\');
-		buf_addc(b, *name);
-	}
-	buf_addc(b, '"');
-	return 0;
+	return rfc2047_encode(b, name, RFC2047_PHRASE, 0, e);
 }
 
 /* Rebuild an address list with encoded display names. */
@@ -247,7 +223,7 @@ write_input_field(struct packer *p, const struct msg_field *f)
 	if (in_list(addr_fields, f->name))
 		v = encode_addresses(f->value, p->e);
 	else
-		v = rfc2047_encode(f->value, RFC2047_TEXT, p->e);
+		v = enc2047(f->value, RFC2047_TEXT, strlen(f->name) + 2, p->e);
 	if (v == NULL)
 		return err_wrap(p->e, "header field %s", f->name);
 	r = put_field(p, f->name, v);
@@ -414,7 +390,8 @@ attachment_fields(struct packer *p, const struct pack_att *a, const char *type,
 		if (mime_param_append(&b, "name", name, p->e) != 0)
 			goto out;
 	} else {
-		if ((w = rfc2047_encode(name, RFC2047_PARAM, p->e)) == NULL)
+		/* A phrase's encoded words hold no '"' or '\\': safe in a quoted-string. */
+		if ((w = enc2047(name, RFC2047_PHRASE, 0, p->e)) == NULL)
 			goto out;
 		buf_addf(&b, "; name=\"%s\"", w);
 	}
@@ -431,9 +408,9 @@ attachment_fields(struct packer *p, const struct pack_att *a, const char *type,
 	if (a->desc != NULL) {
 		free(w);
 		w = NULL;
-		if (!is_ascii(a->desc) && (w = rfc2047_encode(a->desc, RFC2047_TEXT, p->e)) == NULL)
+		if ((w = enc2047(a->desc, RFC2047_TEXT, 21, p->e)) == NULL)
 			goto out;
-		if (put_field(p, "Content-Description", w ? w : a->desc) != 0)
+		if (put_field(p, "Content-Description", w) != 0)
 			goto out;
 	}
 	if (a->cid != NULL) {
