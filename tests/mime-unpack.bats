@@ -222,8 +222,13 @@ EOF
 	assert_failure 64
 	run mime-unpack
 	assert_failure 64
-	run mime-unpack -x "$T/nope" "$T/nope2"
+	run mime-unpack -l "$T/a" "$T/b"
 	assert_failure 64
+	run mime-unpack -f -l
+	assert_failure 64
+	printf 'Subject: s\n\nbody\n' >"$T/m"
+	run mime-unpack -x "$T/nope" "$T/m"
+	assert_failure 73
 }
 
 @test "mime-unpack: the man page is mandoc -Tlint clean" {
