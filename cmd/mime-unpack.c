@@ -55,11 +55,13 @@ struct unpack {
 	unsigned depth;
 	char type[160];
 	char encoding[40];
+	enum cte cte;
 	char *filename;			/* decoded, UTF-8, or NULL */
 	int attachment;
 	int active;			/* its decoded bytes go somewhere */
 	uint64_t size;
 	struct cte_dec dec;
+	struct sink snk;
 	struct io_atomic at;
 	struct io_out file;
 	int decoding;
@@ -162,10 +164,9 @@ on_begin(struct unpack *u, unsigned depth, const struct msg_header *h, int multi
 	else
 		snprintf(u->type, sizeof u->type, "text/plain");
 	f = msg_header_get(h, "Content-Transfer-Encoding");
-	snprintf(u->encoding, sizeof u->encoding, "%s", f ? f->value : "7bit");
-	for (i = 0; u->encoding[i]; i++)
-		if (u->encoding[i] >= 'A' && u->encoding[i] <= 'Z')
-			u->encoding[i] = (char)(u->encoding[i] - 'A' + 'a');
+	u->cte = cte_parse(f ? f->value : NULL);
+	snprintf(u->encoding, sizeof u->encoding, "%s", u->cte == CTE_UNKNOWN ? f->value :
+	    cte_name(u->cte));
 	u->filename = part_filename(h, f != NULL ? &ct : NULL, e);
 	u->attachment = is_attachment(h, u->filename);
 	mime_type_free(&ct);
@@ -216,7 +217,10 @@ on_begin(struct unpack *u, unsigned depth, const struct msg_header *h, int multi
 		return 0;
 	}
 	snk.ctx = u;
-	if (cte_dec_init(&u->dec, cte_from_name(u->encoding), 0, &snk, e) != 0)
+	u->snk = snk;
+	/* Bytes as sent (no line-end rewriting); bad base64 is an error, never a silently
+	 * different file. */
+	if (cte_dec_init(&u->dec, u->cte, CTE_STRICT, e) != 0)
 		return -1;
 	u->active = 1;
 	return 0;
@@ -227,7 +231,7 @@ on_data(struct unpack *u, const void *p, size_t n, struct err *e)
 {
 	if (!u->active)
 		return 0;
-	if (cte_dec_update(&u->dec, p, n, e) != 0)
+	if (cte_dec_write(&u->dec, &u->snk, p, n, e) != 0)
 		return err_wrap(e, "part %s", u->number);
 	return 0;
 }
@@ -240,7 +244,7 @@ on_end(struct unpack *u, struct err *e)
 	if (!u->active)
 		return 0;
 	u->active = 0;
-	if (cte_dec_final(&u->dec, e) != 0) {
+	if (cte_dec_finish(&u->dec, &u->snk, e) != 0) {
 		cte_dec_free(&u->dec);
 		if (u->mode == M_EXTRACT) {
 			io_out_free(&u->file);

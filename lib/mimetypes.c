@@ -305,95 +305,34 @@ mimetypes_lookup(const struct mimetypes *t, const char *filename)
 void
 sniff_init(struct sniff *s)
 {
-	memset(s, 0, sizeof *s);
-}
-
-/* RFC 3629 §4: the well-formed UTF-8 byte sequences. */
-static void
-utf8_byte(struct sniff *s, unsigned char c)
-{
-	if (s->u8need > 0) {
-		if (c < s->u8lo || c > s->u8hi) {
-			s->utf8_bad = 1;
-			s->u8need = 0;
-			utf8_byte(s, c);	/* resynchronise on this byte */
-			return;
-		}
-		s->u8need--;
-		s->u8lo = 0x80;
-		s->u8hi = 0xbf;
-		return;
-	}
-	if (c < 0x80)
-		return;
-	s->u8lo = 0x80;
-	s->u8hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf)
-		s->u8need = 1;
-	else if (c >= 0xe0 && c <= 0xef) {
-		s->u8need = 2;
-		if (c == 0xe0)
-			s->u8lo = 0xa0;		/* no overlongs */
-		else if (c == 0xed)
-			s->u8hi = 0x9f;		/* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		s->u8need = 3;
-		if (c == 0xf0)
-			s->u8lo = 0x90;
-		else if (c == 0xf4)
-			s->u8hi = 0x8f;		/* nothing past U+10FFFF */
-	} else
-		s->utf8_bad = 1;
+	cte_scan_init(&s->st);
 }
 
 void
 sniff_update(struct sniff *s, const void *p, size_t n)
 {
-	const unsigned char *b = p, *end = b + n;
-	unsigned char c;
+	cte_scan(&s->st, p, n);
+}
 
-	for (; b < end; b++) {
-		c = *b;
-		if (s->last_cr && c != '\n')
-			s->bare_cr++;
-		s->last_cr = c == '\r';
-		if (c == '\n') {
-			s->lines++;
-			if (s->col > s->maxline)
-				s->maxline = s->col;
-			s->col = 0;
-			continue;
-		}
-		s->col++;
-		if (c >= 0x80) {
-			s->high++;
-			utf8_byte(s, c);
-			continue;
-		}
-		if (s->u8need > 0)
-			utf8_byte(s, c);	/* an ASCII byte where a continuation belonged */
-		if (c == 0)
-			s->nul++;
-		else if (c < 0x20 && c != '\t' && c != '\r' && c != '\f' && c != 0x1b && c != 0x07)
-			s->ctl++;
-		else if (c == 0x7f)
-			s->ctl++;
-	}
-	s->bytes += n;
+int
+sniff_binary_yet(const struct sniff *s)
+{
+	return s->st.nul > 0 || s->st.ctl > 0 || s->st.bare_cr > 0;
 }
 
 enum sniff_kind
-sniff_result(const struct sniff *s)
+sniff_result(struct sniff *s)
 {
-	if (s->nul > 0 || s->ctl > 0 || s->bare_cr > 0 || s->last_cr)
+	cte_scan_final(&s->st);
+	if (!cte_stats_is_text(&s->st))
 		return SNIFF_BINARY;
-	if (s->high == 0)
+	if (s->st.nonascii == 0)
 		return SNIFF_ASCII;
-	if (!s->utf8_bad && s->u8need == 0)
+	if (s->st.utf8_bad == 0)
 		return SNIFF_UTF8;
 	/* Legacy 8-bit text has printable high bytes, but mostly ASCII; a file that is mostly
 	 * high bytes is binary whatever it looks like. */
-	if (s->high * 4 > s->bytes)
+	if (s->st.nonascii * 4 > s->st.bytes)
 		return SNIFF_BINARY;
 	return SNIFF_8BIT;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cte.h"
 #include "err.h"
 
 #define MIMETYPES_PATH	   "/etc/mime.types"
@@ -39,10 +40,10 @@ const char *mimetypes_lookup(const struct mimetypes *t, const char *filename);
 int mimetypes_valid(const char *s);
 
 /*
- * Content sniffing, streaming: feed any number of chunks, then ask. Text means no NUL bytes,
- * no C0 controls other than TAB, LF, CR, FF, ESC and BEL, no bare CR; its charset is
- * "us-ascii" when every byte is below 0x80, "utf-8" when the bytes are valid UTF-8
- * (RFC 3629: no overlongs, surrogates or code points past U+10FFFF), otherwise unknown 8-bit.
+ * Content sniffing, streaming: feed any number of chunks, then ask. One definition of "text"
+ * for the project: the transfer-encoding scanner's (cte.h: no NUL, no bare CR, no control
+ * bytes other than TAB, LF, CR, FF, ESC). Its charset is "us-ascii" when every byte is below
+ * 0x80, "utf-8" when the bytes are well-formed UTF-8 (RFC 3629), otherwise unknown 8-bit.
  */
 enum sniff_kind {
 	SNIFF_ASCII,		/* text, 7-bit */
@@ -52,19 +53,15 @@ enum sniff_kind {
 };
 
 struct sniff {
-	uint64_t bytes;
-	uint64_t nul, ctl, high, bare_cr;
-	uint64_t lines, maxline, col;
-	int utf8_bad;
-	unsigned char u8need;	/* continuation bytes still expected */
-	unsigned char u8lo, u8hi;	/* allowed range of the next continuation byte */
-	int last_cr;
+	struct cte_stats st;	/* also what cte_choose needs */
 };
 
 void sniff_init(struct sniff *s);
 void sniff_update(struct sniff *s, const void *p, size_t n);
-/* After the last chunk. An empty input is SNIFF_ASCII. */
-enum sniff_kind sniff_result(const struct sniff *s);
+/* After the last chunk (it finishes the scan). An empty input is SNIFF_ASCII. */
+enum sniff_kind sniff_result(struct sniff *s);
+/* Binary is already certain (the rest need not be read). */
+int sniff_binary_yet(const struct sniff *s);
 /* "us-ascii", "utf-8", or NULL for SNIFF_8BIT / SNIFF_BINARY. */
 const char *sniff_charset(enum sniff_kind k);
 

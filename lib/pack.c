@@ -26,8 +26,8 @@
 struct src {
 	int fd;			/* body bytes, read from the start; -1: none */
 	const char *name;	/* for messages */
-	struct sniff sn;
-	struct cte_stats st;	/* what the transfer encoding chooser saw */
+	struct sniff sn;	/* text or binary, charset, and what the chooser needs */
+	enum sniff_kind kind;	/* after pass 1 */
 	int binary_early;	/* pass 1 stopped early: the data is binary */
 };
 
@@ -297,38 +297,44 @@ scan_source(struct src *s, unsigned char *chunk, struct err *e)
 	ssize_t n;
 
 	sniff_init(&s->sn);
-	cte_stats_init(&s->st);
 	while ((n = io_read(s->fd, chunk, CHUNK)) > 0) {
 		sniff_update(&s->sn, chunk, (size_t)n);
-		cte_stats_update(&s->st, chunk, (size_t)n);
-		if (s->sn.nul > 0 || s->sn.ctl > 0 || s->sn.bare_cr > 0) {
+		if (sniff_binary_yet(&s->sn)) {
 			s->binary_early = 1;
 			break;
 		}
 	}
 	if (n < 0)
 		return err_sys(e, EX_IOERR, "read error: %s", s->name);
+	s->kind = s->binary_early ? SNIFF_BINARY : sniff_result(&s->sn);
 	return rewind_source(s, e);
 }
 
-/* Pass 2: the body through the encoder into the output. */
+/* Pass 2: the body through the encoder into the output. text: line ends are line breaks
+ * (normalised to the output's); otherwise every byte is data and arrives unchanged. */
 static int
-encode_source(struct packer *p, struct src *s, enum cte cte)
+encode_source(struct packer *p, struct src *s, enum cte cte, int text)
 {
 	struct cte_enc enc;
 	struct sink snk = io_out_sink(p->out);
 	ssize_t n;
+	int flags = (p->o->crlf ? CTE_CRLF : 0) | CTE_TERMINATE;
 
-	if (cte_enc_init(&enc, cte, p->o->crlf ? CTE_CRLF : 0, &snk, p->e) != 0)
+	/* Base64 text would be put in canonical CRLF form first (RFC 2045 §6.8); mime-pack
+	 * sends only text that is not text-like as base64, as bytes, so they come back as
+	 * they were. */
+	if (text && cte != CTE_BASE64)
+		flags |= CTE_TEXT;
+	if (cte_enc_init(&enc, cte, flags, p->e) != 0)
 		return -1;
 	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
-		if (cte_enc_update(&enc, p->chunk, (size_t)n, p->e) != 0)
+		if (cte_enc_write(&enc, &snk, p->chunk, (size_t)n, p->e) != 0)
 			goto fail;
 	if (n < 0) {
 		err_sys(p->e, EX_IOERR, "read error: %s", s->name);
 		goto fail;
 	}
-	if (cte_enc_final(&enc, p->e) != 0)
+	if (cte_enc_finish(&enc, &snk, p->e) != 0)
 		goto fail;
 	cte_enc_free(&enc);
 	return 0;
@@ -440,17 +446,16 @@ write_forward(struct packer *p, const struct pack_att *a, struct src *s)
 	int carry = 0;
 	ssize_t n;
 
-	if (s->binary_early || sniff_result(&s->sn) == SNIFF_BINARY ||
-	    s->sn.maxline > MSG_MAX_OUT_LINE || s->sn.col > MSG_MAX_OUT_LINE) {
+	if (s->kind == SNIFF_BINARY || s->sn.st.longest > MSG_MAX_OUT_LINE) {
 		b.type = "application/octet-stream";
 		if (attachment_fields(p, &b, b.type, NULL, CTE_BASE64) != 0 ||
 		    puts_(p, p->eol) != 0)
 			return -1;
-		return encode_source(p, s, CTE_BASE64);
+		return encode_source(p, s, CTE_BASE64, 0);
 	}
 	if (puts_(p, "Content-Type: message/rfc822") != 0 || puts_(p, p->eol) != 0)
 		return -1;
-	if (put_field(p, "Content-Transfer-Encoding", s->sn.high ? "8bit" : "7bit") != 0)
+	if (put_field(p, "Content-Transfer-Encoding", s->sn.st.nonascii ? "8bit" : "7bit") != 0)
 		return -1;
 	if (put_field(p, "Content-Disposition", a->is_inline ? "inline" : "attachment") != 0)
 		return -1;
@@ -473,7 +478,7 @@ write_attachment(struct packer *p, const struct pack_att *a)
 	const char *type = a->type, *charset = NULL;
 	enum sniff_kind k;
 	enum cte cte;
-	int r;
+	int r, text;
 
 	if (open_source(a->path, &s, p->chunk, p->e) != 0)
 		return -1;
@@ -487,24 +492,26 @@ write_attachment(struct packer *p, const struct pack_att *a)
 		close(s.fd);
 		return r;
 	}
-	k = s.binary_early ? SNIFF_BINARY : sniff_result(&s.sn);
+	k = s.kind;
 	if (type == NULL)
 		type = mimetypes_lookup(p->o->types, a->name ? a->name : a->path);
 	if (type == NULL)
 		type = k == SNIFF_BINARY || k == SNIFF_8BIT ? "application/octet-stream" : "text/plain";
-	if (strncasecmp(type, "text/", 5) == 0)
+	text = strncasecmp(type, "text/", 5) == 0;
+	if (text)
 		charset = sniff_charset(k);
 	/* Text whose charset is unknown, or that is binary, goes as base64 so it arrives
-	 * exactly as it was. */
-	if (k == SNIFF_BINARY || (strncasecmp(type, "text/", 5) == 0 && charset == NULL))
+	 * exactly as it was; so does text with CR LF line ends, which a text encoding
+	 * would not keep apart from LF. */
+	if (k == SNIFF_BINARY || (text && charset == NULL) || s.sn.st.bare_lf != s.sn.st.lines)
 		cte = CTE_BASE64;
 	else
-		cte = cte_choose(&s.st, strncasecmp(type, "text/", 5) == 0 ? CTE_TEXT : 0);
+		cte = cte_choose(&s.sn.st, 0);
 	r = attachment_fields(p, a, type, charset, cte);
 	if (r == 0)
 		r = puts_(p, p->eol);
 	if (r == 0)
-		r = encode_source(p, &s, cte);
+		r = encode_source(p, &s, cte, k != SNIFF_BINARY && cte != CTE_BASE64);
 	close(s.fd);
 	return r;
 }
@@ -520,12 +527,10 @@ spool_body(struct packer *p, struct io_in *in, struct src *s)
 	memset(s, 0, sizeof *s);
 	s->name = "standard input";
 	sniff_init(&s->sn);
-	cte_stats_init(&s->st);
 	if ((s->fd = io_spool(p->e)) < 0)
 		return -1;
 	while ((n = io_in_read(in, p->chunk, CHUNK)) > 0) {
 		sniff_update(&s->sn, p->chunk, (size_t)n);
-		cte_stats_update(&s->st, p->chunk, (size_t)n);
 		if (io_write_all(s->fd, p->chunk, (size_t)n) != 0) {
 			err_sys(p->e, EX_IOERR, "write error: spool file");
 			goto fail;
@@ -535,6 +540,7 @@ spool_body(struct packer *p, struct io_in *in, struct src *s)
 		*p->e = in->e;
 		goto fail;
 	}
+	s->kind = sniff_result(&s->sn);
 	if (rewind_source(s, p->e) != 0)
 		goto fail;
 	return 0;
@@ -550,7 +556,7 @@ fail:
 static int
 write_text(struct packer *p, struct src *s, const char *subtype)
 {
-	enum sniff_kind k = s->binary_early ? SNIFF_BINARY : sniff_result(&s->sn);
+	enum sniff_kind k = s->kind;
 	const char *charset = sniff_charset(k);
 	struct buf b = BUF_INIT;
 	enum cte cte;
@@ -567,7 +573,7 @@ write_text(struct packer *p, struct src *s, const char *subtype)
 			return err_wrap(p->e, "%s", s->name);
 		free(probe);
 	}
-	cte = k == SNIFF_BINARY ? CTE_BASE64 : cte_choose(&s->st, CTE_TEXT);
+	cte = cte_choose(&s->sn.st, 0);
 	buf_adds(&b, "text/");
 	buf_adds(&b, subtype);
 	if (mime_param_append(&b, "charset", charset, p->e) != 0 || buf_check(&b, p->e) != 0) {
@@ -581,7 +587,7 @@ write_text(struct packer *p, struct src *s, const char *subtype)
 		return -1;
 	}
 	buf_free(&b);
-	return encode_source(p, s, cte);
+	return encode_source(p, s, cte, 1);
 }
 
 /* A multipart's delimiter lines (RFC 2046 §5.1.1): the line end before "--" belongs to it. */
@@ -719,7 +725,7 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 	    multipart_fields(&p, "mixed", boundary) != 0 || puts_(&p, p.eol) != 0)
 		goto out;
 	/* An empty body before attachments is left out rather than sent as an empty part. */
-	with_body = is_mime || body.sn.bytes > 0 || o->html != NULL;
+	with_body = is_mime || body.sn.st.bytes > 0 || o->html != NULL;
 	if (puts_(&p, "--") != 0 || puts_(&p, boundary) != 0 || puts_(&p, p.eol) != 0)
 		goto out;
 	if (with_body) {
