@@ -459,8 +459,14 @@ write_forward(struct packer *p, const struct pack_att *a, struct src *s)
 		return -1;
 	if (put_field(p, "Content-Disposition", a->is_inline ? "inline" : "attachment") != 0)
 		return -1;
-	if (a->desc != NULL && put_field(p, "Content-Description", a->desc) != 0)
-		return -1;
+	if (a->desc != NULL) {
+		char *w = enc2047(a->desc, RFC2047_TEXT, 21, p->e);
+		int r = w ? put_field(p, "Content-Description", w) : -1;
+
+		free(w);
+		if (r != 0)
+			return -1;
+	}
 	if (puts_(p, p->eol) != 0)
 		return -1;
 	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
@@ -654,20 +660,22 @@ write_body_part(struct packer *p, struct src *body)
 /* An input that already is MIME, with attachments: its content fields and body verbatim
  * become the first part. */
 static int
-write_mime_body(struct packer *p, const struct msg_header *h, struct src *body)
+write_mime_body(struct packer *p, const struct msg_header *h, struct src *body, int fields)
 {
 	size_t i;
 	int carry = 0;
 	ssize_t n;
 
-	for (i = 0; i < h->n; i++)
+	for (i = 0; fields && i < h->n; i++)
 		if (strncasecmp(h->f[i].name, "Content-", 8) == 0 &&
 		    write_input_field(p, &h->f[i]) != 0)
 			return -1;
 	if (puts_(p, p->eol) != 0)
 		return -1;
+	/* The body is copied as it is when the line ends agree: it may be "binary". */
 	while ((n = io_read(body->fd, p->chunk, CHUNK)) > 0)
-		if (put_lines(p, p->chunk, (size_t)n, &carry) != 0)
+		if ((h->crlf == p->o->crlf ? put(p, p->chunk, (size_t)n) :
+		    put_lines(p, p->chunk, (size_t)n, &carry)) != 0)
 			return -1;
 	if (n < 0)
 		return err_sys(p->e, EX_IOERR, "read error: %s", body->name);
@@ -716,7 +724,7 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 
 	if (o->natt == 0) {
 		if (is_mime)
-			r = write_mime_body(&p, &h, &body);	/* fields already written */
+			r = write_mime_body(&p, &h, &body, 0);	/* fields written above */
 		else
 			r = write_body_part(&p, &body);
 		goto out;
@@ -729,7 +737,7 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 	if (puts_(&p, "--") != 0 || puts_(&p, boundary) != 0 || puts_(&p, p.eol) != 0)
 		goto out;
 	if (with_body) {
-		if ((is_mime ? write_mime_body(&p, &h, &body) : write_body_part(&p, &body)) != 0)
+		if ((is_mime ? write_mime_body(&p, &h, &body, 1) : write_body_part(&p, &body)) != 0)
 			goto out;
 	}
 	for (i = 0; i < o->natt; i++) {
