@@ -512,7 +512,9 @@ write_attachment(struct packer *p, const struct pack_att *a)
 	if (k == SNIFF_BINARY || (text && charset == NULL) || s.sn.st.bare_lf != s.sn.st.lines)
 		cte = CTE_BASE64;
 	else
-		cte = cte_choose(&s.sn.st, 0);
+		/* Nothing a transport may alter ("From " munging, trailing white space):
+		 * the attachment arrives exactly, and the message can be signed as is. */
+		cte = cte_choose(&s.sn.st, CTE_SIGNED);
 	r = attachment_fields(p, a, type, charset, cte);
 	if (r == 0)
 		r = puts_(p, p->eol);
@@ -579,7 +581,7 @@ write_text(struct packer *p, struct src *s, const char *subtype)
 			return err_wrap(p->e, "%s", s->name);
 		free(probe);
 	}
-	cte = cte_choose(&s->sn.st, 0);
+	cte = cte_choose(&s->sn.st, CTE_SIGNED);
 	buf_adds(&b, "text/");
 	buf_adds(&b, subtype);
 	if (mime_param_append(&b, "charset", charset, p->e) != 0 || buf_check(&b, p->e) != 0) {
