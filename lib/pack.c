@@ -631,7 +631,7 @@ static int
 write_body_part(struct packer *p, struct src *body)
 {
 	struct src html;
-	char boundary[MIME_BOUNDARY_SIZE];
+	char boundary[MIME_BOUNDARY_LEN + 1];
 	int r;
 
 	if (p->o->html == NULL)
@@ -690,7 +690,7 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 	struct packer p = { o, out, o->crlf ? "\r\n" : "\n", NULL, e };
 	struct msg_header h;
 	struct src body;
-	char boundary[MIME_BOUNDARY_SIZE];
+	char boundary[MIME_BOUNDARY_LEN + 1];
 	int is_mime, with_body, r = -1, carry = 0;
 	size_t i;
 
