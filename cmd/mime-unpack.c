@@ -1,5 +1,6 @@
 /* mime-unpack — list, extract or print the parts of a MIME message; join message/partial. */
 #include <fcntl.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
@@ -39,7 +40,11 @@ static const char usage[] =
 enum mode { M_NONE, M_LIST, M_EXTRACT, M_PART, M_JOIN };
 enum { OPT_JOIN = 256 };
 
-#define MAX_DEPTH MIME_MAX_DEPTH
+/* An extracted file waiting for the walk to succeed before it gets its name. */
+struct pending {
+	char *tmp;
+	char *name;
+};
 
 /* What the command does with the part being walked. */
 struct unpack {
@@ -49,42 +54,41 @@ struct unpack {
 	const char *want;		/* -p */
 	int found;
 	struct io_out *out;
-	unsigned counter[MAX_DEPTH + 2];
-	/* the current leaf */
-	char number[8 * (MAX_DEPTH + 2)];
-	unsigned depth;
-	char type[160];
-	char encoding[40];
-	enum cte cte;
+	/* the current leaf (or enclosed message) whose bytes go somewhere */
+	struct mime_part *cur;
+	struct mime_part *msg_sel;	/* a selected message/rfc822 part: its child goes raw */
+	char number[MIME_PATH_MAX];
 	char *filename;			/* decoded, UTF-8, or NULL */
-	int attachment;
-	int active;			/* its decoded bytes go somewhere */
 	uint64_t size;
+	int decoding;			/* through dec, else raw bytes */
 	struct cte_dec dec;
 	struct sink snk;
 	struct io_atomic at;
+	int at_open;
 	struct io_out file;
-	int decoding;
+	struct pending *pend;
+	size_t npend, cappend;
 };
 
-/* Sink that only counts (for --list). */
-static int
-count_write(void *ctx, const void *p, size_t n, struct err *e)
+/* IMAP-style number: the walker's path, except that the body of a message that is not
+ * multipart is part 1 (RFC 3501 §6.4.5), not the message itself. */
+static const char *
+part_number(const struct mime_part *p)
 {
-	(void)p;
-	(void)e;
-	((struct unpack *)ctx)->size += n;
-	return 0;
+	return p->depth == 0 && !(p->flags & (MIME_F_MULTIPART | MIME_F_MESSAGE)) ? "1" : p->path;
 }
 
-/* Sink into the part's destination, counting too. */
+/* Sink into the part's destination, counting. */
 static int
 dest_write(void *ctx, const void *p, size_t n, struct err *e)
 {
 	struct unpack *u = ctx;
-	struct io_out *o = u->mode == M_EXTRACT ? &u->file : u->out;
+	struct io_out *o;
 
 	u->size += n;
+	if (u->mode == M_LIST)
+		return 0;
+	o = u->mode == M_EXTRACT ? &u->file : u->out;
 	if (io_out_write(o, p, n) != 0) {
 		*e = o->e;
 		return -1;
@@ -93,213 +97,283 @@ dest_write(void *ctx, const void *p, size_t n, struct err *e)
 }
 
 /* The file name of a part: Content-Disposition filename (RFC 2183, RFC 2231), else the
- * Content-Type name; plain values may carry RFC 2047 words, which are decoded. */
+ * Content-Type name; plain values may carry RFC 2047 words, which are decoded. NULL if none
+ * (or out of memory, which only loses the name). */
 static char *
-part_filename(const struct msg_header *h, const struct mime_type *ct, struct err *e)
+part_filename(const struct mime_part *p)
 {
-	const struct msg_field *f = msg_header_get(h, "Content-Disposition");
+	const struct msg_field *f = msg_header_get(p->h, "Content-Disposition");
 	struct mime_type d;
 	const char *v = NULL;
+	struct err e;
 	char *r = NULL;
 
 	memset(&d, 0, sizeof d);
-	if (f != NULL && mime_type_parse(f->value, 1, &d, e) == 0)
+	if (f != NULL && mime_type_parse(f->value, 1, &d, &e) == 0)
 		v = mime_type_param(&d, "filename");
-	if (v == NULL && ct != NULL)
-		v = mime_type_param(ct, "name");
+	if (v == NULL)
+		v = mime_type_param(&p->ct, "name");
 	if (v != NULL)
-		r = rfc2047_decode(v, e);
+		r = rfc2047_decode(v, &e);
 	mime_type_free(&d);
 	return r;
 }
 
 static int
-is_attachment(const struct msg_header *h, const char *filename)
+is_attachment(const struct mime_part *p, const char *filename)
 {
-	const struct msg_field *f = msg_header_get(h, "Content-Disposition");
+	const struct msg_field *f = msg_header_get(p->h, "Content-Disposition");
 
 	return filename != NULL || (f != NULL && strncasecmp(f->value, "attachment", 10) == 0);
 }
 
-static void
-set_number(struct unpack *u, unsigned depth, int multipart)
-{
-	size_t n = 0;
-	unsigned i;
-
-	if (depth == 0) {
-		snprintf(u->number, sizeof u->number, "%s", multipart ? "0" : "1");
-		return;
-	}
-	u->counter[depth]++;
-	u->counter[depth + 1] = 0;
-	u->number[0] = '\0';
-	for (i = 1; i <= depth; i++)
-		n += (size_t)snprintf(u->number + n, sizeof u->number - n, "%s%u", i > 1 ? "." : "",
-		    u->counter[i]);
-}
-
-/* A part begins: its header has been read. */
-static int
-on_begin(struct unpack *u, unsigned depth, const struct msg_header *h, int multipart,
-    struct err *e)
+static const char *
+encoding_name(const struct mime_part *p)
 {
 	const struct msg_field *f;
-	struct mime_type ct;
-	struct sink snk;
-	char *safe, fallback[64];
+
+	if (p->cte != CTE_UNKNOWN)
+		return cte_name(p->cte);
+	f = msg_header_get(p->h, "Content-Transfer-Encoding");
+	return f ? f->value : "unknown";
+}
+
+static void
+list_line(const struct mime_part *p, const char *number, const char *size, const char *name)
+{
+	printf("%*s%s\t%s/%s\t%s\t%s\t%s\n", 2 * p->depth, "", number, p->ct.type,
+	    p->ct.subtype ? p->ct.subtype : "", encoding_name(p), size, name ? name : "-");
+}
+
+/* Open the destination of a selected part: a file in the directory for -x. */
+static int
+open_dest(struct unpack *u, const char *number, struct err *e)
+{
+	char fallback[MIME_PATH_MAX + 8], dst[4096], *safe;
 	size_t i;
 
-	set_number(u, depth, multipart);
-	u->depth = depth;
 	u->size = 0;
-	u->active = 0;
+	if (u->mode != M_EXTRACT)
+		return 0;
+	snprintf(fallback, sizeof fallback, "part-%s", number);
+	for (i = 0; fallback[i]; i++)
+		if (fallback[i] == '.')
+			fallback[i] = '-';
+	if ((safe = unpack_safe_name(u->filename ? u->filename : "", fallback, e)) == NULL)
+		return -1;
 	free(u->filename);
-	u->filename = NULL;
-	memset(&ct, 0, sizeof ct);
-	/* RFC 2045 §5.2: no (or an unparsable) Content-Type means text/plain. */
-	f = msg_header_get(h, "Content-Type");
-	if (f != NULL && mime_type_parse(f->value, 0, &ct, e) == 0)
-		snprintf(u->type, sizeof u->type, "%s/%s", ct.type, ct.subtype);
-	else
-		snprintf(u->type, sizeof u->type, "text/plain");
-	f = msg_header_get(h, "Content-Transfer-Encoding");
-	u->cte = cte_parse(f ? f->value : NULL);
-	snprintf(u->encoding, sizeof u->encoding, "%s", u->cte == CTE_UNKNOWN ? f->value :
-	    cte_name(u->cte));
-	u->filename = part_filename(h, f != NULL ? &ct : NULL, e);
-	u->attachment = is_attachment(h, u->filename);
-	mime_type_free(&ct);
-	if (multipart) {
-		if (u->mode == M_LIST)
-			printf("%*s%s\t%s\t%s\t-\t-\n", (int)(2 * depth), "", u->number, u->type,
-			    u->encoding);
-		if (u->mode == M_PART && strcmp(u->number, u->want) == 0)
-			return err_set(e, EX_DATAERR, "part %s is a %s: choose one of its parts",
-			    u->number, u->type);
-		return 0;
+	u->filename = safe;
+	snprintf(dst, sizeof dst, "%s/%s", u->dir, safe);
+	if (io_atomic_open(&u->at, dst, 0644, e) != 0)
+		return -1;
+	if (io_out_init(&u->file, u->at.fd, safe, e) != 0) {
+		io_atomic_abort(&u->at);
+		return -1;
 	}
-	switch (u->mode) {
-	case M_LIST:
-		snk.write = count_write;
-		break;
-	case M_PART:
-		if (strcmp(u->number, u->want) != 0)
-			return 0;
-		u->found = 1;
-		snk.write = dest_write;
-		break;
-	case M_EXTRACT:
-		if (!u->attachment)
-			return 0;
-		snprintf(fallback, sizeof fallback, "part-%s", u->number);
-		for (i = 0; fallback[i]; i++)
-			if (fallback[i] == '.')
-				fallback[i] = '-';
-		if ((safe = unpack_safe_name(u->filename ? u->filename : "", fallback, e)) == NULL)
-			return -1;
-		free(u->filename);
-		u->filename = safe;
-		{
-			char dst[4096];
+	u->at_open = 1;
+	return 0;
+}
 
-			snprintf(dst, sizeof dst, "%s/%s", u->dir, safe);
-			if (io_atomic_open(&u->at, dst, 0644, e) != 0)
-				return -1;
-		}
-		if (io_out_init(&u->file, u->at.fd, safe, e) != 0) {
-			io_atomic_abort(&u->at);
-			return -1;
-		}
-		snk.write = dest_write;
-		break;
-	default:
+/* Does the command want this part's content? */
+static int
+selected(struct unpack *u, const char *number, int attachment)
+{
+	switch (u->mode) {
+	case M_LIST: return 1;
+	case M_PART: return strcmp(number, u->want) == 0;
+	case M_EXTRACT: return attachment;
+	default: return 0;
+	}
+}
+
+static int
+cb_begin(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct unpack *u = ctx;
+	const char *number = part_number(p);
+	int attachment;
+
+	if (p->parent != NULL && p->parent == u->msg_sel) {
+		/* The message inside a selected message/rfc822 part: its bytes as they are. */
+		u->msg_sel = NULL;
+		p->want_raw = 1;
+		p->no_data = 1;
+		u->cur = p;
+		u->decoding = 0;
+		return open_dest(u, u->number, e);	/* named by the message/rfc822 part */
+	}
+	free(u->filename);
+	u->filename = part_filename(p);
+	attachment = is_attachment(p, u->filename);
+	if (p->flags & MIME_F_MULTIPART) {
+		if (u->mode == M_LIST)
+			list_line(p, number, "-", NULL);
+		if (u->mode == M_PART && strcmp(number, u->want) == 0)
+			return err_set(e, EX_DATAERR, "part %s is a %s/%s: choose one of its parts",
+			    number, p->ct.type, p->ct.subtype);
 		return 0;
 	}
-	snk.ctx = u;
-	u->snk = snk;
+	if (p->flags & MIME_F_MESSAGE) {
+		if (u->mode == M_LIST)
+			list_line(p, number, "-", u->filename);
+		else if (selected(u, number, attachment)) {
+			if (u->mode == M_PART)
+				u->found = 1;
+			u->msg_sel = p;
+			snprintf(u->number, sizeof u->number, "%s", number);
+		}
+		return 0;
+	}
+	if (!selected(u, number, attachment)) {
+		p->no_data = 1;
+		return 0;
+	}
+	if (u->mode == M_PART)
+		u->found = 1;
+	snprintf(u->number, sizeof u->number, "%s", number);
+	if (open_dest(u, number, e) != 0)
+		return -1;
 	/* Bytes as sent (no line-end rewriting); bad base64 is an error, never a silently
 	 * different file. */
-	if (cte_dec_init(&u->dec, u->cte, CTE_STRICT, e) != 0)
+	if (cte_dec_init(&u->dec, p->cte, CTE_STRICT, e) != 0)
 		return -1;
-	u->active = 1;
+	u->decoding = 1;
+	u->cur = p;
 	return 0;
 }
 
 static int
-on_data(struct unpack *u, const void *p, size_t n, struct err *e)
+cb_data(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e)
 {
-	if (!u->active)
+	struct unpack *u = ctx;
+
+	if (p != u->cur || !u->decoding)
 		return 0;
-	if (cte_dec_write(&u->dec, &u->snk, p, n, e) != 0)
+	if (cte_dec_write(&u->dec, &u->snk, buf, n, e) != 0)
 		return err_wrap(e, "part %s", u->number);
 	return 0;
 }
 
 static int
-on_end(struct unpack *u, struct err *e)
+cb_raw(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e)
+{
+	struct unpack *u = ctx;
+
+	if (p != u->cur || u->decoding)
+		return 0;
+	return dest_write(u, buf, n, e);
+}
+
+static int
+keep_pending(struct unpack *u, struct err *e)
+{
+	struct pending *v;
+
+	if (u->npend == u->cappend) {
+		u->cappend = u->cappend ? 2 * u->cappend : 16;
+		if ((v = realloc(u->pend, u->cappend * sizeof *v)) == NULL)
+			return err_sys(e, EX_OSERR, "out of memory");
+		u->pend = v;
+	}
+	v = &u->pend[u->npend];
+	v->tmp = strdup(u->at.tmp);
+	v->name = strdup(u->filename);
+	if (v->tmp == NULL || v->name == NULL) {
+		free(v->tmp);
+		free(v->name);
+		return err_sys(e, EX_OSERR, "out of memory");
+	}
+	u->npend++;
+	return 0;
+}
+
+/* The file is complete: synced and closed under its temp name, named after the walk. */
+static int
+finish_file(struct unpack *u, struct err *e)
+{
+	u->at_open = 0;
+	if (io_out_finish(&u->file) != 0) {
+		*e = u->file.e;
+		io_atomic_abort(&u->at);
+		return -1;
+	}
+	if (fsync(u->at.fd) != 0 || close(u->at.fd) != 0) {
+		err_sys(e, EX_IOERR, "cannot write %s", u->at.tmp);
+		u->at.fd = -1;
+		io_atomic_abort(&u->at);
+		return -1;
+	}
+	u->at.fd = -1;
+	if (keep_pending(u, e) != 0) {
+		io_atomic_abort(&u->at);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cb_end(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct unpack *u = ctx;
+	char size[32];
+
+	if (p != u->cur)
+		return 0;
+	u->cur = NULL;
+	if (u->decoding) {
+		u->decoding = 0;
+		if (cte_dec_finish(&u->dec, &u->snk, e) != 0) {
+			cte_dec_free(&u->dec);
+			return err_wrap(e, "part %s", u->number);
+		}
+		cte_dec_free(&u->dec);
+	}
+	if (u->mode == M_LIST) {
+		snprintf(size, sizeof size, "%llu", (unsigned long long)u->size);
+		list_line(p, u->number, size, u->filename);
+	}
+	if (u->mode == M_EXTRACT)
+		return finish_file(u, e);
+	return 0;
+}
+
+/* After a successful walk: give the extracted files their names. */
+static int
+name_files(struct unpack *u, struct err *e)
 {
 	char used[4096];
+	size_t i;
 
-	if (!u->active)
-		return 0;
-	u->active = 0;
-	if (cte_dec_finish(&u->dec, &u->snk, e) != 0) {
-		cte_dec_free(&u->dec);
-		if (u->mode == M_EXTRACT) {
-			io_out_free(&u->file);
-			io_atomic_abort(&u->at);
-		}
-		return err_wrap(e, "part %s", u->number);
-	}
-	cte_dec_free(&u->dec);
-	switch (u->mode) {
-	case M_LIST:
-		printf("%*s%s\t%s\t%s\t%llu\t%s\n", (int)(2 * u->depth), "", u->number, u->type,
-		    u->encoding, (unsigned long long)u->size, u->filename ? u->filename : "-");
-		break;
-	case M_EXTRACT:
-		if (io_out_finish(&u->file) != 0) {
-			*e = u->file.e;
-			io_atomic_abort(&u->at);
+	for (i = 0; i < u->npend; i++) {
+		if (unpack_link(u->pend[i].tmp, u->dir, u->pend[i].name, u->force, used, sizeof used,
+		    e) != 0)
 			return -1;
-		}
-		if (unpack_commit(&u->at, u->dir, u->filename, u->force, used, sizeof used, e) != 0)
-			return -1;
+		free(u->pend[i].tmp);
+		u->pend[i].tmp = NULL;
 		printf("%s\n", used);
-		break;
-	default:
-		break;
 	}
 	return 0;
 }
 
-/* ---- adapter: the library's MIME walker calls these ---- */
-
-static int
-cb_begin(void *ctx, const struct mime_part *p, struct err *e)
+static void
+drop_files(struct unpack *u)
 {
-	return on_begin(ctx, p->depth, p->header, p->is_multipart, e);
-}
+	size_t i;
 
-static int
-cb_data(void *ctx, const struct mime_part *p, const void *data, size_t n, struct err *e)
-{
-	(void)p;
-	return on_data(ctx, data, n, e);
-}
-
-static int
-cb_end(void *ctx, const struct mime_part *p, struct err *e)
-{
-	(void)p;
-	return on_end(ctx, e);
+	if (u->at_open) {
+		io_out_free(&u->file);
+		io_atomic_abort(&u->at);
+		u->at_open = 0;
+	}
+	for (i = 0; i < u->npend; i++)
+		if (u->pend[i].tmp != NULL)
+			unlink(u->pend[i].tmp);
 }
 
 static void
 walk(struct unpack *u, const char *path)
 {
-	struct mime_walker_cb cb = { cb_begin, cb_data, cb_end };
+	struct mime_walk w;
 	struct io_in in;
 	struct err e;
 	int fd = STDIN_FILENO;
@@ -310,7 +384,29 @@ walk(struct unpack *u, const char *path)
 	}
 	if (io_in_init(&in, fd, path ? path : "standard input", &e) != 0)
 		cli_die_err(&e);
-	if (mime_walk(&in, &cb, u, &e) != 0) {
+	mime_walk_init(&w);
+	w.begin = cb_begin;
+	w.data = cb_data;
+	w.raw = cb_raw;
+	w.end = cb_end;
+	w.ctx = u;
+	u->snk.write = dest_write;
+	u->snk.ctx = u;
+	if (mime_walk(&w, &in, NULL, &e) < 0) {
+		drop_files(u);
+		fflush(stdout);
+		cli_die_err(&e);
+	}
+	/* Best effort is not good enough for files: a multipart without its close delimiter
+	 * may have lost its end, so nothing is extracted from it. */
+	if (w.flags & MIME_F_UNTERMINATED) {
+		drop_files(u);
+		fflush(stdout);
+		cli_die(EX_DATAERR, "%s: a multipart lacks its closing boundary: the message is "
+		    "truncated or malformed", path ? path : "standard input");
+	}
+	if (u->mode == M_EXTRACT && name_files(u, &e) != 0) {
+		drop_files(u);
 		fflush(stdout);
 		cli_die_err(&e);
 	}

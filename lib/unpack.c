@@ -100,14 +100,43 @@ unpack_safe_name(const char *name, const char *fallback, struct err *e)
 }
 
 int
-unpack_commit(struct io_atomic *a, const char *dir, const char *name, int force, char *used,
+unpack_link(const char *tmp, const char *dir, const char *name, int force, char *used,
     size_t usedsz, struct err *e)
 {
 	const char *dot = strrchr(name, '.');
 	size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
 	char path[4096];
-	int i;
+	int i, w;
 
+	for (i = 0; i <= UNPACK_UNIQUE_MAX; i++) {
+		w = i == 0 ? snprintf(path, sizeof path, "%s/%s", dir, name) :
+		    snprintf(path, sizeof path, "%s/%.*s-%d%s", dir, (int)stem, name, i, name + stem);
+		if (w < 0 || (size_t)w >= sizeof path)
+			return err_set(e, EX_CANTCREAT, "path too long in %s", dir);
+		if (force) {
+			if (rename(tmp, path) != 0)
+				return err_sys(e, EX_CANTCREAT, "cannot create %s", path);
+			break;
+		}
+		/* link(2) fails with EEXIST rather than replace: no race with other writers. */
+		if (link(tmp, path) == 0) {
+			unlink(tmp);
+			break;
+		}
+		if (errno != EEXIST)
+			return err_sys(e, EX_CANTCREAT, "cannot create %s", path);
+	}
+	if (i > UNPACK_UNIQUE_MAX)
+		return err_set(e, EX_CANTCREAT, "cannot create %s/%s: it and %d other names exist",
+		    dir, name, UNPACK_UNIQUE_MAX);
+	snprintf(used, usedsz, "%s", path);
+	return io_fsync_dir(dir, e);
+}
+
+int
+unpack_commit(struct io_atomic *a, const char *dir, const char *name, int force, char *used,
+    size_t usedsz, struct err *e)
+{
 	if (fsync(a->fd) != 0) {
 		err_sys(e, EX_IOERR, "cannot fsync %s", a->tmp);
 		io_atomic_abort(a);
@@ -120,40 +149,10 @@ unpack_commit(struct io_atomic *a, const char *dir, const char *name, int force,
 		return -1;
 	}
 	a->fd = -1;
-	for (i = 0; i <= UNPACK_UNIQUE_MAX; i++) {
-		int w = i == 0 ? snprintf(path, sizeof path, "%s/%s", dir, name) :
-		    snprintf(path, sizeof path, "%s/%.*s-%d%s", dir, (int)stem, name, i, name + stem);
-
-		if (w < 0 || (size_t)w >= sizeof path) {
-			io_atomic_abort(a);
-			return err_set(e, EX_CANTCREAT, "path too long in %s", dir);
-		}
-		if (force) {
-			if (rename(a->tmp, path) != 0) {
-				err_sys(e, EX_CANTCREAT, "cannot create %s", path);
-				io_atomic_abort(a);
-				return -1;
-			}
-			a->tmp[0] = '\0';
-			break;
-		}
-		/* link(2) fails with EEXIST rather than replace: no race with other writers. */
-		if (link(a->tmp, path) == 0) {
-			unlink(a->tmp);
-			a->tmp[0] = '\0';
-			break;
-		}
-		if (errno != EEXIST) {
-			err_sys(e, EX_CANTCREAT, "cannot create %s", path);
-			io_atomic_abort(a);
-			return -1;
-		}
-	}
-	if (i > UNPACK_UNIQUE_MAX) {
+	if (unpack_link(a->tmp, dir, name, force, used, usedsz, e) != 0) {
 		io_atomic_abort(a);
-		return err_set(e, EX_CANTCREAT, "cannot create %s/%s: it and %d other names exist",
-		    dir, name, UNPACK_UNIQUE_MAX);
+		return -1;
 	}
-	snprintf(used, usedsz, "%s", path);
-	return io_fsync_dir(dir, e);
+	a->tmp[0] = '\0';
+	return 0;
 }

@@ -27,4 +27,9 @@ char *unpack_safe_name(const char *name, const char *fallback, struct err *e);
 int unpack_commit(struct io_atomic *a, const char *dir, const char *name, int force,
     char *used, size_t usedsz, struct err *e);
 
+/* The naming part of unpack_commit for a temp file already written, synced and closed: on
+ * success tmp is gone (renamed or linked and unlinked); on failure it is left to the caller. */
+int unpack_link(const char *tmp, const char *dir, const char *name, int force, char *used,
+    size_t usedsz, struct err *e);
+
 #endif
