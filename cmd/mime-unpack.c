@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <getopt.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,25 @@ struct unpack {
 	struct pending *pend;
 	size_t npend, cappend;
 };
+
+/* Text for standard output, through the one buffered writer (errors are sticky there and
+ * reported at the end). */
+static void
+outf(struct unpack *u, const char *fmt, ...) ERR_PRINTF(2, 3);
+
+static void
+outf(struct unpack *u, const char *fmt, ...)
+{
+	char line[8192];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		io_out_write(u->out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
 
 /* IMAP-style number: the walker's path, except that the body of a message that is not
  * multipart is part 1 (RFC 3501 §6.4.5), not the message itself. */
@@ -139,9 +159,10 @@ encoding_name(const struct mime_part *p)
 }
 
 static void
-list_line(const struct mime_part *p, const char *number, const char *size, const char *name)
+list_line(struct unpack *u, const struct mime_part *p, const char *number, const char *size,
+    const char *name)
 {
-	printf("%*s%s\t%s/%s\t%s\t%s\t%s\n", 2 * p->depth, "", number, p->ct.type,
+	outf(u, "%*s%s\t%s/%s\t%s\t%s\t%s\n", 2 * p->depth, "", number, p->ct.type,
 	    p->ct.subtype ? p->ct.subtype : "", encoding_name(p), size, name ? name : "-");
 }
 
@@ -207,7 +228,7 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 	attachment = is_attachment(p, u->filename);
 	if (p->flags & MIME_F_MULTIPART) {
 		if (u->mode == M_LIST)
-			list_line(p, number, "-", NULL);
+			list_line(u, p, number, "-", NULL);
 		if (u->mode == M_PART && strcmp(number, u->want) == 0)
 			return err_set(e, EX_DATAERR, "part %s is a %s/%s: choose one of its parts",
 			    number, p->ct.type, p->ct.subtype);
@@ -215,7 +236,7 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 	}
 	if (p->flags & MIME_F_MESSAGE) {
 		if (u->mode == M_LIST)
-			list_line(p, number, "-", u->filename);
+			list_line(u, p, number, "-", u->filename);
 		else if (selected(u, number, attachment)) {
 			if (u->mode == M_PART)
 				u->found = 1;
@@ -233,9 +254,10 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 	snprintf(u->number, sizeof u->number, "%s", number);
 	if (open_dest(u, number, e) != 0)
 		return -1;
-	/* Bytes as sent (no line-end rewriting); bad base64 is an error, never a silently
-	 * different file. */
-	if (cte_dec_init(&u->dec, p->cte, CTE_STRICT, e) != 0)
+	/* Bad base64 is an error, never a silently different file. Text that is not in base64
+	 * gets local (LF) line ends; base64 content comes out exactly as it was encoded. */
+	if (cte_dec_init(&u->dec, p->cte, CTE_STRICT | (strcmp(p->ct.type, "text") == 0 &&
+	    p->cte != CTE_BASE64 ? CTE_TEXT : 0), e) != 0)
 		return -1;
 	u->decoding = 1;
 	u->cur = p;
@@ -330,7 +352,7 @@ cb_end(void *ctx, struct mime_part *p, struct err *e)
 	}
 	if (u->mode == M_LIST) {
 		snprintf(size, sizeof size, "%llu", (unsigned long long)u->size);
-		list_line(p, u->number, size, u->filename);
+		list_line(u, p, u->number, size, u->filename);
 	}
 	if (u->mode == M_EXTRACT)
 		return finish_file(u, e);
@@ -350,7 +372,7 @@ name_files(struct unpack *u, struct err *e)
 			return -1;
 		free(u->pend[i].tmp);
 		u->pend[i].tmp = NULL;
-		printf("%s\n", used);
+		outf(u, "%s\n", used);
 	}
 	return 0;
 }
@@ -394,20 +416,20 @@ walk(struct unpack *u, const char *path)
 	u->snk.ctx = u;
 	if (mime_walk(&w, &in, NULL, &e) < 0) {
 		drop_files(u);
-		fflush(stdout);
+		io_out_flush(u->out);
 		cli_die_err(&e);
 	}
 	/* Best effort is not good enough for files: a multipart without its close delimiter
 	 * may have lost its end, so nothing is extracted from it. */
 	if (w.flags & MIME_F_UNTERMINATED) {
 		drop_files(u);
-		fflush(stdout);
+		io_out_flush(u->out);
 		cli_die(EX_DATAERR, "%s: a multipart lacks its closing boundary: the message is "
 		    "truncated or malformed", path ? path : "standard input");
 	}
 	if (u->mode == M_EXTRACT && name_files(u, &e) != 0) {
 		drop_files(u);
-		fflush(stdout);
+		io_out_flush(u->out);
 		cli_die_err(&e);
 	}
 	io_in_free(&in);

@@ -65,7 +65,7 @@ EOF
 @test "mime-unpack: parts of a makemime message extract like reformime's" {
 	head -c 4000 /dev/urandom >"$T/d.bin"
 	makemime -c application/octet-stream -N d.bin "$T/d.bin" >"$T/part"
-	makemime -m multipart/mixed -a "Subject: mm" "$T/part" >"$T/m"
+	makemime -m multipart/mixed -a "Mime-Version: 1.0" -a "Subject: mm" "$T/part" >"$T/m"
 	reformime -e -s 1.1 <"$T/m" >"$T/theirs"
 	cmp "$T/theirs" "$T/d.bin"
 	mime-unpack -p 1 "$T/m" | cmp - "$T/d.bin"
