@@ -119,8 +119,7 @@ fragment_header(const struct msg_header *h, const char *id, unsigned number, uns
 		goto fail;
 	if ((f = msg_fold("Content-Type", v.p, eol, e)) == NULL)
 		goto fail;
-	buf_adds(&b, f);
-	buf_adds(&b, eol);
+	buf_adds(&b, f);	/* folded, line end included */
 	free(f);
 	buf_free(&v);
 	return buf_take(&b, e);
