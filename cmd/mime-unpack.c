@@ -168,16 +168,16 @@ list_line(struct unpack *u, const struct mime_part *p, const char *number, const
 
 /* Open the destination of a selected part: a file in the directory for -x. */
 static int
-open_dest(struct unpack *u, const char *number, struct err *e)
+open_dest(struct unpack *u, const char *number, int message, struct err *e)
 {
-	char fallback[MIME_PATH_MAX + 8], dst[4096], *safe;
+	char fallback[MIME_PATH_MAX + 16], dst[4096], *safe;
 	size_t i;
 
 	u->size = 0;
 	if (u->mode != M_EXTRACT)
 		return 0;
-	snprintf(fallback, sizeof fallback, "part-%s", number);
-	for (i = 0; fallback[i]; i++)
+	snprintf(fallback, sizeof fallback, "part-%s%s", number, message ? ".eml" : "");
+	for (i = 5; fallback[i] && strcmp(fallback + i, ".eml") != 0; i++)
 		if (fallback[i] == '.')
 			fallback[i] = '-';
 	if ((safe = unpack_safe_name(u->filename ? u->filename : "", fallback, e)) == NULL)
@@ -221,7 +221,7 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 		p->no_data = 1;
 		u->cur = p;
 		u->decoding = 0;
-		return open_dest(u, u->number, e);	/* named by the message/rfc822 part */
+		return open_dest(u, u->number, 1, e);	/* named by the message/rfc822 part */
 	}
 	free(u->filename);
 	u->filename = part_filename(p);
@@ -252,7 +252,7 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 	if (u->mode == M_PART)
 		u->found = 1;
 	snprintf(u->number, sizeof u->number, "%s", number);
-	if (open_dest(u, number, e) != 0)
+	if (open_dest(u, number, 0, e) != 0)
 		return -1;
 	/* Bad base64 is an error, never a silently different file. Text that is not in base64
 	 * gets local (LF) line ends; base64 content comes out exactly as it was encoded. */
@@ -375,6 +375,20 @@ name_files(struct unpack *u, struct err *e)
 		outf(u, "%s\n", used);
 	}
 	return 0;
+}
+
+static void
+free_pending(struct unpack *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->npend; i++) {
+		free(u->pend[i].tmp);
+		free(u->pend[i].name);
+	}
+	free(u->pend);
+	u->pend = NULL;
+	u->npend = u->cappend = 0;
 }
 
 static void
@@ -507,6 +521,7 @@ main(int argc, char **argv)
 	if (io_out_finish(&out) != 0)
 		cli_die_err(&out.e);
 	free(u.filename);
+	free_pending(&u);
 	cli_close_stdout();
 	return EX_OK;
 }

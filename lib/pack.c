@@ -365,6 +365,27 @@ is_eml(const char *path)
 	return n > 4 && strcasecmp(path + n - 4, ".eml") == 0;
 }
 
+/* The file name an attachment is announced by, as UTF-8 in NFC (malloc'd). */
+static char *
+announced_name(struct packer *p, const struct pack_att *a)
+{
+	const char *raw = a->name ? a->name : base_name(a->path);
+	char *conv = NULL, *name;
+	size_t nl;
+
+	if (!charset_utf8_valid(raw, strlen(raw))) {
+		/* A file name in the locale's legacy charset. */
+		if ((conv = charset_to_utf8(NULL, raw, strlen(raw), &nl, p->e)) == NULL) {
+			err_wrap(p->e, "file name of %s", a->path);
+			return NULL;
+		}
+		raw = conv;
+	}
+	name = charset_nfc(raw, strlen(raw), &nl, p->e);
+	free(conv);
+	return name;
+}
+
 /* Content-Type, Content-Transfer-Encoding, Content-Disposition, Content-Description,
  * Content-ID of one attachment (RFC 2045 §5, §6; RFC 2183; RFC 2231; RFC 2047 §5 for the
  * old-style name= parameter that many clients still read). */
@@ -373,22 +394,11 @@ attachment_fields(struct packer *p, const struct pack_att *a, const char *type,
     const char *charset, enum cte cte)
 {
 	struct buf b = BUF_INIT;
-	const char *raw = a->name ? a->name : base_name(a->path);
-	char *name = NULL, *w = NULL;
-	size_t nl;
+	char *name, *w = NULL;
 	int r = -1;
 
-	if (!charset_utf8_valid(raw, strlen(raw))) {
-		/* A file name in the locale's legacy charset. */
-		if ((w = charset_to_utf8(NULL, raw, strlen(raw), &nl, p->e)) == NULL)
-			return err_wrap(p->e, "file name of %s", a->path);
-		raw = w;
-	}
-	if ((name = charset_nfc(raw, strlen(raw), &nl, p->e)) == NULL)
-		goto out;
-	free(w);
-	w = NULL;
-
+	if ((name = announced_name(p, a)) == NULL)
+		return -1;
 	buf_adds(&b, type);
 	if (charset != NULL && mime_param_append(&b, "charset", charset, p->e) != 0)
 		goto out;
@@ -442,13 +452,13 @@ out:
 static int
 write_forward(struct packer *p, const struct pack_att *a, struct src *s)
 {
-	struct pack_att b = *a;
+	struct pack_att opaque = *a;
 	int carry = 0;
 	ssize_t n;
 
 	if (s->kind == SNIFF_BINARY || s->sn.st.longest > MSG_MAX_OUT_LINE) {
-		b.type = "application/octet-stream";
-		if (attachment_fields(p, &b, b.type, NULL, CTE_BASE64) != 0 ||
+		opaque.type = "application/octet-stream";
+		if (attachment_fields(p, &opaque, opaque.type, NULL, CTE_BASE64) != 0 ||
 		    puts_(p, p->eol) != 0)
 			return -1;
 		return encode_source(p, s, CTE_BASE64, 0);
@@ -457,8 +467,20 @@ write_forward(struct packer *p, const struct pack_att *a, struct src *s)
 		return -1;
 	if (put_field(p, "Content-Transfer-Encoding", s->sn.st.nonascii ? "8bit" : "7bit") != 0)
 		return -1;
-	if (put_field(p, "Content-Disposition", a->is_inline ? "inline" : "attachment") != 0)
-		return -1;
+	{
+		struct buf b = BUF_INIT;
+		char *name = announced_name(p, a);
+		int r = -1;
+
+		buf_adds(&b, a->is_inline ? "inline" : "attachment");
+		if (name != NULL && mime_param_append(&b, "filename", name, p->e) == 0 &&
+		    buf_check(&b, p->e) == 0)
+			r = put_field(p, "Content-Disposition", b.p);
+		free(name);
+		buf_free(&b);
+		if (r != 0)
+			return -1;
+	}
 	if (a->desc != NULL) {
 		char *w = enc2047(a->desc, RFC2047_TEXT, 21, p->e);
 		int r = w ? put_field(p, "Content-Description", w) : -1;

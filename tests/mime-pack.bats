@@ -392,3 +392,34 @@ for p in m.iter_attachments():
 	assert_success
 	assert_output --partial -- "--split"
 }
+
+@test "mime-pack: a body that is one 3 MB line is encoded and decodes to the same bytes" {
+	{ printf 'Subject: long\n\n'; head -c 3000000 /dev/zero | tr '\0' x; printf '\n'; } >"$T/in"
+	mime-pack <"$T/in" >"$T/out"
+	run awk 'length > 78' "$T/out"
+	assert_output ""
+	{ head -c 3000000 /dev/zero | tr '\0' x; printf '\n'; } >"$T/want"
+	$PY save "$T/out" "$T" && cmp "$T/1" "$T/want"
+	mime-unpack -p 1 "$T/out" | cmp - "$T/want"
+}
+
+@test "mime-pack: text with CRLF line ends is sent as base64 and arrives unchanged" {
+	printf 'dos\r\nlines\r\n' >"$T/dos.txt"
+	mime-pack -a "$T/dos.txt" <"$T/draft" >"$T/out"
+	py_leaf "$T/out" 2 text/plain dos.txt "$T/dos.txt"
+	mime-unpack -p 2 "$T/out" | cmp - "$T/dos.txt"
+}
+
+@test "mime-pack: group syntax and quoted display names survive header encoding" {
+	printf 'From: "Müller, Jörg" <j@example.org>\nTo: Team Ä: a@example.org, "B. B." <b@example.org>;\nSubject: x\n\nbody\n' >"$T/in"
+	mime-pack <"$T/in" >"$T/out"
+	run $PY header "$T/out" From
+	assert_output '"Müller, Jörg" <j@example.org>'
+	python3 -c '
+import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+g = m["To"].groups[0]
+print(g.display_name, [a.addr_spec for a in g.addresses])' "$T/out" >"$T/got"
+	echo "Team Ä ['a@example.org', 'b@example.org']" >"$T/want"
+	diff "$T/want" "$T/got"
+}

@@ -250,3 +250,57 @@ EOF
 	assert_success
 	assert_output --partial -- "--extract"
 }
+
+@test "mime-unpack: the RFC 2231 section 4.1 example and RFC 2047 section 8 words decode" {
+	cat >"$T/m" <<'EOF2'
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: application/x-stuff
+Content-Disposition: attachment;
+ filename*0*=us-ascii'en'This%20is%20even%20more%20;
+ filename*1*=%2A%2A%2Afun%2A%2A%2A%20;
+ filename*2="isn't it!"
+Content-Transfer-Encoding: base64
+
+YWJj
+--b
+Content-Type: application/octet-stream; name="=?ISO-8859-1?Q?Andr=E9?= Pirard.txt"
+Content-Transfer-Encoding: base64
+
+ZGVm
+--b
+Content-Type: application/octet-stream; name="=?ISO-8859-1?B?SWYgeW91IGNhbiByZWFkIHRoaXMgeW8=?= =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?="
+Content-Transfer-Encoding: base64
+
+Z2hp
+--b--
+EOF2
+	run mime-unpack -l "$T/m"
+	assert_success
+	assert_line --index 1 $'  1\tapplication/x-stuff\tbase64\t3\tThis is even more ***fun*** isn\'t it!'
+	assert_line --index 2 $'  2\tapplication/octet-stream\tbase64\t3\tAndré Pirard.txt'
+	assert_line --index 3 $'  3\tapplication/octet-stream\tbase64\t3\tIf you can read this you understand the example.'
+	# Python agrees on every name.
+	run $PY tree "$T/m"
+	assert_line --index 1 --regexp $'\tThis is even more \\*\\*\\*fun\\*\\*\\* isn\'t it!\t'
+	assert_line --index 2 --regexp $'\tAndré Pirard.txt\t'
+}
+
+@test "mime-unpack: a forwarded message/rfc822 part comes out as the message itself" {
+	printf 'From: c@example.org\nSubject: inner\n\ninner body\n' >"$T/fw.eml"
+	printf 'Subject: outer\n\nsee below\n' | mime-pack --forward "$T/fw.eml" >"$T/m"
+	run mime-unpack -l "$T/m"
+	assert_line --index 2 --regexp $'^  2\tmessage/rfc822\t7bit\t-\t'
+	mime-unpack -p 2 "$T/m" | cmp - "$T/fw.eml"
+	mime-unpack -x "$T/out" "$T/m"
+	cmp "$T/out/fw.eml" "$T/fw.eml"
+}
+
+@test "mime-unpack: a part in an unterminated multipart is not extracted" {
+	printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=cut.bin\nContent-Transfer-Encoding: base64\n\nYWJj\n' >"$T/m"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_failure 65
+	[ -z "$(ls -A "$T/out")" ]
+}
