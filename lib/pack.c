@@ -171,8 +171,10 @@ encode_addresses(const char *value, struct err *e)
 	const char *group = NULL;
 	size_t i;
 
-	if (addr_parse(value, &l, e) != 0)
+	if (addr_parse(value, &l, e) != 0) {
+		addr_list_free(&l);	/* what was parsed before the error */
 		return NULL;
+	}
 	for (i = 0; i < l.n; i++) {
 		const struct addr *a = &l.v[i];
 		int same = group != NULL && a->group != NULL && strcmp(group, a->group) == 0;
