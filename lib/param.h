@@ -76,6 +76,8 @@ int mime_type_is(const struct mime_type *t, const char *type, const char *subtyp
  * are split into RFC 2231 sections (name*0="..."; name*1="..." or name*0*=utf-8''...;
  * name*1*=...), each "; "-separated piece short enough (MIME_PARAM_PIECE) that msg_fold can
  * keep every line within 78 columns. A UTF-8 character is never split across sections.
+ * "boundary" is never split (RFC 2046 §5.1.1 caps it at 70 characters, and readers expect
+ * it plain): it may make a line of up to 84 columns.
  * Fails (EX_DATAERR) if name is not a token or value is not valid UTF-8; a buffer
  * allocation failure is left to buf_check. Values up to MIME_PARAM_WRITE_MAX bytes are
  * guaranteed to parse back within MIME_PARAM_MAX sections (longer ones are written but may

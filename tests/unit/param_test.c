@@ -279,6 +279,25 @@ test_write(void)
 	roundtrip("filename", u, "; filename*0*=utf-8''", "longest guaranteed value");
 	free(u);
 
+	{
+		/* RFC 2046 §5.1.1's longest boundary stays in one piece. */
+		struct buf w = BUF_INIT;
+		char bd[71];
+
+		memset(bd, '=', 70);
+		bd[70] = '\0';
+		bd[5] = '_';
+		err_clear(&e);
+		ok(mime_param_append(&w, "boundary", bd, &e) == 0 && strchr(w.p, '*') == NULL
+		    && strncmp(w.p, "; boundary=\"", 12) == 0, "a 70-character boundary is never split");
+		buf_reset(&w);
+		buf_adds(&w, "multipart/mixed");
+		mime_param_append(&w, "boundary", bd, &e);
+		ok(parse(w.p, 0) == 0, "it parses back");
+		is_str(param("boundary"), bd, "same boundary");
+		buf_free(&w);
+	}
+
 	err_clear(&e);
 	ok(mime_param_append(&b, "bad name", "x", &e) == -1 && e.code == EX_DATAERR, "bad name fails");
 	ok(mime_param_append(&b, "n*", "x", &e) == -1, "name with '*' fails");

@@ -1,0 +1,68 @@
+/* mimetypes.h — a content type for a file name (from mime.types(5), else a built-in table of
+ * common types) and content sniffing: is this text or binary, and what charset could it be. */
+#ifndef SECMAIL_MIMETYPES_H
+#define SECMAIL_MIMETYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cte.h"
+#include "err.h"
+
+#define MIMETYPES_PATH	   "/etc/mime.types"
+#define MIMETYPES_MAX_FILE (4 * 1024 * 1024)	/* a bigger mime.types is an error */
+
+struct mimetypes_ent {
+	const char *ext;	/* lower case, without the dot */
+	const char *type;	/* lower case "type/subtype" */
+};
+
+/* The extension table, parsed once; entries sorted by extension for binary search. */
+struct mimetypes {
+	struct mimetypes_ent *v;
+	size_t n;
+	char *store;		/* the file's text the entries point into, or NULL */
+};
+
+/*
+ * Load the table from `path` (NULL: MIMETYPES_PATH, or $SECMAIL_MIME_TYPES when set; "" means
+ * no file). A file that does not exist leaves only the built-in table, silently; one that
+ * cannot be read or is too big is an error. Entries from the file win over the built-in ones.
+ */
+int mimetypes_load(struct mimetypes *t, const char *path, struct err *e);
+void mimetypes_free(struct mimetypes *t);
+
+/* The type for a file name by its last extension, case-insensitively ("a/b.tar.GZ" ->
+ * "application/gzip"), or NULL when unknown. Only the last path component is looked at. */
+const char *mimetypes_lookup(const struct mimetypes *t, const char *filename);
+
+/* Is s a syntactically valid "type/subtype" (RFC 2045 §5.1 tokens)? 1 or 0. */
+int mimetypes_valid(const char *s);
+
+/*
+ * Content sniffing, streaming: feed any number of chunks, then ask. One definition of "text"
+ * for the project: the transfer-encoding scanner's (cte.h: no NUL, no bare CR, no control
+ * bytes other than TAB, LF, CR, FF, ESC). Its charset is "us-ascii" when every byte is below
+ * 0x80, "utf-8" when the bytes are well-formed UTF-8 (RFC 3629), otherwise unknown 8-bit.
+ */
+enum sniff_kind {
+	SNIFF_ASCII,		/* text, 7-bit */
+	SNIFF_UTF8,		/* text, valid UTF-8 with at least one non-ASCII character */
+	SNIFF_8BIT,		/* text-like but not UTF-8: some legacy charset */
+	SNIFF_BINARY,
+};
+
+struct sniff {
+	struct cte_stats st;	/* also what cte_choose needs */
+};
+
+void sniff_init(struct sniff *s);
+void sniff_update(struct sniff *s, const void *p, size_t n);
+/* After the last chunk (it finishes the scan). An empty input is SNIFF_ASCII. */
+enum sniff_kind sniff_result(struct sniff *s);
+/* Binary is already certain (the rest need not be read). */
+int sniff_binary_yet(const struct sniff *s);
+/* "us-ascii", "utf-8", or NULL for SNIFF_8BIT / SNIFF_BINARY. */
+const char *sniff_charset(enum sniff_kind k);
+
+#endif

@@ -1,0 +1,35 @@
+/* unpack.h — what mime-unpack needs beyond the MIME walker: file names from the parameters of
+ * a part made safe to create, and files created atomically without replacing others. */
+#ifndef SECMAIL_UNPACK_H
+#define SECMAIL_UNPACK_H
+
+#include "err.h"
+#include "io.h"
+
+#define UNPACK_NAME_MAX	  200	/* octets of a file name we create */
+#define UNPACK_UNIQUE_MAX 999	/* name-1.ext ... name-999.ext */
+
+/*
+ * A file name that is safe to create in a directory, from a decoded (UTF-8, possibly
+ * ill-formed) name: ill-formed UTF-8 repaired to U+FFFD, NFC, '/', '\\', C0 and C1 controls
+ * and DEL replaced by '_', leading dots and white space and trailing dots and white space
+ * dropped, cut to UNPACK_NAME_MAX octets at a character boundary keeping a short extension.
+ * What is left empty becomes `fallback`. Returns a malloc'd string.
+ */
+char *unpack_safe_name(const char *name, const char *fallback, struct err *e);
+
+/*
+ * Commit a file opened with io_atomic_open under a->dst's directory as `name` there: replace
+ * an existing file when force, else take the first free one of name, name-1.ext, ...
+ * name-UNPACK_UNIQUE_MAX.ext (EX_CANTCREAT when none is). The name used is copied to
+ * used[0..usedsz). Never replaces a file unless force.
+ */
+int unpack_commit(struct io_atomic *a, const char *dir, const char *name, int force,
+    char *used, size_t usedsz, struct err *e);
+
+/* The naming part of unpack_commit for a temp file already written, synced and closed: on
+ * success tmp is gone (renamed or linked and unlinked); on failure it is left to the caller. */
+int unpack_link(const char *tmp, const char *dir, const char *name, int force, char *used,
+    size_t usedsz, struct err *e);
+
+#endif

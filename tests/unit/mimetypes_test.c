@@ -1,0 +1,91 @@
+/* mimetypes_test.c — mime.types parsing and lookup precedence, the built-in fallback, and the
+ * text/binary/charset sniffer (including split UTF-8 sequences across chunks). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mimetypes.h"
+#include "tap.h"
+
+static enum sniff_kind
+sniff_str(const char *s, size_t n, size_t step)
+{
+	struct sniff sn;
+	size_t i, k;
+
+	sniff_init(&sn);
+	for (i = 0; i < n; i += k) {
+		k = step < n - i ? step : n - i;
+		sniff_update(&sn, s + i, k);
+	}
+	return sniff_result(&sn);
+}
+
+int
+main(void)
+{
+	struct mimetypes t;
+	struct err e;
+	char path[] = "/tmp/mimetypes_test.XXXXXX";
+	const char *text =
+	    "# comment\n"
+	    "\n"
+	    "application/x-first\tfoo bar # trailing comment\n"
+	    "Text/X-Upper   UPX\n"
+	    "application/x-second foo\n"
+	    "not-a-type qqq\n"
+	    "image/png png\n";
+	size_t step;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	ok(fd >= 0, "temp file");
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+
+	ok(mimetypes_load(&t, path, &e) == 0, "load a mime.types file");
+	is_str(mimetypes_lookup(&t, "a/b/x.foo"), "application/x-first", "first mention of an extension wins");
+	is_str(mimetypes_lookup(&t, "x.BAR"), "application/x-first", "extension lookup ignores case");
+	is_str(mimetypes_lookup(&t, "x.upx"), "text/x-upper", "types are lower-cased");
+	ok(mimetypes_lookup(&t, "x.qqq") == NULL, "a line with an invalid type is ignored");
+	is_str(mimetypes_lookup(&t, "report.pdf"), "application/pdf", "the built-in table fills gaps");
+	is_str(mimetypes_lookup(&t, "a.tar.gz"), "application/gzip", "only the last extension counts");
+	ok(mimetypes_lookup(&t, ".profile") == NULL, "a leading dot is not an extension");
+	ok(mimetypes_lookup(&t, "dir.d/README") == NULL, "a dot in a directory is not an extension");
+	ok(mimetypes_lookup(&t, "x.") == NULL, "an empty extension is unknown");
+	mimetypes_free(&t);
+	unlink(path);
+
+	ok(mimetypes_load(&t, "/nonexistent/mime.types", &e) == 0, "a missing file is not an error");
+	is_str(mimetypes_lookup(&t, "photo.JPG"), "image/jpeg", "built-in table alone");
+	mimetypes_free(&t);
+	ok(mimetypes_load(&t, "/", &e) == -1, "a directory is an error");
+
+	ok(mimetypes_valid("text/plain"), "valid type");
+	ok(!mimetypes_valid("text/"), "empty subtype invalid");
+	ok(!mimetypes_valid("/plain"), "empty type invalid");
+	ok(!mimetypes_valid("text/pl ain"), "space invalid");
+	ok(!mimetypes_valid("text/plain;x=y"), "parameters are not part of a type");
+
+	for (step = 1; step <= 4; step++) {
+		ok(sniff_str("", 0, step) == SNIFF_ASCII, "empty is ascii (step %zu)", step);
+		ok(sniff_str("hello\r\nworld\n", 13, step) == SNIFF_ASCII, "ascii with CRLF (step %zu)", step);
+		ok(sniff_str("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80\n", 16, step) == SNIFF_UTF8,
+		    "utf-8 split across chunks (step %zu)", step);
+		ok(sniff_str("caf\xe9 cr\xe8me au lait\n", 19, step) == SNIFF_8BIT, "latin-1 text (step %zu)", step);
+		ok(sniff_str("a\0b", 3, step) == SNIFF_BINARY, "NUL is binary (step %zu)", step);
+		ok(sniff_str("a\rb", 3, step) == SNIFF_BINARY, "bare CR is binary (step %zu)", step);
+		ok(sniff_str("ab\r", 3, step) == SNIFF_BINARY, "final bare CR is binary (step %zu)", step);
+		ok(sniff_str("\xc0\xaf", 2, step) == SNIFF_BINARY, "overlong, mostly high: binary (step %zu)", step);
+		ok(sniff_str("x\xed\xa0\x80yyyyyyyyyyyyyy", 18, step) == SNIFF_8BIT, "surrogate is not utf-8 (step %zu)", step);
+		ok(sniff_str("abcdefgh\xe2\x82", 10, step) == SNIFF_8BIT, "truncated sequence is not utf-8 (step %zu)", step);
+		ok(sniff_str("\x01\x02", 2, step) == SNIFF_BINARY, "C0 controls are binary (step %zu)", step);
+	}
+	is_str(sniff_charset(SNIFF_ASCII), "us-ascii", "ascii charset name");
+	is_str(sniff_charset(SNIFF_UTF8), "utf-8", "utf-8 charset name");
+	ok(sniff_charset(SNIFF_8BIT) == NULL, "no charset for 8-bit");
+	return tap_done();
+}
