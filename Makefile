@@ -109,7 +109,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -g -O1
 $(FUZZ_BUILD)/lib/b64_avx2.o: FUZZ_FLAGS += -mavx2
 $(FUZZ_BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -c -o $@ $<
+	clang $(ALL_CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	clang $(ALL_CPPFLAGS) -std=c11 -fsanitize=fuzzer,address,undefined -g -O1 -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
@@ -144,3 +144,4 @@ clean:
 	rm -rf build
 
 -include $(DEPS)
+-include $(FUZZ_LIB_OBJ:.o=.d)
