@@ -121,6 +121,14 @@ t_end(void *ctx, struct mime_part *p, struct err *e)
 	return t->lines[idx] == NULL ? -1 : 0;
 }
 
+static void
+t_cancel(void *ctx, struct mime_part *p)
+{
+	(void)ctx;
+	free(p->user);
+	p->user = NULL;
+}
+
 static const char usage[] = "usage: mimetree [-l] [-d PATH | -r PATH] [-D DEPTH] [-P PARTS] [FILE]\n"
     "       mimetree -b\n";
 
@@ -183,6 +191,7 @@ main(int argc, char **argv)
 	w.data = t_data;
 	w.raw = t_raw;
 	w.end = t_end;
+	w.cancel = t_cancel;
 	w.ctx = &t;
 	r = mime_walk(&w, &in, NULL, &e);
 	if (r != 0)

@@ -59,6 +59,14 @@ r_raw(void *ctx, struct mime_part *p, const void *b, size_t n, struct err *e)
 	return 0;
 }
 
+static void
+r_cancel(void *ctx, struct mime_part *p)
+{
+	struct rec *r = ctx;
+
+	buf_addf(&r->log, "C %s\n", p->path);
+}
+
 static int
 r_end(void *ctx, struct mime_part *p, struct err *e)
 {
@@ -90,6 +98,7 @@ run(const char *s, size_t n, size_t cap, struct rec *r, struct mime_walk *w, str
 	w->data = r_data;
 	w->raw = r_raw;
 	w->end = r_end;
+	w->cancel = r_cancel;
 	w->ctx = r;
 	rc = mime_walk(w, &in, NULL, e);
 	close(fd);
@@ -390,7 +399,8 @@ test_stop(void)
 	r.stop_path = "2.1";
 	ok(run(nested, sizeof nested - 1, 0, &r, &w, &e) == MIME_STOP, "a callback can stop the walk");
 	is_str(r.log.p, "B 0 multipart/mixed\nB 1 text/plain\nE 1 9\nB 2 multipart/alternative\n"
-	    "B 2.1 text/plain\n", "nothing after the stop");
+	    "B 2.1 text/plain\nC 2.1\nC 2\nC 0\n",
+	    "nothing after the stop but cancel() of the open parts, innermost first");
 	rec_free(&r);
 }
 
