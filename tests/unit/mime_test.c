@@ -404,6 +404,44 @@ test_stop(void)
 	rec_free(&r);
 }
 
+/* A caller that read the header itself (smime-verify, smime-decrypt) hands it over. */
+static void
+test_given_header(void)
+{
+	struct rec r;
+	struct mime_walk w;
+	struct msg_header h;
+	struct io_in in;
+	struct err e;
+	FILE *f = tmpfile();
+	int fd = dup(fileno(f));
+
+	fwrite(nested, 1, sizeof nested - 1, f);
+	fclose(f);
+	lseek(fd, 0, SEEK_SET);
+	io_in_init(&in, fd, "test", &e);
+	msg_header_init(&h);
+	ok(msg_header_read(&in, &h, &e) == 0, "caller reads the header");
+	memset(&r, 0, sizeof r);
+	r.raw_path = "0";
+	mime_walk_init(&w);
+	w.begin = r_begin;
+	w.data = r_data;
+	w.raw = r_raw;
+	w.end = r_end;
+	w.ctx = &r;
+	ok(mime_walk(&w, &in, &h, &e) == 0, "walk with the given header");
+	ok(strncmp(r.log.p, "B 0 multipart/mixed\nB 1 text/plain\nE 1 9\n", 40) == 0,
+	    "same tree as when the walker reads the header");
+	ok(r.raw.len == sizeof nested - 1 && memcmp(r.raw.p, nested, r.raw.len) == 0,
+	    "raw capture still includes the given header");
+	ok(h.n == 2, "the caller's header is left to the caller");
+	msg_header_free(&h);
+	rec_free(&r);
+	close(fd);
+	io_in_free(&in);
+}
+
 static void
 test_boundary(void)
 {
@@ -440,6 +478,7 @@ main(void)
 	test_limits();
 	test_long_lines_and_chunks();
 	test_stop();
+	test_given_header();
 	test_boundary();
 	return tap_done();
 }
