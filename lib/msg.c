@@ -164,7 +164,9 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 		if (first) {
 			first = 0;
 			h->crlf = eol_len(line, (size_t)r) == 2;
-			if (stop == NULL && (size_t)r >= 5 && memcmp(line, "From ", 5) == 0) {
+			/* An mbox "From " line, unless it is an obsolete "From : x" field. */
+			if (stop == NULL && (size_t)r >= 5 && memcmp(line, "From ", 5) == 0
+			    && field_name_len(line, (size_t)r, &colon) == 0) {
 				h->mbox_from = strndup((const char *)line, (size_t)r);
 				if (h->mbox_from == NULL) {
 					err_sys(e, EX_OSERR, "out of memory");

@@ -106,6 +106,7 @@ test_mbox_and_none(void)
 	static const char m2[] = "just a body line\nSubject: not a header\n";
 	static const char m3[] = "\nbody after an empty header\n";
 	static const char m4[] = "Subject: no body, no blank line";
+	static const char m5[] = "From : a@b.test\nTo: c@d.test\n\n";
 	struct msg_header h;
 	struct err e;
 	char rest[128];
@@ -113,6 +114,11 @@ test_mbox_and_none(void)
 	ok(parse(m1, sizeof m1 - 1, &h, &e, rest, sizeof rest) == 0, "mbox header parses");
 	is_str(h.mbox_from, "From a@b Sat Jan  1 00:00:00 2000\n", "mbox From line kept raw");
 	ok(h.n == 1, "mbox From line is not a field");
+	msg_header_free(&h);
+
+	ok(parse(m5, sizeof m5 - 1, &h, &e, rest, sizeof rest) == 0 && h.mbox_from == NULL
+	    && h.n == 2, "an obsolete \"From : x\" is a field, not an mbox line");
+	is_str(h.f[0].value, "a@b.test", "its value");
 	msg_header_free(&h);
 
 	ok(parse(m2, sizeof m2 - 1, &h, &e, rest, sizeof rest) == 0, "headerless input is fine");
