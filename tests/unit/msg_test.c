@@ -326,6 +326,33 @@ test_edit(void)
 	msg_header_free(&h);
 }
 
+/* Parse, write back: byte-exact, mbox line first, no blank line. */
+static void
+test_write(void)
+{
+	static const char m[] = "From x@y Thu Jan  1 00:00:00 1970\r\nReceived: from a\r\n\tby b;"
+	    " Thu, 1 Jan 1970\r\nX-Odd :  spaced  \r\nsubject:lower\r\n\r\nbody";
+	struct msg_header h;
+	struct io_out o;
+	struct err e;
+	FILE *f = tmpfile();
+	char got[256];
+	size_t n;
+
+	parse(m, sizeof m - 1, &h, &e, NULL, 0);
+	io_out_init(&o, dup(fileno(f)), "tmp", &e);
+	ok(msg_header_write(&o, &h) == 0 && io_out_finish(&o) == 0, "header written");
+	close(o.fd);
+	rewind(f);
+	n = fread(got, 1, sizeof got, f);
+	ok(n == sizeof m - 1 - 6 && memcmp(got, m, n) == 0,
+	    "written bytes are the input's header exactly, without the blank line");
+	is_str(h.f[1].name, "X-Odd", "name without the obsolete white space");
+	is_str(h.f[1].value, "spaced  ", "value keeps trailing white space");
+	fclose(f);
+	msg_header_free(&h);
+}
+
 static void
 test_date_id(void)
 {
@@ -367,6 +394,7 @@ main(void)
 	test_errors();
 	test_fold();
 	test_edit();
+	test_write();
 	test_date_id();
 	return tap_done();
 }
