@@ -378,7 +378,7 @@ char *
 msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 {
 	struct buf b = BUF_INIT;
-	size_t col, i, ws, w;
+	size_t col, i, ws, w, words = 0;	/* words on the current line */
 	const char *v = value;
 
 	if (!valid_name(name)) {
@@ -407,6 +407,7 @@ msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 		buf_add(&b, v, i);
 		col += i;
 		v += i;
+		words = 1;
 	}
 	while (*v != '\0') {
 		ws = strspn(v, " \t");
@@ -418,14 +419,16 @@ msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 			buf_add(&b, v, ws);
 			break;
 		}
-		if (col + ws + w > MSG_FOLD_COLUMN && col > strlen(name) + 1) {
+		if (col + ws + w > MSG_FOLD_COLUMN && words > 0) {
 			buf_adds(&b, eol);
 			col = 0;
+			words = 0;
 		}
 		if (col + ws + w > MSG_MAX_OUT_LINE)
 			goto toolong;
 		buf_add(&b, v, ws + w);
 		col += ws + w;
+		words++;
 		v += ws + w;
 	}
 	buf_adds(&b, eol);
