@@ -133,7 +133,7 @@ assert p[1]["Content-Transfer-Encoding"] == "base64"
 	sign "$T/msg" >"$T/out"
 	split_signed "$T/out" "$T/content" "$T/sig"
 	openssl cms -cmsout -print -inform DER -in "$T/sig" >"$T/print"
-	run awk '/S\/MIME Capabilities/{on=1} on && /OBJECT +:/{print $NF} /signatureAlgorithm/{on=0}' "$T/print"
+	run awk '/S\/MIME Capabilities/{on=1} on && /OBJECT +:/{sub(/.*:/, ""); print} /signatureAlgorithm/{on=0}' "$T/print"
 	assert_output "$(printf 'aes-256-gcm\naes-128-gcm\naes-256-cbc\naes-128-cbc')"
 	run grep -i -E 'des-ede3|rc2|des-cbc' "$T/print"
 	assert_failure

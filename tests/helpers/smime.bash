@@ -84,6 +84,7 @@ gpgsm_key() {
 	$G --import "$GNUPGHOME/gpg.der" 3< <(echo '') 2>/dev/null || return 1
 	echo "$(gpgsm --with-colons --list-keys gpg@example.org | awk -F: '/^fpr/{print $10; exit}') S relax" \
 		>>"$GNUPGHOME/trustlist.txt"
+	gpgconf --reload gpg-agent	# the agent reads trustlist.txt at start and on reload
 	openssl x509 -inform DER -in "$GNUPGHOME/gpg.der" -out "$GNUPGHOME/gpg.pem"
 }
 
