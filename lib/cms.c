@@ -754,5 +754,7 @@ done:
 	sk_X509_free(signers);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
+	if (rc != 0)
+		cms_result_free(r);
 	return rc;
 }

@@ -1235,5 +1235,7 @@ out:
 	if (body >= 0)
 		close(body);
 	msg_header_free(&h);
+	if (rc < 0)
+		cms_result_free(r);
 	return rc;
 }

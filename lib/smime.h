@@ -54,7 +54,8 @@ int smime_save_certs(struct certstore *cs, const struct cms_result *r, struct er
  * RFC 8601 §5), and the verified content entity in place of the signature wrapper (or, with
  * keep, the message as it came). A message that is not signed passes through with smime=none.
  * Returns 0 when the message was written (any verdict; r says which), 1 when strict withheld
- * it, -1 on errors (nothing or a partial output: the caller must exit non-zero).
+ * it, -1 on errors (nothing or a partial output: the caller must exit non-zero; r is left
+ * empty). On 0 and 1, free r with cms_result_free.
  */
 int smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts *vo,
     struct cms_result *r, struct err *e);

@@ -301,11 +301,15 @@ assert p[1].get_payload(decode=True) == b"\x00\x01\x02\x03"
 	assert_output --partial "write error"
 }
 
-@test "sign: peak memory stays under 16 MiB for a 64 MiB message" {
+@test "sign: peak memory stays under 16 MiB for a 64 MiB message, as for a small one" {
 	{ sample_msg; head -c 50000000 /dev/urandom | base64; } >"$T/big"
-	rss=$( { /usr/bin/time -f %M smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key" "$T/big" >"$T/out"; } 2>&1 )
-	echo "rss=$rss KiB"
-	[ "$rss" -lt 16384 ]
+	{ sample_msg; head -c 100000 /dev/urandom | base64; } >"$T/small"
+	small=$(rss_kib smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key" "$T/small")
+	big=$(rss_kib smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key" "$T/big")
+	echo "small=$small big=$big KiB"
+	[ "$big" -le $((small + 2048)) ]
+	asan_build smime-sign || [ "$big" -lt 16384 ]
+	smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key" "$T/big" >"$T/out"
 	openssl cms -verify -in "$T/out" -CAfile "$PKI/ca.pem" -out /dev/null
 }
 

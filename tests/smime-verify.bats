@@ -309,13 +309,17 @@ PY
 	assert_failure 74
 }
 
-@test "verify: peak memory stays under 16 MiB for a 64 MiB clear-signed message" {
+@test "verify: peak memory stays under 16 MiB for a 64 MiB clear-signed message, as for a small one" {
 	{ sample_msg; head -c 50000000 /dev/urandom | base64; } >"$T/big"
+	{ sample_msg; head -c 100000 /dev/urandom | base64; } >"$T/small"
 	sign "$T/big" >"$T/s"
-	rss=$( { /usr/bin/time -f %M smime-verify --ca-file "$PKI/ca.pem" "$T/s" >"$T/v"; } 2>&1 | tail -1 )
-	echo "rss=$rss KiB"
-	[ "$rss" -lt 16384 ]
-	head -1 "$T/v" | grep -q 'smime=pass'
+	sign "$T/small" >"$T/s0"
+	small=$(rss_kib smime-verify --ca-file "$PKI/ca.pem" "$T/s0")
+	big=$(rss_kib smime-verify --ca-file "$PKI/ca.pem" "$T/s")
+	echo "small=$small big=$big KiB"
+	[ "$big" -le $((small + 2048)) ]
+	asan_build smime-verify || [ "$big" -lt 16384 ]
+	smime-verify --ca-file "$PKI/ca.pem" "$T/s" | head -1 | grep -q 'smime=pass'
 }
 
 @test "verify: --help, --version and unknown options" {
