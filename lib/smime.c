@@ -288,6 +288,8 @@ entity_header(const struct msg_header *h, struct msg_header *eh, struct err *e)
 struct feed {
 	struct cms_sign *cs;
 	struct eolsink *out;	/* NULL for opaque */
+	int raw_out;		/* the output gets the input bytes as they are (the verifier
+				 * canonicalises them the same way), saving a conversion */
 	struct canon c;		/* to CRLF */
 	struct sink canon_out;
 };
@@ -299,7 +301,7 @@ feed_canon_out(void *ctx, const void *p, size_t n, struct err *e)
 
 	if (cms_sign_write(f->cs, p, n, e) != 0)
 		return -1;
-	return f->out != NULL ? eol_write(f->out, p, n, e) : 0;
+	return f->out != NULL && !f->raw_out ? eol_write(f->out, p, n, e) : 0;
 }
 
 static int
@@ -307,6 +309,8 @@ feed_write(void *ctx, const void *p, size_t n, struct err *e)
 {
 	struct feed *f = ctx;
 
+	if (f->raw_out && f->out != NULL && io_out_write(f->out->o, p, n) != 0)
+		return out_err(f->out->o, e);
 	return canon_write(&f->c, &f->canon_out, p, n, e);
 }
 
@@ -510,6 +514,55 @@ write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *
 	return r < 0 ? err_wrap(e, "re-encoding the content to sign") : 0;
 }
 
+/* Is the entity one part in quoted-printable or base64 (nothing to re-encode)? */
+static int
+leaf_encoded(const struct msg_header *eh)
+{
+	const struct msg_field *f = msg_header_get(eh, "Content-Type");
+	const struct msg_field *c = msg_header_get(eh, "Content-Transfer-Encoding");
+	struct mime_type ct;
+	struct err e;
+	enum cte cte = cte_parse(c != NULL ? c->value : NULL);
+	int leaf;
+
+	if (cte != CTE_QP && cte != CTE_BASE64)
+		return 0;
+	if (f == NULL || mime_type_parse(f->value, 0, &ct, &e) != 0)
+		return 1;	/* RFC 2045 §5.2: text/plain */
+	leaf = !mime_type_is(&ct, "multipart", NULL) && !mime_type_is(&ct, "message", NULL);
+	mime_type_free(&ct);
+	return leaf;
+}
+
+static int
+write_direct(const struct msg_header *eh, struct io_in *in, const struct sink *s, int *raw_out,
+    struct err *e)
+{
+	unsigned char *buf;
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < eh->n; i++)
+		if (sink_write(s, eh->f[i].raw, eh->f[i].rawlen, e) != 0)
+			return -1;
+	if (put(s, "\r\n", e) != 0)
+		return -1;
+	*raw_out = 1;	/* the body goes out as it came */
+	if ((buf = malloc(CHUNK)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	while ((n = io_in_read(in, buf, CHUNK)) > 0)
+		if (sink_write(s, buf, (size_t)n, e) != 0) {
+			free(buf);
+			return -1;
+		}
+	free(buf);
+	if (n < 0) {
+		*e = in->e;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 b64_out_write(void *ctx, const void *p, size_t n, struct err *e)
 {
@@ -534,7 +587,7 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	const char *eol, *digest;
 	void *pair[2];
 	size_t i;
-	int body = -1, rc = -1, b64_on = 0;
+	int body = -1, rc = -1, b64_on = 0, direct;
 
 	msg_header_init(&h);
 	msg_header_init(&eh);
@@ -552,7 +605,10 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 		goto out;
 	if (entity_header(&h, &eh, e) != 0)
 		goto out;
-	if ((body = spool_rest(in, e)) < 0)
+	/* A single part already in quoted-printable or base64 is 7-bit safe as it stands: it is
+	 * streamed straight from the input. Anything else is spooled and looked at first. */
+	direct = so->certs_only || leaf_encoded(&eh);
+	if (!direct && (body = spool_rest(in, e)) < 0)
 		goto out;
 
 	/* The outer header: every field that is not a content field, byte-exact. */
@@ -633,7 +689,7 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	fd.canon_out.ctx = &fd;
 	entsink.write = feed_write;
 	entsink.ctx = &fd;
-	if (write_entity(&eh, body, &entsink, e) != 0
+	if ((direct ? write_direct(&eh, in, &entsink, &fd.raw_out, e) : write_entity(&eh, body, &entsink, e)) != 0
 	    || canon_finish(&fd.c, &fd.canon_out, e) != 0)
 		goto out;
 	if (!so->cms.opaque) {

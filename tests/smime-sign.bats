@@ -290,6 +290,20 @@ assert p[1].get_payload(decode=True) == b"\x00\x01\x02\x03"
 	printf 'Content-Type: text/plain\r\n\r\nline one\r\nline two\r\n' | cmp - "$T/content"
 }
 
+@test "sign: a base64 part is streamed as it came, with LF or CRLF line ends, and verifies" {
+	{ printf 'From: alice@example.org\nMIME-Version: 1.0\nContent-Type: application/octet-stream\n'
+	  printf 'Content-Transfer-Encoding: base64\n\n'; head -c 3000 /dev/urandom | base64; } >"$T/m"
+	sign "$T/m" >"$T/out"
+	run grep -c $'\r' "$T/out"
+	assert_output "0"
+	split_signed "$T/out" "$T/content" "$T/sig"
+	sed -n '/^$/,$p' "$T/m" | tail -n +2 | sed 's/$/\r/' | cmp - <(sed -n '/^\r$/,$p' "$T/content" | tail -n +2)
+	openssl cms -verify -in "$T/out" -CAfile "$PKI/ca.pem" -out /dev/null
+	sed 's/$/\r/' "$T/m" | sign >"$T/out2"
+	openssl cms -verify -in "$T/out2" -CAfile "$PKI/ca.pem" -out /dev/null
+	tr -d '\r' <"$T/out2" | openssl cms -verify -CAfile "$PKI/ca.pem" -out /dev/null
+}
+
 @test "sign: input without header fields is EX_DATAERR" {
 	run bash -c "printf '\nbody only\n' | smime-sign --cert '$PKI/alice.pem' --key '$PKI/alice.key'"
 	assert_failure 65
