@@ -767,6 +767,8 @@ membuf_write(void *ctx, const void *p, size_t n, struct err *e)
 	return 0;
 }
 
+static char **author_addrs(const struct msg_header *h, struct err *e);
+
 /* The walk over a multipart/signed: the first part's raw bytes, canonical, to a spool; the
  * second part decoded into memory. */
 struct vwalk {
@@ -781,8 +783,10 @@ struct vwalk {
 	int nparts;		/* children of the multipart/signed seen */
 	int sig_type_ok;
 	char sig_type[64];
-	int nested_signed;	/* depth at which the multipart/signed sits */
-	struct mime_part *signed_part;
+	struct mime_part *signed_part;	/* the multipart/signed being read */
+	int signed_done;
+	char signed_path[MIME_PATH_MAX];	/* its part path ("0": the message itself) */
+	char **inner_addrs;	/* From/Sender of a signed message inside message/rfc822 */
 };
 
 static int
@@ -798,9 +802,23 @@ vw_begin(void *ctx, struct mime_part *p, struct err *e)
 {
 	struct vwalk *v = ctx;
 
-	if (p->depth == 0)
+	/* The multipart/signed: the message itself, or nested one level, as the first
+	 * multipart/signed part of a multipart, or as the message inside a message/rfc822 part
+	 * (then its own From and Sender are the ones to match). */
+	if (v->signed_part == NULL && !v->signed_done && mime_type_is(&p->ct, "multipart", "signed")
+	    && (p->depth == 0 || (p->depth == 1 && (p->parent->flags & MIME_F_MULTIPART))
+	    || (p->depth == 2 && (p->parent->flags & MIME_F_MESSAGE)))) {
+		v->signed_part = p;
+		snprintf(v->signed_path, sizeof v->signed_path, "%s", p->path);
+		if (p->depth == 2 && (v->inner_addrs = author_addrs(p->h, e)) == NULL)
+			return -1;
 		return 0;
-	if (p->parent != NULL && p->parent->depth == 0) {
+	}
+	if (v->signed_part == NULL || p->parent != v->signed_part) {
+		p->no_data = 1;
+		return 0;
+	}
+	{
 		v->nparts++;
 		if (p->index == 1) {
 			p->want_raw = 1;
@@ -823,8 +841,6 @@ vw_begin(void *ctx, struct mime_part *p, struct err *e)
 		}
 		return 0;
 	}
-	p->no_data = 1;
-	return 0;
 }
 
 static int
@@ -841,7 +857,7 @@ vw_data(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e
 {
 	struct vwalk *v = ctx;
 
-	if (p->depth == 1 && p->index == 2 && v->dec_on)
+	if (p->parent == v->signed_part && p->index == 2 && v->dec_on)
 		return cte_dec_write(&v->dec, &v->sigsink, buf, n, e);
 	return 0;
 }
@@ -852,12 +868,19 @@ vw_end(void *ctx, struct mime_part *p, struct err *e)
 	struct vwalk *v = ctx;
 	int r = 0;
 
-	if (p->depth == 1 && p->index == 2 && v->dec_on) {
+	if (v->signed_part == NULL)
+		return 0;
+	if (p == v->signed_part) {
+		v->signed_part = NULL;	/* only the first one is verified */
+		v->signed_done = 1;
+		return 0;
+	}
+	if (p->parent == v->signed_part && p->index == 2 && v->dec_on) {
 		r = cte_dec_finish(&v->dec, &v->sigsink, e);
 		cte_dec_free(&v->dec);
 		v->dec_on = 0;
 	}
-	if (p->depth == 1 && p->index == 1)
+	if (p->parent == v->signed_part && p->index == 1)
 		r = canon_finish(&v->c, &v->fdsink, e);
 	return r;
 }
@@ -914,7 +937,7 @@ free_strv(char **v)
 
 /* The Authentication-Results value (RFC 8601 §2.2, RFC 7281 §2). */
 static char *
-ar_value(const char *authserv, const struct cms_result *r, struct err *e)
+ar_value(const char *authserv, const struct cms_result *r, const char *part, struct err *e)
 {
 	struct buf b = BUF_INIT;
 	const char *p;
@@ -931,6 +954,9 @@ ar_value(const char *authserv, const struct cms_result *r, struct err *e)
 	}
 	if (r->identifier != NULL && strpbrk(r->identifier, " ;()\"\\") == NULL)
 		buf_addf(&b, " body.smime-identifier=%s", r->identifier);
+	/* RFC 7281 §3: which body part carried the signature, when not the message itself. */
+	if (part != NULL)
+		buf_addf(&b, " body.smime-part=%s", part);
 	if (r->signer != NULL) {
 		const ASN1_INTEGER *sn = X509_get0_serialNumber(r->signer);
 		BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
@@ -1091,7 +1117,7 @@ smime_save_certs(struct certstore *cs, const struct cms_result *r, struct err *e
 	return n;
 }
 
-enum kind { K_NONE, K_DETACHED, K_OPAQUE };
+enum kind { K_NONE, K_DETACHED, K_OPAQUE, K_NESTED };
 
 static enum kind
 message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, struct err *e)
@@ -1107,6 +1133,8 @@ message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, stru
 	}
 	if (mime_type_is(ct, "multipart", "signed"))
 		return K_DETACHED;
+	if (mime_type_is(ct, "multipart", NULL) || mime_type_is(ct, "message", "rfc822"))
+		return K_NESTED;
 	if (mime_type_is(ct, "application", "pkcs7-mime")
 	    || mime_type_is(ct, "application", "x-pkcs7-mime")) {
 		st = mime_type_param(ct, "smime-type");
@@ -1174,7 +1202,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 
 	if (kind == K_NONE) {
 		set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
-	} else if (kind == K_DETACHED) {
+	} else if (kind == K_DETACHED || kind == K_NESTED) {
 		v.content_fd = content;
 		v.fdsink.write = fd_sink_write;
 		v.fdsink.ctx = &v.content_fd;
@@ -1198,7 +1226,14 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 			cte_dec_free(&v.dec);
 		if (walked < 0 && (e->code == EX_IOERR || e->code == EX_OSERR || e->code == EX_CANTCREAT))
 			goto out;
-		if (walked < 0)
+		if (v.inner_addrs != NULL) {
+			free_strv(co.addrs);
+			co.addrs = v.inner_addrs;
+			v.inner_addrs = NULL;
+		}
+		if (kind == K_NESTED && !v.signed_done && walked >= 0)
+			set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
+		else if (walked < 0)
 			set_verdict(r, CMS_V_PERMERROR, "cannot read the signed message: %s", e->msg);
 		else if (v.nparts == 0)
 			set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no parts (wrong "
@@ -1246,11 +1281,13 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		rc = 1;
 		goto out;
 	}
-	if ((ar = ar_value(authserv, r, e)) == NULL)
+	if ((ar = ar_value(authserv, r, kind == K_NESTED && v.signed_done ? v.signed_path : NULL,
+	    e)) == NULL)
 		goto out;
 	/* The verified entity replaces the wrapper; anything that did not pass is written as
 	 * it came, so the reader can still look at what was sent. */
-	if (vo->keep || r->verdict != CMS_V_PASS) {
+	/* A signature nested in the message is reported, and the message kept as it is. */
+	if (vo->keep || r->verdict != CMS_V_PASS || (kind == K_NESTED && v.signed_done)) {
 		struct sink os = io_out_sink(o);
 
 		if (write_result_header(o, &h, 1, ar, e) != 0
@@ -1280,6 +1317,7 @@ out:
 	if (der != NULL && derlen > 0)
 		munmap(der, derlen);
 	free(v.sig.p);
+	free_strv(v.inner_addrs);
 	free(ar);
 	free_strv(co.addrs);
 	sk_X509_pop_free(pinned, X509_free);

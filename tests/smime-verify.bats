@@ -222,6 +222,36 @@ PY
 	assert_output --partial "body.smime-identifier=subj@example.org"
 }
 
+@test "verify: a signed message nested in multipart/mixed or message/rfc822 is verified and kept" {
+	sign "$T/msg" >"$T/s"
+	{
+		printf 'From: Alice <alice@example.org>\nTo: list@example.org\nSubject: fwd\nMIME-Version: 1.0\n'
+		printf 'Content-Type: multipart/mixed; boundary=OUTER\n\n--OUTER\n'
+		sed -n '/^MIME-Version:/,$p' "$T/s" | tail -n +2
+		printf '\n--OUTER\nContent-Type: text/plain\n\nfooter\n--OUTER--\n'
+	} >"$T/mixed"
+	run --separate-stderr verify "$T/mixed"
+	assert_success
+	assert_output --partial "smime=pass"
+	assert_output --partial "body.smime-part=1"
+	printf '%s\n' "$output" | awk 'NR == 1 { next } !done && /^[ \t]/ { next } { done = 1; print }' | cmp - "$T/mixed"
+	{
+		printf 'From: Bob <bob@example.org>\nTo: carol@example.org\nSubject: fwd\nMIME-Version: 1.0\n'
+		printf 'Content-Type: multipart/mixed; boundary=OUTER\n\n--OUTER\nContent-Type: text/plain\n\nsee below\n'
+		printf -- '--OUTER\nContent-Type: message/rfc822\n\n'
+		cat "$T/s"
+		printf '\n--OUTER--\n'
+	} >"$T/fwd"
+	run --separate-stderr verify "$T/fwd"
+	assert_success
+	assert_output --partial "smime=pass"
+	assert_output --partial "body.smime-part=2.1"
+	sed -i 's/^Hello Bob,/Hello Eve,/' "$T/fwd"
+	run --separate-stderr verify "$T/fwd"
+	assert_failure 1
+	assert_output --partial "smime=fail"
+}
+
 @test "verify: --keep writes the signed message unchanged after the field" {
 	sign "$T/msg" >"$T/s"
 	verify --keep "$T/s" >"$T/v"
