@@ -1037,8 +1037,17 @@ norcpt:
 	for (i = 0; i < env->nrcpt; i++)
 		if (env->rcpt[i].code >= 400 && env->rcpt[i].code < 500)
 			temp++;
-	err_set(e, temp == env->nrcpt ? EX_TEMPFAIL : EX_NOUSER, "%s: no recipient accepted: %s",
-	    s->host, env->nrcpt ? env->rcpt[0].reply : "none given");
+	{
+		char list[400];
+		size_t k = 0;
+
+		list[0] = '\0';
+		for (i = 0; i < env->nrcpt && k < sizeof list; i++)
+			k += (size_t)snprintf(list + k, sizeof list - k, "%s<%s> (%s)", i ? ", " : "",
+			    env->rcpt[i].addr, env->rcpt[i].reply);
+		err_set(e, temp == env->nrcpt ? EX_TEMPFAIL : EX_NOUSER,
+		    "%s: no recipient accepted: %s", s->host, list);
+	}
 	rset(s);
 	return -1;
 fail:

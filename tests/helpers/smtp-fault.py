@@ -108,7 +108,7 @@ def serve(sock, n):
                 ext.append("8BITMIME")
             if "no-dsn" not in modes:
                 ext.append("DSN")
-            ext.append("SIZE 100" if "size-100" in modes else "SIZE 10000000")
+            ext.append("SIZE 100" if "size-100" in modes else "SIZE 200000000")
             if args.cert and not tls and "no-starttls" not in modes:
                 ext.append("STARTTLS")
             c.send("250-fault.example\r\n" + "".join("250-%s\r\n" % e for e in ext[:-1]) + "250 %s\r\n" % ext[-1])
@@ -175,17 +175,19 @@ def serve(sock, n):
             c.send("354 go ahead\r\n")
             if "stall-data" in modes:
                 time.sleep(3600)
-            body = b""
+            body = []
+            n = 0
             while True:
                 l = c.line()
                 if l == b".\r\n":
                     break
-                if "drop-data" in modes and len(body) > 10:
+                if "drop-data" in modes and n > 10:
                     c.s.close()
                     return
                 if l.startswith(b"."):
                     l = l[1:]
-                body += l
+                body.append(l)
+                n += len(l)
             if "end-4xx" in modes:
                 c.send("452 4.3.1 out of space\r\n")
             elif "end-5xx" in modes:
@@ -195,7 +197,7 @@ def serve(sock, n):
                     counter[0] += 1
                     k = counter[0]
                 with open(os.path.join(args.dir, "msg.%d" % k), "wb") as f:
-                    f.write(body)
+                    f.write(b"".join(body))
                 with open(os.path.join(args.dir, "env.%d" % k), "w") as f:
                     f.write("from %s\n" % mail + "".join("rcpt %s\n" % r for r in rcpts))
                 c.send("250 2.0.0 queued as FAULT%d\r\n" % k)
