@@ -810,7 +810,8 @@ do_flush(struct cli *c)
 	long long now = queue_now();
 
 	queue_dir(c, c->account, dir, sizeof dir);
-	if (queue_open(&q, dir, &e) != 0 || queue_list(&q, &ids, &n, &e) != 0)
+	if (queue_open(&q, dir, &e) != 0 || queue_clean(&q, &e) != 0 ||
+	    queue_list(&q, &ids, &n, &e) != 0)
 		cli_die_err(&e);
 	if ((cs = calloc(MAX_CONNS, sizeof *cs)) == NULL)
 		cli_die(EX_OSERR, "out of memory");

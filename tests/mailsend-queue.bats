@@ -225,3 +225,23 @@ PY
 		sed '1,/^$/d' "$f" | tail -c 501 | cmp - <(tail -c 501 "$T/body")
 	done
 }
+
+@test "queue: --flush removes tmp/ files older than 36 hours and old orphaned state files only" {
+	queue_down keep
+	mkdir -p "$T/q/tmp"
+	echo partial >"$T/q/tmp/old"
+	touch -d '3 days ago' "$T/q/tmp/old"
+	echo partial >"$T/q/tmp/fresh"
+	echo 'attempts 1' >"$T/q/state/orphan"
+	touch -d '2 hours ago' "$T/q/state/orphan"
+	echo 'attempts 1' >"$T/q/state/young"
+	start_fault "$S" --mode mail-4xx
+	use_server
+	flush
+	[ ! -e "$T/q/tmp/old" ]
+	[ -e "$T/q/tmp/fresh" ]
+	[ ! -e "$T/q/state/orphan" ]
+	[ -e "$T/q/state/young" ]
+	[ "$(count state)" -eq 2 ]
+	[ "$(count new)" -eq 1 ]
+}
