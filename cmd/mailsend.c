@@ -38,7 +38,7 @@ static const char usage[] =
     "      --tls MODE           starttls (default), implicit, or none\n"
     "      --tls-trust-file FILE  trust the CA certificates in FILE instead of the system's\n"
     "      --tls-fingerprint HEX  pin the server certificate's SHA-256 fingerprint\n"
-    "      --user NAME          authenticate as NAME (AUTH PLAIN or LOGIN, over TLS only)\n"
+    "      --user NAME          authenticate as NAME (SCRAM-SHA-256, PLAIN or LOGIN; TLS only)\n"
     "      --pass-file FILE     read the password from FILE\n"
     "      --pass-fd N          read the password from file descriptor N\n"
     "      --pass-env VAR       read the password from environment variable VAR\n"

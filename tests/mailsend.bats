@@ -479,3 +479,29 @@ with_syslog() {
 	assert_failure 75
 	assert_output --partial "cannot connect to ::1 port 1"
 }
+
+@test "mailsend: AUTH SCRAM-SHA-256 is preferred and agrees with a Python (hashlib) server" {
+	start_fault "$S" --scram-pass 'pw,=x'
+	printf 'pw,=x\n' >"$T/pw"
+	msg | send --user 'al,ice=' --pass-file "$T/pw"
+	grep -qx 'auth: scram ok' "$S/transcript"
+	grep -q '^scram-client-first: n,,n=al=2Cice=3D,r=' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}
+
+@test "mailsend: SCRAM with the wrong password is EX_NOPERM" {
+	start_fault "$S" --scram-pass right
+	printf 'wrong\n' >"$T/pw"
+	run send --user alice --pass-file "$T/pw" < <(msg)
+	assert_failure 77
+	assert_output --partial "535"
+}
+
+@test "mailsend: SCRAM: a server that cannot prove it knows the password is not believed" {
+	start_fault "$S" --scram-pass pw --mode scram-bad-sig
+	printf 'pw\n' >"$T/pw"
+	run send --user alice --pass-file "$T/pw" < <(msg)
+	assert_failure 76
+	assert_output --partial "signature is wrong"
+	[ ! -f "$S/msg.1" ]
+}
