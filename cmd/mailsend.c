@@ -503,6 +503,8 @@ do_send(struct cli *c, int nargs, char **args)
 	if (from == NULL)
 		cli_die(EX_USAGE, "no sender: give -f or a From field");
 	msg_header_remove(&h, "Bcc");	/* RFC 5322 §3.6.3: Bcc recipients stay hidden */
+	free(h.mbox_from);		/* an mbox "From " line is not part of the message */
+	h.mbox_from = NULL;
 	complete_header(&h, from, c->fullname);
 	fd = spool_message(&in, &h);
 	io_in_free(&in);

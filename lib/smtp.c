@@ -38,6 +38,16 @@
 
 #define REPLY_LINES_MAX	1000
 
+/* No CR, LF or other control octet: nothing that could end an SMTP command early. */
+static int
+clean_param(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int
 tmo(const struct smtp *s, int rfc)
 {
@@ -930,6 +940,8 @@ session(struct smtp *s, const struct smtp_opts *o, struct err *e)
 	else if (gethostname(name, sizeof name) != 0 || name[0] == '\0')
 		snprintf(name, sizeof name, "localhost");
 	name[sizeof name - 1] = '\0';
+	if (!clean_param(name) || strchr(name, ' ') != NULL)
+		return err_set(e, EX_USAGE, "bad EHLO name");
 	if (ehlo(s, name, e) != 0)
 		return err_wrap(e, "%s", o->host);
 	if (o->tls == SMTP_TLS_STARTTLS) {
@@ -1110,6 +1122,16 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 	memset(r, 0, sizeof *r);
 	if (s->broken)
 		return err_set(e, EX_TEMPFAIL, "%s: connection lost", s->host);
+	if (!clean_param(env->from) || strchr(env->from, '<') || strchr(env->from, '>'))
+		return err_set(e, EX_DATAERR, "control character or angle bracket in the sender address");
+	for (i = 0; i < env->nrcpt; i++)
+		if (!clean_param(env->rcpt[i].addr) || env->rcpt[i].addr[0] == '\0' ||
+		    strchr(env->rcpt[i].addr, '<') || strchr(env->rcpt[i].addr, '>'))
+			return err_set(e, EX_DATAERR,
+			    "control character or angle bracket in a recipient address");
+	if ((env->notify != NULL && !clean_param(env->notify)) ||
+	    (env->ret != NULL && !clean_param(env->ret)))
+		return err_set(e, EX_DATAERR, "control character in a DSN parameter");
 	for (i = 0; i < env->nrcpt; i++) {
 		env->rcpt[i].code = 0;
 		env->rcpt[i].reply[0] = '\0';

@@ -505,3 +505,21 @@ with_syslog() {
 	assert_output --partial "signature is wrong"
 	[ ! -f "$S/msg.1" ]
 }
+
+@test "mailsend: a CR or LF in -f or --helo cannot inject SMTP commands" {
+	start_fault "$S"
+	run send -f "$(printf 'a@example.org>\r\nRCPT TO:<evil@example.org')" < <(msg)
+	assert_failure 65
+	run send --helo "$(printf 'x\r\nMAIL FROM:<evil@example.org>')" < <(msg)
+	assert_failure 64
+	run grep -c evil "$S/transcript"
+	assert_output 0
+}
+
+@test "mailsend: a leading mbox From line is not transmitted" {
+	start_fault "$S"
+	{ echo 'From alice@example.org Sat Jan  3 01:05:34 1996'; msg; } | send
+	run grep -c '^From alice' "$S/msg.1"
+	assert_output 0
+	tr -d '\r' <"$S/msg.1" | grep -qx 'From: Alice <alice@example.org>'
+}
