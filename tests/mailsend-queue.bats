@@ -253,3 +253,18 @@ PY
 	[ "$(count state)" -eq 2 ]
 	[ "$(count new)" -eq 1 ]
 }
+
+@test "queue: a refused recipient whose bounce fails stays queued while others are pending" {
+	msg partial | mailsend --server 127.0.0.1:1 --queue "$T/q" -f bad-sender@example.org \
+		bad1@example.org later@example.org 2>/dev/null
+	start_fault "$S" --mode rcpt-bad
+	use_server
+	run flush --force
+	assert_output --partial "bounce not sent"
+	assert_output --partial "will try again"
+	[ "$(count new)" -eq 1 ]
+	[ "$(count failed)" -eq 0 ]
+	run grep -c '^done' "$T/q/state/"*
+	assert_output 0
+	grep -q '^attempts 2$' "$T/q/state/"*
+}
