@@ -528,7 +528,8 @@ do_send(struct cli *c, int nargs, char **args)
 	rc = smtp_open(&s, &o, &e);
 	if (rc == 0)
 		rc = smtp_send(&s, &env, fd, &sc, &res, &e);
-	if (rc != 0) {
+	/* EX_NOUSER: every recipient refused, some perhaps only for now; sorted out below. */
+	if (rc != 0 && e.code != EX_NOUSER) {
 		int code = e.code;
 
 		smtp_close(&s);
@@ -541,10 +542,15 @@ do_send(struct cli *c, int nargs, char **args)
 		rc = 0;
 		goto out;
 	}
-	if (res.dsn_ignored)
-		cli_warn("%s does not offer DSN: --notify, --ret and --envid were not passed on", host);
-	log_attempt(from, r, rl.n, res.size, "sent", res.reply);
-	if (c->receipt != NULL) {
+	if (rc != 0) {
+		log_attempt(from, r, rl.n, sc.size, "refused", e.msg);
+	} else {
+		if (res.dsn_ignored)
+			cli_warn("%s does not offer DSN: --notify, --ret and --envid were not "
+			    "passed on", host);
+		log_attempt(from, r, rl.n, res.size, "sent", res.reply);
+	}
+	if (rc == 0 && c->receipt != NULL) {
 		char srv[300];
 
 		snprintf(srv, sizeof srv, "%s:%s", host, o.port ? o.port :

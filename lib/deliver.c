@@ -207,8 +207,9 @@ flush_one(struct run *run, struct queue_item *it, struct err *fatal)
 		rc = smtp_send(&x->s, &env, it->fd, &sc, &res, &e);
 		/* A refusal by a working server is final; a lost connection or a garbled
 		 * reply may pass. */
-		if (rc != 0 && e.code != EX_TEMPFAIL && e.code != EX_PROTOCOL && !x->s.broken)
-			permanent = 1;
+		if (rc != 0 && e.code != EX_TEMPFAIL && e.code != EX_PROTOCOL &&
+		    e.code != EX_NOUSER && !x->s.broken)
+			permanent = 1;	/* EX_NOUSER: each recipient's own reply decides */
 	}
 	run->ops->log(run->ops->ctx, env.from, r, n, rc == 0 ? res.size : sc.size,
 	    rc == 0 ? "sent" : permanent ? "bounced" : "deferred", rc == 0 ? res.reply : e.msg);

@@ -523,3 +523,13 @@ with_syslog() {
 	assert_output 0
 	tr -d '\r' <"$S/msg.1" | grep -qx 'From: Alice <alice@example.org>'
 }
+
+@test "mailsend: none accepted, one refused and one deferred: the deferred is queued, the refused named" {
+	start_fault "$S" --mode rcpt-bad
+	run send bad1@example.org later@example.org < <(msg)
+	assert_failure 67
+	assert_output --partial "<bad1@example.org> (550 5.1.1"
+	assert_output --partial "queued as"
+	run grep '^rcpt' "$T/q/new/"*
+	assert_output "rcpt later@example.org"
+}
