@@ -254,6 +254,23 @@ assert p[1]["Content-Transfer-Encoding"] == "base64"
 	assert_success
 }
 
+@test "sign: with no options the configuration file supplies the identity; the environment overrides it" {
+	mkdir -p -m 700 "$T/xdg/secmail"
+	printf 'cert %s\nkey %s\nchain %s\ndigest sha512\n' "$PKI/alice.pem" "$PKI/alice-pass.key" "$PKI/chain.pem" >"$T/xdg/secmail/smime.conf"
+	printf 'pass_file %s\n' "$PKI/pass.txt" >>"$T/xdg/secmail/smime.conf"
+	chmod 600 "$T/xdg/secmail/smime.conf"
+	XDG_CONFIG_HOME="$T/xdg" smime-sign <"$T/msg" >"$T/out"
+	grep -q 'micalg=sha-512' "$T/out"
+	openssl cms -verify -in "$T/out" -CAfile "$PKI/ca.pem" -out /dev/null
+	XDG_CONFIG_HOME="$T/xdg" SECMAIL_DIGEST=sha384 smime-sign <"$T/msg" >"$T/out"
+	grep -q 'micalg=sha-384' "$T/out"
+	XDG_CONFIG_HOME="$T/xdg" smime-sign --digest sha256 <"$T/msg" >"$T/out"
+	grep -q 'micalg=sha-256' "$T/out"
+	chmod 666 "$T/xdg/secmail/smime.conf"
+	run smime-sign --config "$T/xdg/secmail/smime.conf" "$T/msg"
+	assert_failure 78
+}
+
 @test "sign: no Content-Type means text/plain; charset=us-ascii in the signed entity" {
 	printf 'From: alice@example.org\nSubject: x\n\nplain text\n' >"$T/m"
 	sign "$T/m" >"$T/out"

@@ -326,6 +326,16 @@ PY
 	assert_success
 }
 
+@test "verify: trust anchors and authserv-id come from the configuration file" {
+	sign "$T/msg" >"$T/s"
+	printf 'ca_file %s\nauthserv_id conf.example\n' "$PKI/ca.pem" >"$T/smime.conf"
+	chmod 600 "$T/smime.conf"
+	unset SECMAIL_AUTHSERV_ID
+	run smime-verify --config "$T/smime.conf" "$T/s"
+	assert_success
+	assert_output --partial "Authentication-Results: conf.example; smime=pass"
+}
+
 @test "verify: input without header fields is EX_DATAERR, a missing file EX_NOINPUT" {
 	run bash -c "printf '\nbody\n' | smime-verify"
 	assert_failure 65
