@@ -63,15 +63,45 @@ bad:
 	return -1;
 }
 
-/* Feed a file (from its start) to a sink. */
+/*
+ * The body, readable again from its start: a regular input file is used in place (from the
+ * offset where the body starts: no copy, no writes), anything else is spooled. *own says
+ * whether the caller closes the fd.
+ */
 static int
-file_to_sink(int fd, const struct sink *s, struct err *e)
+body_open(struct io_in *in, off_t *base, int *own, struct err *e)
+{
+	struct stat st;
+	off_t cur;
+
+	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)
+	    && (cur = lseek(in->fd, 0, SEEK_CUR)) >= (off_t)(in->len - in->pos)) {
+		*base = cur - (off_t)(in->len - in->pos);
+		*own = 0;
+		return in->fd;
+	}
+	*base = 0;
+	*own = 1;
+	return spool_rest(in, e);
+}
+
+static int
+body_rewind(int fd, off_t base, struct err *e)
+{
+	if (lseek(fd, base, SEEK_SET) != base)
+		return err_sys(e, EX_IOERR, "cannot rewind the input");
+	return 0;
+}
+
+/* Feed a file from offset base to its end to a sink. */
+static int
+file_to_sink(int fd, off_t base, const struct sink *s, struct err *e)
 {
 	unsigned char *buf;
 	ssize_t n;
 
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (body_rewind(fd, base, e) != 0)
+		return -1;
 	if ((buf = malloc(CHUNK)) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	while ((n = io_read(fd, buf, CHUNK)) > 0)
@@ -435,7 +465,7 @@ rw_end(void *ctx, struct mime_part *p, struct err *e)
 
 /* Write the entity (header + body from the spool) to sink s, re-encoded where needed. */
 static int
-write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *e)
+write_entity(struct msg_header *eh, int body, off_t base, const struct sink *s, struct err *e)
 {
 	struct scan sc;
 	struct mime_walk w;
@@ -452,8 +482,8 @@ write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *
 	w.data = scan_data;
 	w.end = scan_end;
 	w.ctx = &sc;
-	if (lseek(body, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (body_rewind(body, base, e) != 0)
+		return -1;
 	if (io_in_init(&in, body, "message body", e) != 0)
 		return -1;
 	r = mime_walk(&w, &in, eh, e);
@@ -466,7 +496,7 @@ write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *
 				return -1;
 		if (put(s, "\r\n", e) != 0)
 			return -1;
-		return file_to_sink(body, s, e);
+		return file_to_sink(body, base, s, e);
 	}
 	/* Pass 2: rebuild with the offending leaves re-encoded (RFC 8551 §3.1.2). */
 	memset(&rw, 0, sizeof rw);
@@ -477,8 +507,8 @@ write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *
 	w.data = rw_data;
 	w.end = rw_end;
 	w.ctx = &rw;
-	if (lseek(body, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (body_rewind(body, base, e) != 0)
+		return -1;
 	/* The top-level entity header: re-encoded when the top is the leaf. */
 	if (listed(sc.bad, "0")) {
 		for (i = eh->n; i-- > 0;)
@@ -587,7 +617,8 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	const char *eol, *digest;
 	void *pair[2];
 	size_t i;
-	int body = -1, rc = -1, b64_on = 0, direct;
+	int body = -1, rc = -1, b64_on = 0, direct, own = 1;
+	off_t base = 0;
 
 	msg_header_init(&h);
 	msg_header_init(&eh);
@@ -608,7 +639,7 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	/* A single part already in quoted-printable or base64 is 7-bit safe as it stands: it is
 	 * streamed straight from the input. Anything else is spooled and looked at first. */
 	direct = so->certs_only || leaf_encoded(&eh);
-	if (!direct && (body = spool_rest(in, e)) < 0)
+	if (!direct && (body = body_open(in, &base, &own, e)) < 0)
 		goto out;
 
 	/* The outer header: every field that is not a content field, byte-exact. */
@@ -689,7 +720,7 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	fd.canon_out.ctx = &fd;
 	entsink.write = feed_write;
 	entsink.ctx = &fd;
-	if ((direct ? write_direct(&eh, in, &entsink, &fd.raw_out, e) : write_entity(&eh, body, &entsink, e)) != 0
+	if ((direct ? write_direct(&eh, in, &entsink, &fd.raw_out, e) : write_entity(&eh, body, base, &entsink, e)) != 0
 	    || canon_finish(&fd.c, &fd.canon_out, e) != 0)
 		goto out;
 	if (!so->cms.opaque) {
@@ -730,7 +761,7 @@ out:
 		cte_enc_free(&b64);
 	cms_sign_free(cs);
 	buf_free(&ct);
-	if (body >= 0)
+	if (body >= 0 && own)
 		close(body);
 	msg_header_free(&eh);
 	msg_header_free(&h);
@@ -1003,7 +1034,7 @@ write_result_header(struct io_out *o, const struct msg_header *h, int keep_conte
 /* Decode the body (its transfer encoding) into a spool file; -1 with a permerror-worthy
  * message in e on bad encoding. */
 static int
-decode_to_spool(int body, enum cte c, int out, struct err *e)
+decode_to_spool(int body, off_t base, enum cte c, int out, struct err *e)
 {
 	struct cte_dec d;
 	struct sink fs = { fd_sink_write, &out };
@@ -1011,8 +1042,8 @@ decode_to_spool(int body, enum cte c, int out, struct err *e)
 	ssize_t n;
 	int r = 0;
 
-	if (lseek(body, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (body_rewind(body, base, e) != 0)
+		return -1;
 	if ((buf = malloc(CHUNK)) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	if (cte_dec_init(&d, c, CTE_STRICT, e) != 0) {
@@ -1165,7 +1196,8 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	size_t derlen = 0, i;
 	BIO *cbio = NULL, *obio = NULL;
 	STACK_OF(X509) *pinned = NULL;
-	int body = -1, content = -1, dfd = -1, rc = -1, walked;
+	int body = -1, content = -1, dfd = -1, rc = -1, walked, own = 1;
+	off_t base = 0;
 
 	memset(r, 0, sizeof *r);
 	memset(&v, 0, sizeof v);
@@ -1189,7 +1221,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		if (strcasecmp(h.f[i].name, "Authentication-Results") == 0
 		    && same_authserv(h.f[i].value, authserv))
 			msg_header_delete(&h, i);
-	if ((body = spool_rest(in, e)) < 0)
+	if ((body = body_open(in, &base, &own, e)) < 0)
 		goto out;
 	if ((co.addrs = author_addrs(&h, e)) == NULL)
 		goto out;
@@ -1218,7 +1250,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		w.data = vw_data;
 		w.end = vw_end;
 		w.ctx = &v;
-		if (lseek(body, 0, SEEK_SET) != 0 || io_in_init(&bin, body, "message body", e) != 0)
+		if (body_rewind(body, base, e) != 0 || io_in_init(&bin, body, "message body", e) != 0)
 			goto out;
 		walked = mime_walk(&w, &bin, &h, e);
 		io_in_free(&bin);
@@ -1260,7 +1292,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	} else {
 		if ((dfd = io_spool(e)) < 0)
 			goto out;
-		if (decode_to_spool(body, cte, dfd, e) != 0) {
+		if (decode_to_spool(body, base, cte, dfd, e) != 0) {
 			if (e->code != EX_DATAERR)
 				goto out;
 			set_verdict(r, CMS_V_PERMERROR, "cannot decode the S/MIME body: %s", e->msg);
@@ -1291,7 +1323,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		struct sink os = io_out_sink(o);
 
 		if (write_result_header(o, &h, 1, ar, e) != 0
-		    || io_out_puts(o, h.crlf ? "\r\n" : "\n") != 0 || file_to_sink(body, &os, e) != 0)
+		    || io_out_puts(o, h.crlf ? "\r\n" : "\n") != 0 || file_to_sink(body, base, &os, e) != 0)
 			goto oerr;
 	} else {
 		if (write_result_header(o, &h, 0, ar, e) != 0)
@@ -1301,7 +1333,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		canon_init(&es.c, CANON_LF);
 		esink.write = eol_write;
 		esink.ctx = &es;
-		if (file_to_sink(content, &esink, e) != 0 || eol_finish(&es, e) != 0)
+		if (file_to_sink(content, 0, &esink, e) != 0 || eol_finish(&es, e) != 0)
 			goto oerr;
 	}
 	if (io_out_flush(o) != 0)
@@ -1326,7 +1358,7 @@ out:
 		close(dfd);
 	if (content >= 0)
 		close(content);
-	if (body >= 0)
+	if (body >= 0 && own)
 		close(body);
 	msg_header_free(&h);
 	if (rc < 0)

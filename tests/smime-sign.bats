@@ -286,6 +286,7 @@ assert p[1]["Content-Transfer-Encoding"] == "base64"
 		printf -- '--BB\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAECAw==\n--BB--\n'
 	} >"$T/m"
 	sign "$T/m" >"$T/out"
+	cat "$T/m" | sign | openssl cms -verify -CAfile "$PKI/ca.pem" -out /dev/null	# spooled from a pipe
 	split_signed "$T/out" "$T/content" "$T/sig"
 	run grep -c -P '[\x80-\xff]' "$T/content"
 	assert_output "0"
