@@ -800,13 +800,9 @@ membuf_write(void *ctx, const void *p, size_t n, struct err *e)
 
 static char **author_addrs(const struct msg_header *h, struct err *e);
 
-/* The walk over a multipart/signed: the first part's raw bytes, canonical, to a spool; the
- * second part decoded into memory. */
+/* The walk over a multipart/signed: where the first part's bytes are, and the second part
+ * decoded into memory. */
 struct vwalk {
-	int content_fd;
-	struct sink content;	/* canonicalising writer into content_fd */
-	struct canon c;
-	struct sink fdsink;
 	struct membuf sig;
 	struct sink sigsink;
 	struct cte_dec dec;
@@ -818,15 +814,10 @@ struct vwalk {
 	int signed_done;
 	char signed_path[MIME_PATH_MAX];	/* its part path ("0": the message itself) */
 	char **inner_addrs;	/* From/Sender of a signed message inside message/rfc822 */
+	uint64_t raw_start;	/* where the signed part's bytes are in the body */
+	uint64_t raw_len;
+	int raw_seen;
 };
-
-static int
-vw_content(void *ctx, const void *p, size_t n, struct err *e)
-{
-	struct vwalk *v = ctx;
-
-	return canon_write(&v->c, &v->fdsink, p, n, e);
-}
 
 static int
 vw_begin(void *ctx, struct mime_part *p, struct err *e)
@@ -879,8 +870,16 @@ vw_raw(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e)
 {
 	struct vwalk *v = ctx;
 
-	(void)p;
-	return sink_write(&v->content, buf, n, e);
+	/* The signed part's bytes are one contiguous range of the body: remember where, and
+	 * read them again (canonicalised) for the digest and (as they are) for the output. */
+	(void)buf;
+	(void)e;
+	if (!v->raw_seen) {
+		v->raw_start = p->offset;
+		v->raw_seen = 1;
+	}
+	v->raw_len += n;
+	return 0;
 }
 
 static int
@@ -911,8 +910,6 @@ vw_end(void *ctx, struct mime_part *p, struct err *e)
 		cte_dec_free(&v->dec);
 		v->dec_on = 0;
 	}
-	if (p->parent == v->signed_part && p->index == 1)
-		r = canon_finish(&v->c, &v->fdsink, e);
 	return r;
 }
 
@@ -1082,6 +1079,145 @@ map_file(int fd, size_t *len, struct err *e)
 	return p;
 }
 
+/* A read BIO over a byte range of a file, in canonical CRLF form: the detached content
+ * handed to CMS_verify without another copy on disk. */
+#define RANGE_STEP (64 * 1024)
+
+struct rangebio {
+	int fd;
+	off_t pos, end;
+	struct canon c;
+	int done;
+	size_t olen, opos;
+	unsigned char in[RANGE_STEP];
+	unsigned char out[2 * RANGE_STEP + 2];
+};
+
+static int
+rb_read(BIO *b, char *buf, int len)
+{
+	struct rangebio *r = BIO_get_data(b);
+	ssize_t n;
+	size_t k;
+
+	if (r == NULL || len <= 0)
+		return -1;
+	while (r->opos == r->olen) {
+		if (r->pos < r->end) {
+			k = (size_t)(r->end - r->pos) < RANGE_STEP ? (size_t)(r->end - r->pos) : RANGE_STEP;
+			do
+				n = pread(r->fd, r->in, k, r->pos);
+			while (n < 0 && errno == EINTR);
+			if (n <= 0)
+				return -1;	/* the range was there a moment ago */
+			r->pos += n;
+			r->olen = canon_update(&r->c, r->in, (size_t)n, (char *)r->out);
+		} else if (!r->done) {
+			r->olen = canon_final(&r->c, (char *)r->out);
+			r->done = 1;
+		} else {
+			return 0;
+		}
+		r->opos = 0;
+	}
+	k = r->olen - r->opos < (size_t)len ? r->olen - r->opos : (size_t)len;
+	memcpy(buf, r->out + r->opos, k);
+	r->opos += k;
+	return (int)k;
+}
+
+static long
+rb_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct rangebio *r = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	if (cmd == BIO_CTRL_EOF)
+		return r == NULL || (r->done && r->opos == r->olen);
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int
+rb_destroy(BIO *b)
+{
+	free(BIO_get_data(b));
+	BIO_set_data(b, NULL);
+	return 1;
+}
+
+static int
+rb_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* OpenSSL's BIO design imposes a method table that lives as long as the process. */
+static BIO_METHOD *rb_method;
+
+static BIO *
+range_bio(int fd, off_t start, off_t len)
+{
+	struct rangebio *r;
+	BIO *b;
+
+	if (rb_method == NULL) {
+		BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+		    "secmail range");
+
+		if (m == NULL || !BIO_meth_set_read(m, rb_read) || !BIO_meth_set_ctrl(m, rb_ctrl)
+		    || !BIO_meth_set_create(m, rb_create) || !BIO_meth_set_destroy(m, rb_destroy)) {
+			BIO_meth_free(m);
+			return NULL;
+		}
+		rb_method = m;
+	}
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return NULL;
+	r->fd = fd;
+	r->pos = start;
+	r->end = start + len;
+	canon_init(&r->c, CANON_CRLF);
+	if ((b = BIO_new(rb_method)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	BIO_set_data(b, r);
+	return b;
+}
+
+/* Copy a byte range of a file to a sink. */
+static int
+range_to_sink(int fd, off_t start, off_t len, const struct sink *s, struct err *e)
+{
+	unsigned char *buf;
+	ssize_t n;
+	size_t k;
+
+	if ((buf = malloc(CHUNK)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	while (len > 0) {
+		k = (size_t)len < CHUNK ? (size_t)len : CHUNK;
+		do
+			n = pread(fd, buf, k, start);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? err_sys(e, EX_IOERR, "cannot read the input again")
+			    : err_set(e, EX_IOERR, "the input shrank while being read");
+		}
+		if (sink_write(s, buf, (size_t)n, e) != 0) {
+			free(buf);
+			return -1;
+		}
+		start += n;
+		len -= n;
+	}
+	free(buf);
+	return 0;
+}
+
 /* The store's certificates for these addresses. */
 static STACK_OF(X509) *
 pin_certs(struct certstore *cs, char **addrs, struct err *e)
@@ -1202,7 +1338,6 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	memset(r, 0, sizeof *r);
 	memset(&v, 0, sizeof v);
 	memset(&ct, 0, sizeof ct);
-	v.content_fd = -1;
 	msg_header_init(&h);
 	if (authserv == NULL) {
 		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
@@ -1235,12 +1370,6 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	if (kind == K_NONE) {
 		set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
 	} else if (kind == K_DETACHED || kind == K_NESTED) {
-		v.content_fd = content;
-		v.fdsink.write = fd_sink_write;
-		v.fdsink.ctx = &v.content_fd;
-		canon_init(&v.c, CANON_CRLF);
-		v.content.write = vw_content;
-		v.content.ctx = &v;
 		v.sig.max = SMIME_MAX_SIG;
 		v.sigsink.write = membuf_write;
 		v.sigsink.ctx = &v.sig;
@@ -1281,9 +1410,9 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		else if (v.sig.len == 0)
 			set_verdict(r, CMS_V_PERMERROR, "the signature part is empty");
 		else {
-			if (lseek(content, 0, SEEK_SET) != 0 || (cbio = BIO_new_fd(content,
-			    BIO_NOCLOSE)) == NULL) {
-				err_sys(e, EX_IOERR, "cannot read temporary file");
+			if ((cbio = range_bio(body, base + (off_t)v.raw_start, (off_t)v.raw_len))
+			    == NULL) {
+				err_ssl(e, EX_OSERR, "out of memory");
 				goto out;
 			}
 			if (cms_verify(v.sig.p, v.sig.len, cbio, NULL, &co, r, e) != 0)
@@ -1328,12 +1457,18 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	} else {
 		if (write_result_header(o, &h, 0, ar, e) != 0)
 			goto out;
+		struct sink os = io_out_sink(o);
+
 		es.o = o;
 		es.lf = !h.crlf;
 		canon_init(&es.c, CANON_LF);
 		esink.write = eol_write;
 		esink.ctx = &es;
-		if (file_to_sink(content, 0, &esink, e) != 0 || eol_finish(&es, e) != 0)
+		/* Detached: the signed part as it came. Opaque: the encapsulated (canonical)
+		 * content in the message's line ends. */
+		if (kind != K_OPAQUE ? range_to_sink(body, base + (off_t)v.raw_start,
+		    (off_t)v.raw_len, &os, e) != 0 : file_to_sink(content, 0, &esink, e) != 0
+		    || eol_finish(&es, e) != 0)
 			goto oerr;
 	}
 	if (io_out_flush(o) != 0)
