@@ -26,7 +26,8 @@ struct smime_sign_opts {
  * charset=us-ascii when there is no Content-Type) is re-encoded where it is not 7-bit safe
  * (8bit/binary parts, lines over 998 octets: quoted-printable for text, base64 otherwise)
  * and signed in canonical CRLF form (RFC 8551 §3.1). The output keeps the input's line ends.
- * The body is spooled to a temporary file (bounded memory).
+ * Memory is bounded: a base64/quoted-printable single part streams through; otherwise the
+ * body is read twice, in place from a regular file or from a spool.
  */
 int smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
     const struct smime_sign_opts *so, struct err *e);
