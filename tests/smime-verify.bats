@@ -157,6 +157,12 @@ PY
 	grep -q 'x-pkcs7-signature' "$T/s"
 	run verify "$T/s"
 	assert_success
+	# an old SHA-1 signature with micalg="sha1", as openssl makes it
+	printf 'Content-Type: text/plain\n\nold\n' >"$T/c"
+	openssl cms -sign -md sha1 -in "$T/c" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -from alice@example.org >"$T/s1"
+	grep -q 'micalg="sha1"' "$T/s1"
+	run verify "$T/s1"
+	assert_success
 }
 
 @test "verify: a chain that does not lead to a trusted root fails" {
