@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "cli.h"
 #include "conf.h"
+#include "deliver.h"
 #include "io.h"
 #include "msg.h"
 #include "queue.h"
@@ -38,7 +39,7 @@ static const char usage[] =
     "      --tls MODE           starttls (default), implicit, or none\n"
     "      --tls-trust-file FILE  trust the CA certificates in FILE instead of the system's\n"
     "      --tls-fingerprint HEX  pin the server certificate's SHA-256 fingerprint\n"
-    "      --user NAME          authenticate as NAME (AUTH PLAIN or LOGIN, over TLS only)\n"
+    "      --user NAME          authenticate as NAME (SCRAM-SHA-256, PLAIN or LOGIN; TLS only)\n"
     "      --pass-file FILE     read the password from FILE\n"
     "      --pass-fd N          read the password from file descriptor N\n"
     "      --pass-env VAR       read the password from environment variable VAR\n"
@@ -192,7 +193,7 @@ sched(const struct cli *c, const char *account, struct queue_sched *s)
 
 /* One syslog line per attempt (LOG_MAIL). */
 static void
-log_attempt(const char *from, struct smtp_rcpt *r, size_t n, unsigned long long size,
+log_attempt(const char *from, const struct smtp_rcpt *r, size_t n, unsigned long long size,
     const char *status, const char *why)
 {
 	char to[1024];
@@ -503,6 +504,8 @@ do_send(struct cli *c, int nargs, char **args)
 	if (from == NULL)
 		cli_die(EX_USAGE, "no sender: give -f or a From field");
 	msg_header_remove(&h, "Bcc");	/* RFC 5322 §3.6.3: Bcc recipients stay hidden */
+	free(h.mbox_from);		/* an mbox "From " line is not part of the message */
+	h.mbox_from = NULL;
 	complete_header(&h, from, c->fullname);
 	fd = spool_message(&in, &h);
 	io_in_free(&in);
@@ -525,7 +528,8 @@ do_send(struct cli *c, int nargs, char **args)
 	rc = smtp_open(&s, &o, &e);
 	if (rc == 0)
 		rc = smtp_send(&s, &env, fd, &sc, &res, &e);
-	if (rc != 0) {
+	/* EX_NOUSER: every recipient refused, some perhaps only for now; sorted out below. */
+	if (rc != 0 && e.code != EX_NOUSER) {
 		int code = e.code;
 
 		smtp_close(&s);
@@ -538,10 +542,15 @@ do_send(struct cli *c, int nargs, char **args)
 		rc = 0;
 		goto out;
 	}
-	if (res.dsn_ignored)
-		cli_warn("%s does not offer DSN: --notify, --ret and --envid were not passed on", host);
-	log_attempt(from, r, rl.n, res.size, "sent", res.reply);
-	if (c->receipt != NULL) {
+	if (rc != 0) {
+		log_attempt(from, r, rl.n, sc.size, "refused", e.msg);
+	} else {
+		if (res.dsn_ignored)
+			cli_warn("%s does not offer DSN: --notify, --ret and --envid were not "
+			    "passed on", host);
+		log_attempt(from, r, rl.n, res.size, "sent", res.reply);
+	}
+	if (rc == 0 && c->receipt != NULL) {
 		char srv[300];
 
 		snprintf(srv, sizeof srv, "%s:%s", host, o.port ? o.port :
@@ -576,263 +585,53 @@ out:
 	return rc;
 }
 
-/* An open connection per account during a flush. */
-struct conn {
-	const char *account;	/* NULL for the defaults */
-	struct smtp s;
-	int up;
-	struct err e;		/* why it is not up */
-	char host[256], port[32];
-};
-
-#define MAX_CONNS 32
-
+/* The queue runner's view of the configuration and the log. */
 static int
-same_account(const char *a, const char *b)
+ops_open(void *ctx, const char *account, struct smtp *s, struct err *e)
 {
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-static struct conn *
-get_conn(struct cli *c, struct conn *cs, size_t *n, const char *account)
-{
+	struct cli *c = ctx;
 	struct smtp_opts o;
-	struct conn *x;
-	size_t i;
+	char host[256], port[32];
 
-	for (i = 0; i < *n; i++)
-		if (same_account(cs[i].account, account)) {
-			if (cs[i].up && cs[i].s.broken) {	/* lost: try once more */
-				smtp_close(&cs[i].s);
-				cs[i].up = 0;
-				break;
-			}
-			return &cs[i];
-		}
-	if (i == *n) {
-		if (*n == MAX_CONNS) {
-			for (i = 0; i < *n; i++)
-				if (cs[i].up)
-					smtp_close(&cs[i].s);
-			*n = 0;
-			i = 0;
-		}
-		(*n)++;
-	}
-	x = &cs[i];
-	memset(x, 0, sizeof *x);
-	x->account = account;
-	if (make_opts(c, account, &o, x->host, sizeof x->host, x->port, sizeof x->port, &x->e) == 0 &&
-	    smtp_open(&x->s, &o, &x->e) == 0)
-		x->up = 1;
-	else
-		smtp_close(&x->s);
-	return x;
-}
-
-/* "550 5.1.1 text" → "5.1.1"; without an enhanced code, "5.0.0" or "4.0.0". */
-static void
-status_of(const char *reply, int code, char *out, size_t cap)
-{
-	const char *p = reply + (strlen(reply) > 4 ? 4 : strlen(reply));
-	int a, b, d, n = 0;
-
-	if (sscanf(p, "%1d.%3d.%3d%n", &a, &b, &d, &n) == 3 && n > 0 && a == code / 100)
-		snprintf(out, cap, "%d.%d.%d", a, b, d);
-	else
-		snprintf(out, cap, "%d.0.0", code >= 400 && code < 500 ? 4 : 5);
-}
-
-struct bounced {
-	struct queue_dsn_rcpt v[64];
-	char status[64][16];
-	char diag[64][300];
-	size_t n, more;
-};
-
-static void
-bounce_add(struct bounced *b, const char *addr, const char *status, const char *diag)
-{
-	if (b->n == 64) {
-		b->more++;
-		return;
-	}
-	snprintf(b->status[b->n], sizeof b->status[b->n], "%s", status);
-	snprintf(b->diag[b->n], sizeof b->diag[b->n], "%s", diag);
-	b->v[b->n].addr = addr;
-	b->v[b->n].status = b->status[b->n];
-	b->v[b->n].diag = b->diag[b->n];
-	b->n++;
-}
-
-/* Send a bounce for it to its sender over x; 0 if the server took it. */
-static int
-send_bounce(struct conn *x, struct queue_item *it, const struct bounced *b, struct err *e)
-{
-	char host[200], daemon[300];
-	struct smtp_rcpt r;
-	struct smtp_env env;
-	struct smtp_scan sc;
-	struct smtp_result res;
-	int fd, rc;
-
-	if (it->env.from[0] == '\0')
-		return err_set(e, EX_UNAVAILABLE, "a bounce is never bounced");
-	if (!x->up)
-		return err_set(e, x->e.code, "%s", x->e.msg);
-	if (gethostname(host, sizeof host) != 0)
-		snprintf(host, sizeof host, "localhost");
-	host[sizeof host - 1] = '\0';
-	snprintf(daemon, sizeof daemon, "MAILER-DAEMON@%s", host);
-	if ((fd = io_spool(e)) < 0)
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+	if (make_opts(c, account, &o, host, sizeof host, port, sizeof port, e) != 0)
 		return -1;
-	if (queue_bounce(it, b->v, b->n, daemon, host, queue_now(), fd, e) != 0 ||
-	    lseek(fd, 0, SEEK_SET) != 0 || smtp_scan(fd, &sc, e) != 0) {
-		close(fd);
-		return -1;
-	}
-	memset(&r, 0, sizeof r);
-	r.addr = it->env.from;
-	memset(&env, 0, sizeof env);
-	env.from = "";		/* RFC 5321 §4.5.5: notifications use the null reverse-path */
-	env.rcpt = &r;
-	env.nrcpt = 1;
-	rc = smtp_send(&x->s, &env, fd, &sc, &res, e);
-	log_attempt("", &r, 1, sc.size, rc == 0 ? "sent" : "failed", rc == 0 ? res.reply : e->msg);
-	close(fd);
-	return rc;
-}
-
-/* Finish with a message that cannot be delivered to the recipients in b: bounce, and if
- * that fails keep it in failed/. The item is removed from new/ either way. */
-static void
-give_up(struct queue *q, struct conn *x, struct queue_item *it, const struct bounced *b)
-{
-	struct err e;
-
-	if (send_bounce(x, it, b, &e) == 0) {
-		if (queue_remove(q, it, &e) != 0)
-			cli_warn("%s: %s", it->id, e.msg);
-		return;
-	}
-	cli_warn("%s: bounce not sent (%s); kept in failed/", it->id, e.msg);
-	if (queue_fail(q, it, &e) != 0)
-		cli_warn("%s: %s", it->id, e.msg);
+	return smtp_open(s, &o, e);
 }
 
 static void
-flush_one(struct cli *c, struct queue *q, struct queue_item *it, struct conn *x, long long now)
+ops_sched(void *ctx, const char *account, struct queue_sched *s)
 {
-	struct smtp_rcpt *r;
-	struct smtp_env env;
-	struct smtp_scan sc;
-	struct smtp_result res;
-	struct queue_sched sch;
-	struct bounced b;
-	struct err e;
-	size_t i, n = 0, left = 0;
-	char st[16];
-	int rc = -1, permanent = 0;
+	sched(ctx, account, s);
+}
 
-	memset(&b, 0, sizeof b);
-	if ((r = calloc(it->env.nrcpt, sizeof *r)) == NULL)
-		cli_die(EX_OSERR, "out of memory");
-	for (i = 0; i < it->env.nrcpt; i++)
-		if (!queue_is_done(&it->st, it->env.rcpt[i]))
-			r[n++].addr = it->env.rcpt[i];
-	memset(&env, 0, sizeof env);
-	env.from = it->env.from;
-	env.rcpt = r;
-	env.nrcpt = n;
-	env.notify = it->env.notify;
-	env.ret = it->env.ret;
-	env.envid = it->env.envid;
-	sc.size = 0;
-	if (!x->up) {
-		e = x->e;
-	} else if (smtp_scan(it->fd, &sc, &e) != 0) {
-		permanent = 1;
-	} else {
-		rc = smtp_send(&x->s, &env, it->fd, &sc, &res, &e);
-		if (rc != 0 && e.code != EX_TEMPFAIL && !x->s.broken && e.code != EX_PROTOCOL)
-			permanent = 1;
-	}
-	log_attempt(env.from, r, n, rc == 0 ? res.size : sc.size,
-	    rc == 0 ? "sent" : permanent ? "bounced" : "deferred", rc == 0 ? res.reply : e.msg);
-	for (i = 0; i < n; i++) {
-		if (rc == 0 && r[i].code >= 200 && r[i].code < 300) {
-			queue_mark_done(&it->st, r[i].addr, &e);
-		} else if (r[i].code >= 500) {	/* refused for good, even if the transaction failed later */
-			status_of(r[i].reply, r[i].code, st, sizeof st);
-			bounce_add(&b, r[i].addr, st, r[i].reply);
-			queue_mark_done(&it->st, r[i].addr, &e);
-		} else if (permanent) {
-			bounce_add(&b, r[i].addr, "5.0.0", e.msg);
-			queue_mark_done(&it->st, r[i].addr, &e);
-		} else {
-			left++;
-		}
-	}
-	if (left > 0) {
-		sched(c, it->env.account, &sch);
-		it->st.attempts++;
-		snprintf(it->st.last, sizeof it->st.last, "%s", rc == 0 ? "recipient deferred" : e.msg);
-		it->st.next = queue_next(&sch, it->env.created, it->st.attempts, now);
-		if (it->st.next < 0) {
-			/* RFC 5321 §4.5.4.1: give up; 4.4.7: delivery time expired */
-			for (i = 0; i < n; i++)
-				if (!queue_is_done(&it->st, r[i].addr))
-					bounce_add(&b, r[i].addr, "4.4.7", it->st.last);
-			give_up(q, x, it, &b);
-		} else if (b.n > 0 && send_bounce(x, it, &b, &e) != 0) {
-			cli_warn("%s: bounce not sent (%s); kept in failed/", it->id, e.msg);
-			if (queue_fail(q, it, &e) != 0)
-				cli_warn("%s: %s", it->id, e.msg);
-		} else if (queue_save_state(q, it, &e) != 0) {
-			cli_warn("%s: %s", it->id, e.msg);
-		}
-	} else if (b.n > 0) {
-		give_up(q, x, it, &b);
-	} else if (queue_remove(q, it, &e) != 0) {
-		cli_warn("%s: %s", it->id, e.msg);
-	}
-	free(r);
+static void
+ops_log(void *ctx, const char *from, const struct smtp_rcpt *r, size_t n,
+    unsigned long long size, const char *status, const char *why)
+{
+	(void)ctx;
+	log_attempt(from, r, n, size, status, why);
+}
+
+static void
+ops_warn(void *ctx, const char *id, const char *msg)
+{
+	(void)ctx;
+	cli_warn("%s: %s", id, msg);
 }
 
 static int
 do_flush(struct cli *c)
 {
+	struct deliver_ops ops = { c, ops_open, ops_sched, ops_log, ops_warn };
 	struct queue q;
-	struct conn *cs;
 	struct err e;
-	char dir[4096], **ids;
-	size_t n, i, nc = 0;
-	long long now = queue_now();
+	char dir[4096];
 
 	queue_dir(c, c->account, dir, sizeof dir);
-	if (queue_open(&q, dir, &e) != 0 || queue_list(&q, &ids, &n, &e) != 0)
+	if (queue_open(&q, dir, &e) != 0 || deliver_flush(&q, &ops, c->force, queue_now(), &e) != 0)
 		cli_die_err(&e);
-	if ((cs = calloc(MAX_CONNS, sizeof *cs)) == NULL)
-		cli_die(EX_OSERR, "out of memory");
-	for (i = 0; i < n; i++) {
-		struct queue_item it;
-		int rc = queue_lock(&q, ids[i], &it, &e);
-
-		if (rc == 1)
-			continue;	/* another flush has it, or it is gone */
-		if (rc < 0) {
-			cli_warn("%s: %s", ids[i], e.msg);
-			continue;
-		}
-		if (c->force || it.st.next <= now)
-			flush_one(c, &q, &it, get_conn(c, cs, &nc, it.env.account), now);
-		queue_item_free(&it);
-	}
-	for (i = 0; i < nc; i++)
-		if (cs[i].up)
-			smtp_close(&cs[i].s);
-	free(cs);
-	queue_list_free(ids, n);
 	return 0;
 }
 

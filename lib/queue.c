@@ -607,6 +607,48 @@ queue_fail(struct queue *q, struct queue_item *it, struct err *e)
 	return 0;
 }
 
+/* Remove the stale entries of tmp/ (old files) or state/ (orphans). */
+static int
+clean_dir(struct queue *q, const char *d, int tmp, struct err *e)
+{
+	char dir[4096], p[4096], m[4096];
+	DIR *dh;
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (sub(q, d, NULL, dir, sizeof dir, e) != 0)
+		return -1;
+	if ((dh = opendir(dir)) == NULL)
+		return err_sys(e, EX_IOERR, "cannot open %s", dir);
+	while ((de = readdir(dh)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, de->d_name) >= sizeof p)
+			continue;
+		if (tmp) {
+			if (lstat(p, &st) == 0 && now - st.st_mtime > 36 * 3600)
+				(void)unlink(p);
+		} else if (de->d_name[0] != '.' &&
+		    sub(q, "new", de->d_name, m, sizeof m, e) == 0 && access(m, F_OK) != 0 &&
+		    errno == ENOENT && lstat(p, &st) == 0 && now - st.st_mtime > 3600) {
+			/* Its message was delivered or moved to failed/. Young ones are left
+			 * alone: queue_add writes the state just before the message appears. */
+			(void)unlink(p);
+		}
+	}
+	closedir(dh);
+	return 0;
+}
+
+int
+queue_clean(struct queue *q, struct err *e)
+{
+	if (clean_dir(q, "tmp", 1, e) != 0 || clean_dir(q, "state", 0, e) != 0)
+		return -1;
+	return 0;
+}
+
 void
 queue_item_free(struct queue_item *it)
 {

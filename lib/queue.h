@@ -83,6 +83,9 @@ int queue_save_state(struct queue *q, const struct queue_item *it, struct err *e
 int queue_remove(struct queue *q, struct queue_item *it, struct err *e);
 /* Move it to failed/. */
 int queue_fail(struct queue *q, struct queue_item *it, struct err *e);
+/* Housekeeping for a flush: remove tmp/ files older than 36 hours (what a crash while
+ * queueing left; the maildir convention) and state files older than an hour whose message is gone. */
+int queue_clean(struct queue *q, struct err *e);
 /* Unlock, close and free. */
 void queue_item_free(struct queue_item *it);
 void queue_env_free(struct queue_env *env);

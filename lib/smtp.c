@@ -17,6 +17,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -35,6 +37,16 @@
 #define T_CMD		300	/* EHLO, STARTTLS, AUTH, RSET, QUIT */
 
 #define REPLY_LINES_MAX	1000
+
+/* No CR, LF or other control octet: nothing that could end an SMTP command early. */
+static int
+clean_param(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
 
 static int
 tmo(const struct smtp *s, int rfc)
@@ -350,6 +362,8 @@ reply(struct smtp *s, int t, int ehlo, const char *what, struct err *e)
 						s->ext |= SMTP_EXT_AUTH_PLAIN;
 					else if (strcasecmp(tok, "LOGIN") == 0)
 						s->ext |= SMTP_EXT_AUTH_LOGIN;
+					else if (strcasecmp(tok, "SCRAM-SHA-256") == 0)
+						s->ext |= SMTP_EXT_AUTH_SCRAM;
 				}
 			}
 		}
@@ -603,6 +617,207 @@ auth_send_b64(struct smtp *s, const void *p, size_t n, struct err *e)
 	return rc;
 }
 
+#define SCRAM_MIN_ITER	4096		/* RFC 7677 §4 */
+#define SCRAM_MAX_ITER	1000000		/* a server must not make us spin for long */
+
+/* A decimal number of at most 9 digits, or -1. */
+static long long
+cli_like_number(const char *p)
+{
+	long long v = 0;
+	size_t i;
+
+	if (*p == '\0' || strlen(p) > 9)
+		return -1;
+	for (i = 0; p[i]; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+static int
+hmac256(const unsigned char *key, size_t kl, const void *msg, size_t ml, unsigned char *out,
+    struct err *e)
+{
+	unsigned int n = 0;
+
+	if (HMAC(EVP_sha256(), key, (int)kl, msg, ml, out, &n) == NULL || n != 32)
+		return err_ssl(e, EX_SOFTWARE, "HMAC-SHA-256");
+	return 0;
+}
+
+/* Read a 334 challenge and base64-decode it into out (NUL-terminated). */
+static int
+scram_challenge(struct smtp *s, char *out, size_t cap, struct err *e)
+{
+	const char *b;
+	long long n;
+
+	if (reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		return -1;
+	if (s->code != 334)
+		return reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL,
+		    "authentication failed", e);
+	b = s->reply + (strlen(s->reply) > 4 ? 4 : strlen(s->reply));
+	if (strlen(b) / 4 * 3 + 3 >= cap)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: challenge too long");
+	n = b64_decode(b, strlen(b), (unsigned char *)out, 0);
+	if (n < 0)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: challenge is not base64");
+	out[n] = '\0';
+	if (memchr(out, '\0', (size_t)n) != NULL)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: NUL in challenge");
+	return 0;
+}
+
+/* The value of attribute `a` ("r", "s", "i", "v") in a SCRAM message, copied to out. */
+static int
+scram_attr(const char *m, char a, char *out, size_t cap)
+{
+	const char *p = m;
+
+	for (;;) {
+		if (p[0] == a && p[1] == '=') {
+			size_t n = strcspn(p + 2, ",");
+
+			if (n >= cap)
+				return -1;
+			memcpy(out, p + 2, n);
+			out[n] = '\0';
+			return 0;
+		}
+		p = strchr(p, ',');
+		if (p == NULL)
+			return -1;
+		p++;
+	}
+}
+
+/* RFC 5802 §3 with SHA-256 (RFC 7677). The password is used as is: SASLprep (RFC 4013) is
+ * not applied, which is exact for ASCII passwords. */
+static int
+auth_scram(struct smtp *s, const char *user, const char *pw, struct err *e)
+{
+	unsigned char cn[18], salt[256], salted[32], ckey[32], skey[32], stored[32], csig[32];
+	unsigned char proof[32], ssig[32], v[64];
+	char nonce[32], first_bare[700], srv[1200], r[400], sb64[400], it[16], fin[1200];
+	char msg[2600], pb64[64], vb64[100], name[600];
+	size_t i, k = 0;
+	long long sl, iter, vl;
+	int rc = -1;
+
+	for (i = 0; user[i] && k + 4 < sizeof name; i++) {	/* RFC 5802 §5.1 saslname */
+		if (user[i] == ',')
+			k += (size_t)snprintf(name + k, sizeof name - k, "=2C");
+		else if (user[i] == '=')
+			k += (size_t)snprintf(name + k, sizeof name - k, "=3D");
+		else
+			name[k++] = user[i];
+	}
+	name[k] = '\0';
+	if (user[i] != '\0')
+		return err_set(e, EX_CONFIG, "user name too long");
+	if (RAND_bytes(cn, sizeof cn) != 1)
+		return err_ssl(e, EX_SOFTWARE, "random nonce");
+	nonce[b64_encode(cn, sizeof cn, nonce, 0)] = '\0';
+	snprintf(first_bare, sizeof first_bare, "n=%s,r=%s", name, nonce);
+	{
+		char first[720];
+
+		snprintf(first, sizeof first, "n,,%s", first_bare);
+		if (cmd(s, e, "AUTH SCRAM-SHA-256") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+			return -1;
+		if (s->code != 334)
+			return reply_err(s, s->code >= 500 ? EX_NOPERM : 0, "AUTH SCRAM-SHA-256", e);
+		if (auth_send_b64(s, first, strlen(first), e) != 0)
+			return -1;
+	}
+	if (scram_challenge(s, srv, sizeof srv, e) != 0)
+		return -1;
+	if (scram_attr(srv, 'r', r, sizeof r) != 0 || scram_attr(srv, 's', sb64, sizeof sb64) != 0 ||
+	    scram_attr(srv, 'i', it, sizeof it) != 0 || srv[0] == 'm')
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: malformed server-first-message");
+	if (strncmp(r, nonce, strlen(nonce)) != 0 || strlen(r) == strlen(nonce))
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: server nonce does not extend ours");
+	iter = cli_like_number(it);
+	if (iter < SCRAM_MIN_ITER || iter > SCRAM_MAX_ITER)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: iteration count %s refused", it);
+	if (strlen(sb64) / 4 * 3 > sizeof salt ||
+	    (sl = b64_decode(sb64, strlen(sb64), salt, 0)) <= 0)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: bad salt");
+	if (PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, (int)sl, (int)iter, EVP_sha256(),
+	    sizeof salted, salted) != 1) {
+		err_ssl(e, EX_SOFTWARE, "PBKDF2");
+		goto out;
+	}
+	/* "c=biws": base64 of the GS2 header "n,," (no channel binding) */
+	snprintf(fin, sizeof fin, "c=biws,r=%s", r);
+	if ((size_t)snprintf(msg, sizeof msg, "%s,%s,%s", first_bare, srv, fin) >= sizeof msg) {
+		err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: messages too long");
+		goto out;
+	}
+	if (hmac256(salted, 32, "Client Key", 10, ckey, e) != 0)
+		goto out;
+	if (EVP_Digest(ckey, 32, stored, NULL, EVP_sha256(), NULL) != 1) {
+		err_ssl(e, EX_SOFTWARE, "SHA-256");
+		goto out;
+	}
+	if (hmac256(stored, 32, msg, strlen(msg), csig, e) != 0 ||
+	    hmac256(salted, 32, "Server Key", 10, skey, e) != 0 ||
+	    hmac256(skey, 32, msg, strlen(msg), ssig, e) != 0)
+		goto out;
+	for (i = 0; i < 32; i++)
+		proof[i] = ckey[i] ^ csig[i];
+	pb64[b64_encode(proof, 32, pb64, 0)] = '\0';
+	k = strlen(fin);
+	snprintf(fin + k, sizeof fin - k, ",p=%s", pb64);
+	if (auth_send_b64(s, fin, strlen(fin), e) != 0)
+		goto out;
+	if (reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		goto out;
+	if (s->code == 334) {
+		/* RFC 4954 §4: the server-final-message comes as a challenge; verify it before
+		 * answering, so a server that does not know the password is not believed. */
+		const char *b = s->reply + (strlen(s->reply) > 4 ? 4 : strlen(s->reply));
+		long long n;
+
+		if (strlen(b) / 4 * 3 + 3 >= sizeof srv ||
+		    (n = b64_decode(b, strlen(b), (unsigned char *)srv, 0)) < 0) {
+			err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: bad server-final-message");
+			goto out;
+		}
+		srv[n] = '\0';
+		if (scram_attr(srv, 'v', vb64, sizeof vb64) != 0 || strlen(vb64) != 44 ||
+		    (vl = b64_decode(vb64, strlen(vb64), v, 0)) != 32 ||
+		    CRYPTO_memcmp(v, ssig, 32) != 0) {
+			(void)cmd(s, e, "*");	/* RFC 4954 §4: cancel the exchange */
+			s->broken = 1;
+			err_set(e, EX_PROTOCOL,
+			    "AUTH SCRAM-SHA-256: the server's signature is wrong (it does not know the password)");
+			goto out;
+		}
+		if (cmd(s, e, "%s", "") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+			goto out;
+	}
+	if (s->code != 235) {
+		reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "authentication failed", e);
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(salted, sizeof salted);
+	OPENSSL_cleanse(ckey, sizeof ckey);
+	OPENSSL_cleanse(stored, sizeof stored);
+	OPENSSL_cleanse(csig, sizeof csig);
+	OPENSSL_cleanse(proof, sizeof proof);
+	OPENSSL_cleanse(skey, sizeof skey);
+	OPENSSL_cleanse(fin, sizeof fin);
+	OPENSSL_cleanse(pb64, sizeof pb64);
+	return rc;
+}
+
 /* RFC 4954 with RFC 4616 PLAIN or the LOGIN mechanism. */
 static int
 auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
@@ -614,18 +829,24 @@ auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
 	if (s->ssl == NULL && !o->auth_in_clear)
 		return err_set(e, EX_NOPERM,
 		    "refusing to send the password without TLS (see --tls and auth_in_clear)");
+	if (o->auth != NULL && strcasecmp(o->auth, "scram-sha-256") == 0)
+		return auth_scram(s, o->user, pw, e);
 	if (o->auth != NULL && strcasecmp(o->auth, "plain") == 0)
 		plain = 1;
 	else if (o->auth != NULL && strcasecmp(o->auth, "login") == 0)
 		plain = 0;
 	else if (o->auth != NULL)
-		return err_set(e, EX_CONFIG, "unknown AUTH mechanism %s (plain or login)", o->auth);
+		return err_set(e, EX_CONFIG, "unknown AUTH mechanism %s (scram-sha-256, plain or login)",
+		    o->auth);
+	else if (s->ext & SMTP_EXT_AUTH_SCRAM)
+		return auth_scram(s, o->user, pw, e);
 	else if (s->ext & SMTP_EXT_AUTH_PLAIN)
 		plain = 1;
 	else if (s->ext & SMTP_EXT_AUTH_LOGIN)
 		plain = 0;
 	else
-		return err_set(e, EX_UNAVAILABLE, "server offers neither AUTH PLAIN nor LOGIN");
+		return err_set(e, EX_UNAVAILABLE,
+		    "server offers none of AUTH SCRAM-SHA-256, PLAIN or LOGIN");
 	if (plain) {
 		/* RFC 4616 §2: authzid NUL authcid NUL passwd */
 		unsigned char *m = malloc(ul + pl + 2);
@@ -719,6 +940,8 @@ session(struct smtp *s, const struct smtp_opts *o, struct err *e)
 	else if (gethostname(name, sizeof name) != 0 || name[0] == '\0')
 		snprintf(name, sizeof name, "localhost");
 	name[sizeof name - 1] = '\0';
+	if (!clean_param(name) || strchr(name, ' ') != NULL)
+		return err_set(e, EX_USAGE, "bad EHLO name");
 	if (ehlo(s, name, e) != 0)
 		return err_wrap(e, "%s", o->host);
 	if (o->tls == SMTP_TLS_STARTTLS) {
@@ -899,6 +1122,16 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 	memset(r, 0, sizeof *r);
 	if (s->broken)
 		return err_set(e, EX_TEMPFAIL, "%s: connection lost", s->host);
+	if (!clean_param(env->from) || strchr(env->from, '<') || strchr(env->from, '>'))
+		return err_set(e, EX_DATAERR, "control character or angle bracket in the sender address");
+	for (i = 0; i < env->nrcpt; i++)
+		if (!clean_param(env->rcpt[i].addr) || env->rcpt[i].addr[0] == '\0' ||
+		    strchr(env->rcpt[i].addr, '<') || strchr(env->rcpt[i].addr, '>'))
+			return err_set(e, EX_DATAERR,
+			    "control character or angle bracket in a recipient address");
+	if ((env->notify != NULL && !clean_param(env->notify)) ||
+	    (env->ret != NULL && !clean_param(env->ret)))
+		return err_set(e, EX_DATAERR, "control character in a DSN parameter");
 	for (i = 0; i < env->nrcpt; i++) {
 		env->rcpt[i].code = 0;
 		env->rcpt[i].reply[0] = '\0';
@@ -1037,8 +1270,17 @@ norcpt:
 	for (i = 0; i < env->nrcpt; i++)
 		if (env->rcpt[i].code >= 400 && env->rcpt[i].code < 500)
 			temp++;
-	err_set(e, temp == env->nrcpt ? EX_TEMPFAIL : EX_NOUSER, "%s: no recipient accepted: %s",
-	    s->host, env->nrcpt ? env->rcpt[0].reply : "none given");
+	{
+		char list[400];
+		size_t k = 0;
+
+		list[0] = '\0';
+		for (i = 0; i < env->nrcpt && k < sizeof list; i++)
+			k += (size_t)snprintf(list + k, sizeof list - k, "%s<%s> (%s)", i ? ", " : "",
+			    env->rcpt[i].addr, env->rcpt[i].reply);
+		err_set(e, temp == env->nrcpt ? EX_TEMPFAIL : EX_NOUSER,
+		    "%s: no recipient accepted: %s", s->host, list);
+	}
 	rset(s);
 	return -1;
 fail:

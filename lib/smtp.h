@@ -1,5 +1,6 @@
 /* smtp.h — an SMTP submission client (RFC 5321, RFC 6409) over plain TCP, STARTTLS
- * (RFC 3207) or implicit TLS (RFC 8314), with AUTH PLAIN/LOGIN (RFC 4954), PIPELINING
+ * (RFC 3207) or implicit TLS (RFC 8314), with AUTH SCRAM-SHA-256 (RFC 7677), PLAIN and LOGIN
+ * (RFC 4954), PIPELINING
  * (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531) and DSN (RFC 3461). */
 #ifndef SECMAIL_SMTP_H
 #define SECMAIL_SMTP_H
@@ -26,7 +27,8 @@ struct smtp_opts {
 	const char *helo;		/* name for EHLO/HELO; NULL: the host name */
 	const char *user;		/* AUTH when set */
 	const struct secret *pass;
-	const char *auth;		/* "plain", "login", or NULL: the best offered */
+	const char *auth;		/* "scram-sha-256", "plain", "login", or NULL: the
+					 * best offered (SCRAM-SHA-256, then PLAIN, LOGIN) */
 	int auth_in_clear;		/* allow AUTH without TLS */
 	int timeout;			/* seconds for every step; 0: RFC 5321 §4.5.3.2 */
 };
@@ -41,6 +43,7 @@ struct smtp_opts {
 #define SMTP_EXT_AUTH_PLAIN	0x40
 #define SMTP_EXT_AUTH_LOGIN	0x80
 #define SMTP_EXT_ENHANCED	0x100
+#define SMTP_EXT_AUTH_SCRAM	0x200	/* SCRAM-SHA-256 */
 
 #define SMTP_REPLY_MAX	 1000	/* octets kept of a reply's text */
 #define SMTP_LINE_MAX	 4096	/* a reply line longer than this is a protocol error */

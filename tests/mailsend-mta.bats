@@ -99,7 +99,7 @@ wait_mail() {
 	run mailsend --server "127.0.0.1:$MTA_PORT" --tls none --auth-in-clear --user alice \
 		--pass-file "$T/pw" --queue "$T/q" bob@example.org < <(msg cleartext)
 	assert_failure 69
-	assert_output --partial "neither AUTH PLAIN nor LOGIN"
+	assert_output --partial "none of AUTH SCRAM-SHA-256, PLAIN or LOGIN"
 }
 
 @test "mta: an unknown recipient is named and refused (EX_NOUSER); the others get it" {

@@ -209,19 +209,62 @@ PY
 
 @test "queue: kill -9 while queueing leaves complete messages or none" {
 	head -c 20000000 /dev/zero | tr '\0' 'x' | fold -w 500 >"$T/body"
-	want=$(($(wc -c <"$T/body") + $(msg big | wc -c)))
-	for i in $(seq 1 8); do
-		{ msg big; cat "$T/body"; } >"$T/in.$i"
-		mailsend --server 127.0.0.1:1 --queue "$T/q" <"$T/in.$i" 2>/dev/null & pid=$!
-		sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
+	echo >>"$T/body"
+	{ msg big; cat "$T/body"; } >"$T/in"
+	want=$(wc -c <"$T/in")
+	# How long a whole run takes here; the kills then sweep across that span so that some
+	# land while the queue file is being written (timing only steers, never asserts).
+	t0=$(date +%s%N)
+	mailsend --server 127.0.0.1:1 --queue "$T/q0" <"$T/in" 2>/dev/null
+	span=$((($(date +%s%N) - t0) / 1000000))
+	for i in $(seq 0 15); do
+		mailsend --server 127.0.0.1:1 --queue "$T/q" <"$T/in" 2>/dev/null & pid=$!
+		ms=$((span * i / 16))
+		sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	echo "# $(ls "$T/q/new" | wc -l) complete, $(ls "$T/q/tmp" | wc -l) cut short in tmp/" >&3
 	for f in "$T/q/new/"*; do
 		[ -e "$f" ] || continue
 		got=$(sed '1,/^$/d' "$f" | wc -c)
 		# the queued message has Date and Message-ID added
 		[ "$got" -gt "$want" ] || { echo "$f: $got octets, want more than $want"; return 1; }
-		sed '1,/^$/d' "$f" | tail -c 501 | cmp - <(tail -c 501 "$T/body")
+		sed '1,/^$/d' "$f" | tail -c 502 | cmp - <(tail -c 502 "$T/body")
 	done
+}
+
+@test "queue: --flush removes tmp/ files older than 36 hours and old orphaned state files only" {
+	queue_down keep
+	mkdir -p "$T/q/tmp"
+	echo partial >"$T/q/tmp/old"
+	touch -d '3 days ago' "$T/q/tmp/old"
+	echo partial >"$T/q/tmp/fresh"
+	echo 'attempts 1' >"$T/q/state/orphan"
+	touch -d '2 hours ago' "$T/q/state/orphan"
+	echo 'attempts 1' >"$T/q/state/young"
+	start_fault "$S" --mode mail-4xx
+	use_server
+	flush
+	[ ! -e "$T/q/tmp/old" ]
+	[ -e "$T/q/tmp/fresh" ]
+	[ ! -e "$T/q/state/orphan" ]
+	[ -e "$T/q/state/young" ]
+	[ "$(count state)" -eq 2 ]
+	[ "$(count new)" -eq 1 ]
+}
+
+@test "queue: a refused recipient whose bounce fails stays queued while others are pending" {
+	msg partial | mailsend --server 127.0.0.1:1 --queue "$T/q" -f bad-sender@example.org \
+		bad1@example.org later@example.org 2>/dev/null
+	start_fault "$S" --mode rcpt-bad
+	use_server
+	run flush --force
+	assert_output --partial "bounce not sent"
+	assert_output --partial "will try again"
+	[ "$(count new)" -eq 1 ]
+	[ "$(count failed)" -eq 0 ]
+	run grep -c '^done' "$T/q/state/"*
+	assert_output 0
+	grep -q '^attempts 2$' "$T/q/state/"*
 }

@@ -411,3 +411,125 @@ PY
 	assert_line --partial "home"
 	assert_line --partial "work"
 }
+
+# with_syslog OUT CMD...: run CMD in a private mount namespace whose /dev/log is a sink
+# writing to OUT (there is no syslog daemon here, and the real /dev stays untouched).
+with_syslog() {
+	local out=$1
+	shift
+	mkdir -p "$T/dev"
+	unshare -m bash -c '
+		set -e
+		d=$1 out=$2; shift 2
+		for n in null zero urandom random full; do : >"$d/$n"; mount --bind "/dev/$n" "$d/$n"; done
+		ln -s /proc/self/fd "$d/fd"
+		mount --rbind "$d" /dev
+		python3 "$TOP/tests/helpers/syslog-sink.py" /dev/log "$out" & sink=$!
+		for i in $(seq 100); do [ -e "$out.ready" ] && break; sleep 0.05; done
+		rc=0
+		"$@" || rc=$?
+		sleep 0.2
+		kill $sink
+		exit $rc
+	' with_syslog "$T/dev" "$out" "$@"
+}
+
+@test "mailsend: one syslog line per attempt at LOG_MAIL, without the password" {
+	export TOP
+	start_fault "$S"
+	printf 's3cret-pw\n' >"$T/pw"
+	msg >"$T/m"
+	with_syslog "$T/log" sh -c "mailsend --server 127.0.0.1:$FPORT --tls-trust-file $PKI/ca.pem --user alice --pass-file $T/pw --queue $T/q bob@example.org <$T/m
+		mailsend --server 127.0.0.1:1 --queue $T/q carol@example.org <$T/m 2>/dev/null"
+	run cat "$T/log"
+	assert_equal "${#lines[@]}" 2
+	size=$(wc -c <"$S/msg.1")
+	# <22>: facility mail (2) * 8 + severity info (6), RFC 5424 section 6.2.1
+	assert_line --index 0 --regexp "^<22>.*mailsend\[[0-9]+\]: from=<alice@example.org> to=<bob@example.org> size=$size status=sent \(250 2.0.0 queued as FAULT1\)$"
+	assert_line --index 1 --regexp "^<22>.*mailsend\[[0-9]+\]: from=<alice@example.org> to=<carol@example.org> size=[0-9]+ status=deferred \(cannot connect to 127.0.0.1 port 1: Connection refused\)$"
+	refute_output --partial s3cret
+}
+
+@test "mailsend: memory does not grow with the message (60 MB body, peak RSS)" {
+	start_fault "$S"
+	{ msg big; head -c 60000000 /dev/zero | tr "\\0" x | fold -w 998; echo; } >"$T/big"
+	peak_rss mailsend --server "127.0.0.1:$FPORT" --tls-trust-file "$PKI/ca.pem" --queue "$T/q" <"$T/big" 3>"$T/rss"
+	[ "$(cat "$T/rss")" -lt 30000 ] || { echo "peak RSS $(cat "$T/rss") KiB"; return 1; }
+	[ "$(tr -d '\r' <"$S/msg.1" | sed '1,/^$/d' | wc -c)" -eq "$(sed '1,/^$/d' "$T/big" | wc -c)" ]
+}
+
+@test "mailsend: -F names the sender in a From field added to a message without one" {
+	start_fault "$S"
+	printf 'To: bob@example.org\nSubject: s\n\nb\n' | send -f alice@example.org -F 'Alice Liddell'
+	tr -d '\r' <"$S/msg.1" | grep -qx 'From: "Alice Liddell" <alice@example.org>'
+}
+
+@test "mailsend: every recipient refused names each of them" {
+	start_fault "$S" --mode rcpt-bad
+	run send bad1@example.org bad2@example.org < <(msg)
+	assert_failure 67
+	assert_output --partial "<bad1@example.org> (550 5.1.1 no such user)"
+	assert_output --partial "<bad2@example.org> (550 5.1.1 no such user)"
+}
+
+@test "mailsend: an IPv6 literal server in brackets" {
+	python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null ||
+		{ echo "no IPv6 loopback here"; return 1; }
+	run mailsend --server '[::1]:1' --tls none --no-queue < <(msg)
+	assert_failure 75
+	assert_output --partial "cannot connect to ::1 port 1"
+}
+
+@test "mailsend: AUTH SCRAM-SHA-256 is preferred and agrees with a Python (hashlib) server" {
+	start_fault "$S" --scram-pass 'pw,=x'
+	printf 'pw,=x\n' >"$T/pw"
+	msg | send --user 'al,ice=' --pass-file "$T/pw"
+	grep -qx 'auth: scram ok' "$S/transcript"
+	grep -q '^scram-client-first: n,,n=al=2Cice=3D,r=' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}
+
+@test "mailsend: SCRAM with the wrong password is EX_NOPERM" {
+	start_fault "$S" --scram-pass right
+	printf 'wrong\n' >"$T/pw"
+	run send --user alice --pass-file "$T/pw" < <(msg)
+	assert_failure 77
+	assert_output --partial "535"
+}
+
+@test "mailsend: SCRAM: a server that cannot prove it knows the password is not believed" {
+	start_fault "$S" --scram-pass pw --mode scram-bad-sig
+	printf 'pw\n' >"$T/pw"
+	run send --user alice --pass-file "$T/pw" < <(msg)
+	assert_failure 76
+	assert_output --partial "signature is wrong"
+	[ ! -f "$S/msg.1" ]
+}
+
+@test "mailsend: a CR or LF in -f or --helo cannot inject SMTP commands" {
+	start_fault "$S"
+	run send -f "$(printf 'a@example.org>\r\nRCPT TO:<evil@example.org')" < <(msg)
+	assert_failure 65
+	run send --helo "$(printf 'x\r\nMAIL FROM:<evil@example.org>')" < <(msg)
+	assert_failure 64
+	run grep -c evil "$S/transcript"
+	assert_output 0
+}
+
+@test "mailsend: a leading mbox From line is not transmitted" {
+	start_fault "$S"
+	{ echo 'From alice@example.org Sat Jan  3 01:05:34 1996'; msg; } | send
+	run grep -c '^From alice' "$S/msg.1"
+	assert_output 0
+	tr -d '\r' <"$S/msg.1" | grep -qx 'From: Alice <alice@example.org>'
+}
+
+@test "mailsend: none accepted, one refused and one deferred: the deferred is queued, the refused named" {
+	start_fault "$S" --mode rcpt-bad
+	run send bad1@example.org later@example.org < <(msg)
+	assert_failure 67
+	assert_output --partial "<bad1@example.org> (550 5.1.1"
+	assert_output --partial "queued as"
+	run grep '^rcpt' "$T/q/new/"*
+	assert_output "rcpt later@example.org"
+}

@@ -45,6 +45,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.tls = SMTP_TLS_NONE;
 	o.helo = "client.example";
 	o.timeout = 1;
+	if (size > 0 && (data[0] & 1)) {	/* half the inputs also run AUTH */
+		o.user = "fuzz";
+		o.auth_in_clear = 1;
+	}
 	if (smtp_open_fd(&s, sv[1], &o, &e) == 0) {
 		mfd = io_spool(&e);
 		if (mfd >= 0) {

@@ -30,6 +30,7 @@ ap.add_argument("--mode", action="append", default=[])
 ap.add_argument("--cert")
 ap.add_argument("--key")
 ap.add_argument("--implicit", action="store_true")
+ap.add_argument("--scram-pass", help="offer AUTH SCRAM-SHA-256 for this password (any user)")
 args = ap.parse_args()
 modes = set(m for s in args.mode for m in s.split(","))
 lock = threading.Lock()
@@ -63,6 +64,40 @@ class Conn:
             self.buf += d
         l, self.buf = self.buf.split(b"\n", 1)
         return l + b"\n"
+
+
+def scram(c):
+    """RFC 5802/7677 server side, written from the RFC with hashlib and hmac."""
+    import base64, hashlib, hmac
+    first = base64.b64decode(c.line().strip()).decode()
+    log(b"scram-client-first: " + first.encode())
+    assert first.startswith("n,,")
+    bare = first[3:]
+    attrs = dict(kv.split("=", 1) for kv in bare.split(","))
+    salt, it = b"fault-salt-1234", 4096
+    rnonce = attrs["r"] + "SERVERNONCE"
+    sfirst = "r=%s,s=%s,i=%d" % (rnonce, base64.b64encode(salt).decode(), it)
+    c.send("334 " + base64.b64encode(sfirst.encode()).decode() + "\r\n")
+    final = base64.b64decode(c.line().strip()).decode()
+    log(b"scram-client-final: " + final.encode())
+    without_proof, proof = final.rsplit(",p=", 1)
+    authmsg = ",".join([bare, sfirst, without_proof]).encode()
+    salted = hashlib.pbkdf2_hmac("sha256", args.scram_pass.encode(), salt, it)
+    ckey = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored = hashlib.sha256(ckey).digest()
+    csig = hmac.new(stored, authmsg, "sha256").digest()
+    want = bytes(a ^ b for a, b in zip(ckey, csig))
+    if without_proof != "c=biws,r=" + rnonce or base64.b64decode(proof) != want:
+        c.send("535 5.7.8 bad proof\r\n")
+        return False
+    skey = hmac.new(salted, b"Server Key", "sha256").digest()
+    ssig = hmac.new(skey, authmsg, "sha256").digest()
+    if "scram-bad-sig" in modes:
+        ssig = bytes(32)
+    c.send("334 " + base64.b64encode(b"v=" + base64.b64encode(ssig)).decode() + "\r\n")
+    if c.line().strip() != b"":
+        return False
+    return True
 
 
 def serve(sock, n):
@@ -101,14 +136,14 @@ def serve(sock, n):
             if "ehlo-5xx" in modes:
                 c.send("502 5.5.1 no EHLO here\r\n")
                 continue
-            ext = ["ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN", "SMTPUTF8"]
+            ext = ["ENHANCEDSTATUSCODES", "AUTH SCRAM-SHA-256 PLAIN LOGIN" if args.scram_pass else "AUTH PLAIN LOGIN", "SMTPUTF8"]
             if "no-pipelining" not in modes:
                 ext.append("PIPELINING")
             if "no-8bitmime" not in modes:
                 ext.append("8BITMIME")
             if "no-dsn" not in modes:
                 ext.append("DSN")
-            ext.append("SIZE 100" if "size-100" in modes else "SIZE 10000000")
+            ext.append("SIZE 100" if "size-100" in modes else "SIZE 200000000")
             if args.cert and not tls and "no-starttls" not in modes:
                 ext.append("STARTTLS")
             c.send("250-fault.example\r\n" + "".join("250-%s\r\n" % e for e in ext[:-1]) + "250 %s\r\n" % ext[-1])
@@ -130,6 +165,13 @@ def serve(sock, n):
                     c.send("334 \r\n")
                     c.line()
                 c.send("535 5.7.8 authentication failed\r\n")
+                continue
+            if up == "AUTH SCRAM-SHA-256":
+                c.send("334 \r\n")
+                if not scram(c):
+                    continue
+                c.send("235 2.7.0 ok\r\n")
+                log(b"auth: scram ok")
                 continue
             if up == "AUTH PLAIN":
                 c.send("334 \r\n")
@@ -175,17 +217,19 @@ def serve(sock, n):
             c.send("354 go ahead\r\n")
             if "stall-data" in modes:
                 time.sleep(3600)
-            body = b""
+            body = []
+            n = 0
             while True:
                 l = c.line()
                 if l == b".\r\n":
                     break
-                if "drop-data" in modes and len(body) > 10:
+                if "drop-data" in modes and n > 10:
                     c.s.close()
                     return
                 if l.startswith(b"."):
                     l = l[1:]
-                body += l
+                body.append(l)
+                n += len(l)
             if "end-4xx" in modes:
                 c.send("452 4.3.1 out of space\r\n")
             elif "end-5xx" in modes:
@@ -195,7 +239,7 @@ def serve(sock, n):
                     counter[0] += 1
                     k = counter[0]
                 with open(os.path.join(args.dir, "msg.%d" % k), "wb") as f:
-                    f.write(body)
+                    f.write(b"".join(body))
                 with open(os.path.join(args.dir, "env.%d" % k), "w") as f:
                     f.write("from %s\n" % mail + "".join("rcpt %s\n" % r for r in rcpts))
                 c.send("250 2.0.0 queued as FAULT%d\r\n" % k)

@@ -59,6 +59,14 @@ r_raw(void *ctx, struct mime_part *p, const void *b, size_t n, struct err *e)
 	return 0;
 }
 
+static void
+r_cancel(void *ctx, struct mime_part *p)
+{
+	struct rec *r = ctx;
+
+	buf_addf(&r->log, "C %s\n", p->path);
+}
+
 static int
 r_end(void *ctx, struct mime_part *p, struct err *e)
 {
@@ -90,6 +98,7 @@ run(const char *s, size_t n, size_t cap, struct rec *r, struct mime_walk *w, str
 	w->data = r_data;
 	w->raw = r_raw;
 	w->end = r_end;
+	w->cancel = r_cancel;
 	w->ctx = r;
 	rc = mime_walk(w, &in, NULL, e);
 	close(fd);
@@ -390,8 +399,47 @@ test_stop(void)
 	r.stop_path = "2.1";
 	ok(run(nested, sizeof nested - 1, 0, &r, &w, &e) == MIME_STOP, "a callback can stop the walk");
 	is_str(r.log.p, "B 0 multipart/mixed\nB 1 text/plain\nE 1 9\nB 2 multipart/alternative\n"
-	    "B 2.1 text/plain\n", "nothing after the stop");
+	    "B 2.1 text/plain\nC 2.1\nC 2\nC 0\n",
+	    "nothing after the stop but cancel() of the open parts, innermost first");
 	rec_free(&r);
+}
+
+/* A caller that read the header itself (smime-verify, smime-decrypt) hands it over. */
+static void
+test_given_header(void)
+{
+	struct rec r;
+	struct mime_walk w;
+	struct msg_header h;
+	struct io_in in;
+	struct err e;
+	FILE *f = tmpfile();
+	int fd = dup(fileno(f));
+
+	fwrite(nested, 1, sizeof nested - 1, f);
+	fclose(f);
+	lseek(fd, 0, SEEK_SET);
+	io_in_init(&in, fd, "test", &e);
+	msg_header_init(&h);
+	ok(msg_header_read(&in, &h, &e) == 0, "caller reads the header");
+	memset(&r, 0, sizeof r);
+	r.raw_path = "0";
+	mime_walk_init(&w);
+	w.begin = r_begin;
+	w.data = r_data;
+	w.raw = r_raw;
+	w.end = r_end;
+	w.ctx = &r;
+	ok(mime_walk(&w, &in, &h, &e) == 0, "walk with the given header");
+	ok(strncmp(r.log.p, "B 0 multipart/mixed\nB 1 text/plain\nE 1 9\n", 40) == 0,
+	    "same tree as when the walker reads the header");
+	ok(r.raw.len == sizeof nested - 1 && memcmp(r.raw.p, nested, r.raw.len) == 0,
+	    "raw capture still includes the given header");
+	ok(h.n == 2, "the caller's header is left to the caller");
+	msg_header_free(&h);
+	rec_free(&r);
+	close(fd);
+	io_in_free(&in);
 }
 
 static void
@@ -430,6 +478,7 @@ main(void)
 	test_limits();
 	test_long_lines_and_chunks();
 	test_stop();
+	test_given_header();
 	test_boundary();
 	return tap_done();
 }
