@@ -23,6 +23,7 @@ read_line(struct secret *s, int fd, const char *what, struct err *e)
 
 	s->p = NULL;
 	s->len = 0;
+	s->size = 0;
 	buf = malloc(SECRET_MAX + 1);
 	if (buf == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
@@ -46,6 +47,7 @@ read_line(struct secret *s, int fd, const char *what, struct err *e)
 	s->len = strcspn(buf, "\r\n");
 	buf[s->len] = '\0';
 	s->p = buf;
+	s->size = SECRET_MAX + 1;
 	return 0;
 }
 
@@ -85,6 +87,7 @@ secret_from_env(struct secret *s, const char *var, struct err *e)
 	s->p = malloc(s->len + 1);
 	if (s->p == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
+	s->size = s->len + 1;
 	memcpy(s->p, v, s->len);
 	s->p[s->len] = '\0';
 	return 0;
@@ -135,9 +138,10 @@ void
 secret_free(struct secret *s)
 {
 	if (s->p != NULL) {
-		OPENSSL_cleanse(s->p, s->len + 1);
+		OPENSSL_cleanse(s->p, s->size);
 		free(s->p);
 	}
 	s->p = NULL;
 	s->len = 0;
+	s->size = 0;
 }

@@ -13,6 +13,7 @@
 struct secret {
 	char *p;	/* NUL-terminated, first line only, line end stripped */
 	size_t len;
+	size_t size;	/* bytes allocated: all of them are wiped, not just the line */
 };
 
 /* Each reads the first line (without its CR/LF) of its source. */
