@@ -220,39 +220,70 @@ io_in_fill(struct io_in *in, size_t want)
 	return (ssize_t)(in->len - in->pos);
 }
 
-ssize_t
-io_in_line(struct io_in *in, size_t max, const unsigned char **line)
+/* Find the next line in the buffer, reading as needed while fewer than `limit` bytes are
+ * buffered. *n is the line's length with its "\n" (*complete = 1; also the last line at end
+ * of file), or everything buffered when the line is longer than limit (*complete = 0). */
+static int
+scan_line(struct io_in *in, size_t limit, size_t *n, int *complete)
 {
-	size_t scanned = 0, avail, n;
+	size_t scanned = 0, avail;
 	unsigned char *nl;
 
-	if (max > in->cap)
-		max = in->cap;
 	for (;;) {
 		avail = in->len - in->pos;
 		nl = memchr(in->buf + in->pos + scanned, '\n', avail - scanned);
 		if (nl != NULL) {
-			n = (size_t)(nl - (in->buf + in->pos)) + 1;
-			break;
+			*n = (size_t)(nl - (in->buf + in->pos)) + 1;
+			*complete = 1;
+			return 0;
 		}
 		scanned = avail;
-		if (in->eof) {
-			n = avail;
-			break;
+		if (in->eof || avail >= limit) {
+			*n = avail;
+			*complete = in->eof;
+			return 0;
 		}
-		if (avail >= max)
-			return err_set(&in->e, EX_DATAERR, "%s: line longer than %zu bytes at offset %llu",
-			    in->name, max, (unsigned long long)in->off);
 		if (io_in_fill(in, avail + 1) < 0)
 			return -1;
 	}
-	if (n > max)
-		return err_set(&in->e, EX_DATAERR, "%s: line longer than %zu bytes at offset %llu",
-		    in->name, max, (unsigned long long)in->off);
-	*line = in->buf + in->pos;
+}
+
+static ssize_t
+take(struct io_in *in, size_t n, const unsigned char **p)
+{
+	*p = in->buf + in->pos;
 	in->pos += n;
 	in->off += n;
 	return (ssize_t)n;
+}
+
+ssize_t
+io_in_line(struct io_in *in, size_t max, const unsigned char **line)
+{
+	size_t n;
+	int complete;
+
+	if (max > in->cap)
+		max = in->cap;
+	if (scan_line(in, max, &n, &complete) != 0)
+		return -1;
+	if (!complete || n > max)
+		return err_set(&in->e, EX_DATAERR, "%s: line longer than %zu bytes at offset %llu",
+		    in->name, max, (unsigned long long)in->off);
+	return take(in, n, line);
+}
+
+ssize_t
+io_in_piece(struct io_in *in, const unsigned char **p, int *complete)
+{
+	size_t n;
+
+	if (scan_line(in, in->cap, &n, complete) != 0)
+		return -1;
+	/* Never end a piece between CR and LF: a delimiter line must be seen whole. */
+	if (!*complete && n > 1 && in->buf[in->pos + n - 1] == '\r')
+		n--;
+	return take(in, n, p);
 }
 
 void

@@ -75,6 +75,11 @@ ssize_t io_in_fill(struct io_in *in, size_t want);
  * stays valid until the next call. Returns the length, 0 at end of file, -1 on error (a line
  * longer than `max` is an error: EX_DATAERR). */
 ssize_t io_in_line(struct io_in *in, size_t max, const unsigned char **line);
+/* The next line including its "\n" when it fits the buffer (*complete = 1; also the last
+ * line at end of file), else a buffer's worth of it that never ends between CR and LF
+ * (*complete = 0), for streaming lines of any length. Returns the length, 0 at end of file,
+ * -1 on error (in->e). */
+ssize_t io_in_piece(struct io_in *in, const unsigned char **p, int *complete);
 /* Give back the last n bytes returned by io_in_line or io_in_read (only before any other
  * call on in). */
 void io_in_unread(struct io_in *in, size_t n);

@@ -362,45 +362,6 @@ delimiter(struct walk *k, int at, int kind, const unsigned char *line, size_t n)
 	return open_part(k, NULL);
 }
 
-/* The next piece of input: a whole line (*complete = 1), or, for a line longer than the
- * buffer, a buffer's worth of it (never ending between CR and LF). 0 at end of input. */
-static ssize_t
-next_piece(struct io_in *in, const unsigned char **p, int *complete, struct err *e)
-{
-	size_t scanned = 0, avail, n;
-	unsigned char *nl;
-
-	for (;;) {
-		avail = in->len - in->pos;
-		nl = memchr(in->buf + in->pos + scanned, '\n', avail - scanned);
-		if (nl != NULL) {
-			n = (size_t)(nl - (in->buf + in->pos)) + 1;
-			*complete = 1;
-			break;
-		}
-		scanned = avail;
-		if (in->eof) {
-			n = avail;
-			*complete = 1;
-			break;
-		}
-		if (avail >= in->cap) {
-			n = avail;
-			if (in->buf[in->pos + n - 1] == '\r')
-				n--;
-			*complete = 0;
-			break;
-		}
-		if (io_in_fill(in, avail + 1) < 0) {
-			*e = in->e;
-			return -1;
-		}
-	}
-	*p = in->buf + in->pos;
-	in->pos += n;
-	in->off += n;
-	return (ssize_t)n;
-}
 
 static int
 walk_body(struct walk *k)
@@ -411,9 +372,11 @@ walk_body(struct walk *k)
 	int complete, at, kind, r;
 
 	for (;;) {
-		got = next_piece(k->in, &p, &complete, k->e);
-		if (got < 0)
+		got = io_in_piece(k->in, &p, &complete);
+		if (got < 0) {
+			*k->e = k->in->e;
 			return -1;
+		}
 		if (got == 0)
 			break;
 		n = (size_t)got;
