@@ -164,7 +164,9 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 		if (first) {
 			first = 0;
 			h->crlf = eol_len(line, (size_t)r) == 2;
-			if (stop == NULL && (size_t)r >= 5 && memcmp(line, "From ", 5) == 0) {
+			/* An mbox "From " line, unless it is an obsolete "From : x" field. */
+			if (stop == NULL && (size_t)r >= 5 && memcmp(line, "From ", 5) == 0
+			    && field_name_len(line, (size_t)r, &colon) == 0) {
 				h->mbox_from = strndup((const char *)line, (size_t)r);
 				if (h->mbox_from == NULL) {
 					err_sys(e, EX_OSERR, "out of memory");
@@ -209,15 +211,11 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 			buf_add(&raw, line, (size_t)r);
 		} else {
 			if (field_name_len(line, (size_t)r, &colon) == 0) {
-				err_set(e, EX_DATAERR, "header line %lu: not a header field: \"%.40s\"",
-				    lineno, (const char *)line);
-				/* The quoted excerpt stops at the line end. */
-				{
-					char *nl = strpbrk(e->msg, "\r\n");
+				/* An excerpt of the line, without its line end. */
+				int show = (int)((size_t)r - eol_len(line, (size_t)r));
 
-					if (nl != NULL)
-						snprintf(nl, sizeof e->msg - (size_t)(nl - e->msg), "\"");
-				}
+				err_set(e, EX_DATAERR, "header line %lu: not a header field: \"%.*s\"",
+				    lineno, show > 40 ? 40 : show, (const char *)line);
 				goto fail;
 			}
 			if (raw.len > 0) {
@@ -380,7 +378,7 @@ char *
 msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 {
 	struct buf b = BUF_INIT;
-	size_t col, i, ws, w;
+	size_t col, i, ws, w, words = 0;	/* words on the current line */
 	const char *v = value;
 
 	if (!valid_name(name)) {
@@ -409,6 +407,7 @@ msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 		buf_add(&b, v, i);
 		col += i;
 		v += i;
+		words = 1;
 	}
 	while (*v != '\0') {
 		ws = strspn(v, " \t");
@@ -420,14 +419,16 @@ msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 			buf_add(&b, v, ws);
 			break;
 		}
-		if (col + ws + w > MSG_FOLD_COLUMN && col > strlen(name) + 1) {
+		if (col + ws + w > MSG_FOLD_COLUMN && words > 0) {
 			buf_adds(&b, eol);
 			col = 0;
+			words = 0;
 		}
 		if (col + ws + w > MSG_MAX_OUT_LINE)
 			goto toolong;
 		buf_add(&b, v, ws + w);
 		col += ws + w;
+		words++;
 		v += ws + w;
 	}
 	buf_adds(&b, eol);
