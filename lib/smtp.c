@@ -1042,6 +1042,24 @@ xtext(char *out, size_t cap, const char *in)
 	out[n] = '\0';
 }
 
+/* RFC 6533 §3: utf-8-addr-xtext for ORCPT=utf-8;... — UTF-8 passes as is, the ASCII
+ * controls, space, '+', '=' and '\\' become \x{HEX}. */
+static void
+utf8_xtext(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in && n + 8 < cap; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 0x80 && (c < 33 || c > 126 || c == '+' || c == '=' || c == '\\'))
+			n += (size_t)snprintf(out + n, cap - n, "\\x{%02X}", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
 /* Send the message body: CRLF line ends, dot-stuffing (RFC 5321 §4.5.2), then ".". */
 static int
 send_body(struct smtp *s, int fd, struct smtp_result *r, struct err *e)
@@ -1182,7 +1200,10 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 	for (i = 0; i < env->nrcpt; i++) {
 		params[0] = '\0';
 		if (dsn) {
-			xtext(x, sizeof x, env->rcpt[i].addr);
+			if (utf8)
+				utf8_xtext(x, sizeof x, env->rcpt[i].addr);
+			else
+				xtext(x, sizeof x, env->rcpt[i].addr);
 			snprintf(params, sizeof params, "%s%s ORCPT=%s;%s",
 			    env->notify ? " NOTIFY=" : "", env->notify ? env->notify : "",
 			    utf8 ? "utf-8" : "rfc822", x);

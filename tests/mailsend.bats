@@ -533,3 +533,10 @@ with_syslog() {
 	run grep '^rcpt' "$T/q/new/"*
 	assert_output "rcpt later@example.org"
 }
+
+@test "mailsend: DSN with a non-ASCII recipient uses ORCPT=utf-8 with utf-8-addr-xtext (RFC 6533)" {
+	start_fault "$S"
+	printf 'From: a@example.org\nTo: "q+r"@example.org, j\xc3\xb6rg@example.org\n\nx\n' | send --notify FAILURE
+	grep -q "^RCPT TO:<j$(printf '\xc3\xb6')rg@example.org> NOTIFY=FAILURE ORCPT=utf-8;j$(printf '\xc3\xb6')rg@example.org\$" "$S/transcript"
+	grep -qF 'RCPT TO:<q+r@example.org> NOTIFY=FAILURE ORCPT=utf-8;q\x{2B}r@example.org' "$S/transcript"
+}

@@ -12,10 +12,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static struct queue q;
+
+static void
+cleanup(void)
+{
+	static const char *subs[] = { "new/1", "new", "tmp", "state", "failed", "" };
+	char p[4200];
+	size_t i;
+
+	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", q.dir, subs[i]);
+		if (unlink(p) != 0)
+			rmdir(p);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct queue q;
 	static int ready;
 	struct queue_item it;
 	struct queue_dsn_rcpt r = { "x@example.org", "5.0.0", "fuzz" };
@@ -29,6 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(dir, sizeof dir, "/tmp/queue_entry_fuzz.%ld", (long)getpid());
 		if (queue_open(&q, dir, &e) != 0)
 			abort();
+		atexit(cleanup);
 		ready = 1;
 	}
 	snprintf(path, sizeof path, "%s/new/1", q.dir);
