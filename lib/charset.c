@@ -1,0 +1,236 @@
+/* charset.c — UTF-8 checks, conversion to UTF-8 and NFC over GNU libunistring. */
+#include "charset.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <uniconv.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+int
+charset_utf8_valid(const void *p, size_t n)
+{
+	return u8_check(p, n) == NULL;
+}
+
+size_t
+charset_utf8_prefix(const void *p, size_t n)
+{
+	const uint8_t *bad = u8_check(p, n);
+
+	return bad == NULL ? n : (size_t)(bad - (const uint8_t *)p);
+}
+
+const char *
+charset_locale(void)
+{
+	const char *c = locale_charset();
+
+	return c != NULL && *c != '\0' ? c : "ASCII";
+}
+
+/* Compare ignoring case and the punctuation people put in charset names ("UTF-8", "utf8"). */
+static int
+loose_eq(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == '-' || *a == '_')
+			a++;
+		while (*b == '-' || *b == '_')
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		if ((*a | 0x20) != (*b | 0x20))
+			return 0;
+		a++, b++;
+	}
+}
+
+int
+charset_is_utf8(const char *name)
+{
+	return name != NULL && loose_eq(name, "utf8");
+}
+
+int
+charset_is_ascii(const char *name)
+{
+	/* RFC 2046 §4.1.2 and the IANA registry's aliases of US-ASCII. */
+	static const char *const alias[] = { "us-ascii", "ascii", "ansi_x3.4-1968",
+		"iso646-us", "us", "cp367", "ibm367", "iso-ir-6", "csascii", NULL };
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; alias[i] != NULL; i++)
+		if (strcasecmp(name, alias[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A MIME charset is a token (RFC 2978 §2.3); keep to the characters registered names use so
+ * that nothing like "UTF-8//IGNORE" or a path reaches iconv_open. */
+static int
+charset_name_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+		    || c == '-' || c == '_' || c == '.' || c == ':' || c == '+'))
+			return 0;
+	}
+	return n > 0 && n <= 64;
+}
+
+static char *
+dup_bytes(const void *p, size_t n, size_t *outlen, struct err *e)
+{
+	char *r = malloc(n + 1);
+
+	if (r == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(r, p, n);
+	r[n] = '\0';
+	if (outlen != NULL)
+		*outlen = n;
+	return r;
+}
+
+char *
+charset_to_utf8(const char *from, const void *p, size_t n, size_t *outlen, struct err *e)
+{
+	uint8_t *r;
+	char *s;
+	size_t len = 0;
+
+	if (from == NULL)
+		from = charset_locale();
+	if (!charset_name_ok(from)) {
+		err_set(e, EX_DATAERR, "bad charset name");
+		e->sys = EINVAL;
+		return NULL;
+	}
+	if (charset_is_utf8(from) || charset_is_ascii(from)) {
+		/* Spare iconv the common cases; ASCII must be 7-bit, UTF-8 well-formed. */
+		int ok = 1;
+		size_t i;
+
+		if (charset_is_utf8(from))
+			ok = charset_utf8_valid(p, n);
+		else
+			for (i = 0; i < n && ok; i++)
+				ok = !(((const unsigned char *)p)[i] & 0x80);
+		if (!ok) {
+			err_set(e, EX_DATAERR, "text is not valid %s", from);
+			e->sys = EILSEQ;
+			return NULL;
+		}
+		return dup_bytes(p, n, outlen, e);
+	}
+	errno = 0;
+	r = u8_conv_from_encoding(from, iconveh_error, p, n, NULL, NULL, &len);
+	if (r == NULL) {
+		if (errno == ENOMEM) {
+			err_set(e, EX_OSERR, "out of memory");
+			return NULL;
+		}
+		if (errno == EILSEQ)
+			err_set(e, EX_DATAERR, "text is not valid %s", from);
+		else
+			err_set(e, EX_DATAERR, "unknown charset %s", from);
+		e->sys = errno == EILSEQ ? EILSEQ : EINVAL;
+		return NULL;
+	}
+	s = dup_bytes(r, len, outlen, e);
+	free(r);
+	return s;
+}
+
+char *
+charset_utf8_repair(const void *p, size_t n, size_t *outlen, struct err *e)
+{
+	const uint8_t *s = p;
+	char *r, *o;
+	size_t i = 0;
+
+	/* Each ill-formed byte may become U+FFFD (3 bytes). */
+	if (n > ((size_t)-1 - 1) / 3) {
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	if ((r = malloc(n * 3 + 1)) == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	o = r;
+	while (i < n) {
+		ucs4_t uc;
+		int k = u8_mbtoucr(&uc, s + i, n - i);
+
+		if (k > 0) {
+			memcpy(o, s + i, (size_t)k);
+			o += k;
+			i += (size_t)k;
+		} else {
+			/* One U+FFFD per maximal ill-formed subpart is Unicode's advice; one per
+			 * byte is simpler and as safe. */
+			memcpy(o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			i++;
+		}
+	}
+	*o = '\0';
+	if (outlen != NULL)
+		*outlen = (size_t)(o - r);
+	return r;
+}
+
+char *
+charset_to_utf8_lenient(const char *from, const void *p, size_t n, size_t *outlen, int *lossy,
+    struct err *e)
+{
+	char *r;
+
+	if (lossy != NULL)
+		*lossy = 0;
+	r = charset_to_utf8(from, p, n, outlen, e);
+	if (r != NULL || e->code == EX_OSERR)
+		return r;
+	if (lossy != NULL)
+		*lossy = !charset_utf8_valid(p, n) || !charset_is_utf8(from);
+	err_clear(e);
+	return charset_utf8_repair(p, n, outlen, e);
+}
+
+char *
+charset_nfc(const char *utf8, size_t n, size_t *outlen, struct err *e)
+{
+	uint8_t *r;
+	char *s;
+	size_t len = 0;
+
+	if (!charset_utf8_valid(utf8, n)) {
+		err_set(e, EX_DATAERR, "text is not valid UTF-8");
+		return NULL;
+	}
+	if (n == 0)
+		return dup_bytes("", 0, outlen, e);
+	r = u8_normalize(UNINORM_NFC, (const uint8_t *)utf8, n, NULL, &len);
+	if (r == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	s = dup_bytes(r, len, outlen, e);
+	free(r);
+	return s;
+}

@@ -1,0 +1,116 @@
+/* charset_test.c — UTF-8 validity (RFC 3629 §3-4 edge cases), conversion to UTF-8 from named
+ * charsets, refused charset names, the lenient fallback, NFC. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "charset.h"
+#include "tap.h"
+
+static void
+test_valid(void)
+{
+	ok(charset_utf8_valid("", 0), "empty is valid UTF-8");
+	ok(charset_utf8_valid("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", 10), "1-4 byte sequences are valid");
+	ok(!charset_utf8_valid("\xC0\x80", 2), "overlong NUL is invalid (RFC 3629 §3)");
+	ok(!charset_utf8_valid("\xED\xA0\x80", 3), "a surrogate is invalid");
+	ok(!charset_utf8_valid("\xF4\x90\x80\x80", 4), "beyond U+10FFFF is invalid");
+	ok(!charset_utf8_valid("\xE2\x82", 2), "a truncated sequence is invalid");
+	ok(!charset_utf8_valid("\xFF", 1), "0xFF is invalid");
+	ok(charset_utf8_prefix("ab\xFF" "cd", 5) == 2, "prefix stops at the first bad byte");
+	ok(charset_is_utf8("UTF-8") && charset_is_utf8("utf8") && !charset_is_utf8("utf-16"),
+	    "UTF-8 spellings");
+	ok(charset_is_ascii("US-ASCII") && charset_is_ascii("ansi_x3.4-1968") && !charset_is_ascii("latin1"),
+	    "US-ASCII aliases");
+	ok(charset_locale() != NULL && *charset_locale() != '\0', "the locale has a charset name");
+}
+
+static void
+test_convert(void)
+{
+	struct err e;
+	size_t n;
+	char *s;
+	int lossy;
+
+	err_clear(&e);
+	s = charset_to_utf8("ISO-8859-1", "\xE9t\xE9", 3, &n, &e);
+	is_str(s, "\xC3\xA9t\xC3\xA9", "latin-1 converts");
+	ok(n == 5, "length of the converted text");
+	free(s);
+	s = charset_to_utf8("windows-1252", "\x80", 1, &n, &e);
+	is_str(s, "\xE2\x82\xAC", "windows-1252 0x80 is the euro sign");
+	free(s);
+	s = charset_to_utf8("ISO-2022-JP", "\x1b$B$3$s\x1b(B", 9, &n, &e);
+	is_str(s, "\xE3\x81\x93\xE3\x82\x93", "ISO-2022-JP converts (stateful)");
+	free(s);
+	s = charset_to_utf8("us-ascii", "a\0b", 3, &n, &e);
+	ok(s != NULL && n == 3 && s[1] == '\0', "NUL survives, length says so");
+	free(s);
+
+	err_clear(&e);
+	s = charset_to_utf8("x-no-such-charset", "a", 1, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR && e.sys == EINVAL, "unknown charset: EX_DATAERR, EINVAL");
+	is_str(e.msg, "unknown charset x-no-such-charset", "unknown charset message");
+	err_clear(&e);
+	s = charset_to_utf8("utf-8", "\xFF", 1, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR && e.sys == EILSEQ, "invalid UTF-8: EILSEQ");
+	err_clear(&e);
+	s = charset_to_utf8("us-ascii", "\xE9", 1, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR && e.sys == EILSEQ, "8-bit in US-ASCII is invalid");
+	err_clear(&e);
+	s = charset_to_utf8("UTF-8//IGNORE", "a", 1, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR, "iconv option syntax in a charset name is refused");
+	err_clear(&e);
+	s = charset_to_utf8("../../etc/x", "a", 1, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR, "a path as charset name is refused");
+	err_clear(&e);
+	s = charset_to_utf8("", "a", 1, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR, "an empty charset name is refused");
+
+	err_clear(&e);
+	s = charset_to_utf8_lenient("x-unknown", "\xC3\xA9", 2, &n, &lossy, &e);
+	is_str(s, "\xC3\xA9", "lenient: unknown charset, valid UTF-8 bytes kept");
+	free(s);
+	s = charset_to_utf8_lenient("x-unknown", "a\xFF" "b", 3, &n, &lossy, &e);
+	is_str(s, "a\xEF\xBF\xBD" "b", "lenient: invalid bytes become U+FFFD");
+	ok(lossy == 1, "lenient: lossy reported");
+	free(s);
+	s = charset_to_utf8_lenient("iso-8859-1", "\xE9", 1, &n, &lossy, &e);
+	is_str(s, "\xC3\xA9", "lenient: a known charset converts normally");
+	ok(lossy == 0, "lenient: not lossy when converted");
+	free(s);
+	s = charset_utf8_repair("\xE2\x82", 2, &n, &e);
+	is_str(s, "\xEF\xBF\xBD\xEF\xBF\xBD", "repair: truncated sequence, one U+FFFD per byte");
+	free(s);
+}
+
+static void
+test_nfc(void)
+{
+	struct err e;
+	size_t n;
+	char *s;
+
+	err_clear(&e);
+	s = charset_nfc("e\xCC\x81", 3, &n, &e);
+	is_str(s, "\xC3\xA9", "NFC composes e + combining acute");
+	free(s);
+	s = charset_nfc("\xE2\x84\xAB", 3, &n, &e);
+	is_str(s, "\xC3\x85", "NFC maps ANGSTROM SIGN to A with ring");
+	free(s);
+	s = charset_nfc("", 0, &n, &e);
+	ok(s != NULL && n == 0, "NFC of empty text");
+	free(s);
+	s = charset_nfc("\xFF", 1, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR, "NFC refuses invalid UTF-8");
+}
+
+int
+main(void)
+{
+	test_valid();
+	test_convert();
+	test_nfc();
+	return tap_done();
+}
