@@ -29,11 +29,9 @@ odec() {
 
 @test "encrypt: outer fields stay byte-exact, the canonical entity is inside, openssl decrypts" {
 	smime-encrypt -r "$PKI/bob.pem" --self "$PKI/alice.pem" "$T/msg" >"$T/out"
-	head -c "$(stat -c %s "$T/outer")" "$T/out" | cmp - <(grep -v '^MIME-Version' "$T/outer" | cat) \
-		|| outer_of "$T/out" | head -c "$(stat -c %s "$T/outer")" | cmp - "$T/outer"
 	outer_of "$T/out" >"$T/out.outer"
 	# every original outer field, in order, byte for byte
-	cmp <(head -c "$(stat -c %s "$T/outer")" "$T/out.outer") "$T/outer"
+	cmp "$T/out.outer" "$T/outer"
 	[ "$(hdr "$T/out" Content-Type)" = "application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m" ]
 	[ "$(hdr "$T/out" Content-Transfer-Encoding)" = "base64" ]
 	[ "$(hdr "$T/out" Content-Disposition)" = "attachment; filename=smime.p7m" ]
