@@ -273,6 +273,21 @@ main(void)
 		ok(dec(&garbage, 10, rk, rc, &pt, &info, &e) != 0 && strstr(e.msg, "malformed") != NULL,
 		    "a non-SEQUENCE is malformed");
 	}
+	{
+		static const unsigned char big[] = { 0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+		    0xf7, 0x0d, 0x01, 0x07, 0x03, 0xa0, 0x80, 0x30, 0x80, 0x02, 0x01, 0x00, 0x31,
+		    0x84, 0x00, 0x20, 0x00, 0x00 };
+		struct mbuf m = { (unsigned char *)big, sizeof big, 0 };
+
+		ok(dec(&m, 4096, rk, rc, &pt, &info, &e) != 0 && strstr(e.msg, "too large") != NULL,
+		    "an oversized RecipientInfos is refused before it is read: %s", e.msg);
+		/* a whole valid envelope with one byte after it */
+		ok(enc(rs, ENV_AES128_CBC, 0, plain, 100, &ct) == 0, "small envelope");
+		ct.p = realloc(ct.p, ct.len + 1);
+		ct.p[ct.len++] = 0x00;
+		ok(dec(&ct, 4096, rk, rc, &pt, &info, &e) != 0 && pt.len == 0
+		    && strstr(e.msg, "data after the end") != NULL, "trailing data is refused");
+	}
 	free(plain);
 	free(ct.p);
 	free(pt.p);
