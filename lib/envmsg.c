@@ -141,16 +141,15 @@ envmsg_bodysrc_free(struct envmsg_bodysrc *x)
 	x->dbuf = NULL;
 }
 
-/* ---- line ends ---- */
+/* ---- line ends: lib/canon as a sink ---- */
 
 int
 envmsg_eol_init(struct envmsg_eol *x, const struct sink *next, int to_crlf, struct err *e)
 {
+	(void)e;
 	memset(x, 0, sizeof *x);
 	x->next = next;
-	x->to_crlf = to_crlf;
-	if ((x->tmp = malloc(2 * CHUNK + 2)) == NULL)
-		return err_sys(e, EX_OSERR, "out of memory");
+	canon_init(&x->c, to_crlf ? CANON_CRLF : CANON_LF);
 	return 0;
 }
 
@@ -158,39 +157,8 @@ static int
 eol_write(void *ctx, const void *p, size_t n, struct err *e)
 {
 	struct envmsg_eol *x = ctx;
-	const unsigned char *c = p;
-	size_t i, k, o;
 
-	while (n > 0) {
-		k = n > CHUNK ? CHUNK : n;
-		o = 0;
-		for (i = 0; i < k; i++) {
-			unsigned char ch = c[i];
-
-			if (x->to_crlf) {
-				if (ch == '\n' && !x->last_cr)
-					x->tmp[o++] = '\r';
-				x->last_cr = ch == '\r';
-				x->tmp[o++] = (char)ch;
-				continue;
-			}
-			if (x->cr) {	/* a held CR: dropped before LF, kept otherwise */
-				x->cr = 0;
-				if (ch != '\n')
-					x->tmp[o++] = '\r';
-			}
-			if (ch == '\r') {
-				x->cr = 1;
-				continue;
-			}
-			x->tmp[o++] = (char)ch;
-		}
-		if (o > 0 && sink_write(x->next, x->tmp, o, e) != 0)
-			return -1;
-		c += k;
-		n -= k;
-	}
-	return 0;
+	return canon_write(&x->c, x->next, p, n, e);
 }
 
 struct sink
@@ -204,18 +172,13 @@ envmsg_eol_sink(struct envmsg_eol *x)
 int
 envmsg_eol_final(struct envmsg_eol *x, struct err *e)
 {
-	if (x->cr) {
-		x->cr = 0;
-		return sink_write(x->next, "\r", 1, e);
-	}
-	return 0;
+	return canon_finish(&x->c, x->next, e);
 }
 
 void
 envmsg_eol_free(struct envmsg_eol *x)
 {
-	free(x->tmp);
-	x->tmp = NULL;
+	(void)x;
 }
 
 int

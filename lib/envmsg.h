@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "b64.h"
+#include "canon.h"
 #include "envelope.h"
 #include "io.h"
 #include "msg.h"
@@ -38,14 +39,11 @@ int envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, str
 struct env_src envmsg_bodysrc_src(struct envmsg_bodysrc *x);
 void envmsg_bodysrc_free(struct envmsg_bodysrc *x);
 
-/* Line-end conversion as a sink in front of another: to CRLF (every bare LF gets its CR;
- * RFC 8551 §3.1.1 canonical form) or from CRLF to LF (the reverse, for LF mailboxes). */
+/* lib/canon as a sink in front of another: to canonical CRLF (RFC 8551 §3.1.1) or from
+ * CRLF to LF (for LF mailboxes). */
 struct envmsg_eol {
 	const struct sink *next;
-	int to_crlf;
-	int cr;			/* from-CRLF mode: a CR held back at a chunk end */
-	int last_cr;		/* to-CRLF mode: the previous byte was CR */
-	char *tmp;
+	struct canon c;
 };
 int envmsg_eol_init(struct envmsg_eol *x, const struct sink *next, int to_crlf, struct err *e);
 struct sink envmsg_eol_sink(struct envmsg_eol *x);

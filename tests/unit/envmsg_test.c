@@ -85,7 +85,7 @@ main(void)
 	long n;
 
 	ok(conv("a\nb\r\nc\n", 1, "a\r\nb\r\nc\r\n"), "to CRLF: bare LF gets a CR, CRLF stays, any split");
-	ok(conv("a\rb\n", 1, "a\rb\r\n"), "to CRLF: a lone CR is kept as it is");
+	ok(conv("a\rb\n", 1, "a\r\nb\r\n"), "to CRLF: a lone CR ends a line too (canonical form)");
 	ok(conv("a\r\nb\r\n\r\n", 0, "a\nb\n\n"), "to LF: CRLF becomes LF, any split");
 	ok(conv("a\rb\r", 0, "a\rb\r"), "to LF: a lone CR, also at the very end, is kept");
 	ok(conv("", 0, "") && conv("", 1, ""), "empty input stays empty");
