@@ -73,20 +73,13 @@ ossl_msg() {
 	{ sed 's/$/\r/' "$T/outer"; cat "$T/entity"; } | cmp - "$T/out"
 }
 
-@test "decrypt: gpgsm --encrypt output decrypts" {
-	export GNUPGHOME="$T/gnupg"
-	mkdir -m 700 "$GNUPGHOME"
-	echo disable-crl-checks >"$GNUPGHOME/gpgsm.conf"
-	openssl pkcs12 -export -legacy -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -certfile "$PKI/ca.pem" \
-		-out "$T/bob.p12" -passout pass:pw
-	echo pw | gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$T/bob.p12"
-	echo "$(openssl x509 -in "$PKI/ca.pem" -noout -fingerprint -sha1 | cut -d= -f2) S relax" \
-		>"$GNUPGHOME/trustlist.txt"
-	gpgsm --batch --encrypt -r bob@example.org <"$T/entity" >"$T/g.der"
+@test "decrypt: gpgsm --encrypt output decrypts (a key gpgsm generated)" {
+	gpgsm_user "$T/gnupg"
+	$G --encrypt -r gpg@example.org 3< <(echo '') <"$T/entity" >"$T/g.der"
 	gpgconf --kill all || true
 	{ cat "$T/outer"; printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n'
 	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/g.der"; } >"$T/in"
-	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
+	smime-decrypt --cert "$GNUPGHOME/gpg.pem" --key "$GNUPGHOME/gpg.key" "$T/in" >"$T/out"
 	cmp "$T/out" "$T/want"
 }
 

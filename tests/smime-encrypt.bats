@@ -77,17 +77,15 @@ odec() {
 	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/out" | cmp - "$T/msg.crlf"
 }
 
-@test "encrypt: gpgsm decrypts the output (AES-CBC)" {
-	export GNUPGHOME="$T/gnupg"
-	mkdir -m 700 "$GNUPGHOME"
-	echo disable-crl-checks >"$GNUPGHOME/gpgsm.conf"
-	openssl pkcs12 -export -legacy -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/bob.p12" -passout pass:pw
-	echo pw | gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$T/bob.p12"
-	smime-encrypt --cipher aes-128-cbc -r "$PKI/bob.pem" --no-self "$T/msg" >"$T/out"
-	payload "$T/out" "$T/env.der"
-	echo pw | gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --decrypt "$T/env.der" >"$T/dec"
+@test "encrypt: gpgsm decrypts the output (AES-CBC) for a key gpgsm generated" {
+	gpgsm_user "$T/gnupg"
+	for c in aes-128-cbc aes-256-cbc; do
+		smime-encrypt --cipher "$c" -r "$GNUPGHOME/gpg.pem" --no-self "$T/msg" >"$T/out"
+		payload "$T/out" "$T/env.der"
+		$G --decrypt "$T/env.der" 3< <(echo '') >"$T/dec"
+		cmp "$T/dec" "$T/entity"
+	done
 	gpgconf --kill all || true
-	cmp "$T/dec" "$T/entity"
 }
 
 @test "encrypt: NSS cmsutil decrypts the output (AES-CBC)" {
