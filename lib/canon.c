@@ -16,6 +16,24 @@ canon_bound(size_t n)
 	return 2 * n + 2;
 }
 
+/* A CR not followed by LF. */
+static size_t
+bare_cr(const struct canon *c, char *out)
+{
+	switch (c->mode) {
+	case CANON_CRLF:
+		out[0] = '\r';
+		out[1] = '\n';
+		return 2;
+	case CANON_LF_TEXT:
+		out[0] = '\n';
+		return 1;
+	default:
+		out[0] = '\r';
+		return 1;
+	}
+}
+
 size_t
 canon_update(struct canon *c, const void *in, size_t n, char *out)
 {
@@ -33,12 +51,7 @@ canon_update(struct canon *c, const void *in, size_t n, char *out)
 				out[o++] = '\n';
 				continue;
 			}
-			/* The CR was bare. */
-			if (c->mode == CANON_CRLF) {
-				out[o++] = '\r';
-				out[o++] = '\n';
-			} else
-				out[o++] = '\r';
+			o += bare_cr(c, out + o);
 		}
 		if (b == '\r') {
 			c->cr = 1;
@@ -67,10 +80,7 @@ canon_final(struct canon *c, char *out)
 
 	if (c->cr) {
 		c->cr = 0;
-		if (c->mode == CANON_CRLF)
-			out[o++] = '\r', out[o++] = '\n';
-		else
-			out[o++] = '\r';
+		o += bare_cr(c, out);
 	}
 	return o;
 }

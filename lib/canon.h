@@ -13,6 +13,7 @@ enum canon_mode {
 	CANON_CRLF,	/* LF -> CRLF, CRLF kept, a bare CR -> CRLF (it cannot stand alone in
 			 * canonical text; old Macintosh files end lines with it) */
 	CANON_LF,	/* CRLF -> LF; a bare CR is data and kept; LF kept */
+	CANON_LF_TEXT,	/* CRLF -> LF and a bare CR -> LF: every line end of text as LF */
 };
 
 struct canon {

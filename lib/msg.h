@@ -5,6 +5,7 @@
 #define SECMAIL_MSG_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "err.h"
 #include "io.h"
@@ -45,6 +46,18 @@ void msg_header_free(struct msg_header *h);
  * an EX_DATAERR error naming its line number. Limits above are EX_DATAERR errors.
  */
 int msg_header_read(struct io_in *in, struct msg_header *h, struct err *e);
+/*
+ * Details of msg_header_read: an empty first line is an empty header (it is consumed and
+ * counted in h->bytes, h->n stays 0); a NUL byte in the header is an EX_DATAERR error; the
+ * blank line's bytes are h->bytes minus the fields' rawlen and the mbox line's length.
+ *
+ * msg_header_read_part: the same for the header of a MIME body part (mime.c), with no mbox
+ * "From " line, and stopping before any line for which stop(ctx, line, n) returns non-zero
+ * (a boundary delimiter that ends a part whose header has no blank line): that line is left
+ * unread. stop may be NULL.
+ */
+int msg_header_read_part(struct io_in *in, struct msg_header *h,
+    int (*stop)(void *ctx, const unsigned char *line, size_t n), void *ctx, struct err *e);
 
 /* Case-insensitive lookups. */
 const struct msg_field *msg_header_get(const struct msg_header *h, const char *name);
@@ -74,5 +87,13 @@ char *msg_fold(const char *name, const char *value, const char *eol, struct err 
 /* Is this a MIME content field (Content-* or MIME-Version)? S/MIME signs and encrypts the
  * content fields with the body and keeps the others outside. */
 int msg_is_content_field(const char *name);
+
+/* RFC 5322 §3.3 date-time for t in the local time zone with a numeric zone and English names,
+ * e.g. "Sun, 29 Nov 2026 04:21:15 +0100". 0, or -1 if buf (n bytes; 32 suffice) is too small. */
+int msg_date(time_t t, char *buf, size_t n);
+/* A new RFC 5322 §3.6.4 msg-id, angle brackets included: "<time.128-bit-random-hex@domain>"
+ * (random from RAND_bytes). domain NULL or "" means the host name when it is qualified, else
+ * "localhost.invalid". A domain that is not a dot-atom is EX_DATAERR. Caller frees. */
+char *msg_message_id(const char *domain, struct err *e);
 
 #endif

@@ -35,8 +35,9 @@ ref(enum canon_mode m, const char *in, size_t n, char *out)
 			out[o++] = '\n';
 			i++;
 		} else if (in[i] == '\r') {
-			out[o++] = '\r';
-			if (m == CANON_CRLF)
+			if (m != CANON_LF_TEXT)
+				out[o++] = '\r';
+			if (m != CANON_LF)
 				out[o++] = '\n';
 		} else if (in[i] == '\n') {
 			if (m == CANON_CRLF)
@@ -104,11 +105,13 @@ main(void)
 	case_is(CANON_LF, "a\nb", "a\nb", "LF stays LF");
 	case_is(CANON_LF, "a\rb\r", "a\rb\r", "bare CR kept as data");
 	case_is(CANON_LF, "\r\r\n", "\r\n", "CR then CRLF");
+	case_is(CANON_LF_TEXT, "a\rb\r\nc\nd\r", "a\nb\nc\nd\n", "text: every line end becomes LF");
+	case_is(CANON_LF_TEXT, "\r\r\n\n", "\n\n\n", "text: CR CR LF LF");
 
 	srand(7);
 	for (i = 0; i < 200; i++) {
 		size_t k, split;
-		enum canon_mode m = i % 2 ? CANON_LF : CANON_CRLF;
+		enum canon_mode m = (enum canon_mode)(i % 3);
 
 		n = (size_t)rand() % sizeof in;
 		for (k = 0; k < n; k++)
