@@ -6,39 +6,25 @@
 #include <strings.h>
 
 #define CHUNK 65536
+#define ENVMSG_DBUF (CHUNK + 4096)
 
-/* ---- base64 out ---- */
+/* ---- base64 out, through lib/cte ---- */
 
 int
 envmsg_b64out_init(struct envmsg_b64out *x, struct io_out *o, int crlf, struct err *e)
 {
 	memset(x, 0, sizeof *x);
 	x->o = o;
-	b64_enc_init(&x->enc, crlf ? B64_CRLF : 0, 76);
-	x->tmpcap = b64_enc_bound(&x->enc, CHUNK) + 16;
-	if ((x->tmp = malloc(x->tmpcap)) == NULL)
-		return err_sys(e, EX_OSERR, "out of memory");
-	return 0;
+	x->out = io_out_sink(o);
+	return cte_enc_init(&x->enc, CTE_BASE64, crlf ? CTE_CRLF : 0, e);
 }
 
 static int
 b64out_write(void *ctx, const void *p, size_t n, struct err *e)
 {
 	struct envmsg_b64out *x = ctx;
-	const unsigned char *c = p;
-	size_t k, w;
 
-	while (n > 0) {
-		k = n > CHUNK ? CHUNK : n;
-		w = b64_enc_update(&x->enc, c, k, x->tmp);
-		if (io_out_write(x->o, x->tmp, w) != 0) {
-			*e = x->o->e;
-			return -1;
-		}
-		c += k;
-		n -= k;
-	}
-	return 0;
+	return cte_enc_write(&x->enc, &x->out, p, n, e);
 }
 
 struct sink
@@ -52,23 +38,28 @@ envmsg_b64out_sink(struct envmsg_b64out *x)
 int
 envmsg_b64out_final(struct envmsg_b64out *x, struct err *e)
 {
-	size_t w = b64_enc_final(&x->enc, x->tmp);
-
-	if (io_out_write(x->o, x->tmp, w) != 0) {
-		*e = x->o->e;
-		return -1;
-	}
-	return 0;
+	return cte_enc_finish(&x->enc, &x->out, e);
 }
 
 void
 envmsg_b64out_free(struct envmsg_b64out *x)
 {
-	free(x->tmp);
-	x->tmp = NULL;
+	cte_enc_free(&x->enc);
 }
 
-/* ---- body source ---- */
+/* ---- body source: the decoder pushes into dbuf, the reader pulls from it ---- */
+
+static int
+dbuf_put(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct envmsg_bodysrc *x = ctx;
+
+	if (n > ENVMSG_DBUF - x->dlen)
+		return err_set(e, EX_SOFTWARE, "decoded body chunk larger than expected");
+	memcpy(x->dbuf + x->dlen, p, n);
+	x->dlen += n;
+	return 0;
+}
 
 int
 envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, struct err *e)
@@ -76,18 +67,19 @@ envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, struct 
 	memset(x, 0, sizeof *x);
 	x->in = in;
 	x->b64 = b64;
-	b64_dec_init(&x->dec, 0);
 	x->raw = malloc(CHUNK);
-	x->dbuf = malloc(b64_dec_bound(CHUNK) + 64);
+	x->dbuf = malloc(ENVMSG_DBUF);
 	if (x->raw == NULL || x->dbuf == NULL)
 		return err_sys(e, EX_OSERR, "out of memory");
-	return 0;
+	/* strict: a corrupt body is an error, not something to guess around */
+	return b64 ? cte_dec_init(&x->dec, CTE_BASE64, CTE_STRICT, e) : 0;
 }
 
 static ssize_t
 bodysrc_read(void *ctx, void *p, size_t n, struct err *e)
 {
 	struct envmsg_bodysrc *x = ctx;
+	struct sink s = { dbuf_put, x };
 	ssize_t r;
 	size_t k;
 
@@ -108,13 +100,12 @@ bodysrc_read(void *ctx, void *p, size_t n, struct err *e)
 		}
 		if (r == 0) {
 			x->ended = 1;
-			if (b64_dec_final(&x->dec, x->dbuf, &x->dlen) != 0)
-				return err_set(e, EX_DATAERR, "bad base64 in the body: %s",
-				    x->dec.msg);
+			if (cte_dec_finish(&x->dec, &s, e) != 0)
+				return err_wrap(e, "bad base64 in the body");
 			continue;
 		}
-		if (b64_dec_update(&x->dec, x->raw, (size_t)r, x->dbuf, &x->dlen) != 0)
-			return err_set(e, EX_DATAERR, "bad base64 in the body: %s", x->dec.msg);
+		if (cte_dec_write(&x->dec, &s, x->raw, (size_t)r, e) != 0)
+			return err_wrap(e, "bad base64 in the body");
 	}
 	k = x->dlen - x->dpos;
 	if (k > n)
@@ -135,6 +126,8 @@ envmsg_bodysrc_src(struct envmsg_bodysrc *x)
 void
 envmsg_bodysrc_free(struct envmsg_bodysrc *x)
 {
+	if (x->b64)
+		cte_dec_free(&x->dec);
 	free(x->raw);
 	free(x->dbuf);
 	x->raw = NULL;

@@ -6,30 +6,29 @@
 
 #include <stddef.h>
 
-#include "b64.h"
 #include "canon.h"
+#include "cte.h"
 #include "envelope.h"
 #include "io.h"
 #include "msg.h"
 
-/* A sink that base64-encodes (76 columns, CRLF or LF line ends) into an io_out. */
+/* A sink that base64-encodes (lib/cte: 76 columns, CRLF or LF line ends) into an io_out. */
 struct envmsg_b64out {
 	struct io_out *o;
-	struct b64_enc enc;
-	char *tmp;
-	size_t tmpcap;
+	struct sink out;
+	struct cte_enc enc;
 };
 int envmsg_b64out_init(struct envmsg_b64out *x, struct io_out *o, int crlf, struct err *e);
 struct sink envmsg_b64out_sink(struct envmsg_b64out *x);
 int envmsg_b64out_final(struct envmsg_b64out *x, struct err *e);
 void envmsg_b64out_free(struct envmsg_b64out *x);
 
-/* A source that reads the rest of `in` (a body), base64-decoding it when b64 is set. Bad
- * base64 is an EX_DATAERR error naming the body offset. */
+/* A source that reads the rest of `in` (a body), base64-decoding it (lib/cte, strict) when
+ * b64 is set. Bad base64 is an EX_DATAERR error naming the body offset. */
 struct envmsg_bodysrc {
 	struct io_in *in;
 	int b64;
-	struct b64_dec dec;
+	struct cte_dec dec;
 	unsigned char *raw;
 	unsigned char *dbuf;	/* decoded bytes not yet handed out */
 	size_t dpos, dlen;
