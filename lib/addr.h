@@ -26,6 +26,14 @@ struct addr_list {
  * and append its mailboxes to l. Empty groups add nothing. Errors are EX_DATAERR and say
  * where the value stopped making sense. */
 int addr_parse(const char *value, struct addr_list *l, struct err *e);
+/*
+ * Details of addr_parse (see addr.c): an empty or all-CFWS value adds nothing; empty list
+ * elements (",,") are skipped (RFC 5322 §4.4); source routes are dropped; a missing comma
+ * between addresses is an error (never guessed); a group missing its ";" at the very end of
+ * the value is accepted; nested groups, "<>", empty labels ("a..b@x") and unterminated
+ * quoted strings, comments or domain literals are errors. Limits: 256 KiB of value, 10000
+ * addresses, comments nested 64 deep. On failure l is left as it was before the call.
+ */
 void addr_list_free(struct addr_list *l);
 
 /* Compare two addr-specs as RFC 8550 §3 asks of certificate matching: local parts exactly,

@@ -1,0 +1,382 @@
+/* certstore.c — the per-address certificate directory shared by smime-verify and
+ * smime-encrypt (format in certstore.h). */
+#include "certstore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+#include "buf.h"
+#include "io.h"
+#include "keys.h"
+
+struct certstore {
+	char *dir;
+};
+
+int
+certstore_open(struct certstore **cs, const char *dir, struct err *e)
+{
+	struct stat st;
+
+	*cs = NULL;
+	if (dir == NULL || *dir == '\0')
+		return err_set(e, EX_USAGE, "no certificate store directory given");
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return err_set(e, EX_CONFIG, "certificate store %s is not a directory", dir);
+	if ((*cs = calloc(1, sizeof **cs)) == NULL || ((*cs)->dir = strdup(dir)) == NULL) {
+		free(*cs);
+		*cs = NULL;
+		return err_set(e, EX_OSERR, "out of memory");
+	}
+	return 0;
+}
+
+void
+certstore_close(struct certstore *cs)
+{
+	if (cs == NULL)
+		return;
+	free(cs->dir);
+	free(cs);
+}
+
+void
+certstore_entry_init(struct certstore_entry *ent)
+{
+	memset(ent, 0, sizeof *ent);
+}
+
+void
+certstore_entry_free(struct certstore_entry *ent)
+{
+	free(ent->addr);
+	X509_free(ent->cert);
+	X509_free(ent->signer);
+	sk_X509_pop_free(ent->chain, X509_free);
+	memset(ent, 0, sizeof *ent);
+}
+
+char *
+certstore_filename(const char *addr, struct err *e)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT;
+	const unsigned char *p;
+
+	if (addr == NULL || *addr == '\0' || strlen(addr) > 1024) {
+		err_set(e, EX_DATAERR, "not an address for the certificate store: '%s'",
+		    addr ? addr : "");
+		return NULL;
+	}
+	for (p = (const unsigned char *)addr; *p; p++) {
+		unsigned char c = *p;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '@' || c == '_'
+		    || c == '+' || c == '-' || (c == '.' && p != (const unsigned char *)addr)) {
+			buf_addc(&b, (char)c);
+		} else {
+			buf_addc(&b, '%');
+			buf_addc(&b, hex[c >> 4]);
+			buf_addc(&b, hex[c & 15]);
+		}
+	}
+	return buf_take(&b, e);
+}
+
+static char *
+entry_path(const struct certstore *cs, const char *addr, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	char *name;
+
+	if ((name = certstore_filename(addr, e)) == NULL)
+		return NULL;
+	buf_addf(&b, "%s/%s", cs->dir, name);
+	free(name);
+	return buf_take(&b, e);
+}
+
+static int
+lower_dup(const char *s, char **out, struct err *e)
+{
+	size_t i;
+
+	if ((*out = strdup(s)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	for (i = 0; (*out)[i]; i++)
+		if ((*out)[i] >= 'A' && (*out)[i] <= 'Z')
+			(*out)[i] = (char)((*out)[i] - 'A' + 'a');
+	return 0;
+}
+
+/* "YYYYMMDDHHMMSSZ" <-> time_t, through OpenSSL's own GeneralizedTime parser. */
+static int
+parse_time(const char *s, time_t *t)
+{
+	ASN1_GENERALIZEDTIME *g = ASN1_GENERALIZEDTIME_new();
+	struct tm tm;
+	int ok;
+
+	ok = g != NULL && strlen(s) == 15 && ASN1_GENERALIZEDTIME_set_string(g, s)
+	    && ASN1_TIME_to_tm(g, &tm);
+	ASN1_GENERALIZEDTIME_free(g);
+	if (!ok) {
+		ERR_clear_error();
+		return -1;
+	}
+	*t = timegm(&tm);
+	return 0;
+}
+
+static void
+format_time(time_t t, char out[16])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 16, "%Y%m%d%H%M%SZ", &tm);
+}
+
+/* Parse the text part (up to the blank line). */
+static int
+parse_fields(char *text, struct certstore_entry *ent, const char *path, struct err *e)
+{
+	char *line, *save = NULL, *v;
+	int version = 0, have_time = 0;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if ((v = strchr(line, ':')) == NULL)
+			return err_set(e, EX_DATAERR, "%s: corrupt certificate store entry (line "
+			    "without a colon)", path);
+		*v++ = '\0';
+		v += strspn(v, " \t");
+		if (strcmp(line, "secmail-certstore") == 0) {
+			version = atoi(v);
+		} else if (strcmp(line, "address") == 0) {
+			free(ent->addr);
+			if (lower_dup(v, &ent->addr, e) != 0)
+				return -1;
+		} else if (strcmp(line, "signing-time") == 0) {
+			if (parse_time(v, &ent->signing_time) != 0)
+				return err_set(e, EX_DATAERR, "%s: corrupt certificate store entry "
+				    "(bad signing-time)", path);
+			have_time = 1;
+		} else if (strcmp(line, "capabilities") == 0) {
+			char *tok, *s2 = NULL;
+
+			for (tok = strtok_r(v, " \t", &s2); tok != NULL && ent->ncaps <
+			    CERTSTORE_MAX_CAPS; tok = strtok_r(NULL, " \t", &s2)) {
+				ASN1_OBJECT *o = OBJ_txt2obj(tok, 1);
+
+				ent->caps[ent->ncaps++] = o ? OBJ_obj2nid(o) : NID_undef;
+				ASN1_OBJECT_free(o);
+			}
+			ERR_clear_error();
+		} else if (strcmp(line, "encryption-certificate") == 0) {
+			ent->enc_separate = strcmp(v, "separate") == 0;
+		}
+	}
+	if (version != 1)
+		return err_set(e, EX_DATAERR, "%s: not a version 1 certificate store entry", path);
+	if (ent->addr == NULL || !have_time)
+		return err_set(e, EX_DATAERR, "%s: corrupt certificate store entry (no address or "
+		    "signing-time)", path);
+	return 0;
+}
+
+int
+certstore_get(struct certstore *cs, const char *addr, struct certstore_entry *ent,
+    struct err *e)
+{
+	STACK_OF(X509) *xs = NULL;
+	unsigned char *data;
+	char *path, *sep;
+	size_t n;
+	int rc = -1;
+
+	certstore_entry_init(ent);
+	if (cs == NULL)
+		return err_set(e, EX_NOINPUT, "no certificate store");
+	if ((path = entry_path(cs, addr, e)) == NULL)
+		return -1;
+	if ((data = keys_read_file(path, CERTSTORE_MAX_ENTRY, &n, e)) == NULL) {
+		if (e->sys == ENOENT)
+			err_set(e, EX_NOINPUT, "%s: no certificate in the store", addr);
+		free(path);
+		return -1;
+	}
+	if (memchr(data, '\0', n) != NULL || (sep = strstr((char *)data, "\n\n")) == NULL) {
+		err_set(e, EX_DATAERR, "%s: corrupt certificate store entry", path);
+		goto out;
+	}
+	*sep = '\0';
+	if (parse_fields((char *)data, ent, path, e) != 0)
+		goto out;
+	if (keys_load_certs(path, &xs, e) != 0)
+		goto out;
+	ent->signer = sk_X509_shift(xs);
+	if (ent->enc_separate) {
+		if (sk_X509_num(xs) == 0) {
+			err_set(e, EX_DATAERR, "%s: corrupt certificate store entry (no encryption "
+			    "certificate)", path);
+			goto out;
+		}
+		ent->cert = sk_X509_shift(xs);
+	} else {
+		ent->cert = ent->signer;
+		X509_up_ref(ent->cert);
+	}
+	ent->chain = xs;
+	xs = NULL;
+	rc = 0;
+out:
+	sk_X509_pop_free(xs, X509_free);
+	keys_file_free(data, n);
+	free(path);
+	if (rc != 0)
+		certstore_entry_free(ent);
+	return rc;
+}
+
+static int
+write_pem(BIO *b, X509 *x)
+{
+	return PEM_write_bio_X509(b, x) == 1 ? 0 : -1;
+}
+
+/* The entry's bytes in a memory BIO. */
+static BIO *
+render(const struct certstore_entry *ent, const char *addr, struct err *e)
+{
+	char t[16], oid[128];
+	BIO *b;
+	int i, bad = 0;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL) {
+		err_ssl(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	format_time(ent->signing_time, t);
+	bad |= BIO_printf(b, "secmail-certstore: 1\naddress: %s\nsigning-time: %s\n", addr, t) <= 0;
+	if (ent->ncaps > 0) {
+		bad |= BIO_puts(b, "capabilities:") <= 0;
+		for (i = 0; i < ent->ncaps; i++) {
+			ASN1_OBJECT *o = OBJ_nid2obj(ent->caps[i]);
+
+			if (ent->caps[i] == NID_undef || o == NULL
+			    || OBJ_obj2txt(oid, sizeof oid, o, 1) <= 0)
+				continue;
+			bad |= BIO_printf(b, " %s", oid) <= 0;
+		}
+		bad |= BIO_puts(b, "\n") <= 0;
+	}
+	bad |= BIO_printf(b, "encryption-certificate: %s\n\n", ent->cert != NULL && ent->cert
+	    != ent->signer && X509_cmp(ent->cert, ent->signer) != 0 ? "separate" : "signer") <= 0;
+	bad |= write_pem(b, ent->signer);
+	if (ent->cert != NULL && ent->cert != ent->signer && X509_cmp(ent->cert, ent->signer) != 0)
+		bad |= write_pem(b, ent->cert);
+	for (i = 0; ent->chain != NULL && i < sk_X509_num(ent->chain); i++)
+		bad |= write_pem(b, sk_X509_value(ent->chain, i));
+	if (bad) {
+		err_ssl(e, EX_SOFTWARE, "cannot format the certificate store entry");
+		BIO_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static int
+lock_store(const struct certstore *cs, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	char *path;
+	int fd;
+
+	buf_addf(&b, "%s/.lock", cs->dir);
+	if ((path = buf_take(&b, e)) == NULL)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_sys(e, EX_CANTCREAT, "cannot open %s", path);
+		free(path);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			err_sys(e, EX_IOERR, "cannot lock %s", path);
+			free(path);
+			close(fd);
+			return -1;
+		}
+	}
+	free(path);
+	return fd;
+}
+
+int
+certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct err *e)
+{
+	struct certstore_entry old;
+	struct io_atomic a;
+	char *addr = NULL, *path = NULL, *data;
+	BIO *b = NULL;
+	long len;
+	int lock = -1, rc = -1;
+
+	if (ent->signer == NULL || ent->addr == NULL)
+		return err_set(e, EX_SOFTWARE, "certificate store entry without signer or address");
+	if (lower_dup(ent->addr, &addr, e) != 0)
+		return -1;
+	if (mkdir(cs->dir, 0700) != 0 && errno != EEXIST) {
+		err_sys(e, EX_CANTCREAT, "cannot create certificate store %s", cs->dir);
+		goto out;
+	}
+	if ((lock = lock_store(cs, e)) < 0 || (path = entry_path(cs, addr, e)) == NULL)
+		goto out;
+	/* RFC 8551 §2.7.1: keep what we have unless this signature is newer. */
+	if (certstore_get(cs, addr, &old, e) == 0) {
+		time_t t = old.signing_time;
+
+		certstore_entry_free(&old);
+		if (ent->signing_time <= t) {
+			rc = 0;
+			goto out;
+		}
+	} else if (e->code != EX_NOINPUT && e->code != EX_DATAERR) {
+		goto out;	/* unreadable: do not overwrite blindly; a corrupt one is replaced */
+	}
+	if ((b = render(ent, addr, e)) == NULL)
+		goto out;
+	len = BIO_get_mem_data(b, &data);
+	if (io_atomic_open(&a, path, 0644, e) != 0)
+		goto out;
+	if (io_write_all(a.fd, data, (size_t)len) != 0) {
+		err_sys(e, EX_IOERR, "cannot write %s", a.tmp);
+		io_atomic_abort(&a);
+		goto out;
+	}
+	if (io_atomic_commit(&a, e) != 0)
+		goto out;
+	rc = 1;
+out:
+	if (lock >= 0)
+		close(lock);
+	BIO_free(b);
+	free(path);
+	free(addr);
+	return rc;
+}

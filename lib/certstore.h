@@ -1,0 +1,79 @@
+/* certstore.h — the certificate store: what smime-verify --save-certs learns from verified
+ * signatures and smime-encrypt reads to find recipients' certificates and algorithms.
+ *
+ * Format (version 1). The store is a directory (created mode 0700 on the first save). Each
+ * address has one file, named by the address lower-cased, with every byte outside
+ * [a-z0-9@._+-] and a leading "." written as %XX (upper-case hex); a file ".lock" serialises
+ * writers (flock). Entry files are replaced atomically (io_atomic_*) and look like:
+ *
+ *	secmail-certstore: 1
+ *	address: alice@example.org
+ *	signing-time: 20261129042500Z
+ *	capabilities: 2.16.840.1.101.3.4.1.46 2.16.840.1.101.3.4.1.6 ...
+ *	encryption-certificate: signer
+ *
+ *	-----BEGIN CERTIFICATE-----   the signer's certificate
+ *	...
+ *	-----BEGIN CERTIFICATE-----   the encryption certificate, only when "separate"
+ *	...
+ *	-----BEGIN CERTIFICATE-----   then the chain that came with the signature, if any
+ *
+ * - signing-time: the signingTime attribute of the signature the entry was learnt from,
+ *   GeneralizedTime in UTC. An entry is only replaced by one with a later signing time
+ *   (RFC 8551 §2.7.1), and only from signatures that verified (the caller's duty).
+ * - capabilities: the SMIMECapabilities (RFC 8551 §2.5.2) as dotted OIDs, in the sender's
+ *   order of preference; the line is absent when the signature announced none.
+ * - encryption-certificate: "signer", or "separate" when SMIMEEncryptionKeyPreference
+ *   (RFC 8551 §2.5.3) named another certificate carried in the message.
+ * Unknown field lines are ignored (later versions may add some).
+ */
+#ifndef SECMAIL_CERTSTORE_H
+#define SECMAIL_CERTSTORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "err.h"
+
+#define CERTSTORE_MAX_CAPS 32
+#define CERTSTORE_MAX_ENTRY (1024 * 1024)
+
+struct certstore;	/* opaque: the directory */
+
+struct certstore_entry {
+	char *addr;		/* lower-cased address */
+	X509 *cert;		/* the certificate to encrypt to: the separate encryption
+				 * certificate when announced, else the signer's */
+	X509 *signer;		/* the signer's certificate */
+	STACK_OF(X509) *chain;	/* intermediates (may be empty, never NULL in a loaded entry) */
+	int caps[CERTSTORE_MAX_CAPS];	/* SMIMECapabilities algorithm NIDs, preference order;
+					 * OIDs OpenSSL does not know are NID_undef */
+	int ncaps;		/* 0: nothing announced */
+	int enc_separate;	/* cert != signer (SMIMEEncryptionKeyPreference) */
+	time_t signing_time;
+};
+
+/* Open the store at dir. A missing directory is not an error (lookups find nothing; a save
+ * creates it); a path that exists but is not a directory is (EX_CONFIG). */
+int certstore_open(struct certstore **cs, const char *dir, struct err *e);
+void certstore_close(struct certstore *cs);	/* NULL is fine */
+
+/* The entry for addr. -1 with e->code EX_NOINPUT when there is none; EX_DATAERR when the
+ * file is corrupt. On success ent is filled and must be freed with certstore_entry_free. */
+int certstore_get(struct certstore *cs, const char *addr, struct certstore_entry *ent,
+    struct err *e);
+
+/* Save ent under ent->addr (lower-cased here) when it is newer than what is stored:
+ * returns 1 if written, 0 if the stored entry has the same or a later signing time (and is
+ * kept), -1 on error. ent->cert may equal ent->signer. */
+int certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct err *e);
+
+void certstore_entry_init(struct certstore_entry *ent);
+void certstore_entry_free(struct certstore_entry *ent);
+
+/* The file name an address is stored under (for tests and tools): a malloc'd string. */
+char *certstore_filename(const char *addr, struct err *e);
+
+#endif

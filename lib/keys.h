@@ -1,0 +1,69 @@
+/* keys.h — loading an S/MIME identity (certificate, private key, chain) from PEM files or a
+ * PKCS#12 bundle, with the passphrase from secret.h (never argv); certificate files; the
+ * e-mail addresses a certificate names. Key material is wiped when freed. */
+#ifndef SECMAIL_KEYS_H
+#define SECMAIL_KEYS_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "err.h"
+
+#define KEYS_MAX_FILE (4 * 1024 * 1024)	/* a key, certificate or PKCS#12 file */
+
+/* Where the identity comes from (command-line options and configuration). Every member
+ * may be NULL. pass_fd is the descriptor number as text, as given to --pass-fd. */
+struct keys_opts {
+	const char *cert;	/* --cert: PEM (or DER) certificate; further certificates in
+				 * the file are taken as chain */
+	const char *key;	/* --key: PEM private key (PKCS#8, encrypted or not, or
+				 * traditional); may also hold the certificate */
+	const char *p12;	/* --p12: PKCS#12 with key, certificate and chain */
+	const char *chain;	/* --chain: intermediate certificates (PEM) */
+	const char *pass_file;	/* --pass-file */
+	const char *pass_fd;	/* --pass-fd */
+	const char *pass_env;	/* --pass-env: the NAME of the variable */
+};
+
+struct keys_identity {
+	EVP_PKEY *pkey;		/* NULL only if no key was asked for */
+	X509 *cert;		/* NULL when only --key was given and the key file holds none */
+	STACK_OF(X509) *chain;	/* extra certificates, never NULL after a successful load */
+};
+
+void keys_opts_init(struct keys_opts *o);
+
+/*
+ * Load the identity o describes: --p12, or --key (+ --cert), plus --chain. Errors, each
+ * its own message: no key given (EX_USAGE), a file that cannot be read (EX_NOINPUT), an
+ * encrypted key or PKCS#12 with no passphrase source (EX_USAGE: "needs a passphrase"), a
+ * wrong passphrase (EX_DATAERR), a file that is not a key/certificate (EX_DATAERR), a key that
+ * does not match the certificate (EX_DATAERR). The passphrase is read once and wiped.
+ */
+int keys_load_identity(const struct keys_opts *o, struct keys_identity *id, struct err *e);
+void keys_identity_free(struct keys_identity *id);
+
+/* Every certificate in a file (PEM, any number; or one DER). At least one, else EX_DATAERR.
+ * *out is a new stack the caller frees with sk_X509_pop_free(..., X509_free). */
+int keys_load_certs(const char *path, STACK_OF(X509) **out, struct err *e);
+
+/* 0 if pkey is the private key for cert's public key, else -1 (EX_DATAERR). */
+int keys_check_pair(X509 *cert, EVP_PKEY *pkey, struct err *e);
+
+/*
+ * The e-mail addresses a certificate names (RFC 8550 §3): every subjectAltName rfc822Name,
+ * and the emailAddress attributes of the subject when there are none. Returns a
+ * NULL-terminated malloc'd array of malloc'd strings (keys_addrs_free), or NULL with e set.
+ * Names with control characters or without an "@" are skipped.
+ */
+char **keys_cert_addrs(X509 *cert, struct err *e);
+void keys_addrs_free(char **v);
+
+/* "Read a whole small file into wiped-on-free memory": *len set; NULL with e set. The buffer
+ * has a NUL after the data. Free with keys_file_free. */
+unsigned char *keys_read_file(const char *path, size_t max, size_t *len, struct err *e);
+void keys_file_free(unsigned char *p, size_t len);
+
+#endif
