@@ -341,46 +341,37 @@ main(int argc, char **argv)
 	if (rewrap) {
 		struct envmsg_bodysrc bs;
 		struct envmsg_b64out b;
+		struct env_info info;
 		struct env_src src;
-		struct sink bsk;
+		struct sink bsk, os;
 		struct msg_header oh;
-		const struct msg_field *ct = msg_header_get(&h, "Content-Type");
-		int auth;
+		struct io_out so;
 
 		if (recips_rewrap(&ro, &h, &r, &e) != 0)
 			cli_die_err(&e);
-		/* the content type (enveloped or authEnveloped) does not change */
-		auth = ct != NULL && strcasestr(ct->value, "authEnveloped-data") != NULL;
-		if (outer_header(&h, auth, NULL, &oh, &e) != 0
-		    || envmsg_bodysrc_init(&bs, &in, 1, &e) != 0)
+		if (envmsg_bodysrc_init(&bs, &in, 1, &e) != 0)
 			cli_die_err(&e);
-		/* spool the re-wrapped envelope: the header is written only once it succeeded */
-		if ((sp = io_spool(&e)) < 0)
+		/* Spool the re-wrapped envelope: the header is written only once it succeeded,
+		 * and says what the envelope is (enveloped or authEnveloped data). */
+		if ((sp = io_spool(&e)) < 0 || io_out_init(&so, sp, "temporary file", &e) != 0
+		    || envmsg_b64out_init(&b, &so, h.crlf, &e) != 0)
 			cli_die_err(&e);
-		{
-			struct io_out so;
-
-			if (io_out_init(&so, sp, "temporary file", &e) != 0
-			    || envmsg_b64out_init(&b, &so, h.crlf, &e) != 0)
-				cli_die_err(&e);
-			bsk = envmsg_b64out_sink(&b);
-			src = envmsg_bodysrc_src(&bs);
-			if (env_rewrap(&src, r.list_key, r.list_cert, r.certs, flags, &bsk, NULL,
-			    &e) != 0 || envmsg_b64out_final(&b, &e) != 0)
-				cli_die_err(&e);
-			if (io_out_finish(&so) != 0)
-				cli_die_err(&so.e);
-			envmsg_b64out_free(&b);
-		}
+		bsk = envmsg_b64out_sink(&b);
+		src = envmsg_bodysrc_src(&bs);
+		if (env_rewrap(&src, r.list_key, r.list_cert, r.certs, flags, &bsk, &info, &e) != 0
+		    || envmsg_b64out_final(&b, &e) != 0)
+			cli_die_err(&e);
+		if (io_out_finish(&so) != 0)
+			cli_die_err(&so.e);
+		envmsg_b64out_free(&b);
+		if (outer_header(&h, info.auth, NULL, &oh, &e) != 0)
+			cli_die_err(&e);
 		if ((h.mbox_from != NULL && io_out_puts(&o, h.mbox_from) != 0)
 		    || msg_header_write(&o, &oh) != 0 || io_out_puts(&o, h.crlf ? "\r\n" : "\n") != 0)
 			cli_die_err(&o.e);
-		{
-			struct sink os = io_out_sink(&o);
-
-			if (pump_fd(sp, &os, &e) != 0)
-				cli_die_err(&e);
-		}
+		os = io_out_sink(&o);
+		if (pump_fd(sp, &os, &e) != 0)
+			cli_die_err(&e);
 		msg_header_free(&oh);
 		envmsg_bodysrc_free(&bs);
 	} else {
@@ -390,6 +381,9 @@ main(int argc, char **argv)
 			cli_die(EX_DATAERR, "the message has Bcc recipients (%s): one envelope "
 			    "would show them to every recipient; use --bcc-dir DIR for separately "
 			    "encrypted copies, or remove the Bcc field", r.bcc_list);
+		if (r.self_missing)
+			cli_warn("no sender certificate configured (--self or SECMAIL_SELF_CERT): "
+			    "you will not be able to read this message yourself");
 		if (c == ENV_CIPHER_NONE)
 			c = r.cipher;
 		if (r.nbcc > 0) {

@@ -68,8 +68,4 @@ int recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struc
 
 void recips_free(struct recips *r);
 
-/* The addresses a certificate names (subjectAltName rfc822Name, else emailAddress in the
- * subject; RFC 8550 §3), appended to l. */
-int recips_cert_addrs(X509 *cert, struct recips_strlist *l, struct err *e);
-
 #endif

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/x509v3.h>
-
 #include "addr.h"
 #include "buf.h"
 #include "certstore.h"
@@ -65,56 +63,21 @@ strlist_has(const struct recips_strlist *l, const char *addr)
 	return 0;
 }
 
-/* RFC 8550 §3: subjectAltName rfc822Name; emailAddress in the subject only when the
- * certificate has no such name. */
-int
-recips_cert_addrs(X509 *cert, struct recips_strlist *l, struct err *e)
+/* The addresses a certificate names (keys_cert_addrs: RFC 8550 §3), appended to l. */
+static int
+cert_addrs(X509 *cert, struct recips_strlist *l, struct err *e)
 {
-	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	X509_NAME *subj = X509_get_subject_name(cert);
-	int i, found = 0;
+	char **v = keys_cert_addrs(cert, e);
+	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		const unsigned char *s;
-		int n;
-
-		if (g->type != GEN_EMAIL)
-			continue;
-		s = ASN1_STRING_get0_data(g->d.rfc822Name);
-		n = ASN1_STRING_length(g->d.rfc822Name);
-		if (n <= 0 || memchr(s, '\0', (size_t)n) != NULL)
-			continue;
-		{
-			char *a = strndup((const char *)s, (size_t)n);
-
-			if (a == NULL || recips_opts_add(l, a) != 0) {
-				free(a);
-				GENERAL_NAMES_free(gens);
-				return err_sys(e, EX_OSERR, "out of memory");
-			}
-			free(a);
-		}
-		found = 1;
-	}
-	GENERAL_NAMES_free(gens);
-	if (found)
-		return 0;
-	for (i = -1; (i = X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, i)) >= 0;) {
-		ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-		int n = ASN1_STRING_length(d);
-		char *a;
-
-		if (n <= 0 || memchr(ASN1_STRING_get0_data(d), '\0', (size_t)n) != NULL)
-			continue;
-		a = strndup((const char *)ASN1_STRING_get0_data(d), (size_t)n);
-		if (a == NULL || recips_opts_add(l, a) != 0) {
-			free(a);
-			return err_sys(e, EX_OSERR, "out of memory");
-		}
-		free(a);
-	}
-	return 0;
+	if (v == NULL)
+		return -1;
+	for (i = 0; v[i] != NULL && rc == 0; i++)
+		if (recips_opts_add(l, v[i]) != 0)
+			rc = err_sys(e, EX_OSERR, "out of memory");
+	keys_addrs_free(v);
+	return rc;
 }
 
 /* Add cert to r->certs unless an equal one is there (de-duplication). */
@@ -185,7 +148,7 @@ load_files(const struct recips_strlist *files, STACK_OF(X509) *out,
 			struct recips_strlist names = { 0 };
 			struct err why;
 
-			if (recips_cert_addrs(x, &names, e) != 0) {
+			if (cert_addrs(x, &names, e) != 0) {
 				sk_X509_pop_free(xs, X509_free);
 				return -1;
 			}
@@ -243,14 +206,25 @@ store_cert(struct certstore *cs, const char *addr, enum env_cipher *caps, int *k
 	return x;
 }
 
+/* --cert-dir, else $SECMAIL_CERT_DIR, else $XDG_DATA_HOME/secmail/certs, else
+ * ~/.local/share/secmail/certs; NULL if none can be named. */
 static const char *
-cert_dir(const struct recips_opts *o)
+cert_dir(const struct recips_opts *o, char *buf, size_t n)
 {
-	const char *d = o->cert_dir;
+	const char *d;
 
-	if (d == NULL)
-		d = getenv("SECMAIL_CERT_DIR");
-	return d;
+	if (o->cert_dir != NULL)
+		return o->cert_dir;
+	if ((d = getenv("SECMAIL_CERT_DIR")) != NULL && *d != '\0')
+		return d;
+	if ((d = getenv("XDG_DATA_HOME")) != NULL && *d == '/') {
+		if ((size_t)snprintf(buf, n, "%s/secmail/certs", d) < n)
+			return buf;
+	} else if ((d = getenv("HOME")) != NULL && *d == '/') {
+		if ((size_t)snprintf(buf, n, "%s/.local/share/secmail/certs", d) < n)
+			return buf;
+	}
+	return NULL;
 }
 
 int
@@ -263,6 +237,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 	enum env_cipher (*caps)[ENV_NCIPHERS + 1] = NULL;
 	const enum env_cipher **capp = NULL;
 	const char *dir, *self;
+	char dirbuf[4096];
 	size_t i, nc = 0;
 	int rc = -1, known;
 
@@ -278,7 +253,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 			goto oom;
 	if (load_files(&o->files, r->certs, &covered, &f, e) != 0)
 		goto out;
-	if ((dir = cert_dir(o)) != NULL && certstore_open(&cs, dir, e) != 0)
+	if ((dir = cert_dir(o, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
 		goto out;
 	caps = calloc(to.n + bcc.n + 1, sizeof *caps);
 	capp = calloc(to.n + bcc.n + 1, sizeof *capp);
@@ -324,7 +299,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 				/* the -r certificate naming it */
 				for (j = 0; j < sk_X509_num(r->certs) && x == NULL; j++) {
 					strlist_free(&names);
-					if (recips_cert_addrs(sk_X509_value(r->certs, j), &names, e) == 0
+					if (cert_addrs(sk_X509_value(r->certs, j), &names, e) == 0
 					    && strlist_has(&names, bcc.v[i]))
 						x = sk_X509_value(r->certs, j);
 				}
@@ -407,6 +382,7 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 	struct certstore *cs = NULL;
 	enum env_cipher caps[ENV_NCIPHERS + 1];
 	const char *dir;
+	char dirbuf[4096];
 	size_t i;
 	int rc = -1, known;
 
@@ -447,7 +423,7 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 	}
 	if (load_files(&o->files, r->certs, &covered, &f, e) != 0)
 		goto out;
-	if ((dir = cert_dir(o)) != NULL && certstore_open(&cs, dir, e) != 0)
+	if ((dir = cert_dir(o, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
 		goto out;
 	for (i = 0; i < addrs.n; i++) {
 		X509 *x;
