@@ -160,8 +160,15 @@ load_files(const struct recips_strlist *files, STACK_OF(X509) *out,
 				for (k = 0; k < names.n; k++)
 					if (!strlist_has(covered, names.v[k]))
 						recips_opts_add(covered, names.v[k]);
-				X509_up_ref(x);
-				sk_X509_push(out, x);
+				for (k = 0; k < (size_t)sk_X509_num(out); k++)
+					if (X509_cmp(sk_X509_value(out, (int)k), x) == 0)
+						break;
+				if (k == (size_t)sk_X509_num(out) && (!X509_up_ref(x)
+				    || !sk_X509_push(out, x))) {
+					strlist_free(&names);
+					sk_X509_pop_free(xs, X509_free);
+					return err_sys(e, EX_OSERR, "out of memory");
+				}
 			}
 			strlist_free(&names);
 		}

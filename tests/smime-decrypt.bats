@@ -54,7 +54,8 @@ ossl_msg() {
 
 @test "decrypt: openssl's own S/MIME output (smime.p7m with its MIME header) decrypts" {
 	openssl cms -encrypt -aes-256-cbc -in "$T/entity" -binary "$PKI/bob.pem" >"$T/p7m"
-	{ cat "$T/outer"; cat "$T/p7m"; } >"$T/in"
+	# openssl writes its own MIME-Version; the message already has one
+	{ cat "$T/outer"; grep -v '^MIME-Version' "$T/p7m"; } >"$T/in"
 	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" <"$T/in" >"$T/out"
 	cmp "$T/out" "$T/want"
 }
