@@ -226,8 +226,11 @@ PY
 	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/big.der"; } >"$T/in"
 	rm "$T/big.der"
 	rss=$( { /usr/bin/time -f %M smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" | tail -c 100 >/dev/null; } 2>&1 )
-	echo "peak RSS $rss KiB"
-	[ "$rss" -lt 16384 ]
+	ossl_msg -aes-256-gcm "$PKI/bob.pem"
+	small=$( { /usr/bin/time -f %M smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >/dev/null; } 2>&1 )
+	echo "peak RSS $rss KiB (small message: $small KiB)"
+	[ "$rss" -le $((small + 2048)) ]
+	asan_build smime-decrypt || [ "$rss" -lt 16384 ]
 }
 
 @test "decrypt: the man page is mandoc -Tlint clean" {

@@ -175,3 +175,8 @@ gpgsm_user() {
 	$G --export-secret-key-raw gpg@example.org 3< <(echo '') >"$GNUPGHOME/gpg.raw" 2>/dev/null || return 1
 	openssl pkey -inform DER -in "$GNUPGHOME/gpg.raw" -out "$GNUPGHOME/gpg.key"
 }
+
+# Is this an ASan build (its shadow memory inflates RSS)? asan_build PROGRAM
+asan_build() {
+	ldd "$(command -v "$1")" 2>/dev/null | grep -q libasan
+}
