@@ -101,6 +101,54 @@ odec() {
 	cmp "$T/dec" "$T/entity"
 }
 
+@test "encrypt: To and Cc are found in the certificate store (--cert-dir, SECMAIL_CERT_DIR)" {
+	store_entry "$T/store" bob
+	store_entry "$T/store" carol
+	store_entry "$T/store" alice
+	plain_msg bob@example.org "Cc: Carol <carol@example.org>" >"$T/m2"
+	smime-encrypt --cert-dir "$T/store" --self "$PKI/alice.pem" "$T/m2" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	[ "$(nrecips "$T/env.der")" = 3 ]
+	odec "$T/out" carol | cmp - <(entity_of "$T/m2")
+	SECMAIL_CERT_DIR="$T/store" smime-encrypt -R alice@example.org --no-self "$T/m2" >"$T/out"
+	odec "$T/out" alice | cmp - <(entity_of "$T/m2")
+	odec "$T/out" bob >/dev/null
+}
+
+@test "encrypt: the cipher follows the stored SMIMECapabilities (RFC 8551 section 2.7)" {
+	store_entry "$T/store" bob "$OID_AES128GCM" "$OID_AES256GCM" "$OID_AES256CBC"
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/msg" >"$T/out"
+	odec "$T/out" bob | cmp - "$T/entity"
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-128-gcm'
+	[ "$(hdr "$T/out" Content-Type)" = "application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m" ]
+	# two recipients: the first of bob's list that carol announced too
+	store_entry "$T/store" bob "$OID_DES3" "$OID_AES256GCM" "$OID_AES256CBC" "$OID_AES128CBC"
+	store_entry "$T/store" carol "$OID_AES128CBC" "$OID_AES256CBC"
+	plain_msg "bob@example.org, carol@example.org" >"$T/m2"
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/m2" >"$T/out"
+	odec "$T/out" carol >/dev/null
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-256-cbc'
+	# carol announced nothing: only CBC, in bob's order
+	store_entry "$T/store" bob "$OID_AES256GCM" "$OID_AES128CBC"
+	store_entry "$T/store" carol
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/m2" >"$T/out"
+	odec "$T/out" bob >/dev/null
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-128-cbc'
+	# --cipher overrides
+	smime-encrypt --cipher aes-256-gcm --cert-dir "$T/store" --no-self "$T/m2" >"$T/out"
+	odec "$T/out" bob >/dev/null
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-256-gcm'
+}
+
+@test "encrypt: an expired certificate in the store is refused with its address" {
+	store_entry "$T/store" erin
+	plain_msg erin@example.org >"$T/m2"
+	run --separate-stderr smime-encrypt --cert-dir "$T/store" --no-self "$T/m2"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"erin@example.org: certificate has expired"* ]]
+}
+
 @test "encrypt: a To recipient without a certificate: nothing written, each address listed" {
 	plain_msg "bob@example.org, nobody@example.org" "Cc: ghost@example.org" >"$T/m2"
 	run --separate-stderr smime-encrypt -r "$PKI/bob.pem" --no-self "$T/m2"

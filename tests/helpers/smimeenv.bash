@@ -180,3 +180,25 @@ gpgsm_user() {
 asan_build() {
 	ldd "$(command -v "$1")" 2>/dev/null | grep -q libasan
 }
+
+# store_entry DIR NAME [CAPS...]: a certificate-store entry for NAME@example.org written by
+# hand in the documented format (lib/certstore.h, version 1); CAPS are dotted OIDs.
+store_entry() {
+	local dir=$1 name=$2
+	shift 2
+	mkdir -p -m 700 "$dir"
+	{
+		echo "secmail-certstore: 1"
+		echo "address: $name@example.org"
+		echo "signing-time: 20261101000000Z"
+		[ $# -gt 0 ] && echo "capabilities: $*"
+		echo "encryption-certificate: signer"
+		echo
+		cat "$PKI/$name.pem"
+	} >"$dir/$name@example.org"
+}
+OID_AES256GCM=2.16.840.1.101.3.4.1.46
+OID_AES128GCM=2.16.840.1.101.3.4.1.6
+OID_AES256CBC=2.16.840.1.101.3.4.1.42
+OID_AES128CBC=2.16.840.1.101.3.4.1.2
+OID_DES3=1.2.840.113549.3.7
