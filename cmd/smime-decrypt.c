@@ -5,12 +5,14 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "envelope.h"
 #include "envmsg.h"
 #include "io.h"
 #include "keys.h"
+#include "mime.h"
 #include "msg.h"
 #include "param.h"
 
@@ -35,9 +37,33 @@ static const char usage[] =
  * (env_decrypt calls it only once everything has been checked). */
 struct outctx {
 	struct io_out *o;
-	struct msg_header *h;
+	struct msg_header *h;	/* top level: the outer fields to write first */
+	int spool;		/* nested: the spooled input, whose first `prefix` bytes go first */
+	uint64_t prefix;
 	int started;
 };
+
+/* Copy n bytes at offset off of fd to o. */
+static int
+copy_range(int fd, uint64_t off, uint64_t n, struct io_out *o, struct err *e)
+{
+	unsigned char buf[65536];
+	ssize_t r;
+
+	if (lseek(fd, (off_t)off, SEEK_SET) < 0)
+		return err_sys(e, EX_IOERR, "cannot seek in the temporary file");
+	while (n > 0) {
+		r = io_read(fd, buf, n < sizeof buf ? (size_t)n : sizeof buf);
+		if (r <= 0)
+			return err_sys(e, EX_IOERR, "cannot read the temporary file");
+		if (io_out_write(o, buf, (size_t)r) != 0) {
+			*e = o->e;
+			return -1;
+		}
+		n -= (uint64_t)r;
+	}
+	return 0;
+}
 
 static int
 start(struct outctx *c, struct err *e)
@@ -45,6 +71,8 @@ start(struct outctx *c, struct err *e)
 	if (c->started)
 		return 0;
 	c->started = 1;
+	if (c->h == NULL)
+		return copy_range(c->spool, 0, c->prefix, c->o, e);
 	if (msg_header_write(c->o, c->h) != 0) {
 		*e = c->o->e;
 		return -1;
@@ -67,7 +95,8 @@ out_write(void *ctx, const void *p, size_t n, struct err *e)
 }
 
 /* Content-Type says enveloped or authEnveloped data (RFC 8551 §3.3; x- type of older
- * agents accepted); 0 if so, else an EX_DATAERR error saying what it is. */
+ * agents accepted): 0; a multipart that may hold one: 1; else an EX_DATAERR error saying
+ * what it is. */
 static int
 check_type(const struct msg_header *h, struct err *e)
 {
@@ -80,6 +109,10 @@ check_type(const struct msg_header *h, struct err *e)
 		return err_set(e, EX_DATAERR, "not an S/MIME encrypted message (no Content-Type)");
 	if (mime_type_parse(f->value, 0, &t, e) != 0)
 		return err_wrap(e, "Content-Type");
+	if (mime_type_is(&t, "multipart", NULL)) {
+		mime_type_free(&t);
+		return 1;	/* look one level down */
+	}
 	if (!mime_type_is(&t, "application", "pkcs7-mime")
 	    && !mime_type_is(&t, "application", "x-pkcs7-mime"))
 		r = err_set(e, EX_DATAERR, "not an S/MIME encrypted message (Content-Type %s/%s)",
@@ -112,6 +145,104 @@ is_b64(const struct msg_header *h, struct err *e)
 	    "body: %s", v);
 }
 
+/* The first enveloped part directly inside the top-level multipart. */
+struct found {
+	int ok;
+	enum cte cte;
+	uint64_t offset, body_offset, body_end;
+};
+
+static int
+is_enveloped(const struct mime_part *p)
+{
+	const char *st = mime_type_param(&p->ct, "smime-type");
+
+	if (!mime_type_is(&p->ct, "application", "pkcs7-mime")
+	    && !mime_type_is(&p->ct, "application", "x-pkcs7-mime"))
+		return 0;
+	return st == NULL || strcasecmp(st, "enveloped-data") == 0
+	    || strcasecmp(st, "authEnveloped-data") == 0;
+}
+
+static int
+find_begin(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct found *f = ctx;
+
+	(void)e;
+	p->no_data = 1;
+	if (p->depth == 1 && !f->ok && is_enveloped(p)) {
+		f->offset = p->offset;
+		f->body_offset = p->body_offset;
+		f->cte = p->cte;
+	}
+	return 0;
+}
+
+static int
+find_end(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct found *f = ctx;
+
+	(void)e;
+	if (p->depth == 1 && !f->ok && is_enveloped(p)) {
+		f->body_end = p->body_offset + p->body_bytes;
+		f->ok = 1;
+		return MIME_STOP;
+	}
+	return 0;
+}
+
+/* Spool the whole input (the header already read, then the rest) and find the part. */
+static int
+nested(struct io_in *in, struct msg_header *h, int *spool, struct found *f, struct err *e)
+{
+	struct io_out so;
+	struct sink ss;
+	struct mime_walk w;
+	struct io_in si;
+	unsigned char buf[65536];
+	ssize_t r;
+	int fd;
+
+	if ((fd = io_spool(e)) < 0 || io_out_init(&so, fd, "temporary file", e) != 0)
+		return -1;
+	ss = io_out_sink(&so);
+	if (msg_header_write(&so, h) != 0 || io_out_puts(&so, h->crlf ? "\r\n" : "\n") != 0) {
+		*e = so.e;
+		return -1;
+	}
+	while ((r = io_in_read(in, buf, sizeof buf)) > 0)
+		if (sink_write(&ss, buf, (size_t)r, e) != 0)
+			return -1;
+	if (r < 0) {
+		*e = in->e;
+		return -1;
+	}
+	if (io_out_finish(&so) != 0) {
+		*e = so.e;
+		return -1;
+	}
+	*spool = fd;
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
+	memset(f, 0, sizeof *f);
+	mime_walk_init(&w);
+	w.begin = find_begin;
+	w.end = find_end;
+	w.ctx = f;
+	if (io_in_init(&si, fd, "temporary file", e) != 0)
+		return -1;
+	r = mime_walk(&w, &si, NULL, e);
+	io_in_free(&si);
+	if (r < 0)
+		return -1;
+	if (!f->ok)
+		return err_set(e, EX_DATAERR, "not an S/MIME encrypted message (no enveloped-data "
+		    "part at the top level or one level down)");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -138,8 +269,9 @@ main(int argc, char **argv)
 	struct sink raw, sk;
 	struct err e;
 	const char *name = "standard input";
+	struct found f;
 	size_t i;
-	int c, fd = STDIN_FILENO, b64;
+	int c, fd = STDIN_FILENO, b64, kind;
 
 	cli_init(argc, argv);
 	keys_opts_init(&ko);
@@ -174,17 +306,33 @@ main(int argc, char **argv)
 	msg_header_init(&h);
 	if (msg_header_read(&in, &h, &e) != 0)
 		cli_die_err(&e);
-	if (check_type(&h, &e) != 0 || (b64 = is_b64(&h, &e)) < 0)
-		cli_die_err(&e);
-	/* The outer header loses the envelope's Content-* fields; the decrypted entity brings
-	 * its own. Everything else is written as it came. */
-	for (i = h.n; i-- > 0;)
-		if (envmsg_is_inner(h.f[i].name))
-			msg_header_delete(&h, i);
-
 	memset(&oc, 0, sizeof oc);
 	oc.o = &o;
 	oc.h = &h;
+	oc.spool = -1;
+	if ((kind = check_type(&h, &e)) < 0)
+		cli_die_err(&e);
+	if (kind == 1) {
+		/* RFC 8551 §3.1: an enveloped part inside a multipart. The message comes out
+		 * whole with that part's bytes replaced by the decrypted entity. */
+		if (nested(&in, &h, &oc.spool, &f, &e) != 0)
+			cli_die_err(&e);
+		io_in_free(&in);
+		if (lseek(oc.spool, (off_t)f.body_offset, SEEK_SET) < 0
+		    || io_in_init(&in, oc.spool, "temporary file", &e) != 0)
+			cli_die_err(&e);
+		oc.h = NULL;
+		oc.prefix = f.offset;
+		b64 = f.cte == CTE_BASE64;
+	} else {
+		if ((b64 = is_b64(&h, &e)) < 0)
+			cli_die_err(&e);
+		/* The outer header loses the envelope's Content-* fields; the decrypted entity
+		 * brings its own. Everything else is written as it came. */
+		for (i = h.n; i-- > 0;)
+			if (envmsg_is_inner(h.f[i].name))
+				msg_header_delete(&h, i);
+	}
 	raw.write = out_write;
 	raw.ctx = &oc;
 	if (envmsg_eol_init(&eol, &raw, 0, &e) != 0 || envmsg_bodysrc_init(&bs, &in, b64, &e) != 0)
@@ -192,10 +340,22 @@ main(int argc, char **argv)
 	/* Inside the envelope the entity is canonical CRLF (RFC 8551 §3.1.1); an LF message gets
 	 * it back with LF. */
 	sk = h.crlf ? raw : envmsg_eol_sink(&eol);
+	if (kind == 1)
+		bs.limit = f.body_end - f.body_offset;
 	src = envmsg_bodysrc_src(&bs);
 	if (env_decrypt(&src, id.pkey, id.cert, &sk, NULL, &e) != 0
 	    || (!h.crlf && envmsg_eol_final(&eol, &e) != 0) || start(&oc, &e) != 0)
 		cli_die_err(&e);
+	if (kind == 1) {
+		struct stat st;
+
+		if (fstat(oc.spool, &st) != 0) {
+			err_sys(&e, EX_IOERR, "cannot stat the temporary file");
+			cli_die_err(&e);
+		}
+		if (copy_range(oc.spool, f.body_end, (uint64_t)st.st_size - f.body_end, &o, &e) != 0)
+			cli_die_err(&e);
+	}
 	if (io_out_finish(&o) != 0)
 		cli_die_err(&o.e);
 	keys_identity_free(&id);

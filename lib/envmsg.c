@@ -67,6 +67,7 @@ envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, struct 
 	memset(x, 0, sizeof *x);
 	x->in = in;
 	x->b64 = b64;
+	x->limit = UINT64_MAX;
 	x->raw = malloc(CHUNK);
 	x->dbuf = malloc(ENVMSG_DBUF);
 	if (x->raw == NULL || x->dbuf == NULL)
@@ -84,20 +85,26 @@ bodysrc_read(void *ctx, void *p, size_t n, struct err *e)
 	size_t k;
 
 	if (!x->b64) {
-		r = io_in_read(x->in, p, n);
+		if (n > x->limit)
+			n = (size_t)x->limit;
+		r = n > 0 ? io_in_read(x->in, p, n) : 0;
 		if (r < 0)
 			*e = x->in->e;
+		if (r > 0)
+			x->limit -= (uint64_t)r;
 		return r;
 	}
 	while (x->dpos == x->dlen) {
 		if (x->ended)
 			return 0;
 		x->dpos = x->dlen = 0;
-		r = io_in_read(x->in, x->raw, CHUNK);
+		k = x->limit < CHUNK ? (size_t)x->limit : CHUNK;
+		r = k > 0 ? io_in_read(x->in, x->raw, k) : 0;
 		if (r < 0) {
 			*e = x->in->e;
 			return -1;
 		}
+		x->limit -= (uint64_t)r;
 		if (r == 0) {
 			x->ended = 1;
 			if (cte_dec_finish(&x->dec, &s, e) != 0)

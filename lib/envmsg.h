@@ -5,6 +5,7 @@
 #define SECMAIL_ENVMSG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "canon.h"
 #include "cte.h"
@@ -33,6 +34,7 @@ struct envmsg_bodysrc {
 	unsigned char *dbuf;	/* decoded bytes not yet handed out */
 	size_t dpos, dlen;
 	int ended;
+	uint64_t limit;		/* body bytes left to read (UINT64_MAX: to end of input) */
 };
 int envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, struct err *e);
 struct env_src envmsg_bodysrc_src(struct envmsg_bodysrc *x);

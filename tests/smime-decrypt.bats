@@ -96,6 +96,32 @@ ossl_msg() {
 	cmp "$T/out" "$T/want"
 }
 
+@test "decrypt: an enveloped part nested one level inside multipart/mixed is replaced in place" {
+	openssl cms -encrypt -aes-256-gcm -binary -outform DER -in "$T/entity" -out "$T/n.der" "$PKI/bob.pem"
+	pre=$'From: a@example.org\nTo: bob@example.org\nSubject: nested\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="XX"\n\npreamble\n--XX\nContent-Type: text/plain\n\nintro text\n--XX\n'
+	{ printf '%s' "$pre"
+	  printf 'Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m\n'
+	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/n.der"; printf -- '--XX--\nepilogue\n'; } >"$T/in"
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
+	{ printf '%s' "$pre"; tr -d '\r' <"$T/entity"; printf -- '\n--XX--\nepilogue\n'; } | cmp - "$T/out"
+	# python's email package sees the decrypted part
+	python3 - "$T/out" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+parts = m.get_payload()
+assert len(parts) == 2 and parts[1].get_content_type() == 'text/plain', parts
+assert 'secret' in parts[1].get_payload(decode=True).decode('utf-8')
+PY
+}
+
+@test "decrypt: a multipart without an enveloped part is refused, nothing written" {
+	printf 'From: a@example.org\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nhi\n--XX--\n' >"$T/in"
+	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"no enveloped-data part"* ]]
+}
+
 @test "decrypt: a message for someone else: no matching RecipientInfo, exit 65, nothing written" {
 	ossl_msg -aes-256-cbc "$PKI/alice.pem"
 	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
