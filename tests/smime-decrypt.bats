@@ -122,6 +122,24 @@ PY
 	[[ $stderr == *"no enveloped-data part"* ]]
 }
 
+@test "decrypt: keys from PKCS#12 and encrypted PEM, passphrase from file, fd and environment" {
+	ossl_msg -aes-256-gcm "$PKI/bob.pem"
+	printf 'sekrit pass\n' >"$T/pass"
+	openssl pkcs12 -export -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/bob.p12" -passout file:"$T/pass"
+	openssl pkey -in "$PKI/bob.key" -aes-256-cbc -passout file:"$T/pass" -out "$T/bob-enc.key"
+	smime-decrypt --p12 "$T/bob.p12" --pass-file "$T/pass" "$T/in" | cmp - "$T/want"
+	smime-decrypt --p12 "$T/bob.p12" --pass-fd 3 "$T/in" 3<"$T/pass" | cmp - "$T/want"
+	SMIME_PASS='sekrit pass' smime-decrypt --cert "$PKI/bob.pem" --key "$T/bob-enc.key" \
+		--pass-env SMIME_PASS "$T/in" | cmp - "$T/want"
+	# no passphrase, or a wrong one: an error, nothing written
+	run --separate-stderr smime-decrypt --p12 "$T/bob.p12" "$T/in"
+	assert_failure
+	[ -z "$output" ]
+	run --separate-stderr env SMIME_PASS=wrong smime-decrypt --p12 "$T/bob.p12" --pass-env SMIME_PASS "$T/in"
+	assert_failure 65
+	[ -z "$output" ]
+}
+
 @test "decrypt: a message for someone else: no matching RecipientInfo, exit 65, nothing written" {
 	ossl_msg -aes-256-cbc "$PKI/alice.pem"
 	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"

@@ -268,6 +268,29 @@ PY
 	done
 }
 
+@test "encrypt: --rewrap takes members from a list file via the store, and the list key from PKCS#12" {
+	store_entry "$T/store" m1
+	store_entry "$T/store" m2
+	printf '# members\nm1@example.org\n  m2@example.org  \n\n' >"$T/members"
+	printf 'pw\n' >"$T/pass"
+	openssl pkcs12 -export -in "$PKI/list.pem" -inkey "$PKI/list.key" -out "$T/list.p12" -passout pass:pw
+	plain_msg list@example.org >"$T/m2"
+	smime-encrypt --cipher aes-128-gcm -r "$PKI/list.pem" --no-self "$T/m2" >"$T/tolist"
+	smime-encrypt --rewrap --p12 "$T/list.p12" --pass-file "$T/pass" --cert-dir "$T/store" \
+		--members "$T/members" "$T/tolist" >"$T/out"
+	[ "$(hdr "$T/out" Content-Type)" = "application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m" ]
+	payload "$T/out" "$T/env.der"
+	[ "$(nrecips "$T/env.der")" = 2 ]
+	smime-decrypt --cert "$PKI/m2.pem" --key "$PKI/m2.key" "$T/out" | cmp - "$T/m2"
+	# a member without a certificate: nothing written
+	echo ghost@example.org >>"$T/members"
+	run --separate-stderr smime-encrypt --rewrap --p12 "$T/list.p12" --pass-file "$T/pass" \
+		--cert-dir "$T/store" --members "$T/members" "$T/tolist"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"ghost@example.org"* ]]
+}
+
 @test "encrypt: --rewrap of a message not for the list fails and writes nothing" {
 	smime-encrypt -r "$PKI/bob.pem" --no-self "$T/msg" >"$T/tobob"
 	run --separate-stderr smime-encrypt --rewrap --cert "$PKI/list.pem" --key "$PKI/list.key" \
