@@ -1,0 +1,153 @@
+/* smime-sign — S/MIME-sign a message, keeping its outer header fields outside the signature. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "io.h"
+#include "keys.h"
+#include "smime.h"
+
+static const char usage[] =
+    "usage: smime-sign [--cert FILE --key FILE | --p12 FILE] [--chain FILE]\n"
+    "                  [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
+    "                  [--opaque | --certs-only] [--digest sha256|sha384|sha512] [--pss]\n"
+    "                  [--encrypt-cert FILE] [--no-from-check] [FILE]\n"
+    "\n"
+    "Sign the RFC 5322 message in FILE (or standard input) with S/MIME and write it to\n"
+    "standard output: multipart/signed by default.\n"
+    "\n"
+    "  -c, --cert FILE         signer certificate (PEM)\n"
+    "  -k, --key FILE          private key (PEM, may be encrypted)\n"
+    "  -p, --p12 FILE          PKCS#12 file with key, certificate and chain\n"
+    "      --chain FILE        intermediate certificates to include\n"
+    "      --pass-file FILE    read the passphrase from FILE (first line)\n"
+    "      --pass-fd FD        read the passphrase from file descriptor FD\n"
+    "      --pass-env VAR      take the passphrase from environment variable VAR\n"
+    "  -o, --opaque            application/pkcs7-mime signed-data instead of multipart/signed\n"
+    "      --certs-only        write a certs-only message carrying the certificates\n"
+    "  -d, --digest NAME       sha256 (default), sha384 or sha512\n"
+    "      --pss               RSA-PSS signatures instead of PKCS#1 v1.5\n"
+    "      --encrypt-cert FILE announce FILE as the certificate to encrypt to\n"
+    "      --no-from-check     sign even if the certificate does not name the From address\n"
+    "  -h, --help              show this help and exit\n"
+    "  -V, --version           show the version and exit\n"
+    "\n"
+    "Defaults: SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
+    "SECMAIL_DIGEST.\n";
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "p12", required_argument, NULL, 'p' },
+		{ "chain", required_argument, NULL, 'C' },
+		{ "pass-file", required_argument, NULL, 'F' },
+		{ "pass-fd", required_argument, NULL, 'D' },
+		{ "pass-env", required_argument, NULL, 'E' },
+		{ "opaque", no_argument, NULL, 'o' },
+		{ "certs-only", no_argument, NULL, 'O' },
+		{ "digest", required_argument, NULL, 'd' },
+		{ "pss", no_argument, NULL, 'P' },
+		{ "encrypt-cert", required_argument, NULL, 'e' },
+		{ "no-from-check", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct smime_sign_opts so;
+	struct keys_opts ko;
+	struct keys_identity id;
+	STACK_OF(X509) *enc = NULL;
+	const char *name = "standard input", *encfile = NULL, *now;
+	struct io_in in;
+	struct io_out o;
+	struct err e;
+	int c, fd = STDIN_FILENO, pass_given = 0;
+
+	cli_init(argc, argv);
+	memset(&so, 0, sizeof so);
+	keys_opts_init(&ko);
+	while ((c = getopt_long(argc, argv, "c:k:p:od:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': ko.cert = optarg; break;
+		case 'k': ko.key = optarg; break;
+		case 'p': ko.p12 = optarg; break;
+		case 'C': ko.chain = optarg; break;
+		case 'F': ko.pass_file = optarg; pass_given = 1; break;
+		case 'D': ko.pass_fd = optarg; pass_given = 1; break;
+		case 'E': ko.pass_env = optarg; pass_given = 1; break;
+		case 'o': so.cms.opaque = 1; break;
+		case 'O': so.certs_only = 1; break;
+		case 'd': so.cms.digest = optarg; break;
+		case 'P': so.cms.pss = 1; break;
+		case 'e': encfile = optarg; break;
+		case 'n': so.no_from_check = 1; break;
+		case 'h': cli_help(usage);
+		case 'V': cli_version();
+		default: cli_usage(usage, NULL);
+		}
+	}
+	if (argc - optind > 1)
+		cli_usage(usage, "too many arguments");
+	if (so.cms.opaque && so.certs_only)
+		cli_usage(usage, "--opaque and --certs-only exclude each other");
+	/* Built-in < environment < command line. */
+	if (ko.cert == NULL && ko.key == NULL && ko.p12 == NULL) {
+		ko.cert = env("SECMAIL_CERT");
+		ko.key = env("SECMAIL_KEY");
+		ko.p12 = env("SECMAIL_P12");
+	}
+	if (ko.chain == NULL)
+		ko.chain = env("SECMAIL_CHAIN");
+	if (!pass_given)
+		ko.pass_file = env("SECMAIL_PASS_FILE");
+	if (so.cms.digest == NULL)
+		so.cms.digest = env("SECMAIL_DIGEST");
+	/* Tests inject the clock (signing time) here. */
+	if ((now = env("SECMAIL_NOW")) != NULL)
+		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);
+
+	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+		name = argv[optind];
+		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
+			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
+			cli_die_err(&e);
+		}
+	}
+	if (keys_load_identity(&ko, &id, &e) != 0)
+		cli_die_err(&e);
+	if (id.cert == NULL)
+		cli_die(EX_USAGE, "no signer certificate: give --cert or --p12");
+	if (encfile != NULL) {
+		if (keys_load_certs(encfile, &enc, &e) != 0)
+			cli_die_err(&e);
+	}
+	so.cms.enc_cert = enc != NULL ? sk_X509_value(enc, 0) : NULL;
+	if (io_in_init(&in, fd, name, &e) != 0 || io_out_init(&o, STDOUT_FILENO, "standard output",
+	    &e) != 0)
+		cli_die_err(&e);
+	if (smime_sign(&in, &o, &id, &so, &e) != 0) {
+		keys_identity_free(&id);
+		cli_die_err(&e);
+	}
+	keys_identity_free(&id);
+	sk_X509_pop_free(enc, X509_free);
+	if (io_out_finish(&o) != 0)
+		cli_die_err(&o.e);
+	io_in_free(&in);
+	cli_close_stdout();
+	return EX_OK;
+}

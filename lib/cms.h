@@ -1,0 +1,116 @@
+/* cms.h — OpenSSL CMS glue for S/MIME signatures (RFC 5652 SignedData, RFC 8551): streaming
+ * signing of an already canonical content entity, detached or encapsulated, certs-only, and
+ * verification with a verdict per RFC 7281 and one distinct reason per failure. */
+#ifndef SECMAIL_CMS_H
+#define SECMAIL_CMS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/x509.h>
+
+#include "err.h"
+#include "io.h"
+#include "keys.h"
+
+/* ---- signing ---- */
+
+struct cms_sign_opts {
+	const char *digest;	/* "sha256" (default, NULL), "sha384", "sha512" */
+	int pss;		/* RSA-PSS (RFC 4056) instead of PKCS#1 v1.5 for RSA keys */
+	int opaque;		/* encapsulate the content (else detached) */
+	X509 *enc_cert;		/* announce it with SMIMEEncryptionKeyPreference (RFC 8551
+				 * §2.5.3) and carry it; NULL: none */
+	time_t signing_time;	/* 0: now */
+};
+
+/* The digest that will be used (Ed25519 keys need SHA-512: RFC 8419 §3.1), as an OpenSSL
+ * name, or NULL with e set for an unknown name. */
+const char *cms_sign_digest(const struct keys_identity *id, const struct cms_sign_opts *o,
+    struct err *e);
+/* RFC 8551 §3.5.3.2 micalg value for a digest name: "sha-256", ... */
+const char *cms_micalg(const char *digest);
+
+struct cms_sign;
+
+/*
+ * Begin a signature by id over content fed with cms_sign_write. The DER of the SignedData
+ * ContentInfo goes to out: for a detached signature all of it at cms_sign_finish; with
+ * opaque, streamed (indefinite-length BER) as content arrives. Signed attributes: content
+ * type, message digest, signing time, SMIMECapabilities listing exactly what smime-encrypt
+ * supports (AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC, strongest first; never
+ * 3DES/RC2/DES), SMIMEEncryptionKeyPreference when o->enc_cert. Certificates: the signer's,
+ * id->chain, enc_cert.
+ */
+struct cms_sign *cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
+    const struct sink *out, struct err *e);
+int cms_sign_write(struct cms_sign *s, const void *p, size_t n, struct err *e);
+int cms_sign_finish(struct cms_sign *s, struct err *e);
+void cms_sign_free(struct cms_sign *s);
+
+/* A degenerate SignedData with no signers carrying certs (RFC 8551 §3.6, certs-only). */
+int cms_certs_only(STACK_OF(X509) *certs, const struct sink *out, struct err *e);
+
+/* ---- verifying ---- */
+
+/* RFC 7281 §3 result values. */
+enum cms_verdict {
+	CMS_V_PASS,
+	CMS_V_FAIL,		/* the signature, digest or certificate chain is bad */
+	CMS_V_POLICY,		/* cryptographically sound, but refused by policy: the signer
+				 * does not match From/Sender, the certificate is not for
+				 * e-mail protection */
+	CMS_V_NEUTRAL,		/* signed, but nothing to verify against (no signer cert,
+				 * certs-only) */
+	CMS_V_TEMPERROR,
+	CMS_V_PERMERROR,	/* the structure cannot be read */
+	CMS_V_NONE,		/* the message is not signed (RFC 8601 §2.7.1 "none") */
+};
+const char *cms_verdict_name(enum cms_verdict v);
+
+struct cms_verify_opts {
+	const char *ca_file;	/* trust anchors; both NULL: the system's default paths */
+	const char *ca_path;
+	STACK_OF(X509) *pinned;	/* certificates trusted as they are (the store's) */
+	time_t now;		/* 0: time(NULL) */
+	char **addrs;		/* From and Sender addr-specs, NULL-terminated (NULL: skip) */
+};
+
+struct cms_result {
+	enum cms_verdict verdict;
+	char reason[400];	/* why, one line: for stderr and the A-R comment */
+	char *identifier;	/* the signer's address that matched, else its first, or NULL */
+	X509 *signer;		/* the signer's certificate (when found) */
+	STACK_OF(X509) *certs;	/* every certificate in the message */
+	X509 *enc_cert;		/* the certificate named by SMIMEEncryptionKeyPreference */
+	int caps[32];		/* SMIMECapabilities NIDs, the sender's order */
+	int ncaps;
+	time_t signing_time;	/* 0 when absent */
+	int certs_only;		/* a certs-only message (no signers) */
+};
+
+void cms_result_free(struct cms_result *r);
+
+/*
+ * Verify the SignedData in der/derlen. content: the detached content (already canonical), or
+ * NULL for encapsulated content, which is then written to content_out (may be NULL). Returns
+ * 0 with the verdict in r (any verdict), -1 only for errors that are not about the message
+ * (memory, I/O on content BIOs).
+ *
+ * Policy (documented in smime-verify(1)): the signature and the message digest must verify
+ * (RFC 5652 §5.6); the signer certificate must chain to a trust anchor (o->ca_file/ca_path or
+ * the system bundle) or be pinned; it must be valid now and at the signing time, when the
+ * signature states one; with an extended key usage it must include emailProtection, with a
+ * key usage digitalSignature or nonRepudiation (X509_PURPOSE_SMIME_SIGN); and one of its
+ * addresses (keys_cert_addrs, RFC 8550 §3) must equal one of o->addrs (addr_spec_eq).
+ */
+int cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_out,
+    const struct cms_verify_opts *o, struct cms_result *r, struct err *e);
+
+/* A BIO writing to a sink (errors kept for cms_sink_bio_err). */
+BIO *cms_sink_bio(const struct sink *s);
+const struct err *cms_sink_bio_err(BIO *b);
+
+#endif

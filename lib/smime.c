@@ -1,0 +1,1240 @@
+/* smime.c — S/MIME signed messages: the content entity, its transport-safe canonical form,
+ * the multipart/signed and application/pkcs7-mime wrappers, and verification back to the
+ * entity with an Authentication-Results field. */
+#include "smime.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "canon.h"
+#include "cte.h"
+#include "mime.h"
+#include "param.h"
+
+#define CHUNK (256 * 1024)
+
+/* ---- shared pieces ---- */
+
+/* Copy the rest of in to a fresh spool file; returns the fd (at offset 0) or -1. */
+static int
+spool_rest(struct io_in *in, struct err *e)
+{
+	unsigned char *buf = malloc(CHUNK);
+	ssize_t n;
+	int fd;
+
+	if (buf == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	if ((fd = io_spool(e)) < 0) {
+		free(buf);
+		return -1;
+	}
+	while ((n = io_in_read(in, buf, CHUNK)) > 0)
+		if (io_write_all(fd, buf, (size_t)n) != 0) {
+			err_sys(e, EX_IOERR, "cannot write temporary file");
+			goto bad;
+		}
+	if (n < 0) {
+		*e = in->e;
+		goto bad;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		err_sys(e, EX_IOERR, "cannot rewind temporary file");
+		goto bad;
+	}
+	free(buf);
+	return fd;
+bad:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/* Feed a file (from its start) to a sink. */
+static int
+file_to_sink(int fd, const struct sink *s, struct err *e)
+{
+	unsigned char *buf;
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if ((buf = malloc(CHUNK)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	while ((n = io_read(fd, buf, CHUNK)) > 0)
+		if (sink_write(s, buf, (size_t)n, e) != 0) {
+			free(buf);
+			return -1;
+		}
+	free(buf);
+	if (n < 0)
+		return err_sys(e, EX_IOERR, "cannot read temporary file");
+	return 0;
+}
+
+static int
+fd_sink_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	if (io_write_all(*(int *)ctx, p, n) != 0)
+		return err_sys(e, EX_IOERR, "cannot write temporary file");
+	return 0;
+}
+
+/* A sink that converts canonical CRLF text to the output's line ends. */
+struct eolsink {
+	struct io_out *o;
+	int lf;			/* write LF line ends */
+	struct canon c;
+};
+
+static int
+eol_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct eolsink *x = ctx;
+	struct sink os = io_out_sink(x->o);
+
+	if (!x->lf)
+		return sink_write(&os, p, n, e);
+	return canon_write(&x->c, &os, p, n, e);
+}
+
+static int
+eol_finish(struct eolsink *x, struct err *e)
+{
+	struct sink os = io_out_sink(x->o);
+
+	return x->lf ? canon_finish(&x->c, &os, e) : 0;
+}
+
+static int
+put_field(struct io_out *o, const char *name, const char *value, const char *eol, struct err *e)
+{
+	char *f = msg_fold(name, value, eol, e);
+	int r;
+
+	if (f == NULL)
+		return -1;
+	r = io_out_puts(o, f);
+	free(f);
+	return r != 0 ? (*e = o->e, -1) : 0;
+}
+
+static int
+out_err(struct io_out *o, struct err *e)
+{
+	*e = o->e;
+	return -1;
+}
+
+/* Is this a field of the content entity? Content-* only: MIME-Version stays outside. */
+static int
+is_entity_field(const char *name)
+{
+	return strncasecmp(name, "Content-", 8) == 0;
+}
+
+int
+smime_from_check(const struct msg_header *h, X509 *cert, struct err *e)
+{
+	struct addr_list l = { NULL, 0, 0 };
+	const struct msg_field *f = msg_header_get(h, "From");
+	char **names;
+	size_t i, j;
+
+	if (f == NULL)
+		return err_set(e, EX_DATAERR, "the message has no From field to check the "
+		    "certificate against (--no-from-check skips the check)");
+	if (addr_parse(f->value, &l, e) != 0)
+		return err_wrap(e, "From");
+	if ((names = keys_cert_addrs(cert, e)) == NULL) {
+		addr_list_free(&l);
+		return -1;
+	}
+	for (i = 0; i < l.n; i++)
+		for (j = 0; names[j] != NULL; j++)
+			if (addr_spec_eq(l.v[i].spec, names[j])) {
+				keys_addrs_free(names);
+				addr_list_free(&l);
+				return 0;
+			}
+	err_set(e, EX_DATAERR, "the signing certificate is for %s, not for the From address %s "
+	    "(--no-from-check skips the check)", names[0] ? names[0] : "no e-mail address",
+	    l.n ? l.v[0].spec : "(none)");
+	keys_addrs_free(names);
+	addr_list_free(&l);
+	return -1;
+}
+
+/* ---- signing ---- */
+
+/* What the entity needs before it can be signed (RFC 8551 §3.1.2, §3.1.3). */
+struct scan {
+	int multipart;
+	int need;		/* something must be re-encoded */
+	char bad[MIME_PATH_MAX * 4];	/* paths of leaves to re-encode, " 1.2 1.3 " */
+	struct cte_stats st;
+	struct err *e;
+};
+
+static int
+identity(enum cte c)
+{
+	return c == CTE_7BIT || c == CTE_8BIT || c == CTE_BINARY;
+}
+
+static int
+scan_begin(void *ctx, struct mime_part *p, struct err *e)
+{
+	(void)ctx;
+	(void)e;
+	if (p->flags & (MIME_F_MULTIPART | MIME_F_MESSAGE))
+		return 0;
+	p->no_data = !identity(p->cte);
+	return 0;
+}
+
+static int
+scan_data(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e)
+{
+	struct scan *s = ctx;
+
+	(void)p;
+	(void)e;
+	cte_scan(&s->st, buf, n);
+	return 0;
+}
+
+static int
+needs_encoding(const struct cte_stats *st)
+{
+	return st->nonascii || st->nul || st->bare_cr || st->ctl || st->longest > 998;
+}
+
+static int
+scan_end(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct scan *s = ctx;
+	size_t len = strlen(s->bad);
+
+	(void)e;
+	if (p->flags & (MIME_F_MULTIPART | MIME_F_MESSAGE) || !identity(p->cte))
+		goto next;
+	cte_scan_final(&s->st);
+	if (needs_encoding(&s->st)) {
+		s->need = 1;
+		if (len + strlen(p->path) + 2 < sizeof s->bad)
+			snprintf(s->bad + len, sizeof s->bad - len, "%s%s ", len ? "" : " ", p->path);
+		else
+			return err_set(e, EX_DATAERR, "too many parts to re-encode");
+	}
+next:
+	cte_scan_init(&s->st);
+	return 0;
+}
+
+static int
+listed(const char *bad, const char *path)
+{
+	char key[MIME_PATH_MAX + 2];
+
+	snprintf(key, sizeof key, " %s ", path);
+	return strstr(bad, key) != NULL;
+}
+
+/* The entity's header (content fields) as its own msg_header, for the walker. */
+static int
+entity_header(const struct msg_header *h, struct msg_header *eh, struct err *e)
+{
+	size_t i;
+
+	msg_header_init(eh);
+	eh->crlf = h->crlf;
+	for (i = 0; i < h->n; i++) {
+		struct msg_field *f;
+
+		if (!is_entity_field(h->f[i].name))
+			continue;
+		if (msg_header_add(eh, h->f[i].name, h->f[i].value, e) != 0)
+			return -1;
+		/* keep the raw bytes as they came */
+		f = &eh->f[eh->n - 1];
+		free(f->raw);
+		if ((f->raw = malloc(h->f[i].rawlen + 1)) == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+		memcpy(f->raw, h->f[i].raw, h->f[i].rawlen);
+		f->raw[h->f[i].rawlen] = '\0';
+		f->rawlen = h->f[i].rawlen;
+	}
+	if (msg_header_get(eh, "Content-Type") == NULL
+	    && msg_header_add(eh, "Content-Type", "text/plain; charset=us-ascii", e) != 0)
+		return -1;
+	return 0;
+}
+
+/* Where the canonical entity goes: the signer, and (detached) the output. */
+struct feed {
+	struct cms_sign *cs;
+	struct eolsink *out;	/* NULL for opaque */
+	struct canon c;		/* to CRLF */
+	struct sink canon_out;
+};
+
+static int
+feed_canon_out(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct feed *f = ctx;
+
+	if (cms_sign_write(f->cs, p, n, e) != 0)
+		return -1;
+	return f->out != NULL ? eol_write(f->out, p, n, e) : 0;
+}
+
+static int
+feed_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct feed *f = ctx;
+
+	return canon_write(&f->c, &f->canon_out, p, n, e);
+}
+
+/* Rewriting walk: parts listed in bad get a new encoding; structure is rebuilt. */
+struct rewrite {
+	const char *bad;
+	struct sink out;	/* the feed (any line ends; canonicalised there) */
+	struct cte_enc enc;
+	struct cte_dec dec;
+	struct sink encsink;	/* dec -> enc */
+	int active;		/* a re-encoded leaf is in progress */
+	int top_is_leaf;
+};
+
+static int
+put(const struct sink *s, const char *str, struct err *e)
+{
+	return sink_write(s, str, strlen(str), e);
+}
+
+static int
+enc_into(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct rewrite *w = ctx;
+
+	return cte_enc_write(&w->enc, &w->out, p, n, e);
+}
+
+static int
+rw_header(struct rewrite *w, struct mime_part *p, int reencode, enum cte c, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < p->h->n; i++) {
+		if (reencode && strcasecmp(p->h->f[i].name, "Content-Transfer-Encoding") == 0)
+			continue;
+		if (sink_write(&w->out, p->h->f[i].raw, p->h->f[i].rawlen, e) != 0)
+			return -1;
+	}
+	if (reencode) {
+		if (put(&w->out, "Content-Transfer-Encoding: ", e) != 0
+		    || put(&w->out, cte_name(c), e) != 0 || put(&w->out, "\r\n", e) != 0)
+			return -1;
+	}
+	return put(&w->out, "\r\n", e);
+}
+
+static int
+rw_begin(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct rewrite *w = ctx;
+	int re;
+	enum cte c;
+
+	if (p->parent != NULL && (p->parent->flags & MIME_F_MULTIPART)) {
+		if (put(&w->out, p->index > 1 ? "\r\n--" : "--", e) != 0
+		    || put(&w->out, mime_type_param(&p->parent->ct, "boundary"), e) != 0
+		    || put(&w->out, "\r\n", e) != 0)
+			return -1;
+	}
+	if (p->flags & (MIME_F_MULTIPART | MIME_F_MESSAGE))
+		return p->depth == 0 ? 0 : rw_header(w, p, 0, CTE_7BIT, e);
+	re = listed(w->bad, p->path);
+	c = CTE_7BIT;
+	/* Text gets quoted-printable (still readable), anything else base64. */
+	if (re)
+		c = mime_type_is(&p->ct, "text", NULL) ? CTE_QP : CTE_BASE64;
+	if (p->depth != 0 && rw_header(w, p, re, c, e) != 0)
+		return -1;
+	w->active = re;
+	if (re) {
+		int text = mime_type_is(&p->ct, "text", NULL);
+
+		if (cte_enc_init(&w->enc, c, text ? CTE_TEXT | CTE_CRLF : CTE_CRLF, e) != 0)
+			return -1;
+		if (cte_dec_init(&w->dec, p->cte, 0, e) != 0) {
+			cte_enc_free(&w->enc);
+			return -1;
+		}
+		w->encsink.write = enc_into;
+		w->encsink.ctx = w;
+	}
+	return 0;
+}
+
+static int
+rw_data(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e)
+{
+	struct rewrite *w = ctx;
+
+	(void)p;
+	if (w->active)
+		return cte_dec_write(&w->dec, &w->encsink, buf, n, e);
+	return sink_write(&w->out, buf, n, e);
+}
+
+static int
+rw_end(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct rewrite *w = ctx;
+	int r = 0;
+
+	if (p->flags & MIME_F_MULTIPART) {
+		if (put(&w->out, "\r\n--", e) != 0
+		    || put(&w->out, mime_type_param(&p->ct, "boundary"), e) != 0
+		    || put(&w->out, "--\r\n", e) != 0)
+			return -1;
+		return 0;
+	}
+	if (p->flags & MIME_F_MESSAGE)
+		return 0;
+	if (w->active) {
+		r = cte_dec_finish(&w->dec, &w->encsink, e);
+		if (r == 0)
+			r = cte_enc_finish(&w->enc, &w->out, e);
+		cte_dec_free(&w->dec);
+		cte_enc_free(&w->enc);
+		w->active = 0;
+	}
+	return r;
+}
+
+/* Write the entity (header + body from the spool) to sink s, re-encoded where needed. */
+static int
+write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *e)
+{
+	struct scan sc;
+	struct mime_walk w;
+	struct io_in in;
+	struct rewrite rw;
+	size_t i;
+	int r;
+
+	/* Pass 1: which leaves are not 7-bit safe. */
+	memset(&sc, 0, sizeof sc);
+	cte_scan_init(&sc.st);
+	mime_walk_init(&w);
+	w.begin = scan_begin;
+	w.data = scan_data;
+	w.end = scan_end;
+	w.ctx = &sc;
+	if (lseek(body, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (io_in_init(&in, body, "message body", e) != 0)
+		return -1;
+	r = mime_walk(&w, &in, eh, e);
+	io_in_free(&in);
+	if (r < 0)
+		return err_wrap(e, "reading the content to sign");
+	if (!sc.need) {
+		for (i = 0; i < eh->n; i++)
+			if (sink_write(s, eh->f[i].raw, eh->f[i].rawlen, e) != 0)
+				return -1;
+		if (put(s, "\r\n", e) != 0)
+			return -1;
+		return file_to_sink(body, s, e);
+	}
+	/* Pass 2: rebuild with the offending leaves re-encoded (RFC 8551 §3.1.2). */
+	memset(&rw, 0, sizeof rw);
+	rw.bad = sc.bad;
+	rw.out = *s;
+	mime_walk_init(&w);
+	w.begin = rw_begin;
+	w.data = rw_data;
+	w.end = rw_end;
+	w.ctx = &rw;
+	if (lseek(body, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	/* The top-level entity header: re-encoded when the top is the leaf. */
+	if (listed(sc.bad, "0")) {
+		for (i = eh->n; i-- > 0;)
+			if (strcasecmp(eh->f[i].name, "Content-Transfer-Encoding") == 0)
+				msg_header_delete(eh, i);
+	}
+	{
+		struct mime_type ct;
+		int re = listed(sc.bad, "0"), text = 0;
+		const struct msg_field *f = msg_header_get(eh, "Content-Type");
+
+		if (f != NULL && mime_type_parse(f->value, 0, &ct, e) == 0) {
+			text = mime_type_is(&ct, "text", NULL);
+			mime_type_free(&ct);
+		}
+		for (i = 0; i < eh->n; i++)
+			if (sink_write(s, eh->f[i].raw, eh->f[i].rawlen, e) != 0)
+				return -1;
+		if (re && (put(s, "Content-Transfer-Encoding: ", e) != 0
+		    || put(s, text ? "quoted-printable\r\n" : "base64\r\n", e) != 0))
+			return -1;
+		if (put(s, "\r\n", e) != 0)
+			return -1;
+	}
+	if (io_in_init(&in, body, "message body", e) != 0)
+		return -1;
+	r = mime_walk(&w, &in, eh, e);
+	io_in_free(&in);
+	if (rw.active) {
+		cte_dec_free(&rw.dec);
+		cte_enc_free(&rw.enc);
+	}
+	return r < 0 ? err_wrap(e, "re-encoding the content to sign") : 0;
+}
+
+static int
+b64_out_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct cte_enc *x = ((void **)ctx)[0];
+	struct sink *s = ((void **)ctx)[1];
+
+	return cte_enc_write(x, s, p, n, e);
+}
+
+int
+smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
+    const struct smime_sign_opts *so, struct err *e)
+{
+	struct msg_header h, eh;
+	struct eolsink es;
+	struct feed fd;
+	struct cte_enc b64;
+	struct sink outsink, dersink, entsink;
+	struct cms_sign *cs = NULL;
+	struct buf ct = BUF_INIT;
+	char boundary[MIME_BOUNDARY_LEN + 1];
+	const char *eol, *digest;
+	void *pair[2];
+	size_t i;
+	int body = -1, rc = -1, b64_on = 0;
+
+	msg_header_init(&h);
+	msg_header_init(&eh);
+	memset(&fd, 0, sizeof fd);
+	if (msg_header_read(in, &h, e) != 0)
+		goto out;
+	if (h.n == 0) {
+		err_set(e, EX_DATAERR, "the input is not a message (no header fields)");
+		goto out;
+	}
+	eol = h.crlf ? "\r\n" : "\n";
+	if (!so->no_from_check && smime_from_check(&h, id->cert, e) != 0)
+		goto out;
+	if ((digest = cms_sign_digest(id, &so->cms, e)) == NULL)
+		goto out;
+	if (entity_header(&h, &eh, e) != 0)
+		goto out;
+	if ((body = spool_rest(in, e)) < 0)
+		goto out;
+
+	/* The outer header: every field that is not a content field, byte-exact. */
+	if (h.mbox_from != NULL && io_out_puts(o, h.mbox_from) != 0)
+		goto oerr;
+	for (i = 0; i < h.n; i++)
+		if (!is_entity_field(h.f[i].name)
+		    && io_out_write(o, h.f[i].raw, h.f[i].rawlen) != 0)
+			goto oerr;
+	if (msg_header_get(&h, "MIME-Version") == NULL
+	    && put_field(o, "MIME-Version", "1.0", eol, e) != 0)
+		goto out;
+
+	es.o = o;
+	es.lf = !h.crlf;
+	canon_init(&es.c, CANON_LF);
+	outsink = io_out_sink(o);
+
+	if (so->certs_only || so->cms.opaque) {
+		const char *type = so->certs_only ? "application/pkcs7-mime; smime-type=certs-only; "
+		    "name=\"smime.p7c\"" : "application/pkcs7-mime; smime-type=signed-data; "
+		    "name=\"smime.p7m\"";
+
+		if (put_field(o, "Content-Type", type, eol, e) != 0
+		    || put_field(o, "Content-Transfer-Encoding", "base64", eol, e) != 0
+		    || put_field(o, "Content-Disposition", so->certs_only ? "attachment; "
+		    "filename=\"smime.p7c\"" : "attachment; filename=\"smime.p7m\"", eol, e) != 0)
+			goto out;
+		if (io_out_puts(o, eol) != 0)
+			goto oerr;
+	} else {
+		if (mime_boundary(boundary, sizeof boundary, e) != 0)
+			goto out;
+		buf_addf(&ct, "multipart/signed; protocol=\"application/pkcs7-signature\"; "
+		    "micalg=%s; boundary=\"%s\"", cms_micalg(digest), boundary);
+		if (buf_check(&ct, e) != 0 || put_field(o, "Content-Type", ct.p, eol, e) != 0)
+			goto out;
+		if (io_out_puts(o, eol) != 0
+		    || io_out_puts(o, "This is a cryptographically signed message in MIME format.")
+		    != 0 || io_out_puts(o, eol) != 0 || io_out_puts(o, eol) != 0
+		    || io_out_puts(o, "--") != 0 || io_out_puts(o, boundary) != 0
+		    || io_out_puts(o, eol) != 0)
+			goto oerr;
+	}
+	/* The DER goes through base64 (lines of 76) to the output. */
+	if (cte_enc_init(&b64, CTE_BASE64, h.crlf ? CTE_CRLF : 0, e) != 0)
+		goto out;
+	b64_on = 1;
+	pair[0] = &b64;
+	pair[1] = &outsink;
+	dersink.write = b64_out_write;
+	dersink.ctx = pair;
+
+	if (so->certs_only) {
+		STACK_OF(X509) *certs = sk_X509_dup(id->chain);
+
+		if (certs == NULL || !sk_X509_unshift(certs, id->cert)) {
+			sk_X509_free(certs);
+			err_set(e, EX_OSERR, "out of memory");
+			goto out;
+		}
+		rc = cms_certs_only(certs, &dersink, e);
+		sk_X509_free(certs);
+		if (rc != 0 || cte_enc_finish(&b64, &outsink, e) != 0) {
+			rc = -1;
+			goto out;
+		}
+		rc = -1;
+		goto done;
+	}
+
+	if ((cs = cms_sign_new(id, &so->cms, &dersink, e)) == NULL)
+		goto out;
+	fd.cs = cs;
+	fd.out = so->cms.opaque ? NULL : &es;
+	canon_init(&fd.c, CANON_CRLF);
+	fd.canon_out.write = feed_canon_out;
+	fd.canon_out.ctx = &fd;
+	entsink.write = feed_write;
+	entsink.ctx = &fd;
+	if (write_entity(&eh, body, &entsink, e) != 0
+	    || canon_finish(&fd.c, &fd.canon_out, e) != 0)
+		goto out;
+	if (!so->cms.opaque) {
+		/* RFC 1847 §2.1: the line end before the delimiter belongs to it. */
+		if (eol_finish(&es, e) != 0)
+			goto out;
+		if (io_out_puts(o, eol) != 0 || io_out_puts(o, "--") != 0
+		    || io_out_puts(o, boundary) != 0 || io_out_puts(o, eol) != 0)
+			goto oerr;
+		if (put_field(o, "Content-Type", "application/pkcs7-signature; name=\"smime.p7s\"",
+		    eol, e) != 0 || put_field(o, "Content-Transfer-Encoding", "base64", eol, e) != 0
+		    || put_field(o, "Content-Disposition", "attachment; filename=\"smime.p7s\"", eol,
+		    e) != 0 || put_field(o, "Content-Description", "S/MIME Cryptographic Signature",
+		    eol, e) != 0 || io_out_puts(o, eol) != 0)
+			goto oerr2;
+	}
+	if (cms_sign_finish(cs, e) != 0 || cte_enc_finish(&b64, &outsink, e) != 0)
+		goto out;
+	if (!so->cms.opaque) {
+		if (io_out_puts(o, eol) != 0 || io_out_puts(o, "--") != 0
+		    || io_out_puts(o, boundary) != 0 || io_out_puts(o, "--") != 0
+		    || io_out_puts(o, eol) != 0)
+			goto oerr;
+	}
+done:
+	if (io_out_flush(o) != 0)
+		goto oerr;
+	rc = 0;
+	goto out;
+oerr2:
+	if (o->failed)
+		goto oerr;
+	goto out;
+oerr:
+	out_err(o, e);
+out:
+	if (b64_on)
+		cte_enc_free(&b64);
+	cms_sign_free(cs);
+	buf_free(&ct);
+	if (body >= 0)
+		close(body);
+	msg_header_free(&eh);
+	msg_header_free(&h);
+	return rc;
+}
+
+/* ---- verifying ---- */
+
+struct membuf {
+	unsigned char *p;
+	size_t len, cap, max;
+};
+
+static int
+membuf_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct membuf *m = ctx;
+
+	if (m->len + n > m->max)
+		return err_set(e, EX_DATAERR, "the signature part is larger than %zu bytes", m->max);
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 16384;
+		unsigned char *q;
+
+		while (cap < m->len + n)
+			cap *= 2;
+		if ((q = realloc(m->p, cap)) == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+		m->p = q;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, p, n);
+	m->len += n;
+	return 0;
+}
+
+/* The walk over a multipart/signed: the first part's raw bytes, canonical, to a spool; the
+ * second part decoded into memory. */
+struct vwalk {
+	int content_fd;
+	struct sink content;	/* canonicalising writer into content_fd */
+	struct canon c;
+	struct sink fdsink;
+	struct membuf sig;
+	struct sink sigsink;
+	struct cte_dec dec;
+	int dec_on;
+	int nparts;		/* children of the multipart/signed seen */
+	int sig_type_ok;
+	char sig_type[64];
+	int nested_signed;	/* depth at which the multipart/signed sits */
+	struct mime_part *signed_part;
+};
+
+static int
+vw_content(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct vwalk *v = ctx;
+
+	return canon_write(&v->c, &v->fdsink, p, n, e);
+}
+
+static int
+vw_begin(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct vwalk *v = ctx;
+
+	if (p->depth == 0)
+		return 0;
+	if (p->parent != NULL && p->parent->depth == 0) {
+		v->nparts++;
+		if (p->index == 1) {
+			p->want_raw = 1;
+			p->no_data = 1;
+		} else if (p->index == 2) {
+			snprintf(v->sig_type, sizeof v->sig_type, "%s/%s", p->ct.type ? p->ct.type
+			    : "?", p->ct.subtype ? p->ct.subtype : "?");
+			/* RFC 8551 §3.5.3; the x- form of RFC 2311 is still sent. */
+			v->sig_type_ok = mime_type_is(&p->ct, "application", "pkcs7-signature")
+			    || mime_type_is(&p->ct, "application", "x-pkcs7-signature");
+			if (!v->sig_type_ok) {
+				p->no_data = 1;
+				return 0;
+			}
+			if (cte_dec_init(&v->dec, p->cte, CTE_STRICT, e) != 0)
+				return -1;
+			v->dec_on = 1;
+		} else {
+			p->no_data = 1;
+		}
+		return 0;
+	}
+	p->no_data = 1;
+	return 0;
+}
+
+static int
+vw_raw(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e)
+{
+	struct vwalk *v = ctx;
+
+	(void)p;
+	return sink_write(&v->content, buf, n, e);
+}
+
+static int
+vw_data(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e)
+{
+	struct vwalk *v = ctx;
+
+	if (p->depth == 1 && p->index == 2 && v->dec_on)
+		return cte_dec_write(&v->dec, &v->sigsink, buf, n, e);
+	return 0;
+}
+
+static int
+vw_end(void *ctx, struct mime_part *p, struct err *e)
+{
+	struct vwalk *v = ctx;
+	int r = 0;
+
+	if (p->depth == 1 && p->index == 2 && v->dec_on) {
+		r = cte_dec_finish(&v->dec, &v->sigsink, e);
+		cte_dec_free(&v->dec);
+		v->dec_on = 0;
+	}
+	if (p->depth == 1 && p->index == 1)
+		r = canon_finish(&v->c, &v->fdsink, e);
+	return r;
+}
+
+static void
+set_verdict(struct cms_result *r, enum cms_verdict v, const char *fmt, ...) ERR_PRINTF(3, 4);
+
+static void
+set_verdict(struct cms_result *r, enum cms_verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->verdict = v;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+	va_end(ap);
+}
+
+/* From and Sender addr-specs, NULL-terminated. */
+static char **
+author_addrs(const struct msg_header *h, struct err *e)
+{
+	static const char *const names[] = { "From", "Sender" };
+	struct addr_list l = { NULL, 0, 0 };
+	char **v;
+	size_t i, k, n = 0;
+
+	for (k = 0; k < 2; k++)
+		for (i = msg_header_next(h, names[k], 0); i != (size_t)-1;
+		    i = msg_header_next(h, names[k], i + 1))
+			if (addr_parse(h->f[i].value, &l, e) != 0)
+				err_clear(e);	/* an unparsable From matches nothing */
+	if ((v = calloc(l.n + 1, sizeof *v)) == NULL) {
+		addr_list_free(&l);
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < l.n; i++)
+		if ((v[n] = strdup(l.v[i].spec)) != NULL)
+			n++;
+	addr_list_free(&l);
+	return v;
+}
+
+static void
+free_strv(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The Authentication-Results value (RFC 8601 §2.2, RFC 7281 §2). */
+static char *
+ar_value(const char *authserv, const struct cms_result *r, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	const char *p;
+
+	buf_addf(&b, "%s; smime=%s", authserv, cms_verdict_name(r->verdict));
+	if (r->reason[0] != '\0') {
+		buf_adds(&b, " reason=\"");
+		for (p = r->reason; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(&b, '\\');
+			buf_addc(&b, (unsigned char)*p < 0x20 ? ' ' : *p);
+		}
+		buf_addc(&b, '"');
+	}
+	if (r->identifier != NULL && strpbrk(r->identifier, " ;()\"\\") == NULL)
+		buf_addf(&b, " body.smime-identifier=%s", r->identifier);
+	if (r->signer != NULL) {
+		const ASN1_INTEGER *sn = X509_get0_serialNumber(r->signer);
+		BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
+		char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+		if (hex != NULL)
+			buf_addf(&b, " body.smime-serial=%s", hex);
+		OPENSSL_free(hex);
+		BN_free(bn);
+	}
+	return buf_take(&b, e);
+}
+
+static int
+same_authserv(const char *value, const char *id)
+{
+	size_t n;
+
+	value += strspn(value, " \t");
+	n = strcspn(value, "; \t");
+	return n == strlen(id) && strncasecmp(value, id, n) == 0;
+}
+
+static int
+write_result_header(struct io_out *o, const struct msg_header *h, int keep_content,
+    const char *ar, struct err *e)
+{
+	const char *eol = h->crlf ? "\r\n" : "\n";
+	size_t i;
+
+	if (h->mbox_from != NULL && io_out_puts(o, h->mbox_from) != 0)
+		return out_err(o, e);
+	if (put_field(o, "Authentication-Results", ar, eol, e) != 0)
+		return -1;
+	for (i = 0; i < h->n; i++) {
+		if (!keep_content && is_entity_field(h->f[i].name))
+			continue;
+		if (io_out_write(o, h->f[i].raw, h->f[i].rawlen) != 0)
+			return out_err(o, e);
+	}
+	return 0;
+}
+
+/* Decode the body (its transfer encoding) into a spool file; -1 with a permerror-worthy
+ * message in e on bad encoding. */
+static int
+decode_to_spool(int body, enum cte c, int out, struct err *e)
+{
+	struct cte_dec d;
+	struct sink fs = { fd_sink_write, &out };
+	unsigned char *buf;
+	ssize_t n;
+	int r = 0;
+
+	if (lseek(body, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if ((buf = malloc(CHUNK)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	if (cte_dec_init(&d, c, CTE_STRICT, e) != 0) {
+		free(buf);
+		return -1;
+	}
+	while (r == 0 && (n = io_read(body, buf, CHUNK)) > 0)
+		r = cte_dec_write(&d, &fs, buf, (size_t)n, e);
+	if (r == 0 && n < 0)
+		r = err_sys(e, EX_IOERR, "cannot read temporary file");
+	if (r == 0)
+		r = cte_dec_finish(&d, &fs, e);
+	cte_dec_free(&d);
+	free(buf);
+	return r;
+}
+
+static unsigned char *
+map_file(int fd, size_t *len, struct err *e)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) != 0) {
+		err_sys(e, EX_IOERR, "cannot stat temporary file");
+		return NULL;
+	}
+	*len = (size_t)st.st_size;
+	if (*len == 0)
+		return (unsigned char *)"";
+	p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		err_sys(e, EX_IOERR, "cannot map temporary file");
+		return NULL;
+	}
+	return p;
+}
+
+/* The store's certificates for these addresses. */
+static STACK_OF(X509) *
+pin_certs(struct certstore *cs, char **addrs, struct err *e)
+{
+	STACK_OF(X509) *st = sk_X509_new_null();
+	struct certstore_entry ent;
+	struct err ignore;
+	size_t i;
+
+	if (st == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (i = 0; addrs[i] != NULL; i++) {
+		if (certstore_get(cs, addrs[i], &ent, &ignore) != 0)
+			continue;
+		if (sk_X509_push(st, ent.signer))
+			ent.signer = NULL;
+		certstore_entry_free(&ent);
+	}
+	return st;
+}
+
+int
+smime_save_certs(struct certstore *cs, const struct cms_result *r, struct err *e)
+{
+	struct certstore_entry ent;
+	char **names;
+	size_t i;
+	int j, n = 0, k;
+
+	if (r->verdict != CMS_V_PASS || r->signer == NULL)
+		return 0;
+	if ((names = keys_cert_addrs(r->signer, e)) == NULL)
+		return -1;
+	for (i = 0; names[i] != NULL; i++) {
+		certstore_entry_init(&ent);
+		ent.addr = names[i];
+		ent.signer = r->signer;
+		ent.cert = r->enc_cert != NULL ? r->enc_cert : r->signer;
+		ent.signing_time = r->signing_time;
+		ent.ncaps = r->ncaps < CERTSTORE_MAX_CAPS ? r->ncaps : CERTSTORE_MAX_CAPS;
+		memcpy(ent.caps, r->caps, (size_t)ent.ncaps * sizeof ent.caps[0]);
+		if ((ent.chain = sk_X509_new_null()) == NULL) {
+			keys_addrs_free(names);
+			return err_set(e, EX_OSERR, "out of memory");
+		}
+		for (j = 0; r->certs != NULL && j < sk_X509_num(r->certs); j++) {
+			X509 *x = sk_X509_value(r->certs, j);
+
+			if (X509_cmp(x, r->signer) != 0 && (r->enc_cert == NULL
+			    || X509_cmp(x, r->enc_cert) != 0))
+				(void)sk_X509_push(ent.chain, x);
+		}
+		k = certstore_put(cs, &ent, e);
+		sk_X509_free(ent.chain);
+		if (k < 0) {
+			keys_addrs_free(names);
+			return -1;
+		}
+		n += k;
+	}
+	keys_addrs_free(names);
+	return n;
+}
+
+enum kind { K_NONE, K_DETACHED, K_OPAQUE };
+
+static enum kind
+message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, struct err *e)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Type");
+	const char *st;
+
+	*c = cte_parse(msg_header_get(h, "Content-Transfer-Encoding") ?
+	    msg_header_get(h, "Content-Transfer-Encoding")->value : NULL);
+	if (f == NULL || mime_type_parse(f->value, 0, ct, e) != 0) {
+		err_clear(e);
+		return K_NONE;
+	}
+	if (mime_type_is(ct, "multipart", "signed"))
+		return K_DETACHED;
+	if (mime_type_is(ct, "application", "pkcs7-mime")
+	    || mime_type_is(ct, "application", "x-pkcs7-mime")) {
+		st = mime_type_param(ct, "smime-type");
+		/* RFC 8551 §3.2.2; without smime-type we try, and the CMS type decides. */
+		if (st == NULL || strcasecmp(st, "signed-data") == 0 || strcasecmp(st, "certs-only") == 0)
+			return K_OPAQUE;
+	}
+	return K_NONE;
+}
+
+int
+smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts *vo,
+    struct cms_result *r, struct err *e)
+{
+	struct msg_header h;
+	struct mime_type ct;
+	struct cms_verify_opts co = vo->cms;
+	struct vwalk v;
+	struct mime_walk w;
+	struct io_in bin;
+	struct eolsink es;
+	struct sink esink;
+	enum cte cte;
+	enum kind kind;
+	char host[256], *ar = NULL;
+	const char *authserv = vo->authserv_id;
+	unsigned char *der = NULL;
+	size_t derlen = 0, i;
+	BIO *cbio = NULL, *obio = NULL;
+	STACK_OF(X509) *pinned = NULL;
+	int body = -1, content = -1, dfd = -1, rc = -1, walked;
+
+	memset(r, 0, sizeof *r);
+	memset(&v, 0, sizeof v);
+	memset(&ct, 0, sizeof ct);
+	v.content_fd = -1;
+	msg_header_init(&h);
+	if (authserv == NULL) {
+		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		authserv = host;
+	}
+	if (msg_header_read(in, &h, e) != 0)
+		goto out;
+	if (h.n == 0) {
+		err_set(e, EX_DATAERR, "the input is not a message (no header fields)");
+		goto out;
+	}
+	/* RFC 8601 §5: fields claiming to come from us were not written by us. */
+	for (i = h.n; i-- > 0;)
+		if (strcasecmp(h.f[i].name, "Authentication-Results") == 0
+		    && same_authserv(h.f[i].value, authserv))
+			msg_header_delete(&h, i);
+	if ((body = spool_rest(in, e)) < 0)
+		goto out;
+	if ((co.addrs = author_addrs(&h, e)) == NULL)
+		goto out;
+	kind = message_kind(&h, &ct, &cte, e);
+	if ((content = io_spool(e)) < 0)
+		goto out;
+	if (vo->store != NULL && (pinned = pin_certs(vo->store, co.addrs, e)) == NULL)
+		goto out;
+	co.pinned = pinned;
+
+	if (kind == K_NONE) {
+		set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
+	} else if (kind == K_DETACHED) {
+		v.content_fd = content;
+		v.fdsink.write = fd_sink_write;
+		v.fdsink.ctx = &v.content_fd;
+		canon_init(&v.c, CANON_CRLF);
+		v.content.write = vw_content;
+		v.content.ctx = &v;
+		v.sig.max = SMIME_MAX_SIG;
+		v.sigsink.write = membuf_write;
+		v.sigsink.ctx = &v.sig;
+		mime_walk_init(&w);
+		w.begin = vw_begin;
+		w.raw = vw_raw;
+		w.data = vw_data;
+		w.end = vw_end;
+		w.ctx = &v;
+		if (lseek(body, 0, SEEK_SET) != 0 || io_in_init(&bin, body, "message body", e) != 0)
+			goto out;
+		walked = mime_walk(&w, &bin, &h, e);
+		io_in_free(&bin);
+		if (v.dec_on)
+			cte_dec_free(&v.dec);
+		if (walked < 0 && (e->code == EX_IOERR || e->code == EX_OSERR || e->code == EX_CANTCREAT))
+			goto out;
+		if (walked < 0)
+			set_verdict(r, CMS_V_PERMERROR, "cannot read the signed message: %s", e->msg);
+		else if (v.nparts == 0)
+			set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no parts (wrong "
+			    "boundary?)");
+		else if (v.nparts < 2)
+			set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no signature part");
+		else if (!v.sig_type_ok)
+			set_verdict(r, CMS_V_PERMERROR, "the second part of the multipart/signed is "
+			    "%s, not application/pkcs7-signature", v.sig_type);
+		else if (v.nparts > 2)
+			set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has %d parts, not 2",
+			    v.nparts);
+		else if (v.sig.len == 0)
+			set_verdict(r, CMS_V_PERMERROR, "the signature part is empty");
+		else {
+			if (lseek(content, 0, SEEK_SET) != 0 || (cbio = BIO_new_fd(content,
+			    BIO_NOCLOSE)) == NULL) {
+				err_sys(e, EX_IOERR, "cannot read temporary file");
+				goto out;
+			}
+			if (cms_verify(v.sig.p, v.sig.len, cbio, NULL, &co, r, e) != 0)
+				goto out;
+		}
+	} else {
+		if ((dfd = io_spool(e)) < 0)
+			goto out;
+		if (decode_to_spool(body, cte, dfd, e) != 0) {
+			if (e->code != EX_DATAERR)
+				goto out;
+			set_verdict(r, CMS_V_PERMERROR, "cannot decode the S/MIME body: %s", e->msg);
+		} else if ((der = map_file(dfd, &derlen, e)) == NULL) {
+			goto out;
+		} else {
+			if ((obio = BIO_new_fd(content, BIO_NOCLOSE)) == NULL) {
+				err_ssl(e, EX_OSERR, "out of memory");
+				goto out;
+			}
+			if (cms_verify(der, derlen, NULL, obio, &co, r, e) != 0)
+				goto out;
+			(void)BIO_flush(obio);
+		}
+	}
+
+	if (vo->strict && r->verdict != CMS_V_PASS) {
+		rc = 1;
+		goto out;
+	}
+	if ((ar = ar_value(authserv, r, e)) == NULL)
+		goto out;
+	/* The verified entity replaces the wrapper; anything else passes through as it came. */
+	if (vo->keep || kind == K_NONE || r->certs_only || (r->verdict != CMS_V_PASS
+	    && r->verdict != CMS_V_FAIL && r->verdict != CMS_V_POLICY && r->verdict != CMS_V_NEUTRAL)
+	    || (kind == K_OPAQUE && r->signer == NULL)) {
+		struct sink os = io_out_sink(o);
+
+		if (write_result_header(o, &h, 1, ar, e) != 0
+		    || io_out_puts(o, h.crlf ? "\r\n" : "\n") != 0 || file_to_sink(body, &os, e) != 0)
+			goto oerr;
+	} else {
+		if (write_result_header(o, &h, 0, ar, e) != 0)
+			goto out;
+		es.o = o;
+		es.lf = !h.crlf;
+		canon_init(&es.c, CANON_LF);
+		esink.write = eol_write;
+		esink.ctx = &es;
+		if (file_to_sink(content, &esink, e) != 0 || eol_finish(&es, e) != 0)
+			goto oerr;
+	}
+	if (io_out_flush(o) != 0)
+		goto oerr;
+	rc = 0;
+	goto out;
+oerr:
+	if (o->failed)
+		out_err(o, e);
+out:
+	BIO_free(cbio);
+	BIO_free(obio);
+	if (der != NULL && derlen > 0)
+		munmap(der, derlen);
+	free(v.sig.p);
+	free(ar);
+	free_strv(co.addrs);
+	sk_X509_pop_free(pinned, X509_free);
+	mime_type_free(&ct);
+	if (dfd >= 0)
+		close(dfd);
+	if (content >= 0)
+		close(content);
+	if (body >= 0)
+		close(body);
+	msg_header_free(&h);
+	return rc;
+}

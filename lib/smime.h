@@ -1,0 +1,62 @@
+/* smime.h — S/MIME at the message level (RFC 8551 §3): splitting the outer header fields
+ * from the content entity, making the entity 7-bit safe and canonical, writing
+ * multipart/signed (RFC 1847) or application/pkcs7-mime, and reading them back to verify,
+ * with an Authentication-Results field (RFC 8601, RFC 7281). */
+#ifndef SECMAIL_SMIME_H
+#define SECMAIL_SMIME_H
+
+#include "certstore.h"
+#include "cms.h"
+#include "err.h"
+#include "io.h"
+#include "keys.h"
+#include "msg.h"
+
+#define SMIME_MAX_SIG (8 * 1024 * 1024)	/* decoded detached signature (certificates included) */
+
+struct smime_sign_opts {
+	struct cms_sign_opts cms;
+	int certs_only;		/* write a certs-only message instead of signing */
+	int no_from_check;	/* do not require the certificate to name the From address */
+};
+
+/*
+ * Sign the message on in (header not yet read) and write the result to o. The outer header
+ * fields are written byte-exact; the content entity (Content-* fields and body; text/plain;
+ * charset=us-ascii when there is no Content-Type) is re-encoded where it is not 7-bit safe
+ * (8bit/binary parts, lines over 998 octets: quoted-printable for text, base64 otherwise)
+ * and signed in canonical CRLF form (RFC 8551 §3.1). The output keeps the input's line ends.
+ * The body is spooled to a temporary file (bounded memory).
+ */
+int smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
+    const struct smime_sign_opts *so, struct err *e);
+
+/* Does any address of cert equal (RFC 8550 §3) a From address of h? 0 yes, -1 no (e set:
+ * EX_DATAERR naming both). */
+int smime_from_check(const struct msg_header *h, X509 *cert, struct err *e);
+
+struct smime_verify_opts {
+	struct cms_verify_opts cms;	/* addrs is filled from From/Sender here */
+	int keep;			/* pass the signed message through untouched */
+	int strict;			/* write nothing unless the verdict is pass */
+	const char *authserv_id;	/* RFC 8601 §2.5; NULL: the host name */
+	struct certstore *store;	/* certificates stored for the From/Sender addresses
+					 * are pinned (trusted as they are); NULL: none */
+};
+
+/* --save-certs: store what a passing signature announced (RFC 8551 §2.7.1) under every
+ * address the signer's certificate names. Returns how many entries were written, or -1. */
+int smime_save_certs(struct certstore *cs, const struct cms_result *r, struct err *e);
+
+/*
+ * Verify the message on in and write it to o: outer header fields kept, an
+ * Authentication-Results field prepended (earlier ones claiming our authserv-id removed,
+ * RFC 8601 §5), and the verified content entity in place of the signature wrapper (or, with
+ * keep, the message as it came). A message that is not signed passes through with smime=none.
+ * Returns 0 when the message was written (any verdict; r says which), 1 when strict withheld
+ * it, -1 on errors (nothing or a partial output: the caller must exit non-zero).
+ */
+int smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts *vo,
+    struct cms_result *r, struct err *e);
+
+#endif
