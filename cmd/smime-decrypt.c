@@ -31,7 +31,9 @@ static const char usage[] =
     "      --pass-fd FD      passphrase: first line read from file descriptor FD\n"
     "      --pass-env VAR    passphrase: environment variable VAR\n"
     "  -h, --help            show this help and exit\n"
-    "  -V, --version         show the version and exit\n";
+    "  -V, --version         show the version and exit\n"
+    "\n"
+    "Defaults: SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
 
 /* The decrypted entity goes out through this sink: outer header first, on the first byte
  * (env_decrypt calls it only once everything has been checked). */
@@ -243,6 +245,14 @@ nested(struct io_in *in, struct msg_header *h, int *spool, struct found *f, stru
 	return 0;
 }
 
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -290,6 +300,14 @@ main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		cli_usage(usage, "too many arguments");
+	/* Built-in < environment < command line, as smime-sign. */
+	if (ko.cert == NULL && ko.key == NULL && ko.p12 == NULL) {
+		ko.cert = env("SECMAIL_CERT");
+		ko.key = env("SECMAIL_KEY");
+		ko.p12 = env("SECMAIL_P12");
+	}
+	if (ko.pass_file == NULL && ko.pass_fd == NULL && ko.pass_env == NULL)
+		ko.pass_file = env("SECMAIL_PASS_FILE");
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {

@@ -43,7 +43,10 @@ static const char usage[] =
     "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
     "      --members FILE    member addresses, one per line\n"
     "  -h, --help            show this help and exit\n"
-    "  -V, --version         show the version and exit\n";
+    "  -V, --version         show the version and exit\n"
+    "\n"
+    "Defaults: SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT), and for --rewrap\n"
+    "SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
 
 /* The content entity goes into the envelope through this sink. */
 static int
@@ -239,6 +242,14 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 	return 0;
 }
 
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -308,6 +319,18 @@ main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		cli_usage(usage, "too many arguments");
+	/* Built-in < environment < command line. The sender's certificate: --self, else
+	 * SECMAIL_SELF_CERT, else the signing certificate SECMAIL_CERT when it can encrypt. */
+	if (ro.self == NULL && (ro.self = env("SECMAIL_SELF_CERT")) == NULL
+	    && (ro.self = env("SECMAIL_CERT")) != NULL)
+		ro.self_implicit = 1;
+	if (rewrap && ro.keys.cert == NULL && ro.keys.key == NULL && ro.keys.p12 == NULL) {
+		ro.keys.cert = env("SECMAIL_CERT");
+		ro.keys.key = env("SECMAIL_KEY");
+		ro.keys.p12 = env("SECMAIL_P12");
+	}
+	if (ro.keys.pass_file == NULL && ro.keys.pass_fd == NULL && ro.keys.pass_env == NULL)
+		ro.keys.pass_file = env("SECMAIL_PASS_FILE");
 	c = ENV_CIPHER_NONE;
 	if (cipher != NULL) {
 		if ((c = env_cipher_parse(cipher)) == ENV_CIPHER_NONE)

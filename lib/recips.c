@@ -331,7 +331,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 			goto out;
 	}
 	/* the sender */
-	self = o->self != NULL ? o->self : getenv("SECMAIL_SELF_CERT");
+	self = o->self;
 	if (self != NULL && !o->no_self) {
 		STACK_OF(X509) *xs = NULL;
 		struct err why;
@@ -339,8 +339,11 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 		if (keys_load_certs(self, &xs, e) != 0)
 			goto out;
 		if (sk_X509_num(xs) == 0 || env_cert_usable(sk_X509_value(xs, 0), &why) != 0) {
-			fail_add(&f, "sender", sk_X509_num(xs) == 0 ? "no certificate in --self file"
-			    : why.msg);
+			if (o->self_implicit)
+				r->self_missing = 1;
+			else
+				fail_add(&f, "sender", sk_X509_num(xs) == 0 ? "no certificate in the "
+				    "--self file" : why.msg);
 		} else {
 			r->self = sk_X509_value(xs, 0);
 			X509_up_ref(r->self);

@@ -12,6 +12,7 @@ setup_file() {
 
 setup() {
 	common_setup
+	unset SECMAIL_CERT SECMAIL_KEY SECMAIL_P12 SECMAIL_PASS_FILE
 	plain_msg >"$T/msg"
 	entity_of "$T/msg" >"$T/entity"
 	outer_of "$T/msg" >"$T/outer"
@@ -138,6 +139,17 @@ PY
 	run --separate-stderr env SMIME_PASS=wrong smime-decrypt --p12 "$T/bob.p12" --pass-env SMIME_PASS "$T/in"
 	assert_failure 65
 	[ -z "$output" ]
+}
+
+@test "decrypt: the key defaults to SECMAIL_CERT/SECMAIL_KEY or SECMAIL_P12 with SECMAIL_PASS_FILE" {
+	ossl_msg -aes-256-cbc "$PKI/bob.pem"
+	SECMAIL_CERT="$PKI/bob.pem" SECMAIL_KEY="$PKI/bob.key" smime-decrypt "$T/in" | cmp - "$T/want"
+	printf 'pw\n' >"$T/pass"
+	openssl pkcs12 -export -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/bob.p12" -passout pass:pw
+	SECMAIL_P12="$T/bob.p12" SECMAIL_PASS_FILE="$T/pass" smime-decrypt "$T/in" | cmp - "$T/want"
+	# the command line wins
+	SECMAIL_CERT="$PKI/alice.pem" SECMAIL_KEY="$PKI/alice.key" smime-decrypt --cert "$PKI/bob.pem" \
+		--key "$PKI/bob.key" "$T/in" | cmp - "$T/want"
 }
 
 @test "decrypt: a message for someone else: no matching RecipientInfo, exit 65, nothing written" {

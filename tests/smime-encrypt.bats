@@ -14,7 +14,7 @@ setup_file() {
 setup() {
 	common_setup
 	export XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" HOME="$T"
-	unset SECMAIL_CERT_DIR SECMAIL_SELF_CERT
+	unset SECMAIL_CERT_DIR SECMAIL_SELF_CERT SECMAIL_CERT SECMAIL_KEY SECMAIL_P12 SECMAIL_PASS_FILE
 	plain_msg >"$T/msg"
 	entity_of "$T/msg" >"$T/entity"
 	outer_of "$T/msg" >"$T/outer"
@@ -295,6 +295,38 @@ PY
 	smime-encrypt -r "$PKI/bob.pem" --no-self "$T/msg" >"$T/tobob"
 	run --separate-stderr smime-encrypt --rewrap --cert "$PKI/list.pem" --key "$PKI/list.key" \
 		-r "$PKI/m1.pem" "$T/tobob"
+	assert_failure 65
+	[ -z "$output" ]
+}
+
+@test "encrypt: sign | encrypt | decrypt | verify round-trips byte-exact with smime=pass" {
+	smime-sign --cert "$PKI/alice.pem" --key "$PKI/alice.key" "$T/msg" >"$T/signed"
+	for c in aes-256-cbc aes-256-gcm; do
+		smime-encrypt --cipher "$c" -r "$PKI/bob.pem" --self "$PKI/alice.pem" <"$T/signed" >"$T/enc"
+		smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" <"$T/enc" >"$T/dec"
+		cmp "$T/dec" "$T/signed"
+		smime-verify --ca-file "$PKI/ca.pem" <"$T/dec" >"$T/verified"
+		grep -q 'smime=pass' "$T/verified"
+		smime-verify --ca-file "$PKI/ca.pem" <"$T/signed" | cmp - "$T/verified"
+	done
+	# and the sender reads her own sent copy
+	smime-decrypt --cert "$PKI/alice.pem" --key "$PKI/alice.key" <"$T/enc" | cmp - "$T/signed"
+}
+
+@test "encrypt: the sender certificate defaults to SECMAIL_SELF_CERT, else SECMAIL_CERT" {
+	SECMAIL_SELF_CERT="$PKI/alice.pem" smime-encrypt -r "$PKI/bob.pem" "$T/msg" >"$T/out"
+	odec "$T/out" alice | cmp - "$T/entity"
+	run --separate-stderr env SECMAIL_CERT="$PKI/alice.pem" smime-encrypt -r "$PKI/bob.pem" "$T/msg"
+	assert_success
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" >"$T/out"
+	odec "$T/out" alice | cmp - "$T/entity"
+	# a signing-only SECMAIL_CERT cannot encrypt: skipped with the notice, not an error
+	run --separate-stderr env SECMAIL_CERT="$PKI/frank.pem" smime-encrypt -r "$PKI/bob.pem" "$T/msg"
+	assert_success
+	[[ $stderr == *"no sender certificate"* ]]
+	# an explicit --self that cannot encrypt is an error
+	run --separate-stderr smime-encrypt -r "$PKI/bob.pem" --self "$PKI/frank.pem" "$T/msg"
 	assert_failure 65
 	[ -z "$output" ]
 }
