@@ -258,6 +258,16 @@ main(void)
 			    "%s: the member decrypts the re-wrapped message", name);
 			ok(dec(&t, 65536, rk, rc, &pt, &info, &e) != 0 && pt.len == 0,
 			    "%s: the list key no longer does", name);
+			/* an EC list key (key agreement) re-wrapping for RSA and EC members */
+			m.pos = 0;
+			t.len = 0;
+			sk_X509_push(members, ec);
+			ok(env_rewrap(&src, ek, ec, members, ENV_OAEP, &s, &info, &e) == 0
+			    && dec(&t, 777, rk2, rc2, &pt, &info, &e) == 0 && pt.len == n
+			    && memcmp(pt.p, plain, n) == 0 && info.nrecips == 2,
+			    "%s: an EC list key re-wraps for RSA (OAEP) and EC members", name);
+			ok(dec(&t, 4096, ek, ec, &pt, &info, &e) == 0 && pt.len == n,
+			    "%s: the EC member decrypts", name);
 			free(t.p);
 			t.p = NULL;
 			t.cap = 0;
