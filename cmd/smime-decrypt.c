@@ -12,7 +12,6 @@
 #include "envmsg.h"
 #include "io.h"
 #include "keys.h"
-#include "mime.h"
 #include "msg.h"
 #include "param.h"
 
@@ -45,28 +44,6 @@ struct outctx {
 	int started;
 };
 
-/* Copy n bytes at offset off of fd to o. */
-static int
-copy_range(int fd, uint64_t off, uint64_t n, struct io_out *o, struct err *e)
-{
-	unsigned char buf[65536];
-	ssize_t r;
-
-	if (lseek(fd, (off_t)off, SEEK_SET) < 0)
-		return err_sys(e, EX_IOERR, "cannot seek in the temporary file");
-	while (n > 0) {
-		r = io_read(fd, buf, n < sizeof buf ? (size_t)n : sizeof buf);
-		if (r <= 0)
-			return err_sys(e, EX_IOERR, "cannot read the temporary file");
-		if (io_out_write(o, buf, (size_t)r) != 0) {
-			*e = o->e;
-			return -1;
-		}
-		n -= (uint64_t)r;
-	}
-	return 0;
-}
-
 static int
 start(struct outctx *c, struct err *e)
 {
@@ -74,7 +51,7 @@ start(struct outctx *c, struct err *e)
 		return 0;
 	c->started = 1;
 	if (c->h == NULL)
-		return copy_range(c->spool, 0, c->prefix, c->o, e);
+		return envmsg_copy_range(c->spool, 0, c->prefix, c->o, e);
 	if (msg_header_write(c->o, c->h) != 0) {
 		*e = c->o->e;
 		return -1;
@@ -147,104 +124,6 @@ is_b64(const struct msg_header *h, struct err *e)
 	    "body: %s", v);
 }
 
-/* The first enveloped part directly inside the top-level multipart. */
-struct found {
-	int ok;
-	enum cte cte;
-	uint64_t offset, body_offset, body_end;
-};
-
-static int
-is_enveloped(const struct mime_part *p)
-{
-	const char *st = mime_type_param(&p->ct, "smime-type");
-
-	if (!mime_type_is(&p->ct, "application", "pkcs7-mime")
-	    && !mime_type_is(&p->ct, "application", "x-pkcs7-mime"))
-		return 0;
-	return st == NULL || strcasecmp(st, "enveloped-data") == 0
-	    || strcasecmp(st, "authEnveloped-data") == 0;
-}
-
-static int
-find_begin(void *ctx, struct mime_part *p, struct err *e)
-{
-	struct found *f = ctx;
-
-	(void)e;
-	p->no_data = 1;
-	if (p->depth == 1 && !f->ok && is_enveloped(p)) {
-		f->offset = p->offset;
-		f->body_offset = p->body_offset;
-		f->cte = p->cte;
-	}
-	return 0;
-}
-
-static int
-find_end(void *ctx, struct mime_part *p, struct err *e)
-{
-	struct found *f = ctx;
-
-	(void)e;
-	if (p->depth == 1 && !f->ok && is_enveloped(p)) {
-		f->body_end = p->body_offset + p->body_bytes;
-		f->ok = 1;
-		return MIME_STOP;
-	}
-	return 0;
-}
-
-/* Spool the whole input (the header already read, then the rest) and find the part. */
-static int
-nested(struct io_in *in, struct msg_header *h, int *spool, struct found *f, struct err *e)
-{
-	struct io_out so;
-	struct sink ss;
-	struct mime_walk w;
-	struct io_in si;
-	unsigned char buf[65536];
-	ssize_t r;
-	int fd;
-
-	if ((fd = io_spool(e)) < 0 || io_out_init(&so, fd, "temporary file", e) != 0)
-		return -1;
-	ss = io_out_sink(&so);
-	if (msg_header_write(&so, h) != 0 || io_out_puts(&so, h->crlf ? "\r\n" : "\n") != 0) {
-		*e = so.e;
-		return -1;
-	}
-	while ((r = io_in_read(in, buf, sizeof buf)) > 0)
-		if (sink_write(&ss, buf, (size_t)r, e) != 0)
-			return -1;
-	if (r < 0) {
-		*e = in->e;
-		return -1;
-	}
-	if (io_out_finish(&so) != 0) {
-		*e = so.e;
-		return -1;
-	}
-	*spool = fd;
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
-	memset(f, 0, sizeof *f);
-	mime_walk_init(&w);
-	w.begin = find_begin;
-	w.end = find_end;
-	w.ctx = f;
-	if (io_in_init(&si, fd, "temporary file", e) != 0)
-		return -1;
-	r = mime_walk(&w, &si, NULL, e);
-	io_in_free(&si);
-	if (r < 0)
-		return -1;
-	if (!f->ok)
-		return err_set(e, EX_DATAERR, "not an S/MIME encrypted message (no enveloped-data "
-		    "part at the top level or one level down)");
-	return 0;
-}
-
 static const char *
 env(const char *name)
 {
@@ -279,7 +158,7 @@ main(int argc, char **argv)
 	struct sink raw, sk;
 	struct err e;
 	const char *name = "standard input";
-	struct found f;
+	struct envmsg_part f;
 	size_t i;
 	int c, fd = STDIN_FILENO, b64, kind;
 
@@ -333,7 +212,7 @@ main(int argc, char **argv)
 	if (kind == 1) {
 		/* RFC 8551 §3.1: an enveloped part inside a multipart. The message comes out
 		 * whole with that part's bytes replaced by the decrypted entity. */
-		if (nested(&in, &h, &oc.spool, &f, &e) != 0)
+		if (envmsg_find_enveloped(&in, &h, &oc.spool, &f, &e) != 0)
 			cli_die_err(&e);
 		io_in_free(&in);
 		if (lseek(oc.spool, (off_t)f.body_offset, SEEK_SET) < 0
@@ -371,7 +250,7 @@ main(int argc, char **argv)
 			err_sys(&e, EX_IOERR, "cannot stat the temporary file");
 			cli_die_err(&e);
 		}
-		if (copy_range(oc.spool, f.body_end, (uint64_t)st.st_size - f.body_end, &o, &e) != 0)
+		if (envmsg_copy_range(oc.spool, f.body_end, (uint64_t)st.st_size - f.body_end, &o, &e) != 0)
 			cli_die_err(&e);
 	}
 	if (io_out_finish(&o) != 0)

@@ -55,110 +55,6 @@ enc_write(void *ctx, const void *p, size_t n, struct err *e)
 	return env_enc_write(ctx, p, n, e);
 }
 
-/* Copy the rest of `in` (or the spool fd) into s. */
-static int
-pump_in(struct io_in *in, const struct sink *s, struct err *e)
-{
-	unsigned char buf[65536];
-	ssize_t r;
-
-	while ((r = io_in_read(in, buf, sizeof buf)) > 0)
-		if (sink_write(s, buf, (size_t)r, e) != 0)
-			return -1;
-	if (r < 0) {
-		*e = in->e;
-		return -1;
-	}
-	return 0;
-}
-
-static int
-pump_fd(int fd, const struct sink *s, struct err *e)
-{
-	unsigned char buf[65536];
-	ssize_t r;
-
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
-	while ((r = io_read(fd, buf, sizeof buf)) > 0)
-		if (sink_write(s, buf, (size_t)r, e) != 0)
-			return -1;
-	if (r < 0)
-		return err_sys(e, EX_IOERR, "cannot read the temporary file");
-	return 0;
-}
-
-/* The content entity, canonical (RFC 8551 §3.1.1): its Content-* fields with CRLF, an
- * explicit text/plain when there is no Content-Type (RFC 2045 §5.2), the blank line, and
- * the body with every line end CRLF. The body comes from `in`, or from spool fd `sp` if >= 0. */
-static int
-write_entity(const struct msg_header *h, struct io_in *in, int sp, const struct sink *s,
-    struct err *e)
-{
-	struct envmsg_eol eol;
-	struct sink c;
-	size_t i;
-	int rc = -1;
-
-	if (sp >= 0)
-		return pump_fd(sp, s, e);
-	if (envmsg_eol_init(&eol, s, 1, e) != 0)
-		return -1;
-	c = envmsg_eol_sink(&eol);
-	if (msg_header_get(h, "Content-Type") == NULL
-	    && sink_write(&c, "Content-Type: text/plain; charset=us-ascii\r\n", 44, e) != 0)
-		goto out;
-	for (i = 0; i < h->n; i++)
-		if (envmsg_is_inner(h->f[i].name) && sink_write(&c, h->f[i].raw, h->f[i].rawlen, e) != 0)
-			goto out;
-	if (sink_write(&c, "\r\n", 2, e) != 0 || pump_in(in, &c, e) != 0)
-		goto out;
-	rc = envmsg_eol_final(&eol, e);
-out:
-	envmsg_eol_free(&eol);
-	return rc;
-}
-
-/* Outer header: every field but the content ones (and Bcc), then the envelope's own
- * (RFC 8551 §3.3, §3.2.1 for the name). bcc: the one Bcc field to keep, or NULL. */
-static int
-outer_header(const struct msg_header *in, int auth, const char *bcc, struct msg_header *out,
-    struct err *e)
-{
-	char ct[128];
-	size_t i;
-
-	msg_header_init(out);
-	out->crlf = in->crlf;
-	out->mbox_from = NULL;
-	for (i = 0; i < in->n; i++) {
-		const struct msg_field *f = &in->f[i];
-
-		if (envmsg_is_inner(f->name) || strcasecmp(f->name, "Bcc") == 0)
-			continue;
-		if (msg_header_add(out, f->name, f->value, e) != 0)
-			return -1;
-		/* keep the raw bytes: outer fields come out as they came */
-		free(out->f[out->n - 1].raw);
-		if ((out->f[out->n - 1].raw = malloc(f->rawlen)) == NULL)
-			return err_sys(e, EX_OSERR, "out of memory");
-		memcpy(out->f[out->n - 1].raw, f->raw, f->rawlen);
-		out->f[out->n - 1].rawlen = f->rawlen;
-	}
-	if (bcc != NULL && msg_header_add(out, "Bcc", bcc, e) != 0)
-		return -1;
-	if (msg_header_get(in, "MIME-Version") == NULL && msg_header_add(out, "MIME-Version",
-	    "1.0", e) != 0)
-		return -1;
-	snprintf(ct, sizeof ct, "application/pkcs7-mime; smime-type=%s; name=smime.p7m",
-	    auth ? "authEnveloped-data" : "enveloped-data");
-	if (msg_header_add(out, "Content-Type", ct, e) != 0
-	    || msg_header_add(out, "Content-Transfer-Encoding", "base64", e) != 0
-	    || msg_header_add(out, "Content-Disposition", "attachment; filename=smime.p7m", e) != 0)
-		return -1;
-	return 0;
-}
-
 /* One encrypted message to o. */
 static int
 emit(const struct msg_header *h, const char *mbox_from, const char *bcc, STACK_OF(X509) *certs,
@@ -171,7 +67,7 @@ emit(const struct msg_header *h, const char *mbox_from, const char *bcc, STACK_O
 	int rc = -1;
 
 	memset(&b, 0, sizeof b);
-	if (outer_header(h, env_cipher_is_aead(c), bcc, &oh, e) != 0)
+	if (envmsg_outer_header(h, env_cipher_is_aead(c), bcc, &oh, e) != 0)
 		goto out;
 	if ((mbox_from != NULL && io_out_puts(o, mbox_from) != 0) || msg_header_write(o, &oh) != 0
 	    || io_out_puts(o, h->crlf ? "\r\n" : "\n") != 0) {
@@ -185,7 +81,7 @@ emit(const struct msg_header *h, const char *mbox_from, const char *bcc, STACK_O
 		goto out;
 	es.write = enc_write;
 	es.ctx = x;
-	if (write_entity(h, in, sp, &es, e) != 0 || env_enc_final(x, e) != 0
+	if ((sp >= 0 ? envmsg_copy_fd(sp, &es, e) : envmsg_write_entity(h, in, &es, e)) != 0 || env_enc_final(x, e) != 0
 	    || envmsg_b64out_final(&b, e) != 0)
 		goto out;
 	rc = 0;
@@ -387,13 +283,13 @@ main(int argc, char **argv)
 		if (io_out_finish(&so) != 0)
 			cli_die_err(&so.e);
 		envmsg_b64out_free(&b);
-		if (outer_header(&h, info.auth, NULL, &oh, &e) != 0)
+		if (envmsg_outer_header(&h, info.auth, NULL, &oh, &e) != 0)
 			cli_die_err(&e);
 		if ((h.mbox_from != NULL && io_out_puts(&o, h.mbox_from) != 0)
 		    || msg_header_write(&o, &oh) != 0 || io_out_puts(&o, h.crlf ? "\r\n" : "\n") != 0)
 			cli_die_err(&o.e);
 		os = io_out_sink(&o);
-		if (pump_fd(sp, &os, &e) != 0)
+		if (envmsg_copy_fd(sp, &os, &e) != 0)
 			cli_die_err(&e);
 		msg_header_free(&oh);
 		envmsg_bodysrc_free(&bs);
@@ -417,7 +313,7 @@ main(int argc, char **argv)
 			if ((sp = io_spool(&e)) < 0 || io_out_init(&so, sp, "temporary file", &e) != 0)
 				cli_die_err(&e);
 			ss = io_out_sink(&so);
-			if (write_entity(&h, &in, -1, &ss, &e) != 0)
+			if (envmsg_write_entity(&h, &in, &ss, &e) != 0)
 				cli_die_err(&e);
 			if (io_out_finish(&so) != 0)
 				cli_die_err(&so.e);
