@@ -77,6 +77,60 @@ srcdecode(const char *text, int b64, unsigned char *out, size_t cap, struct err 
 	return r < 0 ? -1 : (long)got;
 }
 
+/* An io_in over a pipe holding text (small texts only). */
+static int
+pipe_in(struct io_in *in, const char *text, struct err *e)
+{
+	int fds[2];
+
+	if (pipe(fds) != 0 || write(fds[1], text, strlen(text)) != (ssize_t)strlen(text))
+		return -1;
+	close(fds[1]);
+	return io_in_init(in, fds[0], "test", e);
+}
+
+static void
+test_message(void)
+{
+	static const char m[] = "From: a@example.org\nTo: b@example.org\nBcc: c@example.org\n"
+	    "Subject: hi\nContent-Type: text/plain;\n charset=utf-8\nX-Other: y\n\nline 1\nline 2\n";
+	static const char want_outer[] = "From: a@example.org\nTo: b@example.org\nSubject: hi\n"
+	    "X-Other: y\nBcc: c@example.org\nMIME-Version: 1.0\n"
+	    "Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data;\n name=smime.p7m\n"
+	    "Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=smime.p7m\n";
+	static const char want_entity[] = "Content-Type: text/plain;\r\n charset=utf-8\r\n\r\n"
+	    "line 1\r\nline 2\r\n";
+	struct msg_header h, oh;
+	struct io_in in;
+	struct io_out o;
+	struct mbuf mb = { .len = 0 };
+	struct sink s = { mwrite, &mb };
+	struct err e;
+	int fds[2];
+	char got[1024];
+	ssize_t n;
+
+	msg_header_init(&h);
+	ok(pipe_in(&in, m, &e) == 0 && msg_header_read(&in, &h, &e) == 0, "test message read");
+	ok(envmsg_outer_header(&h, 1, "c@example.org", &oh, &e) == 0, "outer header built");
+	if (pipe(fds) != 0)
+		return;
+	io_out_init(&o, fds[1], "pipe", &e);
+	msg_header_write(&o, &oh);
+	io_out_finish(&o);
+	close(fds[1]);
+	n = read(fds[0], got, sizeof got - 1);
+	got[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	is_str(got, want_outer, "outer: raw fields kept in order, Content-* and Bcc out, the "
+	    "envelope's fields in");
+	ok(envmsg_write_entity(&h, &in, &s, &e) == 0 && mb.len == strlen(want_entity)
+	    && memcmp(mb.p, want_entity, mb.len) == 0, "entity: Content-* fields and body, CRLF");
+	msg_header_free(&oh);
+	msg_header_free(&h);
+	io_in_free(&in);
+}
+
 int
 main(void)
 {
@@ -100,5 +154,6 @@ main(void)
 	ok(envmsg_is_inner("Content-Type") && envmsg_is_inner("content-id")
 	    && !envmsg_is_inner("MIME-Version") && !envmsg_is_inner("Subject"),
 	    "Content-* go inside, MIME-Version and the rest stay outside");
+	test_message();
 	return tap_done();
 }
