@@ -281,6 +281,12 @@ CTS
 	run "$M" charset us-ascii < <(printf 'caf\xe9')
 	assert_failure 65
 	assert_output "mimeprim: text is not valid us-ascii"
+	# iconv(1) agrees that this is not a whole character; nothing may be dropped silently
+	run iconv -f shift_jis -t utf-8 < <(printf 'a\x82')
+	assert_failure
+	run "$M" charset shift_jis < <(printf 'a\x82')
+	assert_failure 65
+	assert_output "mimeprim: text in shift_jis ends inside a character"
 }
 
 @test "mimeprims: NFC agrees with Python's unicodedata" {
@@ -311,4 +317,17 @@ CTS
 	run "$M" param-encode attachment 'bad name' x
 	assert_failure 65
 	assert_output "mimeprim: bad parameter name"
+}
+
+@test "mimeprims: a 70-character boundary is written whole and Python's get_boundary reads it" {
+	bd="=_$(printf 'x%.0s' $(seq 1 60))'()+_,-./:?"
+	[ "${#bd}" -eq 71 ] && bd=${bd:0:70}
+	run "$M" param-encode multipart/mixed boundary "$bd"
+	assert_success
+	refute_output --partial 'boundary*'
+	printf '%s\n' "$output" >"$T/ct"
+	py 'import sys, email
+ct = open(sys.argv[1]).read().rstrip("\n")
+m = email.message_from_string("Content-Type: " + ct + "\n\n")
+assert m.get_boundary() == sys.argv[2], (m.get_boundary(), sys.argv[2])' "$T/ct" "$bd"
 }
