@@ -627,7 +627,7 @@ check_addrs(X509 *signer, const struct cms_verify_opts *o, struct cms_result *r,
 		return -1;
 	if (names[0] != NULL && (r->identifier = strdup(names[0])) == NULL)
 		goto oom;
-	if (o->addrs == NULL) {
+	if (o == NULL || o->addrs == NULL) {
 		keys_addrs_free(names);
 		return 0;
 	}
@@ -729,8 +729,17 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 	X509_up_ref(r->signer);
 	signed_attrs(si, r->certs, r);
 	r->verdict = CMS_V_PASS;
-	if (check_chain(r->signer, r->certs, o, now, r, e) != 0
-	    || check_addrs(r->signer, o, r, e) != 0) {
+	if (check_chain(r->signer, r->certs, o, now, r, e) != 0) {
+		rc = -1;
+		goto done;
+	}
+	/* The first failure is the verdict: a later check must not overwrite it. */
+	if (r->verdict != CMS_V_PASS) {
+		if (check_addrs(r->signer, NULL, r, e) != 0)	/* the identifier only */
+			rc = -1;
+		goto done;
+	}
+	if (check_addrs(r->signer, o, r, e) != 0) {
 		rc = -1;
 		goto done;
 	}

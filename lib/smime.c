@@ -1192,10 +1192,9 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	}
 	if ((ar = ar_value(authserv, r, e)) == NULL)
 		goto out;
-	/* The verified entity replaces the wrapper; anything else passes through as it came. */
-	if (vo->keep || kind == K_NONE || r->certs_only || (r->verdict != CMS_V_PASS
-	    && r->verdict != CMS_V_FAIL && r->verdict != CMS_V_POLICY && r->verdict != CMS_V_NEUTRAL)
-	    || (kind == K_OPAQUE && r->signer == NULL)) {
+	/* The verified entity replaces the wrapper; anything that did not pass is written as
+	 * it came, so the reader can still look at what was sent. */
+	if (vo->keep || r->verdict != CMS_V_PASS) {
 		struct sink os = io_out_sink(o);
 
 		if (write_result_header(o, &h, 1, ar, e) != 0

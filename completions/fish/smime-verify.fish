@@ -1,0 +1,10 @@
+# fish completion for smime-verify(1)
+complete -c smime-verify -l ca-file -r -F -d 'Trust the CA certificates in FILE'
+complete -c smime-verify -l ca-path -x -a '(__fish_complete_directories)' -d 'Trust the CA certificates in DIR'
+complete -c smime-verify -s k -l keep -d 'Write the signed message unchanged'
+complete -c smime-verify -s s -l strict -d 'Write nothing unless the signature passes'
+complete -c smime-verify -l save-certs -x -a '(__fish_complete_directories)' -d 'Store signer certificates in DIR'
+complete -c smime-verify -l cert-dir -x -a '(__fish_complete_directories)' -d 'Certificate store whose entries are pinned'
+complete -c smime-verify -l authserv-id -x -d 'Authentication service name'
+complete -c smime-verify -s h -l help -d 'Show help'
+complete -c smime-verify -s V -l version -d 'Show version'

@@ -1,0 +1,347 @@
+#!/usr/bin/env bats
+# smime-verify: verdicts and Authentication-Results, interop with openssl cms and gpgsm,
+# line-end conversions, every bad input, the certificate store.
+
+load helpers/common
+load helpers/smime
+
+setup_file() { smime_pki; }
+setup() {
+	common_setup
+	sample_msg >"$T/msg"
+	export SECMAIL_AUTHSERV_ID=mx.test
+}
+teardown() { common_teardown; }
+
+sign() { smime-sign --cert "$PKI/alice.pem" --key "$PKI/alice.key" --chain "$PKI/chain.pem" "$@"; }
+verify() { smime-verify --ca-file "$PKI/ca.pem" "$@"; }
+ar() { sed -n '1{p;:a;n;/^[ \t]/{p;ba};q}' "$1" | tr -d '\r\n' | tr -s ' \t' ' '; }
+
+@test "verify: a good signature passes: exit 0, Authentication-Results first, entity in place" {
+	sign "$T/msg" >"$T/s"
+	verify "$T/s" >"$T/v"
+	[[ "$(ar "$T/v")" == "Authentication-Results: mx.test; smime=pass reason=\"good signature by alice@example.org\" body.smime-identifier=alice@example.org body.smime-serial="* ]]
+	outer_fields "$T/msg" | cmp - <(outer_fields "$T/v")
+	python3 -c '
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read())
+assert m.get_content_type() == "text/plain", m.get_content_type()
+assert m.get_payload(decode=True).decode("utf-8") == "Hello Bob,\n\ngr\u00fc\u00dfe aus K\u00f6ln.\nFrom here on, a line that starts with From.\n"
+' "$T/v"
+}
+
+@test "verify: messages signed by openssl cms -sign, clear and opaque, and openssl smime pass" {
+	printf 'Content-Type: text/plain\n\nsigned by openssl\n' >"$T/c"
+	for kind in "cms -sign" "cms -sign -nodetach" "smime -sign"; do
+		openssl $kind -in "$T/c" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" \
+			-from alice@example.org -to bob@example.org -subject t >"$T/s"
+		run verify "$T/s"
+		assert_success
+		assert_output --partial "smime=pass"
+		assert_output --partial "signed by openssl"
+	done
+}
+
+@test "verify: a message signed by gpgsm passes" {
+	gpgsm_home "$T/gnupg"
+	gpgsm_key
+	printf 'Content-Type: text/plain\r\n\r\nsigned by gpgsm\r\n' >"$T/c"
+	$G -u gpg@example.org --detach-sign --include-certs 1 -o "$T/sig" "$T/c" 3< <(echo '') 2>/dev/null
+	gpgsm_stop
+	wrap_signed "$T/c" "$T/sig" >"$T/s"
+	run smime-verify --ca-file "$GNUPGHOME/gpg.pem" "$T/s"
+	assert_success
+	assert_output --partial "smime=pass"
+	assert_output --partial "body.smime-identifier=gpg@example.org"
+}
+
+@test "verify: LF to CRLF and CRLF to LF conversion of the whole message still passes" {
+	sign "$T/msg" >"$T/s"
+	sed 's/$/\r/' "$T/s" >"$T/crlf"
+	run verify "$T/crlf"
+	assert_success
+	sed 's/$/\r/' "$T/msg" | sign >"$T/s2"
+	tr -d '\r' <"$T/s2" >"$T/lf"
+	run verify "$T/lf"
+	assert_success
+	openssl cms -sign -in "$T/msg" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -from alice@example.org >"$T/o"
+	tr -d '\r' <"$T/o" | sed 's/$/\r/' >"$T/ocrlf"
+	run verify "$T/ocrlf"
+	assert_success
+}
+
+@test "verify: altered content fails with a digest mismatch and the message is still written" {
+	sign "$T/msg" >"$T/s"
+	sed -i 's/^Hello Bob,/Hello Eve,/' "$T/s"
+	run --separate-stderr verify "$T/s"
+	assert_failure 1
+	[[ $stderr == *"smime-verify: fail: message digest mismatch: the content was altered after signing"* ]]
+	printf '%s\n' "$output" | head -1 | grep -q 'smime=fail'
+	printf '%s\n' "$output" | grep -q 'Hello Eve'
+	printf '%s\n' "$output" | grep -q 'multipart/signed'
+}
+
+@test "verify: --strict writes nothing when the signature does not pass" {
+	sign "$T/msg" >"$T/s"
+	sed -i 's/^Hello Bob,/Hello Eve,/' "$T/s"
+	run --separate-stderr smime-verify --strict --ca-file "$PKI/ca.pem" "$T/s"
+	assert_failure 1
+	[ -z "$output" ]
+}
+
+@test "verify: a signature over different content fails" {
+	sign "$T/msg" >"$T/s1"
+	sample_msg | sed 's/Bob,/Bobby,/' | sign >"$T/s2"
+	split_signed "$T/s1" "$T/c1" "$T/sig1"
+	split_signed "$T/s2" "$T/c2" "$T/sig2"
+	wrap_signed "$T/c1" "$T/sig2" "alice@example.org" >"$T/mixed"
+	run verify "$T/mixed"
+	assert_failure 1
+	assert_output --partial "smime=fail"
+	assert_output --partial "message digest mismatch"
+}
+
+@test "verify: a corrupted signature value fails, a truncated one is a permerror" {
+	sign "$T/msg" >"$T/s"
+	split_signed "$T/s" "$T/c" "$T/sig"
+	python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-10]^=1; open(sys.argv[2],"wb").write(b)' "$T/sig" "$T/badsig"
+	wrap_signed "$T/c" "$T/badsig" "alice@example.org" >"$T/m1"
+	run verify "$T/m1"
+	assert_failure 1
+	assert_output --partial "smime=fail"
+	assert_output --partial "the signature does not verify with the signer's key"
+	head -c 500 "$T/sig" >"$T/short"
+	wrap_signed "$T/c" "$T/short" "alice@example.org" >"$T/m2"
+	run verify "$T/m2"
+	assert_failure 1
+	assert_output --partial "smime=permerror"
+	assert_output --partial "not a valid CMS structure"
+}
+
+@test "verify: bad base64 in the signature part is a permerror" {
+	sign "$T/msg" >"$T/s"
+	awk '/^Content-Description: S\/MIME/{print; getline; print; print "!!!not*base64!!!"; next} {print}' "$T/s" >"$T/m"
+	run verify "$T/m"
+	assert_failure 1
+	assert_output --partial "smime=permerror"
+	assert_output --partial "invalid character"
+}
+
+@test "verify: a wrong boundary, a missing signature part and a wrong part type are permerrors" {
+	sign "$T/msg" >"$T/s"
+	sed 's/boundary="=_/boundary="=X/' "$T/s" >"$T/m1"
+	run verify "$T/m1"
+	assert_failure 1
+	assert_output --partial "no parts (wrong boundary?)"
+	python3 - "$T/s" "$T/m2" <<'PY'
+import sys, re
+raw = open(sys.argv[1]).read()
+b = re.search(r'boundary="([^"]+)"', raw).group(1)
+i = raw.index('\n--' + b + '\nContent-Type: application/pkcs7-signature')
+open(sys.argv[2], 'w').write(raw[:i] + '\n--' + b + '--\n')
+PY
+	run verify "$T/m2"
+	assert_failure 1
+	assert_output --partial "has no signature part"
+	sed 's#^Content-Type: application/pkcs7-signature#Content-Type: text/plain#' "$T/s" >"$T/m3"
+	run verify "$T/m3"
+	assert_failure 1
+	assert_output --partial "is text/plain, not application/pkcs7-signature"
+}
+
+@test "verify: application/x-pkcs7-signature and legacy micalg are accepted" {
+	sign "$T/msg" | sed -e 's#application/pkcs7-signature#application/x-pkcs7-signature#g' -e 's/micalg=sha-256/micalg=rsa-sha1/' >"$T/s"
+	grep -q 'x-pkcs7-signature' "$T/s"
+	run verify "$T/s"
+	assert_success
+}
+
+@test "verify: a chain that does not lead to a trusted root fails" {
+	sample_msg "R <rogue@example.org>" | smime-sign --cert "$PKI/rogue.pem" --key "$PKI/rogue.key" >"$T/s"
+	run verify "$T/s"
+	assert_failure 1
+	assert_output --partial "smime=fail"
+	assert_output --partial "does not chain to a trusted root"
+	sign "$T/msg" >"$T/s2"
+	run smime-verify --ca-file "$PKI/rogue-ca.pem" "$T/s2"
+	assert_failure 1
+	assert_output --partial "does not chain to a trusted root"
+}
+
+@test "verify: --ca-path trusts a hashed directory" {
+	sign "$T/msg" >"$T/s"
+	run smime-verify --ca-path "$PKI/capath" "$T/s"
+	assert_success
+}
+
+@test "verify: an expired signer fails" {
+	sample_msg "E <expired@example.org>" | smime-sign --cert "$PKI/expired.pem" --key "$PKI/expired.key" --chain "$PKI/chain.pem" >"$T/s"
+	run verify "$T/s"
+	assert_failure 1
+	assert_output --partial "smime=fail"
+	assert_output --partial "the signer's certificate expired on"
+	# valid then, at a signing time inside its validity: still refused now (documented policy)
+	SECMAIL_NOW=1590000000 smime-sign --cert "$PKI/expired.pem" --key "$PKI/expired.key" --chain "$PKI/chain.pem" --no-from-check "$T/msg" >"$T/s2"
+	run verify "$T/s2"
+	assert_failure 1
+	assert_output --partial "expired on"
+}
+
+@test "verify: a signing time outside the certificate's validity fails" {
+	SECMAIL_NOW=946684800 sign "$T/msg" >"$T/s"
+	run verify "$T/s"
+	assert_failure 1
+	assert_output --partial "the signing time is outside the signer's certificate validity"
+}
+
+@test "verify: a certificate without emailProtection is refused by policy" {
+	sample_msg "N <noeku@example.org>" | smime-sign --cert "$PKI/noeku.pem" --key "$PKI/noeku.key" --chain "$PKI/chain.pem" >"$T/s"
+	run verify "$T/s"
+	assert_failure 1
+	assert_output --partial "smime=policy"
+	assert_output --partial "not for e-mail protection"
+}
+
+@test "verify: a signer that does not match From or Sender is refused by policy" {
+	sample_msg "Alice <alice@example.org>" | smime-sign --no-from-check --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+	run verify "$T/s"
+	assert_failure 1
+	assert_output --partial "smime=policy"
+	assert_output --partial "is for mallory@example.net, not for the From or Sender address alice@example.org"
+	# a Sender that matches is enough
+	sed '1a Sender: mallory@EXAMPLE.NET' "$T/s" >"$T/s2"
+	run verify "$T/s2"
+	assert_success
+	assert_output --partial "body.smime-identifier=mallory@example.net"
+}
+
+@test "verify: the subject emailAddress names the signer when there is no subjectAltName" {
+	sample_msg "S <subj@example.org>" | smime-sign --cert "$PKI/subj.pem" --key "$PKI/subj.key" --chain "$PKI/chain.pem" >"$T/s"
+	run verify "$T/s"
+	assert_success
+	assert_output --partial "body.smime-identifier=subj@example.org"
+}
+
+@test "verify: --keep writes the signed message unchanged after the field" {
+	sign "$T/msg" >"$T/s"
+	verify --keep "$T/s" >"$T/v"
+	tail -n +2 "$T/v" | sed '/^[ \t]/d' >"$T/rest"
+	# the field may be folded over several lines: drop them, the rest is the input
+	sed -n '/^Received:/,$p' "$T/v" | cmp - "$T/s"
+}
+
+@test "verify: an opaque signed message passes and is unwrapped" {
+	sign --opaque "$T/msg" >"$T/s"
+	run verify "$T/s"
+	assert_success
+	assert_output --partial "smime=pass"
+	assert_output --partial "gr=C3=BC=C3=9Fe"
+	refute_output --partial "pkcs7-mime"
+}
+
+@test "verify: certs-only is neutral and passes through" {
+	sign --certs-only "$T/msg" >"$T/s"
+	run verify "$T/s"
+	assert_failure 1
+	assert_output --partial "smime=neutral"
+	assert_output --partial "certs-only"
+}
+
+@test "verify: an unsigned message passes through with smime=none" {
+	run --separate-stderr verify "$T/msg"
+	assert_failure 1
+	assert_output --partial "smime=none"
+	printf '%s\n' "$output" | awk 'NR == 1 { next } !done && /^[ \t]/ { next } { done = 1; print }' | cmp - "$T/msg"
+}
+
+@test "verify: earlier Authentication-Results with our authserv-id are removed, others kept" {
+	sign "$T/msg" | sed '1i Authentication-Results: mx.test; smime=pass\nAuthentication-Results: other.example; spf=pass' >"$T/s"
+	run verify "$T/s"
+	assert_success
+	[ "$(printf '%s\n' "$output" | grep -c '^Authentication-Results: mx.test')" -eq 1 ]
+	assert_output --partial "Authentication-Results: other.example; spf=pass"
+}
+
+@test "verify: --save-certs stores the signer for smime-encrypt, only from newer passing signatures" {
+	# signing times inside the certificates' validity (they were made a day ago)
+	t0=$(($(date +%s) - 7200)) t1=$(($(date +%s) - 3600)) t2=$(($(date +%s) - 60))
+	SECMAIL_NOW=$t1 sign --encrypt-cert "$PKI/aliceenc.pem" "$T/msg" >"$T/s1"
+	verify --save-certs "$T/store" "$T/s1" >/dev/null
+	f="$T/store/alice@example.org"
+	[ -f "$f" ]
+	grep -q "^signing-time: $(date -u -d "@$t1" +%Y%m%d%H%M%SZ)\$" "$f"
+	grep -q '^capabilities: 2.16.840.1.101.3.4.1.46 2.16.840.1.101.3.4.1.6 2.16.840.1.101.3.4.1.42 2.16.840.1.101.3.4.1.2$' "$f"
+	grep -q '^encryption-certificate: separate' "$f"
+	# the second certificate in the entry is the encryption certificate
+	openssl x509 -noout -subject -in <(awk '/BEGIN CERT/{n++} n==2' "$f") | grep -q 'CN = aliceenc'
+	cp "$f" "$T/before"
+	SECMAIL_NOW=$t0 sign "$T/msg" >"$T/s0"
+	verify --save-certs "$T/store" "$T/s0" >/dev/null
+	cmp "$f" "$T/before"
+	SECMAIL_NOW=$t2 sign "$T/msg" >"$T/s2"
+	verify --save-certs "$T/store" "$T/s2" >/dev/null
+	grep -q '^encryption-certificate: signer' "$f"
+	sed -i 's/^Hello Bob,/Hello Eve,/' "$T/s2"
+	rm -rf "$T/store"
+	run verify --save-certs "$T/store" "$T/s2"
+	assert_failure 1
+	[ ! -e "$T/store/alice@example.org" ]
+}
+
+@test "verify: a certificate pinned in the store is trusted without a chain" {
+	sample_msg "R <rogue@example.org>" | smime-sign --cert "$PKI/rogue.pem" --key "$PKI/rogue.key" >"$T/s"
+	mkdir -p "$T/pins"
+	{ printf 'secmail-certstore: 1\naddress: rogue@example.org\nsigning-time: 20260101000000Z\nencryption-certificate: signer\n\n'; cat "$PKI/rogue.pem"; } >"$T/pins/rogue@example.org"
+	run smime-verify --ca-file "$PKI/ca.pem" --cert-dir "$T/pins" "$T/s"
+	assert_success
+}
+
+@test "verify: input without header fields is EX_DATAERR, a missing file EX_NOINPUT" {
+	run bash -c "printf '\nbody\n' | smime-verify"
+	assert_failure 65
+	run smime-verify "$T/nope"
+	assert_failure 66
+}
+
+@test "verify: a write error is EX_IOERR" {
+	sign "$T/msg" >"$T/s"
+	run bash -c "smime-verify --ca-file '$PKI/ca.pem' '$T/s' >/dev/full"
+	assert_failure 74
+}
+
+@test "verify: peak memory stays under 16 MiB for a 64 MiB clear-signed message" {
+	{ sample_msg; head -c 50000000 /dev/urandom | base64; } >"$T/big"
+	sign "$T/big" >"$T/s"
+	rss=$( { /usr/bin/time -f %M smime-verify --ca-file "$PKI/ca.pem" "$T/s" >"$T/v"; } 2>&1 | tail -1 )
+	echo "rss=$rss KiB"
+	[ "$rss" -lt 16384 ]
+	head -1 "$T/v" | grep -q 'smime=pass'
+}
+
+@test "verify: --help, --version and unknown options" {
+	run --separate-stderr smime-verify --help
+	assert_success
+	assert_output --partial "usage: smime-verify"
+	run smime-verify --version
+	assert_output --regexp '^smime-verify \(secmail\) '
+	run smime-verify --bogus
+	assert_failure 64
+}
+
+@test "verify: the man page is mandoc -Tlint clean" {
+	run mandoc -Tlint -W warning "$TOP/man/smime-verify.1"
+	assert_success
+	assert_output ""
+}
+
+@test "verify: bash, zsh and fish completions offer the long options" {
+	run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/smime-verify' && COMP_WORDS=(smime-verify --sa) COMP_CWORD=1 && _smime_verify && echo \"\${COMPREPLY[@]}\""
+	assert_success
+	assert_output --partial -- "--save-certs"
+	run zsh -n "$TOP/completions/zsh/_smime-verify"
+	assert_success
+	run zsh -c "fpath=('$TOP/completions/zsh' \$fpath); autoload -U compinit; compinit -u -D; print \$_comps[smime-verify]"
+	assert_output "_smime-verify"
+	run fish -c "source '$TOP/completions/fish/smime-verify.fish'; complete -C'smime-verify --str'"
+	assert_output --partial -- "--strict"
+}
