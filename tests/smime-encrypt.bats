@@ -331,6 +331,24 @@ PY
 	[ -z "$output" ]
 }
 
+@test "encrypt: what smime-verify --save-certs learnt is used: certificate, capabilities, encryption certificate" {
+	"$TOP/tests/helpers/pki" "$T/pki" >/dev/null
+	P="$T/pki"
+	smime-sign --cert "$P/alice.pem" --key "$P/alice.key" --chain "$P/chain.pem" \
+		--encrypt-cert "$P/aliceenc.pem" "$T/msg" >"$T/signed"
+	smime-verify --ca-file "$P/ca.pem" --save-certs "$T/store" <"$T/signed" >/dev/null
+	printf 'From: bob@example.org\nTo: alice@example.org\nSubject: re\n\nreply\n' >"$T/reply"
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/reply" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	# alice announced AES-256-GCM first (smime-sign's SMIMECapabilities)
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-256-gcm'
+	# encrypted to the separate encryption certificate she named, not her signing one
+	smime-decrypt --cert "$P/aliceenc.pem" --key "$P/aliceenc.key" "$T/out" >"$T/dec"
+	grep -q '^reply' "$T/dec"
+	run --separate-stderr smime-decrypt --cert "$P/alice.pem" --key "$P/alice.key" "$T/out"
+	assert_failure 65
+}
+
 @test "encrypt: a write error is EX_IOERR" {
 	run bash -c "smime-encrypt -r '$PKI/bob.pem' --no-self '$T/msg' >/dev/full"
 	assert_failure 74
