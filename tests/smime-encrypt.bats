@@ -75,6 +75,20 @@ odec() {
 	smime-encrypt -r "$PKI/bob.pem" --no-self "$T/msg.crlf" >"$T/out"
 	! grep -q $'[^\r]$' <(head -n -1 "$T/out")
 	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/out" | cmp - "$T/msg.crlf"
+	# an mbox "From " line stays in front
+	{ printf 'From alice@example.org Sun Nov 29 04:00:00 2026\n'; cat "$T/msg"; } >"$T/mbox"
+	smime-encrypt -r "$PKI/bob.pem" --no-self "$T/mbox" >"$T/out"
+	head -n 1 "$T/out" | grep -q '^From alice@example.org '
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/out" | cmp - "$T/mbox"
+}
+
+@test "encrypt: input that is not a message is refused, nothing written" {
+	printf '\nno header at all\n' >"$T/bad"
+	run --separate-stderr smime-encrypt -r "$PKI/bob.pem" --no-self "$T/bad"
+	assert_failure 65
+	[ -z "$output" ]
+	run --separate-stderr smime-encrypt -r "$PKI/bob.pem" --no-self "$T/nonexistent"
+	assert_failure 66
 }
 
 @test "encrypt: gpgsm decrypts the output (AES-CBC) for a key gpgsm generated" {
