@@ -363,8 +363,12 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 		goto out;
 	}
 	if (sk_X509_num(r->certs) == 0) {
-		err_set(e, EX_DATAERR, "no recipients: the message has no To or Cc address and "
-		    "none was given with -r or -R");
+		if (r->nbcc > 0)
+			err_set(e, EX_DATAERR, "only Bcc recipients and no sender certificate: the "
+			    "message on standard output could be read by no one (give --self)");
+		else
+			err_set(e, EX_DATAERR, "no recipients: the message has no To or Cc address "
+			    "and none was given with -r or -R");
 		goto out;
 	}
 	r->cipher = env_cipher_choose(capp, NULL, nc);

@@ -236,6 +236,21 @@ odec() {
 	smime-decrypt --cert "$PKI/carol.pem" --key "$PKI/carol.key" "$T/bcc/bcc-carol@example.org.eml" >/dev/null
 }
 
+@test "encrypt: only Bcc recipients: the sender keeps the main copy; without one it is refused" {
+	printf 'From: alice@example.org\nTo: undisclosed-recipients:;\nBcc: bob@example.org\nSubject: x\n\nhi\n' >"$T/m2"
+	mkdir "$T/bcc"
+	run --separate-stderr smime-encrypt -r "$PKI/bob.pem" --no-self --bcc-dir "$T/bcc" "$T/m2"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"only Bcc recipients"* ]]
+	smime-encrypt -r "$PKI/bob.pem" --self "$PKI/alice.pem" --bcc-dir "$T/bcc" "$T/m2" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	[ "$(nrecips "$T/env.der")" = 1 ]
+	odec "$T/out" alice >/dev/null
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/bcc/bcc-bob@example.org.eml" >"$T/dec"
+	grep -q '^Bcc: bob@example.org' "$T/dec"
+}
+
 @test "encrypt: weak ciphers only with --allow-weak, with a warning; unknown ones refused" {
 	run --separate-stderr smime-encrypt --cipher des-ede3-cbc -r "$PKI/bob.pem" --no-self "$T/msg"
 	assert_failure 64
