@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "io.h"
 #include "keys.h"
 #include "smime.h"
@@ -32,11 +33,13 @@ static const char usage[] =
     "      --pss               RSA-PSS signatures instead of PKCS#1 v1.5\n"
     "      --encrypt-cert FILE announce FILE as the certificate to encrypt to\n"
     "      --no-from-check     sign even if the certificate does not name the From address\n"
+    "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
-    "Defaults: SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
-    "SECMAIL_DIGEST.\n";
+    "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest),\n"
+    "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
+    "SECMAIL_DIGEST; options override both.\n";
 
 static const char *
 env(const char *name)
@@ -53,7 +56,7 @@ main(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "p12", required_argument, NULL, 'p' },
-		{ "chain", required_argument, NULL, 'C' },
+		{ "chain", required_argument, NULL, 'H' },
 		{ "pass-file", required_argument, NULL, 'F' },
 		{ "pass-fd", required_argument, NULL, 'D' },
 		{ "pass-env", required_argument, NULL, 'E' },
@@ -63,6 +66,7 @@ main(int argc, char **argv)
 		{ "pss", no_argument, NULL, 'P' },
 		{ "encrypt-cert", required_argument, NULL, 'e' },
 		{ "no-from-check", no_argument, NULL, 'n' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -71,7 +75,8 @@ main(int argc, char **argv)
 	struct keys_opts ko;
 	struct keys_identity id;
 	STACK_OF(X509) *enc = NULL;
-	const char *name = "standard input", *encfile = NULL, *now;
+	const char *name = "standard input", *encfile = NULL, *now, *config = NULL;
+	struct conf cf;
 	struct io_in in;
 	struct io_out o;
 	struct err e;
@@ -80,12 +85,12 @@ main(int argc, char **argv)
 	cli_init(argc, argv);
 	memset(&so, 0, sizeof so);
 	keys_opts_init(&ko);
-	while ((c = getopt_long(argc, argv, "c:k:p:od:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:k:p:od:C:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ko.cert = optarg; break;
 		case 'k': ko.key = optarg; break;
 		case 'p': ko.p12 = optarg; break;
-		case 'C': ko.chain = optarg; break;
+		case 'H': ko.chain = optarg; break;
 		case 'F': ko.pass_file = optarg; pass_given = 1; break;
 		case 'D': ko.pass_fd = optarg; pass_given = 1; break;
 		case 'E': ko.pass_env = optarg; pass_given = 1; break;
@@ -95,6 +100,7 @@ main(int argc, char **argv)
 		case 'P': so.cms.pss = 1; break;
 		case 'e': encfile = optarg; break;
 		case 'n': so.no_from_check = 1; break;
+		case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default: cli_usage(usage, NULL);
@@ -104,18 +110,31 @@ main(int argc, char **argv)
 		cli_usage(usage, "too many arguments");
 	if (so.cms.opaque && so.certs_only)
 		cli_usage(usage, "--opaque and --certs-only exclude each other");
-	/* Built-in < environment < command line. */
+	/* Built-in < configuration file < environment < command line. */
+	conf_init(&cf);
+	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
+		cli_die_err(&e);
 	if (ko.cert == NULL && ko.key == NULL && ko.p12 == NULL) {
-		ko.cert = env("SECMAIL_CERT");
-		ko.key = env("SECMAIL_KEY");
-		ko.p12 = env("SECMAIL_P12");
+		if (env("SECMAIL_CERT") || env("SECMAIL_KEY") || env("SECMAIL_P12")) {
+			ko.cert = env("SECMAIL_CERT");
+			ko.key = env("SECMAIL_KEY");
+			ko.p12 = env("SECMAIL_P12");
+		} else {
+			ko.cert = conf_get(&cf, NULL, "cert");
+			ko.key = conf_get(&cf, NULL, "key");
+			ko.p12 = conf_get(&cf, NULL, "p12");
+		}
 	}
 	if (ko.chain == NULL)
-		ko.chain = env("SECMAIL_CHAIN");
-	if (!pass_given)
-		ko.pass_file = env("SECMAIL_PASS_FILE");
+		ko.chain = env("SECMAIL_CHAIN") ? env("SECMAIL_CHAIN") : conf_get(&cf, NULL, "chain");
+	if (!pass_given) {
+		if (env("SECMAIL_PASS_FILE") != NULL)
+			ko.pass_file = env("SECMAIL_PASS_FILE");
+		else if ((ko.pass_file = conf_get(&cf, NULL, "pass_file")) == NULL)
+			ko.pass_env = conf_get(&cf, NULL, "pass_env");
+	}
 	if (so.cms.digest == NULL)
-		so.cms.digest = env("SECMAIL_DIGEST");
+		so.cms.digest = env("SECMAIL_DIGEST") ? env("SECMAIL_DIGEST") : conf_get(&cf, NULL, "digest");
 	/* Tests inject the clock (signing time) here. */
 	if ((now = env("SECMAIL_NOW")) != NULL)
 		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);
@@ -148,6 +167,7 @@ main(int argc, char **argv)
 	if (io_out_finish(&o) != 0)
 		cli_die_err(&o.e);
 	io_in_free(&in);
+	conf_free(&cf);
 	cli_close_stdout();
 	return EX_OK;
 }

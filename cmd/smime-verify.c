@@ -7,6 +7,7 @@
 
 #include "certstore.h"
 #include "cli.h"
+#include "conf.h"
 #include "io.h"
 #include "smime.h"
 
@@ -25,10 +26,12 @@ static const char usage[] =
     "      --save-certs DIR    store the signer's certificate and preferences in DIR\n"
     "      --cert-dir DIR      certificate store whose entries are trusted as pinned\n"
     "      --authserv-id ID    the authentication service name (default: host name)\n"
+    "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
-    "Defaults: SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n";
+    "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id), then\n"
+    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n";
 
 static const char *
 env(const char *name)
@@ -49,6 +52,7 @@ main(int argc, char **argv)
 		{ "save-certs", required_argument, NULL, 'S' },
 		{ "cert-dir", required_argument, NULL, 'D' },
 		{ "authserv-id", required_argument, NULL, 'a' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -56,7 +60,8 @@ main(int argc, char **argv)
 	struct smime_verify_opts vo;
 	struct cms_result r;
 	struct certstore *save = NULL, *pins = NULL;
-	const char *name = "standard input", *save_dir = NULL, *cert_dir = NULL, *now;
+	const char *name = "standard input", *save_dir = NULL, *cert_dir = NULL, *now, *config = NULL;
+	struct conf cf;
 	struct io_in in;
 	struct io_out o;
 	struct err e;
@@ -64,7 +69,7 @@ main(int argc, char **argv)
 
 	cli_init(argc, argv);
 	memset(&vo, 0, sizeof vo);
-	while ((c = getopt_long(argc, argv, "kshV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ksC:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'A': vo.cms.ca_file = optarg; break;
 		case 'P': vo.cms.ca_path = optarg; break;
@@ -73,6 +78,7 @@ main(int argc, char **argv)
 		case 'S': save_dir = optarg; break;
 		case 'D': cert_dir = optarg; break;
 		case 'a': vo.authserv_id = optarg; break;
+		case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default: cli_usage(usage, NULL);
@@ -80,14 +86,25 @@ main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		cli_usage(usage, "too many arguments");
+	/* Built-in < configuration file < environment < command line. */
+	conf_init(&cf);
+	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
+		cli_die_err(&e);
 	if (vo.cms.ca_file == NULL && vo.cms.ca_path == NULL) {
-		vo.cms.ca_file = env("SECMAIL_CA_FILE");
-		vo.cms.ca_path = env("SECMAIL_CA_PATH");
+		if (env("SECMAIL_CA_FILE") || env("SECMAIL_CA_PATH")) {
+			vo.cms.ca_file = env("SECMAIL_CA_FILE");
+			vo.cms.ca_path = env("SECMAIL_CA_PATH");
+		} else {
+			vo.cms.ca_file = conf_get(&cf, NULL, "ca_file");
+			vo.cms.ca_path = conf_get(&cf, NULL, "ca_path");
+		}
 	}
 	if (cert_dir == NULL)
-		cert_dir = save_dir != NULL ? save_dir : env("SECMAIL_CERT_DIR");
+		cert_dir = save_dir != NULL ? save_dir : env("SECMAIL_CERT_DIR") ?
+		    env("SECMAIL_CERT_DIR") : conf_get(&cf, NULL, "cert_dir");
 	if (vo.authserv_id == NULL)
-		vo.authserv_id = env("SECMAIL_AUTHSERV_ID");
+		vo.authserv_id = env("SECMAIL_AUTHSERV_ID") ? env("SECMAIL_AUTHSERV_ID") :
+		    conf_get(&cf, NULL, "authserv_id");
 	/* Tests inject the clock here. */
 	if ((now = env("SECMAIL_NOW")) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);
@@ -123,5 +140,6 @@ main(int argc, char **argv)
 	certstore_close(save);
 	certstore_close(pins);
 	io_in_free(&in);
+	conf_free(&cf);
 	return pass && rc == 0 ? EX_OK : 1;
 }

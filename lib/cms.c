@@ -245,6 +245,14 @@ cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
 		err_set(e, EX_USAGE, "--pss needs an RSA key");
 		return NULL;
 	}
+	/* OpenSSL 3.0 cannot stream an encapsulated signature with RSA-PSS parameters ("illegal
+	 * zero content" at the end, as `openssl cms -sign -nodetach -stream` shows), and the
+	 * content is never held in memory here. */
+	if (o->pss && o->opaque) {
+		err_set(e, EX_UNAVAILABLE, "RSA-PSS with --opaque is not supported (OpenSSL cannot "
+		    "stream it); use the default multipart/signed form");
+		return NULL;
+	}
 	if ((md = EVP_get_digestbyname(dname)) == NULL) {
 		err_ssl(e, EX_SOFTWARE, "digest %s unavailable", dname);
 		return NULL;
@@ -754,5 +762,7 @@ done:
 	sk_X509_free(signers);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
+	if (rc != 0)
+		cms_result_free(r);
 	return rc;
 }

@@ -96,8 +96,9 @@ void cms_result_free(struct cms_result *r);
 /*
  * Verify the SignedData in der/derlen. content: the detached content (already canonical), or
  * NULL for encapsulated content, which is then written to content_out (may be NULL). Returns
- * 0 with the verdict in r (any verdict), -1 only for errors that are not about the message
- * (memory, I/O on content BIOs).
+ * 0 with the verdict in r (any verdict; free it with cms_result_free), -1 only for errors that
+ * are not about the message (memory, I/O on content BIOs, unreadable trust anchors), with r
+ * left empty.
  *
  * Policy (documented in smime-verify(1)): the signature and the message digest must verify
  * (RFC 5652 §5.6); the signer certificate must chain to a trust anchor (o->ca_file/ca_path or

@@ -63,15 +63,45 @@ bad:
 	return -1;
 }
 
-/* Feed a file (from its start) to a sink. */
+/*
+ * The body, readable again from its start: a regular input file is used in place (from the
+ * offset where the body starts: no copy, no writes), anything else is spooled. *own says
+ * whether the caller closes the fd.
+ */
 static int
-file_to_sink(int fd, const struct sink *s, struct err *e)
+body_open(struct io_in *in, off_t *base, int *own, struct err *e)
+{
+	struct stat st;
+	off_t cur;
+
+	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)
+	    && (cur = lseek(in->fd, 0, SEEK_CUR)) >= (off_t)(in->len - in->pos)) {
+		*base = cur - (off_t)(in->len - in->pos);
+		*own = 0;
+		return in->fd;
+	}
+	*base = 0;
+	*own = 1;
+	return spool_rest(in, e);
+}
+
+static int
+body_rewind(int fd, off_t base, struct err *e)
+{
+	if (lseek(fd, base, SEEK_SET) != base)
+		return err_sys(e, EX_IOERR, "cannot rewind the input");
+	return 0;
+}
+
+/* Feed a file from offset base to its end to a sink. */
+static int
+file_to_sink(int fd, off_t base, const struct sink *s, struct err *e)
 {
 	unsigned char *buf;
 	ssize_t n;
 
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (body_rewind(fd, base, e) != 0)
+		return -1;
 	if ((buf = malloc(CHUNK)) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	while ((n = io_read(fd, buf, CHUNK)) > 0)
@@ -288,6 +318,8 @@ entity_header(const struct msg_header *h, struct msg_header *eh, struct err *e)
 struct feed {
 	struct cms_sign *cs;
 	struct eolsink *out;	/* NULL for opaque */
+	int raw_out;		/* the output gets the input bytes as they are (the verifier
+				 * canonicalises them the same way), saving a conversion */
 	struct canon c;		/* to CRLF */
 	struct sink canon_out;
 };
@@ -299,7 +331,7 @@ feed_canon_out(void *ctx, const void *p, size_t n, struct err *e)
 
 	if (cms_sign_write(f->cs, p, n, e) != 0)
 		return -1;
-	return f->out != NULL ? eol_write(f->out, p, n, e) : 0;
+	return f->out != NULL && !f->raw_out ? eol_write(f->out, p, n, e) : 0;
 }
 
 static int
@@ -307,6 +339,8 @@ feed_write(void *ctx, const void *p, size_t n, struct err *e)
 {
 	struct feed *f = ctx;
 
+	if (f->raw_out && f->out != NULL && io_out_write(f->out->o, p, n) != 0)
+		return out_err(f->out->o, e);
 	return canon_write(&f->c, &f->canon_out, p, n, e);
 }
 
@@ -431,7 +465,7 @@ rw_end(void *ctx, struct mime_part *p, struct err *e)
 
 /* Write the entity (header + body from the spool) to sink s, re-encoded where needed. */
 static int
-write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *e)
+write_entity(struct msg_header *eh, int body, off_t base, const struct sink *s, struct err *e)
 {
 	struct scan sc;
 	struct mime_walk w;
@@ -448,8 +482,8 @@ write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *
 	w.data = scan_data;
 	w.end = scan_end;
 	w.ctx = &sc;
-	if (lseek(body, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (body_rewind(body, base, e) != 0)
+		return -1;
 	if (io_in_init(&in, body, "message body", e) != 0)
 		return -1;
 	r = mime_walk(&w, &in, eh, e);
@@ -462,7 +496,7 @@ write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *
 				return -1;
 		if (put(s, "\r\n", e) != 0)
 			return -1;
-		return file_to_sink(body, s, e);
+		return file_to_sink(body, base, s, e);
 	}
 	/* Pass 2: rebuild with the offending leaves re-encoded (RFC 8551 §3.1.2). */
 	memset(&rw, 0, sizeof rw);
@@ -473,8 +507,8 @@ write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *
 	w.data = rw_data;
 	w.end = rw_end;
 	w.ctx = &rw;
-	if (lseek(body, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (body_rewind(body, base, e) != 0)
+		return -1;
 	/* The top-level entity header: re-encoded when the top is the leaf. */
 	if (listed(sc.bad, "0")) {
 		for (i = eh->n; i-- > 0;)
@@ -510,6 +544,55 @@ write_entity(struct msg_header *eh, int body, const struct sink *s, struct err *
 	return r < 0 ? err_wrap(e, "re-encoding the content to sign") : 0;
 }
 
+/* Is the entity one part in quoted-printable or base64 (nothing to re-encode)? */
+static int
+leaf_encoded(const struct msg_header *eh)
+{
+	const struct msg_field *f = msg_header_get(eh, "Content-Type");
+	const struct msg_field *c = msg_header_get(eh, "Content-Transfer-Encoding");
+	struct mime_type ct;
+	struct err e;
+	enum cte cte = cte_parse(c != NULL ? c->value : NULL);
+	int leaf;
+
+	if (cte != CTE_QP && cte != CTE_BASE64)
+		return 0;
+	if (f == NULL || mime_type_parse(f->value, 0, &ct, &e) != 0)
+		return 1;	/* RFC 2045 §5.2: text/plain */
+	leaf = !mime_type_is(&ct, "multipart", NULL) && !mime_type_is(&ct, "message", NULL);
+	mime_type_free(&ct);
+	return leaf;
+}
+
+static int
+write_direct(const struct msg_header *eh, struct io_in *in, const struct sink *s, int *raw_out,
+    struct err *e)
+{
+	unsigned char *buf;
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < eh->n; i++)
+		if (sink_write(s, eh->f[i].raw, eh->f[i].rawlen, e) != 0)
+			return -1;
+	if (put(s, "\r\n", e) != 0)
+		return -1;
+	*raw_out = 1;	/* the body goes out as it came */
+	if ((buf = malloc(CHUNK)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	while ((n = io_in_read(in, buf, CHUNK)) > 0)
+		if (sink_write(s, buf, (size_t)n, e) != 0) {
+			free(buf);
+			return -1;
+		}
+	free(buf);
+	if (n < 0) {
+		*e = in->e;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 b64_out_write(void *ctx, const void *p, size_t n, struct err *e)
 {
@@ -534,7 +617,8 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	const char *eol, *digest;
 	void *pair[2];
 	size_t i;
-	int body = -1, rc = -1, b64_on = 0;
+	int body = -1, rc = -1, b64_on = 0, direct, own = 1;
+	off_t base = 0;
 
 	msg_header_init(&h);
 	msg_header_init(&eh);
@@ -552,7 +636,10 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 		goto out;
 	if (entity_header(&h, &eh, e) != 0)
 		goto out;
-	if ((body = spool_rest(in, e)) < 0)
+	/* A single part already in quoted-printable or base64 is 7-bit safe as it stands: it is
+	 * streamed straight from the input. Anything else is spooled and looked at first. */
+	direct = so->certs_only || leaf_encoded(&eh);
+	if (!direct && (body = body_open(in, &base, &own, e)) < 0)
 		goto out;
 
 	/* The outer header: every field that is not a content field, byte-exact. */
@@ -633,7 +720,7 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	fd.canon_out.ctx = &fd;
 	entsink.write = feed_write;
 	entsink.ctx = &fd;
-	if (write_entity(&eh, body, &entsink, e) != 0
+	if ((direct ? write_direct(&eh, in, &entsink, &fd.raw_out, e) : write_entity(&eh, body, base, &entsink, e)) != 0
 	    || canon_finish(&fd.c, &fd.canon_out, e) != 0)
 		goto out;
 	if (!so->cms.opaque) {
@@ -674,7 +761,7 @@ out:
 		cte_enc_free(&b64);
 	cms_sign_free(cs);
 	buf_free(&ct);
-	if (body >= 0)
+	if (body >= 0 && own)
 		close(body);
 	msg_header_free(&eh);
 	msg_header_free(&h);
@@ -711,13 +798,11 @@ membuf_write(void *ctx, const void *p, size_t n, struct err *e)
 	return 0;
 }
 
-/* The walk over a multipart/signed: the first part's raw bytes, canonical, to a spool; the
- * second part decoded into memory. */
+static char **author_addrs(const struct msg_header *h, struct err *e);
+
+/* The walk over a multipart/signed: where the first part's bytes are, and the second part
+ * decoded into memory. */
 struct vwalk {
-	int content_fd;
-	struct sink content;	/* canonicalising writer into content_fd */
-	struct canon c;
-	struct sink fdsink;
 	struct membuf sig;
 	struct sink sigsink;
 	struct cte_dec dec;
@@ -725,26 +810,37 @@ struct vwalk {
 	int nparts;		/* children of the multipart/signed seen */
 	int sig_type_ok;
 	char sig_type[64];
-	int nested_signed;	/* depth at which the multipart/signed sits */
-	struct mime_part *signed_part;
+	struct mime_part *signed_part;	/* the multipart/signed being read */
+	int signed_done;
+	char signed_path[MIME_PATH_MAX];	/* its part path ("0": the message itself) */
+	char **inner_addrs;	/* From/Sender of a signed message inside message/rfc822 */
+	uint64_t raw_start;	/* where the signed part's bytes are in the body */
+	uint64_t raw_len;
+	int raw_seen;
 };
-
-static int
-vw_content(void *ctx, const void *p, size_t n, struct err *e)
-{
-	struct vwalk *v = ctx;
-
-	return canon_write(&v->c, &v->fdsink, p, n, e);
-}
 
 static int
 vw_begin(void *ctx, struct mime_part *p, struct err *e)
 {
 	struct vwalk *v = ctx;
 
-	if (p->depth == 0)
+	/* The multipart/signed: the message itself, or nested one level, as the first
+	 * multipart/signed part of a multipart, or as the message inside a message/rfc822 part
+	 * (then its own From and Sender are the ones to match). */
+	if (v->signed_part == NULL && !v->signed_done && mime_type_is(&p->ct, "multipart", "signed")
+	    && (p->depth == 0 || (p->depth == 1 && (p->parent->flags & MIME_F_MULTIPART))
+	    || (p->depth == 2 && (p->parent->flags & MIME_F_MESSAGE)))) {
+		v->signed_part = p;
+		snprintf(v->signed_path, sizeof v->signed_path, "%s", p->path);
+		if (p->depth == 2 && (v->inner_addrs = author_addrs(p->h, e)) == NULL)
+			return -1;
 		return 0;
-	if (p->parent != NULL && p->parent->depth == 0) {
+	}
+	if (v->signed_part == NULL || p->parent != v->signed_part) {
+		p->no_data = 1;
+		return 0;
+	}
+	{
 		v->nparts++;
 		if (p->index == 1) {
 			p->want_raw = 1;
@@ -767,8 +863,6 @@ vw_begin(void *ctx, struct mime_part *p, struct err *e)
 		}
 		return 0;
 	}
-	p->no_data = 1;
-	return 0;
 }
 
 static int
@@ -776,8 +870,16 @@ vw_raw(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e)
 {
 	struct vwalk *v = ctx;
 
-	(void)p;
-	return sink_write(&v->content, buf, n, e);
+	/* The signed part's bytes are one contiguous range of the body: remember where, and
+	 * read them again (canonicalised) for the digest and (as they are) for the output. */
+	(void)buf;
+	(void)e;
+	if (!v->raw_seen) {
+		v->raw_start = p->offset;
+		v->raw_seen = 1;
+	}
+	v->raw_len += n;
+	return 0;
 }
 
 static int
@@ -785,7 +887,7 @@ vw_data(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e
 {
 	struct vwalk *v = ctx;
 
-	if (p->depth == 1 && p->index == 2 && v->dec_on)
+	if (p->parent == v->signed_part && p->index == 2 && v->dec_on)
 		return cte_dec_write(&v->dec, &v->sigsink, buf, n, e);
 	return 0;
 }
@@ -796,13 +898,18 @@ vw_end(void *ctx, struct mime_part *p, struct err *e)
 	struct vwalk *v = ctx;
 	int r = 0;
 
-	if (p->depth == 1 && p->index == 2 && v->dec_on) {
+	if (v->signed_part == NULL)
+		return 0;
+	if (p == v->signed_part) {
+		v->signed_part = NULL;	/* only the first one is verified */
+		v->signed_done = 1;
+		return 0;
+	}
+	if (p->parent == v->signed_part && p->index == 2 && v->dec_on) {
 		r = cte_dec_finish(&v->dec, &v->sigsink, e);
 		cte_dec_free(&v->dec);
 		v->dec_on = 0;
 	}
-	if (p->depth == 1 && p->index == 1)
-		r = canon_finish(&v->c, &v->fdsink, e);
 	return r;
 }
 
@@ -858,7 +965,7 @@ free_strv(char **v)
 
 /* The Authentication-Results value (RFC 8601 §2.2, RFC 7281 §2). */
 static char *
-ar_value(const char *authserv, const struct cms_result *r, struct err *e)
+ar_value(const char *authserv, const struct cms_result *r, const char *part, struct err *e)
 {
 	struct buf b = BUF_INIT;
 	const char *p;
@@ -875,6 +982,9 @@ ar_value(const char *authserv, const struct cms_result *r, struct err *e)
 	}
 	if (r->identifier != NULL && strpbrk(r->identifier, " ;()\"\\") == NULL)
 		buf_addf(&b, " body.smime-identifier=%s", r->identifier);
+	/* RFC 7281 §3: which body part carried the signature, when not the message itself. */
+	if (part != NULL)
+		buf_addf(&b, " body.smime-part=%s", part);
 	if (r->signer != NULL) {
 		const ASN1_INTEGER *sn = X509_get0_serialNumber(r->signer);
 		BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
@@ -921,7 +1031,7 @@ write_result_header(struct io_out *o, const struct msg_header *h, int keep_conte
 /* Decode the body (its transfer encoding) into a spool file; -1 with a permerror-worthy
  * message in e on bad encoding. */
 static int
-decode_to_spool(int body, enum cte c, int out, struct err *e)
+decode_to_spool(int body, off_t base, enum cte c, int out, struct err *e)
 {
 	struct cte_dec d;
 	struct sink fs = { fd_sink_write, &out };
@@ -929,8 +1039,8 @@ decode_to_spool(int body, enum cte c, int out, struct err *e)
 	ssize_t n;
 	int r = 0;
 
-	if (lseek(body, 0, SEEK_SET) != 0)
-		return err_sys(e, EX_IOERR, "cannot rewind temporary file");
+	if (body_rewind(body, base, e) != 0)
+		return -1;
 	if ((buf = malloc(CHUNK)) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	if (cte_dec_init(&d, c, CTE_STRICT, e) != 0) {
@@ -967,6 +1077,145 @@ map_file(int fd, size_t *len, struct err *e)
 		return NULL;
 	}
 	return p;
+}
+
+/* A read BIO over a byte range of a file, in canonical CRLF form: the detached content
+ * handed to CMS_verify without another copy on disk. */
+#define RANGE_STEP (64 * 1024)
+
+struct rangebio {
+	int fd;
+	off_t pos, end;
+	struct canon c;
+	int done;
+	size_t olen, opos;
+	unsigned char in[RANGE_STEP];
+	unsigned char out[2 * RANGE_STEP + 2];
+};
+
+static int
+rb_read(BIO *b, char *buf, int len)
+{
+	struct rangebio *r = BIO_get_data(b);
+	ssize_t n;
+	size_t k;
+
+	if (r == NULL || len <= 0)
+		return -1;
+	while (r->opos == r->olen) {
+		if (r->pos < r->end) {
+			k = (size_t)(r->end - r->pos) < RANGE_STEP ? (size_t)(r->end - r->pos) : RANGE_STEP;
+			do
+				n = pread(r->fd, r->in, k, r->pos);
+			while (n < 0 && errno == EINTR);
+			if (n <= 0)
+				return -1;	/* the range was there a moment ago */
+			r->pos += n;
+			r->olen = canon_update(&r->c, r->in, (size_t)n, (char *)r->out);
+		} else if (!r->done) {
+			r->olen = canon_final(&r->c, (char *)r->out);
+			r->done = 1;
+		} else {
+			return 0;
+		}
+		r->opos = 0;
+	}
+	k = r->olen - r->opos < (size_t)len ? r->olen - r->opos : (size_t)len;
+	memcpy(buf, r->out + r->opos, k);
+	r->opos += k;
+	return (int)k;
+}
+
+static long
+rb_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct rangebio *r = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	if (cmd == BIO_CTRL_EOF)
+		return r == NULL || (r->done && r->opos == r->olen);
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int
+rb_destroy(BIO *b)
+{
+	free(BIO_get_data(b));
+	BIO_set_data(b, NULL);
+	return 1;
+}
+
+static int
+rb_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* OpenSSL's BIO design imposes a method table that lives as long as the process. */
+static BIO_METHOD *rb_method;
+
+static BIO *
+range_bio(int fd, off_t start, off_t len)
+{
+	struct rangebio *r;
+	BIO *b;
+
+	if (rb_method == NULL) {
+		BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+		    "secmail range");
+
+		if (m == NULL || !BIO_meth_set_read(m, rb_read) || !BIO_meth_set_ctrl(m, rb_ctrl)
+		    || !BIO_meth_set_create(m, rb_create) || !BIO_meth_set_destroy(m, rb_destroy)) {
+			BIO_meth_free(m);
+			return NULL;
+		}
+		rb_method = m;
+	}
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return NULL;
+	r->fd = fd;
+	r->pos = start;
+	r->end = start + len;
+	canon_init(&r->c, CANON_CRLF);
+	if ((b = BIO_new(rb_method)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	BIO_set_data(b, r);
+	return b;
+}
+
+/* Copy a byte range of a file to a sink. */
+static int
+range_to_sink(int fd, off_t start, off_t len, const struct sink *s, struct err *e)
+{
+	unsigned char *buf;
+	ssize_t n;
+	size_t k;
+
+	if ((buf = malloc(CHUNK)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	while (len > 0) {
+		k = (size_t)len < CHUNK ? (size_t)len : CHUNK;
+		do
+			n = pread(fd, buf, k, start);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? err_sys(e, EX_IOERR, "cannot read the input again")
+			    : err_set(e, EX_IOERR, "the input shrank while being read");
+		}
+		if (sink_write(s, buf, (size_t)n, e) != 0) {
+			free(buf);
+			return -1;
+		}
+		start += n;
+		len -= n;
+	}
+	free(buf);
+	return 0;
 }
 
 /* The store's certificates for these addresses. */
@@ -1035,7 +1284,7 @@ smime_save_certs(struct certstore *cs, const struct cms_result *r, struct err *e
 	return n;
 }
 
-enum kind { K_NONE, K_DETACHED, K_OPAQUE };
+enum kind { K_NONE, K_DETACHED, K_OPAQUE, K_NESTED };
 
 static enum kind
 message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, struct err *e)
@@ -1051,6 +1300,8 @@ message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, stru
 	}
 	if (mime_type_is(ct, "multipart", "signed"))
 		return K_DETACHED;
+	if (mime_type_is(ct, "multipart", NULL) || mime_type_is(ct, "message", "rfc822"))
+		return K_NESTED;
 	if (mime_type_is(ct, "application", "pkcs7-mime")
 	    || mime_type_is(ct, "application", "x-pkcs7-mime")) {
 		st = mime_type_param(ct, "smime-type");
@@ -1081,12 +1332,12 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	size_t derlen = 0, i;
 	BIO *cbio = NULL, *obio = NULL;
 	STACK_OF(X509) *pinned = NULL;
-	int body = -1, content = -1, dfd = -1, rc = -1, walked;
+	int body = -1, content = -1, dfd = -1, rc = -1, walked, own = 1;
+	off_t base = 0;
 
 	memset(r, 0, sizeof *r);
 	memset(&v, 0, sizeof v);
 	memset(&ct, 0, sizeof ct);
-	v.content_fd = -1;
 	msg_header_init(&h);
 	if (authserv == NULL) {
 		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
@@ -1105,7 +1356,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		if (strcasecmp(h.f[i].name, "Authentication-Results") == 0
 		    && same_authserv(h.f[i].value, authserv))
 			msg_header_delete(&h, i);
-	if ((body = spool_rest(in, e)) < 0)
+	if ((body = body_open(in, &base, &own, e)) < 0)
 		goto out;
 	if ((co.addrs = author_addrs(&h, e)) == NULL)
 		goto out;
@@ -1118,13 +1369,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 
 	if (kind == K_NONE) {
 		set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
-	} else if (kind == K_DETACHED) {
-		v.content_fd = content;
-		v.fdsink.write = fd_sink_write;
-		v.fdsink.ctx = &v.content_fd;
-		canon_init(&v.c, CANON_CRLF);
-		v.content.write = vw_content;
-		v.content.ctx = &v;
+	} else if (kind == K_DETACHED || kind == K_NESTED) {
 		v.sig.max = SMIME_MAX_SIG;
 		v.sigsink.write = membuf_write;
 		v.sigsink.ctx = &v.sig;
@@ -1134,7 +1379,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		w.data = vw_data;
 		w.end = vw_end;
 		w.ctx = &v;
-		if (lseek(body, 0, SEEK_SET) != 0 || io_in_init(&bin, body, "message body", e) != 0)
+		if (body_rewind(body, base, e) != 0 || io_in_init(&bin, body, "message body", e) != 0)
 			goto out;
 		walked = mime_walk(&w, &bin, &h, e);
 		io_in_free(&bin);
@@ -1142,7 +1387,14 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 			cte_dec_free(&v.dec);
 		if (walked < 0 && (e->code == EX_IOERR || e->code == EX_OSERR || e->code == EX_CANTCREAT))
 			goto out;
-		if (walked < 0)
+		if (v.inner_addrs != NULL) {
+			free_strv(co.addrs);
+			co.addrs = v.inner_addrs;
+			v.inner_addrs = NULL;
+		}
+		if (kind == K_NESTED && !v.signed_done && walked >= 0)
+			set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
+		else if (walked < 0)
 			set_verdict(r, CMS_V_PERMERROR, "cannot read the signed message: %s", e->msg);
 		else if (v.nparts == 0)
 			set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no parts (wrong "
@@ -1158,9 +1410,9 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		else if (v.sig.len == 0)
 			set_verdict(r, CMS_V_PERMERROR, "the signature part is empty");
 		else {
-			if (lseek(content, 0, SEEK_SET) != 0 || (cbio = BIO_new_fd(content,
-			    BIO_NOCLOSE)) == NULL) {
-				err_sys(e, EX_IOERR, "cannot read temporary file");
+			if ((cbio = range_bio(body, base + (off_t)v.raw_start, (off_t)v.raw_len))
+			    == NULL) {
+				err_ssl(e, EX_OSERR, "out of memory");
 				goto out;
 			}
 			if (cms_verify(v.sig.p, v.sig.len, cbio, NULL, &co, r, e) != 0)
@@ -1169,7 +1421,7 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	} else {
 		if ((dfd = io_spool(e)) < 0)
 			goto out;
-		if (decode_to_spool(body, cte, dfd, e) != 0) {
+		if (decode_to_spool(body, base, cte, dfd, e) != 0) {
 			if (e->code != EX_DATAERR)
 				goto out;
 			set_verdict(r, CMS_V_PERMERROR, "cannot decode the S/MIME body: %s", e->msg);
@@ -1190,25 +1442,33 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 		rc = 1;
 		goto out;
 	}
-	if ((ar = ar_value(authserv, r, e)) == NULL)
+	if ((ar = ar_value(authserv, r, kind == K_NESTED && v.signed_done ? v.signed_path : NULL,
+	    e)) == NULL)
 		goto out;
 	/* The verified entity replaces the wrapper; anything that did not pass is written as
 	 * it came, so the reader can still look at what was sent. */
-	if (vo->keep || r->verdict != CMS_V_PASS) {
+	/* A signature nested in the message is reported, and the message kept as it is. */
+	if (vo->keep || r->verdict != CMS_V_PASS || (kind == K_NESTED && v.signed_done)) {
 		struct sink os = io_out_sink(o);
 
 		if (write_result_header(o, &h, 1, ar, e) != 0
-		    || io_out_puts(o, h.crlf ? "\r\n" : "\n") != 0 || file_to_sink(body, &os, e) != 0)
+		    || io_out_puts(o, h.crlf ? "\r\n" : "\n") != 0 || file_to_sink(body, base, &os, e) != 0)
 			goto oerr;
 	} else {
 		if (write_result_header(o, &h, 0, ar, e) != 0)
 			goto out;
+		struct sink os = io_out_sink(o);
+
 		es.o = o;
 		es.lf = !h.crlf;
 		canon_init(&es.c, CANON_LF);
 		esink.write = eol_write;
 		esink.ctx = &es;
-		if (file_to_sink(content, &esink, e) != 0 || eol_finish(&es, e) != 0)
+		/* Detached: the signed part as it came. Opaque: the encapsulated (canonical)
+		 * content in the message's line ends. */
+		if (kind != K_OPAQUE ? range_to_sink(body, base + (off_t)v.raw_start,
+		    (off_t)v.raw_len, &os, e) != 0 : file_to_sink(content, 0, &esink, e) != 0
+		    || eol_finish(&es, e) != 0)
 			goto oerr;
 	}
 	if (io_out_flush(o) != 0)
@@ -1224,6 +1484,7 @@ out:
 	if (der != NULL && derlen > 0)
 		munmap(der, derlen);
 	free(v.sig.p);
+	free_strv(v.inner_addrs);
 	free(ar);
 	free_strv(co.addrs);
 	sk_X509_pop_free(pinned, X509_free);
@@ -1232,8 +1493,10 @@ out:
 		close(dfd);
 	if (content >= 0)
 		close(content);
-	if (body >= 0)
+	if (body >= 0 && own)
 		close(body);
 	msg_header_free(&h);
+	if (rc < 0)
+		cms_result_free(r);
 	return rc;
 }

@@ -26,7 +26,8 @@ struct smime_sign_opts {
  * charset=us-ascii when there is no Content-Type) is re-encoded where it is not 7-bit safe
  * (8bit/binary parts, lines over 998 octets: quoted-printable for text, base64 otherwise)
  * and signed in canonical CRLF form (RFC 8551 §3.1). The output keeps the input's line ends.
- * The body is spooled to a temporary file (bounded memory).
+ * Memory is bounded: a base64/quoted-printable single part streams through; otherwise the
+ * body is read twice, in place from a regular file or from a spool.
  */
 int smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
     const struct smime_sign_opts *so, struct err *e);
@@ -54,7 +55,8 @@ int smime_save_certs(struct certstore *cs, const struct cms_result *r, struct er
  * RFC 8601 §5), and the verified content entity in place of the signature wrapper (or, with
  * keep, the message as it came). A message that is not signed passes through with smime=none.
  * Returns 0 when the message was written (any verdict; r says which), 1 when strict withheld
- * it, -1 on errors (nothing or a partial output: the caller must exit non-zero).
+ * it, -1 on errors (nothing or a partial output: the caller must exit non-zero; r is left
+ * empty). On 0 and 1, free r with cms_result_free.
  */
 int smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts *vo,
     struct cms_result *r, struct err *e);

@@ -12,5 +12,6 @@ complete -c smime-sign -s d -l digest -x -a 'sha256 sha384 sha512' -d 'Digest al
 complete -c smime-sign -l pss -d 'RSA-PSS signatures'
 complete -c smime-sign -l encrypt-cert -r -F -d 'Announce this certificate for encryption'
 complete -c smime-sign -l no-from-check -d 'Do not require the certificate to name the From address'
+complete -c smime-sign -s C -l config -r -F -d 'Configuration file'
 complete -c smime-sign -s h -l help -d 'Show help'
 complete -c smime-sign -s V -l version -d 'Show version'

@@ -6,5 +6,6 @@ complete -c smime-verify -s s -l strict -d 'Write nothing unless the signature p
 complete -c smime-verify -l save-certs -x -a '(__fish_complete_directories)' -d 'Store signer certificates in DIR'
 complete -c smime-verify -l cert-dir -x -a '(__fish_complete_directories)' -d 'Certificate store whose entries are pinned'
 complete -c smime-verify -l authserv-id -x -d 'Authentication service name'
+complete -c smime-verify -s C -l config -r -F -d 'Configuration file'
 complete -c smime-verify -s h -l help -d 'Show help'
 complete -c smime-verify -s V -l version -d 'Show version'

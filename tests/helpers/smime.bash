@@ -109,3 +109,13 @@ wrap_signed() {
 	base64 <"$2"
 	printf -- '--XyZ--\n'
 }
+
+# Is this an ASan build (its shadow memory inflates RSS)? asan_build PROGRAM
+asan_build() {
+	ldd "$(command -v "$1")" 2>/dev/null | grep -q libasan
+}
+
+# rss_kib CMD...: peak RSS in KiB of CMD (stdout to /dev/null).
+rss_kib() {
+	{ /usr/bin/time -f %M "$@" >/dev/null; } 2>&1 | tail -1
+}

@@ -1,0 +1,1314 @@
+/* smtp.c — the SMTP submission client: connection, TLS, AUTH, replies and one transaction
+ * at a time, every step bounded by a timeout. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "b64.h"
+#include "io.h"
+#include "smtp.h"
+
+/* RFC 5321 §4.5.3.2 timeouts, in seconds. */
+#define T_CONNECT	300
+#define T_GREETING	300	/* §4.5.3.2.1 initial 220 */
+#define T_MAIL		300	/* §4.5.3.2.2 */
+#define T_RCPT		300	/* §4.5.3.2.3 */
+#define T_DATA_INIT	120	/* §4.5.3.2.4 */
+#define T_DATA_BLOCK	180	/* §4.5.3.2.5 */
+#define T_DATA_END	600	/* §4.5.3.2.6 */
+#define T_CMD		300	/* EHLO, STARTTLS, AUTH, RSET, QUIT */
+
+#define REPLY_LINES_MAX	1000
+
+/* No CR, LF or other control octet: nothing that could end an SMTP command early. */
+static int
+clean_param(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+tmo(const struct smtp *s, int rfc)
+{
+	return s->timeout > 0 ? s->timeout : rfc;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for fd to be ready; 0, or -1 with e set on timeout or error. */
+static int
+wait_fd(struct smtp *s, short ev, long long deadline, const char *what, struct err *e)
+{
+	struct pollfd p = { .fd = s->fd, .events = ev };
+	long long left;
+	int n;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			s->broken = 1;
+			return err_set(e, EX_TEMPFAIL, "%s: timed out", what);
+		}
+		n = poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR) {
+			s->broken = 1;
+			return err_sys(e, EX_TEMPFAIL, "%s: poll", what);
+		}
+	}
+}
+
+/* Drain OpenSSL's queue and set a TLS I/O error. */
+static int
+ssl_io_err(struct smtp *s, int rc, const char *what, struct err *e)
+{
+	int se = SSL_get_error(s->ssl, rc);
+
+	s->broken = 1;
+	if (se == SSL_ERROR_ZERO_RETURN || (se == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
+	    errno == 0))
+		return err_set(e, EX_TEMPFAIL, "%s: connection closed by server", what);
+	if (se == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		return err_sys(e, EX_TEMPFAIL, "%s", what);
+	return err_ssl(e, EX_TEMPFAIL, "%s: TLS error", what);
+}
+
+static int
+raw_write(struct smtp *s, const unsigned char *p, size_t n, int t, struct err *e)
+{
+	long long deadline = now_ms() + (long long)t * 1000;
+
+	while (n > 0) {
+		ssize_t w;
+
+		if (s->ssl != NULL) {
+			int rc;
+
+			ERR_clear_error();
+			errno = 0;
+			rc = SSL_write(s->ssl, p, n > 1 << 30 ? 1 << 30 : (int)n);
+			if (rc > 0) {
+				w = rc;
+			} else {
+				int se = SSL_get_error(s->ssl, rc);
+
+				if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) {
+					if (wait_fd(s, se == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					    deadline, "sending to server", e) != 0)
+						return -1;
+					continue;
+				}
+				return ssl_io_err(s, rc, "sending to server", e);
+			}
+		} else {
+			w = send(s->fd, p, n, MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK) {
+					if (wait_fd(s, POLLOUT, deadline, "sending to server", e) != 0)
+						return -1;
+					continue;
+				}
+				s->broken = 1;
+				return err_sys(e, EX_TEMPFAIL, "sending to server");
+			}
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+flush_out(struct smtp *s, int t, struct err *e)
+{
+	int rc = 0;
+
+	if (s->wlen > 0)
+		rc = raw_write(s, s->wbuf, s->wlen, t, e);
+	OPENSSL_cleanse(s->wbuf, s->wlen);	/* it may have held AUTH data */
+	s->wlen = 0;
+	return rc;
+}
+
+static int
+put(struct smtp *s, const void *p, size_t n, int t, struct err *e)
+{
+	const unsigned char *c = p;
+
+	while (n > 0) {
+		size_t k = sizeof s->wbuf - s->wlen;
+
+		if (k == 0) {
+			if (flush_out(s, t, e) != 0)
+				return -1;
+			continue;
+		}
+		if (k > n)
+			k = n;
+		memcpy(s->wbuf + s->wlen, c, k);
+		s->wlen += k;
+		c += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Queue a command line (CRLF added). */
+static int
+cmd(struct smtp *s, struct err *e, const char *fmt, ...) ERR_PRINTF(3, 4);
+static int
+cmd(struct smtp *s, struct err *e, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n > sizeof line - 3)
+		return err_set(e, EX_DATAERR, "SMTP command too long");
+	memcpy(line + n, "\r\n", 2);
+	n = put(s, line, (size_t)n + 2, tmo(s, T_CMD), e);
+	OPENSSL_cleanse(line, sizeof line);
+	return n;
+}
+
+/* Fill the read buffer; 0, or -1 on timeout, error or end of stream. */
+static int
+fill(struct smtp *s, long long deadline, const char *what, struct err *e)
+{
+	if (s->rpos > 0) {
+		memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos);
+		s->rlen -= s->rpos;
+		s->rpos = 0;
+	}
+	for (;;) {
+		size_t room = sizeof s->rbuf - s->rlen;
+		ssize_t n;
+
+		if (s->ssl != NULL) {
+			int rc;
+
+			ERR_clear_error();
+			errno = 0;
+			rc = SSL_read(s->ssl, s->rbuf + s->rlen, (int)room);
+			if (rc > 0) {
+				s->rlen += (size_t)rc;
+				return 0;
+			}
+			{
+				int se = SSL_get_error(s->ssl, rc);
+
+				if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) {
+					if (wait_fd(s, se == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					    deadline, what, e) != 0)
+						return -1;
+					continue;
+				}
+			}
+			return ssl_io_err(s, rc, what, e);
+		}
+		n = recv(s->fd, s->rbuf + s->rlen, room, 0);
+		if (n > 0) {
+			s->rlen += (size_t)n;
+			return 0;
+		}
+		if (n == 0) {
+			s->broken = 1;
+			return err_set(e, EX_TEMPFAIL, "%s: connection closed by server", what);
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (wait_fd(s, POLLIN, deadline, what, e) != 0)
+				return -1;
+			continue;
+		}
+		s->broken = 1;
+		return err_sys(e, EX_TEMPFAIL, "%s", what);
+	}
+}
+
+/* One reply line without CRLF into line (NUL-terminated). */
+static int
+read_line(struct smtp *s, char *line, size_t cap, long long deadline, const char *what,
+    struct err *e)
+{
+	for (;;) {
+		unsigned char *nl = memchr(s->rbuf + s->rpos, '\n', s->rlen - s->rpos);
+
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - (s->rbuf + s->rpos));
+			size_t k = n;
+
+			if (k > 0 && s->rbuf[s->rpos + k - 1] == '\r')
+				k--;
+			if (k >= cap) {
+				s->broken = 1;
+				return err_set(e, EX_PROTOCOL, "%s: reply line too long", what);
+			}
+			memcpy(line, s->rbuf + s->rpos, k);
+			line[k] = '\0';
+			s->rpos += n + 1;
+			return 0;
+		}
+		if (s->rlen - s->rpos >= SMTP_LINE_MAX) {
+			s->broken = 1;
+			return err_set(e, EX_PROTOCOL, "%s: reply line too long (over %d octets)",
+			    what, SMTP_LINE_MAX);
+		}
+		if (fill(s, deadline, what, e) != 0)
+			return -1;
+	}
+}
+
+static void
+printable(char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/*
+ * Read one reply (RFC 5321 §4.2: "NNN-text" lines then "NNN text"). Sets s->code and
+ * s->reply (last line). When ehlo is set, records the extensions of each line.
+ */
+static int
+reply(struct smtp *s, int t, int ehlo, const char *what, struct err *e)
+{
+	long long deadline = now_ms() + (long long)t * 1000;
+	char line[SMTP_LINE_MAX + 1];
+	int code = -1, nlines;
+
+	if (flush_out(s, t, e) != 0)
+		return -1;
+	for (nlines = 0; nlines < REPLY_LINES_MAX; nlines++) {
+		int c;
+
+		if (read_line(s, line, sizeof line, deadline, what, e) != 0)
+			return -1;
+		printable(line);
+		if (strlen(line) < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' ||
+		    line[1] > '5' || line[2] < '0' || line[2] > '9' ||
+		    (line[3] != '\0' && line[3] != ' ' && line[3] != '-')) {
+			s->broken = 1;
+			snprintf(s->reply, sizeof s->reply, "%s", line);
+			return err_set(e, EX_PROTOCOL, "%s: garbled reply from server: %.80s",
+			    what, line);
+		}
+		c = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+		if (code != -1 && c != code) {
+			s->broken = 1;
+			return err_set(e, EX_PROTOCOL, "%s: reply codes differ across lines", what);
+		}
+		code = c;
+		if (ehlo && nlines > 0) {
+			const char *k = line + 4;
+
+			if (strcasecmp(k, "PIPELINING") == 0)
+				s->ext |= SMTP_EXT_PIPELINING;
+			else if (strncasecmp(k, "SIZE", 4) == 0 && (k[4] == '\0' || k[4] == ' ')) {
+				s->ext |= SMTP_EXT_SIZE;
+				s->maxsize = k[4] ? strtoull(k + 5, NULL, 10) : 0;
+			} else if (strcasecmp(k, "8BITMIME") == 0)
+				s->ext |= SMTP_EXT_8BITMIME;
+			else if (strcasecmp(k, "SMTPUTF8") == 0)
+				s->ext |= SMTP_EXT_SMTPUTF8;
+			else if (strcasecmp(k, "DSN") == 0)
+				s->ext |= SMTP_EXT_DSN;
+			else if (strcasecmp(k, "STARTTLS") == 0)
+				s->ext |= SMTP_EXT_STARTTLS;
+			else if (strcasecmp(k, "ENHANCEDSTATUSCODES") == 0)
+				s->ext |= SMTP_EXT_ENHANCED;
+			else if (strncasecmp(k, "AUTH", 4) == 0 && (k[4] == ' ' || k[4] == '=')) {
+				char mechs[SMTP_LINE_MAX], *tok, *sp;
+
+				snprintf(mechs, sizeof mechs, "%s", k + 5);
+				for (tok = strtok_r(mechs, " ", &sp); tok; tok = strtok_r(NULL, " ", &sp)) {
+					if (strcasecmp(tok, "PLAIN") == 0)
+						s->ext |= SMTP_EXT_AUTH_PLAIN;
+					else if (strcasecmp(tok, "LOGIN") == 0)
+						s->ext |= SMTP_EXT_AUTH_LOGIN;
+					else if (strcasecmp(tok, "SCRAM-SHA-256") == 0)
+						s->ext |= SMTP_EXT_AUTH_SCRAM;
+				}
+			}
+		}
+		if (line[3] != '-') {
+			s->code = code;
+			snprintf(s->reply, sizeof s->reply, "%s", line);
+			return 0;
+		}
+	}
+	s->broken = 1;
+	return err_set(e, EX_PROTOCOL, "%s: reply of more than %d lines", what, REPLY_LINES_MAX);
+}
+
+int
+smtp_code_exit(int code)
+{
+	if (code >= 200 && code < 400)
+		return 0;
+	if (code >= 400 && code < 500)
+		return EX_TEMPFAIL;
+	return EX_UNAVAILABLE;
+}
+
+/* Set e from an unwanted reply. */
+static int
+reply_err(struct smtp *s, int code, const char *what, struct err *e)
+{
+	return err_set(e, code ? code : smtp_code_exit(s->code), "%s: server said: %s", what,
+	    s->reply);
+}
+
+static int
+connect_tcp(struct smtp *s, const char *host, const char *port, struct err *e)
+{
+	struct addrinfo hints, *res, *ai;
+	int rc, saved = 0;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return err_set(e, rc == EAI_AGAIN ? EX_TEMPFAIL : EX_NOHOST, "%s port %s: %s",
+		    host, port, gai_strerror(rc));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		long long deadline = now_ms() + (long long)tmo(s, T_CONNECT) * 1000;
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    ai->ai_protocol);
+		socklen_t len = sizeof saved;
+
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		s->fd = fd;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			struct err we;
+
+			if (wait_fd(s, POLLOUT, deadline, "connect", &we) == 0 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &saved, &len) == 0 && saved == 0)
+				break;
+			if (saved == 0)
+				saved = ETIMEDOUT;
+		} else {
+			saved = errno;
+		}
+		close(fd);
+		s->fd = -1;
+	}
+	freeaddrinfo(res);
+	s->broken = 0;
+	if (s->fd < 0) {
+		errno = saved;
+		return err_sys(e, EX_TEMPFAIL, "cannot connect to %s port %s", host, port);
+	}
+	return 0;
+}
+
+static int
+is_ip(const char *h)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
+}
+
+/* Normalise a hex fingerprint: lower case, no colons; "" if malformed. */
+static void
+fpr_norm(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *in && n + 1 < cap; in++) {
+		if (*in == ':')
+			continue;
+		if (!((*in >= '0' && *in <= '9') || (*in >= 'a' && *in <= 'f') ||
+		    (*in >= 'A' && *in <= 'F'))) {
+			n = 0;
+			break;
+		}
+		out[n++] = (char)(*in | 0x20);
+	}
+	out[n] = '\0';
+}
+
+static int
+tls_start(struct smtp *s, const struct smtp_opts *o, struct err *e)
+{
+	SSL_CTX *ctx;
+	SSL *ssl;
+	long long deadline = now_ms() + (long long)tmo(s, T_CMD) * 1000;
+	X509 *cert;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	int rc;
+
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL)
+		return err_ssl(e, EX_SOFTWARE, "TLS setup");
+	s->ssl_ctx = ctx;
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
+		return err_ssl(e, EX_SOFTWARE, "TLS setup");
+	if (o->fingerprint != NULL) {
+		/* Pinning replaces CA and name checks; the pin is compared after the handshake. */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (o->trust_file != NULL) {
+			if (SSL_CTX_load_verify_locations(ctx, o->trust_file, NULL) != 1)
+				return err_ssl(e, EX_CONFIG, "cannot load trust file %s",
+				    o->trust_file);
+		} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			return err_ssl(e, EX_CONFIG, "cannot load the system trust store");
+		}
+	}
+	ssl = SSL_new(ctx);
+	if (ssl == NULL)
+		return err_ssl(e, EX_SOFTWARE, "TLS setup");
+	s->ssl = ssl;
+	if (SSL_set_fd(ssl, s->fd) != 1)
+		return err_ssl(e, EX_SOFTWARE, "TLS setup");
+	if (o->fingerprint == NULL) {
+		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+
+		if (is_ip(o->host)) {
+			if (X509_VERIFY_PARAM_set1_ip_asc(vp, o->host) != 1)
+				return err_ssl(e, EX_SOFTWARE, "TLS setup");
+		} else {
+			X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			if (SSL_set1_host(ssl, o->host) != 1)
+				return err_ssl(e, EX_SOFTWARE, "TLS setup");
+		}
+	}
+	if (!is_ip(o->host) && SSL_set_tlsext_host_name(ssl, o->host) != 1)
+		return err_ssl(e, EX_SOFTWARE, "TLS setup");
+	for (;;) {
+		int se;
+
+		ERR_clear_error();
+		errno = 0;
+		rc = SSL_connect(ssl);
+		if (rc == 1)
+			break;
+		se = SSL_get_error(ssl, rc);
+		if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) {
+			if (wait_fd(s, se == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline,
+			    "TLS handshake", e) != 0)
+				return -1;
+			continue;
+		}
+		s->broken = 1;
+		if (SSL_get_verify_result(ssl) != X509_V_OK) {
+			long v = SSL_get_verify_result(ssl);
+
+			ERR_clear_error();
+			/* A certificate we cannot trust is a policy refusal: retrying won't help. */
+			return err_set(e, EX_PROTOCOL, "TLS: server certificate not trusted: %s",
+			    X509_verify_cert_error_string(v));
+		}
+		return ssl_io_err(s, rc, "TLS handshake", e);
+	}
+	cert = SSL_get1_peer_certificate(ssl);
+	if (cert == NULL) {
+		s->broken = 1;
+		return err_set(e, EX_PROTOCOL, "TLS: server sent no certificate");
+	}
+	rc = X509_digest(cert, EVP_sha256(), md, &mdlen);
+	X509_free(cert);
+	if (rc != 1)
+		return err_ssl(e, EX_SOFTWARE, "certificate digest");
+	{
+		char *p = s->fpr;
+
+		for (i = 0; i < mdlen; i++)
+			p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
+	}
+	snprintf(s->tls_version, sizeof s->tls_version, "%s", SSL_get_version(ssl));
+	if (o->fingerprint != NULL) {
+		char want[200], got[200];
+
+		fpr_norm(o->fingerprint, want, sizeof want);
+		fpr_norm(s->fpr, got, sizeof got);
+		if (strlen(want) != 64) {
+			s->broken = 1;
+			return err_set(e, EX_CONFIG, "TLS fingerprint must be 64 hex digits (SHA-256)");
+		}
+		if (strcmp(want, got) != 0) {
+			s->broken = 1;
+			return err_set(e, EX_PROTOCOL,
+			    "TLS: server certificate fingerprint %s does not match the pinned one",
+			    s->fpr);
+		}
+	}
+	return 0;
+}
+
+static int
+ehlo(struct smtp *s, const char *name, struct err *e)
+{
+	s->ext = 0;
+	s->maxsize = 0;
+	if (cmd(s, e, "EHLO %s", name) != 0 || reply(s, tmo(s, T_CMD), 1, "EHLO", e) != 0)
+		return -1;
+	if (s->code == 250)
+		return 0;
+	/* RFC 5321 §3.2: a server that does not know EHLO gets HELO. */
+	if (s->code >= 500 && s->code <= 504) {
+		if (cmd(s, e, "HELO %s", name) != 0 || reply(s, tmo(s, T_CMD), 0, "HELO", e) != 0)
+			return -1;
+		if (s->code == 250)
+			return 0;
+		return reply_err(s, 0, "HELO", e);
+	}
+	return reply_err(s, 0, "EHLO", e);
+}
+
+static int
+auth_send_b64(struct smtp *s, const void *p, size_t n, struct err *e)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+	int rc;
+
+	if (out == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	out[b64_encode(p, n, out, 0)] = '\0';
+	rc = cmd(s, e, "%s", out);
+	OPENSSL_cleanse(out, strlen(out));
+	free(out);
+	return rc;
+}
+
+#define SCRAM_MIN_ITER	4096		/* RFC 7677 §4 */
+#define SCRAM_MAX_ITER	1000000		/* a server must not make us spin for long */
+
+/* A decimal number of at most 9 digits, or -1. */
+static long long
+cli_like_number(const char *p)
+{
+	long long v = 0;
+	size_t i;
+
+	if (*p == '\0' || strlen(p) > 9)
+		return -1;
+	for (i = 0; p[i]; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+static int
+hmac256(const unsigned char *key, size_t kl, const void *msg, size_t ml, unsigned char *out,
+    struct err *e)
+{
+	unsigned int n = 0;
+
+	if (HMAC(EVP_sha256(), key, (int)kl, msg, ml, out, &n) == NULL || n != 32)
+		return err_ssl(e, EX_SOFTWARE, "HMAC-SHA-256");
+	return 0;
+}
+
+/* Read a 334 challenge and base64-decode it into out (NUL-terminated). */
+static int
+scram_challenge(struct smtp *s, char *out, size_t cap, struct err *e)
+{
+	const char *b;
+	long long n;
+
+	if (reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		return -1;
+	if (s->code != 334)
+		return reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL,
+		    "authentication failed", e);
+	b = s->reply + (strlen(s->reply) > 4 ? 4 : strlen(s->reply));
+	if (strlen(b) / 4 * 3 + 3 >= cap)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: challenge too long");
+	n = b64_decode(b, strlen(b), (unsigned char *)out, 0);
+	if (n < 0)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: challenge is not base64");
+	out[n] = '\0';
+	if (memchr(out, '\0', (size_t)n) != NULL)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: NUL in challenge");
+	return 0;
+}
+
+/* The value of attribute `a` ("r", "s", "i", "v") in a SCRAM message, copied to out. */
+static int
+scram_attr(const char *m, char a, char *out, size_t cap)
+{
+	const char *p = m;
+
+	for (;;) {
+		if (p[0] == a && p[1] == '=') {
+			size_t n = strcspn(p + 2, ",");
+
+			if (n >= cap)
+				return -1;
+			memcpy(out, p + 2, n);
+			out[n] = '\0';
+			return 0;
+		}
+		p = strchr(p, ',');
+		if (p == NULL)
+			return -1;
+		p++;
+	}
+}
+
+/* RFC 5802 §3 with SHA-256 (RFC 7677). The password is used as is: SASLprep (RFC 4013) is
+ * not applied, which is exact for ASCII passwords. */
+static int
+auth_scram(struct smtp *s, const char *user, const char *pw, struct err *e)
+{
+	unsigned char cn[18], salt[256], salted[32], ckey[32], skey[32], stored[32], csig[32];
+	unsigned char proof[32], ssig[32], v[64];
+	char nonce[32], first_bare[700], srv[1200], r[400], sb64[400], it[16], fin[1200];
+	char msg[2600], pb64[64], vb64[100], name[600];
+	size_t i, k = 0;
+	long long sl, iter, vl;
+	int rc = -1;
+
+	for (i = 0; user[i] && k + 4 < sizeof name; i++) {	/* RFC 5802 §5.1 saslname */
+		if (user[i] == ',')
+			k += (size_t)snprintf(name + k, sizeof name - k, "=2C");
+		else if (user[i] == '=')
+			k += (size_t)snprintf(name + k, sizeof name - k, "=3D");
+		else
+			name[k++] = user[i];
+	}
+	name[k] = '\0';
+	if (user[i] != '\0')
+		return err_set(e, EX_CONFIG, "user name too long");
+	if (RAND_bytes(cn, sizeof cn) != 1)
+		return err_ssl(e, EX_SOFTWARE, "random nonce");
+	nonce[b64_encode(cn, sizeof cn, nonce, 0)] = '\0';
+	snprintf(first_bare, sizeof first_bare, "n=%s,r=%s", name, nonce);
+	{
+		char first[720];
+
+		snprintf(first, sizeof first, "n,,%s", first_bare);
+		if (cmd(s, e, "AUTH SCRAM-SHA-256") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+			return -1;
+		if (s->code != 334)
+			return reply_err(s, s->code >= 500 ? EX_NOPERM : 0, "AUTH SCRAM-SHA-256", e);
+		if (auth_send_b64(s, first, strlen(first), e) != 0)
+			return -1;
+	}
+	if (scram_challenge(s, srv, sizeof srv, e) != 0)
+		return -1;
+	if (scram_attr(srv, 'r', r, sizeof r) != 0 || scram_attr(srv, 's', sb64, sizeof sb64) != 0 ||
+	    scram_attr(srv, 'i', it, sizeof it) != 0 || srv[0] == 'm')
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: malformed server-first-message");
+	if (strncmp(r, nonce, strlen(nonce)) != 0 || strlen(r) == strlen(nonce))
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: server nonce does not extend ours");
+	iter = cli_like_number(it);
+	if (iter < SCRAM_MIN_ITER || iter > SCRAM_MAX_ITER)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: iteration count %s refused", it);
+	if (strlen(sb64) / 4 * 3 > sizeof salt ||
+	    (sl = b64_decode(sb64, strlen(sb64), salt, 0)) <= 0)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: bad salt");
+	if (PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, (int)sl, (int)iter, EVP_sha256(),
+	    sizeof salted, salted) != 1) {
+		err_ssl(e, EX_SOFTWARE, "PBKDF2");
+		goto out;
+	}
+	/* "c=biws": base64 of the GS2 header "n,," (no channel binding) */
+	snprintf(fin, sizeof fin, "c=biws,r=%s", r);
+	if ((size_t)snprintf(msg, sizeof msg, "%s,%s,%s", first_bare, srv, fin) >= sizeof msg) {
+		err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: messages too long");
+		goto out;
+	}
+	if (hmac256(salted, 32, "Client Key", 10, ckey, e) != 0)
+		goto out;
+	if (EVP_Digest(ckey, 32, stored, NULL, EVP_sha256(), NULL) != 1) {
+		err_ssl(e, EX_SOFTWARE, "SHA-256");
+		goto out;
+	}
+	if (hmac256(stored, 32, msg, strlen(msg), csig, e) != 0 ||
+	    hmac256(salted, 32, "Server Key", 10, skey, e) != 0 ||
+	    hmac256(skey, 32, msg, strlen(msg), ssig, e) != 0)
+		goto out;
+	for (i = 0; i < 32; i++)
+		proof[i] = ckey[i] ^ csig[i];
+	pb64[b64_encode(proof, 32, pb64, 0)] = '\0';
+	k = strlen(fin);
+	snprintf(fin + k, sizeof fin - k, ",p=%s", pb64);
+	if (auth_send_b64(s, fin, strlen(fin), e) != 0)
+		goto out;
+	if (reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		goto out;
+	if (s->code == 334) {
+		/* RFC 4954 §4: the server-final-message comes as a challenge; verify it before
+		 * answering, so a server that does not know the password is not believed. */
+		const char *b = s->reply + (strlen(s->reply) > 4 ? 4 : strlen(s->reply));
+		long long n;
+
+		if (strlen(b) / 4 * 3 + 3 >= sizeof srv ||
+		    (n = b64_decode(b, strlen(b), (unsigned char *)srv, 0)) < 0) {
+			err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: bad server-final-message");
+			goto out;
+		}
+		srv[n] = '\0';
+		if (scram_attr(srv, 'v', vb64, sizeof vb64) != 0 || strlen(vb64) != 44 ||
+		    (vl = b64_decode(vb64, strlen(vb64), v, 0)) != 32 ||
+		    CRYPTO_memcmp(v, ssig, 32) != 0) {
+			(void)cmd(s, e, "*");	/* RFC 4954 §4: cancel the exchange */
+			s->broken = 1;
+			err_set(e, EX_PROTOCOL,
+			    "AUTH SCRAM-SHA-256: the server's signature is wrong (it does not know the password)");
+			goto out;
+		}
+		if (cmd(s, e, "%s", "") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+			goto out;
+	}
+	if (s->code != 235) {
+		reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "authentication failed", e);
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(salted, sizeof salted);
+	OPENSSL_cleanse(ckey, sizeof ckey);
+	OPENSSL_cleanse(stored, sizeof stored);
+	OPENSSL_cleanse(csig, sizeof csig);
+	OPENSSL_cleanse(proof, sizeof proof);
+	OPENSSL_cleanse(skey, sizeof skey);
+	OPENSSL_cleanse(fin, sizeof fin);
+	OPENSSL_cleanse(pb64, sizeof pb64);
+	return rc;
+}
+
+/* RFC 4954 with RFC 4616 PLAIN or the LOGIN mechanism. */
+static int
+auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
+{
+	const char *pw = o->pass != NULL && o->pass->p != NULL ? o->pass->p : "";
+	size_t ul = strlen(o->user), pl = strlen(pw);
+	int plain;
+
+	if (s->ssl == NULL && !o->auth_in_clear)
+		return err_set(e, EX_NOPERM,
+		    "refusing to send the password without TLS (see --tls and auth_in_clear)");
+	if (o->auth != NULL && strcasecmp(o->auth, "scram-sha-256") == 0)
+		return auth_scram(s, o->user, pw, e);
+	if (o->auth != NULL && strcasecmp(o->auth, "plain") == 0)
+		plain = 1;
+	else if (o->auth != NULL && strcasecmp(o->auth, "login") == 0)
+		plain = 0;
+	else if (o->auth != NULL)
+		return err_set(e, EX_CONFIG, "unknown AUTH mechanism %s (scram-sha-256, plain or login)",
+		    o->auth);
+	else if (s->ext & SMTP_EXT_AUTH_SCRAM)
+		return auth_scram(s, o->user, pw, e);
+	else if (s->ext & SMTP_EXT_AUTH_PLAIN)
+		plain = 1;
+	else if (s->ext & SMTP_EXT_AUTH_LOGIN)
+		plain = 0;
+	else
+		return err_set(e, EX_UNAVAILABLE,
+		    "server offers none of AUTH SCRAM-SHA-256, PLAIN or LOGIN");
+	if (plain) {
+		/* RFC 4616 §2: authzid NUL authcid NUL passwd */
+		unsigned char *m = malloc(ul + pl + 2);
+		int rc;
+
+		if (m == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+		m[0] = '\0';
+		memcpy(m + 1, o->user, ul);
+		m[1 + ul] = '\0';
+		memcpy(m + 2 + ul, pw, pl);
+		rc = cmd(s, e, "AUTH PLAIN") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0;
+		if (!rc && s->code != 334) {
+			OPENSSL_cleanse(m, ul + pl + 2);
+			free(m);
+			return reply_err(s, s->code >= 500 ? EX_NOPERM : 0, "AUTH PLAIN", e);
+		}
+		if (!rc)
+			rc = auth_send_b64(s, m, ul + pl + 2, e) != 0;
+		OPENSSL_cleanse(m, ul + pl + 2);
+		free(m);
+		if (rc)
+			return -1;
+	} else {
+		if (cmd(s, e, "AUTH LOGIN") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+			return -1;
+		if (s->code != 334)
+			return reply_err(s, s->code >= 500 ? EX_NOPERM : 0, "AUTH LOGIN", e);
+		if (auth_send_b64(s, o->user, ul, e) != 0 ||
+		    reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+			return -1;
+		if (s->code != 334)
+			return reply_err(s, s->code >= 500 ? EX_NOPERM : 0, "AUTH LOGIN", e);
+		if (auth_send_b64(s, pw, pl, e) != 0)
+			return -1;
+	}
+	if (reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		return -1;
+	if (s->code == 235)
+		return 0;
+	return reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "authentication failed", e);
+}
+
+static int session(struct smtp *s, const struct smtp_opts *o, struct err *e);
+
+int
+smtp_open(struct smtp *s, const struct smtp_opts *o, struct err *e)
+{
+	const char *port = o->port;
+
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+	s->timeout = o->timeout;
+	snprintf(s->host, sizeof s->host, "%s", o->host);
+	if (port == NULL)
+		port = o->tls == SMTP_TLS_IMPLICIT ? "465" : "587";
+	if (connect_tcp(s, o->host, port, e) != 0)
+		return -1;
+	return session(s, o, e);
+}
+
+int
+smtp_open_fd(struct smtp *s, int fd, const struct smtp_opts *o, struct err *e)
+{
+	int fl;
+
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	s->timeout = o->timeout;
+	snprintf(s->host, sizeof s->host, "%s", o->host);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		return err_sys(e, EX_OSERR, "cannot make the socket non-blocking");
+	return session(s, o, e);
+}
+
+/* Greeting, EHLO, TLS, AUTH on a connected socket. */
+static int
+session(struct smtp *s, const struct smtp_opts *o, struct err *e)
+{
+	char name[256];
+
+	if (o->tls == SMTP_TLS_IMPLICIT && tls_start(s, o, e) != 0)
+		return err_wrap(e, "%s", o->host);
+	if (reply(s, tmo(s, T_GREETING), 0, "greeting", e) != 0)
+		return err_wrap(e, "%s", o->host);
+	if (s->code != 220)
+		return reply_err(s, 0, "greeting", e), err_wrap(e, "%s", o->host);
+	if (o->helo != NULL)
+		snprintf(name, sizeof name, "%s", o->helo);
+	else if (gethostname(name, sizeof name) != 0 || name[0] == '\0')
+		snprintf(name, sizeof name, "localhost");
+	name[sizeof name - 1] = '\0';
+	if (!clean_param(name) || strchr(name, ' ') != NULL)
+		return err_set(e, EX_USAGE, "bad EHLO name");
+	if (ehlo(s, name, e) != 0)
+		return err_wrap(e, "%s", o->host);
+	if (o->tls == SMTP_TLS_STARTTLS) {
+		/* RFC 3207 §4: never continue in clear when TLS was asked for. */
+		if (!(s->ext & SMTP_EXT_STARTTLS))
+			return err_set(e, EX_PROTOCOL,
+			    "%s: server does not offer STARTTLS; refusing to send in clear", o->host);
+		if (cmd(s, e, "STARTTLS") != 0 || reply(s, tmo(s, T_CMD), 0, "STARTTLS", e) != 0)
+			return err_wrap(e, "%s", o->host);
+		if (s->code != 220)
+			return reply_err(s, EX_PROTOCOL, "STARTTLS refused", e),
+			    err_wrap(e, "%s", o->host);
+		/* Anything already buffered was sent in clear before TLS: an injection attempt
+		 * (CVE-2011-0411 class), never to be read as a reply. */
+		if (s->rpos != s->rlen) {
+			s->broken = 1;
+			return err_set(e, EX_PROTOCOL, "%s: data after the STARTTLS reply", o->host);
+		}
+		if (tls_start(s, o, e) != 0)
+			return err_wrap(e, "%s", o->host);
+		/* RFC 3207 §4.2: forget everything learnt before TLS. */
+		if (ehlo(s, name, e) != 0)
+			return err_wrap(e, "%s", o->host);
+	}
+	if (o->user != NULL && auth(s, o, e) != 0)
+		return err_wrap(e, "%s", o->host);
+	return 0;
+}
+
+int
+smtp_scan(int fd, struct smtp_scan *sc, struct err *e)
+{
+	unsigned char buf[65536];
+	off_t start = lseek(fd, 0, SEEK_CUR);
+	unsigned long long line = 0, lineno = 1;
+	int prev_cr = 0;
+	ssize_t n;
+
+	memset(sc, 0, sizeof *sc);
+	if (start < 0)
+		return err_sys(e, EX_IOERR, "cannot seek message");
+	while ((n = io_read(fd, buf, sizeof buf)) > 0) {
+		ssize_t i;
+
+		for (i = 0; i < n; i++) {
+			unsigned char c = buf[i];
+
+			sc->size++;
+			if (c & 0x80)
+				sc->eightbit = 1;
+			if (c == '\0')
+				return err_set(e, EX_DATAERR, "message line %llu: NUL octet", lineno);
+			if (c == '\n') {
+				if (!prev_cr)
+					sc->size++;	/* LF becomes CRLF */
+				line = 0;
+				lineno++;
+			} else if (c != '\r' && ++line > 998) {
+				/* RFC 5321 §4.5.3.1.6: 1000 octets with CRLF. */
+				return err_set(e, EX_DATAERR,
+				    "message line %llu is longer than 998 octets", lineno);
+			}
+			prev_cr = c == '\r';
+		}
+	}
+	if (n < 0)
+		return err_sys(e, EX_IOERR, "cannot read message");
+	if (line > 0)
+		sc->size += 2;
+	if (lseek(fd, start, SEEK_SET) < 0)
+		return err_sys(e, EX_IOERR, "cannot seek message");
+	return 0;
+}
+
+static int
+is_ascii(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p & 0x80)
+			return 0;
+	return 1;
+}
+
+/* RFC 3461 §4: xtext. */
+static void
+xtext(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in && n + 4 < cap; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 33 || c > 126 || c == '+' || c == '=')
+			n += (size_t)snprintf(out + n, cap - n, "+%02X", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+/* Send the message body: CRLF line ends, dot-stuffing (RFC 5321 §4.5.2), then ".". */
+static int
+send_body(struct smtp *s, int fd, struct smtp_result *r, struct err *e)
+{
+	struct io_in in;
+	const unsigned char *l;
+	ssize_t n;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hl = 0, i;
+	int t = tmo(s, T_DATA_BLOCK), rc = -1;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return err_ssl(e, EX_SOFTWARE, "SHA-256");
+	}
+	if (io_in_init(&in, fd, "message", e) != 0) {
+		EVP_MD_CTX_free(md);
+		return -1;
+	}
+	while ((n = io_in_line(&in, 1 << 20, &l)) > 0) {
+		size_t k = (size_t)n;
+
+		if (l[k - 1] == '\n')
+			k--;
+		if (k > 0 && l[k - 1] == '\r')
+			k--;
+		if (EVP_DigestUpdate(md, l, k) != 1 || EVP_DigestUpdate(md, "\r\n", 2) != 1) {
+			err_ssl(e, EX_SOFTWARE, "SHA-256");
+			goto out;
+		}
+		if (k > 0 && l[0] == '.' && put(s, ".", 1, t, e) != 0)
+			goto out;
+		if (put(s, l, k, t, e) != 0 || put(s, "\r\n", 2, t, e) != 0)
+			goto out;
+		r->size += k + 2;
+	}
+	if (n < 0) {
+		*e = in.e;
+		s->broken = 1;	/* half a message went out: the connection is unusable */
+		goto out;
+	}
+	if (put(s, ".\r\n", 3, t, e) != 0 || flush_out(s, t, e) != 0)
+		goto out;
+	if (EVP_DigestFinal_ex(md, h, &hl) != 1) {
+		err_ssl(e, EX_SOFTWARE, "SHA-256");
+		goto out;
+	}
+	for (i = 0; i < hl; i++)
+		sprintf(r->sha256 + 2 * i, "%02x", h[i]);
+	rc = 0;
+out:
+	io_in_free(&in);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static void
+rset(struct smtp *s)
+{
+	struct err e;
+
+	if (s->broken)
+		return;
+	if (cmd(s, &e, "RSET") != 0 || reply(s, tmo(s, T_CMD), 0, "RSET", &e) != 0 ||
+	    s->code != 250)
+		s->broken = 1;
+}
+
+int
+smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
+    struct smtp_result *r, struct err *e)
+{
+	char params[1024], x[600];
+	size_t i, n = 0, temp = 0;
+	int utf8 = !is_ascii(env->from), dsn;
+
+	memset(r, 0, sizeof *r);
+	if (s->broken)
+		return err_set(e, EX_TEMPFAIL, "%s: connection lost", s->host);
+	if (!clean_param(env->from) || strchr(env->from, '<') || strchr(env->from, '>'))
+		return err_set(e, EX_DATAERR, "control character or angle bracket in the sender address");
+	for (i = 0; i < env->nrcpt; i++)
+		if (!clean_param(env->rcpt[i].addr) || env->rcpt[i].addr[0] == '\0' ||
+		    strchr(env->rcpt[i].addr, '<') || strchr(env->rcpt[i].addr, '>'))
+			return err_set(e, EX_DATAERR,
+			    "control character or angle bracket in a recipient address");
+	if ((env->notify != NULL && !clean_param(env->notify)) ||
+	    (env->ret != NULL && !clean_param(env->ret)))
+		return err_set(e, EX_DATAERR, "control character in a DSN parameter");
+	for (i = 0; i < env->nrcpt; i++) {
+		env->rcpt[i].code = 0;
+		env->rcpt[i].reply[0] = '\0';
+		if (!is_ascii(env->rcpt[i].addr))
+			utf8 = 1;
+	}
+	/* RFC 1870 §6.1: refuse early what the server says it cannot take. */
+	if ((s->ext & SMTP_EXT_SIZE) && s->maxsize > 0 && sc->size > s->maxsize)
+		return err_set(e, EX_UNAVAILABLE,
+		    "%s: message of %llu octets exceeds the server's limit of %llu", s->host,
+		    sc->size, s->maxsize);
+	if (sc->eightbit && !(s->ext & SMTP_EXT_8BITMIME))
+		return err_set(e, EX_DATAERR,
+		    "%s: message has 8-bit content and the server does not offer 8BITMIME", s->host);
+	if (utf8 && !(s->ext & SMTP_EXT_SMTPUTF8))
+		return err_set(e, EX_UNAVAILABLE,
+		    "%s: non-ASCII address and the server does not offer SMTPUTF8", s->host);
+	dsn = env->notify != NULL || env->ret != NULL || env->envid != NULL;
+	if (dsn && !(s->ext & SMTP_EXT_DSN)) {
+		r->dsn_ignored = 1;
+		dsn = 0;
+	}
+	params[0] = '\0';
+	if (s->ext & SMTP_EXT_SIZE)
+		n += (size_t)snprintf(params + n, sizeof params - n, " SIZE=%llu", sc->size);
+	if (sc->eightbit)
+		n += (size_t)snprintf(params + n, sizeof params - n, " BODY=8BITMIME");
+	if (utf8)
+		n += (size_t)snprintf(params + n, sizeof params - n, " SMTPUTF8");
+	if (dsn && env->ret != NULL)
+		n += (size_t)snprintf(params + n, sizeof params - n, " RET=%s", env->ret);
+	if (dsn && env->envid != NULL) {
+		xtext(x, sizeof x, env->envid);
+		n += (size_t)snprintf(params + n, sizeof params - n, " ENVID=%s", x);
+	}
+	(void)n;
+	if (cmd(s, e, "MAIL FROM:<%s>%s", env->from, params) != 0)
+		goto fail;
+	if (!(s->ext & SMTP_EXT_PIPELINING)) {
+		if (reply(s, tmo(s, T_MAIL), 0, "MAIL", e) != 0)
+			goto fail;
+		if (s->code != 250) {
+			reply_err(s, 0, "MAIL FROM", e);
+			rset(s);
+			return -1;
+		}
+	}
+	for (i = 0; i < env->nrcpt; i++) {
+		params[0] = '\0';
+		if (dsn) {
+			xtext(x, sizeof x, env->rcpt[i].addr);
+			snprintf(params, sizeof params, "%s%s ORCPT=%s;%s",
+			    env->notify ? " NOTIFY=" : "", env->notify ? env->notify : "",
+			    utf8 ? "utf-8" : "rfc822", x);
+		}
+		if (cmd(s, e, "RCPT TO:<%s>%s", env->rcpt[i].addr, params) != 0)
+			goto fail;
+		if (!(s->ext & SMTP_EXT_PIPELINING)) {
+			if (reply(s, tmo(s, T_RCPT), 0, "RCPT", e) != 0)
+				goto fail;
+			env->rcpt[i].code = s->code;
+			snprintf(env->rcpt[i].reply, sizeof env->rcpt[i].reply, "%.255s", s->reply);
+		}
+	}
+	if (s->ext & SMTP_EXT_PIPELINING) {
+		/* RFC 2920 §3.1: DATA may end the group; read all replies in order. */
+		int mail_ok;
+
+		if (cmd(s, e, "DATA") != 0 || reply(s, tmo(s, T_MAIL), 0, "MAIL", e) != 0)
+			goto fail;
+		mail_ok = s->code == 250;
+		if (!mail_ok)
+			reply_err(s, 0, "MAIL FROM", e);
+		for (i = 0; i < env->nrcpt; i++) {
+			if (reply(s, tmo(s, T_RCPT), 0, "RCPT", e) != 0)
+				goto fail;
+			env->rcpt[i].code = mail_ok ? s->code : 0;
+			snprintf(env->rcpt[i].reply, sizeof env->rcpt[i].reply, "%.255s", s->reply);
+		}
+		for (i = 0; i < env->nrcpt; i++)
+			if (env->rcpt[i].code >= 200 && env->rcpt[i].code < 300)
+				r->accepted++;
+		{
+			struct err de;
+
+			if (reply(s, tmo(s, T_DATA_INIT), 0, "DATA", &de) != 0) {
+				*e = de;
+				goto fail;
+			}
+		}
+		if (!mail_ok) {
+			if (s->code == 354) {	/* must not happen; end the data at once */
+				s->broken = 1;
+			}
+			rset(s);
+			return -1;
+		}
+		if (r->accepted == 0) {
+			if (s->code == 354)
+				s->broken = 1;
+			goto norcpt;
+		}
+		if (s->code != 354) {
+			reply_err(s, 0, "DATA", e);
+			rset(s);
+			return -1;
+		}
+	} else {
+		for (i = 0; i < env->nrcpt; i++)
+			if (env->rcpt[i].code >= 200 && env->rcpt[i].code < 300)
+				r->accepted++;
+		if (r->accepted == 0)
+			goto norcpt;
+		if (cmd(s, e, "DATA") != 0 || reply(s, tmo(s, T_DATA_INIT), 0, "DATA", e) != 0)
+			goto fail;
+		if (s->code != 354) {
+			reply_err(s, 0, "DATA", e);
+			rset(s);
+			return -1;
+		}
+	}
+	if (send_body(s, fd, r, e) != 0)
+		goto fail;
+	if (reply(s, tmo(s, T_DATA_END), 0, "end of data", e) != 0)
+		goto fail;
+	snprintf(r->reply, sizeof r->reply, "%s", s->reply);
+	if (s->code != 250) {
+		reply_err(s, 0, "message refused", e);
+		r->accepted = 0;
+		rset(s);
+		return -1;
+	}
+	return 0;
+norcpt:
+	/* Every recipient refused: say so, permanent if any refusal was. */
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].code >= 400 && env->rcpt[i].code < 500)
+			temp++;
+	{
+		char list[400];
+		size_t k = 0;
+
+		list[0] = '\0';
+		for (i = 0; i < env->nrcpt && k < sizeof list; i++)
+			k += (size_t)snprintf(list + k, sizeof list - k, "%s<%s> (%s)", i ? ", " : "",
+			    env->rcpt[i].addr, env->rcpt[i].reply);
+		err_set(e, temp == env->nrcpt ? EX_TEMPFAIL : EX_NOUSER,
+		    "%s: no recipient accepted: %s", s->host, list);
+	}
+	rset(s);
+	return -1;
+fail:
+	if (!s->broken)
+		rset(s);
+	return err_wrap(e, "%s", s->host);
+}
+
+void
+smtp_close(struct smtp *s)
+{
+	if (s->fd >= 0 && !s->broken) {
+		struct err e;
+
+		if (cmd(s, &e, "QUIT") == 0)
+			(void)reply(s, s->timeout > 0 ? s->timeout : 10, 0, "QUIT", &e);
+	}
+	if (s->ssl != NULL) {
+		if (!s->broken)
+			(void)SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+	}
+	if (s->ssl_ctx != NULL)
+		SSL_CTX_free(s->ssl_ctx);
+	if (s->fd >= 0)
+		close(s->fd);
+	ERR_clear_error();
+	s->ssl = NULL;
+	s->ssl_ctx = NULL;
+	s->fd = -1;
+}

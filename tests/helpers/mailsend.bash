@@ -1,0 +1,41 @@
+# Shared setup for the mailsend suites: a test PKI, fault servers, messages.
+
+FAULT_PIDS=()
+
+# start_fault DIR [--mode M]... [--implicit] [--cert NAME]: a fault server; sets FPORT.
+start_fault() {
+	local d=$1 cert=server
+	shift
+	local a=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--cert) cert=$2; shift 2 ;;
+		*) a+=("$1"); shift ;;
+		esac
+	done
+	mkdir -p "$d"
+	rm -f "$d/port"
+	python3 "$TOP/tests/helpers/smtp-fault.py" --port-file "$d/port" --dir "$d" \
+		--cert "$PKI/$cert.pem" --key "$PKI/$cert.key" "${a[@]}" 2>"$d/server.err" &
+	FAULT_PIDS+=($!)
+	local i
+	for i in $(seq 100); do
+		[ -s "$d/port" ] && break
+		sleep 0.05
+	done
+	FPORT=$(cat "$d/port")
+}
+
+stop_faults() {
+	local p
+	for p in "${FAULT_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	FAULT_PIDS=()
+}
+
+# A small message to stdin of mailsend.
+msg() {
+	printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: %s\n\nHello.\n' "${1:-test}"
+}

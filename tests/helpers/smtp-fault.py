@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""smtp-fault.py — an SMTP server for tests that misbehaves on demand.
+
+    smtp-fault.py --port-file F --dir D [--mode M ...] [--cert C --key K] [--implicit]
+
+Listens on 127.0.0.1 (a free port, written to F), serves connections until killed, and
+stores each accepted message as D/msg.N (the DATA bytes, dot-unstuffed, CRLF as received)
+with its envelope in D/env.N ("from X" / "rcpt Y" lines plus the MAIL parameters). Every
+command line received is appended to D/transcript. Modes (combinable):
+  greeting-4xx greeting-5xx  ehlo-5xx (EHLO refused, HELO accepted)  mail-4xx mail-5xx
+  rcpt-4xx rcpt-5xx (every recipient)  rcpt-bad (refuse recipients starting with "bad", 550 5.1.1;
+  "later" ones 450 4.2.1)  data-4xx data-5xx  end-4xx end-5xx  drop-data (close mid-DATA)
+  stall (never greet)  stall-data (stop answering after DATA's 354)  no-starttls
+  long-greeting (a 600-octet greeting line)  huge-greeting (10000 octets, no line end)
+  garbage (replies that are not SMTP)  size-100 (SIZE 100)  no-8bitmime  no-pipelining
+  no-dsn  auth-fail (535)  fail-first (4xx at MAIL for the first connection only)
+"""
+import argparse
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--port-file", required=True)
+ap.add_argument("--dir", required=True)
+ap.add_argument("--mode", action="append", default=[])
+ap.add_argument("--cert")
+ap.add_argument("--key")
+ap.add_argument("--implicit", action="store_true")
+ap.add_argument("--scram-pass", help="offer AUTH SCRAM-SHA-256 for this password (any user)")
+args = ap.parse_args()
+modes = set(m for s in args.mode for m in s.split(","))
+lock = threading.Lock()
+counter = [0, 0]  # messages, connections
+
+
+def ctx():
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    c.load_cert_chain(args.cert, args.key)
+    return c
+
+
+def log(line):
+    with lock, open(os.path.join(args.dir, "transcript"), "ab") as f:
+        f.write(line + b"\n")
+
+
+class Conn:
+    def __init__(self, sock):
+        self.s = sock
+        self.buf = b""
+
+    def send(self, text):
+        self.s.sendall(text.encode() if isinstance(text, str) else text)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise EOFError
+            self.buf += d
+        l, self.buf = self.buf.split(b"\n", 1)
+        return l + b"\n"
+
+
+def scram(c):
+    """RFC 5802/7677 server side, written from the RFC with hashlib and hmac."""
+    import base64, hashlib, hmac
+    first = base64.b64decode(c.line().strip()).decode()
+    log(b"scram-client-first: " + first.encode())
+    assert first.startswith("n,,")
+    bare = first[3:]
+    attrs = dict(kv.split("=", 1) for kv in bare.split(","))
+    salt, it = b"fault-salt-1234", 4096
+    rnonce = attrs["r"] + "SERVERNONCE"
+    sfirst = "r=%s,s=%s,i=%d" % (rnonce, base64.b64encode(salt).decode(), it)
+    c.send("334 " + base64.b64encode(sfirst.encode()).decode() + "\r\n")
+    final = base64.b64decode(c.line().strip()).decode()
+    log(b"scram-client-final: " + final.encode())
+    without_proof, proof = final.rsplit(",p=", 1)
+    authmsg = ",".join([bare, sfirst, without_proof]).encode()
+    salted = hashlib.pbkdf2_hmac("sha256", args.scram_pass.encode(), salt, it)
+    ckey = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored = hashlib.sha256(ckey).digest()
+    csig = hmac.new(stored, authmsg, "sha256").digest()
+    want = bytes(a ^ b for a, b in zip(ckey, csig))
+    if without_proof != "c=biws,r=" + rnonce or base64.b64decode(proof) != want:
+        c.send("535 5.7.8 bad proof\r\n")
+        return False
+    skey = hmac.new(salted, b"Server Key", "sha256").digest()
+    ssig = hmac.new(skey, authmsg, "sha256").digest()
+    if "scram-bad-sig" in modes:
+        ssig = bytes(32)
+    c.send("334 " + base64.b64encode(b"v=" + base64.b64encode(ssig)).decode() + "\r\n")
+    if c.line().strip() != b"":
+        return False
+    return True
+
+
+def serve(sock, n):
+    if "stall" in modes:
+        time.sleep(3600)
+        return
+    if args.implicit:
+        sock = ctx().wrap_socket(sock, server_side=True)
+    c = Conn(sock)
+    if "greeting-4xx" in modes:
+        c.send("421 4.3.2 try later\r\n")
+        return
+    if "greeting-5xx" in modes:
+        c.send("554 5.3.2 go away\r\n")
+        return
+    if "huge-greeting" in modes:
+        c.send("220 " + "x" * 10000)
+        time.sleep(5)
+        return
+    if "long-greeting" in modes:
+        c.send("220 fault.example " + "y" * 600 + "\r\n")
+    elif "garbage" in modes:
+        c.send("hello there, this is not SMTP\r\n")
+        return
+    else:
+        c.send("220-fault.example ESMTP\r\n220 fault.example ready\r\n")
+    tls = args.implicit
+    mail = None
+    rcpts = []
+    while True:
+        l = c.line()
+        log(l.rstrip(b"\r\n"))
+        cmd = l.decode("utf-8", "replace").strip()
+        up = cmd.upper()
+        if up.startswith("EHLO"):
+            if "ehlo-5xx" in modes:
+                c.send("502 5.5.1 no EHLO here\r\n")
+                continue
+            ext = ["ENHANCEDSTATUSCODES", "AUTH SCRAM-SHA-256 PLAIN LOGIN" if args.scram_pass else "AUTH PLAIN LOGIN", "SMTPUTF8"]
+            if "no-pipelining" not in modes:
+                ext.append("PIPELINING")
+            if "no-8bitmime" not in modes:
+                ext.append("8BITMIME")
+            if "no-dsn" not in modes:
+                ext.append("DSN")
+            ext.append("SIZE 100" if "size-100" in modes else "SIZE 200000000")
+            if args.cert and not tls and "no-starttls" not in modes:
+                ext.append("STARTTLS")
+            c.send("250-fault.example\r\n" + "".join("250-%s\r\n" % e for e in ext[:-1]) + "250 %s\r\n" % ext[-1])
+        elif up.startswith("HELO"):
+            c.send("250 fault.example\r\n")
+        elif up == "STARTTLS":
+            c.send("220 2.0.0 go ahead\r\n")
+            c.s = ctx().wrap_socket(c.s, server_side=True)
+            c.buf = b""
+            tls = True
+        elif up.startswith("AUTH"):
+            if "auth-fail" in modes:
+                if up == "AUTH LOGIN":
+                    c.send("334 VXNlcm5hbWU6\r\n")
+                    c.line()
+                    c.send("334 UGFzc3dvcmQ6\r\n")
+                    c.line()
+                elif up == "AUTH PLAIN":
+                    c.send("334 \r\n")
+                    c.line()
+                c.send("535 5.7.8 authentication failed\r\n")
+                continue
+            if up == "AUTH SCRAM-SHA-256":
+                c.send("334 \r\n")
+                if not scram(c):
+                    continue
+                c.send("235 2.7.0 ok\r\n")
+                log(b"auth: scram ok")
+                continue
+            if up == "AUTH PLAIN":
+                c.send("334 \r\n")
+                log(b"auth: " + c.line().rstrip(b"\r\n"))
+            elif up == "AUTH LOGIN":
+                c.send("334 VXNlcm5hbWU6\r\n")
+                log(b"auth-user: " + c.line().rstrip(b"\r\n"))
+                c.send("334 UGFzc3dvcmQ6\r\n")
+                log(b"auth-pass: " + c.line().rstrip(b"\r\n"))
+            c.send("235 2.7.0 ok\r\n")
+        elif up.startswith("MAIL FROM:"):
+            if "mail-4xx" in modes or ("fail-first" in modes and n == 1):
+                c.send("451 4.3.0 mail later\r\n")
+            elif "mail-5xx" in modes:
+                c.send("550 5.7.1 sender refused\r\n")
+            else:
+                mail = cmd[10:]
+                rcpts = []
+                c.send("250 2.1.0 ok\r\n")
+        elif up.startswith("RCPT TO:"):
+            a = cmd[8:].strip()
+            if mail is None:
+                c.send("503 5.5.1 need MAIL\r\n")
+            elif "rcpt-4xx" in modes:
+                c.send("450 4.2.0 mailbox busy\r\n")
+            elif "rcpt-5xx" in modes or ("rcpt-bad" in modes and a.startswith("<bad")):
+                c.send("550 5.1.1 no such user\r\n")
+            elif "rcpt-bad" in modes and a.startswith("<later"):
+                c.send("450 4.2.1 try later\r\n")
+            else:
+                rcpts.append(a)
+                c.send("250 2.1.5 ok\r\n")
+        elif up == "DATA":
+            if mail is None or not rcpts:
+                c.send("554 5.5.1 no valid recipients\r\n")
+                continue
+            if "data-4xx" in modes:
+                c.send("451 4.3.0 data later\r\n")
+                continue
+            if "data-5xx" in modes:
+                c.send("554 5.6.0 no data\r\n")
+                continue
+            c.send("354 go ahead\r\n")
+            if "stall-data" in modes:
+                time.sleep(3600)
+            body = []
+            n = 0
+            while True:
+                l = c.line()
+                if l == b".\r\n":
+                    break
+                if "drop-data" in modes and n > 10:
+                    c.s.close()
+                    return
+                if l.startswith(b"."):
+                    l = l[1:]
+                body.append(l)
+                n += len(l)
+            if "end-4xx" in modes:
+                c.send("452 4.3.1 out of space\r\n")
+            elif "end-5xx" in modes:
+                c.send("554 5.6.0 content refused\r\n")
+            else:
+                with lock:
+                    counter[0] += 1
+                    k = counter[0]
+                with open(os.path.join(args.dir, "msg.%d" % k), "wb") as f:
+                    f.write(b"".join(body))
+                with open(os.path.join(args.dir, "env.%d" % k), "w") as f:
+                    f.write("from %s\n" % mail + "".join("rcpt %s\n" % r for r in rcpts))
+                c.send("250 2.0.0 queued as FAULT%d\r\n" % k)
+            mail = None
+        elif up == "RSET":
+            mail = None
+            c.send("250 2.0.0 ok\r\n")
+        elif up == "QUIT":
+            c.send("221 2.0.0 bye\r\n")
+            return
+        elif up == "NOOP":
+            c.send("250 2.0.0 ok\r\n")
+        else:
+            c.send("500 5.5.2 what?\r\n")
+
+
+def handle(sock):
+    with lock:
+        counter[1] += 1
+        n = counter[1]
+    try:
+        serve(sock, n)
+    except (EOFError, OSError, ssl.SSLError):
+        pass
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(64)
+tmp = args.port_file + ".tmp"
+with open(tmp, "w") as f:
+    f.write("%d\n" % srv.getsockname()[1])
+os.rename(tmp, args.port_file)
+while True:
+    s, _ = srv.accept()
+    threading.Thread(target=handle, args=(s,), daemon=True).start()

@@ -1,0 +1,270 @@
+#!/usr/bin/env bats
+# mailsend's queue: store on temporary failure, --flush with the retry schedule (fake clock),
+# bounces (RFC 3464), failed/, concurrent flushes, kill -9 while queueing.
+
+load helpers/common
+load helpers/mailsend
+
+setup_file() {
+	export PKI="$BATS_FILE_TMPDIR/pki"
+	"$BATS_TEST_DIRNAME/helpers/mailsend-pki.sh" "$PKI"
+}
+
+T0=1800000000
+
+setup() {
+	common_setup
+	export XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state HOME=$T
+	export SECMAIL_NOW=$T0
+	S=$T/srv
+}
+teardown() { stop_faults; common_teardown; }
+
+# Queue a message while the server is unreachable.
+queue_down() {	# queue_down SUBJECT [RCPT...]
+	local s=$1
+	shift
+	msg "$s" | mailsend --server 127.0.0.1:1 --queue "$T/q" "$@" 2>/dev/null
+}
+
+# Point the configuration at the fault server (what --flush will use).
+use_server() {
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'server 127.0.0.1:%s\ntls_trust_file %s\ntimeout 3\nqueue %s\n' "$FPORT" "$PKI/ca.pem" "$T/q" \
+		>"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+}
+
+flush() { mailsend --flush "$@"; }
+count() { ls "$T/q/$1" 2>/dev/null | wc -l; }
+sent() { ls "$S"/msg.* 2>/dev/null | wc -l; }
+
+@test "queue: a queued message holds its envelope and the exact message, written via tmp/" {
+	queue_down one x@example.org
+	[ "$(count new)" -eq 1 ]
+	[ "$(count tmp)" -eq 0 ]
+	f=$(ls "$T/q/new/"*)
+	run sed -n '1,/^$/p' "$f"
+	assert_line --index 0 "secmail-queue 1"
+	assert_line "created $T0"
+	assert_line "from alice@example.org"
+	assert_line "rcpt x@example.org"
+	sed '1,/^$/d' "$f" | grep -qx 'Subject: one'
+	[ "$(stat -c %a "$f")" = 600 ]
+}
+
+@test "queue: failure then recovery: --flush before the first retry time does nothing; after, delivers once" {
+	queue_down one
+	start_fault "$S"
+	use_server
+	SECMAIL_NOW=$((T0 + 1799)) flush
+	[ "$(sent)" -eq 0 ]
+	[ ! -f "$S/transcript" ]
+	SECMAIL_NOW=$((T0 + 1800)) flush
+	[ "$(sent)" -eq 1 ]
+	[ "$(count new)" -eq 0 ]
+	[ "$(count state)" -eq 0 ]
+	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: one'
+	SECMAIL_NOW=$((T0 + 99999)) flush --force
+	[ "$(sent)" -eq 1 ]
+}
+
+@test "queue: --force ignores the schedule" {
+	queue_down one
+	start_fault "$S"
+	use_server
+	flush --force
+	[ "$(sent)" -eq 1 ]
+}
+
+@test "queue: one connection per server for many messages" {
+	for i in 1 2 3 4 5; do SECMAIL_NOW=$((T0 + i)) queue_down "m$i"; done
+	start_fault "$S"
+	use_server
+	flush --force
+	[ "$(sent)" -eq 5 ]
+	run grep -c '^EHLO' "$S/transcript"
+	assert_output 2	# before and after STARTTLS, once
+	# oldest first
+	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: m1'
+	tr -d '\r' <"$S/msg.5" | grep -qx 'Subject: m5'
+}
+
+@test "queue: the retry interval doubles from 30 minutes up to 4 hours" {
+	queue_down one
+	start_fault "$S" --mode mail-4xx
+	use_server
+	now=$((T0 + 1800))
+	for want in 3600 7200 14400 14400 14400; do
+		SECMAIL_NOW=$now flush
+		f=$(ls "$T/q/state/"*)
+		next=$(sed -n 's/^next //p' "$f")
+		[ "$next" -eq $((now + want)) ] || { echo "at $now: next $next, want $((now + want))"; return 1; }
+		# not due one second before
+		before=$(grep -c '^MAIL' "$S/transcript")
+		SECMAIL_NOW=$((next - 1)) flush
+		[ "$(grep -c '^MAIL' "$S/transcript")" -eq "$before" ]
+		now=$next
+	done
+	run grep -c '^attempts 6$' "$f"
+	assert_output 1
+}
+
+@test "queue: --list shows sender, recipients, attempts and the last error" {
+	queue_down listed x@example.org y@example.org
+	start_fault "$S" --mode mail-4xx
+	use_server
+	flush --force
+	run mailsend --list --queue "$T/q"
+	assert_success
+	assert_line --index 0 --regexp '^[0-9]+\.P[0-9]+R[0-9a-f]+\..* [0-9]+ 2027-01-15T08:00:00Z <alice@example.org>$'
+	assert_line --partial "attempts 2"
+	assert_line --partial "451 4.3.0 mail later"
+	assert_line "  <x@example.org>"
+	assert_line "  <y@example.org>"
+}
+
+@test "queue: --list on an empty queue" {
+	run mailsend --list --queue "$T/q"
+	assert_success
+	assert_output "queue is empty"
+}
+
+@test "queue: giving up after 5 days sends an RFC 3464 bounce to the sender (python email)" {
+	start_fault "$S" --mode rcpt-bad
+	msg doomed | mailsend --server "127.0.0.1:$FPORT" --tls-trust-file "$PKI/ca.pem" --queue "$T/q" \
+		ok@example.org later@example.org 2>/dev/null
+	[ "$(count new)" -eq 1 ]
+	use_server
+	SECMAIL_NOW=$((T0 + 5 * 86400)) flush
+	[ "$(count new)" -eq 0 ]
+	[ "$(count failed)" -eq 0 ]
+	run cat "$S/env.2"
+	assert_line --index 0 --regexp '^from <> SIZE=[0-9]+$'
+	assert_line --index 1 "rcpt <alice@example.org>"
+	python3 - "$S/msg.2" <<'PY'
+import sys, email
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+assert m.get_content_type() == 'multipart/report', m.get_content_type()
+assert m.get_param('report-type') == 'delivery-status'
+parts = m.get_payload()
+assert [p.get_content_type() for p in parts] == ['text/plain', 'message/delivery-status', 'text/rfc822-headers'], [p.get_content_type() for p in parts]
+groups = parts[1].get_payload()   # python splits delivery-status into field groups
+assert groups[0]['Reporting-MTA'].startswith('dns;'), groups[0]['Reporting-MTA']
+rcpts = groups[1:]
+assert len(rcpts) == 1, len(rcpts)
+assert rcpts[0]['Final-Recipient'] == 'rfc822; later@example.org', rcpts[0]['Final-Recipient']
+assert rcpts[0]['Action'] == 'failed'
+assert rcpts[0]['Status'] == '4.4.7', rcpts[0]['Status']
+assert '450 4.2.1' in rcpts[0]['Diagnostic-Code'] or 'deferred' in rcpts[0]['Diagnostic-Code'], rcpts[0]['Diagnostic-Code']
+assert 'Subject: doomed' in parts[2].get_payload(), parts[2].get_payload()
+assert m['To'] == '<alice@example.org>'
+PY
+}
+
+@test "queue: a permanent 5xx at --flush bounces at once with the server's status" {
+	queue_down perm bad1@example.org good@example.org
+	start_fault "$S" --mode rcpt-bad
+	use_server
+	flush --force
+	[ "$(count new)" -eq 0 ]
+	grep -qx 'rcpt <good@example.org>' "$S/env.1"
+	grep -q '^from <> ' "$S/env.2"
+	grep -q '^Status: 5.1.1' "$S/msg.2"
+	grep -q '^Final-Recipient: rfc822; bad1@example.org' "$S/msg.2"
+}
+
+@test "queue: when the bounce cannot be sent either, the message is kept in failed/" {
+	queue_down kept bad@example.org
+	start_fault "$S" --mode rcpt-5xx
+	use_server
+	run flush --force
+	assert_output --partial "kept in failed/"
+	[ "$(count new)" -eq 0 ]
+	[ "$(count failed)" -eq 1 ]
+	sed '1,/^$/d' "$T/q/failed/"* | grep -qx 'Subject: kept'
+}
+
+@test "queue: a message that keeps failing stays queued and is never lost" {
+	queue_down stays
+	start_fault "$S" --mode drop-data
+	use_server
+	for i in 1 2 3; do flush --force; done
+	[ "$(count new)" -eq 1 ]
+	grep -q '^attempts 4$' "$T/q/state/"*
+}
+
+@test "queue: two --flush at once deliver every message exactly once" {
+	for i in $(seq 1 40); do queue_down "m$i"; done
+	start_fault "$S"
+	use_server
+	flush --force & p1=$!
+	flush --force & p2=$!
+	wait $p1
+	wait $p2
+	[ "$(count new)" -eq 0 ]
+	run sh -c "grep -h '^Subject:' '$S'/msg.* | sort | uniq -d"
+	assert_output ""
+	[ "$(sent)" -eq 40 ]
+}
+
+@test "queue: kill -9 while queueing leaves complete messages or none" {
+	head -c 20000000 /dev/zero | tr '\0' 'x' | fold -w 500 >"$T/body"
+	echo >>"$T/body"
+	{ msg big; cat "$T/body"; } >"$T/in"
+	want=$(wc -c <"$T/in")
+	# How long a whole run takes here; the kills then sweep across that span so that some
+	# land while the queue file is being written (timing only steers, never asserts).
+	t0=$(date +%s%N)
+	mailsend --server 127.0.0.1:1 --queue "$T/q0" <"$T/in" 2>/dev/null
+	span=$((($(date +%s%N) - t0) / 1000000))
+	for i in $(seq 0 15); do
+		mailsend --server 127.0.0.1:1 --queue "$T/q" <"$T/in" 2>/dev/null & pid=$!
+		ms=$((span * i / 16))
+		sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	echo "# $(ls "$T/q/new" | wc -l) complete, $(ls "$T/q/tmp" | wc -l) cut short in tmp/" >&3
+	for f in "$T/q/new/"*; do
+		[ -e "$f" ] || continue
+		got=$(sed '1,/^$/d' "$f" | wc -c)
+		# the queued message has Date and Message-ID added
+		[ "$got" -gt "$want" ] || { echo "$f: $got octets, want more than $want"; return 1; }
+		sed '1,/^$/d' "$f" | tail -c 502 | cmp - <(tail -c 502 "$T/body")
+	done
+}
+
+@test "queue: --flush removes tmp/ files older than 36 hours and old orphaned state files only" {
+	queue_down keep
+	mkdir -p "$T/q/tmp"
+	echo partial >"$T/q/tmp/old"
+	touch -d '3 days ago' "$T/q/tmp/old"
+	echo partial >"$T/q/tmp/fresh"
+	echo 'attempts 1' >"$T/q/state/orphan"
+	touch -d '2 hours ago' "$T/q/state/orphan"
+	echo 'attempts 1' >"$T/q/state/young"
+	start_fault "$S" --mode mail-4xx
+	use_server
+	flush
+	[ ! -e "$T/q/tmp/old" ]
+	[ -e "$T/q/tmp/fresh" ]
+	[ ! -e "$T/q/state/orphan" ]
+	[ -e "$T/q/state/young" ]
+	[ "$(count state)" -eq 2 ]
+	[ "$(count new)" -eq 1 ]
+}
+
+@test "queue: a refused recipient whose bounce fails stays queued while others are pending" {
+	msg partial | mailsend --server 127.0.0.1:1 --queue "$T/q" -f bad-sender@example.org \
+		bad1@example.org later@example.org 2>/dev/null
+	start_fault "$S" --mode rcpt-bad
+	use_server
+	run flush --force
+	assert_output --partial "bounce not sent"
+	assert_output --partial "will try again"
+	[ "$(count new)" -eq 1 ]
+	[ "$(count failed)" -eq 0 ]
+	run grep -c '^done' "$T/q/state/"*
+	assert_output 0
+	grep -q '^attempts 2$' "$T/q/state/"*
+}
