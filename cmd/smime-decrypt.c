@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "envelope.h"
 #include "envmsg.h"
 #include "io.h"
@@ -17,7 +18,7 @@
 
 static const char usage[] =
     "usage: smime-decrypt [--cert FILE] [--key FILE | --p12 FILE]\n"
-    "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR] [FILE]\n"
+    "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR] [-C FILE] [FILE]\n"
     "\n"
     "Decrypt the S/MIME enveloped-data or authEnveloped-data message in FILE (or standard\n"
     "input) and write it, outer header fields unchanged, to standard output. Nothing is\n"
@@ -29,10 +30,12 @@ static const char usage[] =
     "      --pass-file FILE  passphrase: first line of FILE\n"
     "      --pass-fd FD      passphrase: first line read from file descriptor FD\n"
     "      --pass-env VAR    passphrase: environment variable VAR\n"
+    "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
     "\n"
-    "Defaults: SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
+    "Defaults: the configuration file (cert, key, p12, pass_file, pass_env), then\n"
+    "SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
 
 /* The decrypted entity goes out through this sink: outer header first, on the first byte
  * (env_decrypt calls it only once everything has been checked). */
@@ -142,6 +145,7 @@ main(int argc, char **argv)
 		{ "pass-file", required_argument, NULL, 'F' },
 		{ "pass-fd", required_argument, NULL, 'D' },
 		{ "pass-env", required_argument, NULL, 'E' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -157,14 +161,15 @@ main(int argc, char **argv)
 	struct outctx oc;
 	struct sink raw, sk;
 	struct err e;
-	const char *name = "standard input";
+	const char *name = "standard input", *config = NULL;
+	struct conf cf;
 	struct envmsg_part f;
 	size_t i;
 	int c, fd = STDIN_FILENO, b64, kind;
 
 	cli_init(argc, argv);
 	keys_opts_init(&ko);
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ko.cert = optarg; break;
 		case 'k': ko.key = optarg; break;
@@ -172,6 +177,7 @@ main(int argc, char **argv)
 		case 'F': ko.pass_file = optarg; break;
 		case 'D': ko.pass_fd = optarg; break;
 		case 'E': ko.pass_env = optarg; break;
+		case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default: cli_usage(usage, NULL);
@@ -179,14 +185,27 @@ main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		cli_usage(usage, "too many arguments");
-	/* Built-in < environment < command line, as smime-sign. */
+	/* Built-in < configuration file < environment < command line, as smime-sign. */
+	conf_init(&cf);
+	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
+		cli_die_err(&e);
 	if (ko.cert == NULL && ko.key == NULL && ko.p12 == NULL) {
-		ko.cert = env("SECMAIL_CERT");
-		ko.key = env("SECMAIL_KEY");
-		ko.p12 = env("SECMAIL_P12");
+		if (env("SECMAIL_CERT") || env("SECMAIL_KEY") || env("SECMAIL_P12")) {
+			ko.cert = env("SECMAIL_CERT");
+			ko.key = env("SECMAIL_KEY");
+			ko.p12 = env("SECMAIL_P12");
+		} else {
+			ko.cert = conf_get(&cf, NULL, "cert");
+			ko.key = conf_get(&cf, NULL, "key");
+			ko.p12 = conf_get(&cf, NULL, "p12");
+		}
 	}
-	if (ko.pass_file == NULL && ko.pass_fd == NULL && ko.pass_env == NULL)
-		ko.pass_file = env("SECMAIL_PASS_FILE");
+	if (ko.pass_file == NULL && ko.pass_fd == NULL && ko.pass_env == NULL) {
+		if (env("SECMAIL_PASS_FILE") != NULL)
+			ko.pass_file = env("SECMAIL_PASS_FILE");
+		else if ((ko.pass_file = conf_get(&cf, NULL, "pass_file")) == NULL)
+			ko.pass_env = conf_get(&cf, NULL, "pass_env");
+	}
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -256,6 +275,7 @@ main(int argc, char **argv)
 	if (io_out_finish(&o) != 0)
 		cli_die_err(&o.e);
 	keys_identity_free(&id);
+	conf_free(&cf);
 	envmsg_bodysrc_free(&bs);
 	envmsg_eol_free(&eol);
 	msg_header_free(&h);

@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "cli.h"
+#include "conf.h"
 #include "envelope.h"
 #include "envmsg.h"
 #include "io.h"
@@ -42,11 +43,13 @@ static const char usage[] =
     "      --cert FILE, --key FILE, --p12 FILE   the list's certificate and key\n"
     "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
     "      --members FILE    member addresses, one per line\n"
+    "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
     "\n"
-    "Defaults: SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT), and for --rewrap\n"
-    "SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
+    "Defaults: the configuration file (cert_dir, self, cipher, oaep; for --rewrap cert, key,\n"
+    "p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT),\n"
+    "and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
 
 /* The content entity goes into the envelope through this sink. */
 static int
@@ -155,7 +158,7 @@ main(int argc, char **argv)
 		{ "cert-dir", required_argument, NULL, 'd' },
 		{ "self", required_argument, NULL, 's' },
 		{ "no-self", no_argument, NULL, 'n' },
-		{ "cipher", required_argument, NULL, 'C' },
+		{ "cipher", required_argument, NULL, 'X' },
 		{ "oaep", no_argument, NULL, 'O' },
 		{ "allow-weak", no_argument, NULL, 'W' },
 		{ "bcc-dir", required_argument, NULL, 'b' },
@@ -167,6 +170,7 @@ main(int argc, char **argv)
 		{ "pass-fd", required_argument, NULL, 'D' },
 		{ "pass-env", required_argument, NULL, 'E' },
 		{ "members", required_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -177,13 +181,14 @@ main(int argc, char **argv)
 	struct io_in in;
 	struct io_out o;
 	struct err e;
-	const char *name = "standard input", *cipher = NULL, *bccdir = NULL;
+	const char *name = "standard input", *cipher = NULL, *bccdir = NULL, *config = NULL;
+	struct conf cf;
 	enum env_cipher c;
 	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, sp = -1;
 
 	cli_init(argc, argv);
 	recips_opts_init(&ro);
-	while ((ch = getopt_long(argc, argv, "r:R:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:R:C:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (recips_opts_add(&ro.files, optarg) != 0)
@@ -196,7 +201,7 @@ main(int argc, char **argv)
 		case 'd': ro.cert_dir = optarg; break;
 		case 's': ro.self = optarg; break;
 		case 'n': ro.no_self = 1; break;
-		case 'C': cipher = optarg; break;
+		case 'X': cipher = optarg; break;
 		case 'O': flags |= ENV_OAEP; break;
 		case 'W': weak = 1; break;
 		case 'b': bccdir = optarg; break;
@@ -208,6 +213,7 @@ main(int argc, char **argv)
 		case 'D': ro.keys.pass_fd = optarg; break;
 		case 'E': ro.keys.pass_env = optarg; break;
 		case 'm': ro.members = optarg; break;
+		case 'K': case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default: cli_usage(usage, NULL);
@@ -215,18 +221,47 @@ main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		cli_usage(usage, "too many arguments");
-	/* Built-in < environment < command line. The sender's certificate: --self, else
-	 * SECMAIL_SELF_CERT, else the signing certificate SECMAIL_CERT when it can encrypt. */
+	/* Built-in < configuration file < environment < command line. */
+	conf_init(&cf);
+	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
+		cli_die_err(&e);
+	if (ro.cert_dir == NULL && (ro.cert_dir = env("SECMAIL_CERT_DIR")) == NULL)
+		ro.cert_dir = conf_get(&cf, NULL, "cert_dir");
+	/* The sender's certificate: --self, SECMAIL_SELF_CERT, "self" in the file; else the
+	 * signing certificate (SECMAIL_CERT, "cert") when it can encrypt. */
 	if (ro.self == NULL && (ro.self = env("SECMAIL_SELF_CERT")) == NULL
-	    && (ro.self = env("SECMAIL_CERT")) != NULL)
-		ro.self_implicit = 1;
-	if (rewrap && ro.keys.cert == NULL && ro.keys.key == NULL && ro.keys.p12 == NULL) {
-		ro.keys.cert = env("SECMAIL_CERT");
-		ro.keys.key = env("SECMAIL_KEY");
-		ro.keys.p12 = env("SECMAIL_P12");
+	    && (ro.self = conf_get(&cf, NULL, "self")) == NULL) {
+		ro.self = env("SECMAIL_CERT") ? env("SECMAIL_CERT") : conf_get(&cf, NULL, "cert");
+		ro.self_implicit = ro.self != NULL;
 	}
-	if (ro.keys.pass_file == NULL && ro.keys.pass_fd == NULL && ro.keys.pass_env == NULL)
-		ro.keys.pass_file = env("SECMAIL_PASS_FILE");
+	if (cipher == NULL)
+		cipher = conf_get(&cf, NULL, "cipher");
+	if (!(flags & ENV_OAEP) && conf_get(&cf, NULL, "oaep") != NULL) {
+		int b = conf_bool(conf_get(&cf, NULL, "oaep"));
+
+		if (b < 0)
+			cli_die(EX_CONFIG, "%s:%d: oaep: expected on or off", cf.path,
+			    conf_line(&cf, NULL, "oaep"));
+		if (b)
+			flags |= ENV_OAEP;
+	}
+	if (rewrap && ro.keys.cert == NULL && ro.keys.key == NULL && ro.keys.p12 == NULL) {
+		if (env("SECMAIL_CERT") || env("SECMAIL_KEY") || env("SECMAIL_P12")) {
+			ro.keys.cert = env("SECMAIL_CERT");
+			ro.keys.key = env("SECMAIL_KEY");
+			ro.keys.p12 = env("SECMAIL_P12");
+		} else {
+			ro.keys.cert = conf_get(&cf, NULL, "cert");
+			ro.keys.key = conf_get(&cf, NULL, "key");
+			ro.keys.p12 = conf_get(&cf, NULL, "p12");
+		}
+	}
+	if (ro.keys.pass_file == NULL && ro.keys.pass_fd == NULL && ro.keys.pass_env == NULL) {
+		if (env("SECMAIL_PASS_FILE") != NULL)
+			ro.keys.pass_file = env("SECMAIL_PASS_FILE");
+		else if ((ro.keys.pass_file = conf_get(&cf, NULL, "pass_file")) == NULL)
+			ro.keys.pass_env = conf_get(&cf, NULL, "pass_env");
+	}
 	c = ENV_CIPHER_NONE;
 	if (cipher != NULL) {
 		if ((c = env_cipher_parse(cipher)) == ENV_CIPHER_NONE)
@@ -329,6 +364,7 @@ main(int argc, char **argv)
 		close(sp);
 	recips_free(&r);
 	recips_opts_free(&ro);
+	conf_free(&cf);
 	msg_header_free(&h);
 	io_in_free(&in);
 	return EX_OK;

@@ -13,6 +13,7 @@ setup_file() {
 setup() {
 	common_setup
 	unset SECMAIL_CERT SECMAIL_KEY SECMAIL_P12 SECMAIL_PASS_FILE
+	export XDG_CONFIG_HOME="$T/config"
 	plain_msg >"$T/msg"
 	entity_of "$T/msg" >"$T/entity"
 	outer_of "$T/msg" >"$T/outer"
@@ -150,6 +151,23 @@ PY
 	# the command line wins
 	SECMAIL_CERT="$PKI/alice.pem" SECMAIL_KEY="$PKI/alice.key" smime-decrypt --cert "$PKI/bob.pem" \
 		--key "$PKI/bob.key" "$T/in" | cmp - "$T/want"
+}
+
+@test "decrypt: keys from the configuration file (smime.conf, or --config); environment wins" {
+	ossl_msg -aes-256-cbc "$PKI/bob.pem"
+	mkdir -p "$T/config/secmail"
+	printf 'cert %s\nkey %s\n' "$PKI/bob.pem" "$PKI/bob.key" >"$T/config/secmail/smime.conf"
+	chmod 600 "$T/config/secmail/smime.conf"
+	smime-decrypt "$T/in" | cmp - "$T/want"
+	printf 'p12 %s\npass_file %s\n' "$T/bob.p12" "$T/pass" >"$T/other.conf"
+	chmod 600 "$T/other.conf"
+	printf 'pw\n' >"$T/pass"
+	openssl pkcs12 -export -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/bob.p12" -passout pass:pw
+	smime-decrypt --config "$T/other.conf" "$T/in" | cmp - "$T/want"
+	# the environment overrides the file: alice's key cannot open it
+	run --separate-stderr env SECMAIL_CERT="$PKI/alice.pem" SECMAIL_KEY="$PKI/alice.key" smime-decrypt "$T/in"
+	assert_failure 65
+	[ -z "$output" ]
 }
 
 @test "decrypt: a message for someone else: no matching RecipientInfo, exit 65, nothing written" {

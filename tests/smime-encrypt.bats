@@ -378,6 +378,26 @@ PY
 	assert_failure 65
 }
 
+@test "encrypt: defaults from smime.conf: cert_dir, self, cipher, oaep" {
+	store_entry "$T/store" bob
+	mkdir -p "$T/config/secmail"
+	printf 'cert_dir %s\nself %s\ncipher aes-128-gcm\noaep on\n' "$T/store" "$PKI/alice.pem" \
+		>"$T/config/secmail/smime.conf"
+	chmod 600 "$T/config/secmail/smime.conf"
+	run --separate-stderr smime-encrypt "$T/msg"
+	assert_success
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" >"$T/out"
+	odec "$T/out" alice | cmp - "$T/entity"
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-128-gcm'
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q rsaesOaep
+	# options win over the file
+	smime-encrypt --cipher aes-256-cbc --no-self "$T/msg" >"$T/out"
+	odec "$T/out" bob >/dev/null
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-256-cbc'
+	[ "$(nrecips "$T/env.der")" = 1 ]
+}
+
 @test "encrypt: a write error is EX_IOERR" {
 	run bash -c "smime-encrypt -r '$PKI/bob.pem' --no-self '$T/msg' >/dev/full"
 	assert_failure 74
