@@ -1,0 +1,371 @@
+/* smime-encrypt — encrypt a message's content for its recipients (S/MIME, RFC 8551), or
+ * re-wrap an encrypted message for the members of a list. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/x509.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "cli.h"
+#include "conf.h"
+#include "envelope.h"
+#include "envmsg.h"
+#include "io.h"
+#include "msg.h"
+#include "recips.h"
+
+static const char usage[] =
+    "usage: smime-encrypt [-r CERTFILE]... [-R ADDRESS]... [--cert-dir DIR]\n"
+    "                     [--self CERTFILE | --no-self] [--cipher NAME] [--oaep]\n"
+    "                     [--allow-weak] [--bcc-dir DIR] [FILE]\n"
+    "       smime-encrypt --rewrap --cert LISTCERT (--key LISTKEY | --p12 FILE)\n"
+    "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
+    "                     [-r CERTFILE]... [-R ADDRESS]... [--members FILE] [FILE]\n"
+    "\n"
+    "Encrypt the content of the message in FILE (or standard input) for every To and Cc\n"
+    "recipient and the sender, keeping the outer header fields; write it to standard output.\n"
+    "\n"
+    "  -r, --recipient CERTFILE          add the recipient certificate(s) in CERTFILE\n"
+    "  -R, --recipient-address ADDRESS   add ADDRESS, looked up in the certificate store\n"
+    "      --cert-dir DIR    the certificate store (as filled by smime-verify --save-certs)\n"
+    "      --self CERTFILE   the sender's own certificate (added to every envelope)\n"
+    "      --no-self         do not add the sender's certificate\n"
+    "      --cipher NAME     aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc\n"
+    "      --oaep            RSA-OAEP (SHA-256) key transport instead of PKCS#1 v1.5\n"
+    "      --allow-weak      permit a weak cipher (des-ede3-cbc) named with --cipher\n"
+    "      --bcc-dir DIR     write one separately encrypted copy per Bcc recipient to DIR\n"
+    "      --rewrap          re-wrap an encrypted message for list members (exploder)\n"
+    "      --cert FILE, --key FILE, --p12 FILE   the list's certificate and key\n"
+    "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
+    "      --members FILE    member addresses, one per line\n"
+    "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
+    "  -h, --help            show this help and exit\n"
+    "  -V, --version         show the version and exit\n"
+    "\n"
+    "Defaults: the configuration file (cert_dir, self, cipher, oaep; for --rewrap cert, key,\n"
+    "p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT),\n"
+    "and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
+
+/* The content entity goes into the envelope through this sink. */
+static int
+enc_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	return env_enc_write(ctx, p, n, e);
+}
+
+/* One encrypted message to o. */
+static int
+emit(const struct msg_header *h, const char *mbox_from, const char *bcc, STACK_OF(X509) *certs,
+    enum env_cipher c, int flags, struct io_in *in, int sp, struct io_out *o, struct err *e)
+{
+	struct msg_header oh;
+	struct envmsg_b64out b;
+	struct env_enc *x = NULL;
+	struct sink bs, es;
+	int rc = -1;
+
+	memset(&b, 0, sizeof b);
+	if (envmsg_outer_header(h, env_cipher_is_aead(c), bcc, &oh, e) != 0)
+		goto out;
+	if ((mbox_from != NULL && io_out_puts(o, mbox_from) != 0) || msg_header_write(o, &oh) != 0
+	    || io_out_puts(o, h->crlf ? "\r\n" : "\n") != 0) {
+		*e = o->e;
+		goto out;
+	}
+	if (envmsg_b64out_init(&b, o, h->crlf, e) != 0)
+		goto out;
+	bs = envmsg_b64out_sink(&b);
+	if ((x = env_enc_new(certs, c, flags, &bs, e)) == NULL)
+		goto out;
+	es.write = enc_write;
+	es.ctx = x;
+	if ((sp >= 0 ? envmsg_copy_fd(sp, &es, e) : envmsg_write_entity(h, in, &es, e)) != 0 || env_enc_final(x, e) != 0
+	    || envmsg_b64out_final(&b, e) != 0)
+		goto out;
+	rc = 0;
+out:
+	env_enc_free(x);
+	envmsg_b64out_free(&b);
+	msg_header_free(&oh);
+	return rc;
+}
+
+/* --bcc-dir: one copy per Bcc recipient, for them and the sender only, written atomically. */
+static int
+bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, int sp,
+    enum env_cipher c, int flags, struct err *e)
+{
+	struct io_atomic a;
+	struct io_out o;
+	char path[4096], *p;
+	size_t i;
+
+	for (i = 0; i < r->nbcc; i++) {
+		STACK_OF(X509) *one = sk_X509_new_null();
+
+		if (one == NULL || !sk_X509_push(one, r->bcc[i].cert)
+		    || (r->self != NULL && X509_cmp(r->self, r->bcc[i].cert) != 0
+		    && !sk_X509_push(one, r->self))) {
+			sk_X509_free(one);
+			return err_sys(e, EX_OSERR, "out of memory");
+		}
+		if ((size_t)snprintf(path, sizeof path, "%s/bcc-%s.eml", dir, r->bcc[i].addr)
+		    >= sizeof path) {
+			sk_X509_free(one);
+			return err_set(e, EX_USAGE, "--bcc-dir path too long");
+		}
+		for (p = path + strlen(dir) + 1; *p; p++)
+			if (*p == '/' || (unsigned char)*p < 0x20)
+				*p = '_';
+		if (io_atomic_open(&a, path, 0600, e) != 0) {
+			sk_X509_free(one);
+			return -1;
+		}
+		if (io_out_init(&o, a.fd, path, e) != 0
+		    || emit(h, NULL, r->bcc[i].addr, one, c, flags, NULL, sp, &o, e) != 0
+		    || io_out_finish(&o) != 0 || io_atomic_commit(&a, e) != 0) {
+			if (o.failed)
+				*e = o.e;
+			io_out_free(&o);
+			io_atomic_abort(&a);
+			sk_X509_free(one);
+			return err_wrap(e, "Bcc copy for %s", r->bcc[i].addr);
+		}
+		sk_X509_free(one);
+	}
+	return 0;
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "recipient", required_argument, NULL, 'r' },
+		{ "recipient-address", required_argument, NULL, 'R' },
+		{ "cert-dir", required_argument, NULL, 'd' },
+		{ "self", required_argument, NULL, 's' },
+		{ "no-self", no_argument, NULL, 'n' },
+		{ "cipher", required_argument, NULL, 'X' },
+		{ "oaep", no_argument, NULL, 'O' },
+		{ "allow-weak", no_argument, NULL, 'W' },
+		{ "bcc-dir", required_argument, NULL, 'b' },
+		{ "rewrap", no_argument, NULL, 'w' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "p12", required_argument, NULL, 'p' },
+		{ "pass-file", required_argument, NULL, 'F' },
+		{ "pass-fd", required_argument, NULL, 'D' },
+		{ "pass-env", required_argument, NULL, 'E' },
+		{ "members", required_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct recips_opts ro;
+	struct recips r;
+	struct msg_header h;
+	struct io_in in;
+	struct io_out o;
+	struct err e;
+	const char *name = "standard input", *cipher = NULL, *bccdir = NULL, *config = NULL;
+	struct conf cf;
+	enum env_cipher c;
+	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, sp = -1;
+
+	cli_init(argc, argv);
+	recips_opts_init(&ro);
+	while ((ch = getopt_long(argc, argv, "r:R:C:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			if (recips_opts_add(&ro.files, optarg) != 0)
+				cli_die(EX_OSERR, "out of memory");
+			break;
+		case 'R':
+			if (recips_opts_add(&ro.addrs, optarg) != 0)
+				cli_die(EX_OSERR, "out of memory");
+			break;
+		case 'd': ro.cert_dir = optarg; break;
+		case 's': ro.self = optarg; break;
+		case 'n': ro.no_self = 1; break;
+		case 'X': cipher = optarg; break;
+		case 'O': flags |= ENV_OAEP; break;
+		case 'W': weak = 1; break;
+		case 'b': bccdir = optarg; break;
+		case 'w': rewrap = 1; break;
+		case 'c': ro.keys.cert = optarg; break;
+		case 'k': ro.keys.key = optarg; break;
+		case 'p': ro.keys.p12 = optarg; break;
+		case 'F': ro.keys.pass_file = optarg; break;
+		case 'D': ro.keys.pass_fd = optarg; break;
+		case 'E': ro.keys.pass_env = optarg; break;
+		case 'm': ro.members = optarg; break;
+		case 'K': case 'C': config = optarg; break;
+		case 'h': cli_help(usage);
+		case 'V': cli_version();
+		default: cli_usage(usage, NULL);
+		}
+	}
+	if (argc - optind > 1)
+		cli_usage(usage, "too many arguments");
+	/* Built-in < configuration file < environment < command line. */
+	conf_init(&cf);
+	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
+		cli_die_err(&e);
+	if (ro.cert_dir == NULL && (ro.cert_dir = env("SECMAIL_CERT_DIR")) == NULL)
+		ro.cert_dir = conf_get(&cf, NULL, "cert_dir");
+	/* The sender's certificate: --self, SECMAIL_SELF_CERT, "self" in the file; else the
+	 * signing certificate (SECMAIL_CERT, "cert") when it can encrypt. */
+	if (ro.self == NULL && (ro.self = env("SECMAIL_SELF_CERT")) == NULL
+	    && (ro.self = conf_get(&cf, NULL, "self")) == NULL) {
+		ro.self = env("SECMAIL_CERT") ? env("SECMAIL_CERT") : conf_get(&cf, NULL, "cert");
+		ro.self_implicit = ro.self != NULL;
+	}
+	if (cipher == NULL)
+		cipher = conf_get(&cf, NULL, "cipher");
+	if (!(flags & ENV_OAEP) && conf_get(&cf, NULL, "oaep") != NULL) {
+		int b = conf_bool(conf_get(&cf, NULL, "oaep"));
+
+		if (b < 0)
+			cli_die(EX_CONFIG, "%s:%d: oaep: expected on or off", cf.path,
+			    conf_line(&cf, NULL, "oaep"));
+		if (b)
+			flags |= ENV_OAEP;
+	}
+	if (rewrap && ro.keys.cert == NULL && ro.keys.key == NULL && ro.keys.p12 == NULL) {
+		if (env("SECMAIL_CERT") || env("SECMAIL_KEY") || env("SECMAIL_P12")) {
+			ro.keys.cert = env("SECMAIL_CERT");
+			ro.keys.key = env("SECMAIL_KEY");
+			ro.keys.p12 = env("SECMAIL_P12");
+		} else {
+			ro.keys.cert = conf_get(&cf, NULL, "cert");
+			ro.keys.key = conf_get(&cf, NULL, "key");
+			ro.keys.p12 = conf_get(&cf, NULL, "p12");
+		}
+	}
+	if (ro.keys.pass_file == NULL && ro.keys.pass_fd == NULL && ro.keys.pass_env == NULL) {
+		if (env("SECMAIL_PASS_FILE") != NULL)
+			ro.keys.pass_file = env("SECMAIL_PASS_FILE");
+		else if ((ro.keys.pass_file = conf_get(&cf, NULL, "pass_file")) == NULL)
+			ro.keys.pass_env = conf_get(&cf, NULL, "pass_env");
+	}
+	c = ENV_CIPHER_NONE;
+	if (cipher != NULL) {
+		if ((c = env_cipher_parse(cipher)) == ENV_CIPHER_NONE)
+			cli_usage(usage, "unknown cipher '%s' (aes-256-gcm, aes-128-gcm, "
+			    "aes-256-cbc, aes-128-cbc)", cipher);
+		if (env_cipher_is_weak(c) && !weak)
+			cli_usage(usage, "%s is weak: refused without --allow-weak", cipher);
+		if (env_cipher_is_weak(c))
+			cli_warn("warning: %s is a weak cipher; use it only for recipients that "
+			    "can read nothing else", cipher);
+	}
+	if (rewrap && (cipher != NULL || bccdir != NULL))
+		cli_usage(usage, "--rewrap keeps the content and its cipher: --cipher and "
+		    "--bcc-dir do not apply");
+	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+		name = argv[optind];
+		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
+			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
+			cli_die_err(&e);
+		}
+	}
+	if (io_in_init(&in, fd, name, &e) != 0 || io_out_init(&o, STDOUT_FILENO,
+	    "standard output", &e) != 0)
+		cli_die_err(&e);
+	msg_header_init(&h);
+	if (msg_header_read(&in, &h, &e) != 0)
+		cli_die_err(&e);
+	if (h.n == 0)
+		cli_die(EX_DATAERR, "%s: not a message (no header fields)", name);
+
+	if (rewrap) {
+		struct envmsg_bodysrc bs;
+		struct envmsg_b64out b;
+		struct env_info info;
+		struct env_src src;
+		struct sink bsk, os;
+		struct msg_header oh;
+		struct io_out so;
+
+		if (recips_rewrap(&ro, &h, &r, &e) != 0)
+			cli_die_err(&e);
+		if (envmsg_bodysrc_init(&bs, &in, 1, &e) != 0)
+			cli_die_err(&e);
+		/* Spool the re-wrapped envelope: the header is written only once it succeeded,
+		 * and says what the envelope is (enveloped or authEnveloped data). */
+		if ((sp = io_spool(&e)) < 0 || io_out_init(&so, sp, "temporary file", &e) != 0
+		    || envmsg_b64out_init(&b, &so, h.crlf, &e) != 0)
+			cli_die_err(&e);
+		bsk = envmsg_b64out_sink(&b);
+		src = envmsg_bodysrc_src(&bs);
+		if (env_rewrap(&src, r.list_key, r.list_cert, r.certs, flags, &bsk, &info, &e) != 0
+		    || envmsg_b64out_final(&b, &e) != 0)
+			cli_die_err(&e);
+		if (io_out_finish(&so) != 0)
+			cli_die_err(&so.e);
+		envmsg_b64out_free(&b);
+		if (envmsg_outer_header(&h, info.auth, NULL, &oh, &e) != 0)
+			cli_die_err(&e);
+		if ((h.mbox_from != NULL && io_out_puts(&o, h.mbox_from) != 0)
+		    || msg_header_write(&o, &oh) != 0 || io_out_puts(&o, h.crlf ? "\r\n" : "\n") != 0)
+			cli_die_err(&o.e);
+		os = io_out_sink(&o);
+		if (envmsg_copy_fd(sp, &os, &e) != 0)
+			cli_die_err(&e);
+		msg_header_free(&oh);
+		envmsg_bodysrc_free(&bs);
+	} else {
+		if (recips_resolve(&ro, &h, bccdir != NULL, &r, &e) != 0)
+			cli_die_err(&e);
+		if (r.nbcc > 0 && bccdir == NULL)
+			cli_die(EX_DATAERR, "the message has Bcc recipients (%s): one envelope "
+			    "would show them to every recipient; use --bcc-dir DIR for separately "
+			    "encrypted copies, or remove the Bcc field", r.bcc_list);
+		if (r.self_missing)
+			cli_warn("no sender certificate configured (--self or SECMAIL_SELF_CERT): "
+			    "you will not be able to read this message yourself");
+		if (c == ENV_CIPHER_NONE)
+			c = r.cipher;
+		if (r.nbcc > 0) {
+			/* The entity is needed once per copy: spool it (canonical) first. */
+			struct io_out so;
+			struct sink ss;
+
+			if ((sp = io_spool(&e)) < 0 || io_out_init(&so, sp, "temporary file", &e) != 0)
+				cli_die_err(&e);
+			ss = io_out_sink(&so);
+			if (envmsg_write_entity(&h, &in, &ss, &e) != 0)
+				cli_die_err(&e);
+			if (io_out_finish(&so) != 0)
+				cli_die_err(&so.e);
+			if (bcc_copies(&h, &r, bccdir, sp, c, flags, &e) != 0)
+				cli_die_err(&e);
+		}
+		if (emit(&h, h.mbox_from, NULL, r.certs, c, flags, &in, sp, &o, &e) != 0)
+			cli_die_err(&e);
+	}
+	if (io_out_finish(&o) != 0)
+		cli_die_err(&o.e);
+	if (sp >= 0)
+		close(sp);
+	recips_free(&r);
+	recips_opts_free(&ro);
+	conf_free(&cf);
+	msg_header_free(&h);
+	io_in_free(&in);
+	return EX_OK;
+}

@@ -1,0 +1,115 @@
+/* envelope.h — CMS EnvelopedData (RFC 5652 §6) and AuthEnvelopedData (RFC 5083) over OpenSSL:
+ * streaming encryption for many recipients, streaming decryption that releases no plaintext
+ * before it is known to be good, and re-wrapping the content-encryption key for the members
+ * of a distribution list without touching the content. Bytes in and out are raw BER/DER;
+ * transfer encoding (base64) is the caller's business. */
+#ifndef SECMAIL_ENVELOPE_H
+#define SECMAIL_ENVELOPE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "err.h"
+#include "io.h"
+
+/* A byte source the decoder pulls from: returns the count, 0 at end, -1 with e set. */
+struct env_src {
+	ssize_t (*read)(void *ctx, void *p, size_t n, struct err *e);
+	void *ctx;
+};
+
+/* Content-encryption algorithms. The first four are what smime-encrypt offers (RFC 8551
+ * §2.7); the weak ones exist only so that --allow-weak can name them. */
+enum env_cipher {
+	ENV_AES256_GCM,
+	ENV_AES128_GCM,
+	ENV_AES256_CBC,
+	ENV_AES128_CBC,
+	ENV_DES3_CBC,		/* weak */
+	ENV_NCIPHERS,
+	ENV_CIPHER_NONE = -1
+};
+
+#define ENV_DEFAULT_CIPHER ENV_AES256_CBC	/* RFC 8551 §2.7.1.3: what common clients read */
+
+/* "aes-256-gcm" ... ; ENV_CIPHER_NONE if unknown. */
+enum env_cipher env_cipher_parse(const char *name);
+const char *env_cipher_name(enum env_cipher c);
+int env_cipher_is_weak(enum env_cipher c);
+int env_cipher_is_aead(enum env_cipher c);
+/* By OpenSSL NID (as found in SMIMECapabilities); ENV_CIPHER_NONE if not one of ours. */
+enum env_cipher env_cipher_from_nid(int nid);
+
+/*
+ * RFC 8551 §2.7.1: choose one algorithm for n recipients. caps[i] is recipient i's announced
+ * list (SMIMECapabilities, most preferred first, ENV_CIPHER_NONE-terminated) or NULL when
+ * unknown; prev[i] what was last used with them, or ENV_CIPHER_NONE. Weak algorithms are
+ * never chosen. Rule: the first entry of the first known list that every known list also
+ * holds; recipients with neither capabilities nor history restrict the choice to CBC (what
+ * every client reads); a history entry counts as a one-element list; with no information
+ * (or nothing in common) ENV_DEFAULT_CIPHER.
+ */
+enum env_cipher env_cipher_choose(const enum env_cipher *const *caps, const enum env_cipher *prev,
+    size_t n);
+
+enum {
+	ENV_OAEP = 1 << 0,	/* RSA recipients: RSAES-OAEP (SHA-256, MGF1-SHA-256), RFC 8017 */
+};
+
+/* Is this certificate usable as an encryption recipient now? 0, or -1 with e saying why
+ * (expired, not yet valid, keyUsage without keyEncipherment/keyAgreement, EKU without
+ * emailProtection, unsupported key type). */
+int env_cert_usable(X509 *cert, struct err *e);
+
+/* Streaming encryption: every byte written goes into the envelope; out receives BER
+ * (indefinite lengths) as it is produced. */
+struct env_enc;
+struct env_enc *env_enc_new(STACK_OF(X509) *recips, enum env_cipher c, int flags,
+    const struct sink *out, struct err *e);
+int env_enc_write(struct env_enc *x, const void *p, size_t n, struct err *e);
+int env_enc_final(struct env_enc *x, struct err *e);
+void env_enc_free(struct env_enc *x);
+
+/* What env_decrypt found. */
+struct env_info {
+	int auth;		/* authEnveloped-data */
+	int nrecips;		/* RecipientInfos in the envelope */
+	char cipher[64];	/* content-encryption algorithm, OpenSSL short name */
+};
+
+/* Limits on the parts held in memory (EX_DATAERR beyond them). */
+#define ENV_MAX_PART	(1 << 20)	/* one RecipientInfos SET, attributes, algorithm */
+#define ENV_MAX_DEPTH	16		/* nesting of constructed encodings */
+
+/*
+ * Decrypt a ContentInfo read from in. The key (and, when given, its certificate: then the
+ * RecipientInfo for it is looked up, otherwise every one is tried) opens the content-encryption
+ * key. The plaintext is spooled to a private temporary file and only copied to out once
+ * decryption has finished and, for AuthEnvelopedData, the tag has verified (RFC 5083 §2.2);
+ * on any failure out receives nothing. Errors: EX_DATAERR for malformed or truncated input,
+ * failed authentication, no RecipientInfo for the certificate, or a key that cannot open it;
+ * EX_UNAVAILABLE for unsupported algorithms; EX_IOERR/EX_CANTCREAT for the spool.
+ */
+int env_decrypt(const struct env_src *in, EVP_PKEY *pkey, X509 *cert, const struct sink *out,
+    struct env_info *info, struct err *e);
+
+/*
+ * Distribution-list exploder (RFC 5652 §6, RFC 2634 §5 model): open only the
+ * content-encryption key with the list's key and certificate, wrap it anew for each member,
+ * and write the envelope with the members' RecipientInfos in place of the old ones. The
+ * encrypted content is copied through, never decrypted. flags: ENV_OAEP.
+ */
+int env_rewrap(const struct env_src *in, EVP_PKEY *pkey, X509 *cert, STACK_OF(X509) *members,
+    int flags, const struct sink *out, struct env_info *info, struct err *e);
+
+/* An env_src over a memory buffer (tests, fuzzing). */
+struct env_mem {
+	const unsigned char *p;
+	size_t len, pos;
+};
+struct env_src env_mem_src(struct env_mem *m);
+
+#endif

@@ -1,0 +1,96 @@
+/* envmsg.h — the message side of S/MIME envelopes, shared by smime-encrypt and smime-decrypt:
+ * base64 bodies in and out of lib/envelope, line ends between the canonical CRLF inside an
+ * envelope and the message's own convention, and the header rewrites (RFC 8551 §3.3). */
+#ifndef SECMAIL_ENVMSG_H
+#define SECMAIL_ENVMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "canon.h"
+#include "cte.h"
+#include "envelope.h"
+#include "io.h"
+#include "msg.h"
+
+/* A sink that base64-encodes (lib/cte: 76 columns, CRLF or LF line ends) into an io_out. */
+struct envmsg_b64out {
+	struct io_out *o;
+	struct sink out;
+	struct cte_enc enc;
+};
+int envmsg_b64out_init(struct envmsg_b64out *x, struct io_out *o, int crlf, struct err *e);
+struct sink envmsg_b64out_sink(struct envmsg_b64out *x);
+int envmsg_b64out_final(struct envmsg_b64out *x, struct err *e);
+void envmsg_b64out_free(struct envmsg_b64out *x);
+
+/* A source that reads the rest of `in` (a body), base64-decoding it (lib/cte, strict) when
+ * b64 is set. Bad base64 is an EX_DATAERR error naming the body offset. */
+struct envmsg_bodysrc {
+	struct io_in *in;
+	int b64;
+	struct cte_dec dec;
+	unsigned char *raw;
+	unsigned char *dbuf;	/* decoded bytes not yet handed out */
+	size_t dpos, dlen;
+	int ended;
+	uint64_t limit;		/* body bytes left to read (UINT64_MAX: to end of input) */
+};
+int envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, struct err *e);
+struct env_src envmsg_bodysrc_src(struct envmsg_bodysrc *x);
+void envmsg_bodysrc_free(struct envmsg_bodysrc *x);
+
+/* lib/canon as a sink in front of another: to canonical CRLF (RFC 8551 §3.1.1) or from
+ * CRLF to LF (for LF mailboxes). */
+struct envmsg_eol {
+	const struct sink *next;
+	struct canon c;
+};
+int envmsg_eol_init(struct envmsg_eol *x, const struct sink *next, int to_crlf, struct err *e);
+struct sink envmsg_eol_sink(struct envmsg_eol *x);
+int envmsg_eol_final(struct envmsg_eol *x, struct err *e);
+void envmsg_eol_free(struct envmsg_eol *x);
+
+/* Is this field part of the content entity (Content-*), which goes inside the envelope?
+ * MIME-Version stays outside. */
+int envmsg_is_inner(const char *name);
+
+/* Copy the rest of in (or all of fd, from its start) to s. */
+int envmsg_copy_in(struct io_in *in, const struct sink *s, struct err *e);
+int envmsg_copy_fd(int fd, const struct sink *s, struct err *e);
+
+/* The content entity in canonical form (RFC 8551 §3.1.1): h's Content-* fields, an explicit
+ * "Content-Type: text/plain; charset=us-ascii" when there is none (RFC 2045 §5.2), the blank
+ * line and the rest of in, all with CRLF line ends. */
+int envmsg_write_entity(const struct msg_header *h, struct io_in *in, const struct sink *s,
+    struct err *e);
+
+/* The header of the encrypted message: every field of in but the Content-* ones and Bcc, raw
+ * bytes kept; a "Bcc: bcc" field when bcc is given; MIME-Version: 1.0 if in had none; then
+ * the envelope's Content-Type (smime-type enveloped-data, or authEnveloped-data when auth;
+ * name=smime.p7m, RFC 8551 §3.2.1, §3.3), Content-Transfer-Encoding: base64 and
+ * Content-Disposition: attachment; filename=smime.p7m. out is initialised here. */
+int envmsg_outer_header(const struct msg_header *in, int auth, const char *bcc,
+    struct msg_header *out, struct err *e);
+
+/* Copy n bytes at offset off of fd to o. */
+int envmsg_copy_range(int fd, uint64_t off, uint64_t n, struct io_out *o, struct err *e);
+
+/* An application/(x-)pkcs7-mime enveloped or authEnveloped part (or one without smime-type)
+ * directly inside the top-level multipart (RFC 8551 §3.1: a part of a larger message). */
+struct envmsg_part {
+	int ok;
+	enum cte cte;
+	uint64_t offset;	/* its first header byte in the spooled message */
+	uint64_t body_offset;	/* its first body byte */
+	uint64_t body_end;	/* just past its body (the line end before the delimiter
+				 * belongs to the delimiter, RFC 2046 §5.1.1) */
+};
+
+/* Spool the whole message (h already read from in, then the rest of in) to a private
+ * temporary file, *spool, and find the first such part with the MIME walker. EX_DATAERR
+ * when there is none. */
+int envmsg_find_enveloped(struct io_in *in, const struct msg_header *h, int *spool,
+    struct envmsg_part *p, struct err *e);
+
+#endif

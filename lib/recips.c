@@ -1,0 +1,492 @@
+/* recips.c — resolving the recipients of an encrypted message. */
+#include "recips.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "certstore.h"
+
+void
+recips_opts_init(struct recips_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	keys_opts_init(&o->keys);
+}
+
+int
+recips_opts_add(struct recips_strlist *l, const char *s)
+{
+	char **v;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		if ((v = realloc(l->v, l->cap * sizeof *v)) == NULL)
+			return -1;
+		l->v = v;
+	}
+	if ((l->v[l->n] = strdup(s)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void
+strlist_free(struct recips_strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+void
+recips_opts_free(struct recips_opts *o)
+{
+	strlist_free(&o->files);
+	strlist_free(&o->addrs);
+}
+
+static int
+strlist_has(const struct recips_strlist *l, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (addr_spec_eq(l->v[i], addr))
+			return 1;
+	return 0;
+}
+
+/* The addresses a certificate names (keys_cert_addrs: RFC 8550 §3), appended to l. */
+static int
+cert_addrs(X509 *cert, struct recips_strlist *l, struct err *e)
+{
+	char **v = keys_cert_addrs(cert, e);
+	size_t i;
+	int rc = 0;
+
+	if (v == NULL)
+		return -1;
+	for (i = 0; v[i] != NULL && rc == 0; i++)
+		if (recips_opts_add(l, v[i]) != 0)
+			rc = err_sys(e, EX_OSERR, "out of memory");
+	keys_addrs_free(v);
+	return rc;
+}
+
+/* Add cert to r->certs unless an equal one is there (de-duplication). */
+static int
+add_cert(struct recips *r, X509 *cert, struct err *e)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(r->certs); i++)
+		if (X509_cmp(sk_X509_value(r->certs, i), cert) == 0)
+			return 0;
+	if (!X509_up_ref(cert) || !sk_X509_push(r->certs, cert)) {
+		X509_free(cert);
+		return err_sys(e, EX_OSERR, "out of memory");
+	}
+	return 0;
+}
+
+struct failures {
+	struct buf b;
+	int n;
+};
+
+static void
+fail_add(struct failures *f, const char *addr, const char *why)
+{
+	buf_addf(&f->b, "%s%s: %s", f->n++ ? "; " : "", addr, why);
+}
+
+/* The addresses of the fields named `name` in h, appended to l (de-duplicated). */
+static int
+field_addrs(const struct msg_header *h, const char *name, struct recips_strlist *l,
+    struct err *e)
+{
+	struct addr_list al = { 0 };
+	size_t i, j;
+
+	for (i = msg_header_next(h, name, 0); i != (size_t)-1; i = msg_header_next(h, name, i + 1)) {
+		if (addr_parse(h->f[i].value, &al, e) != 0) {
+			addr_list_free(&al);
+			return err_wrap(e, "%s", name);
+		}
+	}
+	for (j = 0; j < al.n; j++)
+		if (!strlist_has(l, al.v[j].spec) && recips_opts_add(l, al.v[j].spec) != 0) {
+			addr_list_free(&al);
+			return err_sys(e, EX_OSERR, "out of memory");
+		}
+	addr_list_free(&al);
+	return 0;
+}
+
+/* Certificates named by -r files, each checked; the addresses they cover go to covered. */
+static int
+load_files(const struct recips_strlist *files, STACK_OF(X509) *out,
+    struct recips_strlist *covered, struct failures *f, struct err *e)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < files->n; i++) {
+		STACK_OF(X509) *xs = NULL;
+
+		if (keys_load_certs(files->v[i], &xs, e) != 0)
+			return -1;
+		for (j = 0; j < sk_X509_num(xs); j++) {
+			X509 *x = sk_X509_value(xs, j);
+			struct recips_strlist names = { 0 };
+			struct err why;
+
+			if (cert_addrs(x, &names, e) != 0) {
+				sk_X509_pop_free(xs, X509_free);
+				return -1;
+			}
+			if (env_cert_usable(x, &why) != 0) {
+				fail_add(f, names.n ? names.v[0] : files->v[i], why.msg);
+			} else {
+				size_t k;
+
+				for (k = 0; k < names.n; k++)
+					if (!strlist_has(covered, names.v[k]))
+						recips_opts_add(covered, names.v[k]);
+				for (k = 0; k < (size_t)sk_X509_num(out); k++)
+					if (X509_cmp(sk_X509_value(out, (int)k), x) == 0)
+						break;
+				if (k == (size_t)sk_X509_num(out) && (!X509_up_ref(x)
+				    || !sk_X509_push(out, x))) {
+					strlist_free(&names);
+					sk_X509_pop_free(xs, X509_free);
+					return err_sys(e, EX_OSERR, "out of memory");
+				}
+			}
+			strlist_free(&names);
+		}
+		sk_X509_pop_free(xs, X509_free);
+	}
+	return 0;
+}
+
+/* Look addr up in the store: a usable certificate and what it announced. */
+static X509 *
+store_cert(struct certstore *cs, const char *addr, enum env_cipher *caps, int *known,
+    struct failures *f)
+{
+	struct certstore_entry ent;
+	struct err why;
+	X509 *x;
+	int i, n = 0;
+
+	*known = 0;
+	if (cs == NULL || certstore_get(cs, addr, &ent, &why) != 0) {
+		fail_add(f, addr, cs == NULL ? "no certificate (no certificate store)" :
+		    why.code == EX_NOINPUT || why.sys == 2 ? "no certificate in the store" : why.msg);
+		return NULL;
+	}
+	x = ent.cert;
+	ent.cert = NULL;
+	if (env_cert_usable(x, &why) != 0) {
+		fail_add(f, addr, why.msg);
+		certstore_entry_free(&ent);
+		X509_free(x);
+		return NULL;
+	}
+	for (i = 0; i < ent.ncaps && n < ENV_NCIPHERS; i++) {
+		enum env_cipher c = env_cipher_from_nid(ent.caps[i]);
+
+		if (c != ENV_CIPHER_NONE)
+			caps[n++] = c;
+	}
+	caps[n] = ENV_CIPHER_NONE;
+	*known = ent.ncaps > 0;
+	certstore_entry_free(&ent);
+	return x;
+}
+
+/* --cert-dir, else $SECMAIL_CERT_DIR, else $XDG_DATA_HOME/secmail/certs, else
+ * ~/.local/share/secmail/certs; NULL if none can be named. */
+static const char *
+cert_dir(const struct recips_opts *o, char *buf, size_t n)
+{
+	const char *d;
+
+	if (o->cert_dir != NULL)
+		return o->cert_dir;
+	if ((d = getenv("SECMAIL_CERT_DIR")) != NULL && *d != '\0')
+		return d;
+	if ((d = getenv("XDG_DATA_HOME")) != NULL && *d == '/') {
+		if ((size_t)snprintf(buf, n, "%s/secmail/certs", d) < n)
+			return buf;
+	} else if ((d = getenv("HOME")) != NULL && *d == '/') {
+		if ((size_t)snprintf(buf, n, "%s/.local/share/secmail/certs", d) < n)
+			return buf;
+	}
+	return NULL;
+}
+
+int
+recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want_bcc,
+    struct recips *r, struct err *e)
+{
+	struct recips_strlist to = { 0 }, bcc = { 0 }, covered = { 0 };
+	struct failures f = { BUF_INIT, 0 };
+	struct certstore *cs = NULL;
+	enum env_cipher (*caps)[ENV_NCIPHERS + 1] = NULL;
+	const enum env_cipher **capp = NULL;
+	const char *dir, *self;
+	char dirbuf[4096];
+	size_t i, nc = 0;
+	int rc = -1, known;
+
+	memset(r, 0, sizeof *r);
+	r->cipher = ENV_DEFAULT_CIPHER;
+	if ((r->certs = sk_X509_new_null()) == NULL)
+		return err_sys(e, EX_OSERR, "out of memory");
+	if (field_addrs(h, "To", &to, e) != 0 || field_addrs(h, "Cc", &to, e) != 0
+	    || field_addrs(h, "Bcc", &bcc, e) != 0)
+		goto out;
+	for (i = 0; i < o->addrs.n; i++)
+		if (!strlist_has(&to, o->addrs.v[i]) && recips_opts_add(&to, o->addrs.v[i]) != 0)
+			goto oom;
+	if (load_files(&o->files, r->certs, &covered, &f, e) != 0)
+		goto out;
+	if ((dir = cert_dir(o, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
+		goto out;
+	caps = calloc(to.n + bcc.n + 1, sizeof *caps);
+	capp = calloc(to.n + bcc.n + 1, sizeof *capp);
+	if (caps == NULL || capp == NULL)
+		goto oom;
+	/* Recipients given as files have no known capabilities: they count as unknown. */
+	if (sk_X509_num(r->certs) > 0)
+		capp[nc++] = NULL;
+	for (i = 0; i < to.n; i++) {
+		X509 *x;
+
+		if (strlist_has(&covered, to.v[i]))
+			continue;
+		if ((x = store_cert(cs, to.v[i], caps[nc], &known, &f)) == NULL)
+			continue;
+		capp[nc] = known ? caps[nc] : NULL;
+		nc++;
+		rc = add_cert(r, x, e);
+		X509_free(x);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+	}
+	/* Bcc */
+	if (bcc.n > 0) {
+		struct buf bl = BUF_INIT;
+
+		if ((r->bcc = calloc(bcc.n, sizeof *r->bcc)) == NULL)
+			goto oom;
+		for (i = 0; i < bcc.n; i++) {
+			buf_addf(&bl, "%s%s", i ? ", " : "", bcc.v[i]);
+			r->bcc[i].addr = strdup(bcc.v[i]);
+			if (r->bcc[i].addr == NULL)
+				goto oom;
+			r->nbcc++;
+			if (!want_bcc)
+				continue;
+			if (strlist_has(&covered, bcc.v[i])) {
+				struct recips_strlist names = { 0 };
+				X509 *x = NULL;
+				int j;
+
+				/* the -r certificate naming it */
+				for (j = 0; j < sk_X509_num(r->certs) && x == NULL; j++) {
+					strlist_free(&names);
+					if (cert_addrs(sk_X509_value(r->certs, j), &names, e) == 0
+					    && strlist_has(&names, bcc.v[i]))
+						x = sk_X509_value(r->certs, j);
+				}
+				strlist_free(&names);
+				if (x == NULL || !X509_up_ref(x))
+					continue;
+				r->bcc[i].cert = x;
+				/* a Bcc recipient only: out of the shared envelope */
+				if (!strlist_has(&to, bcc.v[i])) {
+					(void)sk_X509_delete_ptr(r->certs, x);
+					X509_free(x);	/* the stack's reference */
+				}
+			} else {
+				r->bcc[i].cert = store_cert(cs, bcc.v[i], caps[nc], &known, &f);
+				if (r->bcc[i].cert != NULL) {
+					capp[nc] = known ? caps[nc] : NULL;
+					nc++;
+				}
+			}
+		}
+		if ((r->bcc_list = buf_take(&bl, e)) == NULL)
+			goto out;
+	}
+	/* the sender */
+	self = o->self;
+	if (self != NULL && !o->no_self) {
+		STACK_OF(X509) *xs = NULL;
+		struct err why;
+
+		if (keys_load_certs(self, &xs, e) != 0)
+			goto out;
+		if (sk_X509_num(xs) == 0 || env_cert_usable(sk_X509_value(xs, 0), &why) != 0) {
+			if (o->self_implicit)
+				r->self_missing = 1;
+			else
+				fail_add(&f, "sender", sk_X509_num(xs) == 0 ? "no certificate in the "
+				    "--self file" : why.msg);
+		} else {
+			r->self = sk_X509_value(xs, 0);
+			X509_up_ref(r->self);
+			if (add_cert(r, r->self, e) != 0) {
+				sk_X509_pop_free(xs, X509_free);
+				goto out;
+			}
+		}
+		sk_X509_pop_free(xs, X509_free);
+	} else if (!o->no_self) {
+		r->self_missing = 1;
+	}
+	if (f.n > 0) {
+		if (buf_check(&f.b, e) == 0)
+			err_set(e, EX_DATAERR, "no usable certificate for %d recipient%s (nothing "
+			    "written): %s", f.n, f.n == 1 ? "" : "s", f.b.p);
+		goto out;
+	}
+	if (sk_X509_num(r->certs) == 0) {
+		if (r->nbcc > 0)
+			err_set(e, EX_DATAERR, "only Bcc recipients and no sender certificate: the "
+			    "message on standard output could be read by no one (give --self)");
+		else
+			err_set(e, EX_DATAERR, "no recipients: the message has no To or Cc address "
+			    "and none was given with -r or -R");
+		goto out;
+	}
+	r->cipher = env_cipher_choose(capp, NULL, nc);
+	rc = 0;
+	goto out;
+oom:
+	err_sys(e, EX_OSERR, "out of memory");
+out:
+	free(caps);
+	free(capp);
+	buf_free(&f.b);
+	strlist_free(&to);
+	strlist_free(&bcc);
+	strlist_free(&covered);
+	certstore_close(cs);
+	return rc;
+}
+
+int
+recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct recips *r,
+    struct err *e)
+{
+	struct recips_strlist addrs = { 0 }, covered = { 0 };
+	struct failures f = { BUF_INIT, 0 };
+	struct certstore *cs = NULL;
+	enum env_cipher caps[ENV_NCIPHERS + 1];
+	const char *dir;
+	char dirbuf[4096];
+	size_t i;
+	int rc = -1, known;
+
+	(void)h;
+	memset(r, 0, sizeof *r);
+	if ((r->certs = sk_X509_new_null()) == NULL)
+		return err_sys(e, EX_OSERR, "out of memory");
+	if (keys_load_identity(&o->keys, &r->list_id, e) != 0)
+		return err_wrap(e, "list key");
+	r->list_key = r->list_id.pkey;
+	r->list_cert = r->list_id.cert;
+	if (r->list_cert == NULL)
+		return err_set(e, EX_USAGE, "--rewrap needs the list's certificate (--cert or --p12)");
+	for (i = 0; i < o->addrs.n; i++)
+		if (recips_opts_add(&addrs, o->addrs.v[i]) != 0)
+			goto oom;
+	if (o->members != NULL) {
+		FILE *fp = fopen(o->members, "r");
+		char line[1024];
+
+		if (fp == NULL) {
+			err_sys(e, EX_NOINPUT, "cannot open %s", o->members);
+			goto out;
+		}
+		while (fgets(line, sizeof line, fp) != NULL) {
+			char *s = line, *t;
+
+			while (*s == ' ' || *s == '\t')
+				s++;
+			t = s + strcspn(s, " \t\r\n#");
+			*t = '\0';
+			if (*s != '\0' && !strlist_has(&addrs, s) && recips_opts_add(&addrs, s) != 0) {
+				fclose(fp);
+				goto oom;
+			}
+		}
+		fclose(fp);
+	}
+	if (load_files(&o->files, r->certs, &covered, &f, e) != 0)
+		goto out;
+	if ((dir = cert_dir(o, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
+		goto out;
+	for (i = 0; i < addrs.n; i++) {
+		X509 *x;
+
+		if (strlist_has(&covered, addrs.v[i]))
+			continue;
+		if ((x = store_cert(cs, addrs.v[i], caps, &known, &f)) == NULL)
+			continue;
+		rc = add_cert(r, x, e);
+		X509_free(x);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+	}
+	if (f.n > 0) {
+		if (buf_check(&f.b, e) == 0)
+			err_set(e, EX_DATAERR, "no usable certificate for %d member%s (nothing "
+			    "written): %s", f.n, f.n == 1 ? "" : "s", f.b.p);
+		goto out;
+	}
+	if (sk_X509_num(r->certs) == 0) {
+		err_set(e, EX_USAGE, "--rewrap needs member certificates (-r, -R or --members)");
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	err_sys(e, EX_OSERR, "out of memory");
+out:
+	buf_free(&f.b);
+	strlist_free(&addrs);
+	strlist_free(&covered);
+	certstore_close(cs);
+	return rc;
+}
+
+void
+recips_free(struct recips *r)
+{
+	size_t i;
+
+	sk_X509_pop_free(r->certs, X509_free);
+	X509_free(r->self);
+	for (i = 0; i < r->nbcc; i++) {
+		free(r->bcc[i].addr);
+		X509_free(r->bcc[i].cert);
+	}
+	free(r->bcc);
+	free(r->bcc_list);
+	keys_identity_free(&r->list_id);
+	memset(r, 0, sizeof *r);
+}
