@@ -370,7 +370,8 @@ valid_name(const char *name)
 /*
  * RFC 5322 §2.2.3 folding: a line break may be inserted before any white space. Greedy: a
  * word (white space run + following non-white run) goes on the current line while the line
- * stays within MSG_FOLD_COLUMN, else the line is broken before its white space. A word that
+ * stays within MSG_FOLD_COLUMN (76 when the value holds an encoded-word, RFC 2047 §2), else
+ * the line is broken before its white space. A word that
  * cannot fit within MSG_MAX_OUT_LINE even alone is an error; trailing white space never
  * starts a line of its own (a line of only white space would be a malformed fold).
  */
@@ -380,6 +381,8 @@ msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 	struct buf b = BUF_INIT;
 	size_t col, i, ws, w, words = 0;	/* words on the current line */
 	const char *v = value;
+	/* RFC 2047 §2: a line holding an encoded-word is limited to 76 characters. */
+	size_t fold = strstr(value, "=?") != NULL ? 76 : MSG_FOLD_COLUMN;
 
 	if (!valid_name(name)) {
 		err_set(e, EX_DATAERR, "invalid header field name \"%.60s\"", name);
@@ -419,7 +422,7 @@ msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 			buf_add(&b, v, ws);
 			break;
 		}
-		if (col + ws + w > MSG_FOLD_COLUMN && words > 0) {
+		if (col + ws + w > fold && words > 0) {
 			buf_adds(&b, eol);
 			col = 0;
 			words = 0;

@@ -422,6 +422,39 @@ test_date_id(void)
 	free(a);
 }
 
+/* RFC 2047 §2: lines holding encoded-words stay within 76 characters. */
+static void
+test_fold_encoded_words(void)
+{
+	const char *v = "=?utf-8?q?Gr=C3=BC=C3=9Fe?= =?utf-8?q?aus?= =?utf-8?q?M=C3=BCnchen?= "
+	    "=?utf-8?q?und?= =?utf-8?q?K=C3=B6ln?= =?utf-8?q?an?= =?utf-8?q?alle?= "
+	    "=?utf-8?q?Empf=C3=A4nger?= =?utf-8?q?dieser?= =?utf-8?q?Nachricht?=";
+	/* Two words making a 77-column line: fine at 78, folded at 76. */
+	const char *tight = "=?utf-8?q?aaaaaaaaaaaaaaaaaaaaaaaaaaaa?= =?utf-8?q?bbbbbbbbbbbbbbb?=";
+	const char *plain = "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nn";
+	struct err e;
+	char *f, *line, *save;
+	size_t longest = 0, lines = 0;
+
+	f = msg_fold("Subject", v, "\n", &e);
+	ok(f != NULL, "fold a value of encoded-words");
+	for (line = strtok_r(f, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		lines++;
+		if (strlen(line) > longest)
+			longest = strlen(line);
+	}
+	ok(lines > 1 && longest <= 76, "encoded-word lines within 76 (longest %zu, %zu lines)",
+	    longest, lines);
+	free(f);
+	f = msg_fold("Subject", tight, "\n", &e);
+	ok(f != NULL && strchr(f, '\n') != strrchr(f, '\n'), "a 77-column line of encoded-words is folded");
+	free(f);
+	f = msg_fold("Subject", plain, "\n", &e);
+	ok(f != NULL && strchr(f, '\n') == strrchr(f, '\n') && strlen(f) == 9 + strlen(plain) + 1,
+	    "a plain 77-column line is not folded (78 is the limit without encoded-words)");
+	free(f);
+}
+
 int
 main(void)
 {
@@ -433,5 +466,6 @@ main(void)
 	test_edit();
 	test_write();
 	test_date_id();
+	test_fold_encoded_words();
 	return tap_done();
 }
