@@ -193,6 +193,12 @@ build_payload(struct io_in *in, const struct msg_header *h, const char *eol, uin
 		if (inner_field(h->f[i].name))
 			FEED((const unsigned char *)h->f[i].raw, h->f[i].rawlen);
 	FEED((const unsigned char *)eol, strlen(eol));
+	/* The enclosed header must be whole in the first fragment (RFC 2046 §5.2.2.1 takes
+	 * it from there). */
+	if (c->n > 1) {
+		err_set(e, EX_DATAERR, "the header does not fit in one fragment: choose a larger size");
+		goto out;
+	}
 	while ((n = io_in_read(in, chunk, CHUNK)) > 0)
 		FEED(chunk, (size_t)n);
 #undef FEED
