@@ -322,10 +322,25 @@ for p in m.iter_attachments():
 	assert_output --regexp '^mime-pack: '
 }
 
-@test "mime-pack: a missing attachment fails with EX_NOINPUT and names it" {
-	run mime-pack -a "$T/nope" <"$T/draft"
+@test "mime-pack: a missing attachment fails with EX_NOINPUT, names it, and writes nothing" {
+	run --separate-stderr mime-pack -a "$T/draft" -a "$T/nope" <"$T/draft"
 	assert_failure 66
-	assert_output --partial "$T/nope"
+	[ -z "$output" ]
+	[[ $stderr == *"$T/nope"* ]]
+	run --separate-stderr mime-pack --html "$T/nope.html" <"$T/draft"
+	assert_failure 66
+	[ -z "$output" ]
+}
+
+@test "mime-pack: an address field that cannot be parsed is an error, not a guess" {
+	printf 'From: Jörg <broken@
+Subject: x
+
+body
+' >"$T/in"
+	run mime-pack <"$T/in"
+	assert_failure 65
+	assert_output --regexp '^mime-pack: .*From'
 }
 
 @test "mime-pack: a directory cannot be attached" {
