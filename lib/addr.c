@@ -150,6 +150,10 @@ lex_text(struct lex *x, const unsigned char *p, size_t *i, char close, enum tok_
 			c = p[*i];
 			if (c == '\0' || c == '\r' || c == '\n')
 				continue;
+			if ((c < 32 && c != '\t') || c == 127) {
+				buf_free(&b);
+				return lex_err(x, *i, "control character");
+			}
 			(*i)++;
 			if (type == T_DLIT)
 				buf_addc(&b, '\\');

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <iconv.h>
 #include <uniconv.h>
 #include <uninorm.h>
 #include <unistr.h>
@@ -106,13 +107,72 @@ dup_bytes(const void *p, size_t n, size_t *outlen, struct err *e)
 	return r;
 }
 
+/*
+ * iconv(3) itself rather than libunistring's u8_conv_from_encoding: the latter silently drops
+ * an incomplete character at the end of the input ("a\x82" in Shift_JIS gives "a"), which
+ * would be silent corruption; iconv reports it (EINVAL).
+ */
+static char *
+iconv_utf8(const char *from, const void *p, size_t n, size_t *outlen, struct err *e)
+{
+	iconv_t cd;
+	char *buf, *in = (char *)(uintptr_t)p, *out, *nb;
+	size_t cap, inleft = n, outleft, r, off;
+	int flushing = 0;
+
+	if ((cd = iconv_open("UTF-8", from)) == (iconv_t)-1) {
+		if (errno == EINVAL) {
+			err_set(e, EX_DATAERR, "unknown charset %s", from);
+			e->sys = EINVAL;
+		} else
+			err_sys(e, EX_OSERR, "iconv_open %s", from);
+		return NULL;
+	}
+	cap = n < (size_t)-1 / 4 ? n + n / 2 + 16 : 0;	/* grows on E2BIG */
+	if (cap == 0 || (buf = malloc(cap)) == NULL) {
+		iconv_close(cd);
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	out = buf;
+	outleft = cap - 1;
+	for (;;) {
+		r = flushing ? iconv(cd, NULL, NULL, &out, &outleft)
+		    : iconv(cd, &in, &inleft, &out, &outleft);
+		if (r != (size_t)-1) {
+			if (flushing)
+				break;
+			flushing = 1;	/* return a stateful encoding to its initial state */
+			continue;
+		}
+		off = (size_t)(out - buf);
+		if (errno == E2BIG && cap < (size_t)-1 / 2 && (nb = realloc(buf, cap * 2)) != NULL) {
+			buf = nb;
+			out = buf + off;
+			outleft += cap;
+			cap *= 2;
+			continue;
+		}
+		if (errno == EILSEQ || errno == EINVAL) {
+			err_set(e, EX_DATAERR, errno == EILSEQ ? "text is not valid %s"
+			    : "text in %s ends inside a character", from);
+			e->sys = EILSEQ;
+		} else
+			err_set(e, EX_OSERR, "out of memory");
+		iconv_close(cd);
+		free(buf);
+		return NULL;
+	}
+	iconv_close(cd);
+	*out = '\0';
+	if (outlen != NULL)
+		*outlen = (size_t)(out - buf);
+	return buf;
+}
+
 char *
 charset_to_utf8(const char *from, const void *p, size_t n, size_t *outlen, struct err *e)
 {
-	uint8_t *r;
-	char *s;
-	size_t len = 0;
-
 	if (from == NULL)
 		from = charset_locale();
 	if (!charset_name_ok(from)) {
@@ -137,23 +197,7 @@ charset_to_utf8(const char *from, const void *p, size_t n, size_t *outlen, struc
 		}
 		return dup_bytes(p, n, outlen, e);
 	}
-	errno = 0;
-	r = u8_conv_from_encoding(from, iconveh_error, p, n, NULL, NULL, &len);
-	if (r == NULL) {
-		if (errno == ENOMEM) {
-			err_set(e, EX_OSERR, "out of memory");
-			return NULL;
-		}
-		if (errno == EILSEQ)
-			err_set(e, EX_DATAERR, "text is not valid %s", from);
-		else
-			err_set(e, EX_DATAERR, "unknown charset %s", from);
-		e->sys = errno == EILSEQ ? EILSEQ : EINVAL;
-		return NULL;
-	}
-	s = dup_bytes(r, len, outlen, e);
-	free(r);
-	return s;
+	return iconv_utf8(from, p, n, outlen, e);
 }
 
 char *

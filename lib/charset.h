@@ -1,5 +1,5 @@
 /* charset.h — text in mail: UTF-8 validation, conversion from a named (or the locale's)
- * charset to UTF-8, and Unicode NFC, all through GNU libunistring. Header-sized strings only;
+ * charset to UTF-8 (iconv(3)), and Unicode NFC (GNU libunistring). Header-sized strings only;
  * every result is malloc'd and NUL-terminated (the length is returned separately because
  * converted text may contain NUL). */
 #ifndef SECMAIL_CHARSET_H
@@ -30,7 +30,9 @@ int charset_is_ascii(const char *name);
  * NUL-terminated, its length in *outlen (may be NULL). Errors (EX_DATAERR): a charset name
  * that is not a plain MIME charset token (names holding '/' or other iconv syntax are
  * refused, so mail cannot pass iconv options), a charset iconv does not know (e->sys
- * EINVAL), bytes that are invalid in that charset (e->sys EILSEQ). Out of memory: EX_OSERR.
+ * EINVAL), bytes that are invalid in that charset or a character cut off at the end (e->sys
+ * EILSEQ; nothing is silently dropped). Stateful charsets (ISO-2022-JP) are returned to
+ * their initial state. Out of memory: EX_OSERR.
  */
 char *charset_to_utf8(const char *from, const void *p, size_t n, size_t *outlen,
     struct err *e);

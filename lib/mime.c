@@ -199,6 +199,7 @@ classify(struct walk *k, struct mime_part *p)
 		b = mime_type_param(&p->ct, "boundary");
 		if (b == NULL || *b == '\0' || strlen(b) > MIME_MAX_BOUNDARY) {
 			p->flags |= MIME_F_NO_BOUNDARY;
+			k->w->flags |= p->flags & (MIME_F_BAD_TYPE | MIME_F_NO_BOUNDARY);
 			return 0;
 		}
 		p->boundary = strdup(b);
@@ -294,6 +295,7 @@ open_part(struct walk *k, struct msg_header *given)
 	}
 	k->st[++k->top] = p;
 	k->w->nparts++;
+	p->begun = 1;
 	if (k->w->begin != NULL && (r = k->w->begin(k->w->ctx, p, k->e)) != 0)
 		return r;
 	if ((r = emit_header_raw(k, p->h)) != 0)
@@ -460,6 +462,8 @@ mime_walk(struct mime_walk *w, struct io_in *in, struct msg_header *top, struct 
 		r = walk_body(&k);
 	while (k.top >= 0) {
 		/* Error or stop: release without calling end(). */
+		if (w->cancel != NULL && k.st[k.top]->begun)
+			w->cancel(w->ctx, k.st[k.top]);
 		part_free(k.st[k.top]);
 		k.st[k.top--] = NULL;
 	}

@@ -61,6 +61,7 @@ struct mime_part {
 	size_t blen;
 	int state;
 	int own_header;
+	int begun;
 };
 
 /*
@@ -78,6 +79,8 @@ struct mime_part {
  *   body including nested parts' headers and delimiters. For the first part of a
  *   multipart/signed this is exactly what RFC 1847 §2.1 / RFC 8551 §3.5 sign.
  * end(p): after the last byte of the part.
+ * cancel(p): when the walk ends early (error or MIME_STOP), for each part begun and not
+ *   ended, innermost first, so per-part state in p->user can be released.
  */
 #define MIME_STOP 1
 
@@ -86,6 +89,7 @@ struct mime_walk {
 	int (*data)(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e);
 	int (*raw)(void *ctx, struct mime_part *p, const void *buf, size_t n, struct err *e);
 	int (*end)(void *ctx, struct mime_part *p, struct err *e);
+	void (*cancel)(void *ctx, struct mime_part *p);
 	void *ctx;
 	/* Limits (mime_walk_init sets the defaults; a caller may lower them). */
 	int max_depth;

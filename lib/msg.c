@@ -209,15 +209,11 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 			buf_add(&raw, line, (size_t)r);
 		} else {
 			if (field_name_len(line, (size_t)r, &colon) == 0) {
-				err_set(e, EX_DATAERR, "header line %lu: not a header field: \"%.40s\"",
-				    lineno, (const char *)line);
-				/* The quoted excerpt stops at the line end. */
-				{
-					char *nl = strpbrk(e->msg, "\r\n");
+				/* An excerpt of the line, without its line end. */
+				int show = (int)((size_t)r - eol_len(line, (size_t)r));
 
-					if (nl != NULL)
-						snprintf(nl, sizeof e->msg - (size_t)(nl - e->msg), "\"");
-				}
+				err_set(e, EX_DATAERR, "header line %lu: not a header field: \"%.*s\"",
+				    lineno, show > 40 ? 40 : show, (const char *)line);
 				goto fail;
 			}
 			if (raw.len > 0) {

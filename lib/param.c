@@ -670,7 +670,7 @@ int
 mime_param_append(struct buf *b, const char *name, const char *value, struct err *e)
 {
 	size_t nlen = strlen(name), n = strlen(value), i, qw = 2;
-	int token = n > 0, printable = 1;
+	int token = n > 0, printable = 1, unsplit;
 
 	for (i = 0; i < nlen; i++)
 		if (!is_attr_char((unsigned char)name[i]))
@@ -688,9 +688,12 @@ mime_param_append(struct buf *b, const char *name, const char *value, struct err
 			printable = 0;
 		qw += quoted_width(c);
 	}
-	if (token && nlen + 1 + n <= MIME_PARAM_PIECE)
+	/* RFC 2046 §5.1.1: a boundary is at most 70 characters and readers look for it
+	 * plainly; many do not join RFC 2231 sections for it. Never split it. */
+	unsplit = strcasecmp(name, "boundary") == 0;
+	if (token && (nlen + 1 + n <= MIME_PARAM_PIECE || unsplit))
 		buf_addf(b, "; %s=%s", name, value);
-	else if (printable && nlen + 1 + qw <= MIME_PARAM_PIECE) {
+	else if (printable && (nlen + 1 + qw <= MIME_PARAM_PIECE || unsplit)) {
 		buf_addf(b, "; %s=", name);
 		add_quoted(b, value, n);
 	} else if (printable)

@@ -10,7 +10,7 @@
 #include "err.h"
 
 /* Limits (a clear EX_DATAERR error beyond them, never unbounded work). */
-#define MIME_PARAM_MAX		 100		/* parameters, counting each RFC 2231 section */
+#define MIME_PARAM_MAX		 256		/* parameters, counting each RFC 2231 section */
 #define MIME_PARAM_VALUE_MAX	 (64 * 1024)	/* bytes of the whole field value */
 #define MIME_PARAM_COMMENT_DEPTH 32		/* nested RFC 822 comments */
 #define MIME_PARAM_SECTION_MAX	 999		/* highest RFC 2231 section number */
@@ -76,9 +76,14 @@ int mime_type_is(const struct mime_type *t, const char *type, const char *subtyp
  * are split into RFC 2231 sections (name*0="..."; name*1="..." or name*0*=utf-8''...;
  * name*1*=...), each "; "-separated piece short enough (MIME_PARAM_PIECE) that msg_fold can
  * keep every line within 78 columns. A UTF-8 character is never split across sections.
+ * "boundary" is never split (RFC 2046 §5.1.1 caps it at 70 characters, and readers expect
+ * it plain): it may make a line of up to 84 columns.
  * Fails (EX_DATAERR) if name is not a token or value is not valid UTF-8; a buffer
- * allocation failure is left to buf_check.
+ * allocation failure is left to buf_check. Values up to MIME_PARAM_WRITE_MAX bytes are
+ * guaranteed to parse back within MIME_PARAM_MAX sections (longer ones are written but may
+ * not be: no file name comes close).
  */
+#define MIME_PARAM_WRITE_MAX 2048
 #define MIME_PARAM_PIECE 74	/* "; " + piece + ";" on a folded line: 1 + 74 + 1 < 78 */
 int mime_param_append(struct buf *b, const char *name, const char *utf8value, struct err *e);
 

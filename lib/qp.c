@@ -105,7 +105,15 @@ qp_enc_update(struct qp_enc *x, const void *in, size_t n, char *out)
 	size_t i, o = 0;
 
 	for (i = 0; i < n; i++) {
-		x->hold[x->nhold++] = p[i];
+		unsigned char c = p[i];
+
+		/* Fast path: a literal in mid-line with nothing pending needs no look-ahead. */
+		if (x->nhold == 0 && x->col > 0 && x->col < QP_LINE_MAX - 1 && is_literal(c)) {
+			out[o++] = (char)c;
+			x->col++;
+			continue;
+		}
+		x->hold[x->nhold++] = c;
 		o += resolve(x, out + o, 0);
 	}
 	return o;
@@ -245,6 +253,12 @@ qp_dec_update(struct qp_dec *x, const void *in, size_t n, unsigned char *out)
 	for (i = 0; i < n; i++) {
 		unsigned char c = p[i];
 
+		/* Fast path: ordinary bytes in text with nothing pending. */
+		if (x->state == D_TEXT && x->nws == 0 && !x->cr && c != '=' && c != ' ' && c != '\t'
+		    && c != '\r' && c != '\n') {
+			out[o++] = c;
+			continue;
+		}
 		if (x->cr) {
 			x->cr = 0;
 			if (c == '\n') {

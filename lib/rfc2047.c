@@ -103,7 +103,7 @@ parse_word(const char *s, struct word *w)
 	char enc;
 
 	while (*p != '\0' && *p != '?' && (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f
-	    && strchr("()<>@,;:\"/[]=", *p) == NULL)
+	    && strchr("()<>@,;:\"/[]=", *p) == NULL && p - cs < 100)
 		p++;
 	if (*p != '?' || p == cs)
 		return -1;
@@ -118,8 +118,9 @@ parse_word(const char *s, struct word *w)
 	if ((enc != 'B' && enc != 'b' && enc != 'Q' && enc != 'q') || p[2] != '?')
 		return -1;
 	text = p += 3;
+	/* Longer than §2 allows is tolerated, up to a bound that keeps decoding linear. */
 	while (*p != '\0' && (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f
-	    && !(p[0] == '?' && p[1] == '='))
+	    && !(p[0] == '?' && p[1] == '=') && p - text < RFC2047_DECODE_WORD_MAX)
 		p++;
 	if (p[0] != '?' || p[1] != '=')
 		return -1;

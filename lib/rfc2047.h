@@ -11,6 +11,8 @@
 
 #define RFC2047_WORD_MAX 75	/* §2: an encoded-word is at most 75 characters */
 #define RFC2047_LINE_MAX 76	/* §2: a line holding encoded-words is at most 76 characters */
+#define RFC2047_DECODE_WORD_MAX 1024	/* decoder: longest encoded-text accepted (§2 says 75
+					 * for the whole word; real mail exceeds it) */
 #define RFC2047_LONG_WORD 900	/* plain words longer than this are encoded so the field can
 				 * be folded (RFC 5322 §2.1.1's 998-octet limit) */
 

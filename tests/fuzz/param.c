@@ -42,7 +42,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!charset_utf8_valid(v, strlen(v)) && t.params[i].charset != NULL)
 			abort();	/* RFC 2231 values are always UTF-8 */
 		buf_adds(&b, "a/b");
-		if (mime_param_append(&b, t.params[i].name, v, &e) == 0 && buf_check(&b, &e) == 0) {
+		if (strlen(v) <= MIME_PARAM_WRITE_MAX
+		    && mime_param_append(&b, t.params[i].name, v, &e) == 0 && buf_check(&b, &e) == 0) {
 			if (mime_type_parse(b.p, 0, &u, &e) != 0)
 				abort();
 			if (u.nparams != 1 || strcmp(u.params[0].value, v) != 0)

@@ -3,7 +3,8 @@
  *
  *   mimetree [-l] [FILE]      one line per part, in order: "PATH TYPE/SUBTYPE"; with -l also
  *                             the encoding, encoded body size and flags
- *   mimetree -d PATH [FILE]   the decoded body of leaf PATH on stdout
+ *   mimetree -d PATH [FILE]   the decoded body of leaf PATH on stdout (quoted-printable
+ *                             line breaks as the part's header's line ends)
  *   mimetree -r PATH [FILE]   the raw bytes of part PATH (header included) on stdout
  *   mimetree -b               a fresh boundary
  * Walker warnings (unterminated multiparts ...) go to stderr as "mimetree: warning: ...".
@@ -46,7 +47,10 @@ t_begin(void *ctx, struct mime_part *p, struct err *e)
 		if (p->flags & (MIME_F_MULTIPART | MIME_F_MESSAGE))
 			return err_set(e, EX_USAGE, "part %s is not a leaf", p->path);
 		t->decoding = 1;
-		return cte_dec_init(&t->dec, p->cte, 0, e);
+		/* Quoted-printable hard line breaks come out as the input's line ends, as
+		 * Python's email does (the cte default would be canonical CRLF). */
+		return cte_dec_init(&t->dec, p->cte,
+		    p->cte == CTE_QP ? CTE_TEXT | (p->h->crlf ? CTE_CRLF : 0) : 0, e);
 	}
 	slot = malloc(sizeof *slot);
 	if (slot == NULL)
@@ -117,6 +121,14 @@ t_end(void *ctx, struct mime_part *p, struct err *e)
 	return t->lines[idx] == NULL ? -1 : 0;
 }
 
+static void
+t_cancel(void *ctx, struct mime_part *p)
+{
+	(void)ctx;
+	free(p->user);
+	p->user = NULL;
+}
+
 static const char usage[] = "usage: mimetree [-l] [-d PATH | -r PATH] [-D DEPTH] [-P PARTS] [FILE]\n"
     "       mimetree -b\n";
 
@@ -179,6 +191,7 @@ main(int argc, char **argv)
 	w.data = t_data;
 	w.raw = t_raw;
 	w.end = t_end;
+	w.cancel = t_cancel;
 	w.ctx = &t;
 	r = mime_walk(&w, &in, NULL, &e);
 	if (r != 0)

@@ -41,13 +41,35 @@ test_convert(void)
 	s = charset_to_utf8("windows-1252", "\x80", 1, &n, &e);
 	is_str(s, "\xE2\x82\xAC", "windows-1252 0x80 is the euro sign");
 	free(s);
-	s = charset_to_utf8("ISO-2022-JP", "\x1b$B$3$s\x1b(B", 9, &n, &e);
+	s = charset_to_utf8("ISO-2022-JP", "\x1b$B$3$s\x1b(B", 10, &n, &e);
 	is_str(s, "\xE3\x81\x93\xE3\x82\x93", "ISO-2022-JP converts (stateful)");
 	free(s);
 	s = charset_to_utf8("us-ascii", "a\0b", 3, &n, &e);
 	ok(s != NULL && n == 3 && s[1] == '\0', "NUL survives, length says so");
 	free(s);
 
+	err_clear(&e);
+	s = charset_to_utf8("shift_jis", "a\x82", 2, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR, "a character cut at the end is an error, not dropped");
+	is_str(e.msg, "text in shift_jis ends inside a character", "message");
+	err_clear(&e);
+	s = charset_to_utf8("utf-16le", "a\0b", 3, &n, &e);
+	ok(s == NULL && e.code == EX_DATAERR, "odd UTF-16 length is an error");
+	err_clear(&e);
+	{
+		/* a long stateful input (ISO-2022-JP: 2 bytes in, 3 out, escapes around) must
+		 * convert whole: the output buffer grows past its first guess */
+		char in[4100], *r;
+		size_t k;
+
+		memcpy(in, "\x1b$B", 3);
+		for (k = 0; k < 2000; k++)
+			memcpy(in + 3 + 2 * k, "$3", 2);
+		memcpy(in + 4003, "\x1b(B", 3);
+		r = charset_to_utf8("ISO-2022-JP", in, 4006, &n, &e);
+		ok(r != NULL && n == 6000, "long stateful conversion (%zu bytes)", n);
+		free(r);
+	}
 	err_clear(&e);
 	s = charset_to_utf8("x-no-such-charset", "a", 1, &n, &e);
 	ok(s == NULL && e.code == EX_DATAERR && e.sys == EINVAL, "unknown charset: EX_DATAERR, EINVAL");

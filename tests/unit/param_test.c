@@ -169,8 +169,8 @@ test_errors(void)
 		strcpy(v, "text/plain");
 		strcat(v, b.p);
 		ok(parse(v, 0) == -1 && e.code == EX_DATAERR, "too many parameters fails");
-		is_str(e.msg, "more than 100 parameters", "message");
-		v[strlen(v) - strlen("; p100=1")] = '\0';
+		is_str(e.msg, "more than 256 parameters", "message");
+		v[strlen(v) - strlen("; p256=1")] = '\0';
 		ok(parse(v, 0) == 0 && t.nparams == MIME_PARAM_MAX, "exactly the maximum is fine");
 		free(v);
 	}
@@ -271,6 +271,32 @@ test_write(void)
 		buf_free(&w);
 	}
 	free(u);
+	/* The worst case for the section count: MIME_PARAM_WRITE_MAX bytes of 4-byte characters. */
+	u = malloc(MIME_PARAM_WRITE_MAX + 1);
+	u[0] = '\0';
+	for (i = 0; i < MIME_PARAM_WRITE_MAX / 4; i++)
+		strcat(u, "\xF0\x9F\x98\x80");
+	roundtrip("filename", u, "; filename*0*=utf-8''", "longest guaranteed value");
+	free(u);
+
+	{
+		/* RFC 2046 §5.1.1's longest boundary stays in one piece. */
+		struct buf w = BUF_INIT;
+		char bd[71];
+
+		memset(bd, '=', 70);
+		bd[70] = '\0';
+		bd[5] = '_';
+		err_clear(&e);
+		ok(mime_param_append(&w, "boundary", bd, &e) == 0 && strchr(w.p, '*') == NULL
+		    && strncmp(w.p, "; boundary=\"", 12) == 0, "a 70-character boundary is never split");
+		buf_reset(&w);
+		buf_adds(&w, "multipart/mixed");
+		mime_param_append(&w, "boundary", bd, &e);
+		ok(parse(w.p, 0) == 0, "it parses back");
+		is_str(param("boundary"), bd, "same boundary");
+		buf_free(&w);
+	}
 
 	err_clear(&e);
 	ok(mime_param_append(&b, "bad name", "x", &e) == -1 && e.code == EX_DATAERR, "bad name fails");

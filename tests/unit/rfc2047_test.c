@@ -66,6 +66,30 @@ test_decode(void)
 	dec("=?utf-8//IGNORE?q?a=FF?=", "=?utf-8//IGNORE?q?a=FF?=", "iconv syntax in charset: not a word");
 	dec("raw \xE9t\xE9", "raw \xEF\xBF\xBDt\xEF\xBF\xBD", "8-bit outside words becomes U+FFFD");
 	dec("raw caf\xC3\xA9 =?utf-8?q?x?=", "raw caf\xC3\xA9 x", "UTF-8 outside words kept (RFC 6532)");
+	{
+		/* Adversarial: many unterminated word starts in one long value must stay fast
+		 * (bounded scan) and come back unchanged. */
+		size_t n = 200000, i;
+		char *in = malloc(n + 1), *out;
+
+		for (i = 0; i < n; i++)
+			in[i] = "=?a?q?xxxxxx"[i % 12];
+		in[n] = '\0';
+		out = rfc2047_decode(in, &e);
+		ok(out != NULL && strcmp(out, in) == 0, "decode: 200 KB of unterminated words unchanged");
+		free(out);
+		free(in);
+	}
+	{
+		char in[1200], *out;
+
+		memcpy(in, "=?utf-8?q?", 10);
+		memset(in + 10, 'a', RFC2047_DECODE_WORD_MAX + 1);
+		strcpy(in + 11 + RFC2047_DECODE_WORD_MAX, "?=");
+		out = rfc2047_decode(in, &e);
+		is_str(out, in, "decode: encoded text over the bound left as is");
+		free(out);
+	}
 }
 
 /* Every encoded-word in s: at most 75 characters, decodes alone to whole UTF-8 characters,
