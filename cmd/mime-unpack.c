@@ -359,6 +359,20 @@ cb_end(void *ctx, struct mime_part *p, struct err *e)
 	return 0;
 }
 
+/* The walk ended early: release the part in progress (its file is dropped by drop_files). */
+static void
+cb_cancel(void *ctx, struct mime_part *p)
+{
+	struct unpack *u = ctx;
+
+	if (p != u->cur)
+		return;
+	u->cur = NULL;
+	if (u->decoding)
+		cte_dec_free(&u->dec);
+	u->decoding = 0;
+}
+
 /* After a successful walk: give the extracted files their names. */
 static int
 name_files(struct unpack *u, struct err *e)
@@ -425,6 +439,7 @@ walk(struct unpack *u, const char *path)
 	w.data = cb_data;
 	w.raw = cb_raw;
 	w.end = cb_end;
+	w.cancel = cb_cancel;
 	w.ctx = u;
 	u->snk.write = dest_write;
 	u->snk.ctx = u;
