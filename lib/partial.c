@@ -114,8 +114,12 @@ fragment_header(const struct msg_header *h, const char *id, unsigned number, uns
 	snprintf(num, sizeof num, "%u", number);
 	if (mime_param_append(&v, "id", id, e) != 0 || mime_param_append(&v, "number", num, e) != 0)
 		goto fail;
+	/* RFC 2046 §5.2.2: total is required on the last fragment and optional elsewhere; it
+	 * goes on the last only, as munpack (mpack) needs to reassemble. */
 	snprintf(num, sizeof num, "%u", total);
-	if (mime_param_append(&v, "total", num, e) != 0 || buf_check(&v, e) != 0)
+	if (number == total && mime_param_append(&v, "total", num, e) != 0)
+		goto fail;
+	if (buf_check(&v, e) != 0)
 		goto fail;
 	if ((f = msg_fold("Content-Type", v.p, eol, e)) == NULL)
 		goto fail;

@@ -301,6 +301,10 @@ for p in m.iter_attachments():
 		grep -q '^From: Alice <alice@example.org>$' "$f"
 	done
 	mime-unpack --join $(ls -r "$T"/frags/*) >"$T/joined"
+	# munpack reassembles the same fragments to the same file.
+	mkdir "$T/mp"
+	for f in "$T"/frags/*; do munpack -q -C "$T/mp" "$f" >/dev/null 2>&1 || true; done
+	cmp "$T/mp/big.bin" "$T/big.bin"
 	py_leaf "$T/joined" 2 application/octet-stream big.bin "$T/big.bin"
 	run $PY header "$T/joined" Subject
 	assert_output "hello"
