@@ -278,3 +278,30 @@ charset_nfc(const char *utf8, size_t n, size_t *outlen, struct err *e)
 	free(r);
 	return s;
 }
+
+char *
+charset_nul_free(char *s, size_t n, struct err *e)
+{
+	size_t i, nul = 0;
+	char *r, *o;
+
+	for (i = 0; i < n; i++)
+		nul += s[i] == '\0';
+	if (nul == 0)
+		return s;
+	if ((r = malloc(n + 2 * nul + 1)) == NULL) {
+		free(s);
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (i = 0, o = r; i < n; i++) {
+		if (s[i] == '\0') {
+			memcpy(o, "\xEF\xBF\xBD", 3);
+			o += 3;
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	free(s);
+	return r;
+}

@@ -50,6 +50,11 @@ char *charset_to_utf8_lenient(const char *from, const void *p, size_t n, size_t 
 /* p[0..n) as UTF-8 with each ill-formed sequence replaced by U+FFFD (malloc'd). */
 char *charset_utf8_repair(const void *p, size_t n, size_t *outlen, struct err *e);
 
+/* s[0..n) (malloc'd, as returned above) as a C string: each NUL replaced by U+FFFD so the
+ * text cannot be cut short where it is used as a string ("a.txt\0.pdf"). Takes ownership of
+ * s; returns a malloc'd string, or NULL (EX_OSERR) with s freed. */
+char *charset_nul_free(char *s, size_t n, struct err *e);
+
 /* Unicode Normalization Form C of UTF-8 text (file names, header text). EX_DATAERR if the
  * input is not valid UTF-8. */
 char *charset_nfc(const char *utf8, size_t n, size_t *outlen, struct err *e);

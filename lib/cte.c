@@ -321,7 +321,7 @@ enc_round(struct cte_enc *x, const struct sink *s, const unsigned char *p, size_
 	default:
 		if (!final && check_identity(x, p, n, e) != 0)
 			return -1;
-		if (!text || x->cte == CTE_BINARY)
+		if (!text)
 			return final ? 0 : emit(s, &x->last_eol, (const char *)p, n, e);
 		o = final ? canon_final(&x->canon, x->buf1) : canon_update(&x->canon, p, n, x->buf1);
 		return emit(s, &x->last_eol, x->buf1, o, e);

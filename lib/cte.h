@@ -111,12 +111,14 @@ struct cte_enc {
 };
 
 /*
- * Encoder. 7bit/8bit/binary are identity (text: line ends normalised to CRLF or LF); 7bit
- * and 8bit check what they pass: a NUL, 8-bit data in 7bit, or a line over 998 octets is an
- * EX_DATAERR error (the chooser and the data disagree: never write a wrong label).
- * Quoted-printable: qp.h in text mode (after canonicalisation) for CTE_TEXT, binary mode
- * otherwise. Base64: lines of
- * 76, the last one ended. CTE_UNKNOWN cannot be encoded (EX_SOFTWARE).
+ * Encoder. 7bit, 8bit and binary are identity (with CTE_TEXT, line ends normalised to CRLF
+ * or LF). 7bit and 8bit check what they pass: a NUL, 8-bit data in 7bit, or a line over 998
+ * octets is an EX_DATAERR error (the chooser and the data disagree: never write a wrong
+ * label). Quoted-printable: qp.h in text mode (after canonicalisation) for CTE_TEXT, binary
+ * mode otherwise. Base64: lines of 76, the last one ended. CTE_UNKNOWN cannot be encoded
+ * (EX_SOFTWARE). x->last_eol tells whether the output so far ends with a line end, so a MIME
+ * writer knows whether the last line is complete (the CRLF before a boundary belongs to the
+ * boundary, RFC 2046 §5.1.1).
  */
 int cte_enc_init(struct cte_enc *x, enum cte c, int flags, struct err *e);
 int cte_enc_write(struct cte_enc *x, const struct sink *s, const void *p, size_t n,

@@ -164,7 +164,9 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 		if (first) {
 			first = 0;
 			h->crlf = eol_len(line, (size_t)r) == 2;
-			if (stop == NULL && (size_t)r >= 5 && memcmp(line, "From ", 5) == 0) {
+			/* An mbox "From " line, unless it is an obsolete "From : x" field. */
+			if (stop == NULL && (size_t)r >= 5 && memcmp(line, "From ", 5) == 0
+			    && field_name_len(line, (size_t)r, &colon) == 0) {
 				h->mbox_from = strndup((const char *)line, (size_t)r);
 				if (h->mbox_from == NULL) {
 					err_sys(e, EX_OSERR, "out of memory");
@@ -376,7 +378,7 @@ char *
 msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 {
 	struct buf b = BUF_INIT;
-	size_t col, i, ws, w;
+	size_t col, i, ws, w, words = 0;	/* words on the current line */
 	const char *v = value;
 
 	if (!valid_name(name)) {
@@ -405,6 +407,7 @@ msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 		buf_add(&b, v, i);
 		col += i;
 		v += i;
+		words = 1;
 	}
 	while (*v != '\0') {
 		ws = strspn(v, " \t");
@@ -416,14 +419,16 @@ msg_fold(const char *name, const char *value, const char *eol, struct err *e)
 			buf_add(&b, v, ws);
 			break;
 		}
-		if (col + ws + w > MSG_FOLD_COLUMN && col > strlen(name) + 1) {
+		if (col + ws + w > MSG_FOLD_COLUMN && words > 0) {
 			buf_adds(&b, eol);
 			col = 0;
+			words = 0;
 		}
 		if (col + ws + w > MSG_MAX_OUT_LINE)
 			goto toolong;
 		buf_add(&b, v, ws + w);
 		col += ws + w;
+		words++;
 		v += ws + w;
 	}
 	buf_adds(&b, eol);

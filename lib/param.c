@@ -396,8 +396,13 @@ assemble(const struct parser *ps, const char *base, size_t blen, struct mime_par
 	if (any_ext) {
 		const char *cs = mp->charset != NULL ? mp->charset : "us-ascii";
 
-		mp->value = charset_to_utf8_lenient(cs, v.p ? v.p : "", v.len, NULL, NULL, e);
+		size_t n;
+		char *u = charset_to_utf8_lenient(cs, v.p ? v.p : "", v.len, &n, NULL, e);
+
 		buf_free(&v);
+		if (u == NULL)
+			return -1;
+		mp->value = charset_nul_free(u, n, e);	/* %00 must not cut the value short */
 		return mp->value == NULL ? -1 : 0;
 	}
 	mp->value = buf_take(&v, e);

@@ -59,7 +59,8 @@ struct mime_type {
  *   a malformed %XX is kept literally;
  * - RFC 2231 values are converted from their charset to UTF-8; an empty charset means
  *   US-ASCII; when the charset is unknown or the bytes are invalid in it, the bytes are taken
- *   as UTF-8 with ill-formed sequences replaced by U+FFFD.
+ *   as UTF-8 with ill-formed sequences replaced by U+FFFD; an encoded NUL (%00) becomes
+ *   U+FFFD so the value cannot be cut short ("evil.txt%00.pdf").
  */
 int mime_type_parse(const char *value, int is_disposition, struct mime_type *t, struct err *e);
 void mime_type_free(struct mime_type *t);

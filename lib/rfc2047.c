@@ -153,13 +153,17 @@ flush(struct dec *d)
 		return 0;
 	err_clear(d->e);
 	s = charset_to_utf8(d->charset, d->pend.p ? d->pend.p : "", d->pend.len, &n, d->e);
+	if (s == NULL && d->e->code != EX_OSERR
+	    && charset_utf8_valid(d->pend.p ? d->pend.p : "", d->pend.len))
+		s = charset_to_utf8("utf-8", d->pend.p ? d->pend.p : "", d->pend.len, &n, d->e);
 	if (s != NULL) {
-		buf_add(&d->out, s, n);
+		/* A decoded NUL would cut the string short: U+FFFD instead. */
+		if ((s = charset_nul_free(s, n, d->e)) == NULL)
+			return -1;
+		buf_adds(&d->out, s);
 		free(s);
 	} else if (d->e->code == EX_OSERR) {
 		return -1;
-	} else if (charset_utf8_valid(d->pend.p ? d->pend.p : "", d->pend.len)) {
-		buf_add(&d->out, d->pend.p, d->pend.len);
 	} else {
 		buf_add(&d->out, d->pstart, (size_t)(d->pend_end - d->pstart));
 	}

@@ -28,7 +28,7 @@
  * - a word whose charset is unknown or whose bytes are invalid in it is decoded as UTF-8 if
  *   the bytes are valid UTF-8, else left as is;
  * - bytes outside encoded-words that are not UTF-8 become U+FFFD: the result is always
- *   valid UTF-8.
+ *   valid UTF-8; a decoded NUL becomes U+FFFD too, so the string is never cut short.
  */
 char *rfc2047_decode(const char *value, struct err *e);
 

@@ -331,3 +331,26 @@ ct = open(sys.argv[1]).read().rstrip("\n")
 m = email.message_from_string("Content-Type: " + ct + "\n\n")
 assert m.get_boundary() == sys.argv[2], (m.get_boundary(), sys.argv[2])' "$T/ct" "$bd"
 }
+
+@test "mimeprims: display names we encode as phrases read back through Python's address parser" {
+	while IFS= read -r name; do
+		printf '%s\n' "$name" >"$T/in"
+		"$M" 2047-encode phrase 6 <"$T/in" >"$T/enc"
+		py 'import sys, email, email.policy
+enc = open(sys.argv[1]).read().rstrip("\n")
+want = open(sys.argv[2], encoding="utf-8").read().rstrip("\n")
+msg = email.message_from_string("From: " + enc + " <someone@example.org>\n\nx\n", policy=email.policy.default)
+a = msg["from"].addresses[0]
+assert a.addr_spec == "someone@example.org", a.addr_spec
+assert a.display_name == want, (a.display_name, want, enc)' "$T/enc" "$T/in"
+	done <<'NAMES'
+John Smith
+J. R. "Bob" Dobbs
+Smith, John
+Jürgen Müller
+Ærøskøbing (Fyn), Danmark
+山田 太郎
+=?utf-8?q?not_really?=
+back\slash user
+NAMES
+}

@@ -308,3 +308,61 @@ EOF
 	run "$MT" -d 0 "$T/m"
 	assert_output "body"
 }
+
+@test "msgcore: header fields and unfolded values match Python's parser" {
+	python3 - "$T" <<'PY'
+import os, random, sys
+d = sys.argv[1]
+for s in range(40):
+    rnd = random.Random(s)
+    eol = "\r\n" if s % 2 else "\n"
+    lines = []
+    for i in range(rnd.randint(1, 30)):
+        name = rnd.choice(["Subject", "To", "X-Long", "Received", "x-lower", "X-Empty", "Content-Type"])
+        words = [rnd.choice(["a", "bb", "=?utf-8?q?x?=", "\t", "", "(c)", "a@b.test,"]) for _ in range(rnd.randint(0, 60))]
+        v = rnd.choice([" ", "", "  ", "\t"]) + " ".join(words)
+        # fold at random white space
+        out = name + ":"
+        for ch in v:
+            if ch in " \t" and rnd.random() < 0.2 and out.strip(" \t") and not out.endswith(":"):
+                out += eol
+            out += ch
+        lines.append(out.rstrip("\r\n"))
+    msg = eol.join(lines) + eol + eol + "body" + eol
+    open(os.path.join(d, "h%02d.eml" % s), "w", newline="").write(msg)
+PY
+	local f
+	for f in "$T"/h*.eml; do
+		python3 - "$f" >"$T/py" <<'PY'
+import email.parser, email.policy, re, sys
+m = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(open(sys.argv[1], "rb").read())
+for k, v in m.items():
+    print("%s: %s" % (k, re.sub(r"\r?\n", "", v)))
+PY
+		"$MT" -H "$f" >"$T/c"
+		diff -u "$T/py" "$T/c"
+	done
+}
+
+@test "msgcore: folded fields stay within 78 (998 for long words) and Python unfolds them to the value" {
+	python3 - >"$T/values" <<'PY'
+import random
+rnd = random.Random(9)
+for i in range(150):
+    ws = [rnd.choice(["w", "word", "longerword", "x" * rnd.randint(70, 120), "=?utf-8?b?AAAA?="]) for _ in range(rnd.randint(1, 60))]
+    print(rnd.choice([" ", "  ", "\t"]).join(ws))
+PY
+	local v n=0
+	while IFS= read -r v; do
+		"$MT" -F Subject "$v" >"$T/f"
+		awk '{ sub(/\r$/, "") } length > 998 { exit 1 } length > 78 && !/^[ \t]*[^ \t]+$/ && !/^Subject: [^ \t]+$/ { exit 1 }' "$T/f"
+		python3 - "$T/f" "$v" <<'PY'
+import email.parser, email.policy, re, sys
+raw = open(sys.argv[1], "rb").read()
+m = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw + b"\r\n")
+assert re.sub(r"\r\n", "", m["Subject"]) == sys.argv[2], (m["Subject"], sys.argv[2])
+PY
+		n=$((n + 1))
+	done <"$T/values"
+	[ "$n" -eq 150 ]
+}

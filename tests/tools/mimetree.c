@@ -6,6 +6,8 @@
  *   mimetree -d PATH [FILE]   the decoded body of leaf PATH on stdout (quoted-printable
  *                             line breaks as the part's header's line ends)
  *   mimetree -r PATH [FILE]   the raw bytes of part PATH (header included) on stdout
+ *   mimetree -H [FILE]        the top-level header fields, "name: unfolded value" per line
+ *   mimetree -F NAME VALUE    VALUE folded by msg_fold as field NAME (CRLF line ends)
  *   mimetree -b               a fresh boundary
  * Walker warnings (unterminated multiparts ...) go to stderr as "mimetree: warning: ...".
  * Limits can be lowered with -D DEPTH and -P PARTS. */
@@ -129,8 +131,31 @@ t_cancel(void *ctx, struct mime_part *p)
 	p->user = NULL;
 }
 
+static int
+print_header(const char *path)
+{
+	struct msg_header h;
+	struct io_in in;
+	struct err e;
+	size_t i;
+	int fd = 0;
+
+	if (path != NULL && (fd = open(path, O_RDONLY)) < 0)
+		cli_die(EX_NOINPUT, "cannot open %s", path);
+	if (io_in_init(&in, fd, path ? path : "standard input", &e) != 0)
+		cli_die_err(&e);
+	msg_header_init(&h);
+	if (msg_header_read(&in, &h, &e) != 0)
+		cli_die_err(&e);
+	for (i = 0; i < h.n; i++)
+		printf("%s: %s\n", h.f[i].name, h.f[i].value);
+	msg_header_free(&h);
+	io_in_free(&in);
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
 static const char usage[] = "usage: mimetree [-l] [-d PATH | -r PATH] [-D DEPTH] [-P PARTS] [FILE]\n"
-    "       mimetree -b\n";
+    "       mimetree -H [FILE]\n       mimetree -F NAME VALUE\n       mimetree -b\n";
 
 int
 main(int argc, char **argv)
@@ -146,8 +171,22 @@ main(int argc, char **argv)
 
 	cli_init(argc, argv);
 	memset(&t, 0, sizeof t);
-	while ((c = getopt(argc, argv, "bd:r:lD:P:")) != -1) {
+	while ((c = getopt(argc, argv, "bd:r:lD:P:HF")) != -1) {
 		switch (c) {
+		case 'H':
+			return print_header(optind < argc ? argv[optind] : NULL);
+		case 'F': {
+			char *f;
+
+			if (optind + 2 != argc)
+				cli_usage(usage, "-F needs NAME and VALUE");
+			f = msg_fold(argv[optind], argv[optind + 1], "\r\n", &e);
+			if (f == NULL)
+				cli_die_err(&e);
+			fputs(f, stdout);
+			free(f);
+			return 0;
+		}
 		case 'b': {
 			char bnd[MIME_BOUNDARY_LEN + 1];
 

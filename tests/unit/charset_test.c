@@ -102,6 +102,15 @@ test_convert(void)
 	is_str(s, "\xC3\xA9", "lenient: a known charset converts normally");
 	ok(lossy == 0, "lenient: not lossy when converted");
 	free(s);
+	s = malloc(4);
+	memcpy(s, "a\0b\0", 4);
+	s = charset_nul_free(s, 4, &e);
+	ok(s != NULL && memcmp(s, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD", 9) == 0 && s[8] == '\0',
+	    "NUL bytes become U+FFFD");
+	free(s);
+	s = charset_nul_free(strdup("plain"), 5, &e);
+	is_str(s, "plain", "no NUL: the same string");
+	free(s);
 	s = charset_utf8_repair("\xE2\x82", 2, &n, &e);
 	is_str(s, "\xEF\xBF\xBD\xEF\xBF\xBD", "repair: truncated sequence, one U+FFFD per byte");
 	free(s);

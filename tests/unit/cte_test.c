@@ -360,6 +360,11 @@ test_specifics(void)
 	cte_enc_init(&x, CTE_BINARY, 0, &e);
 	ok(cte_enc_write(&x, &sm, "a\0\xFF", 3, &e) == 0, "binary takes anything");
 	cte_enc_free(&x);
+	m.n = 0;
+	cte_enc_init(&x, CTE_BINARY, CTE_TEXT | CTE_CRLF, &e);
+	ok(cte_enc_write(&x, &sm, "a\nb\r", 4, &e) == 0 && cte_enc_finish(&x, &sm, &e) == 0
+	    && m.n == 6 && memcmp(m.p, "a\r\nb\r\n", 6) == 0, "binary text is canonicalised too");
+	cte_enc_free(&x);
 	m.fail = 1;
 	cte_enc_init(&x, CTE_BASE64, 0, &e);
 	ok(cte_enc_write(&x, &sm, "ab", 2, &e) == 0, "base64 buffers a partial group");

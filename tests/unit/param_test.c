@@ -137,6 +137,8 @@ test_sloppy(void)
 	is_str(param("n"), "a\xEF\xBF\xBD", "replacement character");
 	ok(parse("text/plain; n*=utf-8//IGNORE''a%FF", 0) == 0, "iconv syntax in the charset");
 	is_str(param("n"), "a\xEF\xBF\xBD", "not passed to iconv; replacement character");
+	ok(parse("attachment; filename*=utf-8''evil.txt%00.pdf", 1) == 0, "an encoded NUL in a value");
+	is_str(param("filename"), "evil.txt\xEF\xBF\xBD.pdf", "NUL becomes U+FFFD, the value is not cut short");
 	ok(parse("text/plain; n*=''%C3%A9", 0) == 0, "empty charset");
 	is_str(param("n"), "\xC3\xA9", "US-ASCII assumed, UTF-8 fallback");
 	ok(t.params[0].charset == NULL && t.params[0].lang == NULL, "no charset or language recorded");

@@ -64,6 +64,8 @@ test_decode(void)
 	dec("=?x-unknown?q?caf=E9?=", "=?x-unknown?q?caf=E9?=", "unknown charset, not UTF-8: left as is");
 	dec("=?utf-8?q?caf=E9?= x", "=?utf-8?q?caf=E9?= x", "invalid bytes in the charset: left as is");
 	dec("=?utf-8//IGNORE?q?a=FF?=", "=?utf-8//IGNORE?q?a=FF?=", "iconv syntax in charset: not a word");
+	dec("=?utf-8?q?evil.txt=00.pdf?=", "evil.txt\xEF\xBF\xBD.pdf", "a decoded NUL becomes U+FFFD, not the end");
+	dec("=?x-unknown?b?YQBi?=", "a\xEF\xBF\xBD" "b", "NUL in an unknown charset's UTF-8 too");
 	dec("raw \xE9t\xE9", "raw \xEF\xBF\xBDt\xEF\xBF\xBD", "8-bit outside words becomes U+FFFD");
 	dec("raw caf\xC3\xA9 =?utf-8?q?x?=", "raw caf\xC3\xA9 x", "UTF-8 outside words kept (RFC 6532)");
 	{
