@@ -47,7 +47,8 @@ void msg_header_free(struct msg_header *h);
  */
 int msg_header_read(struct io_in *in, struct msg_header *h, struct err *e);
 /*
- * Details of msg_header_read: an empty first line is an empty header (it is consumed and
+ * Details of msg_header_read: an mbox line is a first line starting "From " that is not an
+ * obsolete "From : x" field; an empty first line is an empty header (it is consumed and
  * counted in h->bytes, h->n stays 0); a NUL byte in the header is an EX_DATAERR error; the
  * blank line's bytes are h->bytes minus the fields' rawlen and the mbox line's length.
  *

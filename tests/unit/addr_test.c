@@ -52,6 +52,8 @@ static const char *cases[][2] = {
 	{ "\"very.(),:;<>[]\\\".VERY.\\\"very@\\\\ \\\"very\\\".unusual\"@strange.example.com",
 	  "\"very.(),:;<>[]\\\".VERY.\\\"very@\\\\ \\\"very\\\".unusual\"@strange.example.com|(null)|(null)" },
 	{ "Name <\"x y\"@z.test>", "\"x y\"@z.test|Name|(null)" },
+	{ "\"a..b\"@x.test", "\"a..b\"@x.test|(null)|(null)" },
+	{ "\".a\"@x.test", "\".a\"@x.test|(null)|(null)" },
 	{ "first.\"quoted\".last@x.test", "first.quoted.last@x.test|(null)|(null)" },
 	/* Domain literals. */
 	{ "jdoe@[192.0.2.1]", "jdoe@[192.0.2.1]|(null)|(null)" },
