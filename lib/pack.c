@@ -732,6 +732,24 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 		err_set(e, EX_USAGE, "--html needs a plain body, and the input already is MIME");
 		goto out;
 	}
+	/* Every file must be readable before the first byte goes out: a missing attachment
+	 * should not leave half a message in a pipeline. */
+	for (i = 0; i < o->natt + (o->html != NULL); i++) {
+		const char *path = i < o->natt ? o->att[i].path : o->html;
+		struct stat st;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			err_sys(e, EX_NOINPUT, "cannot open %s", path);
+			goto out;
+		}
+		if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+			close(fd);
+			err_set(e, EX_NOINPUT, "cannot attach %s: it is a directory", path);
+			goto out;
+		}
+		close(fd);
+	}
 	if (spool_body(&p, in, &body) != 0)
 		goto out;
 

@@ -114,8 +114,12 @@ fragment_header(const struct msg_header *h, const char *id, unsigned number, uns
 	snprintf(num, sizeof num, "%u", number);
 	if (mime_param_append(&v, "id", id, e) != 0 || mime_param_append(&v, "number", num, e) != 0)
 		goto fail;
+	/* RFC 2046 §5.2.2: total is required on the last fragment and optional elsewhere; it
+	 * goes on the last only, as munpack (mpack) needs to reassemble. */
 	snprintf(num, sizeof num, "%u", total);
-	if (mime_param_append(&v, "total", num, e) != 0 || buf_check(&v, e) != 0)
+	if (number == total && mime_param_append(&v, "total", num, e) != 0)
+		goto fail;
+	if (buf_check(&v, e) != 0)
 		goto fail;
 	if ((f = msg_fold("Content-Type", v.p, eol, e)) == NULL)
 		goto fail;
@@ -193,6 +197,12 @@ build_payload(struct io_in *in, const struct msg_header *h, const char *eol, uin
 		if (inner_field(h->f[i].name))
 			FEED((const unsigned char *)h->f[i].raw, h->f[i].rawlen);
 	FEED((const unsigned char *)eol, strlen(eol));
+	/* The enclosed header must be whole in the first fragment (RFC 2046 §5.2.2.1 takes
+	 * it from there). */
+	if (c->n > 1) {
+		err_set(e, EX_DATAERR, "the header does not fit in one fragment: choose a larger size");
+		goto out;
+	}
 	while ((n = io_in_read(in, chunk, CHUNK)) > 0)
 		FEED(chunk, (size_t)n);
 #undef FEED

@@ -1,5 +1,5 @@
-/* unpack.h — what mime-unpack needs beyond the MIME walker: file names from the parameters of
- * a part made safe to create, and files created atomically without replacing others. */
+/* unpack.h — mime-unpack's work: listing, printing and extracting the parts of a message over
+ * the MIME walker, with file names made safe and files created without replacing others. */
 #ifndef SECMAIL_UNPACK_H
 #define SECMAIL_UNPACK_H
 
@@ -31,5 +31,29 @@ int unpack_commit(struct io_atomic *a, const char *dir, const char *name, int fo
  * success tmp is gone (renamed or linked and unlinked); on failure it is left to the caller. */
 int unpack_link(const char *tmp, const char *dir, const char *name, int force, char *used,
     size_t usedsz, struct err *e);
+
+enum unpack_mode {
+	UNPACK_LIST = 1,	/* one line per part to out */
+	UNPACK_EXTRACT,		/* attachments into dir; the names created to out */
+	UNPACK_PART,		/* one part, decoded, to out */
+};
+
+struct unpack_opts {
+	enum unpack_mode mode;
+	const char *dir;	/* UNPACK_EXTRACT: an existing directory */
+	int force;		/* UNPACK_EXTRACT: replace existing files */
+	const char *part;	/* UNPACK_PART: "2", "1.3" ... (IMAP numbering) */
+};
+
+/*
+ * Walk the message on in (mime.h) and do what o says. Parts are numbered as IMAP does; the
+ * body of a message that is not multipart is part 1. Decoding: base64 and quoted-printable;
+ * bad base64 is an EX_DATAERR error; text that is not base64 gets LF line ends. Extracted
+ * files are written to temp files and named only when the whole walk succeeded; a multipart
+ * without its close delimiter is an EX_DATAERR error (after listing, or printing the part).
+ * Errors leave nothing in dir.
+ */
+int unpack_message(const struct unpack_opts *o, struct io_in *in, struct io_out *out,
+    struct err *e);
 
 #endif

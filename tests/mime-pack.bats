@@ -301,6 +301,10 @@ for p in m.iter_attachments():
 		grep -q '^From: Alice <alice@example.org>$' "$f"
 	done
 	mime-unpack --join $(ls -r "$T"/frags/*) >"$T/joined"
+	# munpack reassembles the same fragments to the same file.
+	mkdir "$T/mp"
+	for f in "$T"/frags/*; do munpack -q -C "$T/mp" "$f" >/dev/null 2>&1 || true; done
+	cmp "$T/mp/big.bin" "$T/big.bin"
 	py_leaf "$T/joined" 2 application/octet-stream big.bin "$T/big.bin"
 	run $PY header "$T/joined" Subject
 	assert_output "hello"
@@ -322,10 +326,25 @@ for p in m.iter_attachments():
 	assert_output --regexp '^mime-pack: '
 }
 
-@test "mime-pack: a missing attachment fails with EX_NOINPUT and names it" {
-	run mime-pack -a "$T/nope" <"$T/draft"
+@test "mime-pack: a missing attachment fails with EX_NOINPUT, names it, and writes nothing" {
+	run --separate-stderr mime-pack -a "$T/draft" -a "$T/nope" <"$T/draft"
 	assert_failure 66
-	assert_output --partial "$T/nope"
+	[ -z "$output" ]
+	[[ $stderr == *"$T/nope"* ]]
+	run --separate-stderr mime-pack --html "$T/nope.html" <"$T/draft"
+	assert_failure 66
+	[ -z "$output" ]
+}
+
+@test "mime-pack: an address field that cannot be parsed is an error, not a guess" {
+	printf 'From: Jörg <broken@
+Subject: x
+
+body
+' >"$T/in"
+	run mime-pack <"$T/in"
+	assert_failure 65
+	assert_output --regexp '^mime-pack: .*From'
 }
 
 @test "mime-pack: a directory cannot be attached" {
@@ -364,13 +383,16 @@ for p in m.iter_attachments():
 	[[ $stderr == *"usage: mime-pack"* ]]
 }
 
-@test "mime-pack: peak memory stays under 16 MiB attaching a 256 MiB file" {
+@test "mime-pack: peak memory stays under 16 MiB attaching a 256 MiB file, and mime-unpack's extracting it" {
 	head -c 268435456 /dev/urandom >"$T/huge.bin"
 	rss=$( { /usr/bin/time -f %M mime-pack -a "$T/huge.bin" <"$T/draft" >"$T/out"; } 2>&1 )
 	echo "peak RSS: $rss KiB"
 	[ "$rss" -lt 16384 ]
-	mime-unpack -p 2 "$T/out" | cmp - "$T/huge.bin"
-	rm -f "$T/huge.bin" "$T/out"
+	urss=$( { /usr/bin/time -f %M mime-unpack -p 2 "$T/out" >"$T/back"; } 2>&1 )
+	echo "mime-unpack peak RSS: $urss KiB"
+	[ "$urss" -lt 16384 ]
+	cmp "$T/back" "$T/huge.bin"
+	rm -f "$T/huge.bin" "$T/out" "$T/back"
 }
 
 @test "mime-pack: the man page is mandoc -Tlint clean" {
