@@ -394,10 +394,8 @@ io_atomic_open(struct io_atomic *a, const char *dst, int mode, struct err *e)
 }
 
 int
-io_atomic_commit(struct io_atomic *a, struct err *e)
+io_atomic_sync(struct io_atomic *a, struct err *e)
 {
-	char tmp[sizeof a->dst];
-
 	if (fsync(a->fd) != 0) {
 		err_sys(e, EX_IOERR, "cannot fsync %s", a->tmp);
 		io_atomic_abort(a);
@@ -410,14 +408,46 @@ io_atomic_commit(struct io_atomic *a, struct err *e)
 		return -1;
 	}
 	a->fd = -1;
+	return 0;
+}
+
+static int
+fsync_parent(const char *path, struct err *e)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof tmp, "%s", path);
+	return io_fsync_dir(dirname(tmp), e);
+}
+
+int
+io_atomic_commit(struct io_atomic *a, struct err *e)
+{
+	if (io_atomic_sync(a, e) != 0)
+		return -1;
 	if (rename(a->tmp, a->dst) != 0) {
 		err_sys(e, EX_IOERR, "cannot rename %s to %s", a->tmp, a->dst);
 		io_atomic_abort(a);
 		return -1;
 	}
 	a->tmp[0] = '\0';
-	snprintf(tmp, sizeof tmp, "%s", a->dst);
-	return io_fsync_dir(dirname(tmp), e);
+	return fsync_parent(a->dst, e);
+}
+
+int
+io_atomic_commit_noreplace(struct io_atomic *a, struct err *e)
+{
+	if (io_atomic_sync(a, e) != 0)
+		return -1;
+	/* link(2) fails with EEXIST rather than replace: no race with other writers. */
+	if (link(a->tmp, a->dst) != 0) {
+		err_sys(e, errno == EEXIST ? EX_CANTCREAT : EX_IOERR, "cannot create %s", a->dst);
+		io_atomic_abort(a);
+		return -1;
+	}
+	unlink(a->tmp);
+	a->tmp[0] = '\0';
+	return fsync_parent(a->dst, e);
 }
 
 void

@@ -98,6 +98,11 @@ struct io_atomic {
 };
 int io_atomic_open(struct io_atomic *a, const char *dst, int mode, struct err *e);
 int io_atomic_commit(struct io_atomic *a, struct err *e);
+/* As io_atomic_commit, but never replaces an existing file (EX_CANTCREAT if dst exists). */
+int io_atomic_commit_noreplace(struct io_atomic *a, struct err *e);
+/* The first half of a commit, for callers that choose the final name themselves: fsync and
+ * close the temp file (a->tmp stays; abort on failure). */
+int io_atomic_sync(struct io_atomic *a, struct err *e);
 void io_atomic_abort(struct io_atomic *a);
 int io_fsync_dir(const char *path, struct err *e);
 

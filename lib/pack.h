@@ -45,10 +45,6 @@ int pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o
 int pack_split(int fd, const char *dir, uint64_t size, int crlf, unsigned *nparts,
     struct err *e);
 
-/* Commit an io_atomic file without replacing an existing one (EX_CANTCREAT if the name is
- * taken). WORKAROUND until io.h has io_atomic_commit_noreplace. */
-int pack_atomic_commit_excl(struct io_atomic *a, struct err *e);
-
 /* Reassemble fragments (the files, in any order) and write the message to out. */
 int pack_join(char *const *files, size_t nfiles, struct io_out *out, struct err *e);
 

@@ -29,46 +29,6 @@ inner_field(const char *name)
 	    strcasecmp(name, "MIME-Version") == 0;
 }
 
-/*
- * Commit an io_atomic file without ever replacing an existing one: link(2) the temp file to
- * its name (EEXIST if taken), then drop the temp name. WORKAROUND: io.h has only the
- * replacing io_atomic_commit; this belongs there as io_atomic_commit_noreplace.
- */
-int
-pack_atomic_commit_excl(struct io_atomic *a, struct err *e)
-{
-	char dir[sizeof a->dst], *slash;
-
-	if (fsync(a->fd) != 0) {
-		err_sys(e, EX_IOERR, "cannot fsync %s", a->tmp);
-		io_atomic_abort(a);
-		return -1;
-	}
-	if (close(a->fd) != 0) {
-		a->fd = -1;
-		err_sys(e, EX_IOERR, "cannot close %s", a->tmp);
-		io_atomic_abort(a);
-		return -1;
-	}
-	a->fd = -1;
-	if (link(a->tmp, a->dst) != 0) {
-		err_sys(e, errno == EEXIST ? EX_CANTCREAT : EX_IOERR, "cannot create %s", a->dst);
-		io_atomic_abort(a);
-		return -1;
-	}
-	unlink(a->tmp);
-	a->tmp[0] = '\0';
-	snprintf(dir, sizeof dir, "%s", a->dst);
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return io_fsync_dir(dir, e);
-}
-
 static int
 write_fd(int fd, const void *p, size_t n, const char *name, struct err *e)
 {
@@ -253,7 +213,7 @@ write_fragment(const char *dir, unsigned i, unsigned total, const char *hdr, con
 			goto fail;
 		left -= (uint64_t)n;
 	}
-	return pack_atomic_commit_excl(&a, e);
+	return io_atomic_commit_noreplace(&a, e);
 fail:
 	io_atomic_abort(&a);
 	return -1;

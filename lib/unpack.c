@@ -146,18 +146,8 @@ int
 unpack_commit(struct io_atomic *a, const char *dir, const char *name, int force, char *used,
     size_t usedsz, struct err *e)
 {
-	if (fsync(a->fd) != 0) {
-		err_sys(e, EX_IOERR, "cannot fsync %s", a->tmp);
-		io_atomic_abort(a);
+	if (io_atomic_sync(a, e) != 0)
 		return -1;
-	}
-	if (close(a->fd) != 0) {
-		a->fd = -1;
-		err_sys(e, EX_IOERR, "cannot close %s", a->tmp);
-		io_atomic_abort(a);
-		return -1;
-	}
-	a->fd = -1;
 	if (unpack_link(a->tmp, dir, name, force, used, usedsz, e) != 0) {
 		io_atomic_abort(a);
 		return -1;
