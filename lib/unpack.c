@@ -436,13 +436,8 @@ finish_file(struct unpack *u, struct err *e)
 		io_atomic_abort(&u->at);
 		return -1;
 	}
-	if (fsync(u->at.fd) != 0 || close(u->at.fd) != 0) {
-		err_sys(e, EX_IOERR, "cannot write %s", u->at.tmp);
-		u->at.fd = -1;
-		io_atomic_abort(&u->at);
+	if (io_atomic_sync(&u->at, e) != 0)
 		return -1;
-	}
-	u->at.fd = -1;
 	if (keep_pending(u, e) != 0) {
 		io_atomic_abort(&u->at);
 		return -1;
