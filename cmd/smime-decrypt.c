@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "addr.h"
+#include "certstore.h"
 #include "cli.h"
 #include "conf.h"
 #include "envelope.h"
@@ -15,10 +17,12 @@
 #include "keys.h"
 #include "msg.h"
 #include "param.h"
+#include "recips.h"
 
 static const char usage[] =
     "usage: smime-decrypt [--cert FILE] [--key FILE | --p12 FILE]\n"
-    "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR] [-C FILE] [FILE]\n"
+    "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR] [--cert-dir DIR]\n"
+    "                     [-C FILE] [FILE]\n"
     "\n"
     "Decrypt the S/MIME enveloped-data or authEnveloped-data message in FILE (or standard\n"
     "input) and write it, outer header fields unchanged, to standard output. Nothing is\n"
@@ -30,12 +34,13 @@ static const char usage[] =
     "      --pass-file FILE  passphrase: first line of FILE\n"
     "      --pass-fd FD      passphrase: first line read from file descriptor FD\n"
     "      --pass-env VAR    passphrase: environment variable VAR\n"
+    "      --cert-dir DIR    certificate store in which to note the sender's cipher\n"
     "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
     "\n"
-    "Defaults: the configuration file (cert, key, p12, pass_file, pass_env), then\n"
-    "SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
+    "Defaults: the configuration file (cert, key, p12, pass_file, pass_env, cert_dir), then\n"
+    "SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE, SECMAIL_CERT_DIR.\n";
 
 /* The decrypted entity goes out through this sink: outer header first, on the first byte
  * (env_decrypt calls it only once everything has been checked). */
@@ -135,6 +140,35 @@ env(const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
+/*
+ * RFC 8551 §2.7.1.2: remember the cipher the sender used, so that replies to an address that
+ * announced no capabilities use it. Only for an address the store already holds; only a
+ * note: a failure is a warning, never a lost message.
+ */
+static void
+note_cipher(const struct msg_header *h, const char *cipher, const char *given_dir)
+{
+	const struct msg_field *from = msg_header_get(h, "From");
+	struct addr_list l = { NULL, 0, 0 };
+	struct certstore *cs;
+	struct stat st;
+	struct err e;
+	const char *dir;
+	char buf[4096];
+	int nid = OBJ_sn2nid(cipher);
+
+	if (nid == NID_undef || from == NULL
+	    || (dir = recips_cert_dir(given_dir, buf, sizeof buf)) == NULL
+	    || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (addr_parse(from->value, &l, &e) == 0 && l.n == 1 && certstore_open(&cs, dir, &e) == 0) {
+		if (certstore_note_received(cs, l.v[0].spec, nid, &e) < 0)
+			cli_warn("warning: cannot note the cipher used by %s: %s", l.v[0].spec, e.msg);
+		certstore_close(cs);
+	}
+	addr_list_free(&l);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -146,6 +180,7 @@ main(int argc, char **argv)
 		{ "pass-fd", required_argument, NULL, 'D' },
 		{ "pass-env", required_argument, NULL, 'E' },
 		{ "config", required_argument, NULL, 'C' },
+		{ "cert-dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -161,7 +196,8 @@ main(int argc, char **argv)
 	struct outctx oc;
 	struct sink raw, sk;
 	struct err e;
-	const char *name = "standard input", *config = NULL;
+	const char *name = "standard input", *config = NULL, *cert_dir = NULL;
+	struct env_info info;
 	struct conf cf;
 	struct envmsg_part f;
 	size_t i;
@@ -178,6 +214,7 @@ main(int argc, char **argv)
 		case 'D': ko.pass_fd = optarg; break;
 		case 'E': ko.pass_env = optarg; break;
 		case 'C': config = optarg; break;
+		case 'd': cert_dir = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default: cli_usage(usage, NULL);
@@ -259,7 +296,7 @@ main(int argc, char **argv)
 	if (kind == 1)
 		bs.limit = f.body_end - f.body_offset;
 	src = envmsg_bodysrc_src(&bs);
-	if (env_decrypt(&src, id.pkey, id.cert, &sk, NULL, &e) != 0
+	if (env_decrypt(&src, id.pkey, id.cert, &sk, &info, &e) != 0
 	    || (!h.crlf && envmsg_eol_final(&eol, &e) != 0) || start(&oc, &e) != 0)
 		cli_die_err(&e);
 	if (kind == 1) {
@@ -274,6 +311,9 @@ main(int argc, char **argv)
 	}
 	if (io_out_finish(&o) != 0)
 		cli_die_err(&o.e);
+	if (cert_dir == NULL && getenv("SECMAIL_CERT_DIR") == NULL)
+		cert_dir = conf_get(&cf, NULL, "cert_dir");
+	note_cipher(&h, info.cipher, cert_dir);
 	keys_identity_free(&id);
 	conf_free(&cf);
 	envmsg_bodysrc_free(&bs);

@@ -188,6 +188,12 @@ parse_fields(char *text, struct certstore_entry *ent, const char *path, struct e
 			ERR_clear_error();
 		} else if (strcmp(line, "encryption-certificate") == 0) {
 			ent->enc_separate = strcmp(v, "separate") == 0;
+		} else if (strcmp(line, "received-cipher") == 0) {
+			ASN1_OBJECT *o = OBJ_txt2obj(v, 1);
+
+			ent->received_cipher = o ? OBJ_obj2nid(o) : NID_undef;
+			ASN1_OBJECT_free(o);
+			ERR_clear_error();
 		}
 	}
 	if (version != 1)
@@ -284,6 +290,9 @@ render(const struct certstore_entry *ent, const char *addr, struct err *e)
 		}
 		bad |= BIO_puts(b, "\n") <= 0;
 	}
+	if (ent->received_cipher != NID_undef && OBJ_nid2obj(ent->received_cipher) != NULL
+	    && OBJ_obj2txt(oid, sizeof oid, OBJ_nid2obj(ent->received_cipher), 1) > 0)
+		bad |= BIO_printf(b, "received-cipher: %s\n", oid) <= 0;
 	bad |= BIO_printf(b, "encryption-certificate: %s\n\n", ent->cert != NULL && ent->cert
 	    != ent->signer && X509_cmp(ent->cert, ent->signer) != 0 ? "separate" : "signer") <= 0;
 	bad |= write_pem(b, ent->signer);
@@ -327,15 +336,40 @@ lock_store(const struct certstore *cs, struct err *e)
 	return fd;
 }
 
+/* Replace the entry file atomically; `received` overrides ent->received_cipher. */
+static int
+write_entry(const char *path, const struct certstore_entry *ent, const char *addr, int received,
+    struct err *e)
+{
+	struct certstore_entry copy = *ent;
+	struct io_atomic a;
+	char *data;
+	BIO *b;
+	long len;
+	int rc = -1;
+
+	copy.received_cipher = received;
+	if ((b = render(&copy, addr, e)) == NULL)
+		return -1;
+	len = BIO_get_mem_data(b, &data);
+	if (io_atomic_open(&a, path, 0644, e) == 0) {
+		if (io_write_all(a.fd, data, (size_t)len) != 0) {
+			err_sys(e, EX_IOERR, "cannot write %s", a.tmp);
+			io_atomic_abort(&a);
+		} else if (io_atomic_commit(&a, e) == 0) {
+			rc = 0;
+		}
+	}
+	BIO_free(b);
+	return rc;
+}
+
 int
 certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct err *e)
 {
 	struct certstore_entry old;
-	struct io_atomic a;
-	char *addr = NULL, *path = NULL, *data;
-	BIO *b = NULL;
-	long len;
-	int lock = -1, rc = -1;
+	char *addr = NULL, *path = NULL;
+	int lock = -1, rc = -1, received = ent->received_cipher;
 
 	if (ent->signer == NULL || ent->addr == NULL)
 		return err_set(e, EX_SOFTWARE, "certificate store entry without signer or address");
@@ -351,6 +385,9 @@ certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct er
 	if (certstore_get(cs, addr, &old, e) == 0) {
 		time_t t = old.signing_time;
 
+		/* What we saw in their mail outlives a certificate update. */
+		if (received == NID_undef)
+			received = old.received_cipher;
 		certstore_entry_free(&old);
 		if (ent->signing_time <= t) {
 			rc = 0;
@@ -359,24 +396,42 @@ certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct er
 	} else if (e->code != EX_NOINPUT && e->code != EX_DATAERR) {
 		goto out;	/* unreadable: do not overwrite blindly; a corrupt one is replaced */
 	}
-	if ((b = render(ent, addr, e)) == NULL)
-		goto out;
-	len = BIO_get_mem_data(b, &data);
-	if (io_atomic_open(&a, path, 0644, e) != 0)
-		goto out;
-	if (io_write_all(a.fd, data, (size_t)len) != 0) {
-		err_sys(e, EX_IOERR, "cannot write %s", a.tmp);
-		io_atomic_abort(&a);
-		goto out;
-	}
-	if (io_atomic_commit(&a, e) != 0)
+	if (write_entry(path, ent, addr, received, e) != 0)
 		goto out;
 	rc = 1;
 out:
 	if (lock >= 0)
 		close(lock);
-	BIO_free(b);
 	free(path);
 	free(addr);
+	return rc;
+}
+
+int
+certstore_note_received(struct certstore *cs, const char *addr, int nid, struct err *e)
+{
+	struct certstore_entry ent;
+	char *laddr = NULL, *path = NULL;
+	int lock = -1, rc = -1;
+
+	if (nid == NID_undef)
+		return 0;
+	if (lower_dup(addr, &laddr, e) != 0)
+		return -1;
+	if ((lock = lock_store(cs, e)) < 0 || (path = entry_path(cs, laddr, e)) == NULL)
+		goto out;
+	if (certstore_get(cs, laddr, &ent, e) != 0) {
+		rc = e->code == EX_NOINPUT ? 0 : -1;
+		goto out;
+	}
+	rc = 0;
+	if (ent.received_cipher != nid)
+		rc = write_entry(path, &ent, laddr, nid, e) == 0 ? 1 : -1;
+	certstore_entry_free(&ent);
+out:
+	if (lock >= 0)
+		close(lock);
+	free(path);
+	free(laddr);
 	return rc;
 }

@@ -11,6 +11,7 @@
  *	signing-time: 20261129042500Z
  *	capabilities: 2.16.840.1.101.3.4.1.46 2.16.840.1.101.3.4.1.6 ...
  *	encryption-certificate: signer
+ *	received-cipher: 2.16.840.1.101.3.4.1.42
  *
  *	-----BEGIN CERTIFICATE-----   the signer's certificate
  *	...
@@ -25,6 +26,9 @@
  *   order of preference; the line is absent when the signature announced none.
  * - encryption-certificate: "signer", or "separate" when SMIMEEncryptionKeyPreference
  *   (RFC 8551 §2.5.3) named another certificate carried in the message.
+ * - received-cipher: the content-encryption algorithm of the last encrypted message that
+ *   smime-decrypt opened from this address (RFC 8551 §2.7.1.2: used for replies when the
+ *   address announced no capabilities); absent when none was seen.
  * Unknown field lines are ignored (later versions may add some).
  */
 #ifndef SECMAIL_CERTSTORE_H
@@ -53,6 +57,7 @@ struct certstore_entry {
 	int ncaps;		/* 0: nothing announced */
 	int enc_separate;	/* cert != signer (SMIMEEncryptionKeyPreference) */
 	time_t signing_time;
+	int received_cipher;	/* NID of the last cipher seen in mail from addr, or NID_undef */
 };
 
 /* Open the store at dir. A missing directory is not an error (lookups find nothing; a save
@@ -69,6 +74,11 @@ int certstore_get(struct certstore *cs, const char *addr, struct certstore_entry
  * returns 1 if written, 0 if the stored entry has the same or a later signing time (and is
  * kept), -1 on error. ent->cert may equal ent->signer. */
 int certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct err *e);
+
+/* Record that an encrypted message from addr used the cipher `nid` (RFC 8551 §2.7.1.2).
+ * Only an address with an entry is noted: 1 if written, 0 if there is no entry or nothing
+ * changed, -1 on error. The signing time and certificates are kept. */
+int certstore_note_received(struct certstore *cs, const char *addr, int nid, struct err *e);
 
 void certstore_entry_init(struct certstore_entry *ent);
 void certstore_entry_free(struct certstore_entry *ent);

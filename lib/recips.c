@@ -177,10 +177,11 @@ load_files(const struct recips_strlist *files, STACK_OF(X509) *out,
 	return 0;
 }
 
-/* Look addr up in the store: a usable certificate and what it announced. */
+/* Look addr up in the store: a usable certificate, what it announced, and the cipher last
+ * seen in mail from it (*prev; ENV_CIPHER_NONE if none). */
 static X509 *
 store_cert(struct certstore *cs, const char *addr, enum env_cipher *caps, int *known,
-    struct failures *f)
+    enum env_cipher *prev, struct failures *f)
 {
 	struct certstore_entry ent;
 	struct err why;
@@ -188,6 +189,7 @@ store_cert(struct certstore *cs, const char *addr, enum env_cipher *caps, int *k
 	int i, n = 0;
 
 	*known = 0;
+	*prev = ENV_CIPHER_NONE;
 	if (cs == NULL || certstore_get(cs, addr, &ent, &why) != 0) {
 		fail_add(f, addr, cs == NULL ? "no certificate (no certificate store)" :
 		    why.code == EX_NOINPUT || why.sys == 2 ? "no certificate in the store" : why.msg);
@@ -209,19 +211,20 @@ store_cert(struct certstore *cs, const char *addr, enum env_cipher *caps, int *k
 	}
 	caps[n] = ENV_CIPHER_NONE;
 	*known = ent.ncaps > 0;
+	*prev = env_cipher_from_nid(ent.received_cipher);
 	certstore_entry_free(&ent);
 	return x;
 }
 
 /* --cert-dir, else $SECMAIL_CERT_DIR, else $XDG_DATA_HOME/secmail/certs, else
  * ~/.local/share/secmail/certs; NULL if none can be named. */
-static const char *
-cert_dir(const struct recips_opts *o, char *buf, size_t n)
+const char *
+recips_cert_dir(const char *given, char *buf, size_t n)
 {
 	const char *d;
 
-	if (o->cert_dir != NULL)
-		return o->cert_dir;
+	if (given != NULL)
+		return given;
 	if ((d = getenv("SECMAIL_CERT_DIR")) != NULL && *d != '\0')
 		return d;
 	if ((d = getenv("XDG_DATA_HOME")) != NULL && *d == '/') {
@@ -243,6 +246,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 	struct certstore *cs = NULL;
 	enum env_cipher (*caps)[ENV_NCIPHERS + 1] = NULL;
 	const enum env_cipher **capp = NULL;
+	enum env_cipher *prev = NULL;
 	const char *dir, *self;
 	char dirbuf[4096];
 	size_t i, nc = 0;
@@ -260,12 +264,15 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 			goto oom;
 	if (load_files(&o->files, r->certs, &covered, &f, e) != 0)
 		goto out;
-	if ((dir = cert_dir(o, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
+	if ((dir = recips_cert_dir(o->cert_dir, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
 		goto out;
 	caps = calloc(to.n + bcc.n + 1, sizeof *caps);
 	capp = calloc(to.n + bcc.n + 1, sizeof *capp);
-	if (caps == NULL || capp == NULL)
+	prev = calloc(to.n + bcc.n + 1, sizeof *prev);
+	if (caps == NULL || capp == NULL || prev == NULL)
 		goto oom;
+	for (i = 0; i < to.n + bcc.n + 1; i++)
+		prev[i] = ENV_CIPHER_NONE;
 	/* Recipients given as files have no known capabilities: they count as unknown. */
 	if (sk_X509_num(r->certs) > 0)
 		capp[nc++] = NULL;
@@ -274,7 +281,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 
 		if (strlist_has(&covered, to.v[i]))
 			continue;
-		if ((x = store_cert(cs, to.v[i], caps[nc], &known, &f)) == NULL)
+		if ((x = store_cert(cs, to.v[i], caps[nc], &known, &prev[nc], &f)) == NULL)
 			continue;
 		capp[nc] = known ? caps[nc] : NULL;
 		nc++;
@@ -320,7 +327,8 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 					X509_free(x);	/* the stack's reference */
 				}
 			} else {
-				r->bcc[i].cert = store_cert(cs, bcc.v[i], caps[nc], &known, &f);
+				r->bcc[i].cert = store_cert(cs, bcc.v[i], caps[nc], &known, &prev[nc],
+				    &f);
 				if (r->bcc[i].cert != NULL) {
 					capp[nc] = known ? caps[nc] : NULL;
 					nc++;
@@ -371,7 +379,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 			    "and none was given with -r or -R");
 		goto out;
 	}
-	r->cipher = env_cipher_choose(capp, NULL, nc);
+	r->cipher = env_cipher_choose(capp, prev, nc);
 	rc = 0;
 	goto out;
 oom:
@@ -379,6 +387,7 @@ oom:
 out:
 	free(caps);
 	free(capp);
+	free(prev);
 	buf_free(&f.b);
 	strlist_free(&to);
 	strlist_free(&bcc);
@@ -394,7 +403,7 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 	struct recips_strlist addrs = { 0 }, covered = { 0 };
 	struct failures f = { BUF_INIT, 0 };
 	struct certstore *cs = NULL;
-	enum env_cipher caps[ENV_NCIPHERS + 1];
+	enum env_cipher caps[ENV_NCIPHERS + 1], unused;
 	const char *dir;
 	char dirbuf[4096];
 	size_t i;
@@ -437,14 +446,14 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 	}
 	if (load_files(&o->files, r->certs, &covered, &f, e) != 0)
 		goto out;
-	if ((dir = cert_dir(o, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
+	if ((dir = recips_cert_dir(o->cert_dir, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
 		goto out;
 	for (i = 0; i < addrs.n; i++) {
 		X509 *x;
 
 		if (strlist_has(&covered, addrs.v[i]))
 			continue;
-		if ((x = store_cert(cs, addrs.v[i], caps, &known, &f)) == NULL)
+		if ((x = store_cert(cs, addrs.v[i], caps, &known, &unused, &f)) == NULL)
 			continue;
 		rc = add_cert(r, x, e);
 		X509_free(x);

@@ -70,4 +70,8 @@ int recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struc
 
 void recips_free(struct recips *r);
 
+/* The certificate store directory: `given` if not NULL, else $SECMAIL_CERT_DIR, else
+ * $XDG_DATA_HOME/secmail/certs or ~/.local/share/secmail/certs; NULL if none can be named. */
+const char *recips_cert_dir(const char *given, char *buf, size_t n);
+
 #endif

@@ -334,3 +334,29 @@ PY
 	run --separate-stderr smime-decrypt --bogus
 	assert_failure 64
 }
+
+@test "decrypt: notes the sender's cipher in the store; replies to a sender without capabilities use it (RFC 8551 §2.7.1.2)" {
+	store_entry "$T/store" bob	# bob is known, but announced no capabilities
+	printf 'From: Bob <bob@example.org>\nTo: alice@example.org\nSubject: hi\n\nhello\n' >"$T/frombob"
+	smime-encrypt -r "$PKI/alice.pem" --no-self --cipher aes-128-gcm --cert-dir "$T/none" \
+		"$T/frombob" >"$T/enc"
+	run --separate-stderr smime-decrypt --cert "$PKI/alice.pem" --key "$PKI/alice.key" \
+		--cert-dir "$T/store" "$T/enc"
+	assert_success
+	[ -z "$stderr" ]
+	grep -qx 'received-cipher: 2.16.840.1.101.3.4.1.6' "$T/store/bob@example.org"
+	printf 'From: alice@example.org\nTo: bob@example.org\nSubject: re\n\nreply\n' >"$T/reply"
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/reply" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-128-gcm'
+	# without the note: the default, AES-256-CBC
+	store_entry "$T/store2" bob
+	smime-encrypt --cert-dir "$T/store2" --no-self "$T/reply" >"$T/out2"
+	payload "$T/out2" "$T/env2.der"
+	openssl cms -cmsout -print -inform DER -in "$T/env2.der" | grep -q 'algorithm: aes-256-cbc'
+	# an address the store does not hold is not added
+	printf 'From: Carol <carol@example.org>\nTo: alice@example.org\nSubject: hi\n\nhello\n' >"$T/fromcarol"
+	smime-encrypt -r "$PKI/alice.pem" --no-self --cert-dir "$T/none" "$T/fromcarol" >"$T/enc3"
+	smime-decrypt --cert "$PKI/alice.pem" --key "$PKI/alice.key" --cert-dir "$T/store" "$T/enc3" >/dev/null
+	[ ! -e "$T/store/carol@example.org" ]
+}

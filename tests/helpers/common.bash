@@ -10,6 +10,8 @@ TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 common_setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/secmail-test.XXXXXX")
 	export TMPDIR=$T
+	# Tools default to stores and queues under these: never the tester's own.
+	export XDG_DATA_HOME=$T/xdg-data XDG_STATE_HOME=$T/xdg-state
 }
 
 common_teardown() {
