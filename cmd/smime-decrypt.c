@@ -132,14 +132,6 @@ is_b64(const struct msg_header *h, struct err *e)
 	    "body: %s", v);
 }
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 /*
  * RFC 8551 §2.7.1.2: remember the cipher the sender used, so that replies to an address that
  * announced no capabilities use it. Only for an address the store already holds; only a
@@ -226,23 +218,7 @@ main(int argc, char **argv)
 	conf_init(&cf);
 	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
 		cli_die_err(&e);
-	if (ko.cert == NULL && ko.key == NULL && ko.p12 == NULL) {
-		if (env("SECMAIL_CERT") || env("SECMAIL_KEY") || env("SECMAIL_P12")) {
-			ko.cert = env("SECMAIL_CERT");
-			ko.key = env("SECMAIL_KEY");
-			ko.p12 = env("SECMAIL_P12");
-		} else {
-			ko.cert = conf_get(&cf, NULL, "cert");
-			ko.key = conf_get(&cf, NULL, "key");
-			ko.p12 = conf_get(&cf, NULL, "p12");
-		}
-	}
-	if (ko.pass_file == NULL && ko.pass_fd == NULL && ko.pass_env == NULL) {
-		if (env("SECMAIL_PASS_FILE") != NULL)
-			ko.pass_file = env("SECMAIL_PASS_FILE");
-		else if ((ko.pass_file = conf_get(&cf, NULL, "pass_file")) == NULL)
-			ko.pass_env = conf_get(&cf, NULL, "pass_env");
-	}
+	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_PASS);
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -311,8 +287,8 @@ main(int argc, char **argv)
 	}
 	if (io_out_finish(&o) != 0)
 		cli_die_err(&o.e);
-	if (cert_dir == NULL && getenv("SECMAIL_CERT_DIR") == NULL)
-		cert_dir = conf_get(&cf, NULL, "cert_dir");
+	if (cert_dir == NULL)
+		cert_dir = conf_setting(&cf, "SECMAIL_CERT_DIR", "cert_dir");
 	note_cipher(&h, info.cipher, cert_dir);
 	keys_identity_free(&id);
 	conf_free(&cf);

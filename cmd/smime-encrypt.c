@@ -141,14 +141,6 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 	return 0;
 }
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -225,13 +217,12 @@ main(int argc, char **argv)
 	conf_init(&cf);
 	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
 		cli_die_err(&e);
-	if (ro.cert_dir == NULL && (ro.cert_dir = env("SECMAIL_CERT_DIR")) == NULL)
-		ro.cert_dir = conf_get(&cf, NULL, "cert_dir");
+	if (ro.cert_dir == NULL)
+		ro.cert_dir = conf_setting(&cf, "SECMAIL_CERT_DIR", "cert_dir");
 	/* The sender's certificate: --self, SECMAIL_SELF_CERT, "self" in the file; else the
 	 * signing certificate (SECMAIL_CERT, "cert") when it can encrypt. */
-	if (ro.self == NULL && (ro.self = env("SECMAIL_SELF_CERT")) == NULL
-	    && (ro.self = conf_get(&cf, NULL, "self")) == NULL) {
-		ro.self = env("SECMAIL_CERT") ? env("SECMAIL_CERT") : conf_get(&cf, NULL, "cert");
+	if (ro.self == NULL && (ro.self = conf_setting(&cf, "SECMAIL_SELF_CERT", "self")) == NULL) {
+		ro.self = conf_setting(&cf, "SECMAIL_CERT", "cert");
 		ro.self_implicit = ro.self != NULL;
 	}
 	if (cipher == NULL)
@@ -245,23 +236,7 @@ main(int argc, char **argv)
 		if (b)
 			flags |= ENV_OAEP;
 	}
-	if (rewrap && ro.keys.cert == NULL && ro.keys.key == NULL && ro.keys.p12 == NULL) {
-		if (env("SECMAIL_CERT") || env("SECMAIL_KEY") || env("SECMAIL_P12")) {
-			ro.keys.cert = env("SECMAIL_CERT");
-			ro.keys.key = env("SECMAIL_KEY");
-			ro.keys.p12 = env("SECMAIL_P12");
-		} else {
-			ro.keys.cert = conf_get(&cf, NULL, "cert");
-			ro.keys.key = conf_get(&cf, NULL, "key");
-			ro.keys.p12 = conf_get(&cf, NULL, "p12");
-		}
-	}
-	if (ro.keys.pass_file == NULL && ro.keys.pass_fd == NULL && ro.keys.pass_env == NULL) {
-		if (env("SECMAIL_PASS_FILE") != NULL)
-			ro.keys.pass_file = env("SECMAIL_PASS_FILE");
-		else if ((ro.keys.pass_file = conf_get(&cf, NULL, "pass_file")) == NULL)
-			ro.keys.pass_env = conf_get(&cf, NULL, "pass_env");
-	}
+	keys_opts_defaults(&ro.keys, &cf, (rewrap ? KEYS_DEF_IDENTITY : 0) | KEYS_DEF_PASS);
 	c = ENV_CIPHER_NONE;
 	if (cipher != NULL) {
 		if ((c = env_cipher_parse(cipher)) == ENV_CIPHER_NONE)

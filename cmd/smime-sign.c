@@ -41,14 +41,6 @@ static const char usage[] =
     "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
     "SECMAIL_DIGEST; options override both.\n";
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -114,29 +106,11 @@ main(int argc, char **argv)
 	conf_init(&cf);
 	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
 		cli_die_err(&e);
-	if (ko.cert == NULL && ko.key == NULL && ko.p12 == NULL) {
-		if (env("SECMAIL_CERT") || env("SECMAIL_KEY") || env("SECMAIL_P12")) {
-			ko.cert = env("SECMAIL_CERT");
-			ko.key = env("SECMAIL_KEY");
-			ko.p12 = env("SECMAIL_P12");
-		} else {
-			ko.cert = conf_get(&cf, NULL, "cert");
-			ko.key = conf_get(&cf, NULL, "key");
-			ko.p12 = conf_get(&cf, NULL, "p12");
-		}
-	}
-	if (ko.chain == NULL)
-		ko.chain = env("SECMAIL_CHAIN") ? env("SECMAIL_CHAIN") : conf_get(&cf, NULL, "chain");
-	if (!pass_given) {
-		if (env("SECMAIL_PASS_FILE") != NULL)
-			ko.pass_file = env("SECMAIL_PASS_FILE");
-		else if ((ko.pass_file = conf_get(&cf, NULL, "pass_file")) == NULL)
-			ko.pass_env = conf_get(&cf, NULL, "pass_env");
-	}
+	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_CHAIN | (pass_given ? 0 : KEYS_DEF_PASS));
 	if (so.cms.digest == NULL)
-		so.cms.digest = env("SECMAIL_DIGEST") ? env("SECMAIL_DIGEST") : conf_get(&cf, NULL, "digest");
+		so.cms.digest = conf_setting(&cf, "SECMAIL_DIGEST", "digest");
 	/* Tests inject the clock (signing time) here. */
-	if ((now = env("SECMAIL_NOW")) != NULL)
+	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);
 
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {

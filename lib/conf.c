@@ -332,3 +332,13 @@ conf_bool(const char *v)
 	}
 	return -1;
 }
+
+const char *
+conf_setting(const struct conf *c, const char *var, const char *key)
+{
+	const char *v = getenv(var);
+
+	if (v != NULL && *v != '\0')
+		return v;
+	return c != NULL && key != NULL ? conf_get(c, NULL, key) : NULL;
+}

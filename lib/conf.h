@@ -65,6 +65,9 @@ const struct conf_section *conf_account(const struct conf *c, const char *name);
 /* Value of key for account (NULL: the defaults only), following parents then the defaults;
  * NULL if unset. */
 const char *conf_get(const struct conf *c, const char *account, const char *key);
+/* A tool setting by precedence: the environment variable `var` when set and not empty, else
+ * `key` from the file's defaults (NULL if neither; c and key may be NULL). */
+const char *conf_setting(const struct conf *c, const char *var, const char *key);
 /* Line number where the effective value was set (0 if unset), for error messages. */
 int conf_line(const struct conf *c, const char *account, const char *key);
 

@@ -482,3 +482,29 @@ keys_addrs_free(char **v)
 		free(v[i]);
 	free(v);
 }
+
+void
+keys_opts_defaults(struct keys_opts *o, const struct conf *cf, int what)
+{
+	const char *v;
+
+	if ((what & KEYS_DEF_IDENTITY) && o->cert == NULL && o->key == NULL && o->p12 == NULL) {
+		if (((v = getenv("SECMAIL_CERT")) != NULL && *v) || ((v = getenv("SECMAIL_KEY"))
+		    != NULL && *v) || ((v = getenv("SECMAIL_P12")) != NULL && *v)) {
+			o->cert = conf_setting(NULL, "SECMAIL_CERT", NULL);
+			o->key = conf_setting(NULL, "SECMAIL_KEY", NULL);
+			o->p12 = conf_setting(NULL, "SECMAIL_P12", NULL);
+		} else {
+			o->cert = conf_get(cf, NULL, "cert");
+			o->key = conf_get(cf, NULL, "key");
+			o->p12 = conf_get(cf, NULL, "p12");
+		}
+	}
+	if ((what & KEYS_DEF_CHAIN) && o->chain == NULL)
+		o->chain = conf_setting(cf, "SECMAIL_CHAIN", "chain");
+	if ((what & KEYS_DEF_PASS) && o->pass_file == NULL && o->pass_fd == NULL
+	    && o->pass_env == NULL) {
+		if ((o->pass_file = conf_setting(cf, "SECMAIL_PASS_FILE", "pass_file")) == NULL)
+			o->pass_env = conf_get(cf, NULL, "pass_env");
+	}
+}

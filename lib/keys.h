@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "conf.h"
 #include "err.h"
 
 #define KEYS_MAX_FILE (4 * 1024 * 1024)	/* a key, certificate or PKCS#12 file */
@@ -42,6 +43,16 @@ void keys_opts_init(struct keys_opts *o);
  * wrong passphrase (EX_DATAERR), a file that is not a key/certificate (EX_DATAERR), a key that
  * does not match the certificate (EX_DATAERR). The passphrase is read once and wiped.
  */
+/*
+ * Fill what the command line left unset, built-in < configuration file < environment
+ * (the S/MIME tools share this): with KEYS_DEF_IDENTITY the certificate, key and PKCS#12 file
+ * (SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12 as a group, else cert, key, p12); with
+ * KEYS_DEF_CHAIN the chain (SECMAIL_CHAIN, else chain); with KEYS_DEF_PASS, when no
+ * passphrase source was given, SECMAIL_PASS_FILE, else pass_file, else pass_env.
+ */
+enum { KEYS_DEF_IDENTITY = 1, KEYS_DEF_CHAIN = 2, KEYS_DEF_PASS = 4 };
+void keys_opts_defaults(struct keys_opts *o, const struct conf *cf, int what);
+
 int keys_load_identity(const struct keys_opts *o, struct keys_identity *id, struct err *e);
 void keys_identity_free(struct keys_identity *id);
 
