@@ -207,62 +207,6 @@ log_attempt(const char *from, const struct smtp_rcpt *r, size_t n, unsigned long
 	syslog(LOG_INFO, "from=<%s> to=%s size=%llu status=%s (%s)", from, to, size, status, why);
 }
 
-static void
-write_receipt(const char *path, const struct smtp *s, const char *srv, const char *from,
-    struct smtp_rcpt *r, size_t n, const struct smtp_result *res)
-{
-	struct io_atomic a;
-	struct io_out o;
-	struct err e;
-	char date[64];
-	time_t now = (time_t)queue_now();
-	struct tm tm;
-	size_t i;
-
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (io_atomic_open(&a, path, 0600, &e) != 0 || io_out_init(&o, a.fd, path, &e) != 0)
-		cli_die_err(&e);
-	io_out_puts(&o, "date: ");
-	io_out_puts(&o, date);
-	io_out_puts(&o, "\nserver: ");
-	io_out_puts(&o, srv);
-	io_out_puts(&o, "\ntls: ");
-	io_out_puts(&o, s->tls_version[0] ? s->tls_version : "none");
-	io_out_puts(&o, "\ncertificate-sha256: ");
-	io_out_puts(&o, s->fpr[0] ? s->fpr : "none");
-	io_out_puts(&o, "\nfrom: <");
-	io_out_puts(&o, from);
-	io_out_puts(&o, ">\n");
-	for (i = 0; i < n; i++) {
-		io_out_puts(&o, r[i].code >= 200 && r[i].code < 300 ? "accepted: <" : "refused: <");
-		io_out_puts(&o, r[i].addr);
-		io_out_puts(&o, "> ");
-		io_out_puts(&o, r[i].reply);
-		io_out_puts(&o, "\n");
-	}
-	{
-		char sz[32];
-
-		snprintf(sz, sizeof sz, "%llu", res->size);
-		io_out_puts(&o, "size: ");
-		io_out_puts(&o, sz);
-	}
-	io_out_puts(&o, "\nsha256: ");
-	io_out_puts(&o, res->sha256);
-	io_out_puts(&o, "\nreply: ");
-	io_out_puts(&o, res->reply);
-	io_out_puts(&o, "\n");
-	if (io_out_finish(&o) != 0) {
-		e = o.e;
-		io_atomic_abort(&a);
-		cli_die_err(&e);
-	}
-	io_out_free(&o);
-	if (io_atomic_commit(&a, &e) != 0)
-		cli_die_err(&e);
-}
-
 /* DSN NOTIFY (RFC 3461 §4.1): NEVER alone, or a list of SUCCESS, FAILURE, DELAY. */
 static int
 check_notify(const char *v)
@@ -279,39 +223,6 @@ check_notify(const char *v)
 		    strcasecmp(tok, "DELAY") != 0)
 			return -1;
 	return n > 0 ? 0 : -1;
-}
-
-/* Append the addr-specs of an address list to rl, skipping duplicates. */
-static void
-add_rcpts(struct addr_list *rl, const char *value, const char *what)
-{
-	struct addr_list l = { NULL, 0, 0 };
-	struct err e;
-	size_t i, j;
-
-	if (addr_parse(value, &l, &e) != 0) {
-		err_wrap(&e, "%s", what);
-		cli_die_err(&e);
-	}
-	for (i = 0; i < l.n; i++) {
-		for (j = 0; j < rl->n; j++)
-			if (strcmp(rl->v[j].spec, l.v[i].spec) == 0)
-				break;
-		if (j < rl->n)
-			continue;
-		if (rl->n == rl->cap) {
-			size_t cap = rl->cap ? rl->cap * 2 : 8;
-			struct addr *v = realloc(rl->v, cap * sizeof *v);
-
-			if (v == NULL)
-				cli_die(EX_OSERR, "out of memory");
-			rl->v = v;
-			rl->cap = cap;
-		}
-		rl->v[rl->n++] = l.v[i];
-		memset(&l.v[i], 0, sizeof l.v[i]);
-	}
-	addr_list_free(&l);
 }
 
 /* The first mailbox of a field, or NULL. Caller frees. */
@@ -351,68 +262,6 @@ pick_account(const struct cli *c, const char *from)
 				return c->conf.s[i].name;
 		}
 	return c->conf.default_account;
-}
-
-/* RFC 6409 §8.1 and §8.3: add Date and Message-ID when missing. */
-static void
-complete_header(struct msg_header *h, const char *from, const char *fullname)
-{
-	struct err e;
-	char v[512];
-	const char *dom = strrchr(from, '@');
-
-	if (msg_header_get(h, "From") == NULL) {
-		if (fullname != NULL)
-			snprintf(v, sizeof v, "\"%s\" <%s>", fullname, from);
-		else
-			snprintf(v, sizeof v, "<%s>", from);
-		if (msg_header_add(h, "From", v, &e) != 0)
-			cli_die_err(&e);
-	}
-	if (msg_header_get(h, "Date") == NULL) {
-		if (msg_date((time_t)queue_now(), v, sizeof v) != 0)
-			cli_die(EX_SOFTWARE, "cannot format the date");
-		if (msg_header_add(h, "Date", v, &e) != 0)
-			cli_die_err(&e);
-	}
-	if (msg_header_get(h, "Message-ID") == NULL) {
-		char *id = msg_message_id(dom != NULL && dom[1] ? dom + 1 : NULL, &e);
-
-		if (id == NULL)
-			id = msg_message_id(NULL, &e);	/* e.g. a domain-literal sender */
-		if (id == NULL || msg_header_add(h, "Message-ID", id, &e) != 0)
-			cli_die_err(&e);
-		free(id);
-	}
-}
-
-/* Write the prepared message (header edited, body as read) to a private spool file. */
-static int
-spool_message(struct io_in *in, const struct msg_header *h)
-{
-	struct io_out o;
-	struct err e;
-	unsigned char *buf;
-	ssize_t n;
-	int fd = io_spool(&e);
-
-	if (fd < 0 || io_out_init(&o, fd, "spool file", &e) != 0)
-		cli_die_err(&e);
-	if ((buf = malloc(IO_BUFSIZE)) == NULL)
-		cli_die(EX_OSERR, "out of memory");
-	msg_header_write(&o, h);
-	io_out_puts(&o, h->crlf ? "\r\n" : "\n");
-	while ((n = io_in_read(in, buf, IO_BUFSIZE)) > 0)
-		io_out_write(&o, buf, (size_t)n);
-	free(buf);
-	if (n < 0)
-		cli_die_err(&in->e);
-	if (io_out_finish(&o) != 0)
-		cli_die_err(&o.e);
-	io_out_free(&o);
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		cli_die(EX_IOERR, "cannot rewind the spool file");
-	return fd;
 }
 
 /* Queue the message for the recipients whose code is not final (all when code is 0). */
@@ -487,10 +336,16 @@ do_send(struct cli *c, int nargs, char **args)
 		for (k = 0; k < 3; k++)
 			for (i = msg_header_next(&h, fields[k], 0); i != (size_t)-1;
 			    i = msg_header_next(&h, fields[k], i + 1))
-				add_rcpts(&rl, h.f[i].value, fields[k]);
+				if (addr_parse_unique(h.f[i].value, &rl, &e) != 0) {
+					err_wrap(&e, "%s", fields[k]);
+					cli_die_err(&e);
+				}
 	}
 	for (i = 0; i < (size_t)nargs; i++)
-		add_rcpts(&rl, args[i], "recipient argument");
+		if (addr_parse_unique(args[i], &rl, &e) != 0) {
+			err_wrap(&e, "recipient argument");
+			cli_die_err(&e);
+		}
 	if (rl.n == 0)
 		cli_die(EX_USAGE, "no recipients: give them as arguments or in To, Cc or Bcc");
 	hfrom = first_addr(&h, "From");
@@ -506,8 +361,9 @@ do_send(struct cli *c, int nargs, char **args)
 	msg_header_remove(&h, "Bcc");	/* RFC 5322 §3.6.3: Bcc recipients stay hidden */
 	free(h.mbox_from);		/* an mbox "From " line is not part of the message */
 	h.mbox_from = NULL;
-	complete_header(&h, from, c->fullname);
-	fd = spool_message(&in, &h);
+	if (msg_complete_submission(&h, from, c->fullname, (time_t)queue_now(), &e) != 0
+	    || (fd = msg_spool(&in, &h, &e)) < 0)
+		cli_die_err(&e);
 	io_in_free(&in);
 	msg_header_free(&h);
 	if (smtp_scan(fd, &sc, &e) != 0)
@@ -555,7 +411,8 @@ do_send(struct cli *c, int nargs, char **args)
 
 		snprintf(srv, sizeof srv, "%s:%s", host, o.port ? o.port :
 		    o.tls == SMTP_TLS_IMPLICIT ? "465" : "587");
-		write_receipt(c->receipt, &s, srv, from, r, rl.n, &res);
+		if (smtp_write_receipt(c->receipt, &s, srv, from, r, rl.n, &res, queue_now(), &e) != 0)
+			cli_die_err(&e);
 	}
 	smtp_close(&s);
 	refused[0] = '\0';

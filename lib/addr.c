@@ -667,3 +667,35 @@ addr_spec_eq(const char *a, const char *b)
 	return da - a == db - b && memcmp(a, b, (size_t)(da - a)) == 0
 	    && strcasecmp(da + 1, db + 1) == 0;
 }
+
+int
+addr_parse_unique(const char *value, struct addr_list *l, struct err *e)
+{
+	struct addr_list add = { NULL, 0, 0 };
+	size_t i, j;
+
+	if (addr_parse(value, &add, e) != 0)
+		return -1;
+	if (l->cap - l->n < add.n) {
+		size_t cap = l->n + add.n;
+		struct addr *v = realloc(l->v, cap * sizeof *v);
+
+		if (v == NULL) {
+			addr_list_free(&add);
+			return err_set(e, EX_OSERR, "out of memory");
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	for (i = 0; i < add.n; i++) {
+		for (j = 0; j < l->n; j++)
+			if (strcmp(l->v[j].spec, add.v[i].spec) == 0)
+				break;
+		if (j < l->n)
+			continue;
+		l->v[l->n++] = add.v[i];
+		memset(&add.v[i], 0, sizeof add.v[i]);
+	}
+	addr_list_free(&add);
+	return 0;
+}

@@ -35,6 +35,9 @@ int addr_parse(const char *value, struct addr_list *l, struct err *e);
  * addresses, comments nested 64 deep. On failure l is left as it was before the call.
  */
 void addr_list_free(struct addr_list *l);
+/* As addr_parse, but skips mailboxes whose spec is already in l (collecting recipients from
+ * several fields). On error l is unchanged. */
+int addr_parse_unique(const char *value, struct addr_list *l, struct err *e);
 
 /* Compare two addr-specs as RFC 8550 §3 asks of certificate matching: local parts exactly,
  * domains case-insensitively. 1 if equal. */

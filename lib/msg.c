@@ -519,3 +519,83 @@ msg_message_id(const char *domain, struct err *e)
 	snprintf(out, len, "<%lld.%s@%s>", (long long)time(NULL), left, domain);
 	return out;
 }
+
+int
+msg_complete_submission(struct msg_header *h, const char *from, const char *fullname,
+    time_t now, struct err *e)
+{
+	const char *dom = strrchr(from, '@');
+	char v[512], *id;
+
+	if (msg_header_get(h, "From") == NULL) {
+		if (fullname != NULL)
+			snprintf(v, sizeof v, "\"%s\" <%s>", fullname, from);
+		else
+			snprintf(v, sizeof v, "<%s>", from);
+		if (msg_header_add(h, "From", v, e) != 0)
+			return -1;
+	}
+	if (msg_header_get(h, "Date") == NULL) {
+		if (msg_date(now, v, sizeof v) != 0)
+			return err_set(e, EX_SOFTWARE, "cannot format the date");
+		if (msg_header_add(h, "Date", v, e) != 0)
+			return -1;
+	}
+	if (msg_header_get(h, "Message-ID") == NULL) {
+		id = msg_message_id(dom != NULL && dom[1] ? dom + 1 : NULL, e);
+		if (id == NULL)
+			id = msg_message_id(NULL, e);	/* e.g. a domain-literal sender */
+		if (id == NULL)
+			return -1;
+		if (msg_header_add(h, "Message-ID", id, e) != 0) {
+			free(id);
+			return -1;
+		}
+		free(id);
+	}
+	return 0;
+}
+
+int
+msg_spool(struct io_in *in, const struct msg_header *h, struct err *e)
+{
+	unsigned char *buf = NULL;
+	struct io_out o;
+	ssize_t n = 0;
+	int fd;
+
+	if ((fd = io_spool(e)) < 0)
+		return -1;
+	if (io_out_init(&o, fd, "spool file", e) != 0) {
+		close(fd);
+		return -1;
+	}
+	if ((buf = malloc(IO_BUFSIZE)) == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		goto fail;
+	}
+	msg_header_write(&o, h);
+	io_out_puts(&o, h->crlf ? "\r\n" : "\n");
+	while ((n = io_in_read(in, buf, IO_BUFSIZE)) > 0)
+		io_out_write(&o, buf, (size_t)n);
+	if (n < 0) {
+		*e = in->e;
+		goto fail;
+	}
+	if (io_out_finish(&o) != 0) {
+		*e = o.e;
+		goto fail;
+	}
+	free(buf);
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		err_sys(e, EX_IOERR, "cannot rewind the spool file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+fail:
+	free(buf);
+	io_out_free(&o);
+	close(fd);
+	return -1;
+}

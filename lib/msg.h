@@ -97,4 +97,16 @@ int msg_date(time_t t, char *buf, size_t n);
  * "localhost.invalid". A domain that is not a dot-atom is EX_DATAERR. Caller frees. */
 char *msg_message_id(const char *domain, struct err *e);
 
+/*
+ * RFC 6409 §8.1, §8.3: what a submission agent adds to a message that lacks it: From (from
+ * `from`, with the display name `fullname` if not NULL), Date (`now`) and Message-ID (on
+ * from's domain, else the host name).
+ */
+int msg_complete_submission(struct msg_header *h, const char *from, const char *fullname,
+    time_t now, struct err *e);
+
+/* Write h, the blank line and the rest of `in` (the body) to a private spool file (io_spool),
+ * rewound; returns its fd, or -1. */
+int msg_spool(struct io_in *in, const struct msg_header *h, struct err *e);
+
 #endif

@@ -1333,3 +1333,57 @@ smtp_close(struct smtp *s)
 	s->ssl_ctx = NULL;
 	s->fd = -1;
 }
+
+int
+smtp_write_receipt(const char *path, const struct smtp *s, const char *srv, const char *from,
+    const struct smtp_rcpt *r, size_t n, const struct smtp_result *res, long long now,
+    struct err *e)
+{
+	struct io_atomic a;
+	struct io_out o;
+	char date[64];
+	time_t t = (time_t)now;
+	struct tm tm;
+	size_t i;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (io_atomic_open(&a, path, 0600, e) != 0)
+		return -1;
+	if (io_out_init(&o, a.fd, path, e) != 0) {
+		io_atomic_abort(&a);
+		return -1;
+	}
+	io_out_puts(&o, "date: ");
+	io_out_puts(&o, date);
+	io_out_puts(&o, "\nserver: ");
+	io_out_puts(&o, srv);
+	io_out_puts(&o, "\ntls: ");
+	io_out_puts(&o, s->tls_version[0] ? s->tls_version : "none");
+	io_out_puts(&o, "\ncertificate-sha256: ");
+	io_out_puts(&o, s->fpr[0] ? s->fpr : "none");
+	io_out_puts(&o, "\nfrom: <");
+	io_out_puts(&o, from);
+	io_out_puts(&o, ">\n");
+	for (i = 0; i < n; i++) {
+		io_out_puts(&o, r[i].code >= 200 && r[i].code < 300 ? "accepted: <" : "refused: <");
+		io_out_puts(&o, r[i].addr);
+		io_out_puts(&o, "> ");
+		io_out_puts(&o, r[i].reply);
+		io_out_puts(&o, "\n");
+	}
+	snprintf(date, sizeof date, "%llu", res->size);
+	io_out_puts(&o, "size: ");
+	io_out_puts(&o, date);
+	io_out_puts(&o, "\nsha256: ");
+	io_out_puts(&o, res->sha256);
+	io_out_puts(&o, "\nreply: ");
+	io_out_puts(&o, res->reply);
+	io_out_puts(&o, "\n");
+	if (io_out_finish(&o) != 0) {
+		*e = o.e;
+		io_atomic_abort(&a);
+		return -1;
+	}
+	return io_atomic_commit(&a, e);
+}

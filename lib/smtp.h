@@ -122,6 +122,13 @@ int smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct s
  * o->host names the server for TLS and messages. For inetd-style use, tests and fuzzing. */
 int smtp_open_fd(struct smtp *s, int fd, const struct smtp_opts *o, struct err *e);
 
+/* Proof of submission (--receipt): the time (`now`), server, TLS version and certificate
+ * fingerprint, envelope sender, each recipient's reply, size, SHA-256 of what was sent and the
+ * final reply, written atomically to path. */
+int smtp_write_receipt(const char *path, const struct smtp *s, const char *srv, const char *from,
+    const struct smtp_rcpt *r, size_t n, const struct smtp_result *res, long long now,
+    struct err *e);
+
 /* QUIT (if the connection still works) and release everything. */
 void smtp_close(struct smtp *s);
 

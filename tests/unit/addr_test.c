@@ -203,6 +203,20 @@ test_spec_eq(void)
 	ok(addr_spec_eq("\"a@b\"@x.test", "\"a@b\"@X.TEST"), "the last @ separates the domain");
 }
 
+static void
+test_unique(void)
+{
+	struct addr_list l = { NULL, 0, 0 };
+	struct err e;
+
+	ok(addr_parse_unique("a@x, B <b@x>", &l, &e) == 0 && l.n == 2, "first field adds two");
+	ok(addr_parse_unique("Other Name <b@x>, c@x, a@x", &l, &e) == 0 && l.n == 3,
+	    "a second field adds only what is new");
+	is_str(l.v[2].spec, "c@x", "in order of first appearance");
+	ok(addr_parse_unique("bad <", &l, &e) < 0 && l.n == 3, "an error leaves the list as it was");
+	addr_list_free(&l);
+}
+
 int
 main(void)
 {
@@ -210,5 +224,6 @@ main(void)
 	test_parts_and_append();
 	test_limits();
 	test_spec_eq();
+	test_unique();
 	return tap_done();
 }

@@ -455,6 +455,40 @@ test_fold_encoded_words(void)
 	free(f);
 }
 
+/* RFC 6409 §8: what submission adds, and only when missing; the spool holds it all. */
+static void
+test_submission(void)
+{
+	struct msg_header h;
+	struct io_in in;
+	struct err e;
+	char path[] = "/tmp/msg_test.XXXXXX", out[512];
+	int fd = mkstemp(path), sp;
+	ssize_t n;
+
+	ok(fd >= 0 && write(fd, "Subject: x\nDate: keep\n\nbody\n", 29) == 29, "fixture");
+	lseek(fd, 0, SEEK_SET);
+	unlink(path);
+	msg_header_init(&h);
+	ok(io_in_init(&in, fd, "fixture", &e) == 0 && msg_header_read(&in, &h, &e) == 0, "read");
+	ok(msg_complete_submission(&h, "a@example.org", "A B", 0, &e) == 0, "complete");
+	is_str(msg_header_get(&h, "From")->value, "\"A B\" <a@example.org>", "From added with the name");
+	is_str(msg_header_get(&h, "Date")->value, "keep", "an existing Date is kept");
+	ok(msg_header_count(&h, "Date") == 1, "and not doubled");
+	ok(strstr(msg_header_get(&h, "Message-ID")->value, "@example.org>") != NULL,
+	    "Message-ID on the sender's domain");
+	sp = msg_spool(&in, &h, &e);
+	ok(sp >= 0, "spooled");
+	n = read(sp, out, sizeof out - 1);
+	out[n > 0 ? n : 0] = '\0';
+	ok(strncmp(out, "Subject: x\nDate: keep\nFrom: ", 28) == 0 && strstr(out, "\n\nbody\n") != NULL,
+	    "the spool holds the edited header, the blank line and the body");
+	close(sp);
+	io_in_free(&in);
+	msg_header_free(&h);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -467,5 +501,6 @@ main(void)
 	test_write();
 	test_date_id();
 	test_fold_encoded_words();
+	test_submission();
 	return tap_done();
 }
