@@ -27,7 +27,7 @@ static const char usage[] =
     "  -n, --name=NAME         file name to announce for the next attachment\n"
     "      --forward=FILE      attach the message in FILE as message/rfc822\n"
     "      --html=FILE         add FILE as the text/html alternative of the body\n"
-    "  -c, --charset=CHARSET   charset of a body that is neither ASCII nor UTF-8\n"
+    "  -c, --charset=CHARSET   charset of the body (converted to UTF-8)\n"
     "      --utf8-headers      leave non-ASCII header text as UTF-8 (RFC 6532)\n"
     "      --crlf              end output lines with CRLF\n"
     "      --split=SIZE        cut the result into message/partial fragments of SIZE octets\n"

@@ -305,3 +305,149 @@ charset_nul_free(char *s, size_t n, struct err *e)
 	free(s);
 	return r;
 }
+
+/* ---- streaming conversion ---- */
+
+int
+charset_conv_init(struct charset_conv *x, const char *from, struct err *e)
+{
+	iconv_t cd;
+
+	memset(x, 0, sizeof *x);
+	x->cd = NULL;
+	if (from == NULL)
+		from = charset_locale();
+	if (!charset_name_ok(from)) {
+		err_set(e, EX_DATAERR, "bad charset name");
+		e->sys = EINVAL;
+		return -1;
+	}
+	if ((cd = iconv_open("UTF-8", from)) == (iconv_t)-1) {
+		if (errno == EINVAL) {
+			err_set(e, EX_DATAERR, "unknown charset %s", from);
+			e->sys = EINVAL;
+			return -1;
+		}
+		return err_sys(e, EX_OSERR, "iconv_open %s", from);
+	}
+	x->cd = (void *)cd;
+	memcpy(x->from, from, strlen(from) + 1);	/* charset_name_ok: at most 64 */
+	return 0;
+}
+
+static int
+conv_bad(struct charset_conv *x, unsigned long long at, int truncated, struct err *e)
+{
+	if (truncated)
+		err_set(e, EX_DATAERR, "text in %s ends inside a character at byte %llu",
+		    x->from, at);
+	else
+		err_set(e, EX_DATAERR, "text is not valid %s at byte %llu", x->from, at);
+	e->sys = EILSEQ;
+	return -1;
+}
+
+/* Run iconv over *in, sending full output buffers to the sink. Returns 0 when all input is
+ * converted, 1 when the rest (*inleft bytes) is an incomplete character, -1 on error. The
+ * offset of *in is x->off on entry and is kept up to date. */
+static int
+conv_run(struct charset_conv *x, const struct sink *s, char **in, size_t *inleft,
+    struct err *e)
+{
+	for (;;) {
+		char *out = x->out, *start = *in;
+		size_t outleft = sizeof x->out, r;
+		int er;
+
+		r = iconv((iconv_t)x->cd, in, inleft, &out, &outleft);
+		er = errno;
+		x->off += (unsigned long long)(*in - start);
+		if (out > x->out && sink_write(s, x->out, (size_t)(out - x->out), e) != 0)
+			return -1;
+		if (r != (size_t)-1)
+			return 0;
+		if (er == E2BIG)
+			continue;
+		if (er == EINVAL)
+			return 1;
+		if (er == EILSEQ)
+			return conv_bad(x, x->off, 0, e);
+		errno = er;
+		return err_sys(e, EX_SOFTWARE, "iconv %s", x->from);
+	}
+}
+
+int
+charset_conv_write(struct charset_conv *x, const struct sink *s, const void *p, size_t n,
+    struct err *e)
+{
+	const char *src = p;
+	char *in;
+	size_t inleft, take, had;
+	int r;
+
+	/* A character begun in the last chunk: complete it from this one first. */
+	while (x->npend > 0 && n > 0) {
+		had = x->npend;
+		take = sizeof x->pend - had < n ? sizeof x->pend - had : n;
+		memcpy(x->pend + had, src, take);
+		in = (char *)x->pend;
+		inleft = had + take;
+		if ((r = conv_run(x, s, &in, &inleft, e)) < 0)
+			return -1;
+		if (r == 1 && inleft >= had + take && had + take == sizeof x->pend)
+			return conv_bad(x, x->off, 0, e);	/* no character is that long */
+		if (inleft <= take) {
+			/* The pending bytes are used; inleft bytes of this chunk are left over
+			 * (r == 1) or none. Go on with the chunk itself. */
+			src += take - inleft;
+			n -= take - inleft;
+			x->npend = 0;
+			continue;
+		}
+		/* Still inside a character that began in an earlier chunk. */
+		if (take < n && r == 1)
+			return conv_bad(x, x->off, 0, e);
+		memmove(x->pend, in, inleft);
+		x->npend = inleft;
+		return 0;
+	}
+	if (n == 0)
+		return 0;
+	in = (char *)(uintptr_t)src;
+	inleft = n;
+	if ((r = conv_run(x, s, &in, &inleft, e)) < 0)
+		return -1;
+	if (r == 1) {
+		if (inleft >= sizeof x->pend)
+			return conv_bad(x, x->off, 0, e);
+		memcpy(x->pend, in, inleft);
+		x->npend = inleft;
+	}
+	return 0;
+}
+
+int
+charset_conv_finish(struct charset_conv *x, const struct sink *s, struct err *e)
+{
+	char *out = x->out;
+	size_t outleft = sizeof x->out;
+
+	if (x->npend > 0)
+		return conv_bad(x, x->off, 1, e);
+	/* Return a stateful encoding to its initial state (ISO-2022-JP). */
+	if (iconv((iconv_t)x->cd, NULL, NULL, &out, &outleft) == (size_t)-1)
+		return err_sys(e, EX_SOFTWARE, "iconv %s", x->from);
+	if (out > x->out && sink_write(s, x->out, (size_t)(out - x->out), e) != 0)
+		return -1;
+	return 0;
+}
+
+void
+charset_conv_free(struct charset_conv *x)
+{
+	if (x->cd != NULL)
+		iconv_close((iconv_t)x->cd);
+	x->cd = NULL;
+	x->npend = 0;
+}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "io.h"
 
 /* 1 if p[0..n) is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
 int charset_utf8_valid(const void *p, size_t n);
@@ -58,5 +59,28 @@ char *charset_nul_free(char *s, size_t n, struct err *e);
 /* Unicode Normalization Form C of UTF-8 text (file names, header text). EX_DATAERR if the
  * input is not valid UTF-8. */
 char *charset_nfc(const char *utf8, size_t n, size_t *outlen, struct err *e);
+
+/*
+ * Streaming conversion of text in charset `from` to UTF-8 over iconv(3), in bounded memory:
+ * feed any number of chunks with charset_conv_write, then charset_conv_finish; the UTF-8 goes
+ * to the sink. A character cut between chunks is carried over. Errors are those of
+ * charset_to_utf8 (a bad or unknown name; EX_DATAERR with e->sys EILSEQ for bytes invalid
+ * in `from` or text ending inside a character), the message naming the byte offset in the
+ * input. After an error only charset_conv_free may be called.
+ */
+struct charset_conv {
+	void *cd;			/* iconv_t */
+	char from[65];
+	unsigned char pend[16];		/* the start of a character cut between chunks */
+	size_t npend;
+	unsigned long long off;		/* input bytes converted (the offset of pend[0]) */
+	char out[4096];
+};
+
+int charset_conv_init(struct charset_conv *x, const char *from, struct err *e);
+int charset_conv_write(struct charset_conv *x, const struct sink *s, const void *p, size_t n,
+    struct err *e);
+int charset_conv_finish(struct charset_conv *x, const struct sink *s, struct err *e);
+void charset_conv_free(struct charset_conv *x);
 
 #endif

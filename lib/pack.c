@@ -582,9 +582,75 @@ fail:
 	return -1;
 }
 
+/* Where converted text goes: a spool file, sniffed on the way for the chooser. */
+struct spool_sink {
+	int fd;
+	struct sniff *sn;
+};
+
+static int
+spool_sink_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct spool_sink *ss = ctx;
+
+	sniff_update(ss->sn, p, n);
+	if (io_write_all(ss->fd, p, n) != 0)
+		return err_sys(e, EX_IOERR, "write error: spool file");
+	return 0;
+}
+
+/* Replace the source by its text converted from charset `from` to UTF-8, streaming it
+ * through a new spool file (bounded memory), so nothing of the part is written before the
+ * whole text is known to be valid in that charset. */
+static int
+convert_source(struct packer *p, struct src *s, const char *from)
+{
+	struct charset_conv x;
+	struct sniff sn;
+	struct spool_sink ss;
+	struct sink snk = { spool_sink_write, &ss };
+	ssize_t n;
+	int sp;
+
+	if (charset_conv_init(&x, from, p->e) != 0)
+		return -1;
+	if ((sp = io_spool(p->e)) < 0) {
+		charset_conv_free(&x);
+		return -1;
+	}
+	sniff_init(&sn);
+	ss.fd = sp;
+	ss.sn = &sn;
+	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
+		if (charset_conv_write(&x, &snk, p->chunk, (size_t)n, p->e) != 0)
+			goto fail;
+	if (n < 0) {
+		err_sys(p->e, EX_IOERR, "read error: %s", s->name);
+		goto fail;
+	}
+	if (charset_conv_finish(&x, &snk, p->e) != 0)
+		goto fail;
+	charset_conv_free(&x);
+	if (lseek(sp, 0, SEEK_SET) != 0) {
+		err_sys(p->e, EX_IOERR, "cannot rewind spool file");
+		close(sp);
+		return -1;
+	}
+	close(s->fd);
+	s->fd = sp;
+	s->sn = sn;
+	s->kind = sniff_result(&s->sn);
+	s->binary_early = 0;
+	return 0;
+fail:
+	charset_conv_free(&x);
+	close(sp);
+	return -1;
+}
+
 /* The body as a text/plain part: charset by content (RFC 2046 §4.1.2), transfer encoding by
- * the chooser. A body that is neither ASCII nor UTF-8 is labelled with the charset named
- * (or the locale's), after checking its name. */
+ * the chooser. Text in the charset named with --charset (or, when it is neither ASCII nor
+ * UTF-8, in the locale's) is converted to UTF-8 and labelled so. */
 static int
 write_text(struct packer *p, struct src *s, const char *subtype)
 {
@@ -592,18 +658,22 @@ write_text(struct packer *p, struct src *s, const char *subtype)
 	const char *charset = sniff_charset(k);
 	struct buf b = BUF_INIT;
 	enum cte cte;
-	size_t nl;
-	char *probe;
+	const char *from = NULL;
 
-	if (charset == NULL) {
-		charset = p->o->charset ? p->o->charset : charset_locale();
-		if (charset_is_utf8(charset) || charset_is_ascii(charset))
+	if (p->o->charset != NULL && !charset_is_utf8(p->o->charset))
+		from = p->o->charset;	/* declared: convert whatever the bytes look like */
+	else if (charset == NULL) {
+		from = p->o->charset ? p->o->charset : charset_locale();
+		if (charset_is_utf8(from) || charset_is_ascii(from))
 			return err_set(p->e, EX_DATAERR, "%s: the %s text is not valid %s; name its "
-			    "charset with --charset", s->name, subtype, charset);
-		/* Make sure the name is a charset iconv knows, and a plain MIME token. */
-		if ((probe = charset_to_utf8(charset, "", 0, &nl, p->e)) == NULL)
+			    "charset with --charset", s->name, subtype, from);
+	}
+	if (from != NULL) {
+		if (convert_source(p, s, from) != 0)
 			return err_wrap(p->e, "%s", s->name);
-		free(probe);
+		charset = sniff_charset(s->kind);
+		if (charset == NULL)
+			charset = "utf-8";	/* UTF-8 that is not text-like: goes as base64 */
 	}
 	cte = cte_choose(&s->sn.st, CTE_SIGNED);
 	buf_adds(&b, "text/");

@@ -445,3 +445,61 @@ print(g.display_name, [a.addr_spec for a in g.addresses])' "$T/out" >"$T/got"
 	echo "Team Ä ['a@example.org', 'b@example.org']" >"$T/want"
 	diff "$T/want" "$T/got"
 }
+
+# The first text part of message $1 is labelled utf-8 and Python's email package decodes it
+# to what Python's own codec $3 makes of the body of input $2 (the bytes after the header).
+py_same_text() {	# py_same_text OUT IN CODEC
+	python3 - "$1" "$2" "$3" <<'PYEOF'
+import email, email.policy, sys
+out, inp, codec = sys.argv[1:]
+m = email.message_from_binary_file(open(out, 'rb'), policy=email.policy.default)
+part = next(p for p in m.walk() if p.get_content_maintype() == 'text')
+assert part.get_content_charset() == 'utf-8', part.get_content_charset()
+raw = open(inp, 'rb').read().split(b'\n\n', 1)[1]
+want = raw.decode(codec)
+got = part.get_content()
+assert got == want, (got, want)
+assert not m.defects and not part.defects
+PYEOF
+}
+
+@test "mime-pack: a Latin-1 body with --charset is converted to a utf-8 part" {
+	printf 'Subject: x\n\ncaf\xe9 \xe0 la cr\xe8me br\xfbl\xe9e \xab\xa0\xbb \xff\n' >"$T/in"
+	mime-pack --charset ISO-8859-1 <"$T/in" >"$T/out"
+	run grep -ci 'charset=.*8859' "$T/out"
+	assert_output 0
+	py_same_text "$T/out" "$T/in" latin-1
+}
+
+@test "mime-pack: a Shift_JIS body with --charset is converted to a utf-8 part" {
+	python3 -c 'import sys; sys.stdout.buffer.write(b"Subject: x\n\n" + ("日本語のテキスト、ｶﾀｶﾅ。\n" * 3000).encode("shift_jis"))' >"$T/in"
+	mime-pack --charset Shift_JIS <"$T/in" >"$T/out"
+	py_same_text "$T/out" "$T/in" shift_jis
+	# and mime-unpack gives back the UTF-8 text
+	python3 -c 'import sys; sys.stdout.buffer.write(open(sys.argv[1], "rb").read().split(b"\n\n", 1)[1].decode("shift_jis").encode("utf-8"))' "$T/in" >"$T/want"
+	mime-unpack -p 1 "$T/out" | cmp - "$T/want"
+}
+
+@test "mime-pack: --charset also converts a body whose bytes happen to be valid UTF-8" {
+	# "Ã©" in UTF-8 is C3 83 C2 A9; read as Latin-1 those are four characters.
+	printf 'Subject: x\n\n\xc3\xa9\n' >"$T/in"
+	mime-pack --charset ISO-8859-1 <"$T/in" >"$T/out"
+	py_same_text "$T/out" "$T/in" latin-1
+}
+
+@test "mime-pack: a body invalid in the named charset fails with 65 and no message" {
+	# Shift_JIS: lead byte 0x93 needs a trail byte in 0x40-0xFC; 0x20 is not one.
+	{ printf 'Subject: x\n\n'; head -c 300000 /dev/zero | tr '\0' 'a'; printf '\x93\xfa\x93\x20\n'; } >"$T/in"
+	run --separate-stderr mime-pack --charset Shift_JIS <"$T/in"
+	assert_failure 65
+	[[ "$stderr" == "mime-pack: "*"not valid Shift_JIS at byte 300002"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	# nothing of the body made it out, so no message that looks complete
+	[[ "$output" != *aaaa* ]]
+	[[ "$output" != *Content-Transfer-Encoding* ]]
+	# a character cut off at the end is just as fatal
+	printf 'Subject: x\n\nabc\x93' >"$T/in2"
+	run mime-pack --charset Shift_JIS <"$T/in2"
+	assert_failure 65
+	assert_output --partial "ends inside a character at byte 3"
+}

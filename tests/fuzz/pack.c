@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&o, 0, sizeof o);
 		o.types = &types;
 		o.crlf = crlf;
-		o.charset = "iso-8859-1";
+		o.charset = crlf ? "Shift_JIS" : "iso-8859-1";	/* converted to UTF-8; may fail */
 		if (io_in_init(&in, fd, "input", &e) != 0 || io_out_init(&out, null, "null", &e) != 0)
 			abort();
 		(void)pack_message(&in, &out, &o, &e);

@@ -137,11 +137,123 @@ test_nfc(void)
 	ok(s == NULL && e.code == EX_DATAERR, "NFC refuses invalid UTF-8");
 }
 
+/* ---- streaming conversion ---- */
+
+struct mem {
+	char b[256];
+	size_t n;
+};
+
+static int
+mem_write(void *ctx, const void *p, size_t n, struct err *e)
+{
+	struct mem *m = ctx;
+
+	if (n > sizeof m->b - m->n)
+		return err_set(e, EX_SOFTWARE, "test sink full");
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+	return 0;
+}
+
+/* Convert in[0..n) fed in up to three chunks cut at i and j; 0 and the output in m, or -1. */
+static int
+conv3(const char *from, const char *in, size_t n, size_t i, size_t j, struct mem *m,
+    struct err *e)
+{
+	struct charset_conv x;
+	struct sink s = { mem_write, m };
+	int r = -1;
+
+	m->n = 0;
+	err_clear(e);
+	if (charset_conv_init(&x, from, e) != 0)
+		return -1;
+	if (charset_conv_write(&x, &s, in, i, e) == 0 &&
+	    charset_conv_write(&x, &s, in + i, j - i, e) == 0 &&
+	    charset_conv_write(&x, &s, in + j, n - j, e) == 0 &&
+	    charset_conv_finish(&x, &s, e) == 0)
+		r = 0;
+	charset_conv_free(&x);
+	return r;
+}
+
+static void
+stream_case(const char *from, const char *in, size_t n, const char *want, size_t wn)
+{
+	struct mem m;
+	struct err e;
+	size_t i, j, bad = 0, tried = 0;
+
+	for (i = 0; i <= n; i++)
+		for (j = i; j <= n; j++, tried++)
+			if (conv3(from, in, n, i, j, &m, &e) != 0 || m.n != wn ||
+			    memcmp(m.b, want, wn) != 0)
+				bad++;
+	ok(bad == 0, "%s: all %zu ways of cutting the input in three convert alike", from, tried);
+}
+
+static void
+test_stream(void)
+{
+	struct charset_conv x;
+	struct mem m;
+	struct err e;
+
+	/* Expected UTF-8 written out by hand from the Unicode code charts. */
+	/* 日本語a in Shift_JIS (JIS X 0208 via Shift_JIS: 93FA 967B 8CEA) */
+	stream_case("Shift_JIS", "\x93\xFA\x96\x7B\x8C\xEA" "a", 7,
+	    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E" "a", 10);
+	/* 日本語 in EUC-JP: C6FC CBDC B8EC, and half-width katakana ｱ (8E B1) */
+	stream_case("EUC-JP", "\xC6\xFC\xCB\xDC\xB8\xEC\x8E\xB1", 8,
+	    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xEF\xBD\xB1", 12);
+	/* UTF-16 with a big-endian BOM: é U+1F600 (a surrogate pair) */
+	stream_case("UTF-16", "\xFE\xFF\x00\xE9\xD8\x3D\xDE\x00", 8,
+	    "\xC3\xA9\xF0\x9F\x98\x80", 6);
+	/* the same, little-endian BOM */
+	stream_case("UTF-16", "\xFF\xFE\xE9\x00\x3D\xD8\x00\xDE", 8,
+	    "\xC3\xA9\xF0\x9F\x98\x80", 6);
+	stream_case("ISO-8859-1", "\xE9t\xE9\xFF", 4, "\xC3\xA9t\xC3\xA9\xC3\xBF", 7);
+
+	ok(conv3("EUC-JP", "ab\xC6", 3, 3, 3, &m, &e) == -1 && e.code == EX_DATAERR &&
+	    e.sys == EILSEQ && strstr(e.msg, "at byte 2") != NULL,
+	    "a character cut off at the end is an error naming its offset: %s", e.msg);
+	ok(conv3("EUC-JP", "ab\xC6", 3, 1, 2, &m, &e) == -1 && strstr(e.msg, "at byte 2") != NULL,
+	    "also when the input came in pieces");
+	ok(conv3("UTF-8", "abc\xFF" "d", 5, 2, 4, &m, &e) == -1 && e.code == EX_DATAERR &&
+	    strstr(e.msg, "at byte 3") != NULL, "an invalid byte is an error naming its offset: %s",
+	    e.msg);
+	ok(conv3("US-ASCII", "abcd\xE9", 5, 5, 5, &m, &e) == -1 && strstr(e.msg, "at byte 4") != NULL,
+	    "8-bit bytes are not ASCII");
+	ok(conv3("Shift_JIS", "\x93\xFA\x93\x20", 4, 3, 3, &m, &e) == -1 &&
+	    strstr(e.msg, "at byte 2") != NULL,
+	    "a Shift_JIS lead byte with a bad trail byte across chunks: %s", e.msg);
+	err_clear(&e);
+	ok(charset_conv_init(&x, "UTF-8//IGNORE", &e) == -1 && e.code == EX_DATAERR,
+	    "iconv option syntax in a name is refused");
+	err_clear(&e);
+	ok(charset_conv_init(&x, "NO-SUCH-CHARSET", &e) == -1 && e.code == EX_DATAERR &&
+	    e.sys == EINVAL, "an unknown charset is refused");
+	err_clear(&e);
+	if (charset_conv_init(&x, "ISO-2022-JP", &e) == 0) {
+		struct sink s = { mem_write, &m };
+
+		m.n = 0;
+		/* ESC $ B F| (日) ESC ( B: ends back in ASCII */
+		ok(charset_conv_write(&x, &s, "\x1B$BF|\x1B(B", 8, &e) == 0 &&
+		    charset_conv_finish(&x, &s, &e) == 0 && m.n == 3 &&
+		    memcmp(m.b, "\xE6\x97\xA5", 3) == 0, "ISO-2022-JP (stateful)");
+		charset_conv_free(&x);
+	} else
+		ok(0, "ISO-2022-JP is known: %s", e.msg);
+}
+
 int
 main(void)
 {
 	test_valid();
 	test_convert();
 	test_nfc();
+	test_stream();
 	return tap_done();
 }
