@@ -184,7 +184,7 @@ main(int argc, char **argv)
 	struct io_out o;
 	struct envmsg_bodysrc bs;
 	struct envmsg_eol eol;
-	struct env_src src;
+	struct ber_src src;
 	struct outctx oc;
 	struct sink raw, sk;
 	struct err e;

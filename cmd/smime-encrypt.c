@@ -271,7 +271,7 @@ main(int argc, char **argv)
 		struct envmsg_bodysrc bs;
 		struct envmsg_b64out b;
 		struct env_info info;
-		struct env_src src;
+		struct ber_src src;
 		struct sink bsk, os;
 		struct msg_header oh;
 		struct io_out so;

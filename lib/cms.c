@@ -17,6 +17,8 @@
 #include <openssl/x509v3.h>
 
 #include "addr.h"
+#include "ber.h"
+#include "io.h"
 
 /* RFC 8551 §2.5.3 id-aa-encrypKeyPref */
 #define OID_ENCRYPT_KEY_PREF "1.2.840.113549.1.9.16.2.11"
@@ -764,5 +766,140 @@ done:
 	ERR_clear_error();
 	if (rc != 0)
 		cms_result_free(r);
+	return rc;
+}
+
+/* ---- opaque signed-data, streamed --------------------------------------------------------- */
+
+#define CMS_PART_MAX	(1 << 20)	/* certificates, CRLs, signer infos together */
+
+/* id-signedData (RFC 5652 §5.1), DER. */
+static const unsigned char oid_signed[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+    0x01, 0x07, 0x02 };
+
+struct fdsrc {
+	int fd;
+};
+
+static ssize_t
+fd_src_read(void *ctx, void *p, size_t n, struct err *e)
+{
+	ssize_t r = io_read(((struct fdsrc *)ctx)->fd, p, n);
+
+	if (r < 0)
+		err_sys(e, EX_IOERR, "cannot read temporary file");
+	return r;
+}
+
+static int
+take_elem(struct ber *b, const struct ber_tlv *parent, unsigned cls, int cons,
+    unsigned long tag, const char *what, struct buf *out, size_t limit)
+{
+	struct ber_tlv t;
+
+	if (ber_expect(b, &t, parent, cls, cons, tag, what) != 0)
+		return -1;
+	return ber_capture(b, &t, out, limit, 0);
+}
+
+/* The eContent [0] EXPLICIT OCTET STRING (RFC 5652 §5.2), its octets to fd. */
+static int
+econtent(struct ber *b, const struct ber_tlv *eci, int fd, struct err *e)
+{
+	struct ber_tlv w, os;
+	struct ber_octets o;
+	unsigned char tmp[16384];
+	ssize_t r;
+
+	if (ber_expect(b, &w, eci, BER_CTX, 1, 0, "[0] eContent") != 0
+	    || ber_hdr(b, &os) != 0 || ber_fits(b, &w, &os) != 0)
+		return -1;
+	if (os.cls != BER_UNIV || os.tag != 4)
+		return ber_bad(b, "expected eContent OCTET STRING");
+	ber_octets_start(&o, &os);
+	while ((r = ber_octets_read(b, &o, tmp, sizeof tmp, "eContent")) > 0)
+		if (io_write_all(fd, tmp, (size_t)r) != 0)
+			return err_sys(e, EX_IOERR, "cannot write temporary file");
+	if (r < 0)
+		return -1;
+	return ber_end(b, &w);
+}
+
+int
+cms_opaque_split(int in, int content, struct buf *der, int *has_content, struct err *e)
+{
+	struct fdsrc fs = { in };
+	struct ber_src src = { fd_src_read, &fs };
+	struct ber b;
+	struct ber_tlv ci, wrap, sd, eci, t;
+	struct buf oid = { 0 }, ver = { 0 }, algs = { 0 }, ctype = { 0 }, rest = { 0 },
+	    x = { 0 }, y = { 0 };
+	int m, rc = -1;
+
+	*has_content = 0;
+	if (ber_init(&b, &src, e) != 0)
+		return -1;
+	if (ber_expect(&b, &ci, NULL, BER_UNIV, 1, 16, "ContentInfo SEQUENCE") != 0
+	    || take_elem(&b, &ci, BER_UNIV, 0, 6, "content type", &oid, 64) != 0)
+		goto out;
+	if (oid.len != sizeof oid_signed || memcmp(oid.p, oid_signed, oid.len) != 0) {
+		const unsigned char *p = (const unsigned char *)oid.p;
+		ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &p, (long)oid.len);
+		int nid = o != NULL ? OBJ_obj2nid(o) : NID_undef;
+
+		ASN1_OBJECT_free(o);
+		err_set(e, EX_DATAERR, "the CMS structure is not signed-data (it is %s)",
+		    nid != NID_undef ? OBJ_nid2sn(nid) : "unknown");
+		rc = 1;
+		goto out;
+	}
+	/* ContentInfo (RFC 5652 §3), SignedData (§5.1), EncapsulatedContentInfo (§5.2). */
+	if (ber_expect(&b, &wrap, &ci, BER_CTX, 1, 0, "[0] content") != 0
+	    || ber_expect(&b, &sd, &wrap, BER_UNIV, 1, 16, "SignedData SEQUENCE") != 0
+	    || take_elem(&b, &sd, BER_UNIV, 0, 2, "SignedData version", &ver, 16) != 0
+	    || take_elem(&b, &sd, BER_UNIV, 1, 17, "digestAlgorithms SET", &algs, 4096) != 0
+	    || ber_expect(&b, &eci, &sd, BER_UNIV, 1, 16, "EncapsulatedContentInfo") != 0
+	    || take_elem(&b, &eci, BER_UNIV, 0, 6, "eContentType", &ctype, 256) != 0)
+		goto out;
+	if ((m = ber_more(&b, &eci)) < 0)
+		goto out;
+	if (m) {
+		if (econtent(&b, &eci, content, e) != 0)
+			goto out;
+		*has_content = 1;
+	}
+	if (ber_end(&b, &eci) != 0)
+		goto out;
+	/* certificates [0], crls [1], signerInfos: kept as they are. */
+	while ((m = ber_more(&b, &sd)) > 0)
+		if (ber_hdr(&b, &t) != 0 || ber_fits(&b, &sd, &t) != 0
+		    || ber_capture(&b, &t, &rest, CMS_PART_MAX, 0) != 0)
+			goto out;
+	if (m < 0 || ber_end(&b, &sd) != 0 || ber_end(&b, &wrap) != 0 || ber_end(&b, &ci) != 0)
+		goto out;
+	/* The same SignedData with the content left out (detached, RFC 5652 §5.2). */
+	buf_add(&x, ver.p, ver.len);
+	buf_add(&x, algs.p, algs.len);
+	der_wrap(&x, 0x30, &ctype);
+	buf_add(&x, rest.p, rest.len);
+	der_wrap(&y, 0x30, &x);
+	buf_reset(&x);
+	der_wrap(&x, 0xa0, &y);
+	buf_reset(&y);
+	buf_add(&y, oid.p, oid.len);
+	buf_add(&y, x.p, x.len);
+	der_wrap(der, 0x30, &y);
+	if (buf_check(&x, e) != 0 || buf_check(&y, e) != 0 || buf_check(der, e) != 0)
+		goto out;
+	rc = 0;
+out:
+	ber_free(&b);
+	buf_free(&oid);
+	buf_free(&ver);
+	buf_free(&algs);
+	buf_free(&ctype);
+	buf_free(&rest);
+	buf_free(&x);
+	buf_free(&y);
 	return rc;
 }

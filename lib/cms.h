@@ -11,6 +11,7 @@
 #include <openssl/cms.h>
 #include <openssl/x509.h>
 
+#include "buf.h"
 #include "err.h"
 #include "io.h"
 #include "keys.h"
@@ -113,5 +114,12 @@ int cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *conte
 /* A BIO writing to a sink (errors kept for cms_sink_bio_err). */
 BIO *cms_sink_bio(const struct sink *s);
 const struct err *cms_sink_bio_err(BIO *b);
+
+/* Opaque signed-data, streamed with bounded memory: read a (BER) ContentInfo from fd in,
+ * write the eContent octets to fd content (*has_content set when there is one) and put in der
+ * the same ContentInfo with the content left out, for cms_verify with the content detached.
+ * 0; 1 when the ContentInfo is not signed-data (e says what it is); -1 with e set
+ * (EX_DATAERR for malformed input). */
+int cms_opaque_split(int in, int content, struct buf *der, int *has_content, struct err *e);
 
 #endif

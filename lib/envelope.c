@@ -19,6 +19,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "ber.h"
 #include "buf.h"
 
 /* ---- ciphers ------------------------------------------------------------------------- */
@@ -378,243 +379,6 @@ env_enc_final(struct env_enc *x, struct err *e)
 	return 0;
 }
 
-/* ---- a pull BER reader ----------------------------------------------------------------- */
-
-#define BER_BUFSIZE 65536
-
-struct ber {
-	const struct env_src *src;
-	unsigned char *buf;
-	size_t pos, len;
-	uint64_t off;		/* stream offset of buf[pos] */
-	int eof;
-	struct err *e;
-};
-
-struct tlv {
-	unsigned cls;		/* 0 universal, 1 application, 2 context, 3 private */
-	int cons;
-	unsigned long tag;
-	int indef;
-	uint64_t len;
-	uint64_t end;		/* offset just past the content (definite only) */
-	unsigned char hdr[16];
-	size_t hlen;
-};
-
-#define IS(t, c, k, n) ((t)->cls == (c) && (t)->cons == (k) && (t)->tag == (n))
-#define UNIV 0
-#define CTX 2
-
-static int
-ber_fill(struct ber *b, size_t want)
-{
-	ssize_t r;
-
-	if (b->len - b->pos >= want || b->eof)
-		return 0;
-	if (b->pos > 0) {
-		memmove(b->buf, b->buf + b->pos, b->len - b->pos);
-		b->len -= b->pos;
-		b->pos = 0;
-	}
-	while (b->len < want && !b->eof) {
-		r = b->src->read(b->src->ctx, b->buf + b->len, BER_BUFSIZE - b->len, b->e);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			b->eof = 1;
-		b->len += (size_t)r;
-	}
-	return 0;
-}
-
-static int
-truncated(struct ber *b)
-{
-	return err_set(b->e, EX_DATAERR, "truncated CMS data (ends at byte %llu)",
-	    (unsigned long long)(b->off + (b->len - b->pos)));
-}
-
-static int
-ber_take(struct ber *b, void *p, size_t n)
-{
-	if (ber_fill(b, n) != 0)
-		return -1;
-	if (b->len - b->pos < n)
-		return truncated(b);
-	if (p != NULL)
-		memcpy(p, b->buf + b->pos, n);
-	b->pos += n;
-	b->off += n;
-	return 0;
-}
-
-/* Up to n bytes: at least one, or -1 (truncated) at end of input. */
-static ssize_t
-ber_some(struct ber *b, void *p, size_t n)
-{
-	size_t have;
-
-	if (b->pos == b->len && ber_fill(b, 1) != 0)
-		return -1;
-	have = b->len - b->pos;
-	if (have == 0)
-		return truncated(b);
-	if (n > have)
-		n = have;
-	memcpy(p, b->buf + b->pos, n);
-	b->pos += n;
-	b->off += n;
-	return (ssize_t)n;
-}
-
-static int
-bad(struct ber *b, const char *what)
-{
-	return err_set(b->e, EX_DATAERR, "malformed CMS data at byte %llu: %s",
-	    (unsigned long long)b->off, what);
-}
-
-/* X.690 §8.1.2 (identifier) and §8.1.3 (length). */
-static int
-ber_hdr(struct ber *b, struct tlv *t)
-{
-	unsigned char c;
-	unsigned i, n;
-
-	memset(t, 0, sizeof *t);
-	if (ber_take(b, &c, 1) != 0)
-		return -1;
-	t->hdr[t->hlen++] = c;
-	t->cls = c >> 6;
-	t->cons = (c & 0x20) != 0;
-	t->tag = c & 0x1f;
-	if (t->tag == 0x1f) {
-		t->tag = 0;
-		for (i = 0;; i++) {
-			if (i == 4)
-				return bad(b, "tag number too large");
-			if (ber_take(b, &c, 1) != 0)
-				return -1;
-			t->hdr[t->hlen++] = c;
-			t->tag = t->tag << 7 | (c & 0x7f);
-			if (!(c & 0x80))
-				break;
-		}
-	}
-	if (ber_take(b, &c, 1) != 0)
-		return -1;
-	t->hdr[t->hlen++] = c;
-	if (c < 0x80) {
-		t->len = c;
-	} else if (c == 0x80) {
-		if (!t->cons)
-			return bad(b, "indefinite length on a primitive encoding");
-		t->indef = 1;
-	} else {
-		n = c & 0x7f;
-		if (n > 7)
-			return bad(b, "length too large");
-		for (i = 0; i < n; i++) {
-			if (ber_take(b, &c, 1) != 0)
-				return -1;
-			t->hdr[t->hlen++] = c;
-			t->len = t->len << 8 | c;
-		}
-	}
-	t->end = b->off + t->len;
-	return 0;
-}
-
-static int
-is_eoc(const struct tlv *t)
-{
-	return t->cls == 0 && !t->cons && t->tag == 0 && t->len == 0 && !t->indef;
-}
-
-/* Is there another element inside container c? */
-static int
-ber_more(struct ber *b, const struct tlv *c)
-{
-	if (!c->indef)
-		return b->off < c->end;
-	if (ber_fill(b, 2) != 0)
-		return -1;
-	if (b->len - b->pos < 2)
-		return truncated(b);
-	return !(b->buf[b->pos] == 0 && b->buf[b->pos + 1] == 0);
-}
-
-/* The end of container c: its end-of-contents octets, or exactly its length. */
-static int
-ber_end(struct ber *b, const struct tlv *c)
-{
-	unsigned char eoc[2];
-
-	if (c->indef) {
-		if (ber_take(b, eoc, 2) != 0)
-			return -1;
-		if (eoc[0] != 0 || eoc[1] != 0)
-			return bad(b, "unexpected data where the end of a structure was expected");
-		return 0;
-	}
-	if (b->off != c->end)
-		return bad(b, b->off < c->end ? "unexpected data inside a structure"
-		    : "element overruns its enclosing structure");
-	return 0;
-}
-
-/* A child of definite-length parent p must end inside it. */
-static int
-ber_fits(struct ber *b, const struct tlv *p, const struct tlv *t)
-{
-	if (p == NULL || p->indef || t->indef)
-		return 0;
-	if (t->end > p->end)
-		return bad(b, "element overruns its enclosing structure");
-	return 0;
-}
-
-/* Append element t (header already read) with all its content to out, at most limit bytes. */
-static int
-ber_capture(struct ber *b, const struct tlv *t, struct buf *out, size_t limit, int depth)
-{
-	unsigned char tmp[4096];
-	struct tlv c;
-	uint64_t left;
-	size_t n;
-
-	if (depth > ENV_MAX_DEPTH)
-		return bad(b, "structure nested too deeply");
-	buf_add(out, t->hdr, t->hlen);
-	if (!t->indef) {
-		if (t->len > limit || out->len + t->len > limit)
-			return err_set(b->e, EX_DATAERR, "CMS structure part too large "
-			    "(over %zu bytes)", limit);
-		for (left = t->len; left > 0; left -= n) {
-			n = left > sizeof tmp ? sizeof tmp : (size_t)left;
-			if (ber_take(b, tmp, n) != 0)
-				return -1;
-			buf_add(out, tmp, n);
-		}
-		return buf_check(out, b->e);
-	}
-	for (;;) {
-		if (ber_hdr(b, &c) != 0)
-			return -1;
-		if (is_eoc(&c)) {
-			buf_add(out, c.hdr, c.hlen);
-			return buf_check(out, b->e);
-		}
-		if (out->len > limit)
-			return err_set(b->e, EX_DATAERR, "CMS structure part too large "
-			    "(over %zu bytes)", limit);
-		if (ber_capture(b, &c, out, limit, depth + 1) != 0)
-			return -1;
-	}
-}
-
 /* ---- the envelope's outer structure ------------------------------------------------------ */
 
 /* id-envelopedData (RFC 5652 §6.1) and id-ct-authEnvelopedData (RFC 5083 §1.1), DER. */
@@ -628,22 +392,18 @@ static const unsigned char oid_signed[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 
 struct env_parse {
 	struct ber b;
 	int auth;
-	struct tlv ci, wrap, env, eci;	/* ContentInfo, [0], (Auth)EnvelopedData, ECI */
+	struct ber_tlv ci, wrap, env, eci;	/* ContentInfo, [0], (Auth)EnvelopedData, ECI */
 	struct buf version, originator, rinfos, ctype, alg;
 	struct buf attrs;		/* unprotectedAttrs [1] / authAttrs [1] */
 	struct buf mac, unauth;		/* AuthEnvelopedData only */
-	/* encrypted content reader state */
-	struct tlv stack[ENV_MAX_DEPTH];
-	int depth;
-	int inprim;
-	uint64_t left;
+	struct ber_octets oct;		/* encrypted content reader state */
 	int content_done, trailer_done;
 };
 
 static void
 parse_free(struct env_parse *p)
 {
-	free(p->b.buf);
+	ber_free(&p->b);
 	buf_free(&p->version);
 	buf_free(&p->originator);
 	buf_free(&p->rinfos);
@@ -655,29 +415,10 @@ parse_free(struct env_parse *p)
 }
 
 static int
-parse_init(struct env_parse *p, const struct env_src *src, struct err *e)
+parse_init(struct env_parse *p, const struct ber_src *src, struct err *e)
 {
 	memset(p, 0, sizeof *p);
-	p->b.src = src;
-	p->b.e = e;
-	if ((p->b.buf = malloc(BER_BUFSIZE)) == NULL)
-		return err_sys(e, EX_OSERR, "out of memory");
-	return 0;
-}
-
-static int
-expect(struct ber *b, struct tlv *t, const struct tlv *parent, unsigned cls, int cons,
-    unsigned long tag, const char *what)
-{
-	char msg[128];
-
-	if (ber_hdr(b, t) != 0)
-		return -1;
-	if (!IS(t, cls, cons, tag)) {
-		snprintf(msg, sizeof msg, "expected %s", what);
-		return bad(b, msg);
-	}
-	return ber_fits(b, parent, t);
+	return ber_init(&p->b, src, e);
 }
 
 /* Everything up to the first byte of encrypted content. */
@@ -686,12 +427,12 @@ parse_head(struct env_parse *p)
 {
 	struct ber *b = &p->b;
 	struct buf oid = BUF_INIT;
-	struct tlv t;
+	struct ber_tlv t;
 	int r;
 
-	if (expect(b, &p->ci, NULL, UNIV, 1, 16, "a ContentInfo SEQUENCE") != 0)
+	if (ber_expect(b, &p->ci, NULL, BER_UNIV, 1, 16, "a ContentInfo SEQUENCE") != 0)
 		return -1;
-	if (expect(b, &t, &p->ci, UNIV, 0, 6, "a content type") != 0)
+	if (ber_expect(b, &t, &p->ci, BER_UNIV, 0, 6, "a content type") != 0)
 		return -1;
 	if (ber_capture(b, &t, &oid, 64, 0) != 0) {
 		buf_free(&oid);
@@ -709,27 +450,27 @@ parse_head(struct env_parse *p)
 		    "enveloped-data or authEnveloped-data");
 	}
 	buf_free(&oid);
-	if (expect(b, &p->wrap, &p->ci, CTX, 1, 0, "[0] content") != 0
-	    || expect(b, &p->env, &p->wrap, UNIV, 1, 16, "an EnvelopedData SEQUENCE") != 0
-	    || expect(b, &t, &p->env, UNIV, 0, 2, "a version") != 0
+	if (ber_expect(b, &p->wrap, &p->ci, BER_CTX, 1, 0, "[0] content") != 0
+	    || ber_expect(b, &p->env, &p->wrap, BER_UNIV, 1, 16, "an EnvelopedData SEQUENCE") != 0
+	    || ber_expect(b, &t, &p->env, BER_UNIV, 0, 2, "a version") != 0
 	    || ber_capture(b, &t, &p->version, 16, 0) != 0)
 		return -1;
 	if (ber_hdr(b, &t) != 0 || ber_fits(b, &p->env, &t) != 0)
 		return -1;
-	if (IS(&t, CTX, 1, 0)) {	/* originatorInfo */
+	if (BER_IS(&t, BER_CTX, 1, 0)) {	/* originatorInfo */
 		if (ber_capture(b, &t, &p->originator, ENV_MAX_PART, 0) != 0)
 			return -1;
 		if (ber_hdr(b, &t) != 0 || ber_fits(b, &p->env, &t) != 0)
 			return -1;
 	}
-	if (!IS(&t, UNIV, 1, 17))
-		return bad(b, "expected RecipientInfos");
+	if (!BER_IS(&t, BER_UNIV, 1, 17))
+		return ber_bad(b, "expected RecipientInfos");
 	if (ber_capture(b, &t, &p->rinfos, ENV_MAX_PART, 0) != 0)
 		return -1;
-	if (expect(b, &p->eci, &p->env, UNIV, 1, 16, "an EncryptedContentInfo") != 0
-	    || expect(b, &t, &p->eci, UNIV, 0, 6, "a content type") != 0
+	if (ber_expect(b, &p->eci, &p->env, BER_UNIV, 1, 16, "an EncryptedContentInfo") != 0
+	    || ber_expect(b, &t, &p->eci, BER_UNIV, 0, 6, "a content type") != 0
 	    || ber_capture(b, &t, &p->ctype, 64, 0) != 0
-	    || expect(b, &t, &p->eci, UNIV, 1, 16, "a content-encryption algorithm") != 0
+	    || ber_expect(b, &t, &p->eci, BER_UNIV, 1, 16, "a content-encryption algorithm") != 0
 	    || ber_capture(b, &t, &p->alg, 4096, 0) != 0)
 		return -1;
 	r = ber_more(b, &p->eci);
@@ -740,15 +481,9 @@ parse_head(struct env_parse *p)
 		    "(detached content is not supported)");
 	if (ber_hdr(b, &t) != 0 || ber_fits(b, &p->eci, &t) != 0)
 		return -1;
-	if (t.cls != CTX || t.tag != 0)
-		return bad(b, "expected [0] encrypted content");
-	if (t.cons) {
-		p->stack[0] = t;
-		p->depth = 1;
-	} else {
-		p->inprim = 1;
-		p->left = t.len;
-	}
+	if (t.cls != BER_CTX || t.tag != 0)
+		return ber_bad(b, "expected [0] encrypted content");
+	ber_octets_start(&p->oct, &t);
 	return 0;
 }
 
@@ -757,7 +492,7 @@ static int
 parse_tail(struct env_parse *p)
 {
 	struct ber *b = &p->b;
-	struct tlv t;
+	struct ber_tlv t;
 	int r;
 
 	if (ber_end(b, &p->eci) != 0)
@@ -767,7 +502,7 @@ parse_tail(struct env_parse *p)
 		return -1;
 	if (r && (ber_hdr(b, &t) != 0 || ber_fits(b, &p->env, &t) != 0))
 		return -1;
-	if (r && IS(&t, CTX, 1, 1)) {	/* unprotectedAttrs / authAttrs */
+	if (r && BER_IS(&t, BER_CTX, 1, 1)) {	/* unprotectedAttrs / authAttrs */
 		if (ber_capture(b, &t, &p->attrs, ENV_MAX_PART, 0) != 0)
 			return -1;
 		r = ber_more(b, &p->env);
@@ -778,10 +513,10 @@ parse_tail(struct env_parse *p)
 	}
 	if (p->auth) {
 		/* RFC 5083 §2.1: mac MessageAuthenticationCode (an OCTET STRING) is required. */
-		if (!r || !IS(&t, UNIV, 0, 4))
-			return bad(b, "expected the authentication tag (mac)");
+		if (!r || !BER_IS(&t, BER_UNIV, 0, 4))
+			return ber_bad(b, "expected the authentication tag (mac)");
 		if (t.len < 4 || t.len > 16)
-			return bad(b, "authentication tag of impossible length");
+			return ber_bad(b, "authentication tag of impossible length");
 		if (ber_capture(b, &t, &p->mac, 64, 0) != 0)
 			return -1;
 		r = ber_more(b, &p->env);
@@ -790,20 +525,20 @@ parse_tail(struct env_parse *p)
 		if (r) {
 			if (ber_hdr(b, &t) != 0 || ber_fits(b, &p->env, &t) != 0)
 				return -1;
-			if (!IS(&t, CTX, 1, 2))
-				return bad(b, "unexpected element after the authentication tag");
+			if (!BER_IS(&t, BER_CTX, 1, 2))
+				return ber_bad(b, "unexpected element after the authentication tag");
 			if (ber_capture(b, &t, &p->unauth, ENV_MAX_PART, 0) != 0)
 				return -1;
 		}
 	} else if (r) {
-		return bad(b, "unexpected element after the encrypted content");
+		return ber_bad(b, "unexpected element after the encrypted content");
 	}
 	if (ber_end(b, &p->env) != 0 || ber_end(b, &p->wrap) != 0 || ber_end(b, &p->ci) != 0)
 		return -1;
 	if (ber_fill(b, 1) != 0)
 		return -1;
 	if (b->len > b->pos)
-		return bad(b, "data after the end of the CMS structure");
+		return ber_bad(b, "data after the end of the CMS structure");
 	p->trailer_done = 1;
 	return 0;
 }
@@ -813,80 +548,16 @@ parse_tail(struct env_parse *p)
 static ssize_t
 content_read(struct env_parse *p, void *out, size_t n)
 {
-	struct ber *b = &p->b;
-	struct tlv t, *top;
 	ssize_t r;
-	int m;
 
-	for (;;) {
-		if (p->content_done)
-			return 0;
-		if (p->inprim && p->left > 0) {
-			if (n > p->left)
-				n = (size_t)p->left;
-			if ((r = ber_some(b, out, n)) < 0)
-				return -1;
-			p->left -= (uint64_t)r;
-			return r;
-		}
-		p->inprim = 0;
-		if (p->depth == 0) {
-			p->content_done = 1;
-			if (parse_tail(p) != 0)
-				return -1;
-			return 0;
-		}
-		top = &p->stack[p->depth - 1];
-		if ((m = ber_more(b, top)) < 0)
-			return -1;
-		if (!m) {
-			if (ber_end(b, top) != 0)
-				return -1;
-			p->depth--;
-			continue;
-		}
-		if (ber_hdr(b, &t) != 0 || ber_fits(b, top, &t) != 0)
-			return -1;
-		if (!(t.cls == UNIV && t.tag == 4))
-			return bad(b, "encrypted content chunk is not an OCTET STRING");
-		if (t.cons) {
-			if (p->depth == ENV_MAX_DEPTH)
-				return bad(b, "structure nested too deeply");
-			p->stack[p->depth++] = t;
-		} else {
-			p->inprim = 1;
-			p->left = t.len;
-		}
-	}
-}
-
-/* ---- DER building ---------------------------------------------------------------------- */
-
-static void
-der_len(struct buf *o, size_t n)
-{
-	unsigned char l[9];
-	int k = 0, i;
-
-	if (n < 0x80) {
-		buf_addc(o, (char)n);
-		return;
-	}
-	while (n > 0) {
-		l[k++] = (unsigned char)(n & 0xff);
-		n >>= 8;
-	}
-	buf_addc(o, (char)(0x80 | k));
-	for (i = k - 1; i >= 0; i--)
-		buf_addc(o, (char)l[i]);
-}
-
-static void
-der_wrap(struct buf *o, unsigned char tag, const struct buf *in)
-{
-	buf_addc(o, (char)tag);
-	der_len(o, in->len);
-	buf_add(o, in->p, in->len);
+	if (p->content_done)
+		return 0;
+	if ((r = ber_octets_read(&p->b, &p->oct, out, n, "encrypted content")) != 0)
+		return r;
+	p->content_done = 1;
+	if (parse_tail(p) != 0)
+		return -1;
+	return 0;
 }
 
 /* A ContentInfo holding everything of the envelope but the encrypted content. The MAC of an
@@ -1107,7 +778,7 @@ free_chain(BIO *cont, BIO *stop)
 }
 
 int
-env_decrypt(const struct env_src *in, EVP_PKEY *pkey, X509 *cert, const struct sink *out,
+env_decrypt(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, const struct sink *out,
     struct env_info *info, struct err *e)
 {
 	struct env_parse p;
@@ -1250,7 +921,7 @@ rinfos_der(CMS_ContentInfo *cms, struct buf *out, struct err *e)
 {
 	unsigned char *der = NULL;
 	struct env_mem m;
-	struct env_src src;
+	struct ber_src src;
 	struct env_parse q;
 	int n, rc = -1;
 
@@ -1280,7 +951,7 @@ put(const struct sink *out, const void *p, size_t n, struct err *e)
 }
 
 int
-env_rewrap(const struct env_src *in, EVP_PKEY *pkey, X509 *cert, STACK_OF(X509) *members,
+env_rewrap(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, STACK_OF(X509) *members,
     int flags, const struct sink *out, struct env_info *info, struct err *e)
 {
 	static const unsigned char eoc2[] = { 0, 0 };
@@ -1440,10 +1111,10 @@ mem_read(void *ctx, void *p, size_t n, struct err *e)
 	return (ssize_t)n;
 }
 
-struct env_src
+struct ber_src
 env_mem_src(struct env_mem *m)
 {
-	struct env_src s = { mem_read, m };
+	struct ber_src s = { mem_read, m };
 
 	return s;
 }

@@ -12,14 +12,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ber.h"
 #include "err.h"
 #include "io.h"
 
-/* A byte source the decoder pulls from: returns the count, 0 at end, -1 with e set. */
-struct env_src {
-	ssize_t (*read)(void *ctx, void *p, size_t n, struct err *e);
-	void *ctx;
-};
 
 /* Content-encryption algorithms. The first four are what smime-encrypt offers (RFC 8551
  * §2.7); the weak ones exist only so that --allow-weak can name them. */
@@ -93,7 +89,7 @@ struct env_info {
  * failed authentication, no RecipientInfo for the certificate, or a key that cannot open it;
  * EX_UNAVAILABLE for unsupported algorithms; EX_IOERR/EX_CANTCREAT for the spool.
  */
-int env_decrypt(const struct env_src *in, EVP_PKEY *pkey, X509 *cert, const struct sink *out,
+int env_decrypt(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, const struct sink *out,
     struct env_info *info, struct err *e);
 
 /*
@@ -102,14 +98,14 @@ int env_decrypt(const struct env_src *in, EVP_PKEY *pkey, X509 *cert, const stru
  * and write the envelope with the members' RecipientInfos in place of the old ones. The
  * encrypted content is copied through, never decrypted. flags: ENV_OAEP.
  */
-int env_rewrap(const struct env_src *in, EVP_PKEY *pkey, X509 *cert, STACK_OF(X509) *members,
+int env_rewrap(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, STACK_OF(X509) *members,
     int flags, const struct sink *out, struct env_info *info, struct err *e);
 
-/* An env_src over a memory buffer (tests, fuzzing). */
+/* A ber_src over a memory buffer (tests, fuzzing). */
 struct env_mem {
 	const unsigned char *p;
 	size_t len, pos;
 };
-struct env_src env_mem_src(struct env_mem *m);
+struct ber_src env_mem_src(struct env_mem *m);
 
 #endif

@@ -127,10 +127,10 @@ bodysrc_read(void *ctx, void *p, size_t n, struct err *e)
 	return (ssize_t)k;
 }
 
-struct env_src
+struct ber_src
 envmsg_bodysrc_src(struct envmsg_bodysrc *x)
 {
-	struct env_src s = { bodysrc_read, x };
+	struct ber_src s = { bodysrc_read, x };
 
 	return s;
 }

@@ -37,7 +37,7 @@ struct envmsg_bodysrc {
 	uint64_t limit;		/* body bytes left to read (UINT64_MAX: to end of input) */
 };
 int envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, struct err *e);
-struct env_src envmsg_bodysrc_src(struct envmsg_bodysrc *x);
+struct ber_src envmsg_bodysrc_src(struct envmsg_bodysrc *x);
 void envmsg_bodysrc_free(struct envmsg_bodysrc *x);
 
 /* lib/canon as a sink in front of another: to canonical CRLF (RFC 8551 §3.1.1) or from

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1058,27 +1057,6 @@ decode_to_spool(int body, off_t base, enum cte c, int out, struct err *e)
 	return r;
 }
 
-static unsigned char *
-map_file(int fd, size_t *len, struct err *e)
-{
-	struct stat st;
-	void *p;
-
-	if (fstat(fd, &st) != 0) {
-		err_sys(e, EX_IOERR, "cannot stat temporary file");
-		return NULL;
-	}
-	*len = (size_t)st.st_size;
-	if (*len == 0)
-		return (unsigned char *)"";
-	p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED) {
-		err_sys(e, EX_IOERR, "cannot map temporary file");
-		return NULL;
-	}
-	return p;
-}
-
 /* A read BIO over a byte range of a file, in canonical CRLF form: the detached content
  * handed to CMS_verify without another copy on disk. */
 #define RANGE_STEP (64 * 1024)
@@ -1328,9 +1306,10 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	enum kind kind;
 	char host[256], *ar = NULL;
 	const char *authserv = vo->authserv_id;
-	unsigned char *der = NULL;
-	size_t derlen = 0, i;
-	BIO *cbio = NULL, *obio = NULL;
+	struct buf dcms = { 0 };
+	size_t i;
+	int split, hasc = 0;
+	BIO *cbio = NULL;
 	STACK_OF(X509) *pinned = NULL;
 	int body = -1, content = -1, dfd = -1, rc = -1, walked, own = 1;
 	off_t base = 0;
@@ -1425,16 +1404,32 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 			if (e->code != EX_DATAERR)
 				goto out;
 			set_verdict(r, CMS_V_PERMERROR, "cannot decode the S/MIME body: %s", e->msg);
-		} else if ((der = map_file(dfd, &derlen, e)) == NULL) {
+		} else if (lseek(dfd, 0, SEEK_SET) != 0) {
+			err_sys(e, EX_IOERR, "cannot rewind temporary file");
 			goto out;
+		} else if ((split = cms_opaque_split(dfd, content, &dcms, &hasc, e)) != 0) {
+			/* The content streams into its spool; only the rest is parsed whole. */
+			if (split < 0 && e->code != EX_DATAERR)
+				goto out;
+			if (split > 0)
+				set_verdict(r, CMS_V_PERMERROR, "%s", e->msg);
+			else
+				set_verdict(r, CMS_V_PERMERROR, "the signature is not a valid CMS "
+				    "structure: %s", e->msg);
 		} else {
-			if ((obio = BIO_new_fd(content, BIO_NOCLOSE)) == NULL) {
+			off_t clen = lseek(content, 0, SEEK_END);
+
+			if (clen < 0) {
+				err_sys(e, EX_IOERR, "cannot seek temporary file");
+				goto out;
+			}
+			if (hasc && (cbio = range_bio(content, 0, clen)) == NULL) {
 				err_ssl(e, EX_OSERR, "out of memory");
 				goto out;
 			}
-			if (cms_verify(der, derlen, NULL, obio, &co, r, e) != 0)
+			if (cms_verify((const unsigned char *)dcms.p, dcms.len, cbio, NULL, &co, r,
+			    e) != 0)
 				goto out;
-			(void)BIO_flush(obio);
 		}
 	}
 
@@ -1480,9 +1475,7 @@ oerr:
 		out_err(o, e);
 out:
 	BIO_free(cbio);
-	BIO_free(obio);
-	if (der != NULL && derlen > 0)
-		munmap(der, derlen);
+	buf_free(&dcms);
 	free(v.sig.p);
 	free_strv(v.inner_addrs);
 	free(ar);

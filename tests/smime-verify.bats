@@ -35,7 +35,7 @@ assert m.get_payload(decode=True).decode("utf-8") == "Hello Bob,\n\ngr\u00fc\u00
 
 @test "verify: messages signed by openssl cms -sign, clear and opaque, and openssl smime pass" {
 	printf 'Content-Type: text/plain\n\nsigned by openssl\n' >"$T/c"
-	for kind in "cms -sign" "cms -sign -nodetach" "smime -sign"; do
+	for kind in "cms -sign" "cms -sign -nodetach" "cms -sign -nodetach -stream" "smime -sign"; do
 		openssl $kind -in "$T/c" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" \
 			-from alice@example.org -to bob@example.org -subject t >"$T/s"
 		run verify "$T/s"
@@ -369,6 +369,49 @@ PY
 	[ "$big" -le $((small + 2048)) ]
 	asan_build smime-verify || [ "$big" -lt 16384 ]
 	smime-verify --ca-file "$PKI/ca.pem" "$T/s" | head -1 | grep -q 'smime=pass'
+}
+
+@test "verify: peak memory stays under 16 MiB for a 64 MiB opaque-signed message, as for a small one" {
+	{ sample_msg; head -c 48000000 /dev/urandom | base64; } >"$T/big"
+	{ sample_msg; head -c 100000 /dev/urandom | base64; } >"$T/small"
+	sign --opaque "$T/big" >"$T/s"
+	sign --opaque "$T/small" >"$T/s0"
+	small=$(rss_kib smime-verify --ca-file "$PKI/ca.pem" "$T/s0")
+	big=$(rss_kib smime-verify --ca-file "$PKI/ca.pem" "$T/s")
+	echo "small=$small big=$big KiB"
+	[ "$big" -le $((small + 2048)) ]
+	asan_build smime-verify || [ "$big" -lt 16384 ]
+	smime-verify --ca-file "$PKI/ca.pem" "$T/s" >"$T/out"
+	head -1 "$T/out" | grep -q 'smime=pass'
+	# the unwrapped content ends as openssl cms extracts it
+	openssl cms -verify -noverify -binary -in "$T/s" -out "$T/ref" 2>/dev/null
+	[ "$(tr -d '\r' <"$T/out" | tail -c 65536 | sha256sum)" = "$(tr -d '\r' <"$T/ref" | tail -c 65536 | sha256sum)" ]
+}
+
+@test "verify: truncated or altered opaque signed-data fails cleanly" {
+	sign --opaque "$T/msg" >"$T/s"
+	# truncated: the last lines of the base64 body cut off
+	n=$(wc -l <"$T/s")
+	head -n $((n - 3)) "$T/s" >"$T/t"
+	run verify "$T/t"
+	assert_failure 1
+	assert_output --partial "smime=permerror"
+	assert_output --partial "not a valid CMS structure"
+	# one byte of the encapsulated content changed (python3 email decodes and re-encodes)
+	python3 - "$T/s" "$T/a" <<'PY'
+import sys, email, email.policy, base64
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.compat32)
+der = bytearray(base64.b64decode(m.get_payload()))
+i = der.find(b"gr=C3")
+assert i > 0
+der[i + 4] ^= 1
+m.set_payload(base64.encodebytes(bytes(der)).decode())
+open(sys.argv[2], "wb").write(m.as_bytes())
+PY
+	run verify "$T/a"
+	assert_failure 1
+	assert_output --partial "smime=fail"
+	assert_output --partial "message digest mismatch"
 }
 
 @test "verify: --help, --version and unknown options" {

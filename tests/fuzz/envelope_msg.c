@@ -33,7 +33,7 @@ run(int fd, EVP_PKEY *key)
 	struct io_in in, in2;
 	struct envmsg_part part;
 	struct envmsg_bodysrc bs;
-	struct env_src src;
+	struct ber_src src;
 	struct sink out = { count, NULL };
 	struct mime_type t;
 	const struct msg_field *ct, *cte;

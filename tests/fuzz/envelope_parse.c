@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static EVP_PKEY *key;
 	struct chunked c;
-	struct env_src src = { chunk_read, &c };
+	struct ber_src src = { chunk_read, &c };
 	struct sink out = { count, NULL };
 	struct env_info info;
 	struct err e;

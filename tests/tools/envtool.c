@@ -70,7 +70,7 @@ main(int argc, char **argv)
 {
 	int in = 0, outfd = 1, i = 2, flags = 0;
 	struct sink out = { fd_write, &outfd };
-	struct env_src src = { fd_read, &in };
+	struct ber_src src = { fd_read, &in };
 	STACK_OF(X509) *xs = sk_X509_new_null();
 	struct env_info info;
 	struct err e;

@@ -117,7 +117,7 @@ dec(const struct mbuf *in, size_t step, EVP_PKEY *k, X509 *c, struct mbuf *out,
     struct env_info *info, struct err *e)
 {
 	struct stepper st = { in->p, in->len, 0, step };
-	struct env_src src = { step_read, &st };
+	struct ber_src src = { step_read, &st };
 	struct sink s = { mbuf_write, out };
 
 	out->len = 0;
@@ -245,7 +245,7 @@ main(void)
 		/* re-wrap for rc2 */
 		{
 			struct env_mem m = { ct.p, ct.len, 0 };
-			struct env_src src = env_mem_src(&m);
+			struct ber_src src = env_mem_src(&m);
 			struct sink s = { mbuf_write, &t };
 
 			t.len = 0;

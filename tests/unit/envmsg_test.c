@@ -57,7 +57,7 @@ srcdecode(const char *text, int b64, unsigned char *out, size_t cap, struct err 
 	int fds[2];
 	struct io_in in;
 	struct envmsg_bodysrc bs;
-	struct env_src src;
+	struct ber_src src;
 	ssize_t r;
 	size_t got = 0;
 
