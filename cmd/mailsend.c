@@ -629,7 +629,7 @@ main(int argc, char **argv)
 		cli_usage(usage, "--ret must be FULL or HDRS");
 	if (c.notify != NULL && check_notify(c.notify) != 0)
 		cli_usage(usage, "--notify must be NEVER or a list of SUCCESS, FAILURE, DELAY");
-	rc = c.config != NULL ? conf_load(&c.conf, c.config, 0, &e) : conf_find(&c.conf, "mailsend.conf", &e);
+	rc = conf_open(&c.conf, c.config, "mailsend.conf", &e);
 	if (rc < 0)
 		cli_die_err(&e);
 	if (c.account != NULL && conf_account(&c.conf, c.account) == NULL)

@@ -216,7 +216,7 @@ main(int argc, char **argv)
 		cli_usage(usage, "too many arguments");
 	/* Built-in < configuration file < environment < command line, as smime-sign. */
 	conf_init(&cf);
-	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
+	if (conf_open(&cf, config, "smime.conf", &e) < 0)
 		cli_die_err(&e);
 	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_PASS);
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {

@@ -215,7 +215,7 @@ main(int argc, char **argv)
 		cli_usage(usage, "too many arguments");
 	/* Built-in < configuration file < environment < command line. */
 	conf_init(&cf);
-	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
+	if (conf_open(&cf, config, "smime.conf", &e) < 0)
 		cli_die_err(&e);
 	if (ro.cert_dir == NULL)
 		ro.cert_dir = conf_setting(&cf, "SECMAIL_CERT_DIR", "cert_dir");

@@ -33,14 +33,6 @@ static const char usage[] =
     "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id), then\n"
     "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n";
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -88,25 +80,23 @@ main(int argc, char **argv)
 		cli_usage(usage, "too many arguments");
 	/* Built-in < configuration file < environment < command line. */
 	conf_init(&cf);
-	if ((config != NULL ? conf_load(&cf, config, 0, &e) : conf_find(&cf, "smime.conf", &e)) < 0)
+	if (conf_open(&cf, config, "smime.conf", &e) < 0)
 		cli_die_err(&e);
 	if (vo.cms.ca_file == NULL && vo.cms.ca_path == NULL) {
-		if (env("SECMAIL_CA_FILE") || env("SECMAIL_CA_PATH")) {
-			vo.cms.ca_file = env("SECMAIL_CA_FILE");
-			vo.cms.ca_path = env("SECMAIL_CA_PATH");
-		} else {
+		vo.cms.ca_file = conf_setting(NULL, "SECMAIL_CA_FILE", NULL);
+		vo.cms.ca_path = conf_setting(NULL, "SECMAIL_CA_PATH", NULL);
+		if (vo.cms.ca_file == NULL && vo.cms.ca_path == NULL) {
 			vo.cms.ca_file = conf_get(&cf, NULL, "ca_file");
 			vo.cms.ca_path = conf_get(&cf, NULL, "ca_path");
 		}
 	}
 	if (cert_dir == NULL)
-		cert_dir = save_dir != NULL ? save_dir : env("SECMAIL_CERT_DIR") ?
-		    env("SECMAIL_CERT_DIR") : conf_get(&cf, NULL, "cert_dir");
+		cert_dir = save_dir != NULL ? save_dir :
+		    conf_setting(&cf, "SECMAIL_CERT_DIR", "cert_dir");
 	if (vo.authserv_id == NULL)
-		vo.authserv_id = env("SECMAIL_AUTHSERV_ID") ? env("SECMAIL_AUTHSERV_ID") :
-		    conf_get(&cf, NULL, "authserv_id");
+		vo.authserv_id = conf_setting(&cf, "SECMAIL_AUTHSERV_ID", "authserv_id");
 	/* Tests inject the clock here. */
-	if ((now = env("SECMAIL_NOW")) != NULL)
+	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);
 
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {

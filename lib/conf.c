@@ -342,3 +342,9 @@ conf_setting(const struct conf *c, const char *var, const char *key)
 		return v;
 	return c != NULL && key != NULL ? conf_get(c, NULL, key) : NULL;
 }
+
+int
+conf_open(struct conf *c, const char *given, const char *name, struct err *e)
+{
+	return given != NULL ? conf_load(c, given, 0, e) : conf_find(c, name, e);
+}

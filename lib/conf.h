@@ -59,6 +59,9 @@ int conf_load(struct conf *c, const char *path, int optional, struct err *e);
  * ~/.config/secmail/NAME), /etc/secmail/NAME. Returns 1 if none exists (c stays empty).
  */
 int conf_find(struct conf *c, const char *name, struct err *e);
+/* A tool's configuration: the file given with --config (it must exist) or else conf_find(name).
+ * 0 or 1 as those; -1 on error. */
+int conf_open(struct conf *c, const char *given, const char *name, struct err *e);
 
 /* The account section by name (NULL if absent). */
 const struct conf_section *conf_account(const struct conf *c, const char *name);
