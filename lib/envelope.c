@@ -21,6 +21,7 @@
 
 #include "ber.h"
 #include "buf.h"
+#include "cms.h"
 
 /* ---- ciphers ------------------------------------------------------------------------- */
 
@@ -176,68 +177,12 @@ env_cert_usable(X509 *cert, struct err *e)
 	return 0;
 }
 
-/* ---- a BIO that writes into a struct sink ------------------------------------------------ */
-
-struct sinkbio {
-	const struct sink *s;
-	int failed;
-	struct err e;
-};
-
-static BIO_METHOD *sink_method;
-
+/* BIOs of ours (cms_sink_bio in cms.c writes into a struct sink) are ready on creation. */
 static int
-sinkbio_write(BIO *b, const char *p, int n)
-{
-	struct sinkbio *sb = BIO_get_data(b);
-
-	if (sb->failed)
-		return -1;
-	if (n > 0 && sink_write(sb->s, p, (size_t)n, &sb->e) != 0) {
-		sb->failed = 1;
-		return -1;
-	}
-	return n;
-}
-
-static long
-sinkbio_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)b, (void)num, (void)ptr;
-	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-}
-
-static int
-sinkbio_create(BIO *b)
+bio_create_ready(BIO *b)
 {
 	BIO_set_init(b, 1);
 	return 1;
-}
-
-static BIO *
-sinkbio_new(struct sinkbio *sb, const struct sink *s)
-{
-	BIO *b;
-
-	/* OpenSSL's own method tables are process-wide too; this one is made once, never
-	 * changed, and only read afterwards. */
-	if (sink_method == NULL) {
-		BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-		    "secmail sink");
-
-		if (m == NULL || !BIO_meth_set_write(m, sinkbio_write)
-		    || !BIO_meth_set_ctrl(m, sinkbio_ctrl) || !BIO_meth_set_create(m, sinkbio_create)) {
-			BIO_meth_free(m);
-			return NULL;
-		}
-		sink_method = m;
-	}
-	memset(sb, 0, sizeof *sb);
-	sb->s = s;
-	if ((b = BIO_new(sink_method)) == NULL)
-		return NULL;
-	BIO_set_data(b, sb);
-	return b;
 }
 
 /* ---- encryption --------------------------------------------------------------------- */
@@ -247,7 +192,6 @@ struct env_enc {
 	EVP_CIPHER *cipher;
 	BIO *out;		/* the sink BIO */
 	BIO *in;		/* what plaintext is written to (BIO_new_CMS chain) */
-	struct sinkbio sb;
 };
 
 void
@@ -325,15 +269,15 @@ env_enc_new(STACK_OF(X509) *recips, enum env_cipher c, int flags, const struct s
 	for (i = 0; i < sk_X509_num(recips); i++)
 		if (add_recipient(x->cms, sk_X509_value(recips, i), flags, e) != 0)
 			goto fail;
-	if ((x->out = sinkbio_new(&x->sb, out)) == NULL) {
+	if ((x->out = cms_sink_bio(out)) == NULL) {
 		err_ssl(e, EX_SOFTWARE, "cannot create an output BIO");
 		goto fail;
 	}
 	/* BIO_new_CMS writes the BER header now (indefinite lengths), encrypts what is written
 	 * to it, and on flush the trailer (for AuthEnvelopedData the tag). */
 	if ((x->in = BIO_new_CMS(x->out, x->cms)) == NULL) {
-		if (x->sb.failed)
-			*e = x->sb.e;
+		if (cms_sink_bio_err(x->out) != NULL)
+			*e = *cms_sink_bio_err(x->out);
 		else
 			err_ssl(e, EX_SOFTWARE, "cannot start encrypting");
 		goto fail;
@@ -354,8 +298,8 @@ env_enc_write(struct env_enc *x, const void *p, size_t n, struct err *e)
 		chunk = n > (1 << 30) ? (1 << 30) : (int)n;
 		w = BIO_write(x->in, c, chunk);
 		if (w <= 0) {
-			if (x->sb.failed) {
-				*e = x->sb.e;
+			if (cms_sink_bio_err(x->out) != NULL) {
+				*e = *cms_sink_bio_err(x->out);
 				return -1;
 			}
 			return err_ssl(e, EX_SOFTWARE, "encryption failed");
@@ -369,9 +313,9 @@ env_enc_write(struct env_enc *x, const void *p, size_t n, struct err *e)
 int
 env_enc_final(struct env_enc *x, struct err *e)
 {
-	if (BIO_flush(x->in) <= 0 || x->sb.failed) {
-		if (x->sb.failed) {
-			*e = x->sb.e;
+	if (BIO_flush(x->in) <= 0 || cms_sink_bio_err(x->out) != NULL) {
+		if (cms_sink_bio_err(x->out) != NULL) {
+			*e = *cms_sink_bio_err(x->out);
 			return -1;
 		}
 		return err_ssl(e, EX_SOFTWARE, "cannot finish the envelope");
@@ -738,7 +682,7 @@ dcont_new(struct dcont *d)
 		    "secmail cms content");
 
 		if (m == NULL || !BIO_meth_set_read(m, dcont_read)
-		    || !BIO_meth_set_ctrl(m, dcont_ctrl) || !BIO_meth_set_create(m, sinkbio_create)) {
+		    || !BIO_meth_set_ctrl(m, dcont_ctrl) || !BIO_meth_set_create(m, bio_create_ready)) {
 			BIO_meth_free(m);
 			return NULL;
 		}
