@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistr.h>
+
 static int
 grow(struct buf *b, size_t extra)
 {
@@ -119,4 +121,50 @@ buf_check(const struct buf *b, struct err *e)
 	if (b->oom)
 		return err_set(e, EX_OSERR, "out of memory");
 	return 0;
+}
+
+int
+buf_is_bidi(unsigned c)
+{
+	return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e)
+	    || (c >= 0x2066 && c <= 0x2069);
+}
+
+void
+buf_add_printable(struct buf *b, const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + n;
+	ucs4_t c;
+	int k;
+
+	while (p < end) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			const uint8_t *q = p;
+
+			while (q < end && *q >= 0x20 && *q < 0x7f && *q != '\\')
+				q++;
+			if (q > p) {
+				buf_add(b, p, (size_t)(q - p));
+				p = q;
+				continue;
+			}
+			buf_adds(b, "\\\\");	/* the backslash itself */
+			p++;
+			continue;
+		}
+		if (*p < 0x80) {
+			buf_addf(b, "\\x%02x", *p++);
+			continue;
+		}
+		k = u8_mbtoucr(&c, p, (size_t)(end - p));
+		if (k < 0) {
+			buf_addf(b, "\\x%02x", *p++);
+			continue;
+		}
+		if (c < 0xa0 || buf_is_bidi(c) || c == 0x2028 || c == 0x2029)
+			buf_addf(b, "\\u%04x", (unsigned)c);
+		else
+			buf_add(b, p, (size_t)k);
+		p += k;
+	}
 }

@@ -26,4 +26,13 @@ char *buf_take(struct buf *b, struct err *e);
 /* 0, or -1 with e set to "out of memory" if any allocation failed. */
 int buf_check(const struct buf *b, struct err *e);
 
+/* Append n bytes of untrusted text so that a terminal shows it as it is and cannot be
+ * steered by it: valid UTF-8 is kept, except C0/C1 controls, DEL, the bidirectional
+ * controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and the line/paragraph
+ * separators, written as \uXXXX (or \xNN for a byte < 0x80); bytes that are not UTF-8
+ * as \xNN; a backslash as \\. */
+void buf_add_printable(struct buf *b, const char *s, size_t n);
+/* Is c a bidirectional formatting control (the set above)? */
+int buf_is_bidi(unsigned c);
+
 #endif

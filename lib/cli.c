@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "io.h"
 
 /* The one piece of process-wide state: set once by cli_init, read by the reporters. */
@@ -39,22 +40,28 @@ cli_progname(void)
 	return progname;
 }
 
+/* One line on stderr. The message may quote the input (a header value, a file name): it is
+ * written through buf_add_printable, so no control or bidi character reaches the terminal
+ * or a log. */
 static void
 vwarn(const char *fmt, va_list ap)
 {
-	char buf[1024];
+	struct buf b = BUF_INIT;
+	char msg[1024];
 	int n;
 
-	n = snprintf(buf, sizeof buf, "%s: ", progname);
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
 	if (n < 0)
 		return;
-	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
-	n = (int)strlen(buf);
-	if ((size_t)n < sizeof buf - 1)
-		buf[n++] = '\n';
-	else
-		buf[sizeof buf - 2] = '\n', n = (int)sizeof buf - 1;
-	(void)io_write_all(STDERR_FILENO, buf, (size_t)n);
+	if ((size_t)n >= sizeof msg)
+		n = (int)sizeof msg - 1;
+	buf_adds(&b, progname);
+	buf_adds(&b, ": ");
+	buf_add_printable(&b, msg, (size_t)n);
+	buf_addc(&b, '\n');
+	if (!b.oom)
+		(void)io_write_all(STDERR_FILENO, b.p, b.len);
+	buf_free(&b);
 }
 
 void
