@@ -460,3 +460,69 @@ io_atomic_abort(struct io_atomic *a)
 		unlink(a->tmp);
 	a->tmp[0] = '\0';
 }
+
+/* mkdir -p with mode 0700 for every directory made. */
+static int
+mkdirs(const char *path, struct err *e)
+{
+	char tmp[4096], *s;
+
+	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+		return err_set(e, EX_CANTCREAT, "path too long: %s", path);
+	for (s = tmp + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+				return err_sys(e, EX_CANTCREAT, "cannot create directory %s", tmp);
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+int
+io_dir_private(const char *path, int create, struct err *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return err_sys(e, EX_CONFIG, "cannot use %s", path);
+		if (!create)
+			return 1;
+		if (mkdirs(path, e) != 0 || stat(path, &st) != 0)
+			return e->code ? -1 : err_sys(e, EX_CANTCREAT, "cannot create %s", path);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, EX_CONFIG, "%s is not a directory", path);
+	if (st.st_uid != geteuid())
+		return err_set(e, EX_CONFIG, "%s belongs to uid %lu, not to you (uid %lu): refusing "
+		    "to use it", path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return err_set(e, EX_CONFIG, "%s is writable by %s: refusing to use it (chmod "
+		    "go-w %s)", path, st.st_mode & S_IWOTH ? "others" : "its group", path);
+	return 0;
+}
+
+int
+io_file_private(int fd, const char *name, int secret, struct err *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return err_sys(e, EX_IOERR, "cannot stat %s", name);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return err_set(e, EX_CONFIG, "%s belongs to uid %lu, not to you (uid %lu) or root: "
+		    "refusing to use it", name, (unsigned long)st.st_uid, (unsigned long)geteuid());
+	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return err_set(e, EX_CONFIG, "%s is writable by %s: refusing to use it (chmod "
+		    "go-w %s)", name, st.st_mode & S_IWOTH ? "others" : "its group", name);
+	if (secret && S_ISREG(st.st_mode) && (st.st_mode & S_IROTH))
+		return err_set(e, EX_CONFIG, "%s holds a secret and is readable by others: refusing "
+		    "to use it (chmod o-rwx %s)", name, name);
+	return 0;
+}

@@ -106,4 +106,24 @@ int io_atomic_sync(struct io_atomic *a, struct err *e);
 void io_atomic_abort(struct io_atomic *a);
 int io_fsync_dir(const char *path, struct err *e);
 
+/*
+ * Ownership rules for what secmail keeps on disk (queues, certificate stores) and the secrets
+ * it reads, in the manner of OpenSSH's StrictModes: what someone else could change is never
+ * trusted.
+ *
+ * io_dir_private: path must be a directory owned by the effective user and not writable by
+ * group or others. When it is missing and create is set, it is created mode 0700 with any
+ * missing parents (also 0700). Returns 0; 1 when it is missing and create is not set; -1
+ * with e set (EX_CONFIG for a directory that breaks the rules, EX_CANTCREAT when it cannot
+ * be made).
+ */
+int io_dir_private(const char *path, int create, struct err *e);
+/*
+ * The open file fd (named name) must be owned by the effective user or by root and not
+ * writable by group or others; with secret set (keys, passwords) it must not be readable by
+ * others either (group-readable is allowed, for service groups such as ssl-cert). 0, or -1
+ * with e set (EX_CONFIG, the message saying what to change).
+ */
+int io_file_private(int fd, const char *name, int secret, struct err *e);
+
 #endif

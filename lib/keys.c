@@ -25,8 +25,26 @@ keys_opts_init(struct keys_opts *o)
 	memset(o, 0, sizeof *o);
 }
 
+static unsigned char *
+read_file(const char *path, size_t max, int secret, size_t *len, struct err *e);
+
 unsigned char *
 keys_read_file(const char *path, size_t max, size_t *len, struct err *e)
+{
+	return read_file(path, max, 0, len, e);
+}
+
+/* A private key: the process stops dumping core before it is read, and the file must be
+ * ours (or root's), not writable by group or others, not readable by others. */
+static unsigned char *
+read_key_file(const char *path, size_t *len, struct err *e)
+{
+	secret_no_core();
+	return read_file(path, KEYS_MAX_FILE, 1, len, e);
+}
+
+static unsigned char *
+read_file(const char *path, size_t max, int secret, size_t *len, struct err *e)
 {
 	unsigned char *p;
 	struct stat st;
@@ -46,6 +64,10 @@ keys_read_file(const char *path, size_t max, size_t *len, struct err *e)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		err_set(e, EX_NOINPUT, "%s: is a directory", path);
+		close(fd);
+		return NULL;
+	}
+	if (secret && io_file_private(fd, path, 1, e) != 0) {
 		close(fd);
 		return NULL;
 	}
@@ -210,7 +232,7 @@ load_key(const char *path, const struct secret *s, struct keys_identity *id, str
 	BIO *b;
 	int got;
 
-	if ((p = keys_read_file(path, KEYS_MAX_FILE, &n, e)) == NULL)
+	if ((p = read_key_file(path, &n, e)) == NULL)
 		return -1;
 	if ((b = BIO_new_mem_buf(p, (int)n)) == NULL) {
 		keys_file_free(p, n);
@@ -270,7 +292,7 @@ load_p12(const char *path, const struct secret *s, struct keys_identity *id, str
 	PKCS12 *p12;
 	size_t n;
 
-	if ((p = keys_read_file(path, KEYS_MAX_FILE, &n, e)) == NULL)
+	if ((p = read_key_file(path, &n, e)) == NULL)
 		return -1;
 	q = p;
 	p12 = d2i_PKCS12(NULL, &q, (long)n);

@@ -6,12 +6,21 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "io.h"
+
+void
+secret_no_core(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);	/* can only lower: never fails for 0 */
+}
 
 /* Read up to SECRET_MAX bytes from fd, keep the first line. */
 static int
@@ -24,6 +33,7 @@ read_line(struct secret *s, int fd, const char *what, struct err *e)
 	s->p = NULL;
 	s->len = 0;
 	s->size = 0;
+	secret_no_core();
 	buf = malloc(SECRET_MAX + 1);
 	if (buf == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
@@ -59,6 +69,11 @@ secret_from_file(struct secret *s, const char *path, struct err *e)
 	if (fd < 0) {
 		s->p = NULL;
 		return err_sys(e, EX_NOINPUT, "cannot open %s", path);
+	}
+	if (io_file_private(fd, path, 1, e) != 0) {
+		s->p = NULL;
+		close(fd);
+		return -1;
 	}
 	r = read_line(s, fd, path, e);
 	close(fd);

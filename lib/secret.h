@@ -23,6 +23,9 @@ int secret_from_env(struct secret *s, const char *var, struct err *e);
 /* Runs `sh -c cmd` with stdout to a pipe, like msmtp's passwordeval; fails if it exits
  * non-zero. */
 int secret_from_command(struct secret *s, const char *cmd, struct err *e);
+/* Stop the process from dumping core (RLIMIT_CORE 0): called before any key or password is
+ * read, so a crash cannot leave one on disk. */
+void secret_no_core(void);
 /* Wipe (OPENSSL_cleanse) and free. */
 void secret_free(struct secret *s);
 

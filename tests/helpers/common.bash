@@ -6,12 +6,17 @@ bats_load_library bats-assert
 export PATH="$SECMAIL_BIN:$PATH"
 export LC_ALL=C.UTF-8
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# Keys and password files must not be readable by others (the tools refuse them), as a careful
+# user's would be: create everything private.
+umask 077
 
 common_setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/secmail-test.XXXXXX")
 	export TMPDIR=$T
 	# Tools default to stores and queues under these: never the tester's own.
 	export XDG_DATA_HOME=$T/xdg-data XDG_STATE_HOME=$T/xdg-state
+	# ... and configuration: never the tester's ~/.config/secmail.
+	export XDG_CONFIG_HOME=$T/xdg-config
 }
 
 common_teardown() {

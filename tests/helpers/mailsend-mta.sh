@@ -6,6 +6,7 @@
 # must run as root. Postfix requires the instance to be listed in /etc/postfix/main.cf
 # (alternate_config_directories): this adds DIR/conf there on start and removes it on stop.
 set -eu
+umask 022	# Postfix (its own users) reads the queue and configuration made here
 cmd=$1 d=$2
 conf=$d/conf
 main=/etc/postfix/main.cf
