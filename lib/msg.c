@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "rfc2047.h"
 
 void
 msg_header_init(struct msg_header *h)
@@ -528,11 +529,25 @@ msg_complete_submission(struct msg_header *h, const char *from, const char *full
 	char v[512], *id;
 
 	if (msg_header_get(h, "From") == NULL) {
-		if (fullname != NULL)
-			snprintf(v, sizeof v, "\"%s\" <%s>", fullname, from);
-		else
-			snprintf(v, sizeof v, "<%s>", from);
-		if (msg_header_add(h, "From", v, e) != 0)
+		struct buf b = BUF_INIT;
+		char *f;
+		int r;
+
+		/* RFC 5322 §3.4: the full name (sendmail -F) becomes a phrase, quoted or
+		 * RFC 2047-encoded as it needs, so no quote or "<" in it can forge an address. */
+		if (fullname != NULL && fullname[0] != '\0') {
+			if (rfc2047_encode(&b, fullname, RFC2047_PHRASE, 6, e) != 0) {
+				buf_free(&b);
+				return err_wrap(e, "the full name");
+			}
+			buf_addc(&b, ' ');
+		}
+		buf_addf(&b, "<%s>", from);
+		if ((f = buf_take(&b, e)) == NULL)
+			return -1;
+		r = msg_header_add(h, "From", f, e);
+		free(f);
+		if (r != 0)
 			return -1;
 	}
 	if (msg_header_get(h, "Date") == NULL) {

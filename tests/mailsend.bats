@@ -461,7 +461,33 @@ with_syslog() {
 @test "mailsend: -F names the sender in a From field added to a message without one" {
 	start_fault "$S"
 	printf 'To: bob@example.org\nSubject: s\n\nb\n' | send -f alice@example.org -F 'Alice Liddell'
-	tr -d '\r' <"$S/msg.1" | grep -qx 'From: "Alice Liddell" <alice@example.org>'
+	tr -d '\r' <"$S/msg.1" | grep -qx 'From: Alice Liddell <alice@example.org>'
+}
+
+# The attack of the adversarial review (issue 9, item 15): quotes and an address in the full
+# name must not make a second mailbox. Python's email package reads the From field back.
+@test "mailsend: -F with quotes, '<' and a comma stays one display name (no forged mailbox)" {
+	start_fault "$S"
+	printf 'To: bob@example.org\nSubject: s\n\nb\n' |
+		send -f alice@example.org -F 'Alice" <ceo@bank.example>, "x'
+	run python3 -c '
+import sys, email, email.policy, email.utils
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+addrs = m["From"].addresses
+print(len(addrs), addrs[0].addr_spec, addrs[0].display_name)' "$S/msg.1"
+	assert_output '1 alice@example.org Alice" <ceo@bank.example>, "x'
+}
+
+@test "mailsend: a non-ASCII -F name is RFC 2047-encoded" {
+	start_fault "$S"
+	printf 'To: bob@example.org\nSubject: s\n\nb\n' | send -f alice@example.org -F 'Zoë Ærø'
+	tr -d '\r' <"$S/msg.1" | grep -q '^From: =?utf-8?'
+	run python3 -c '
+import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+a = m["From"].addresses
+print(len(a), a[0].addr_spec, a[0].display_name)' "$S/msg.1"
+	assert_output '1 alice@example.org Zoë Ærø'
 }
 
 @test "mailsend: every recipient refused names each of them" {
