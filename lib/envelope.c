@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
@@ -336,6 +337,10 @@ static const unsigned char oid_signed[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 
 struct env_parse {
 	struct ber b;
 	int auth;
+	enum env_content content;
+	int cipher_nid;			/* content-encryption algorithm */
+	int icvlen;			/* AuthEnvelopedData: the declared tag length */
+	size_t mac_hlen;		/* header octets in front of the tag in mac */
 	struct ber_tlv ci, wrap, env, eci;	/* ContentInfo, [0], (Auth)EnvelopedData, ECI */
 	struct buf version, originator, rinfos, ctype, alg;
 	struct buf attrs;		/* unprotectedAttrs [1] / authAttrs [1] */
@@ -365,6 +370,104 @@ parse_init(struct env_parse *p, const struct ber_src *src, struct err *e)
 	return ber_init(&p->b, src, e);
 }
 
+/* RFC 5084 §3.2: GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER
+ * DEFAULT 12 } (DER, the algorithm's parameters). The declared ICV length, 12..16. */
+static int
+gcm_icvlen(int ptype, const void *pval, int *icvlen, struct err *e)
+{
+	struct env_mem m;
+	struct ber_src src;
+	struct ber b;
+	struct ber_tlv seq, t;
+	unsigned char v[4];
+	long n = 0;
+	size_t i;
+	int r, rc = -1;
+
+	if (pval == NULL || ptype != V_ASN1_SEQUENCE)
+		return err_set(e, EX_DATAERR, "the AES-GCM parameters are missing (RFC 5084 §3.2)");
+	m.p = ASN1_STRING_get0_data(pval);
+	m.len = (size_t)ASN1_STRING_length(pval);
+	m.pos = 0;
+	src = env_mem_src(&m);
+	if (ber_init(&b, &src, e) != 0)
+		return -1;
+	if (ber_expect(&b, &seq, NULL, BER_UNIV, 1, 16, "GCMParameters") != 0
+	    || ber_expect(&b, &t, &seq, BER_UNIV, 0, 4, "the aes-nonce") != 0
+	    || ber_take(&b, NULL, (size_t)t.len) != 0 || (r = ber_more(&b, &seq)) < 0)
+		goto out;
+	if (r) {
+		if (ber_expect(&b, &t, &seq, BER_UNIV, 0, 2, "aes-ICVlen") != 0)
+			goto out;
+		if (t.len < 1 || t.len > sizeof v) {
+			ber_bad(&b, "aes-ICVlen out of range");
+			goto out;
+		}
+		if (ber_take(&b, v, (size_t)t.len) != 0)
+			goto out;
+		if (v[0] & 0x80)
+			n = -1;
+		for (i = 0; i < t.len && n >= 0; i++)
+			n = n << 8 | v[i];
+	} else {
+		n = 12;		/* the DEFAULT */
+	}
+	if (ber_end(&b, &seq) != 0)
+		goto out;
+	if (n < ENV_GCM_MIN_ICVLEN || n > ENV_GCM_MAX_ICVLEN) {
+		err_set(e, EX_DATAERR, "the AES-GCM parameters declare a %ld-octet tag "
+		    "(aes-ICVlen); RFC 5084 allows 12 to 16: refused", n);
+		goto out;
+	}
+	*icvlen = (int)n;
+	rc = 0;
+out:
+	ber_free(&b);
+	return rc;
+}
+
+/* The content-encryption algorithm must suit the envelope: AuthEnvelopedData with AES-GCM
+ * and a tag length RFC 5084 allows; EnvelopedData never with an AEAD algorithm, which
+ * would go unauthenticated there (RFC 5083 §1 puts AEAD in AuthEnvelopedData). */
+static int
+check_alg(struct env_parse *p, struct err *e)
+{
+	const unsigned char *q = (const unsigned char *)p->alg.p;
+	X509_ALGOR *a = d2i_X509_ALGOR(NULL, &q, (long)p->alg.len);
+	const ASN1_OBJECT *obj;
+	const void *par;
+	const EVP_CIPHER *c;
+	char name[80];
+	int ptype, rc = -1;
+
+	if (a == NULL)
+		return err_ssl(e, EX_DATAERR, "malformed content-encryption algorithm");
+	X509_ALGOR_get0(&obj, &ptype, &par, a);
+	p->cipher_nid = OBJ_obj2nid(obj);
+	if (p->cipher_nid != NID_undef)
+		snprintf(name, sizeof name, "%s", OBJ_nid2sn(p->cipher_nid));
+	else
+		OBJ_obj2txt(name, (int)sizeof name, obj, 1);
+	if (p->auth) {
+		if (p->cipher_nid != NID_aes_128_gcm && p->cipher_nid != NID_aes_192_gcm
+		    && p->cipher_nid != NID_aes_256_gcm)
+			err_set(e, EX_UNAVAILABLE, "authEnveloped-data with %s is not supported "
+			    "(only AES-GCM)", name);
+		else if (gcm_icvlen(ptype, par, &p->icvlen, e) == 0)
+			rc = 0;
+	} else {
+		c = p->cipher_nid != NID_undef ? EVP_get_cipherbynid(p->cipher_nid) : NULL;
+		if (c != NULL && (EVP_CIPHER_get_flags(c) & EVP_CIPH_FLAG_AEAD_CIPHER))
+			err_set(e, EX_DATAERR, "enveloped-data with the AEAD algorithm %s carries no "
+			    "authentication tag (RFC 5083 puts AEAD in authEnveloped-data): refused",
+			    name);
+		else
+			rc = 0;
+	}
+	X509_ALGOR_free(a);
+	return rc;
+}
+
 /* Everything up to the first byte of encrypted content. */
 static int
 parse_head(struct env_parse *p)
@@ -382,12 +485,15 @@ parse_head(struct env_parse *p)
 		buf_free(&oid);
 		return -1;
 	}
-	if (oid.len == sizeof oid_env && memcmp(oid.p, oid_env, oid.len) == 0)
+	if (oid.len == sizeof oid_env && memcmp(oid.p, oid_env, oid.len) == 0) {
 		p->auth = 0;
-	else if (oid.len == sizeof oid_authenv && memcmp(oid.p, oid_authenv, oid.len) == 0)
+		p->content = ENV_CT_ENVELOPED;
+	} else if (oid.len == sizeof oid_authenv && memcmp(oid.p, oid_authenv, oid.len) == 0) {
 		p->auth = 1;
-	else {
+		p->content = ENV_CT_AUTH_ENVELOPED;
+	} else {
 		r = oid.len == sizeof oid_signed && memcmp(oid.p, oid_signed, oid.len) == 0;
+		p->content = r ? ENV_CT_SIGNED : ENV_CT_OTHER;
 		buf_free(&oid);
 		return err_set(b->e, EX_DATAERR, r ? "the CMS content is signed-data, not "
 		    "enveloped-data (use smime-verify)" : "the CMS content type is not "
@@ -416,6 +522,8 @@ parse_head(struct env_parse *p)
 	    || ber_capture(b, &t, &p->ctype, 64, 0) != 0
 	    || ber_expect(b, &t, &p->eci, BER_UNIV, 1, 16, "a content-encryption algorithm") != 0
 	    || ber_capture(b, &t, &p->alg, 4096, 0) != 0)
+		return -1;
+	if (check_alg(p, b->e) != 0)
 		return -1;
 	r = ber_more(b, &p->eci);
 	if (r < 0)
@@ -459,8 +567,13 @@ parse_tail(struct env_parse *p)
 		/* RFC 5083 §2.1: mac MessageAuthenticationCode (an OCTET STRING) is required. */
 		if (!r || !BER_IS(&t, BER_UNIV, 0, 4))
 			return ber_bad(b, "expected the authentication tag (mac)");
-		if (t.len < 4 || t.len > 16)
-			return ber_bad(b, "authentication tag of impossible length");
+		/* RFC 5084 §3.2: the tag is exactly aes-ICVlen octets. A shorter one would be
+		 * checked only as far as it goes, and a 4-octet tag is forged in 2^32 tries. */
+		if (t.len != (uint64_t)p->icvlen)
+			return err_set(b->e, EX_DATAERR, "the authentication tag is %llu octets but "
+			    "the parameters declare %d (aes-ICVlen): refused, nothing decrypted",
+			    (unsigned long long)t.len, p->icvlen);
+		p->mac_hlen = t.hlen;
 		if (ber_capture(b, &t, &p->mac, 64, 0) != 0)
 			return -1;
 		r = ber_more(b, &p->env);
@@ -575,31 +688,130 @@ ri_matches(CMS_RecipientInfo *ri, X509 *cert)
 	}
 }
 
+/* The short name of an algorithm identifier's OID, or the dotted OID. */
+static void
+algor_name(const X509_ALGOR *a, char *out, size_t n)
+{
+	const ASN1_OBJECT *obj = NULL;
+
+	snprintf(out, n, "?");
+	if (a == NULL)
+		return;
+	X509_ALGOR_get0(&obj, NULL, NULL, a);
+	if (obj != NULL && OBJ_obj2nid(obj) != NID_undef)
+		snprintf(out, n, "%s", OBJ_nid2sn(OBJ_obj2nid(obj)));
+	else if (obj != NULL)
+		OBJ_obj2txt(out, (int)n, obj, 1);
+}
+
+/* What a RecipientInfo asks of the key, for messages: "key agreement
+ * dhSinglePass-stdDH-sha256kdf-scheme with an X25519 key". */
+static void
+ri_desc(CMS_RecipientInfo *ri, EVP_PKEY *pkey, char *out, size_t n)
+{
+	X509_ALGOR *alg = NULL, *pubalg = NULL;
+	ASN1_OCTET_STRING *ukm = NULL, *kid = NULL;
+	ASN1_BIT_STRING *pub = NULL;
+	X509_NAME *iss = NULL;
+	ASN1_INTEGER *sn = NULL;
+	char a[80], k[80];
+
+	snprintf(k, sizeof k, "%s", pkey != NULL ? EVP_PKEY_get0_type_name(pkey) : "?");
+	switch (CMS_RecipientInfo_type(ri)) {
+	case CMS_RECIPINFO_TRANS:
+		CMS_RecipientInfo_ktri_get0_algs(ri, NULL, NULL, &alg);
+		algor_name(alg, a, sizeof a);
+		snprintf(out, n, "key transport %s with an %s key", a, k);
+		break;
+	case CMS_RECIPINFO_AGREE:
+		CMS_RecipientInfo_kari_get0_alg(ri, &alg, &ukm);
+		algor_name(alg, a, sizeof a);
+		if (CMS_RecipientInfo_kari_get0_orig_id(ri, &pubalg, &pub, &kid, &iss, &sn) == 1
+		    && pubalg != NULL)
+			algor_name(pubalg, k, sizeof k);
+		snprintf(out, n, "key agreement %s with an %s key", a, k);
+		break;
+	default:
+		snprintf(out, n, "RecipientInfo type %d", CMS_RecipientInfo_type(ri));
+		break;
+	}
+}
+
+/* The key types OpenSSL's CMS has always opened envelopes with (RFC 8551 §2.4.2, RFC 5753).
+ * A failure with any other type is taken as this OpenSSL not supporting the algorithm (X25519
+ * key agreement, RFC 8418, is not in OpenSSL 3.0), not as a wrong key. */
+static int
+pkey_cms_classic(EVP_PKEY *pkey)
+{
+	return EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS")
+	    || EVP_PKEY_is_a(pkey, "EC") || EVP_PKEY_is_a(pkey, "DH")
+	    || EVP_PKEY_is_a(pkey, "DHX");
+}
+
+/* Did OpenSSL say "not supported" (rather than "cannot decrypt")? */
+static int
+ssl_unsupported(void)
+{
+	unsigned long l;
+	int lib, r;
+
+	while ((l = ERR_peek_error()) != 0) {
+		lib = ERR_GET_LIB(l);
+		r = ERR_GET_REASON(l);
+		if (ERR_SYSTEM_ERROR(l))
+			return 0;
+		if ((lib == ERR_LIB_CMS && (r == CMS_R_NOT_SUPPORTED_FOR_THIS_KEY_TYPE
+		    || r == CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM || r == CMS_R_UNKNOWN_CIPHER
+		    || r == CMS_R_UNSUPPORTED_KEK_ALGORITHM || r == CMS_R_UNKNOWN_DIGEST_ALGORITHM
+		    || r == CMS_R_UNSUPPORTED_RECIPIENTINFO_TYPE
+		    || r == CMS_R_UNSUPPORTED_RECIPIENT_TYPE))
+		    || (lib == ERR_LIB_EVP && (r == EVP_R_OPERATION_NOT_SUPPORTED_FOR_THIS_KEYTYPE
+		    || r == EVP_R_UNSUPPORTED_ALGORITHM || r == EVP_R_UNSUPPORTED_CIPHER))
+		    || r == ERR_R_UNSUPPORTED)
+			return 1;
+		return 0;
+	}
+	return 0;
+}
+
 /* Open the content-encryption key into cms. With a certificate, its RecipientInfo must be
  * there. Without, OpenSSL tries each and, if none opens, carries on with a random key (its
- * defence against Bleichenbacher-style oracles): the failure then shows at decryption. */
+ * defence against Bleichenbacher-style oracles): the failure then shows at decryption. An
+ * algorithm this OpenSSL cannot handle is EX_UNAVAILABLE, named; anything else EX_DATAERR. */
 static int
 open_key(CMS_ContentInfo *cms, EVP_PKEY *pkey, X509 *cert, struct err *e)
 {
 	STACK_OF(CMS_RecipientInfo) *ris = CMS_get0_RecipientInfos(cms);
-	int i, found = 0;
+	CMS_RecipientInfo *mine = NULL;
+	char desc[200];
+	int i;
 
 	if (cert != NULL) {
 		if (X509_check_private_key(cert, pkey) != 1) {
 			ERR_clear_error();
 			return err_set(e, EX_DATAERR, "the key does not belong to the certificate");
 		}
-		for (i = 0; i < sk_CMS_RecipientInfo_num(ris); i++)
-			found |= ri_matches(sk_CMS_RecipientInfo_value(ris, i), cert);
-		if (!found)
+		for (i = 0; i < sk_CMS_RecipientInfo_num(ris) && mine == NULL; i++)
+			if (ri_matches(sk_CMS_RecipientInfo_value(ris, i), cert))
+				mine = sk_CMS_RecipientInfo_value(ris, i);
+		if (mine == NULL)
 			return err_set(e, EX_DATAERR, "the message is not encrypted for this "
 			    "certificate (no RecipientInfo names it; %d recipient%s)",
 			    sk_CMS_RecipientInfo_num(ris), sk_CMS_RecipientInfo_num(ris) == 1 ? "" : "s");
 	}
-	if (CMS_decrypt_set1_pkey_and_peer(cms, pkey, cert, NULL) != 1)
-		return err_ssl(e, EX_DATAERR, "cannot open the content-encryption key "
-		    "(wrong key?)");
-	return 0;
+	if (CMS_decrypt_set1_pkey_and_peer(cms, pkey, cert, NULL) == 1)
+		return 0;
+	if (ssl_unsupported() || !pkey_cms_classic(pkey)) {
+		if (mine != NULL)
+			ri_desc(mine, pkey, desc, sizeof desc);
+		else
+			snprintf(desc, sizeof desc, "decryption with an %s key",
+			    EVP_PKEY_get0_type_name(pkey));
+		ERR_clear_error();	/* OpenSSL would only add "no matching recipient" */
+		return err_set(e, EX_UNAVAILABLE, "%s is not supported by %s", desc,
+		    OpenSSL_version(OPENSSL_VERSION));
+	}
+	return err_ssl(e, EX_DATAERR, "cannot open the content-encryption key (wrong key?)");
 }
 
 static int
@@ -654,8 +866,9 @@ dcont_read(BIO *b, char *out, int n)
 		return -1;
 	}
 	if (r == 0 && d->p->auth && !d->tag_set) {
-		if (d->cctx == NULL || EVP_CIPHER_CTX_ctrl(d->cctx, EVP_CTRL_AEAD_SET_TAG,
-		    (int)(d->p->mac.len - 2), d->p->mac.p + 2) <= 0) {
+		if (d->cctx == NULL || d->p->mac.len != d->p->mac_hlen + (size_t)d->p->icvlen
+		    || EVP_CIPHER_CTX_ctrl(d->cctx, EVP_CTRL_AEAD_SET_TAG, d->p->icvlen,
+		    d->p->mac.p + d->p->mac_hlen) <= 0) {
 			err_ssl(&d->e, EX_SOFTWARE, "cannot set the authentication tag");
 			d->failed = 1;
 			return -1;
@@ -722,7 +935,7 @@ free_chain(BIO *cont, BIO *stop)
 }
 
 int
-env_decrypt(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, const struct sink *out,
+env_decrypt_spool(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, int *fdp,
     struct env_info *info, struct err *e)
 {
 	struct env_parse p;
@@ -733,17 +946,22 @@ env_decrypt(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, const struct s
 	int fd = -1, rc = -1, r;
 	const size_t tmpn = 65536;
 
+	*fdp = -1;
 	memset(&d, 0, sizeof d);
 	if (info != NULL)
 		memset(info, 0, sizeof *info);
 	if (parse_init(&p, in, e) != 0)
 		return -1;
-	if (parse_head(&p) != 0)
-		goto out;
+	r = parse_head(&p);
 	if (info != NULL) {
+		info->content = p.content;
 		info->auth = p.auth;
-		alg_name(&p.alg, info->cipher, sizeof info->cipher);
+		info->cipher_nid = p.cipher_nid;
+		if (p.alg.len > 0)
+			alg_name(&p.alg, info->cipher, sizeof info->cipher);
 	}
+	if (r != 0)
+		goto out;
 	if ((cms = fake_cms(&p, &p.rinfos, e)) == NULL)
 		goto out;
 	if (info != NULL)
@@ -756,11 +974,15 @@ env_decrypt(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, const struct s
 		goto out;
 	}
 	if ((cont = CMS_dataInit(cms, dc)) == NULL) {
-		if (d.failed)
+		char name[64];
+
+		if (d.failed) {
 			*e = d.e;
-		else
-			err_ssl(e, EX_UNAVAILABLE, "cannot set up decryption (unsupported "
-			    "algorithm %s?)", info != NULL ? info->cipher : "");
+		} else {
+			alg_name(&p.alg, name, sizeof name);
+			err_ssl(e, EX_UNAVAILABLE, "the content-encryption algorithm %s is not "
+			    "supported by this OpenSSL", name);
+		}
 		goto out;
 	}
 	if ((cb = BIO_find_type(cont, BIO_TYPE_CIPHER)) == NULL
@@ -808,7 +1030,13 @@ env_decrypt(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, const struct s
 		    "not supported");
 		goto out;
 	}
-	rc = copy_spool(fd, out, tmp, tmpn, e);
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		err_sys(e, EX_IOERR, "cannot rewind the temporary file");
+		goto out;
+	}
+	*fdp = fd;
+	fd = -1;
+	rc = 0;
 out:
 	if (tmp != NULL) {
 		OPENSSL_cleanse(tmp, tmpn);
@@ -821,6 +1049,42 @@ out:
 		close(fd);
 	parse_free(&p);
 	return rc;
+}
+
+int
+env_decrypt(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, const struct sink *out,
+    struct env_info *info, struct err *e)
+{
+	unsigned char *tmp;
+	const size_t tmpn = 65536;
+	int fd, rc;
+
+	if (env_decrypt_spool(in, pkey, cert, &fd, info, e) != 0)
+		return -1;
+	if ((tmp = malloc(tmpn)) == NULL) {
+		close(fd);
+		return err_sys(e, EX_OSERR, "out of memory");
+	}
+	rc = copy_spool(fd, out, tmp, tmpn, e);
+	OPENSSL_cleanse(tmp, tmpn);
+	free(tmp);
+	close(fd);
+	return rc;
+}
+
+enum env_content
+env_content_type(const struct ber_src *in)
+{
+	struct env_parse p;
+	struct err e;
+	enum env_content c;
+
+	if (parse_init(&p, in, &e) != 0)
+		return ENV_CT_UNKNOWN;
+	(void)parse_head(&p);	/* stops at the first problem; the type is known by then */
+	c = p.content;
+	parse_free(&p);
+	return c;
 }
 
 /* ---- re-wrapping for a list ----------------------------------------------------------------- */

@@ -69,16 +69,32 @@ int env_enc_write(struct env_enc *x, const void *p, size_t n, struct err *e);
 int env_enc_final(struct env_enc *x, struct err *e);
 void env_enc_free(struct env_enc *x);
 
-/* What env_decrypt found. */
+/* What the ContentInfo holds (its contentType, RFC 5652 §3). */
+enum env_content {
+	ENV_CT_UNKNOWN,		/* not read: empty, truncated or not a ContentInfo */
+	ENV_CT_ENVELOPED,	/* id-envelopedData */
+	ENV_CT_AUTH_ENVELOPED,	/* id-ct-authEnvelopedData */
+	ENV_CT_SIGNED,		/* id-signedData: for smime-verify */
+	ENV_CT_OTHER,		/* any other content type */
+};
+
+/* What env_decrypt found (filled as far as it got, also on failure). */
 struct env_info {
-	int auth;		/* authEnveloped-data */
+	enum env_content content;
+	int auth;		/* authEnveloped-data: the content's integrity was checked by
+				 * the AEAD tag (RFC 5083) once decryption succeeded */
 	int nrecips;		/* RecipientInfos in the envelope */
-	char cipher[64];	/* content-encryption algorithm, OpenSSL short name */
+	int cipher_nid;		/* content-encryption algorithm, NID_undef if unknown */
+	char cipher[64];	/* ... its OpenSSL short name (or dotted OID) */
 };
 
 /* Limits on the parts held in memory (EX_DATAERR beyond them). */
 #define ENV_MAX_PART	(1 << 20)	/* one RecipientInfos SET, attributes, algorithm */
 #define ENV_MAX_DEPTH	16		/* nesting of constructed encodings */
+
+/* RFC 5084 §3.2: the GCM ICV (tag) length allowed, in octets. */
+#define ENV_GCM_MIN_ICVLEN 12
+#define ENV_GCM_MAX_ICVLEN 16
 
 /*
  * Decrypt a ContentInfo read from in. The key (and, when given, its certificate: then the
@@ -87,10 +103,27 @@ struct env_info {
  * decryption has finished and, for AuthEnvelopedData, the tag has verified (RFC 5083 §2.2);
  * on any failure out receives nothing. Errors: EX_DATAERR for malformed or truncated input,
  * failed authentication, no RecipientInfo for the certificate, or a key that cannot open it;
- * EX_UNAVAILABLE for unsupported algorithms; EX_IOERR/EX_CANTCREAT for the spool.
+ * EX_UNAVAILABLE for algorithms OpenSSL cannot handle (the message names them: a key
+ * agreement or transport algorithm, a content-encryption algorithm); EX_IOERR/EX_CANTCREAT/
+ * EX_OSERR for the spool and memory (transient: the message itself may be fine).
+ *
+ * What is refused before any plaintext is released: authEnveloped-data with anything but
+ * AES-GCM; a GCM aes-ICVlen outside 12..16 or a tag (mac) of another length than it declares
+ * (RFC 5084 §3.2: a truncated tag is a forgery shortcut); enveloped-data with an AEAD
+ * algorithm (there is no tag to check, RFC 5083 §1); authenticated attributes (not
+ * supported); trailing data.
  */
 int env_decrypt(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, const struct sink *out,
     struct env_info *info, struct err *e);
+
+/* As env_decrypt, but the plaintext is handed over as the private spool file itself, rewound
+ * (*fd; the caller closes it), once everything has been checked; *fd is -1 on failure. */
+int env_decrypt_spool(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, int *fd,
+    struct env_info *info, struct err *e);
+
+/* Read only the ContentInfo's contentType from in: ENV_CT_UNKNOWN when it is not a
+ * ContentInfo (or ends before its type). Consumes a few bytes of in. */
+enum env_content env_content_type(const struct ber_src *in);
 
 /*
  * Distribution-list exploder (RFC 5652 §6, RFC 2634 §5 model): open only the
