@@ -90,31 +90,46 @@ list_has(const enum env_cipher *l, enum env_cipher c)
 	return 0;
 }
 
-/* RFC 8551 §2.7.1.1 (capabilities), §2.7.1.2 (previous use), §2.7.1.3 (default). */
+/* Can c go to every recipient? Not weak; in every known list; not AEAD when a recipient's
+ * abilities are unknown. */
+static int
+cipher_common(enum env_cipher c, const enum env_cipher *const *lists, size_t nl, int unknown)
+{
+	size_t j;
+
+	if (c < 0 || c >= ENV_NCIPHERS || ciphers[c].weak || (unknown && ciphers[c].aead))
+		return 0;
+	for (j = 0; j < nl; j++)
+		if (!list_has(lists[j], c))
+			return 0;
+	return 1;
+}
+
+/*
+ * RFC 8551 §2.7.1.1 (capabilities), §2.7.1.2 (previous use), §2.7.1.3 (default). A
+ * recipient's history counts only when they announced no capabilities, so a cipher seen in
+ * their mail can never take the choice below what they signed. Among the ciphers every
+ * recipient can read, authenticated encryption comes first: AES-CBC content can be altered
+ * undetected (the EFAIL attacks), AES-GCM cannot. That departs from §2.7.1.1's SHOULD take
+ * the first capability when a recipient lists CBC before GCM, deliberately.
+ */
 enum env_cipher
 env_cipher_choose(const enum env_cipher *const *caps, const enum env_cipher *prev, size_t n)
 {
-	enum env_cipher one[ENV_NCIPHERS + 1][2];
+	enum env_cipher one[64][2];
 	const enum env_cipher *lists[64];
-	const enum env_cipher *order = NULL;
-	size_t i, j, nl = 0;
-	int unknown = 0;
+	const enum env_cipher *order = NULL, *o;
+	size_t i, nl = 0;
+	int unknown = 0, aead;
 
 	for (i = 0; i < n; i++) {
 		const enum env_cipher *l = caps != NULL ? caps[i] : NULL;
 
-		if (l == NULL && prev != NULL && prev[i] != ENV_CIPHER_NONE) {
+		if (l == NULL && prev != NULL && prev[i] != ENV_CIPHER_NONE && nl < 64) {
 			/* A history entry is a one-element list (RFC 8551 §2.7.1.2). */
-			size_t k = i % (ENV_NCIPHERS + 1);
-
-			one[k][0] = prev[i];
-			one[k][1] = ENV_CIPHER_NONE;
-			l = one[k];
-			if (nl < 64)
-				lists[nl++] = l;
-			if (order == NULL)
-				order = l;
-			continue;
+			one[nl][0] = prev[i];
+			one[nl][1] = ENV_CIPHER_NONE;
+			l = one[nl];
 		}
 		if (l == NULL) {
 			unknown = 1;
@@ -127,19 +142,10 @@ env_cipher_choose(const enum env_cipher *const *caps, const enum env_cipher *pre
 	}
 	if (order == NULL)
 		return ENV_DEFAULT_CIPHER;
-	for (; *order != ENV_CIPHER_NONE; order++) {
-		enum env_cipher c = *order;
-
-		if (c < 0 || c >= ENV_NCIPHERS || ciphers[c].weak)
-			continue;
-		if (unknown && ciphers[c].aead)
-			continue;
-		for (j = 0; j < nl; j++)
-			if (!list_has(lists[j], c))
-				break;
-		if (j == nl)
-			return c;
-	}
+	for (aead = 1; aead >= 0; aead--)
+		for (o = order; *o != ENV_CIPHER_NONE; o++)
+			if (env_cipher_is_aead(*o) == aead && cipher_common(*o, lists, nl, unknown))
+				return *o;
 	return ENV_DEFAULT_CIPHER;
 }
 

@@ -41,12 +41,14 @@ enum env_cipher env_cipher_from_nid(int nid);
 
 /*
  * RFC 8551 §2.7.1: choose one algorithm for n recipients. caps[i] is recipient i's announced
- * list (SMIMECapabilities, most preferred first, ENV_CIPHER_NONE-terminated) or NULL when
- * unknown; prev[i] what was last used with them, or ENV_CIPHER_NONE. Weak algorithms are
- * never chosen. Rule: the first entry of the first known list that every known list also
- * holds; recipients with neither capabilities nor history restrict the choice to CBC (what
- * every client reads); a history entry counts as a one-element list; with no information
- * (or nothing in common) ENV_DEFAULT_CIPHER.
+ * list (signed SMIMECapabilities, most preferred first, ENV_CIPHER_NONE-terminated) or NULL
+ * when unknown; prev[i] what was last received from them in mail whose signature verified,
+ * or ENV_CIPHER_NONE. Rules: a history entry counts (as a one-element list) only for a
+ * recipient without capabilities, so history never lowers the choice below what a recipient
+ * announced; recipients with neither restrict the choice to CBC (what every client reads);
+ * weak algorithms are never chosen; of the ciphers every known list holds, the first
+ * authenticated one (AES-GCM) in the first list's order, else the first one; with no
+ * information (or nothing in common) ENV_DEFAULT_CIPHER.
  */
 enum env_cipher env_cipher_choose(const enum env_cipher *const *caps, const enum env_cipher *prev,
     size_t n);

@@ -157,6 +157,37 @@ test_choose(void)
 	caps[0] = NULL, caps[1] = NULL;
 	prev[0] = ENV_AES128_GCM;
 	ok(env_cipher_choose(caps, prev, 1) == ENV_AES128_GCM, "choose: previous use counts");
+	/* issue 9 item 2: history never below the signed capabilities */
+	{
+		static const enum env_cipher gcm_cbc[] = { ENV_AES256_GCM, ENV_AES256_CBC,
+		    ENV_CIPHER_NONE };
+		static const enum env_cipher cbc_gcm[] = { ENV_AES256_CBC, ENV_AES128_GCM,
+		    ENV_CIPHER_NONE };
+		static const enum env_cipher gcm128_cbc[] = { ENV_AES128_GCM, ENV_AES256_CBC,
+		    ENV_CIPHER_NONE };
+
+		caps[0] = gcm_cbc;
+		prev[0] = ENV_AES128_CBC;
+		ok(env_cipher_choose(caps, prev, 1) == ENV_AES256_GCM,
+		    "choose: a received AES-128-CBC never lowers a recipient who announced AES-256-GCM");
+		caps[0] = NULL;
+		prev[0] = ENV_DES3_CBC;
+		ok(env_cipher_choose(caps, prev, 1) == ENV_AES256_CBC,
+		    "choose: a weak cipher in the history is never used");
+		/* issue 9 item 10: steer towards authenticated encryption */
+		caps[0] = cbc_gcm;
+		prev[0] = ENV_CIPHER_NONE;
+		ok(env_cipher_choose(caps, prev, 1) == ENV_AES128_GCM,
+		    "choose: AES-GCM is preferred when the recipient announces it, even after CBC");
+		caps[0] = cbc_gcm, caps[1] = gcm128_cbc;
+		ok(env_cipher_choose(caps, NULL, 2) == ENV_AES128_GCM,
+		    "choose: the AEAD cipher both recipients announce wins over a common CBC one");
+		caps[0] = cbc_gcm, caps[1] = NULL;
+		ok(env_cipher_choose(caps, NULL, 2) == ENV_AES256_CBC,
+		    "choose: ... but not when a recipient's abilities are unknown");
+		caps[0] = caps[1] = NULL;
+		prev[0] = ENV_CIPHER_NONE;
+	}
 	ok(env_cipher_parse("AES-256-GCM") == ENV_AES256_GCM && env_cipher_parse("rc4") ==
 	    ENV_CIPHER_NONE && env_cipher_is_weak(env_cipher_parse("3des")),
 	    "cipher names parse, 3des is weak, unknown names are refused");
@@ -240,6 +271,33 @@ main(void)
 			ok(dec(&t, 65536, rk, rc, &pt, &info, &e) != 0 && pt.len == 0,
 			    "%s: altered tag fails, nothing written", name);
 		}
+		/* issue 9 item 11: the tag is cut to 4 octets (aes-ICVlen still 16): refused.
+		 * The envelope ends with the mac and three end-of-contents octet pairs. */
+		if (env_cipher_is_aead(cs[ci])) {
+			size_t m = ct.len - 6 - 18;
+
+			ok(ct.p[m] == 0x04 && ct.p[m + 1] == 16, "%s: the tag is where expected", name);
+			memcpy(t.p, ct.p, m);
+			t.p[m] = 0x04, t.p[m + 1] = 4;
+			memcpy(t.p + m + 2, ct.p + m + 2, 4);
+			memset(t.p + m + 6, 0, 6);
+			t.len = m + 12;
+			ok(dec(&t, 4096, rk, rc, &pt, &info, &e) != 0 && pt.len == 0
+			    && strstr(e.msg, "tag is 4 octets") != NULL,
+			    "%s: a 4-octet tag is refused, nothing written: %s", name, e.msg);
+			/* the same tag with a long-form length (BER allows it) still checks */
+			t.p = realloc(t.p, ct.len + 1);
+			memcpy(t.p, ct.p, m);
+			t.p[m] = 0x04, t.p[m + 1] = 0x81, t.p[m + 2] = 16;
+			memcpy(t.p + m + 3, ct.p + m + 2, ct.len - m - 2);
+			t.len = ct.len + 1;
+			ok(dec(&t, 4096, rk, rc, &pt, &info, &e) == 0 && pt.len == n,
+			    "%s: a tag with a long-form length decrypts", name);
+			t.p[t.len - 7] ^= 1;
+			ok(dec(&t, 4096, rk, rc, &pt, &info, &e) != 0 && pt.len == 0,
+			    "%s: ... and its last octet is checked", name);
+			t.len = ct.len;
+		}
 		free(t.p);
 		t.p = NULL;
 		/* re-wrap for rc2 */
@@ -276,8 +334,19 @@ main(void)
 	{
 		struct mbuf garbage = { (unsigned char *)"\x30\x80\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02", 13, 0 };
 
-		ok(dec(&garbage, 10, rk, rc, &pt, &info, &e) != 0 && strstr(e.msg, "signed-data") != NULL,
+		ok(dec(&garbage, 10, rk, rc, &pt, &info, &e) != 0 && strstr(e.msg, "signed-data") != NULL
+		    && info.content == ENV_CT_SIGNED,
 		    "signed-data is recognised and refused with a pointer to smime-verify");
+		{
+			struct env_mem m = { garbage.p, garbage.len, 0 };
+			struct ber_src src = env_mem_src(&m);
+
+			ok(env_content_type(&src) == ENV_CT_SIGNED, "env_content_type: signed-data");
+			m.pos = 0, m.len = 5;
+			ok(env_content_type(&src) == ENV_CT_UNKNOWN, "env_content_type: cut short");
+			m.p = ct.p, m.len = 40, m.pos = 0;
+			ok(env_content_type(&src) == ENV_CT_ENVELOPED, "env_content_type: enveloped-data");
+		}
 		garbage.p = (unsigned char *)"\x04\x01\x00";
 		garbage.len = 3;
 		ok(dec(&garbage, 10, rk, rc, &pt, &info, &e) != 0 && strstr(e.msg, "malformed") != NULL,
