@@ -1,14 +1,14 @@
-/* smime-decrypt — open an S/MIME enveloped-data or authEnveloped-data message. */
+/* smime-decrypt — open S/MIME enveloped-data or authEnveloped-data mail, as a mail filter:
+ * every message comes out whole, decrypted or as it came, with a Secmail-Decryption record
+ * saying which (lib/ar.h); see the filter contract in smime-decrypt(1). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
-#include "addr.h"
-#include "certstore.h"
+#include "ar.h"
 #include "cli.h"
 #include "conf.h"
 #include "envelope.h"
@@ -17,16 +17,18 @@
 #include "keys.h"
 #include "msg.h"
 #include "param.h"
-#include "recips.h"
 
 static const char usage[] =
     "usage: smime-decrypt [--cert FILE] [--key FILE | --p12 FILE]\n"
-    "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR] [--cert-dir DIR]\n"
+    "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
+    "                     [-E | --strict] [--extract-nested] [--authserv-id ID]\n"
     "                     [-C FILE] [FILE]\n"
     "\n"
     "Decrypt the S/MIME enveloped-data or authEnveloped-data message in FILE (or standard\n"
-    "input) and write it, outer header fields unchanged, to standard output. Nothing is\n"
-    "written unless the whole content decrypted and, for AES-GCM, its tag verified.\n"
+    "input) and write it, outer header fields unchanged, to standard output, with a\n"
+    "Secmail-Decryption record first. A message that is not encrypted passes through; one\n"
+    "that cannot be decrypted is written as it came with a record saying why. Exit 0 when a\n"
+    "whole message was written; 75 when it could not be (retry), 66 for empty input.\n"
     "\n"
     "      --cert FILE       recipient certificate (PEM)\n"
     "      --key FILE        private key (PEM)\n"
@@ -34,131 +36,319 @@ static const char usage[] =
     "      --pass-file FILE  passphrase: first line of FILE\n"
     "      --pass-fd FD      passphrase: first line read from file descriptor FD\n"
     "      --pass-env VAR    passphrase: environment variable VAR\n"
-    "      --cert-dir DIR    certificate store in which to note the sender's cipher\n"
+    "  -E, --exit-code       exit 1 when the message was not decrypted (it is still written)\n"
+    "      --strict          write nothing unless decrypted; exit 65 or 69 saying why\n"
+    "      --extract-nested  decrypt an encrypted part inside a multipart and write it alone\n"
+    "      --authserv-id ID  the name in the record (default: host name)\n"
+    "      --cert-dir DIR    accepted for old recipes; no effect (see smime-verify)\n"
     "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
     "\n"
-    "Defaults: the configuration file (cert, key, p12, pass_file, pass_env, cert_dir), then\n"
-    "SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE, SECMAIL_CERT_DIR.\n";
+    "Defaults: the configuration file (cert, key, p12, pass_file, pass_env, authserv_id),\n"
+    "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE, SECMAIL_AUTHSERV_ID.\n";
 
-/* The decrypted entity goes out through this sink: outer header first, on the first byte
- * (env_decrypt calls it only once everything has been checked). */
-struct outctx {
-	struct io_out *o;
-	struct msg_header *h;	/* top level: the outer fields to write first */
-	int spool;		/* nested: the spooled input, whose first `prefix` bytes go first */
-	uint64_t prefix;
-	int started;
+enum result { R_PLAIN, R_DECRYPTED, R_FAILED };
+
+struct run {
+	struct io_in in;
+	struct io_out o;
+	struct msg_header h;
+	int header_ok;		/* h holds the header; else it is passed on raw */
+	int hsp;		/* the header region, spooled as it came */
+	uint64_t hlen, hused;	/* its size; what msg_header_read took of it */
+	size_t blank;		/* octets of the empty line that ended the header */
+	const char *authserv;
+	struct keys_identity id;
+	int strict, extract;
+	enum result result;
+	struct err why;		/* R_FAILED: the reason */
+	char note[160];		/* R_DECRYPTED: a comment for the record, or "" */
 };
 
-static int
-start(struct outctx *c, struct err *e)
+/* Failures after which the message itself may be fine: the MDA should retry (contract 2). */
+static _Noreturn void
+die(const struct err *e)
 {
-	if (c->started)
-		return 0;
-	c->started = 1;
-	if (c->h == NULL)
-		return envmsg_copy_range(c->spool, 0, c->prefix, c->o, e);
-	if (msg_header_write(c->o, c->h) != 0) {
-		*e = c->o->e;
-		return -1;
-	}
-	return 0;
+	struct err t = *e;
+
+	if (t.code == EX_IOERR || t.code == EX_CANTCREAT || t.code == EX_OSERR)
+		t.code = EX_TEMPFAIL;
+	cli_die_err(&t);
 }
 
-static int
-out_write(void *ctx, const void *p, size_t n, struct err *e)
+/* The key: unreadable files are transient (75), everything else about it configuration. */
+static _Noreturn void
+die_key(const struct err *e)
 {
-	struct outctx *c = ctx;
+	struct err t = *e;
 
-	if (start(c, e) != 0)
-		return -1;
-	if (io_out_write(c->o, p, n) != 0) {
-		*e = c->o->e;
-		return -1;
-	}
-	return 0;
+	t.code = t.code == EX_NOINPUT || t.code == EX_IOERR || t.code == EX_OSERR ? EX_TEMPFAIL
+	    : EX_CONFIG;
+	cli_die_err(&t);
 }
 
-/* Content-Type says enveloped or authEnveloped data (RFC 8551 §3.3; x- type of older
- * agents accepted): 0; a multipart that may hold one: 1; else an EX_DATAERR error saying
- * what it is. */
-static int
-check_type(const struct msg_header *h, struct err *e)
+static void
+out_err(struct run *r)
 {
-	const struct msg_field *f = msg_header_get(h, "Content-Type");
-	struct mime_type t;
-	const char *st;
-	int r = 0;
-
-	if (f == NULL)
-		return err_set(e, EX_DATAERR, "not an S/MIME encrypted message (no Content-Type)");
-	if (mime_type_parse(f->value, 0, &t, e) != 0)
-		return err_wrap(e, "Content-Type");
-	if (mime_type_is(&t, "multipart", NULL)) {
-		mime_type_free(&t);
-		return 1;	/* look one level down */
-	}
-	if (!mime_type_is(&t, "application", "pkcs7-mime")
-	    && !mime_type_is(&t, "application", "x-pkcs7-mime"))
-		r = err_set(e, EX_DATAERR, "not an S/MIME encrypted message (Content-Type %s/%s)",
-		    t.type, t.subtype);
-	else if ((st = mime_type_param(&t, "smime-type")) != NULL
-	    && strcasecmp(st, "enveloped-data") != 0 && strcasecmp(st, "authEnveloped-data") != 0)
-		r = err_set(e, EX_DATAERR, "not an S/MIME encrypted message (smime-type=%s%s)", st,
-		    strcasecmp(st, "signed-data") == 0 || strcasecmp(st, "certs-only") == 0
-		    ? "; use smime-verify" : "");
-	mime_type_free(&t);
-	return r;
+	die(&r->o.e);
 }
 
-static int
-is_b64(const struct msg_header *h, struct err *e)
+static void
+copy_range(struct run *r, int fd, uint64_t off, uint64_t n)
 {
-	const struct msg_field *f = msg_header_get(h, "Content-Transfer-Encoding");
-	const char *v;
+	struct err e;
 
-	if (f == NULL)
-		return 0;
-	for (v = f->value; *v == ' ' || *v == '\t'; v++)
-		;
-	if (strncasecmp(v, "base64", 6) == 0)
-		return 1;
-	if (strncasecmp(v, "binary", 6) == 0 || strncasecmp(v, "7bit", 4) == 0
-	    || strncasecmp(v, "8bit", 4) == 0)
-		return 0;
-	return err_set(e, EX_DATAERR, "unsupported Content-Transfer-Encoding for an S/MIME "
-	    "body: %s", v);
+	if (n > 0 && envmsg_copy_range(fd, off, n, &r->o, &e) != 0)
+		die(&e);
+}
+
+static void
+copy_fd_rest(struct run *r, int fd, uint64_t off)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	struct err e;
+
+	if (end < 0) {
+		err_sys(&e, EX_IOERR, "cannot seek in the temporary file");
+		die(&e);
+	}
+	copy_range(r, fd, off, (uint64_t)end - off);
+}
+
+/* The Secmail-Decryption record, first in the header (after an mbox "From " line). */
+static void
+add_record(struct run *r, const struct env_info *info)
+{
+	struct ar_decrypt d;
+	struct err e;
+	char *v, *full;
+	size_t i, k;
+	enum env_cipher c;
+
+	memset(&d, 0, sizeof d);
+	if (r->result == R_DECRYPTED) {
+		d.result = AR_DEC_DECRYPTED;
+		d.aead = info->auth;
+		c = env_cipher_from_nid(info->cipher_nid);
+		snprintf(d.cipher, sizeof d.cipher, "%.31s", c != ENV_CIPHER_NONE ? env_cipher_name(c)
+		    : info->cipher);
+		for (i = 0; d.cipher[i] != '\0'; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-", d.cipher[i] |= 0x20))
+				d.cipher[i] = '-';
+	} else {
+		d.result = AR_DEC_FAILED;
+		/* printable ASCII only: the reason may quote the input */
+		for (i = k = 0; r->why.msg[i] != '\0' && k + 1 < sizeof d.reason; i++)
+			d.reason[k++] = r->why.msg[i] >= 0x20 && r->why.msg[i] < 0x7f ? r->why.msg[i]
+			    : '?';
+	}
+	if ((v = ar_decrypt_value(r->authserv, &d, &e)) == NULL)
+		die(&e);
+	full = v;
+	if (r->note[0] != '\0' && (full = malloc(strlen(v) + strlen(r->note) + 4)) != NULL)
+		sprintf(full, "%s (%s)", v, r->note);
+	if (full == NULL || msg_header_insert(&r->h, 0, AR_DECRYPT_FIELD, full, &e) != 0) {
+		if (full == NULL)
+			err_sys(&e, EX_OSERR, "out of memory");
+		die(&e);
+	}
+	if (full != v)
+		free(full);
+	free(v);
+}
+
+/* Not decrypted: the message as it came (forged verdict fields removed), with a record when
+ * it was encrypted. body: a spool holding what was read of the body (-1: none); then the
+ * rest of the input. */
+static void
+emit_original(struct run *r, int body, const struct env_info *info)
+{
+	struct sink s = io_out_sink(&r->o);
+	struct err e;
+
+	if (r->strict) {
+		if (r->result == R_PLAIN)
+			cli_die(EX_DATAERR, "not an S/MIME encrypted message (nothing written)");
+		cli_die(r->why.code == EX_UNAVAILABLE ? EX_UNAVAILABLE : EX_DATAERR, "%s",
+		    r->why.msg);
+	}
+	if (r->result == R_FAILED) {
+		cli_warn("not decrypted, written as it came: %s", r->why.msg);
+		add_record(r, info);
+	}
+	if (!r->header_ok) {
+		if (envmsg_header_strip_raw(r->hsp, r->hlen, r->authserv, &r->o, &e) != 0)
+			die(&e);
+	} else {
+		if (msg_header_write(&r->o, &r->h) != 0
+		    || io_out_write(&r->o, "\r\n" + (r->blank == 1), r->blank) != 0)
+			out_err(r);
+		copy_range(r, r->hsp, r->hused, r->hlen - r->hused);
+	}
+	if (body >= 0)
+		copy_fd_rest(r, body, 0);
+	if (envmsg_copy_in(&r->in, &s, &e) != 0)
+		die(&e);
+}
+
+/* Decrypted: the outer fields but the envelope's Content-* ones, then the entity. */
+static void
+emit_decrypted(struct run *r, int pfd, const struct env_info *info)
+{
+	struct err e;
+	size_t i;
+	int bare;
+
+	r->result = R_DECRYPTED;
+	for (i = r->h.n; i-- > 0;)
+		if (envmsg_is_inner(r->h.f[i].name))
+			msg_header_delete(&r->h, i);
+	add_record(r, info);
+	if (msg_header_write(&r->o, &r->h) != 0)
+		out_err(r);
+	if (envmsg_write_decrypted(pfd, r->h.crlf, r->authserv, &r->o, &bare, &e) != 0)
+		die(&e);
+	close(pfd);
+}
+
+/* Decrypt the body that in (or fd at off, n octets) holds; 0, or -1 with r->why set (the
+ * failure is this message's; transient ones end the program). */
+static int
+decrypt_body(struct run *r, struct io_in *in, enum cte cte, uint64_t n, int tee, int *pfd,
+    struct env_info *info)
+{
+	struct envmsg_bodysrc bs;
+	struct ber_src src;
+	int rc;
+
+	memset(info, 0, sizeof *info);
+	if (cte != CTE_BASE64 && cte != CTE_7BIT && cte != CTE_8BIT && cte != CTE_BINARY)
+		return err_set(&r->why, EX_DATAERR, "unsupported Content-Transfer-Encoding for "
+		    "an S/MIME body: %s", cte_name(cte));
+	if (envmsg_bodysrc_init(&bs, in, cte == CTE_BASE64, &r->why) != 0)
+		die(&r->why);
+	bs.tee = tee;
+	bs.limit = n;
+	src = envmsg_bodysrc_src(&bs);
+	rc = env_decrypt_spool(&src, r->id.pkey, r->id.cert, pfd, info, &r->why);
+	envmsg_bodysrc_free(&bs);
+	if (rc != 0 && (r->why.code == EX_IOERR || r->why.code == EX_CANTCREAT
+	    || r->why.code == EX_OSERR))
+		die(&r->why);
+	return rc;
+}
+
+/* The message's content is the encrypted entity (RFC 8551 §3.3), or may be. */
+static void
+top(struct run *r, enum envmsg_kind kind)
+{
+	const struct msg_field *f = msg_header_get(&r->h, "Content-Transfer-Encoding");
+	struct env_info info;
+	struct err e;
+	int tsp, pfd;
+
+	if ((tsp = io_spool(&e)) < 0)
+		die(&e);
+	if (decrypt_body(r, &r->in, cte_parse(f != NULL ? f->value : NULL), UINT64_MAX, tsp,
+	    &pfd, &info) == 0) {
+		emit_decrypted(r, pfd, &info);
+		return;
+	}
+	/* Signed or other CMS content, or a .p7m file that is no CMS at all: not encrypted. */
+	r->result = info.content == ENV_CT_SIGNED || info.content == ENV_CT_OTHER
+	    || (kind == ENVMSG_MAYBE_FILE && info.content == ENV_CT_UNKNOWN) ? R_PLAIN : R_FAILED;
+	emit_original(r, tsp, &info);
 }
 
 /*
- * RFC 8551 §2.7.1.2: remember the cipher the sender used, so that replies to an address that
- * announced no capabilities use it. Only for an address the store already holds; only a
- * note: a failure is a warning, never a lost message.
+ * An encrypted part inside a multipart. Decrypted in place, its plaintext would sit between
+ * parts anyone can add, and a mail reader that joins them (an HTML part opening
+ * <img src="http://attacker/? before it, one closing it after) sends it away: EFAIL's direct
+ * exfiltration (Poddebniak et al., USENIX Security 2018). So it is not decrypted, unless
+ * --extract-nested asks for it alone, without the parts around it.
  */
 static void
-note_cipher(const struct msg_header *h, const char *cipher, const char *given_dir)
+nested(struct run *r)
 {
-	const struct msg_field *from = msg_header_get(h, "From");
-	struct addr_list l = { NULL, 0, 0 };
-	struct certstore *cs;
-	struct stat st;
+	struct envmsg_part p;
+	struct env_info info;
+	struct sink s;
+	struct io_out so;
+	struct io_in pin;
 	struct err e;
-	const char *dir;
-	char buf[4096];
-	int nid = OBJ_sn2nid(cipher);
+	int bsp, pfd, found;
 
-	if (nid == NID_undef || from == NULL
-	    || (dir = recips_cert_dir(given_dir, buf, sizeof buf)) == NULL
-	    || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return;
-	if (addr_parse(from->value, &l, &e) == 0 && l.n == 1 && certstore_open(&cs, dir, &e) == 0) {
-		if (certstore_note_received(cs, l.v[0].spec, nid, &e) < 0)
-			cli_warn("warning: cannot note the cipher used by %s: %s", l.v[0].spec, e.msg);
-		certstore_close(cs);
+	memset(&info, 0, sizeof info);
+	if ((bsp = io_spool(&e)) < 0 || io_out_init(&so, bsp, "temporary file", &e) != 0)
+		die(&e);
+	s = io_out_sink(&so);
+	if (envmsg_copy_in(&r->in, &s, &e) != 0)
+		die(&e);
+	if (io_out_finish(&so) != 0)
+		die(&so.e);
+	if ((found = envmsg_find_enveloped(bsp, &r->h, &p, &e)) < 0)
+		die(&e);
+	r->result = found ? R_FAILED : R_PLAIN;
+	if (found && !r->extract) {
+		err_set(&r->why, EX_DATAERR, "the encrypted part %s inside %s was not decrypted: "
+		    "its plaintext would be put among parts anyone can add (EFAIL); "
+		    "--extract-nested writes it alone", p.path, p.parent);
+	} else if (found) {
+		if (lseek(bsp, (off_t)p.body_offset, SEEK_SET) < 0
+		    || io_in_init(&pin, bsp, "temporary file", &e) != 0) {
+			err_sys(&e, EX_IOERR, "cannot read the temporary file");
+			die(&e);
+		}
+		if (decrypt_body(r, &pin, p.cte, p.body_end - p.body_offset, -1, &pfd,
+		    &info) == 0) {
+			snprintf(r->note, sizeof r->note, "the encrypted part %.40s of %.40s, written "
+			    "alone: the other parts were left out", p.path, p.parent);
+			emit_decrypted(r, pfd, &info);
+			io_in_free(&pin);
+			close(bsp);
+			return;
+		}
+		io_in_free(&pin);
 	}
-	addr_list_free(&l);
+	emit_original(r, bsp, &info);
+	close(bsp);
+}
+
+/* An authserv-id we write as it is: an RFC 2045 token (RFC 8601 §2.2). */
+static int
+authserv_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 256 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789.-_+!#$%&'*^`{|}~") == n;
+}
+
+/* Read the header (spooled first, so a header msg.c refuses still goes out as it came). */
+static void
+read_header(struct run *r)
+{
+	struct io_in hin;
+	struct err e;
+	size_t i, fields = 0;
+
+	if (envmsg_spool_header(&r->in, &r->hsp, &r->hlen, &e) != 0
+	    || io_in_init(&hin, r->hsp, "temporary file", &e) != 0)
+		die(&e);
+	msg_header_init(&r->h);
+	r->header_ok = msg_header_read(&hin, &r->h, &e) == 0;
+	if (!r->header_ok && e.code != EX_DATAERR)
+		die(&e);
+	r->hused = hin.off;
+	io_in_free(&hin);
+	if (!r->header_ok)
+		return;
+	for (i = 0; i < r->h.n; i++)
+		fields += r->h.f[i].rawlen;
+	fields += r->h.mbox_from != NULL ? strlen(r->h.mbox_from) : 0;
+	r->blank = r->h.bytes > fields ? r->h.bytes - fields : 0;
+	ar_strip(&r->h, r->authserv);
 }
 
 int
@@ -170,43 +360,45 @@ main(int argc, char **argv)
 		{ "p12", required_argument, NULL, 'p' },
 		{ "pass-file", required_argument, NULL, 'F' },
 		{ "pass-fd", required_argument, NULL, 'D' },
-		{ "pass-env", required_argument, NULL, 'E' },
+		{ "pass-env", required_argument, NULL, 'P' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "cert-dir", required_argument, NULL, 'd' },
+		{ "exit-code", no_argument, NULL, 'E' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "extract-nested", no_argument, NULL, 'x' },
+		{ "authserv-id", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct run r;
 	struct keys_opts ko;
-	struct keys_identity id;
-	struct msg_header h;
-	struct io_in in;
-	struct io_out o;
-	struct envmsg_bodysrc bs;
-	struct envmsg_eol eol;
-	struct ber_src src;
-	struct outctx oc;
-	struct sink raw, sk;
 	struct err e;
-	const char *name = "standard input", *config = NULL, *cert_dir = NULL;
-	struct env_info info;
 	struct conf cf;
-	struct envmsg_part f;
-	size_t i;
-	int c, fd = STDIN_FILENO, b64, kind;
+	struct mime_type ct;
+	const struct msg_field *f;
+	const char *name = "standard input", *config = NULL, *as = NULL;
+	char host[256];
+	enum envmsg_kind kind = ENVMSG_PLAIN;
+	ssize_t got;
+	int c, fd = STDIN_FILENO, exit_code = 0;
 
 	cli_init(argc, argv);
 	keys_opts_init(&ko);
-	while ((c = getopt_long(argc, argv, "C:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:EhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ko.cert = optarg; break;
 		case 'k': ko.key = optarg; break;
 		case 'p': ko.p12 = optarg; break;
 		case 'F': ko.pass_file = optarg; break;
 		case 'D': ko.pass_fd = optarg; break;
-		case 'E': ko.pass_env = optarg; break;
+		case 'P': ko.pass_env = optarg; break;
 		case 'C': config = optarg; break;
-		case 'd': cert_dir = optarg; break;
+		case 'd': break;	/* no effect since issue 9: cipher notes need a signature */
+		case 'E': exit_code = 1; break;
+		case 's': r.strict = 1; break;
+		case 'x': r.extract = 1; break;
+		case 'a': as = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default: cli_usage(usage, NULL);
@@ -214,10 +406,17 @@ main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		cli_usage(usage, "too many arguments");
+	if (as != NULL && !authserv_ok(as))
+		cli_usage(usage, "--authserv-id: '%s' is not a token (RFC 8601 §2.2)", as);
 	/* Built-in < configuration file < environment < command line, as smime-sign. */
 	conf_init(&cf);
 	if (conf_open(&cf, config, "smime.conf", &e) < 0)
 		cli_die_err(&e);
+	if (as == NULL && (as = conf_setting(&cf, "SECMAIL_AUTHSERV_ID", "authserv_id")) != NULL
+	    && !authserv_ok(as))
+		cli_die(EX_CONFIG, "authserv_id (SECMAIL_AUTHSERV_ID or the configuration file): "
+		    "'%s' is not a token (RFC 8601 §2.2)", as);
+	r.authserv = as != NULL ? as : ar_default_authserv(host, sizeof host);
 	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_PASS);
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
@@ -226,75 +425,35 @@ main(int argc, char **argv)
 			cli_die_err(&e);
 		}
 	}
-	if (keys_load_identity(&ko, &id, &e) != 0)
-		cli_die_err(&e);
-
-	if (io_in_init(&in, fd, name, &e) != 0 || io_out_init(&o, STDOUT_FILENO,
+	if (keys_load_identity(&ko, &r.id, &e) != 0)
+		die_key(&e);
+	if (io_in_init(&r.in, fd, name, &e) != 0 || io_out_init(&r.o, STDOUT_FILENO,
 	    "standard output", &e) != 0)
-		cli_die_err(&e);
-	msg_header_init(&h);
-	if (msg_header_read(&in, &h, &e) != 0)
-		cli_die_err(&e);
-	memset(&oc, 0, sizeof oc);
-	oc.o = &o;
-	oc.h = &h;
-	oc.spool = -1;
-	if ((kind = check_type(&h, &e)) < 0)
-		cli_die_err(&e);
-	if (kind == 1) {
-		/* RFC 8551 §3.1: an enveloped part inside a multipart. The message comes out
-		 * whole with that part's bytes replaced by the decrypted entity. */
-		if (envmsg_find_enveloped(&in, &h, &oc.spool, &f, &e) != 0)
-			cli_die_err(&e);
-		io_in_free(&in);
-		if (lseek(oc.spool, (off_t)f.body_offset, SEEK_SET) < 0
-		    || io_in_init(&in, oc.spool, "temporary file", &e) != 0)
-			cli_die_err(&e);
-		oc.h = NULL;
-		oc.prefix = f.offset;
-		b64 = f.cte == CTE_BASE64;
-	} else {
-		if ((b64 = is_b64(&h, &e)) < 0)
-			cli_die_err(&e);
-		/* The outer header loses the envelope's Content-* fields; the decrypted entity
-		 * brings its own. Everything else is written as it came. */
-		for (i = h.n; i-- > 0;)
-			if (envmsg_is_inner(h.f[i].name))
-				msg_header_delete(&h, i);
-	}
-	raw.write = out_write;
-	raw.ctx = &oc;
-	if (envmsg_eol_init(&eol, &raw, 0, &e) != 0 || envmsg_bodysrc_init(&bs, &in, b64, &e) != 0)
-		cli_die_err(&e);
-	/* Inside the envelope the entity is canonical CRLF (RFC 8551 §3.1.1); an LF message gets
-	 * it back with LF. */
-	sk = h.crlf ? raw : envmsg_eol_sink(&eol);
-	if (kind == 1)
-		bs.limit = f.body_end - f.body_offset;
-	src = envmsg_bodysrc_src(&bs);
-	if (env_decrypt(&src, id.pkey, id.cert, &sk, &info, &e) != 0
-	    || (!h.crlf && envmsg_eol_final(&eol, &e) != 0) || start(&oc, &e) != 0)
-		cli_die_err(&e);
-	if (kind == 1) {
-		struct stat st;
-
-		if (fstat(oc.spool, &st) != 0) {
-			err_sys(&e, EX_IOERR, "cannot stat the temporary file");
-			cli_die_err(&e);
+		die(&e);
+	if ((got = io_in_fill(&r.in, 1)) < 0)
+		die(&r.in.e);
+	if (got == 0)
+		cli_die(EX_NOINPUT, "%s is empty: not a message (nothing written)", name);
+	read_header(&r);
+	if (r.header_ok && r.hused == r.hlen) {
+		f = msg_header_get(&r.h, "Content-Type");
+		if (f != NULL && mime_type_parse(f->value, 0, &ct, &e) == 0) {
+			kind = envmsg_kind(&ct, &r.h);
+			mime_type_free(&ct);
 		}
-		if (envmsg_copy_range(oc.spool, f.body_end, (uint64_t)st.st_size - f.body_end, &o, &e) != 0)
-			cli_die_err(&e);
 	}
-	if (io_out_finish(&o) != 0)
-		cli_die_err(&o.e);
-	if (cert_dir == NULL)
-		cert_dir = conf_setting(&cf, "SECMAIL_CERT_DIR", "cert_dir");
-	note_cipher(&h, info.cipher, cert_dir);
-	keys_identity_free(&id);
+	if (kind == ENVMSG_MULTIPART)
+		nested(&r);
+	else if (kind != ENVMSG_PLAIN)
+		top(&r, kind);
+	else
+		emit_original(&r, -1, NULL);
+	if (io_out_finish(&r.o) != 0)
+		out_err(&r);
+	keys_identity_free(&r.id);
 	conf_free(&cf);
-	envmsg_bodysrc_free(&bs);
-	envmsg_eol_free(&eol);
-	msg_header_free(&h);
-	io_in_free(&in);
-	return EX_OK;
+	msg_header_free(&r.h);
+	io_in_free(&r.in);
+	close(r.hsp);
+	return exit_code && r.result != R_DECRYPTED ? 1 : EX_OK;
 }

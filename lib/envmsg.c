@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "ar.h"
 #include "mime.h"
 
 #define CHUNK 65536
@@ -73,12 +74,21 @@ envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, struct 
 	x->in = in;
 	x->b64 = b64;
 	x->limit = UINT64_MAX;
+	x->tee = -1;
 	x->raw = malloc(CHUNK);
 	x->dbuf = malloc(ENVMSG_DBUF);
 	if (x->raw == NULL || x->dbuf == NULL)
 		return err_sys(e, EX_OSERR, "out of memory");
 	/* strict: a corrupt body is an error, not something to guess around */
 	return b64 ? cte_dec_init(&x->dec, CTE_BASE64, CTE_STRICT, e) : 0;
+}
+
+static int
+tee(struct envmsg_bodysrc *x, const void *p, ssize_t r, struct err *e)
+{
+	if (x->tee >= 0 && r > 0 && io_write_all(x->tee, p, (size_t)r) != 0)
+		return err_sys(e, EX_IOERR, "cannot write the temporary file");
+	return 0;
 }
 
 static ssize_t
@@ -97,6 +107,8 @@ bodysrc_read(void *ctx, void *p, size_t n, struct err *e)
 			*e = x->in->e;
 		if (r > 0)
 			x->limit -= (uint64_t)r;
+		if (tee(x, p, r, e) != 0)
+			return -1;
 		return r;
 	}
 	while (x->dpos == x->dlen) {
@@ -110,6 +122,8 @@ bodysrc_read(void *ctx, void *p, size_t n, struct err *e)
 			return -1;
 		}
 		x->limit -= (uint64_t)r;
+		if (tee(x, x->raw, r, e) != 0)
+			return -1;
 		if (r == 0) {
 			x->ended = 1;
 			if (cte_dec_finish(&x->dec, &s, e) != 0)
@@ -321,93 +335,356 @@ envmsg_copy_range(int fd, uint64_t off, uint64_t n, struct io_out *o, struct err
 }
 
 
-static int
-is_enveloped(const struct mime_part *p)
-{
-	const char *st = mime_type_param(&p->ct, "smime-type");
+/* ---- what is encrypted ---- */
 
-	if (!mime_type_is(&p->ct, "application", "pkcs7-mime")
-	    && !mime_type_is(&p->ct, "application", "x-pkcs7-mime"))
-		return 0;
-	return st == NULL || strcasecmp(st, "enveloped-data") == 0
-	    || strcasecmp(st, "authEnveloped-data") == 0;
+/* Does the file name end in ".p7m" (RFC 8551 §3.2.1's name for enveloped data)? */
+static int
+is_p7m(const char *name)
+{
+	size_t n = name != NULL ? strlen(name) : 0;
+
+	return n >= 4 && strcasecmp(name + n - 4, ".p7m") == 0;
 }
+
+enum envmsg_kind
+envmsg_kind(const struct mime_type *ct, const struct msg_header *h)
+{
+	const struct msg_field *f;
+	struct mime_type d;
+	struct err e;
+	const char *st;
+	int named = 0;
+
+	if (ct == NULL)
+		return ENVMSG_PLAIN;
+	if (mime_type_is(ct, "multipart", NULL))
+		return ENVMSG_MULTIPART;
+	if (mime_type_is(ct, "application", "pkcs7-mime")
+	    || mime_type_is(ct, "application", "x-pkcs7-mime")) {
+		if ((st = mime_type_param(ct, "smime-type")) == NULL)
+			return ENVMSG_MAYBE_P7;
+		return strcasecmp(st, "enveloped-data") == 0
+		    || strcasecmp(st, "authEnveloped-data") == 0 ? ENVMSG_ENVELOPED : ENVMSG_PLAIN;
+	}
+	if (!mime_type_is(ct, "application", "octet-stream"))
+		return ENVMSG_PLAIN;
+	named = is_p7m(mime_type_param(ct, "name"));
+	if (!named && h != NULL && (f = msg_header_get(h, "Content-Disposition")) != NULL
+	    && mime_type_parse(f->value, 1, &d, &e) == 0) {
+		named = is_p7m(mime_type_param(&d, "filename"));
+		mime_type_free(&d);
+	}
+	return named ? ENVMSG_MAYBE_FILE : ENVMSG_PLAIN;
+}
+
+/* ---- header regions kept as they came ---- */
+
+int
+envmsg_spool_header(struct io_in *in, int *fdp, uint64_t *len, struct err *e)
+{
+	const unsigned char *p;
+	ssize_t r;
+	int fd, complete, bol = 1;
+
+	*len = 0;
+	if ((*fdp = fd = io_spool(e)) < 0)
+		return -1;
+	while ((r = io_in_piece(in, &p, &complete)) > 0) {
+		if (io_write_all(fd, p, (size_t)r) != 0)
+			return err_sys(e, EX_IOERR, "cannot write the temporary file");
+		*len += (uint64_t)r;
+		if (bol && complete && (p[0] == '\n' || (r == 2 && p[0] == '\r' && p[1] == '\n')))
+			break;	/* the empty line that ends the header */
+		bol = complete;
+	}
+	if (r < 0) {
+		*e = in->e;
+		return -1;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
+	return 0;
+}
+
+#define STRIP_MAX (64 * 1024)	/* the longest verdict field read to see whose it is */
+
+/* Is this line the start of a field named Authentication-Results or Secmail-Decryption
+ * (white space allowed before the colon, RFC 5322 §4.5.3)? */
+static int
+verdict_field(const unsigned char *p, size_t n)
+{
+	static const char *const names[] = { AR_FIELD, AR_DECRYPT_FIELD };
+	size_t i, k;
+
+	for (i = 0; i < 2; i++) {
+		k = strlen(names[i]);
+		if (n <= k || strncasecmp((const char *)p, names[i], k) != 0)
+			continue;
+		while (k < n && (p[k] == ' ' || p[k] == '\t'))
+			k++;
+		if (k < n && p[k] == ':')
+			return 1;
+	}
+	return 0;
+}
+
+/* A buffered verdict field: written unless it claims authserv. */
+static int
+flush_field(struct buf *f, int over, const char *authserv, struct io_out *o, struct err *e)
+{
+	const char *colon;
+	int rc = 0;
+
+	if (f->len > 0 && !over) {
+		if (buf_check(f, e) != 0)
+			return -1;
+		colon = memchr(f->p, ':', f->len);
+		if (memchr(f->p, '\0', f->len) != NULL || colon == NULL
+		    || !ar_claims(colon + 1, authserv))
+			rc = io_out_write(o, f->p, f->len);
+		if (rc != 0)
+			*e = o->e;
+	}
+	buf_reset(f);
+	return rc;
+}
+
+int
+envmsg_header_strip_raw(int fd, uint64_t len, const char *authserv, struct io_out *o,
+    struct err *e)
+{
+	struct io_in in;
+	struct buf f = BUF_INIT;
+	const unsigned char *p;
+	uint64_t done = 0;
+	ssize_t r;
+	int complete, bol = 1, hold = 0, over = 0, rc = -1;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
+	if (io_in_init(&in, fd, "temporary file", e) != 0)
+		return -1;
+	while (done < len && (r = io_in_piece(&in, &p, &complete)) > 0) {
+		if ((uint64_t)r > len - done)
+			r = (ssize_t)(len - done);
+		done += (uint64_t)r;
+		if (bol && p[0] != ' ' && p[0] != '\t') {
+			/* a new field (or a line that is none): the one held before is done */
+			if (flush_field(&f, over, authserv, o, e) != 0)
+				goto out;
+			hold = verdict_field(p, (size_t)r);
+			over = 0;
+		}
+		bol = complete;
+		if (!hold) {
+			if (io_out_write(o, p, (size_t)r) != 0) {
+				*e = o->e;
+				goto out;
+			}
+		} else if (!over) {
+			if (f.len + (size_t)r > STRIP_MAX) {
+				over = 1;	/* ours by name, too long to tell: removed */
+				buf_reset(&f);
+			} else {
+				buf_add(&f, p, (size_t)r);
+			}
+		}
+	}
+	if (done < len) {
+		err_set(e, EX_IOERR, "the temporary file is shorter than written");
+		goto out;
+	}
+	rc = flush_field(&f, over, authserv, o, e);
+out:
+	buf_free(&f);
+	io_in_free(&in);
+	return rc;
+}
+
+/* ---- the decrypted entity ---- */
+
+int
+envmsg_write_decrypted(int fd, int crlf, const char *authserv, struct io_out *o, int *bare,
+    struct err *e)
+{
+	struct msg_header ih;
+	struct io_in in;
+	struct envmsg_eol eol;
+	struct sink raw = io_out_sink(o), sk;
+	size_t i, fields = 0;
+	int rc = -1, ok;
+
+	*bare = 0;
+	msg_header_init(&ih);
+	if (envmsg_eol_init(&eol, &raw, 0, e) != 0 || io_in_init(&in, fd, "temporary file", e) != 0)
+		return -1;
+	sk = crlf ? raw : envmsg_eol_sink(&eol);
+	ok = msg_header_read(&in, &ih, e) == 0;
+	if (!ok && e->code != EX_DATAERR)
+		goto out;
+	/* A MIME entity starts with header fields, or with the empty line of an empty header;
+	 * anything else (no field, a broken header, an mbox line) is taken as bare content. */
+	if (!ok || ih.mbox_from != NULL || (ih.n == 0 && ih.bytes == 0)) {
+		*bare = 1;
+		if (io_out_puts(o, crlf ? "\r\n" : "\n") != 0) {
+			*e = o->e;
+			goto out;
+		}
+		io_in_free(&in);
+		if (lseek(fd, 0, SEEK_SET) != 0 || io_in_init(&in, fd, "temporary file", e) != 0) {
+			err_sys(e, EX_IOERR, "cannot rewind the temporary file");
+			goto out;
+		}
+	} else {
+		for (i = 0; i < ih.n; i++)
+			fields += ih.f[i].rawlen;
+		ar_strip(&ih, authserv);
+		for (i = 0; i < ih.n; i++)
+			if (sink_write(&sk, ih.f[i].raw, ih.f[i].rawlen, e) != 0)
+				goto out;
+		/* the empty line as it was (absent when the entity is a header alone) */
+		if (ih.bytes > fields && sink_write(&sk, "\r\n" + (ih.bytes - fields == 1),
+		    ih.bytes - fields == 1 ? 1 : 2, e) != 0)
+			goto out;
+	}
+	if (envmsg_copy_in(&in, &sk, e) != 0 || (!crlf && envmsg_eol_final(&eol, e) != 0))
+		goto out;
+	rc = 0;
+out:
+	envmsg_eol_free(&eol);
+	msg_header_free(&ih);
+	io_in_free(&in);
+	return rc;
+}
+
+/* ---- an encrypted part inside a multipart ---- */
+
+#define PEEK_MAX 8192	/* encoded bytes of a candidate part looked at for its CMS type */
+
+struct finder {
+	struct envmsg_part *f;
+	enum envmsg_kind kind;	/* of the leaf being walked */
+	struct buf peek;
+};
 
 static int
 find_begin(void *ctx, struct mime_part *p, struct err *e)
 {
-	struct envmsg_part *f = ctx;
+	struct finder *x = ctx;
 
 	(void)e;
 	p->no_data = 1;
-	if (p->depth == 1 && !f->ok && is_enveloped(p)) {
-		f->offset = p->offset;
-		f->body_offset = p->body_offset;
-		f->cte = p->cte;
-	}
+	if (p->depth == 0 || (p->flags & (MIME_F_MULTIPART | MIME_F_MESSAGE)))
+		return 0;
+	x->kind = envmsg_kind(&p->ct, p->h);
+	buf_reset(&x->peek);
+	if (x->kind == ENVMSG_MAYBE_P7 || x->kind == ENVMSG_MAYBE_FILE)
+		p->no_data = 0;
 	return 0;
+}
+
+static int
+find_data(void *ctx, struct mime_part *p, const void *b, size_t n, struct err *e)
+{
+	struct finder *x = ctx;
+
+	(void)p, (void)e;
+	if (x->peek.len < PEEK_MAX)
+		buf_add(&x->peek, b, n < PEEK_MAX - x->peek.len ? n : PEEK_MAX - x->peek.len);
+	return 0;
+}
+
+static int
+peek_put(void *ctx, const void *p, size_t n, struct err *e)
+{
+	(void)e;
+	buf_add(ctx, p, n);
+	return 0;
+}
+
+/* Does the start of this (transfer-encoded) body look like CMS (auth)enveloped data? */
+static int
+peek_enveloped(const struct buf *peek, enum cte cte)
+{
+	struct buf d = BUF_INIT;
+	struct sink s = { peek_put, &d };
+	struct cte_dec dec;
+	struct env_mem m;
+	struct ber_src src;
+	struct err e;
+	enum env_content c = ENV_CT_UNKNOWN;
+
+	if (cte != CTE_BASE64) {
+		buf_add(&d, peek->p, peek->len);
+	} else if (cte_dec_init(&dec, CTE_BASE64, 0, &e) == 0) {
+		(void)cte_dec_write(&dec, &s, peek->p, peek->len, &e);	/* as far as it goes */
+		cte_dec_free(&dec);
+	}
+	if (d.len > 0 && !d.oom) {
+		m.p = (const unsigned char *)d.p;
+		m.len = d.len;
+		m.pos = 0;
+		src = env_mem_src(&m);
+		c = env_content_type(&src);
+	}
+	buf_free(&d);
+	return c == ENV_CT_ENVELOPED || c == ENV_CT_AUTH_ENVELOPED;
 }
 
 static int
 find_end(void *ctx, struct mime_part *p, struct err *e)
 {
-	struct envmsg_part *f = ctx;
+	struct finder *x = ctx;
+	struct envmsg_part *f = x->f;
 
 	(void)e;
-	if (p->depth == 1 && !f->ok && is_enveloped(p)) {
-		f->body_end = p->body_offset + p->body_bytes;
+	if (p->depth == 0 || (p->flags & (MIME_F_MULTIPART | MIME_F_MESSAGE)))
+		return 0;
+	if (x->kind == ENVMSG_ENVELOPED || ((x->kind == ENVMSG_MAYBE_P7
+	    || x->kind == ENVMSG_MAYBE_FILE) && peek_enveloped(&x->peek, p->cte))) {
 		f->ok = 1;
+		f->cte = p->cte;
+		f->offset = p->offset;
+		f->body_offset = p->body_offset;
+		f->body_end = p->body_offset + p->body_bytes;
+		snprintf(f->path, sizeof f->path, "%s", p->path);
+		if (p->parent != NULL)
+			snprintf(f->parent, sizeof f->parent, "%s/%s", p->parent->ct.type,
+			    p->parent->ct.subtype != NULL ? p->parent->ct.subtype : "");
 		return MIME_STOP;
 	}
 	return 0;
 }
 
 int
-envmsg_find_enveloped(struct io_in *in, const struct msg_header *h, int *spool,
-    struct envmsg_part *f, struct err *e)
+envmsg_find_enveloped(int fd, struct msg_header *h, struct envmsg_part *f, struct err *e)
 {
-	struct io_out so;
-	struct sink ss;
+	struct finder x;
 	struct mime_walk w;
-	struct io_in si;
-	unsigned char buf[65536];
-	ssize_t r;
-	int fd;
+	struct io_in in;
+	struct err we;
+	int r;
 
-	if ((fd = io_spool(e)) < 0 || io_out_init(&so, fd, "temporary file", e) != 0)
-		return -1;
-	ss = io_out_sink(&so);
-	if (msg_header_write(&so, h) != 0 || io_out_puts(&so, h->crlf ? "\r\n" : "\n") != 0) {
-		*e = so.e;
-		return -1;
-	}
-	while ((r = io_in_read(in, buf, sizeof buf)) > 0)
-		if (sink_write(&ss, buf, (size_t)r, e) != 0)
-			return -1;
-	if (r < 0) {
-		*e = in->e;
-		return -1;
-	}
-	if (io_out_finish(&so) != 0) {
-		*e = so.e;
-		return -1;
-	}
-	*spool = fd;
+	memset(f, 0, sizeof *f);
+	memset(&x, 0, sizeof x);
+	x.f = f;
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
-	memset(f, 0, sizeof *f);
+	if (io_in_init(&in, fd, "temporary file", e) != 0)
+		return -1;
 	mime_walk_init(&w);
 	w.begin = find_begin;
+	w.data = find_data;
 	w.end = find_end;
-	w.ctx = f;
-	if (io_in_init(&si, fd, "temporary file", e) != 0)
+	w.ctx = &x;
+	r = mime_walk(&w, &in, h, &we);
+	io_in_free(&in);
+	if (x.peek.oom)
+		r = err_sys(&we, EX_OSERR, "out of memory");
+	buf_free(&x.peek);
+	if (r < 0 && we.code != EX_DATAERR) {
+		*e = we;
 		return -1;
-	r = mime_walk(&w, &si, NULL, e);
-	io_in_free(&si);
-	if (r < 0)
-		return -1;
-	if (!f->ok)
-		return err_set(e, EX_DATAERR, "not an S/MIME encrypted message (no enveloped-data "
-		    "part at the top level or one level down)");
-	return 0;
+	}
+	return f->ok;
 }

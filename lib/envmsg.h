@@ -11,7 +11,9 @@
 #include "cte.h"
 #include "envelope.h"
 #include "io.h"
+#include "mime.h"
 #include "msg.h"
+#include "param.h"
 
 /* A sink that base64-encodes (lib/cte: 76 columns, CRLF or LF line ends) into an io_out. */
 struct envmsg_b64out {
@@ -35,6 +37,8 @@ struct envmsg_bodysrc {
 	size_t dpos, dlen;
 	int ended;
 	uint64_t limit;		/* body bytes left to read (UINT64_MAX: to end of input) */
+	int tee;		/* every raw byte read is also written here (-1: none), so
+				 * a message that cannot be decrypted goes out as it came */
 };
 int envmsg_bodysrc_init(struct envmsg_bodysrc *x, struct io_in *in, int b64, struct err *e);
 struct ber_src envmsg_bodysrc_src(struct envmsg_bodysrc *x);
@@ -76,21 +80,56 @@ int envmsg_outer_header(const struct msg_header *in, int auth, const char *bcc,
 /* Copy n bytes at offset off of fd to o. */
 int envmsg_copy_range(int fd, uint64_t off, uint64_t n, struct io_out *o, struct err *e);
 
-/* An application/(x-)pkcs7-mime enveloped or authEnveloped part (or one without smime-type)
- * directly inside the top-level multipart (RFC 8551 §3.1: a part of a larger message). */
+/* What a Content-Type (and Content-Disposition) make of an entity, for decryption. */
+enum envmsg_kind {
+	ENVMSG_PLAIN,		/* not encrypted (or not a kind we open) */
+	ENVMSG_MULTIPART,	/* multipart/...: parts may be encrypted */
+	ENVMSG_ENVELOPED,	/* application/(x-)pkcs7-mime; smime-type=(auth)enveloped-data */
+	ENVMSG_MAYBE_P7,	/* application/(x-)pkcs7-mime without smime-type (s-nail, old
+				 * agents, name=smime.p7m only): the CMS content type decides */
+	ENVMSG_MAYBE_FILE,	/* application/octet-stream named *.p7m (some clients): only
+				 * enveloped CMS content makes it encrypted */
+};
+/* h's kind; ct is its Content-Type parsed (NULL: none or unparsable, RFC 2045 §5.2). */
+enum envmsg_kind envmsg_kind(const struct mime_type *ct, const struct msg_header *h);
+
+/* The header region of in (every line up to and including the first empty one, or to end of
+ * input) copied as it is to a private spool, whatever it holds: lines of any length, NULs.
+ * *fd is rewound; *len its size. */
+int envmsg_spool_header(struct io_in *in, int *fd, uint64_t *len, struct err *e);
+
+/* A header that msg_header_read refused (a line without a colon, a NUL, an over-long line):
+ * the len bytes of fd (from its start) written to o as they are, except every
+ * Authentication-Results or Secmail-Decryption field that claims authserv (RFC 8601 §5;
+ * such a field too long to read, over 64 KiB, is removed as well). */
+int envmsg_header_strip_raw(int fd, uint64_t len, const char *authserv, struct io_out *o,
+    struct err *e);
+
+/* The decrypted entity from fd (rewound; canonical CRLF) to o after the outer header: every
+ * Authentication-Results or Secmail-Decryption field claiming authserv in its header removed
+ * (the sender chose them); when it is not a MIME entity (no header: bare bytes, RFC 4134
+ * §5.1), the blank line that ends the outer header first, so the bytes are its body
+ * (*bare = 1). Line ends converted to LF unless crlf. */
+int envmsg_write_decrypted(int fd, int crlf, const char *authserv, struct io_out *o, int *bare,
+    struct err *e);
+
+/* An encrypted part somewhere inside a multipart (RFC 8551 §3.1: a part of a larger
+ * message): ENVMSG_ENVELOPED parts, and ENVMSG_MAYBE_* ones whose content begins as CMS
+ * enveloped or authEnveloped data. */
 struct envmsg_part {
 	int ok;
 	enum cte cte;
-	uint64_t offset;	/* its first header byte in the spooled message */
+	char path[MIME_PATH_MAX];	/* its part number, "2", "1.3" (mime.h) */
+	char parent[64];	/* the type of the multipart it is in, "multipart/mixed" */
+	uint64_t offset;	/* its first header byte in the body */
 	uint64_t body_offset;	/* its first body byte */
 	uint64_t body_end;	/* just past its body (the line end before the delimiter
 				 * belongs to the delimiter, RFC 2046 §5.1.1) */
 };
 
-/* Spool the whole message (h already read from in, then the rest of in) to a private
- * temporary file, *spool, and find the first such part with the MIME walker. EX_DATAERR
- * when there is none. */
-int envmsg_find_enveloped(struct io_in *in, const struct msg_header *h, int *spool,
-    struct envmsg_part *p, struct err *e);
+/* Walk the body in fd (from its start; h is the message's header) for the first such part.
+ * 1 found, 0 none (also when the MIME structure cannot be walked: then nothing can be
+ * said to be encrypted), -1 on a system error (I/O, memory). */
+int envmsg_find_enveloped(int fd, struct msg_header *h, struct envmsg_part *p, struct err *e);
 
 #endif
