@@ -169,7 +169,8 @@ emit_original(struct run *r, int body, const struct env_info *info)
 
 	if (r->strict) {
 		if (r->result == R_PLAIN)
-			cli_die(EX_DATAERR, "not an S/MIME encrypted message (nothing written)");
+			cli_die(EX_DATAERR, "not an S/MIME encrypted message%s%s%s (nothing written)",
+			    r->why.msg[0] ? " (" : "", r->why.msg, r->why.msg[0] ? ")" : "");
 		cli_die(r->why.code == EX_UNAVAILABLE ? EX_UNAVAILABLE : EX_DATAERR, "%s",
 		    r->why.msg);
 	}

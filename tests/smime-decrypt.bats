@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # smime-decrypt: envelopes made by openssl cms, gpgsm, NSS cmsutil and smime-encrypt open
-# byte-exact; every bad input fails with its exit status and writes nothing.
+# byte-exact under a Secmail-Decryption record; what cannot be decrypted is written as it came
+# with a `failed` record (exit 0, the filter contract), or nothing with --strict.
 
 load helpers/common
 load helpers/smimeenv
@@ -23,6 +24,12 @@ setup() {
 }
 teardown() { common_teardown; }
 
+# unrec OUT: the output without its (first, only) Secmail-Decryption record; rec OUT: the record
+unrec() { python3 "$TOP/tests/helpers/decrypt-check.py" strip "$1"; }
+rec() { python3 "$TOP/tests/helpers/decrypt-check.py" record "$1"; }
+# as_came IN OUT: OUT is IN under a `failed` record, byte for byte
+as_came() { unrec "$2" | cmp - "$1" && rec "$2" | grep -q '; failed reason="'; }
+
 # ossl_msg ARGS...: the entity encrypted by openssl cms, wrapped with the outer fields.
 ossl_msg() {
 	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/ossl.der" "$@" || return 1
@@ -34,7 +41,7 @@ ossl_msg() {
 	for c in aes-128-cbc aes-256-cbc aes-128-gcm aes-256-gcm; do
 		ossl_msg "-$c" "$PKI/bob.pem"
 		smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
-		cmp "$T/out" "$T/want"
+		unrec "$T/out" | cmp - "$T/want"
 	done
 }
 
@@ -42,7 +49,7 @@ ossl_msg() {
 	for c in aes-256-cbc aes-256-gcm; do
 		ossl_msg "-$c" -recip "$PKI/bob.pem" -keyopt rsa_padding_mode:oaep
 		smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
-		cmp "$T/out" "$T/want"
+		unrec "$T/out" | cmp - "$T/want"
 	done
 }
 
@@ -50,7 +57,7 @@ ossl_msg() {
 	for c in aes-128-cbc aes-256-gcm; do
 		ossl_msg "-$c" "$PKI/carol.pem" "$PKI/bob.pem"
 		smime-decrypt --cert "$PKI/carol.pem" --key "$PKI/carol.key" "$T/in" >"$T/out"
-		cmp "$T/out" "$T/want"
+		unrec "$T/out" | cmp - "$T/want"
 	done
 }
 
@@ -59,13 +66,13 @@ ossl_msg() {
 	# openssl writes its own MIME-Version; the message already has one
 	{ cat "$T/outer"; grep -v '^MIME-Version' "$T/p7m"; } >"$T/in"
 	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" <"$T/in" >"$T/out"
-	cmp "$T/out" "$T/want"
+	unrec "$T/out" | cmp - "$T/want"
 }
 
 @test "decrypt: a key alone (no --cert) is tried on every RecipientInfo" {
 	ossl_msg -aes-256-cbc "$PKI/alice.pem" "$PKI/bob.pem"
 	smime-decrypt --key "$PKI/bob.key" "$T/in" >"$T/out"
-	cmp "$T/out" "$T/want"
+	unrec "$T/out" | cmp - "$T/want"
 }
 
 @test "decrypt: application/x-pkcs7-mime and CRLF messages" {
@@ -73,7 +80,9 @@ ossl_msg() {
 	sed -i 's|application/pkcs7-mime|application/x-pkcs7-mime|' "$T/in"
 	sed 's/$/\r/' "$T/in" >"$T/in.crlf"
 	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in.crlf" >"$T/out"
-	{ sed 's/$/\r/' "$T/outer"; cat "$T/entity"; } | cmp - "$T/out"
+	{ sed 's/$/\r/' "$T/outer"; cat "$T/entity"; } | cmp - <(unrec "$T/out")
+	# the record too ends in CRLF, like the message
+	head -1 "$T/out" | grep -q $'\r$'
 }
 
 @test "decrypt: gpgsm --encrypt output decrypts (a key gpgsm generated)" {
@@ -83,7 +92,7 @@ ossl_msg() {
 	{ cat "$T/outer"; printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n'
 	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/g.der"; } >"$T/in"
 	smime-decrypt --cert "$GNUPGHOME/gpg.pem" --key "$GNUPGHOME/gpg.key" "$T/in" >"$T/out"
-	cmp "$T/out" "$T/want"
+	unrec "$T/out" | cmp - "$T/want"
 }
 
 @test "decrypt: NSS cmsutil -E output decrypts" {
@@ -95,33 +104,43 @@ ossl_msg() {
 	{ cat "$T/outer"; printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n'
 	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/n.der"; } >"$T/in"
 	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
-	cmp "$T/out" "$T/want"
+	unrec "$T/out" | cmp - "$T/want"
 }
 
-@test "decrypt: an enveloped part nested one level inside multipart/mixed is replaced in place" {
+@test "decrypt: an enveloped part nested inside multipart/mixed: not decrypted (EFAIL); --extract-nested writes it alone" {
 	openssl cms -encrypt -aes-256-gcm -binary -outform DER -in "$T/entity" -out "$T/n.der" "$PKI/bob.pem"
 	pre=$'From: a@example.org\nTo: bob@example.org\nSubject: nested\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="XX"\n\npreamble\n--XX\nContent-Type: text/plain\n\nintro text\n--XX\n'
 	{ printf '%s' "$pre"
 	  printf 'Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m\n'
 	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/n.der"; printf -- '--XX--\nepilogue\n'; } >"$T/in"
-	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
-	{ printf '%s' "$pre"; tr -d '\r' <"$T/entity"; printf -- '\n--XX--\nepilogue\n'; } | cmp - "$T/out"
-	# python's email package sees the decrypted part
-	python3 - "$T/out" <<'PY'
-import email, sys
-m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
-parts = m.get_payload()
-assert len(parts) == 2 and parts[1].get_content_type() == 'text/plain', parts
-assert 'secret' in parts[1].get_payload(decode=True).decode('utf-8')
-PY
-}
-
-@test "decrypt: a multipart without an enveloped part is refused, nothing written" {
-	printf 'From: a@example.org\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nhi\n--XX--\n' >"$T/in"
 	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	assert_success
+	printf '%s' "$output" >"$T/out"; echo >>"$T/out"
+	as_came "$T/in" "$T/out"
+	rec "$T/out" | grep -q 'encrypted part 2 inside multipart/mixed was not decrypted.*EFAIL'
+	[[ $stderr == *"EFAIL"* ]]
+	# --strict: nothing; --extract-nested: the outer fields and the decrypted entity alone
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
 	assert_failure 65
 	[ -z "$output" ]
-	[[ $stderr == *"no enveloped-data part"* ]]
+	smime-decrypt --extract-nested --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
+	rec "$T/out" | grep -q 'decrypted cipher=aes-256-gcm integrity=aead (the encrypted part 2 of multipart/mixed, written alone: the other parts were left out)'
+	{ printf 'From: a@example.org\nTo: bob@example.org\nSubject: nested\nMIME-Version: 1.0\n'
+	  tr -d '\r' <"$T/entity"; } | cmp - <(unrec "$T/out")
+	python3 "$TOP/tests/helpers/decrypt-check.py" parse "$T/out" >"$T/tree"
+	[ "$(cat "$T/tree")" = "text/plain Hello Bob," ]
+}
+
+@test "decrypt: a multipart without an enveloped part passes through unchanged; --strict refuses it" {
+	printf 'From: a@example.org\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nhi\n--XX--\n' >"$T/in"
+	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	assert_success
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" | cmp - "$T/in"
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"not an S/MIME encrypted message"* ]]
 }
 
 @test "decrypt: keys from PKCS#12 and encrypted PEM, passphrase from file, fd and environment" {
@@ -129,28 +148,28 @@ PY
 	printf 'sekrit pass\n' >"$T/pass"
 	openssl pkcs12 -export -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/bob.p12" -passout file:"$T/pass"
 	openssl pkey -in "$PKI/bob.key" -aes-256-cbc -passout file:"$T/pass" -out "$T/bob-enc.key"
-	smime-decrypt --p12 "$T/bob.p12" --pass-file "$T/pass" "$T/in" | cmp - "$T/want"
-	smime-decrypt --p12 "$T/bob.p12" --pass-fd 3 "$T/in" 3<"$T/pass" | cmp - "$T/want"
+	smime-decrypt --p12 "$T/bob.p12" --pass-file "$T/pass" "$T/in" >"$T/out"; unrec "$T/out" | cmp - "$T/want"
+	smime-decrypt --p12 "$T/bob.p12" --pass-fd 3 "$T/in" 3<"$T/pass" >"$T/out"; unrec "$T/out" | cmp - "$T/want"
 	SMIME_PASS='sekrit pass' smime-decrypt --cert "$PKI/bob.pem" --key "$T/bob-enc.key" \
-		--pass-env SMIME_PASS "$T/in" | cmp - "$T/want"
+		--pass-env SMIME_PASS "$T/in" >"$T/out"; unrec "$T/out" | cmp - "$T/want"
 	# no passphrase, or a wrong one: an error, nothing written
 	run --separate-stderr smime-decrypt --p12 "$T/bob.p12" "$T/in"
 	assert_failure
 	[ -z "$output" ]
 	run --separate-stderr env SMIME_PASS=wrong smime-decrypt --p12 "$T/bob.p12" --pass-env SMIME_PASS "$T/in"
-	assert_failure 65
+	assert_failure 78
 	[ -z "$output" ]
 }
 
 @test "decrypt: the key defaults to SECMAIL_CERT/SECMAIL_KEY or SECMAIL_P12 with SECMAIL_PASS_FILE" {
 	ossl_msg -aes-256-cbc "$PKI/bob.pem"
-	SECMAIL_CERT="$PKI/bob.pem" SECMAIL_KEY="$PKI/bob.key" smime-decrypt "$T/in" | cmp - "$T/want"
+	SECMAIL_CERT="$PKI/bob.pem" SECMAIL_KEY="$PKI/bob.key" smime-decrypt "$T/in" >"$T/out"; unrec "$T/out" | cmp - "$T/want"
 	printf 'pw\n' >"$T/pass"
 	openssl pkcs12 -export -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/bob.p12" -passout pass:pw
-	SECMAIL_P12="$T/bob.p12" SECMAIL_PASS_FILE="$T/pass" smime-decrypt "$T/in" | cmp - "$T/want"
+	SECMAIL_P12="$T/bob.p12" SECMAIL_PASS_FILE="$T/pass" smime-decrypt "$T/in" >"$T/out"; unrec "$T/out" | cmp - "$T/want"
 	# the command line wins
 	SECMAIL_CERT="$PKI/alice.pem" SECMAIL_KEY="$PKI/alice.key" smime-decrypt --cert "$PKI/bob.pem" \
-		--key "$PKI/bob.key" "$T/in" | cmp - "$T/want"
+		--key "$PKI/bob.key" "$T/in" >"$T/out"; unrec "$T/out" | cmp - "$T/want"
 }
 
 @test "decrypt: keys from the configuration file (smime.conf, or --config); environment wins" {
@@ -158,41 +177,49 @@ PY
 	mkdir -p "$T/config/secmail"
 	printf 'cert %s\nkey %s\n' "$PKI/bob.pem" "$PKI/bob.key" >"$T/config/secmail/smime.conf"
 	chmod 600 "$T/config/secmail/smime.conf"
-	smime-decrypt "$T/in" | cmp - "$T/want"
+	smime-decrypt "$T/in" >"$T/out"; unrec "$T/out" | cmp - "$T/want"
 	printf 'p12 %s\npass_file %s\n' "$T/bob.p12" "$T/pass" >"$T/other.conf"
 	chmod 600 "$T/other.conf"
 	printf 'pw\n' >"$T/pass"
 	openssl pkcs12 -export -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/bob.p12" -passout pass:pw
-	smime-decrypt --config "$T/other.conf" "$T/in" | cmp - "$T/want"
+	smime-decrypt --config "$T/other.conf" "$T/in" >"$T/out"; unrec "$T/out" | cmp - "$T/want"
 	# the environment overrides the file: alice's key cannot open it
-	run --separate-stderr env SECMAIL_CERT="$PKI/alice.pem" SECMAIL_KEY="$PKI/alice.key" smime-decrypt "$T/in"
-	assert_failure 65
-	[ -z "$output" ]
+	env SECMAIL_CERT="$PKI/alice.pem" SECMAIL_KEY="$PKI/alice.key" smime-decrypt "$T/in" >"$T/out"
+	as_came "$T/in" "$T/out"
 }
 
-@test "decrypt: a message for someone else: no matching RecipientInfo, exit 65, nothing written" {
+@test "decrypt: a message for someone else: written as it came with a failed record; --strict 65, nothing" {
 	ossl_msg -aes-256-cbc "$PKI/alice.pem"
-	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
+	as_came "$T/in" "$T/out"
+	rec "$T/out" | grep -q 'failed reason="the message is not encrypted for this certificate'
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
 	assert_failure 65
 	[ -z "$output" ]
 	[[ $stderr == *"not encrypted for this certificate"* ]]
+	# -E: the message is written, and the status says it was not decrypted
+	run --separate-stderr smime-decrypt -E --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	assert_failure 1
+	[[ $output == *"failed reason="* ]]
 }
 
-@test "decrypt: the wrong key for the certificate is refused" {
+@test "decrypt: the wrong key for the certificate is a configuration error (78), nothing written" {
 	ossl_msg -aes-256-cbc "$PKI/bob.pem"
 	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/dave.key" "$T/in"
-	assert_failure
+	assert_failure 78
 	[ -z "$output" ]
 }
 
-@test "decrypt: the wrong key alone fails and writes nothing (GCM)" {
+@test "decrypt: the wrong key alone: written as it came (GCM), --strict 65" {
 	ossl_msg -aes-256-gcm "$PKI/bob.pem"
-	run --separate-stderr smime-decrypt --key "$PKI/dave.key" "$T/in"
+	smime-decrypt --key "$PKI/dave.key" "$T/in" >"$T/out"
+	as_came "$T/in" "$T/out"
+	run --separate-stderr smime-decrypt --strict --key "$PKI/dave.key" "$T/in"
 	assert_failure 65
 	[ -z "$output" ]
 }
 
-@test "decrypt: tampered GCM content: exit 65, nothing written (openssl cms writes it)" {
+@test "decrypt: tampered GCM content: no plaintext, written as it came (openssl cms writes it)" {
 	ossl_msg -aes-256-gcm "$PKI/bob.pem"
 	python3 - "$T/ossl.der" <<'PY'
 import sys
@@ -202,8 +229,11 @@ PY
 	{ cat "$T/outer"; printf 'Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data\n'
 	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/ossl.der"; } >"$T/in"
 	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
-	assert_failure 65
-	[ -z "$output" ]
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	as_came "$T/in" "$T/out"
+	rec "$T/out" | grep -q 'failed reason="authentication failed'
+	[[ $output != *secret* ]]
 	[[ $stderr == *"authentication failed"* ]]
 	# the independent implementation shows why spooling matters: it releases plaintext
 	run openssl cms -decrypt -inform DER -in "$T/ossl.der" -inkey "$PKI/bob.key" -recip "$PKI/bob.pem"
@@ -211,23 +241,28 @@ PY
 	[ -n "$output" ]
 }
 
-@test "decrypt: truncated ciphertext at many points fails, never writes" {
+@test "decrypt: truncated ciphertext at many points: never plaintext, always the message as it came" {
 	ossl_msg -aes-256-cbc "$PKI/bob.pem"
 	size=$(stat -c %s "$T/ossl.der")
 	for cut in 1 10 100 300 $((size / 2)) $((size - 20)) $((size - 1)); do
 		head -c "$cut" "$T/ossl.der" >"$T/cut.der"
 		{ cat "$T/outer"; printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n'
 		  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/cut.der"; } >"$T/in"
-		run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+		smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out" 2>/dev/null
+		as_came "$T/in" "$T/out"
+		run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
 		assert_failure 65
 		[ -z "$output" ]
 	done
 }
 
-@test "decrypt: bad base64 is a data error naming the problem" {
+@test "decrypt: bad base64 is a failure naming the problem" {
 	ossl_msg -aes-256-cbc "$PKI/bob.pem"
 	sed -i '$s/.$/!/' "$T/in"
-	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
+	as_came "$T/in" "$T/out"
+	rec "$T/out" | grep -q 'bad base64'
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
 	assert_failure 65
 	[ -z "$output" ]
 	[[ $stderr == *"bad base64"* ]]
@@ -237,13 +272,16 @@ PY
 	head -c 600 /dev/urandom | (printf '\004\001\000'; cat) >"$T/g.der"
 	{ cat "$T/outer"; printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n'
 	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/g.der"; } >"$T/in"
-	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
+	as_came "$T/in" "$T/out"
+	rec "$T/out" | grep -q 'failed reason="malformed CMS data'
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
 	assert_failure 65
 	[ -z "$output" ]
 	[[ $stderr == *"malformed CMS data"* ]]
 }
 
-@test "decrypt: an unsupported content-encryption algorithm is EX_UNAVAILABLE" {
+@test "decrypt: an unsupported content-encryption algorithm: a failed record naming it; --strict EX_UNAVAILABLE" {
 	ossl_msg -aes-256-cbc "$PKI/bob.pem"
 	# aes-256-cbc is 2.16.840.1.101.3.4.1.42; make it .1.99, which nobody implements
 	python3 - "$T/ossl.der" <<'PY'
@@ -255,39 +293,58 @@ open(sys.argv[1], 'wb').write(d.replace(oid, oid[:-1] + b'\x63'))
 PY
 	{ cat "$T/outer"; printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n'
 	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$T/ossl.der"; } >"$T/in"
-	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" >"$T/out"
+	as_came "$T/in" "$T/out"
+	rec "$T/out" | grep -q 'algorithm 2.16.840.1.101.3.4.1.99 is not supported'
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
 	assert_failure 69
 	[ -z "$output" ]
 }
 
-@test "decrypt: signed-data is not decrypted and points to smime-verify" {
+@test "decrypt: signed-data passes through for smime-verify, also without smime-type; --strict points there" {
 	openssl cms -sign -nodetach -binary -outform DER -in "$T/entity" -signer "$PKI/alice.pem" \
 		-inkey "$PKI/alice.key" -out "$T/s.der"
 	wrap_der "$T/s.der" signed-data >"$T/in"
 	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in"
+	assert_success
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" | cmp - "$T/in"
+	# the CMS content type decides when the Content-Type does not say
+	sed 's/; smime-type=signed-data//' "$T/in" >"$T/in2"
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in2" | cmp - "$T/in2"
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in2"
 	assert_failure 65
 	[ -z "$output" ]
 	[[ $stderr == *"smime-verify"* ]]
 }
 
-@test "decrypt: a plain message is not an encrypted one" {
+@test "decrypt: a plain message passes through unchanged, no record; -E 1; --strict 65" {
 	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/msg"
+	assert_success
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" | cmp - "$T/msg"
+	run --separate-stderr smime-decrypt -E --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/msg"
+	assert_failure 1
+	printf '%s\n' "$output" | cmp - "$T/msg"
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/msg"
 	assert_failure 65
 	[ -z "$output" ]
 	[[ $stderr == *"not an S/MIME encrypted message"* ]]
 }
 
-@test "decrypt: no key given is a configuration error" {
+@test "decrypt: no key given is a configuration error (78), nothing written" {
 	ossl_msg -aes-256-cbc "$PKI/bob.pem"
 	run --separate-stderr env -u XDG_CONFIG_HOME HOME="$T" smime-decrypt "$T/in"
-	assert_failure
+	assert_failure 78
 	[ -z "$output" ]
 }
 
-@test "decrypt: a write error is EX_IOERR" {
+@test "decrypt: a write error is transient: EX_TEMPFAIL" {
 	ossl_msg -aes-256-cbc "$PKI/bob.pem"
 	run bash -c "smime-decrypt --cert '$PKI/bob.pem' --key '$PKI/bob.key' '$T/in' >/dev/full"
-	assert_failure 74
+	assert_failure 75
+	run bash -c "smime-decrypt --cert '$PKI/bob.pem' --key '$PKI/bob.key' '$T/msg' >/dev/full"
+	assert_failure 75
 }
 
 @test "decrypt: peak memory stays under 16 MiB for a 128 MiB message" {
@@ -335,28 +392,23 @@ PY
 	assert_failure 64
 }
 
-@test "decrypt: notes the sender's cipher in the store; replies to a sender without capabilities use it (RFC 8551 §2.7.1.2)" {
-	store_entry "$T/store" bob	# bob is known, but announced no capabilities
-	printf 'From: Bob <bob@example.org>\nTo: alice@example.org\nSubject: hi\n\nhello\n' >"$T/frombob"
-	smime-encrypt -r "$PKI/alice.pem" --no-self --cipher aes-128-gcm --cert-dir "$T/none" \
-		"$T/frombob" >"$T/enc"
-	run --separate-stderr smime-decrypt --cert "$PKI/alice.pem" --key "$PKI/alice.key" \
+@test "decrypt: --cert-dir is accepted and notes nothing: an unsigned message claiming to be from Alice cannot lower later mail to her (issue 9 item 2)" {
+	store_entry "$T/store" alice	# alice is known, without capabilities
+	cp "$T/store/alice@example.org" "$T/entry.before"
+	printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: hi\n\nhello\n' >"$T/forged"
+	smime-encrypt -r "$PKI/bob.pem" --no-self --cipher aes-128-cbc --cert-dir "$T/none" \
+		"$T/forged" >"$T/enc"
+	run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" \
 		--cert-dir "$T/store" "$T/enc"
 	assert_success
 	[ -z "$stderr" ]
-	grep -qx 'received-cipher: 2.16.840.1.101.3.4.1.6' "$T/store/bob@example.org"
-	printf 'From: alice@example.org\nTo: bob@example.org\nSubject: re\n\nreply\n' >"$T/reply"
+	cmp "$T/store/alice@example.org" "$T/entry.before"
+	# what bob sends alice next: the default, not the cipher of the forged message
+	printf 'From: bob@example.org\nTo: alice@example.org\nSubject: re\n\nreply\n' >"$T/reply"
 	smime-encrypt --cert-dir "$T/store" --no-self "$T/reply" >"$T/out"
 	payload "$T/out" "$T/env.der"
-	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-128-gcm'
-	# without the note: the default, AES-256-CBC
-	store_entry "$T/store2" bob
-	smime-encrypt --cert-dir "$T/store2" --no-self "$T/reply" >"$T/out2"
-	payload "$T/out2" "$T/env2.der"
-	openssl cms -cmsout -print -inform DER -in "$T/env2.der" | grep -q 'algorithm: aes-256-cbc'
-	# an address the store does not hold is not added
-	printf 'From: Carol <carol@example.org>\nTo: alice@example.org\nSubject: hi\n\nhello\n' >"$T/fromcarol"
-	smime-encrypt -r "$PKI/alice.pem" --no-self --cert-dir "$T/none" "$T/fromcarol" >"$T/enc3"
-	smime-decrypt --cert "$PKI/alice.pem" --key "$PKI/alice.key" --cert-dir "$T/store" "$T/enc3" >/dev/null
-	[ ! -e "$T/store/carol@example.org" ]
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-256-cbc'
+	# SECMAIL_CERT_DIR and cert_dir in the configuration file change nothing either
+	SECMAIL_CERT_DIR="$T/store" smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/enc" >/dev/null
+	cmp "$T/store/alice@example.org" "$T/entry.before"
 }
