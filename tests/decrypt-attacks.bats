@@ -1,0 +1,186 @@
+#!/usr/bin/env bats
+# smime-decrypt against hostile input (issue 9 items 9, 10, 11 and the X25519 case): each test
+# builds its input with tests/helpers/decrypt-hostile.py from an envelope an independent
+# implementation (openssl cms, python3-cryptography) made, and each fails on the code before
+# the fix. (Item 2, the cipher downgrade, is in smime-decrypt.bats.)
+
+load helpers/common
+load helpers/smimeenv
+
+setup_file() {
+	export PKI="$BATS_FILE_TMPDIR/pki"
+	envpki "$PKI"
+}
+
+setup() {
+	common_setup
+	unset SECMAIL_CERT SECMAIL_KEY SECMAIL_P12 SECMAIL_PASS_FILE
+	export SECMAIL_AUTHSERV_ID=mx.example.org
+	plain_msg >"$T/msg"
+	entity_of "$T/msg" >"$T/entity"
+	outer_of "$T/msg" >"$T/outer"
+	KEYS=(--cert "$PKI/bob.pem" --key "$PKI/bob.key")
+}
+teardown() { common_teardown; }
+
+CHECK() { python3 "$TOP/tests/helpers/decrypt-check.py" "$@"; }
+HOSTILE() { python3 "$TOP/tests/helpers/decrypt-hostile.py" "$@"; }
+# absent PATTERN FILE: the pattern is nowhere in FILE (a plain `! grep` would not fail a test)
+absent() {
+	if grep -q -- "$1" "$2"; then
+		echo "found '$1' in $2"
+		return 1
+	fi
+}
+
+# wrap DER SMIME-TYPE: DER under the outer fields, as a client sends it
+wrap() {
+	{ cat "$T/outer"; printf 'Content-Type: application/pkcs7-mime; smime-type=%s; name=smime.p7m\n' "$2"
+	  printf 'Content-Transfer-Encoding: base64\n\n'; base64 "$1"; }
+}
+
+@test "attack: EFAIL direct exfiltration: HTML parts around an encrypted part get no plaintext between them" {
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/e.der" -aes-256-cbc "$PKI/bob.pem"
+	printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: efail\n' >"$T/hdr"
+	HOSTILE efail "$T/hdr" "$T/e.der" >"$T/in"
+	run --separate-stderr smime-decrypt "${KEYS[@]}" "$T/in"
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	[[ $output != *secret* && $output != *"Hello Bob"* ]]
+	CHECK strip "$T/out" | cmp - "$T/in"
+	CHECK record "$T/out" | grep -q 'failed reason="the encrypted part 2 inside multipart/mixed was not decrypted.*EFAIL'
+	# explicitly asked for: the decrypted entity alone, none of the attacker's parts
+	smime-decrypt --extract-nested "${KEYS[@]}" "$T/in" >"$T/out"
+	absent 'attacker.example' "$T/out"
+	grep -q 'this is secret' "$T/out"
+	CHECK parse "$T/out" >"$T/tree"
+	[ "$(cat "$T/tree")" = "text/plain Hello Bob," ]
+	# a part without smime-type (s-nail style) is recognised by its CMS content type
+	sed 's/; smime-type=enveloped-data; name=smime.p7m/; name=smime.p7m/' "$T/in" >"$T/in2"
+	smime-decrypt "${KEYS[@]}" "$T/in2" >"$T/out"
+	absent 'this is secret' "$T/out"
+	CHECK record "$T/out" | grep -q 'EFAIL'
+	# ... and deeper inside, too
+	{ printf 'From: x@example.org\nContent-Type: multipart/mixed; boundary=OUT\n\n--OUT\n'
+	  sed -n '/^MIME-Version/,$p' "$T/in" | sed 1d; printf -- '--OUT--\n'; } >"$T/in3"
+	smime-decrypt "${KEYS[@]}" "$T/in3" >"$T/out"
+	absent 'this is secret' "$T/out"
+	CHECK record "$T/out" | grep -q 'part 1.2 inside multipart/mixed'
+}
+
+@test "attack: CBC IV bit-flip injecting a header line: the record says integrity=none, AES-GCM says aead" {
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/e.der" -aes-128-cbc "$PKI/bob.pem"
+	HOSTILE cbc-flip "$T/e.der" "$T/f.der" 'Content-Type: te' 'X-Injected:1\r\nA:'
+	wrap "$T/f.der" enveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out"
+	# the attack itself works (CBC cannot stop it) ...
+	grep -q '^X-Injected:1$' "$T/out"
+	# ... and the output says the content was not integrity-protected
+	[ "$(CHECK record "$T/out")" = 'mx.example.org; decrypted cipher=aes-128-cbc integrity=none (CBC: the content can be altered undetected unless it is signed inside)' ]
+	# with AES-GCM the same flip is caught: nothing decrypted
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/g.der" -aes-128-gcm "$PKI/bob.pem"
+	wrap "$T/g.der" authEnveloped-data >"$T/gin"
+	smime-decrypt "${KEYS[@]}" "$T/gin" >"$T/out"
+	[ "$(CHECK record "$T/out")" = 'mx.example.org; decrypted cipher=aes-128-gcm integrity=aead' ]
+	python3 - "$T/g.der" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+i = d.index(bytes.fromhex('060960864801650304010630')) + 11   # aes-128-gcm, then GCMParameters
+assert d[i + 2] == 0x04 and d[i + 3] == 12                     # the nonce
+d[i + 4] ^= 0x01
+open(sys.argv[1], 'wb').write(d)
+PY
+	wrap "$T/g.der" authEnveloped-data >"$T/gin"
+	smime-decrypt "${KEYS[@]}" "$T/gin" >"$T/out" 2>/dev/null
+	absent 'secret' "$T/out"
+	CHECK record "$T/out" | grep -q 'failed reason="authentication failed'
+}
+
+@test "attack: a GCM tag cut to 4 octets with aes-ICVlen 16 is refused before any plaintext" {
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/g.der" -aes-256-gcm "$PKI/bob.pem"
+	HOSTILE short-tag "$T/g.der" "$T/t4.der" 4
+	wrap "$T/t4.der" authEnveloped-data >"$T/in"
+	run --separate-stderr smime-decrypt "${KEYS[@]}" "$T/in"
+	assert_success
+	[[ $output != *secret* ]]
+	printf '%s\n' "$output" >"$T/out"
+	CHECK strip "$T/out" | cmp - "$T/in"
+	CHECK record "$T/out" | grep -q 'failed reason="the authentication tag is 4 octets but the parameters declare 16'
+	run --separate-stderr smime-decrypt --strict "${KEYS[@]}" "$T/in"
+	assert_failure 65
+	[ -z "$output" ]
+	# a declared aes-ICVlen below 12 is refused too; 12 with a 12-octet tag is RFC 5084 and opens
+	HOSTILE icvlen "$T/g.der" "$T/t8.der" 8
+	wrap "$T/t8.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out" 2>/dev/null
+	absent 'secret' "$T/out"
+	CHECK record "$T/out" | grep -q 'declare a 8-octet tag (aes-ICVlen); RFC 5084 allows 12 to 16'
+	HOSTILE icvlen "$T/g.der" "$T/t12.der" 12
+	wrap "$T/t12.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out"
+	# (a GCM tag cut short is the prefix of the full one: that is why the length must be
+	# the declared one, and at least 12)
+	CHECK record "$T/out" | grep -q 'decrypted cipher=aes-256-gcm integrity=aead'
+	grep -q 'this is secret' "$T/out"
+	# ... and every one of the 12 octets is checked
+	python3 -c 'import sys; d = bytearray(open(sys.argv[1], "rb").read()); d[-1] ^= 1; open(sys.argv[1], "wb").write(d)' "$T/t12.der"
+	wrap "$T/t12.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out" 2>/dev/null
+	absent 'secret' "$T/out"
+	CHECK record "$T/out" | grep -q 'failed reason="authentication failed'
+}
+
+@test "attack: an AEAD algorithm in plain enveloped-data (no tag anywhere) is refused" {
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/c.der" -aes-256-cbc "$PKI/bob.pem"
+	# aes-256-cbc (2.16.840.1.101.3.4.1.42) becomes aes-256-gcm (.46), the IV a 16-octet nonce
+	python3 - "$T/c.der" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+oid = bytes.fromhex('060960864801650304012a')
+assert d.count(oid) == 1
+open(sys.argv[1], 'wb').write(d.replace(oid, oid[:-1] + b'\x2e'))
+PY
+	wrap "$T/c.der" enveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out" 2>/dev/null
+	absent 'secret' "$T/out"
+	CHECK record "$T/out" | grep -q 'enveloped-data with the AEAD algorithm id-aes256-GCM carries no authentication tag'
+}
+
+@test "attack: truncated and foreign envelopes are delivered as they came, with the reason" {
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/g.der" -aes-256-gcm "$PKI/bob.pem"
+	head -c $(( $(stat -c %s "$T/g.der") - 30 )) "$T/g.der" >"$T/cut.der"
+	wrap "$T/cut.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out" 2>/dev/null
+	CHECK strip "$T/out" | cmp - "$T/in"
+	CHECK record "$T/out" | grep -q 'failed reason="truncated CMS data'
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/a.der" -aes-256-gcm "$PKI/alice.pem"
+	wrap "$T/a.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out" 2>/dev/null
+	CHECK strip "$T/out" | cmp - "$T/in"
+	CHECK record "$T/out" | grep -q 'failed reason="the message is not encrypted for this certificate'
+}
+
+@test "attack: X25519 key agreement (RFC 8418) that OpenSSL cannot do: 69 naming it with --strict, a failed record as a filter" {
+	openssl genpkey -algorithm X25519 -out "$T/x.key"
+	openssl pkey -in "$T/x.key" -pubout -out "$T/x.pub"
+	openssl x509 -new -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -force_pubkey "$T/x.pub" \
+		-subj "/CN=x/emailAddress=bob@example.org" -days 3 -out "$T/x.pem"
+	HOSTILE x25519 "$T/x.pem" "$T/entity" "$T/x.der"
+	wrap "$T/x.der" enveloped-data >"$T/in"
+	run --separate-stderr smime-decrypt --strict --cert "$T/x.pem" --key "$T/x.key" "$T/in"
+	if [ "$status" -eq 0 ]; then
+		# an OpenSSL that does X25519 in CMS (not 3.0): then it must decrypt right
+		printf '%s\n' "$output" >"$T/out"
+		{ cat "$T/outer"; tr -d '\r' <"$T/entity"; } | cmp - <(CHECK strip "$T/out")
+		return 0
+	fi
+	assert_failure 69
+	[ -z "$output" ]
+	[[ $stderr == *"X25519"* && $stderr == *"not supported"* && $stderr != *"wrong key"* ]]
+	smime-decrypt --cert "$T/x.pem" --key "$T/x.key" "$T/in" >"$T/out" 2>/dev/null
+	CHECK strip "$T/out" | cmp - "$T/in"
+	CHECK record "$T/out" | grep -q 'failed reason="key agreement dhSinglePass-stdDH-sha256kdf-scheme with an X25519 key is not supported'
+	run --separate-stderr smime-decrypt --strict --key "$T/x.key" "$T/in"
+	assert_failure 69
+	[[ $stderr == *"X25519"* ]]
+}
