@@ -382,12 +382,23 @@ PY
 	run fish -c "source '$TOP/completions/fish/smime-decrypt.fish'; complete -C'smime-decrypt --p1'"
 	assert_success
 	assert_output --partial -- "--p12"
+	# the filter options are offered by all three
+	run bash -c "source '$TOP/completions/bash/smime-decrypt' && COMP_WORDS=(smime-decrypt --ext) COMP_CWORD=1 && _smime_decrypt && echo \"\${COMPREPLY[@]}\""
+	assert_output "--extract-nested"
+	grep -q -- '--authserv-id' "$TOP/completions/zsh/_smime-decrypt"
+	grep -q -- '--exit-code' "$TOP/completions/zsh/_smime-decrypt"
+	run fish -c "source '$TOP/completions/fish/smime-decrypt.fish'; complete -C'smime-decrypt --str'"
+	assert_output --partial -- "--strict"
 }
 
 @test "decrypt: --help to stdout, unknown option EX_USAGE" {
 	run --separate-stderr smime-decrypt --help
 	assert_success
 	assert_output --partial "usage: smime-decrypt"
+	for o in --exit-code --strict --extract-nested --authserv-id --cert-dir; do
+		assert_output --partial -- "$o"
+		grep -q -- "Fl Fl ${o#--}" "$TOP/man/smime-decrypt.1"
+	done
 	run --separate-stderr smime-decrypt --bogus
 	assert_failure 64
 }
