@@ -131,6 +131,155 @@ test_message(void)
 	io_in_free(&in);
 }
 
+/* A spool file holding text, rewound. */
+static int
+spool_of(const char *text, size_t n)
+{
+	struct err e;
+	int fd = io_spool(&e);
+
+	if (fd < 0 || io_write_all(fd, text, n) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+		return -1;
+	return fd;
+}
+
+/* What fd holds from its start, into out (NUL-terminated). */
+static size_t
+slurp(int fd, char *out, size_t cap)
+{
+	ssize_t r;
+	size_t n = 0;
+
+	lseek(fd, 0, SEEK_SET);
+	while (n + 1 < cap && (r = read(fd, out + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	return n;
+}
+
+/* Run an io_out into a fresh spool through fn, and return what it wrote. */
+static char got_buf[8192];
+
+static const char *
+strip_raw(const char *hdr)
+{
+	struct io_out o;
+	struct err e;
+	int in = spool_of(hdr, strlen(hdr)), out = spool_of("", 0);
+
+	io_out_init(&o, out, "out", &e);
+	if (envmsg_header_strip_raw(in, strlen(hdr), "mx.example.org", &o, &e) != 0)
+		return "(error)";
+	io_out_finish(&o);
+	slurp(out, got_buf, sizeof got_buf);
+	close(in);
+	close(out);
+	return got_buf;
+}
+
+static const char *
+decrypted(const char *plain, int crlf, int *bare)
+{
+	struct io_out o;
+	struct err e;
+	int in = spool_of(plain, strlen(plain)), out = spool_of("", 0);
+
+	io_out_init(&o, out, "out", &e);
+	if (envmsg_write_decrypted(in, crlf, "mx.example.org", &o, bare, &e) != 0)
+		return "(error)";
+	io_out_finish(&o);
+	slurp(out, got_buf, sizeof got_buf);
+	close(in);
+	close(out);
+	return got_buf;
+}
+
+static enum envmsg_kind
+kind_of(const char *ct, const char *disp)
+{
+	struct msg_header h;
+	struct mime_type t;
+	struct err e;
+	enum envmsg_kind k;
+
+	msg_header_init(&h);
+	if (disp != NULL)
+		msg_header_add(&h, "Content-Disposition", disp, &e);
+	if (mime_type_parse(ct, 0, &t, &e) != 0)
+		return (enum envmsg_kind)-1;
+	k = envmsg_kind(&t, &h);
+	mime_type_free(&t);
+	msg_header_free(&h);
+	return k;
+}
+
+static void
+test_filter_pieces(void)
+{
+	static const char msg[] = "From x\nA: 1\nlong line without colon\n\nbody\n\nmore\n";
+	struct io_in in;
+	struct err e;
+	char buf[256];
+	uint64_t len;
+	int fd, bare;
+
+	ok(pipe_in(&in, msg, &e) == 0 && envmsg_spool_header(&in, &fd, &len, &e) == 0
+	    && len == 37 && slurp(fd, buf, sizeof buf) == 37 && memcmp(buf, msg, 37) == 0,
+	    "spool_header: every line up to and including the first empty one, as it came");
+	ok(io_in_read(&in, buf, sizeof buf) == 11 && memcmp(buf, "body\n\nmore\n", 11) == 0,
+	    "spool_header: the input stands at the body");
+	close(fd);
+	io_in_free(&in);
+	ok(pipe_in(&in, "A: 1\r\nB: 2", &e) == 0 && envmsg_spool_header(&in, &fd, &len, &e) == 0
+	    && len == 10, "spool_header: a header without an empty line ends at end of input");
+	close(fd);
+	io_in_free(&in);
+
+	is_str(strip_raw("Secmail-Decryption: mx.example.org; decrypted cipher=x integrity=aead\n"
+	    "no colon\nAuthentication-Results :\n (c) \"MX.example.org.\"; smime=pass\n"
+	    "Authentication-Results: other.example; smime=pass\nX: \001\n\n"),
+	    "no colon\nAuthentication-Results: other.example; smime=pass\nX: \001\n\n",
+	    "strip_raw: fields claiming us go (any spelling, folded), the rest stays as it came");
+	{
+		static char big[80000];
+		size_t k = strlen("Authentication-Results: (");
+
+		memcpy(big, "Authentication-Results: (", k);
+		memset(big + k, 'x', sizeof big - k - 40);
+		strcpy(big + sizeof big - 40, ") mx.example.org; smime=pass\nA: b\n\n");
+		is_str(strip_raw(big), "A: b\n\n", "strip_raw: one too long to read is removed too");
+	}
+
+	is_str(decrypted("Content-Type: text/plain\r\nSecmail-Decryption: mx.example.org; "
+	    "decrypted cipher=a integrity=aead\r\nX-In: 1\r\n\r\nhi\r\n", 0, &bare),
+	    "Content-Type: text/plain\nX-In: 1\n\nhi\n",
+	    "write_decrypted: forged records inside go, LF output");
+	ok(!bare, "... a MIME entity is not bare");
+	is_str(decrypted("This is some sample content.", 1, &bare),
+	    "\r\nThis is some sample content.", "write_decrypted: bare content gets the blank line");
+	ok(bare, "... and is flagged bare");
+	is_str(decrypted("Subject: x\r\nno field\r\n", 0, &bare),
+	    "\nSubject: x\nno field\n", "write_decrypted: a broken header is content, not fields");
+	is_str(decrypted("\r\nbody only\r\n", 1, &bare), "\r\nbody only\r\n",
+	    "write_decrypted: an empty header is a MIME entity (no second blank line)");
+	ok(!bare, "... not bare");
+
+	ok(kind_of("application/pkcs7-mime; smime-type=enveloped-data", NULL) == ENVMSG_ENVELOPED
+	    && kind_of("application/x-pkcs7-mime; smime-type=authEnveloped-data", NULL)
+	    == ENVMSG_ENVELOPED, "kind: declared enveloped and authEnveloped data");
+	ok(kind_of("application/x-pkcs7-mime; name=smime.p7m", NULL) == ENVMSG_MAYBE_P7
+	    && kind_of("application/pkcs7-mime", NULL) == ENVMSG_MAYBE_P7,
+	    "kind: pkcs7-mime without smime-type (s-nail) is decided by the CMS type");
+	ok(kind_of("application/pkcs7-mime; smime-type=signed-data", NULL) == ENVMSG_PLAIN
+	    && kind_of("text/plain", NULL) == ENVMSG_PLAIN
+	    && kind_of("application/octet-stream; name=a.pdf", NULL) == ENVMSG_PLAIN,
+	    "kind: signed data, text and other attachments are not encrypted");
+	ok(kind_of("application/octet-stream; name=\"smime.P7M\"", NULL) == ENVMSG_MAYBE_FILE
+	    && kind_of("application/octet-stream", "attachment; filename=x.p7m") == ENVMSG_MAYBE_FILE,
+	    "kind: octet-stream named *.p7m (Content-Type name or Content-Disposition filename)");
+	ok(kind_of("multipart/mixed; boundary=x", NULL) == ENVMSG_MULTIPART, "kind: multipart");
+}
+
 int
 main(void)
 {
@@ -155,5 +304,6 @@ main(void)
 	    && !envmsg_is_inner("MIME-Version") && !envmsg_is_inner("Subject"),
 	    "Content-* go inside, MIME-Version and the rest stay outside");
 	test_message();
+	test_filter_pieces();
 	return tap_done();
 }
