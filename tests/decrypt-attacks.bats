@@ -184,3 +184,21 @@ PY
 	assert_failure 69
 	[[ $stderr == *"X25519"* ]]
 }
+
+@test "attack: the cipher choice: a received cipher never goes below signed capabilities; AES-GCM first when announced" {
+	# alice signed capabilities AES-256-GCM, AES-256-CBC; a (forged) note says she used AES-128-CBC
+	store_entry "$T/store" alice "$OID_AES256GCM" "$OID_AES256CBC"
+	sed -i "s/^signing-time:.*/&\nreceived-cipher: $OID_AES128CBC/" "$T/store/alice@example.org"
+	grep -q "^received-cipher: $OID_AES128CBC" "$T/store/alice@example.org"
+	printf 'From: bob@example.org\nTo: alice@example.org\nSubject: re\n\nreply\n' >"$T/reply"
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/reply" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-256-gcm'
+	# she lists CBC before GCM: authenticated encryption is taken all the same (issue 9 item 10)
+	store_entry "$T/store2" alice "$OID_AES256CBC" "$OID_AES128GCM"
+	smime-encrypt --cert-dir "$T/store2" --no-self "$T/reply" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	openssl cms -cmsout -print -inform DER -in "$T/env.der" | grep -q 'algorithm: aes-128-gcm'
+	smime-decrypt --cert "$PKI/alice.pem" --key "$PKI/alice.key" "$T/out" >"$T/dec"
+	[ "$(CHECK record "$T/dec")" = 'mx.example.org; decrypted cipher=aes-128-gcm integrity=aead' ]
+}
