@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "ar.h"
 #include "cli.h"
@@ -59,6 +60,9 @@ struct run {
 	uint64_t hlen, hused;	/* its size; what msg_header_read took of it */
 	size_t blank;		/* octets of the empty line that ended the header */
 	const char *authserv;
+	int in_fd;		/* the input ... */
+	off_t in_base;		/* ... a regular file read from here on (else -1): a body
+				 * that cannot be decrypted is read again instead of kept */
 	struct keys_identity id;
 	int strict, extract;
 	enum result result;
@@ -159,10 +163,10 @@ add_record(struct run *r, const struct env_info *info)
 }
 
 /* Not decrypted: the message as it came (forged verdict fields removed), with a record when
- * it was encrypted. body: a spool holding what was read of the body (-1: none); then the
- * rest of the input. */
+ * it was encrypted. The body: fd from off to its end (-1: none), then the rest of the input
+ * unless rest is 0. */
 static void
-emit_original(struct run *r, int body, const struct env_info *info)
+emit_original(struct run *r, int body, uint64_t off, int rest, const struct env_info *info)
 {
 	struct sink s = io_out_sink(&r->o);
 	struct err e;
@@ -188,8 +192,8 @@ emit_original(struct run *r, int body, const struct env_info *info)
 		copy_range(r, r->hsp, r->hused, r->hlen - r->hused);
 	}
 	if (body >= 0)
-		copy_fd_rest(r, body, 0);
-	if (envmsg_copy_in(&r->in, &s, &e) != 0)
+		copy_fd_rest(r, body, off);
+	if (rest && envmsg_copy_in(&r->in, &s, &e) != 0)
 		die(&e);
 }
 
@@ -247,9 +251,10 @@ top(struct run *r, enum envmsg_kind kind)
 	const struct msg_field *f = msg_header_get(&r->h, "Content-Transfer-Encoding");
 	struct env_info info;
 	struct err e;
-	int tsp, pfd;
+	uint64_t off = r->in_base >= 0 ? (uint64_t)r->in_base + r->in.off : 0;
+	int tsp = -1, pfd;
 
-	if ((tsp = io_spool(&e)) < 0)
+	if (r->in_base < 0 && (tsp = io_spool(&e)) < 0)
 		die(&e);
 	if (decrypt_body(r, &r->in, cte_parse(f != NULL ? f->value : NULL), UINT64_MAX, tsp,
 	    &pfd, &info) == 0) {
@@ -259,7 +264,10 @@ top(struct run *r, enum envmsg_kind kind)
 	/* Signed or other CMS content, or a .p7m file that is no CMS at all: not encrypted. */
 	r->result = info.content == ENV_CT_SIGNED || info.content == ENV_CT_OTHER
 	    || (kind == ENVMSG_MAYBE_FILE && info.content == ENV_CT_UNKNOWN) ? R_PLAIN : R_FAILED;
-	emit_original(r, tsp, &info);
+	if (tsp >= 0)
+		emit_original(r, tsp, 0, 1, &info);
+	else
+		emit_original(r, r->in_fd, off, 0, &info);
 }
 
 /*
@@ -312,7 +320,7 @@ nested(struct run *r)
 		}
 		io_in_free(&pin);
 	}
-	emit_original(r, bsp, &info);
+	emit_original(r, bsp, 0, 0, &info);
 	close(bsp);
 }
 
@@ -381,6 +389,7 @@ main(int argc, char **argv)
 	const char *name = "standard input", *config = NULL, *as = NULL;
 	char host[256];
 	enum envmsg_kind kind = ENVMSG_PLAIN;
+	struct stat st;
 	ssize_t got;
 	int c, fd = STDIN_FILENO, exit_code = 0;
 
@@ -428,6 +437,8 @@ main(int argc, char **argv)
 	}
 	if (keys_load_identity(&ko, &r.id, &e) != 0)
 		die_key(&e);
+	r.in_fd = fd;
+	r.in_base = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? lseek(fd, 0, SEEK_CUR) : -1;
 	if (io_in_init(&r.in, fd, name, &e) != 0 || io_out_init(&r.o, STDOUT_FILENO,
 	    "standard output", &e) != 0)
 		die(&e);
@@ -448,7 +459,7 @@ main(int argc, char **argv)
 	else if (kind != ENVMSG_PLAIN)
 		top(&r, kind);
 	else
-		emit_original(&r, -1, NULL);
+		emit_original(&r, -1, 0, 1, NULL);
 	if (io_out_finish(&r.o) != 0)
 		out_err(&r);
 	keys_identity_free(&r.id);

@@ -153,6 +153,13 @@ PY
 	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out" 2>/dev/null
 	CHECK strip "$T/out" | cmp - "$T/in"
 	CHECK record "$T/out" | grep -q 'failed reason="truncated CMS data'
+	# from a pipe (the body kept in a spool as it is read) ...
+	cat "$T/in" | smime-decrypt "${KEYS[@]}" >"$T/out" 2>/dev/null
+	CHECK strip "$T/out" | cmp - "$T/in"
+	# ... and from a file not read from its start (read again from where the body began)
+	{ printf 'first line, not ours\n'; cat "$T/in"; } >"$T/in.off"
+	(read -r _; smime-decrypt "${KEYS[@]}") <"$T/in.off" >"$T/out" 2>/dev/null
+	CHECK strip "$T/out" | cmp - "$T/in"
 	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/a.der" -aes-256-gcm "$PKI/alice.pem"
 	wrap "$T/a.der" authEnveloped-data >"$T/in"
 	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out" 2>/dev/null
