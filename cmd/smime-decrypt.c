@@ -114,7 +114,7 @@ copy_fd_rest(struct run *r, int fd, uint64_t off)
 	struct err e;
 
 	if (end < 0) {
-		err_sys(&e, EX_IOERR, "cannot seek in the temporary file");
+		err_sys(&e, EX_IOERR, "cannot find the end of the body");
 		die(&e);
 	}
 	copy_range(r, fd, off, (uint64_t)end - off);
@@ -217,8 +217,9 @@ emit_decrypted(struct run *r, int pfd, const struct env_info *info)
 	close(pfd);
 }
 
-/* Decrypt the body that in (or fd at off, n octets) holds; 0, or -1 with r->why set (the
- * failure is this message's; transient ones end the program). */
+/* Decrypt the body in `in` (at most n octets; their raw bytes also to tee unless it is -1):
+ * 0 with the plaintext in *pfd, or -1 with r->why set (a failure of this message; transient
+ * ones end the program). */
 static int
 decrypt_body(struct run *r, struct io_in *in, enum cte cte, uint64_t n, int tee, int *pfd,
     struct env_info *info)
