@@ -45,13 +45,12 @@ u8cut(const char *s, size_t n, size_t max)
 }
 
 /* Characters a name loses: format characters (Unicode Cf: the bidirectional controls, so
- * "<RLO>txt.exe" cannot show as "exe.txt", zero-width ones, soft hyphen, tags) and the line
- * and paragraph separators: all invisible or reordering, none part of a name a user reads. */
+ * "<RLO>txt.exe" cannot show as "exe.txt", zero-width ones, soft hyphen, tags), invisible or
+ * reordering, never part of a name a user reads. */
 static int
 name_drops(ucs4_t c)
 {
-	return buf_is_bidi(c) || c == 0x2028 || c == 0x2029 ||
-	    uc_is_general_category(c, UC_CATEGORY_Cf);
+	return buf_is_bidi(c) || uc_is_general_category(c, UC_CATEGORY_Cf);
 }
 
 char *
@@ -78,8 +77,14 @@ unpack_safe_name(const char *name, const char *fallback, struct err *e)
 			buf_addc(&b, '_');	/* C0, DEL, separators, C1 (U+0080..U+009F) */
 			continue;
 		}
-		if (c >= 0x80 && u8_mbtouc(&uc, (const uint8_t *)s, k) == (int)k && name_drops(uc))
-			continue;
+		if (c >= 0x80 && u8_mbtouc(&uc, (const uint8_t *)s, k) == (int)k) {
+			if (name_drops(uc))
+				continue;
+			if (uc == 0x2028 || uc == 0x2029) {
+				buf_addc(&b, '_');	/* line and paragraph separators, as LF */
+				continue;
+			}
+		}
 		buf_add(&b, s, k);
 	}
 	free(nfc);

@@ -14,10 +14,11 @@ struct mime_part;
 
 /*
  * A file name that is safe to create in a directory, from a decoded (UTF-8, possibly
- * ill-formed) name: ill-formed UTF-8 repaired to U+FFFD, NFC, '/', '\\', C0 and C1 controls
- * and DEL replaced by '_', format characters (Unicode Cf: bidirectional controls such as
- * U+202E, zero-width characters) and U+2028/U+2029 dropped, leading dots and white space and
- * trailing dots and white space dropped, cut to UNPACK_NAME_MAX octets at a character boundary keeping a short extension.
+ * ill-formed) name: ill-formed UTF-8 repaired to U+FFFD, NFC, '/', '\\', C0 and C1 controls,
+ * DEL and U+2028/U+2029 replaced by '_', format characters (Unicode Cf: bidirectional
+ * controls such as U+202E, zero-width characters) dropped, leading dots and white space and
+ * trailing dots and white space dropped, cut to UNPACK_NAME_MAX octets at a character
+ * boundary keeping a short extension.
  * What is left empty becomes `fallback`. Returns a malloc'd string.
  */
 char *unpack_safe_name(const char *name, const char *fallback, struct err *e);
