@@ -163,7 +163,7 @@ EOF
 
 # A clear-signed message made by openssl (not by us), holding an attachment.
 signed_msg() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=alice \
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=alice \
 	    -keyout "$T/key" -out "$T/cert" -days 2 2>/dev/null
 	printf 'PDF' >"$T/doc.pdf"
 	printf 'Subject: signed\n\nsee attachment\n' | mime-pack -a "$T/doc.pdf" >"$T/content"
@@ -192,4 +192,15 @@ signed_msg() {
 	    -binary -out /dev/null
 	run mime-unpack -s -l "$T/m"
 	assert_failure 64
+}
+
+@test "unpack: the man page's pipeline smime-decrypt | mime-unpack -x writes no smime.p7s" {
+	signed_msg
+	# Encrypted to alice by openssl; decrypted by smime-decrypt, as mime-unpack(1) shows.
+	openssl smime -encrypt -aes256 -in "$T/m" "$T/cert" >"$T/enc"
+	smime-decrypt --cert "$T/cert" --key "$T/key" <"$T/enc" >"$T/dec"
+	run --separate-stderr mime-unpack -x "$T/out" "$T/dec"
+	assert_success
+	only_files "$T/out" doc.pdf
+	cmp "$T/out/doc.pdf" "$T/doc.pdf"
 }
