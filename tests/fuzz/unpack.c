@@ -37,10 +37,17 @@ check_and_empty(const char *dir, int failed)
 	closedir(dp);
 }
 
+static char dir[] = "/tmp/fuzz-unpack.XXXXXX";
+
+static void
+remove_dir(void)
+{
+	rmdir(dir);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[] = "/tmp/fuzz-unpack.XXXXXX";
 	static int have_dir;
 	static struct unpack_opts runs[] = {
 		{ UNPACK_LIST, NULL, 0, NULL, 0, 0 },
@@ -59,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!have_dir) {
 		if (mkdtemp(dir) == NULL)
 			abort();
+		atexit(remove_dir);
 		have_dir = 1;
 	}
 	for (i = 0; i < sizeof runs / sizeof runs[0]; i++) {
