@@ -33,11 +33,14 @@ certstore_open(struct certstore **cs, const char *dir, struct err *e)
 	*cs = NULL;
 	if (dir == NULL || *dir == '\0')
 		return err_set(e, EX_USAGE, "no certificate store directory given");
-	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		return err_set(e, EX_CONFIG, "certificate store %s is not a directory", dir);
-	/* Issue 9 item 16: a store someone else can change is never trusted. */
-	if (io_dir_private(dir, 0, e) < 0)
-		return err_wrap(e, "certificate store");
+	/* Issue 9 item 16: a store someone else can change is never trusted. One that cannot
+	 * be looked at is as good as missing: lookups find nothing, a save says why. */
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return err_set(e, EX_CONFIG, "certificate store %s is not a directory", dir);
+		if (io_dir_private(dir, 0, e) < 0)
+			return err_wrap(e, "certificate store");
+	}
 	if ((*cs = calloc(1, sizeof **cs)) == NULL || ((*cs)->dir = strdup(dir)) == NULL) {
 		free(*cs);
 		*cs = NULL;

@@ -811,6 +811,35 @@ check_enc(CMS_SignerInfo *si, X509_STORE *st, const struct cms_verify_opts *o, t
 	return rc;
 }
 
+/* The verdict for a signer certificate whose key cannot be used. */
+static int
+unusable_key(X509 *x, EVP_PKEY *pk, struct cms_result *r)
+{
+	const ASN1_OBJECT *obj = NULL;
+	const void *pval = NULL;
+	X509_ALGOR *alg = NULL;
+	int ptype = V_ASN1_UNDEF, nid;
+
+	X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg, X509_get_X509_PUBKEY(x));
+	if (alg != NULL)
+		X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
+	ERR_clear_error();
+	/* RFC 3279 §2.3.2: a DSA key may inherit p, q, g from its issuer's; OpenSSL does not
+	 * follow the chain for them (RFC 4134 §4.6 is such a message). */
+	if (nid == NID_dsa && (ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL
+	    || (pk != NULL && EVP_PKEY_missing_parameters(pk))))
+		return verdict(r, CMS_V_NEUTRAL, "the signer's DSA key has no domain parameters "
+		    "(inherited from its issuer, RFC 3279 section 2.3.2, which is not supported), so "
+		    "the signature cannot be checked"), 1;
+	if (pk == NULL)
+		return verdict(r, CMS_V_NEUTRAL, "the signer's %s public key cannot be read, so the "
+		    "signature cannot be checked", nid != NID_undef ? OBJ_nid2sn(nid) : "unknown"),
+		    1;
+	return verdict(r, CMS_V_NEUTRAL, "the signer's %s key has no domain parameters, so the "
+	    "signature cannot be checked", OBJ_nid2sn(EVP_PKEY_get_base_id(pk))), 1;
+}
+
 /* Before CMS_verify: a signer key that cannot be used is reported as such, never as an
  * altered message. 1 when a verdict was set. */
 static int
@@ -823,17 +852,15 @@ signer_keys(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis, struct cms_resu
 	if (CMS_set1_signers_certs(cms, NULL, 0) < 0)
 		return 0;	/* CMS_verify reports it */
 	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		pk = NULL;
+		x = NULL;
 		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), &pk, &x, NULL, NULL);
 		if (x == NULL)
 			continue;	/* not in the message: CMS_verify says so */
-		if (pk == NULL && (pk = X509_get0_pubkey(x)) == NULL)
-			return verdict(r, CMS_V_NEUTRAL, "the signer's public key cannot be read, so "
-			    "the signature cannot be checked"), 1;
-		if (EVP_PKEY_missing_parameters(pk))
-			return verdict(r, CMS_V_NEUTRAL, "the signer's %s key has no domain parameters "
-			    "(inherited from its issuer, RFC 3279 section 2.3.2, which is not "
-			    "supported), so the signature cannot be checked",
-			    OBJ_nid2sn(EVP_PKEY_get_base_id(pk))), 1;
+		if (pk == NULL)
+			pk = X509_get0_pubkey(x);
+		if (pk == NULL || EVP_PKEY_missing_parameters(pk))
+			return unusable_key(x, pk, r);
 	}
 	ERR_clear_error();
 	return 0;
