@@ -460,4 +460,14 @@ PY
 	assert_output "_smime-verify"
 	run fish -c "source '$TOP/completions/fish/smime-verify.fish'; complete -C'smime-verify --str'"
 	assert_output --partial -- "--strict"
+	# the filter contract's options, everywhere
+	for o in --exit-code --after-decrypt --accept-sender; do
+		run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/smime-verify' && COMP_WORDS=(smime-verify ${o:0:5}) COMP_CWORD=1 && _smime_verify && echo \"\${COMPREPLY[@]}\""
+		assert_output --partial -- "$o"
+		run fish -c "source '$TOP/completions/fish/smime-verify.fish'; complete -C'smime-verify ${o:0:5}'"
+		assert_output --partial -- "$o"
+		grep -q -- "$o" "$TOP/completions/zsh/_smime-verify"
+		smime-verify --help | grep -q -- "$o"
+		grep -q -- "Fl Fl ${o#--}" "$TOP/man/smime-verify.1"
+	done
 }
