@@ -156,7 +156,7 @@ policy:
 static int
 stops(unsigned char c)
 {
-	return c <= ' ' || strchr("<>()[]\",;:'", c) != NULL;
+	return c <= ' ' || strchr("<>()[]\",;:", c) != NULL;
 }
 
 /* The "at" sign at p: "@", U+FF20 FULLWIDTH or U+FE6B SMALL COMMERCIAL AT; its length or 0. */
@@ -189,6 +189,11 @@ policy_name_spoof(const char *name, const char *spec, char *shown, size_t n)
 			;
 		for (b = p + at; *b != '\0' && !stops(*b); b++)
 			;
+		/* 'alice@example.org' (Outlook quotes names so), a full stop after it */
+		while (a < p && *a == '\'')
+			a++;
+		while (b > p + at && (b[-1] == '\'' || b[-1] == '.'))
+			b--;
 		if (a == p || b == p + at)
 			continue;	/* "Alice @ home": no address */
 		snprintf(shown, n, "%.*s", (int)(b - a), (const char *)a);

@@ -138,6 +138,9 @@ test_name_spoof(void)
 		{ "alice\xef\xbc\xa0" "example.org", "alice\xef\xbc\xa0" "example.org" },
 		{ "alice\xef\xb9\xab" "example.org", "alice\xef\xb9\xab" "example.org" },
 		{ "via alice@example.org and bob@example.org", "bob@example.org" },
+		{ "'alice@example.org'", NULL },
+		{ "write to alice@example.org.", NULL },
+		{ "o'brien@example.org", "o'brien@example.org" },
 	};
 	char shown[256];
 	size_t i;
