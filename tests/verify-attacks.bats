@@ -555,3 +555,43 @@ PY
 	assert_failure 78
 	[[ $stderr == *"not to you"* ]]
 }
+
+# ---- real corpora: CPython's test_email messages (libpython3.11-testsuite) ----
+
+@test "corpus: every message of CPython's test_email is written back whole, with one verdict of ours" {
+	corpus=/usr/lib/python3.11/test/test_email/data
+	[ -d "$corpus" ]
+	n=0
+	for m in "$corpus"/msg_*.txt; do
+		verify "$m" >"$T/out" 2>/dev/null || { echo "exit $? for $m"; false; }
+		# our field first (after an mbox "From " line, which stays first)
+		sed '/^From /d' "$T/out" | head -1 |
+			grep -q '^Authentication-Results: mx.test; smime=\(none\|permerror\|neutral\|fail\|policy\)' ||
+			{ echo "no verdict first for $m"; false; }
+		# unsigned messages come through byte for byte after our field (a malformed
+		# header with one blank line put where it ends)
+		python3 - "$m" "$T/out" <<'PY' || { echo "differs: $m"; false; }
+import email, email.policy, sys
+src, out = (open(p, "rb").read() for p in sys.argv[1:3])
+if src.startswith(b"From "):
+    mbox = src.split(b"\n", 1)[0] + b"\n"
+    assert out.startswith(mbox)
+    src, out = src[len(mbox):], out[len(mbox):]
+lines = out.split(b"\n")
+i = 1
+while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+    i += 1
+rest = b"\n".join(lines[i:])
+ours = b"\n".join(lines[:i])
+if b"smime=permerror" in ours and b"header is malformed" in ours:
+    assert rest.replace(b"\n\n", b"\n") .replace(b"\n", b"") == src.replace(b"\n", b""), "not the input"
+elif b"smime=none" in ours:
+    assert rest == src, "not the input"
+m = email.message_from_bytes(out, policy=email.policy.compat32)
+ars = m.get_all("Authentication-Results") or []
+assert sum(1 for v in ars if str(v).split(";")[0].strip().lower() == "mx.test") == 1
+PY
+		n=$((n + 1))
+	done
+	[ "$n" -gt 40 ]
+}
