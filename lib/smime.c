@@ -980,8 +980,19 @@ ar_value(const char *authserv, const struct cms_result *r, const char *part, str
 
 	buf_addf(&b, "%s; smime=%s", authserv, cms_verdict_name(r->verdict));
 	if (r->reason[0] != '\0') {
+		/* The reason quotes the input (addresses, display names, smime-decrypt's
+		 * reason): no control or bidi character reaches a reader's screen. */
+		struct buf t = BUF_INIT;
+		char *clean;
+
+		buf_add_printable(&t, r->reason, strlen(r->reason));
+		if ((clean = buf_take(&t, e)) == NULL) {
+			buf_free(&b);
+			return NULL;
+		}
 		buf_adds(&b, " reason=");
-		ar_add_quoted(&b, r->reason);
+		ar_add_quoted(&b, clean);
+		free(clean);
 	}
 	if (r->identifier != NULL && strlen(r->identifier) <= AR_MAX_IDENTIFIER
 	    && strpbrk(r->identifier, " ;()\"\\") == NULL)

@@ -285,6 +285,11 @@ decrypted_record() {
 	assert_success
 		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the From display name shows the address alice'*'example.org, but the mailbox is mallory@example.net"'* ]]
 	done
+	# what the reason quotes from the input cannot steer a reader's screen
+	sample_msg "$(printf '"alice@example.org\342\200\256gro.elpmaxe" <mallory@example.net>')" | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+	verify "$T/s" >"$T/out"
+	ar "$T/out" | grep -q 'shows the address alice@example.org\\\\u202[eE]gro.elpmaxe'
+	! ar "$T/out" | grep -q "$(printf '\342\200\256')"
 	# a display name that is the mailbox itself is fine
 	sample_msg '"mallory@example.net" <mallory@example.net>' | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
 	run verify -E "$T/s"
