@@ -1340,12 +1340,13 @@ verify_free(struct verify *s)
 		close(s->body);
 }
 
-/* Transient failures only: I/O, memory, temporary files. */
+/* Transient failures only: I/O, memory, temporary files. Anything else a reader reports is
+ * about the input, which gets a verdict, never a lost message. */
 static int
 transient(const struct err *e)
 {
 	return e->code == EX_IOERR || e->code == EX_OSERR || e->code == EX_CANTCREAT
-	    || e->code == EX_TEMPFAIL || e->code == EX_SOFTWARE;
+	    || e->code == EX_TEMPFAIL;
 }
 
 /* With --after-decrypt: the first Secmail-Decryption record claiming our authserv-id (what
