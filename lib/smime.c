@@ -1293,7 +1293,8 @@ message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, stru
 		 * decides. */
 		if (st == NULL || strcasecmp(st, "signed-data") == 0 || strcasecmp(st, "certs-only") == 0)
 			return K_OPAQUE;
-		if (strcasecmp(st, "enveloped-data") == 0 || strcasecmp(st, "authEnveloped-data") == 0)
+		if (strcasecmp(st, "enveloped-data") == 0
+		    || strcasecmp(st, "authEnveloped-data") == 0)
 			return K_ENCRYPTED;
 	}
 	return K_NONE;
@@ -1423,7 +1424,8 @@ verify_detached(struct verify *s, struct cms_result *r)
 	w.data = vw_data;
 	w.end = vw_end;
 	w.ctx = v;
-	if (body_rewind(s->body, s->base, e) != 0 || io_in_init(&bin, s->body, "message body", e) != 0)
+	if (body_rewind(s->body, s->base, e) != 0
+	    || io_in_init(&bin, s->body, "message body", e) != 0)
 		return -1;
 	walked = mime_walk(&w, &bin, &s->h, e);
 	io_in_free(&bin);
@@ -1525,8 +1527,8 @@ verify_opaque(struct verify *s, struct cms_result *r)
 		else if (split > 0)
 			set_verdict(r, CMS_V_PERMERROR, "%s", e->msg);
 		else
-			set_verdict(r, CMS_V_PERMERROR, "the signature is not a valid CMS structure: "
-			    "%s", e->msg);
+			set_verdict(r, CMS_V_PERMERROR, "the signature is not a valid CMS "
+			    "structure: %s", e->msg);
 		rc = 0;
 		goto out;
 	}
