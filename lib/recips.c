@@ -227,14 +227,7 @@ recips_cert_dir(const char *given, char *buf, size_t n)
 		return given;
 	if ((d = getenv("SECMAIL_CERT_DIR")) != NULL && *d != '\0')
 		return d;
-	if ((d = getenv("XDG_DATA_HOME")) != NULL && *d == '/') {
-		if ((size_t)snprintf(buf, n, "%s/secmail/certs", d) < n)
-			return buf;
-	} else if ((d = getenv("HOME")) != NULL && *d == '/') {
-		if ((size_t)snprintf(buf, n, "%s/.local/share/secmail/certs", d) < n)
-			return buf;
-	}
-	return NULL;
+	return certstore_default_dir(buf, n);	/* the one smime-verify fills */
 }
 
 int
