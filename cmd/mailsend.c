@@ -19,6 +19,7 @@
 #include "io.h"
 #include "msg.h"
 #include "queue.h"
+#include "rcptset.h"
 #include "secret.h"
 #include "smtp.h"
 
@@ -313,7 +314,7 @@ do_send(struct cli *c, int nargs, char **args)
 {
 	struct io_in in;
 	struct msg_header h;
-	struct addr_list rl = { NULL, 0, 0 };
+	struct rcptset rl = RCPTSET_INIT;
 	struct smtp_opts o;
 	struct smtp s;
 	struct smtp_scan sc;
@@ -330,22 +331,34 @@ do_send(struct cli *c, int nargs, char **args)
 	if (io_in_init(&in, STDIN_FILENO, "standard input", &e) != 0 ||
 	    msg_header_read(&in, &h, &e) != 0)
 		cli_die_err(&e);
+	for (i = 0; i < h.n; i++) {
+		const char *cr = h.f[i].raw;
+
+		/* A bare CR inside a field would be a line break for a server that normalises
+		 * it (RFC 5321 §2.3.8) but not for us: a field smuggled past our reading. */
+		while ((cr = memchr(cr, '\r', h.f[i].rawlen - (size_t)(cr - h.f[i].raw))) != NULL)
+			if ((size_t)(++cr - h.f[i].raw) >= h.f[i].rawlen || *cr != '\n')
+				cli_die(EX_DATAERR, "header field %s: a CR that does not end a line",
+				    h.f[i].name);
+	}
 	if (nargs == 0 || c->t) {
 		static const char *fields[] = { "To", "Cc", "Bcc" };
 
 		for (k = 0; k < 3; k++)
 			for (i = msg_header_next(&h, fields[k], 0); i != (size_t)-1;
 			    i = msg_header_next(&h, fields[k], i + 1))
-				if (addr_parse_unique(h.f[i].value, &rl, &e) != 0) {
+				if (rcptset_add_field(&rl, h.f[i].value, &e) != 0) {
 					err_wrap(&e, "%s", fields[k]);
 					cli_die_err(&e);
 				}
 	}
 	for (i = 0; i < (size_t)nargs; i++)
-		if (addr_parse_unique(args[i], &rl, &e) != 0) {
+		if (rcptset_add_field(&rl, args[i], &e) != 0) {
 			err_wrap(&e, "recipient argument");
 			cli_die_err(&e);
 		}
+	if (rcptset_unique(&rl, &e) != 0)
+		cli_die_err(&e);
 	if (rl.n == 0)
 		cli_die(EX_USAGE, "no recipients: give them as arguments or in To, Cc or Bcc");
 	hfrom = first_addr(&h, "From");
@@ -371,7 +384,7 @@ do_send(struct cli *c, int nargs, char **args)
 	if ((r = calloc(rl.n, sizeof *r)) == NULL)
 		cli_die(EX_OSERR, "out of memory");
 	for (i = 0; i < rl.n; i++)
-		r[i].addr = rl.v[i].spec;
+		r[i].addr = rl.v[i];
 	memset(&env, 0, sizeof env);
 	env.from = from;
 	env.rcpt = r;
@@ -438,7 +451,7 @@ out:
 	free(r);
 	free(from);
 	free(hfrom);
-	addr_list_free(&rl);
+	rcptset_free(&rl);
 	return rc;
 }
 

@@ -20,6 +20,9 @@
  * fsync of the file, and the directory is fsync'd after.
  */
 
+/* The most recipients an entry may have (the same bound as rcptset.h's RCPTSET_MAX). */
+#define QUEUE_MAX_RCPT 1000000
+
 struct queue_env {
 	char *from;		/* "" for a bounce */
 	char **rcpt;
@@ -34,7 +37,8 @@ struct queue_state {
 	long long next;		/* earliest next attempt; 0: now */
 	char last[512];		/* last error */
 	char **done;		/* recipients already delivered or refused for good */
-	size_t ndone;
+	size_t ndone, cap;
+	int sorted;		/* done is sorted and without repeats */
 };
 
 struct queue_sched {
@@ -63,7 +67,10 @@ void queue_sched_default(struct queue_sched *s);
  * -1 if it is time to give up. */
 long long queue_next(const struct queue_sched *s, long long created, int attempts, long long now);
 
-/* Create DIR and its subdirectories (mode 0700) if needed. */
+/* Create DIR and its subdirectories (mode 0700) if needed. DIR and its subdirectories must
+ * belong to the user and be writable by no one else, and so must every directory above DIR
+ * (owned by the user or root; group- or other-writable only with the sticky bit): otherwise
+ * EX_CONFIG, saying which and why (io_dir_private). */
 int queue_open(struct queue *q, const char *dir, struct err *e);
 /* Store env and the message read from msgfd (current offset to end), with its first retry
  * state st (NULL: due at once). The new ID is written to id (cap >= 128). */
@@ -89,8 +96,8 @@ int queue_clean(struct queue *q, struct err *e);
 /* Unlock, close and free. */
 void queue_item_free(struct queue_item *it);
 void queue_env_free(struct queue_env *env);
-/* Is this recipient in st->done? */
-int queue_is_done(const struct queue_state *st, const char *rcpt);
+/* Is this recipient in st->done? O(log n) (sorts st->done first when needed). */
+int queue_is_done(struct queue_state *st, const char *rcpt);
 int queue_mark_done(struct queue_state *st, const char *rcpt, struct err *e);
 
 /* One recipient's fate for a bounce. */

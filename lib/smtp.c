@@ -800,6 +800,15 @@ auth_scram(struct smtp *s, const char *user, const char *pw, struct err *e)
 		}
 		if (cmd(s, e, "%s", "") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
 			goto out;
+	} else if (s->code == 235) {
+		/* RFC 5802 §5: the client authenticates the server by its signature, and SMTP
+		 * carries it only as a 334 challenge (RFC 4954 §4: no "additional data with
+		 * success"). A 235 straight away comes from a server that never showed it knows
+		 * the password: one that would take any proof, in the middle. */
+		s->broken = 1;
+		err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: the server accepted without proving it "
+		    "knows the password (no server signature)");
+		goto out;
 	}
 	if (s->code != 235) {
 		reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "authentication failed", e);
@@ -971,6 +980,13 @@ session(struct smtp *s, const struct smtp_opts *o, struct err *e)
 	return 0;
 }
 
+/*
+ * RFC 5321 §2.3.8: on the wire CR and LF appear only together, as the line end. Every bare
+ * LF and every bare CR of the message is taken as a line end and sent as CRLF, so that no
+ * "<CR>.<CR><LF>" or "<LF>.<LF>" can reach a server that reads it as the end of the data (the
+ * 2023 SMTP smuggling attacks): after normalising, the dot it carries is an ordinary line's,
+ * and dot-stuffed. smtp_scan and send_body share this reading of line ends.
+ */
 int
 smtp_scan(int fd, struct smtp_scan *sc, struct err *e)
 {
@@ -989,22 +1005,31 @@ smtp_scan(int fd, struct smtp_scan *sc, struct err *e)
 		for (i = 0; i < n; i++) {
 			unsigned char c = buf[i];
 
+			if (c == '\n') {
+				if (!prev_cr) {	/* a bare LF: a line end, sent as CRLF */
+					sc->size += 2;
+					lineno++;
+				}
+				line = 0;
+				prev_cr = 0;
+				continue;
+			}
+			if (c == '\r') {	/* CR, alone or before LF: a line end */
+				sc->size += 2;
+				lineno++;
+				line = 0;
+				prev_cr = 1;
+				continue;
+			}
+			prev_cr = 0;
 			sc->size++;
 			if (c & 0x80)
 				sc->eightbit = 1;
 			if (c == '\0')
 				return err_set(e, EX_DATAERR, "message line %llu: NUL octet", lineno);
-			if (c == '\n') {
-				if (!prev_cr)
-					sc->size++;	/* LF becomes CRLF */
-				line = 0;
-				lineno++;
-			} else if (c != '\r' && ++line > 998) {
-				/* RFC 5321 §4.5.3.1.6: 1000 octets with CRLF. */
+			if (++line > 998)	/* RFC 5321 §4.5.3.1.6: 1000 octets with CRLF */
 				return err_set(e, EX_DATAERR,
 				    "message line %llu is longer than 998 octets", lineno);
-			}
-			prev_cr = c == '\r';
 		}
 	}
 	if (n < 0)
@@ -1060,48 +1085,79 @@ utf8_xtext(char *out, size_t cap, const char *in)
 	out[n] = '\0';
 }
 
-/* Send the message body: CRLF line ends, dot-stuffing (RFC 5321 §4.5.2), then ".". */
+/* Send one normalised line's bytes (no line end) and count and hash them. */
+static int
+body_bytes(struct smtp *s, EVP_MD_CTX *md, const unsigned char *p, size_t n, int t,
+    struct smtp_result *r, struct err *e)
+{
+	if (n == 0)
+		return 0;
+	if (EVP_DigestUpdate(md, p, n) != 1)
+		return err_ssl(e, EX_SOFTWARE, "SHA-256");
+	r->size += n;
+	return put(s, p, n, t, e);
+}
+
+/*
+ * Send the message body: every line end (CRLF, bare LF or bare CR, see smtp_scan) as CRLF,
+ * dot-stuffing (RFC 5321 §4.5.2), then ".". The SHA-256 is of the message as sent, before
+ * dot-stuffing.
+ */
 static int
 send_body(struct smtp *s, int fd, struct smtp_result *r, struct err *e)
 {
-	struct io_in in;
-	const unsigned char *l;
-	ssize_t n;
+	unsigned char *buf = malloc(IO_BUFSIZE);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char h[EVP_MAX_MD_SIZE];
 	unsigned int hl = 0, i;
-	int t = tmo(s, T_DATA_BLOCK), rc = -1;
+	int t = tmo(s, T_DATA_BLOCK), rc = -1, bol = 1, prev_cr = 0;
+	ssize_t n;
 
+	if (buf == NULL) {
+		EVP_MD_CTX_free(md);
+		return err_set(e, EX_OSERR, "out of memory");
+	}
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		return err_ssl(e, EX_SOFTWARE, "SHA-256");
+		err_ssl(e, EX_SOFTWARE, "SHA-256");
+		goto out;
 	}
-	if (io_in_init(&in, fd, "message", e) != 0) {
-		EVP_MD_CTX_free(md);
-		return -1;
-	}
-	while ((n = io_in_line(&in, 1 << 20, &l)) > 0) {
-		size_t k = (size_t)n;
+	while ((n = io_read(fd, buf, IO_BUFSIZE)) > 0) {
+		size_t k = 0, run;
 
-		if (l[k - 1] == '\n')
-			k--;
-		if (k > 0 && l[k - 1] == '\r')
-			k--;
-		if (EVP_DigestUpdate(md, l, k) != 1 || EVP_DigestUpdate(md, "\r\n", 2) != 1) {
-			err_ssl(e, EX_SOFTWARE, "SHA-256");
-			goto out;
+		while (k < (size_t)n) {
+			unsigned char c = buf[k];
+
+			if (c == '\n' && prev_cr) {	/* the LF of a CRLF already sent */
+				prev_cr = 0;
+				k++;
+				continue;
+			}
+			prev_cr = 0;
+			if (c == '\r' || c == '\n') {
+				if (body_bytes(s, md, (const unsigned char *)"\r\n", 2, t, r, e) != 0)
+					goto out;
+				prev_cr = c == '\r';
+				bol = 1;
+				k++;
+				continue;
+			}
+			if (bol && c == '.' && put(s, ".", 1, t, e) != 0)
+				goto out;
+			bol = 0;
+			for (run = k; run < (size_t)n && buf[run] != '\r' && buf[run] != '\n'; run++)
+				;
+			if (body_bytes(s, md, buf + k, run - k, t, r, e) != 0)
+				goto out;
+			k = run;
 		}
-		if (k > 0 && l[0] == '.' && put(s, ".", 1, t, e) != 0)
-			goto out;
-		if (put(s, l, k, t, e) != 0 || put(s, "\r\n", 2, t, e) != 0)
-			goto out;
-		r->size += k + 2;
 	}
 	if (n < 0) {
-		*e = in.e;
+		err_sys(e, EX_IOERR, "cannot read the message");
 		s->broken = 1;	/* half a message went out: the connection is unusable */
 		goto out;
 	}
+	if (!bol && body_bytes(s, md, (const unsigned char *)"\r\n", 2, t, r, e) != 0)
+		goto out;
 	if (put(s, ".\r\n", 3, t, e) != 0 || flush_out(s, t, e) != 0)
 		goto out;
 	if (EVP_DigestFinal_ex(md, h, &hl) != 1) {
@@ -1112,7 +1168,7 @@ send_body(struct smtp *s, int fd, struct smtp_result *r, struct err *e)
 		sprintf(r->sha256 + 2 * i, "%02x", h[i]);
 	rc = 0;
 out:
-	io_in_free(&in);
+	free(buf);
 	EVP_MD_CTX_free(md);
 	return rc;
 }
@@ -1129,6 +1185,59 @@ rset(struct smtp *s)
 		s->broken = 1;
 }
 
+/*
+ * RFC 2920 §3.2: a client that pipelines must not fill the network in both directions at
+ * once, or the server, blocked writing replies nobody reads, stops reading commands and both
+ * wait for ever. RCPT commands go out in groups of PIPE_GROUP; the replies of a group are read
+ * before the next is sent.
+ */
+#define PIPE_GROUP 100
+
+struct pipeline {
+	size_t sent, nread;	/* RCPT commands sent, and their replies read */
+	int mail_read, mail_ok;
+	struct err mail_err;	/* why MAIL was refused */
+};
+
+/* Read the outstanding replies: MAIL's (the first time), then the RCPTs sent so far. */
+static int
+pipe_read(struct smtp *s, const struct smtp_env *env, struct pipeline *pl, struct err *e)
+{
+	if (!pl->mail_read) {
+		if (reply(s, tmo(s, T_MAIL), 0, "MAIL", e) != 0)
+			return -1;
+		pl->mail_read = 1;
+		pl->mail_ok = s->code == 250;
+		if (!pl->mail_ok)
+			reply_err(s, 0, "MAIL FROM", &pl->mail_err);
+	}
+	for (; pl->nread < pl->sent; pl->nread++) {
+		struct smtp_rcpt *rc = &env->rcpt[pl->nread];
+
+		if (reply(s, tmo(s, T_RCPT), 0, "RCPT", e) != 0)
+			return -1;
+		rc->code = pl->mail_ok ? s->code : 0;
+		snprintf(rc->reply, sizeof rc->reply, "%.255s", s->reply);
+	}
+	return 0;
+}
+
+/* The parameters of RCPT TO for recipient i (RFC 3461 §4.1, §4.2: NOTIFY, ORCPT). */
+static void
+rcpt_params(const struct smtp_env *env, size_t i, int dsn, int utf8, char *params, size_t cap,
+    char *x, size_t xcap)
+{
+	params[0] = '\0';
+	if (!dsn)
+		return;
+	if (utf8)
+		utf8_xtext(x, xcap, env->rcpt[i].addr);
+	else
+		xtext(x, xcap, env->rcpt[i].addr);
+	snprintf(params, cap, "%s%s ORCPT=%s;%s", env->notify ? " NOTIFY=" : "",
+	    env->notify ? env->notify : "", utf8 ? "utf-8" : "rfc822", x);
+}
+
 int
 smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
     struct smtp_result *r, struct err *e)
@@ -1136,8 +1245,10 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 	char params[1024], x[600];
 	size_t i, n = 0, temp = 0;
 	int utf8 = !is_ascii(env->from), dsn;
+	struct pipeline pl;
 
 	memset(r, 0, sizeof *r);
+	memset(&pl, 0, sizeof pl);
 	if (s->broken)
 		return err_set(e, EX_TEMPFAIL, "%s: connection lost", s->host);
 	if (!clean_param(env->from) || strchr(env->from, '<') || strchr(env->from, '>'))
@@ -1198,16 +1309,9 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 		}
 	}
 	for (i = 0; i < env->nrcpt; i++) {
-		params[0] = '\0';
-		if (dsn) {
-			if (utf8)
-				utf8_xtext(x, sizeof x, env->rcpt[i].addr);
-			else
-				xtext(x, sizeof x, env->rcpt[i].addr);
-			snprintf(params, sizeof params, "%s%s ORCPT=%s;%s",
-			    env->notify ? " NOTIFY=" : "", env->notify ? env->notify : "",
-			    utf8 ? "utf-8" : "rfc822", x);
-		}
+		if (pl.mail_read && !pl.mail_ok)
+			break;		/* MAIL refused: the rest would only get 503 */
+		rcpt_params(env, i, dsn, utf8, params, sizeof params, x, sizeof x);
 		if (cmd(s, e, "RCPT TO:<%s>%s", env->rcpt[i].addr, params) != 0)
 			goto fail;
 		if (!(s->ext & SMTP_EXT_PIPELINING)) {
@@ -1215,23 +1319,22 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 				goto fail;
 			env->rcpt[i].code = s->code;
 			snprintf(env->rcpt[i].reply, sizeof env->rcpt[i].reply, "%.255s", s->reply);
+		} else if (++pl.sent - pl.nread >= PIPE_GROUP && pipe_read(s, env, &pl, e) != 0) {
+			goto fail;
 		}
 	}
 	if (s->ext & SMTP_EXT_PIPELINING) {
 		/* RFC 2920 §3.1: DATA may end the group; read all replies in order. */
-		int mail_ok;
-
-		if (cmd(s, e, "DATA") != 0 || reply(s, tmo(s, T_MAIL), 0, "MAIL", e) != 0)
-			goto fail;
-		mail_ok = s->code == 250;
-		if (!mail_ok)
-			reply_err(s, 0, "MAIL FROM", e);
-		for (i = 0; i < env->nrcpt; i++) {
-			if (reply(s, tmo(s, T_RCPT), 0, "RCPT", e) != 0)
+		if (pl.mail_read && !pl.mail_ok) {
+			*e = pl.mail_err;
+			if (pipe_read(s, env, &pl, e) != 0)
 				goto fail;
-			env->rcpt[i].code = mail_ok ? s->code : 0;
-			snprintf(env->rcpt[i].reply, sizeof env->rcpt[i].reply, "%.255s", s->reply);
+			*e = pl.mail_err;
+			rset(s);
+			return -1;
 		}
+		if (cmd(s, e, "DATA") != 0 || pipe_read(s, env, &pl, e) != 0)
+			goto fail;
 		for (i = 0; i < env->nrcpt; i++)
 			if (env->rcpt[i].code >= 200 && env->rcpt[i].code < 300)
 				r->accepted++;
@@ -1243,10 +1346,11 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 				goto fail;
 			}
 		}
-		if (!mail_ok) {
+		if (!pl.mail_ok) {
 			if (s->code == 354) {	/* must not happen; end the data at once */
 				s->broken = 1;
 			}
+			*e = pl.mail_err;
 			rset(s);
 			return -1;
 		}

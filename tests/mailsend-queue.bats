@@ -268,3 +268,83 @@ PY
 	assert_output 0
 	grep -q '^attempts 2$' "$T/q/state/"*
 }
+
+# Issue 9 item 16: a queue someone else owns or can write to may hold a message they planted,
+# to be sent with the victim's account. Each setup below plants one; none may be sent.
+plant() {	# plant DIR: a queue entry written by hand, as an attacker would
+	mkdir -p "$1/new" "$1/tmp" "$1/state" "$1/failed"
+	printf 'secmail-queue 1\ncreated %s\nfrom victim@example.org\nrcpt mallory@example.net\n\nFrom: victim@example.org\nTo: mallory@example.net\nSubject: planted\n\nwire the money\n' "$T0" >"$1/new/1800000000.P1R00.evil"
+}
+
+@test "queue: a queue directory owned by another user is refused; the planted message is not sent" {
+	start_fault "$S"
+	use_server
+	plant "$T/q"
+	chown -R nobody "$T/q"
+	run flush --force
+	assert_failure 78
+	assert_output --partial "belongs to uid $(id -u nobody), not to you"
+	[ "$(sent)" -eq 0 ]
+	[ ! -e "$S/transcript" ] || ! grep -q '^MAIL' "$S/transcript"
+	run mailsend --server "127.0.0.1:$FPORT" --tls-trust-file "$PKI/ca.pem" --queue "$T/q" \
+		--no-queue bob@example.org < <(msg)
+	[ "$(sent)" -le 1 ]
+	! grep -q planted "$S"/msg.* 2>/dev/null
+}
+
+@test "queue: a queue directory (or a subdirectory) writable by group or others is refused" {
+	start_fault "$S"
+	use_server
+	for sub in "" /new /state; do
+		rm -rf "$T/q"
+		plant "$T/q"
+		chmod 700 "$T/q" "$T/q"/*
+		chmod g+w "$T/q$sub"
+		run flush --force
+		assert_failure 78
+		assert_output --partial "$T/q$sub is writable by its group: refusing to use it"
+	done
+	chmod 777 "$T/q/state"
+	chmod 700 "$T/q" "$T/q/new"
+	run flush --force
+	assert_failure 78
+	assert_output --partial "writable by others"
+	[ "$(sent)" -eq 0 ]
+}
+
+@test "queue: a directory above the queue that others can write to (no sticky bit) is refused" {
+	start_fault "$S"
+	mkdir -p "$T/shared"
+	chmod 777 "$T/shared"
+	plant "$T/shared/q"
+	chmod 700 "$T/shared/q"
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'server 127.0.0.1:%s\ntls_trust_file %s\ntimeout 3\nqueue %s\n' "$FPORT" "$PKI/ca.pem" "$T/shared/q" \
+		>"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run flush --force
+	assert_failure 78
+	assert_output --partial "$T/shared is writable by others"
+	[ "$(sent)" -eq 0 ]
+	chmod 1777 "$T/shared"	# sticky, like /tmp: others cannot rename what is ours
+	run flush --force
+	assert_success
+}
+
+@test "queue: in a private queue, an entry owned by someone else, writable by others or a symlink is not sent; the others are" {
+	queue_down good
+	start_fault "$S"
+	use_server
+	printf 'secmail-queue 1\ncreated %s\nfrom victim@example.org\nrcpt mallory@example.net\n\nSubject: planted\n\nx\n' "$T0" >"$T/planted"
+	cp "$T/planted" "$T/q/new/1700000000.P1R01.other"
+	chown nobody "$T/q/new/1700000000.P1R01.other"
+	cp "$T/planted" "$T/q/new/1700000000.P1R02.writable"
+	chmod 666 "$T/q/new/1700000000.P1R02.writable"
+	ln -s "$T/planted" "$T/q/new/1700000000.P1R03.link"
+	run flush --force
+	assert_output --partial "1700000000.P1R01.other: $T/q/new/1700000000.P1R01.other belongs to uid $(id -u nobody)"
+	assert_output --partial "1700000000.P1R02.writable is writable by others"
+	assert_output --partial "1700000000.P1R03.link is a symbolic link"
+	[ "$(sent)" -eq 1 ]
+	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: good'
+	! grep -q planted "$S"/msg.*
+}

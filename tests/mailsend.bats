@@ -566,3 +566,80 @@ print(len(a), a[0].addr_spec, a[0].display_name)' "$S/msg.1"
 	grep -q "^RCPT TO:<j$(printf '\xc3\xb6')rg@example.org> NOTIFY=FAILURE ORCPT=utf-8;j$(printf '\xc3\xb6')rg@example.org\$" "$S/transcript"
 	grep -qF 'RCPT TO:<q+r@example.org> NOTIFY=FAILURE ORCPT=utf-8;q\x{2B}r@example.org' "$S/transcript"
 }
+
+# Issue 9 item 14, the 2023 SMTP smuggling attacks: a body whose bare CR or bare LF around a
+# dot would end the data early at a server that takes them for line ends must go out with
+# every line ending in CRLF, so that the only end of data is the final one. The fault server
+# keeps the raw DATA bytes.
+@test "mailsend: bare CR and bare LF in the body go out as CRLF; no early end of data (smuggling)" {
+	start_fault "$S"
+	printf 'From: a@example.org\nTo: b@example.org\nSubject: s\n\nline1\r.\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nsmuggled\r\n.\r\nline2\n.\nline3\r\n.\rline4\rend' >"$T/in"
+	send <"$T/in"
+	python3 - "$S/raw.1" <<'PY'
+import re, sys
+raw = open(sys.argv[1], 'rb').read()
+assert re.search(rb'\r(?!\n)', raw) is None, "bare CR on the wire"
+assert re.search(rb'(?<!\r)\n', raw) is None, "bare LF on the wire"
+assert raw.endswith(b'\r\n.\r\n') and raw.count(b'\r\n.\r\n') == 1, "data ended early"
+assert b'line1\r\n..\r\nMAIL FROM:<evil@example.org>\r\n' in raw, raw
+assert b'smuggled\r\n..\r\nline2\r\n..\r\nline3\r\n..\r\nline4\r\nend\r\n.\r\n' in raw, raw
+PY
+	[ ! -e "$S/msg.2" ]
+	run grep -c '^MAIL FROM:<evil' "$S/transcript"
+	assert_output 0
+}
+
+@test "mailsend: the SIZE announced counts the normalised line ends" {
+	start_fault "$S"
+	printf 'From: a@example.org\nTo: b@example.org\n\na\rb\nc\r\nd' | send
+	size=$(sed -n 's/.*SIZE=\([0-9]*\).*/\1/p' "$S/env.1")
+	[ "$size" -eq "$(wc -c <"$S/msg.1")" ]
+}
+
+@test "mailsend: a bare CR inside a header field is refused (EX_DATAERR), nothing sent" {
+	start_fault "$S"
+	run send < <(printf 'From: a@example.org\nTo: b@example.org\nSubject: hi\rBcc: victim@example.org\n\nx\n')
+	assert_failure 65
+	assert_output --partial "Subject: a CR that does not end a line"
+	[ ! -e "$S/msg.1" ]
+}
+
+@test "mailsend: SCRAM: a 235 without the server's signature is refused (RFC 5802 section 5)" {
+	start_fault "$S" --scram-pass pw --mode scram-no-final
+	printf 'pw\n' >"$T/pw"
+	run send --user alice --pass-file "$T/pw" < <(msg)
+	assert_failure 76
+	assert_output --partial "without proving it knows the password"
+	run grep -c '^MAIL' "$S/transcript"
+	assert_output 0
+	[ "$(queued)" -eq 0 ]
+}
+
+# Issue 9 item 13: 150,000 To addresses in 30 fields (one in three a repeat, some with the domain in
+# another case) must be de-duplicated in O(n log n); the result is asserted, not the time.
+@test "mailsend: 150,000 recipients are de-duplicated (domain without case), first order kept" {
+	start_fault "$S"
+	python3 - "$T/in" "$T/want" <<'PY'
+import sys
+n, fields, want, seen = 150000, [], [], set()
+addrs = []
+for i in range(n):
+    k = (i * 7919) % (i + 1) if i % 3 == 2 else i
+    dom = "DOM.example" if i % 3 == 2 else "dom.example"
+    addrs.append("u%d@%s" % (k, dom))
+    if k not in seen:
+        seen.add(k)
+        want.append("u%d@%s" % (k, dom))
+with open(sys.argv[1], "w") as f:
+    f.write("From: a@example.org\n")
+    for j in range(0, n, 5000):
+        chunk = addrs[j:j + 5000]
+        lines = [", ".join(chunk[m:m + 8]) for m in range(0, len(chunk), 8)]
+        f.write("To: %s\n" % ",\n ".join(lines))
+    f.write("Subject: many\n\nx\n")
+with open(sys.argv[2], "w") as f:
+    f.write("".join("rcpt <%s>\n" % a for a in want))
+PY
+	send --timeout 60 <"$T/in"
+	grep '^rcpt' "$S/env.1" | cmp - "$T/want"
+}

@@ -14,6 +14,9 @@ command line received is appended to D/transcript. Modes (combinable):
   long-greeting (a 600-octet greeting line)  huge-greeting (10000 octets, no line end)
   garbage (replies that are not SMTP)  size-100 (SIZE 100)  no-8bitmime  no-pipelining
   no-dsn  auth-fail (535)  fail-first (4xx at MAIL for the first connection only)
+  scram-no-final (SCRAM: 235 at once after the client's proof, no server signature)
+The raw bytes of each DATA phase, from after the 354 reply up to and including the
+"<CR><LF>.<CR><LF>" that ended it, are kept in D/raw.N as they came off the wire.
 """
 import argparse
 import os
@@ -94,6 +97,8 @@ def scram(c):
     ssig = hmac.new(skey, authmsg, "sha256").digest()
     if "scram-bad-sig" in modes:
         ssig = bytes(32)
+    if "scram-no-final" in modes:
+        return True
     c.send("334 " + base64.b64encode(b"v=" + base64.b64encode(ssig)).decode() + "\r\n")
     if c.line().strip() != b"":
         return False
@@ -218,9 +223,12 @@ def serve(sock, n):
             if "stall-data" in modes:
                 time.sleep(3600)
             body = []
+            raw = []
             n = 0
             while True:
                 l = c.line()
+                raw.append(l)
+                # RFC 5321 §4.1.1.4: the data ends at CRLF "." CRLF and nowhere else
                 if l == b".\r\n":
                     break
                 if "drop-data" in modes and n > 10:
@@ -240,6 +248,8 @@ def serve(sock, n):
                     k = counter[0]
                 with open(os.path.join(args.dir, "msg.%d" % k), "wb") as f:
                     f.write(b"".join(body))
+                with open(os.path.join(args.dir, "raw.%d" % k), "wb") as f:
+                    f.write(b"".join(raw))
                 with open(os.path.join(args.dir, "env.%d" % k), "w") as f:
                     f.write("from %s\n" % mail + "".join("rcpt %s\n" % r for r in rcpts))
                 c.send("250 2.0.0 queued as FAULT%d\r\n" % k)
