@@ -150,6 +150,8 @@ env_text(const struct queue_env *env, struct buf *b, struct err *e)
 	OPT("ret", env->ret)
 	OPT("envid", env->envid)
 	OPT("account", env->account)
+	for (i = 0; i < env->nset; i++)
+		OPT("set", env->set[i])
 #undef OPT
 	buf_addc(b, '\n');
 	return buf_check(b, e);
@@ -325,6 +327,9 @@ queue_env_free(struct queue_env *env)
 	free(env->ret);
 	free(env->envid);
 	free(env->account);
+	for (i = 0; i < env->nset; i++)
+		free(env->set[i]);
+	free(env->set);
 	memset(env, 0, sizeof *env);
 }
 
@@ -456,6 +461,13 @@ read_env(int fd, const char *path, struct queue_item *it, struct err *e)
 			}
 			if (add_str(&it->env.rcpt, &it->env.nrcpt, val) != 0)
 				goto oom;
+		} else if (strcmp(line, "set") == 0) {
+			if (strchr(val, ' ') == NULL || it->env.nset >= 64) {
+				err_set(e, EX_DATAERR, "%s: corrupt setting line", path);
+				goto out;
+			}
+			if (add_str(&it->env.set, &it->env.nset, val) != 0)
+				goto oom;
 		} else {
 			char **slot = strcmp(line, "notify") == 0 ? &it->env.notify :
 			    strcmp(line, "ret") == 0 ? &it->env.ret :
@@ -557,9 +569,9 @@ open_item(struct queue *q, const char *id, struct queue_item *it, int lock, stru
 
 	memset(it, 0, sizeof *it);
 	it->fd = -1;
-	if (snprintf(it->id, sizeof it->id, "%s", id) >= (int)sizeof it->id ||
+	if (!queue_valid_id(id) || snprintf(it->id, sizeof it->id, "%s", id) >= (int)sizeof it->id ||
 	    sub(q, "new", id, p, sizeof p, e) != 0)
-		return err_set(e, EX_DATAERR, "bad queue id");
+		return err_set(e, EX_USAGE, "bad queue id %s", id);
 	/* O_NOFOLLOW: what new/ names is a file we wrote, never a link to another one. */
 	it->fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (it->fd < 0) {
@@ -578,7 +590,7 @@ open_item(struct queue *q, const char *id, struct queue_item *it, int lock, stru
 		if (flock(it->fd, LOCK_EX | LOCK_NB) != 0) {
 			queue_item_free(it);
 			if (errno == EWOULDBLOCK)
-				return 1;
+				return 2;
 			return err_sys(e, EX_IOERR, "cannot lock %s", p);
 		}
 		/* Another flush may have finished with it between our open and our lock. */
@@ -597,6 +609,12 @@ open_item(struct queue *q, const char *id, struct queue_item *it, int lock, stru
 		return -1;
 	}
 	return 0;
+}
+
+int
+queue_valid_id(const char *id)
+{
+	return id[0] != '\0' && id[0] != '.' && strchr(id, '/') == NULL && strlen(id) < 128;
 }
 
 int

@@ -12,7 +12,11 @@
 /*
  * Layout of a queue directory DIR:
  *	DIR/tmp/ID	being written (never read; stale ones are removed by a flush)
- *	DIR/new/ID	a queued message: envelope lines, an empty line, the message
+ *	DIR/new/ID	a queued message: envelope lines, an empty line, the message.
+ *			The envelope: "secmail-queue 1", then "created T", "from ADDR",
+ *			"rcpt ADDR"..., "notify", "ret", "envid", "account NAME" and
+ *			"set KEY VALUE" lines (the settings that reach the server); lines
+ *			of unknown keys are skipped (written by a newer version)
  *	DIR/state/ID	its retry state (attempts, next attempt, last error, recipients done);
  *			replaced atomically; missing means "due now, never tried"
  *	DIR/failed/ID	given up and the bounce could not be sent either
@@ -28,7 +32,10 @@ struct queue_env {
 	char **rcpt;
 	size_t nrcpt;
 	char *notify, *ret, *envid;	/* DSN parameters, or NULL */
-	char *account;		/* configuration account to send with, or NULL */
+	char *account;		/* configuration account it was sent with, or NULL */
+	char **set;		/* how to reach the server: "KEY VALUE" settings (account.h),
+				 * never a secret; none in entries of older versions */
+	size_t nset;
 	long long created;	/* when it was first queued (seconds since the epoch) */
 };
 
@@ -79,8 +86,11 @@ int queue_add(struct queue *q, const struct queue_env *env, const struct queue_s
 /* IDs in new/, sorted (oldest first, since IDs start with the time). */
 int queue_list(struct queue *q, char ***ids, size_t *n, struct err *e);
 void queue_list_free(char **ids, size_t n);
-/* Open and lock a queued message. Returns 0 with it filled, 1 if another process holds it or
- * it is gone, -1 on error (a corrupt entry is EX_DATAERR). */
+/* Is id the name of a queue entry (no '/', not starting with '.', not too long)? */
+int queue_valid_id(const char *id);
+/* Open and lock a queued message. Returns 0 with it filled, 1 if it is gone (or never was),
+ * 2 if another process holds it, -1 on error (a corrupt entry is EX_DATAERR, one that breaks
+ * the ownership rules EX_CONFIG). */
 int queue_lock(struct queue *q, const char *id, struct queue_item *it, struct err *e);
 /* Read an entry without locking (for --list). */
 int queue_peek(struct queue *q, const char *id, struct queue_item *it, struct err *e);

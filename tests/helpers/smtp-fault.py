@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """smtp-fault.py — an SMTP server for tests that misbehaves on demand.
 
-    smtp-fault.py --port-file F --dir D [--mode M ...] [--cert C --key K] [--implicit]
+    smtp-fault.py --port-file F --dir D [--port P] [--mode M ...] [--cert C --key K] [--implicit]
 
-Listens on 127.0.0.1 (a free port, written to F), serves connections until killed, and
+Listens on 127.0.0.1 (port P, else a free port; written to F), serves connections until killed, and
 stores each accepted message as D/msg.N (the DATA bytes, dot-unstuffed, CRLF as received)
 with its envelope in D/env.N ("from X" / "rcpt Y" lines plus the MAIL parameters). Every
 command line received is appended to D/transcript. Modes (combinable):
@@ -29,6 +29,7 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--dir", required=True)
+ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--mode", action="append", default=[])
 ap.add_argument("--cert")
 ap.add_argument("--key")
@@ -283,7 +284,7 @@ def handle(sock):
 
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0))
+srv.bind(("127.0.0.1", args.port))
 srv.listen(64)
 tmp = args.port_file + ".tmp"
 with open(tmp, "w") as f:
