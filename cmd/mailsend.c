@@ -79,7 +79,7 @@ static const char usage[] =
     "  -L TAG                   syslog identifier (default mailsend)\n"
     "  -v, --verbose            each log line on standard error too\n"
     "  -oem -oee -oep -oeq      errors: mail back, mail back and exit 0, print, quiet\n"
-    "  -B TYPE -U -O OPT -odi -odb -oXXX  accepted for sendmail compatibility\n"
+    "  -B TYPE -m -U -O OPT -odi -odb -oXXX  accepted for sendmail compatibility\n"
     "  -h, --help               show this help and exit\n"
     "      --version            show the version and exit\n";
 
@@ -212,7 +212,7 @@ parse(struct opts *o, int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "-V") == 0)
 		cli_version();
 	opterr = 0;	/* one usage message, ours */
-	while ((ch = getopt_long(argc, argv, ":a:B:b:C:F:f:GhiL:N:nO:o:q::R:r:tUV:vX:", longopts,
+	while ((ch = getopt_long(argc, argv, ":a:B:b:C:F:f:GhiL:mN:nO:o:q::R:r:tUV:vX:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a': o->s.account = optarg; break;
@@ -237,7 +237,7 @@ parse(struct opts *o, int argc, char **argv)
 		case 'F': o->s.fullname = optarg; break;
 		case 'f': case 'r': o->s.from = optarg; break;
 		case 'G': o->s.gateway = 1; break;
-		case 'i': case 'U': break;
+		case 'i': case 'U': case 'm': break;	/* -m: sendmail's "me too", the default */
 		case 'L': o->tag = optarg; break;
 		case 'N':
 			if (check_notify(optarg) != 0)
@@ -572,7 +572,7 @@ smtp_submit(void *ctx, struct smtpd_msg *m, char *reply, size_t cap, struct err 
 		if (r.queued)
 			snprintf(reply, cap, "250 2.0.0 Ok: queued as %s", r.id);
 		else
-			snprintf(reply, cap, "250 2.0.0 Ok: %.900s", r.reply);
+			snprintf(reply, cap, "250 2.0.0 Ok: sent (%.900s)", r.reply);
 	} else if (r.status == EX_DATAERR || r.status == EX_UNAVAILABLE || r.status == EX_NOPERM ||
 	    r.status == EX_USAGE || r.status == EX_NOINPUT) {
 		snprintf(reply, cap, "554 5.0.0 %.900s", r.reply);

@@ -643,3 +643,115 @@ PY
 	send --timeout 60 <"$T/in"
 	grep '^rcpt' "$S/env.1" | cmp - "$T/want"
 }
+
+# Issue 11: OAuth 2.0 (the access token from a command, as msmtp's passwordeval), against a
+# server that checks the token and the message format of each mechanism.
+@test "mailsend: XOAUTH2 with the token from passwordeval in the configuration" {
+	start_fault "$S" --oauth-token 'ya29.tok-en_1~+/='
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'account gmail\nuser alice@example.org\nauth xoauth2\npasswordeval printf %%s ya29.tok-en_1~+/=\n' \
+		>"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	msg | send -a gmail
+	grep -qxF 'auth-xoauth2: user=alice@example.org^Aauth=Bearer ya29.tok-en_1~+/=^A^A' "$S/transcript"
+	grep -qx 'auth: oauth ok' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}
+
+@test "mailsend: OAUTHBEARER (RFC 7628) with --passwordeval: GS2 header, host and port" {
+	start_fault "$S" --oauth-token tok123
+	msg | send --user alice@example.org --auth oauthbearer --passwordeval 'echo tok123'
+	grep -qxF "auth-oauthbearer: n,a=alice@example.org,^Ahost=127.0.0.1^Aport=$FPORT^Aauth=Bearer tok123^A^A" "$S/transcript"
+	grep -qx 'auth: oauth ok' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}
+
+@test "mailsend: a refused OAuth token: the error challenge is answered, EX_NOPERM, not queued" {
+	start_fault "$S" --oauth-token right
+	run send --user alice --auth oauthbearer --passwordeval 'echo wrong' < <(msg)
+	assert_failure 77
+	assert_output --partial "AUTH OAUTHBEARER: token refused"
+	grep -qx 'auth-oauth-answer: AQ==' "$S/transcript"	# RFC 7628 3.2.3: a lone ^A
+	run send --user alice --auth xoauth2 --passwordeval 'echo wrong' < <(msg)
+	assert_failure 77
+	grep -qx 'auth-oauth-answer: ' "$S/transcript"
+	[ "$(queued)" -eq 0 ]
+	[ ! -f "$S/msg.1" ]
+}
+
+@test "mailsend: a failing token command names the account" {
+	start_fault "$S" --oauth-token t
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'account work\nuser alice\nauth xoauth2\npasswordeval exit 3\n' >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run send -a work < <(msg)
+	assert_failure 78
+	assert_output "mailsend: account work: password command failed (status 3)"
+}
+
+@test "mailsend: a password file others can read is refused, naming the account and the file" {
+	start_fault "$S"
+	printf 'pw\n' >"$T/pw"
+	chmod 644 "$T/pw"
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'account home\nuser alice\npass_file %s\n' "$T/pw" >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run send -a home < <(msg)
+	assert_failure 78
+	assert_output --partial "account home: $T/pw holds a secret and is readable by others"
+	[ ! -f "$S/msg.1" ]
+}
+
+@test "mailsend: a TLS client certificate logs in with AUTH EXTERNAL (no user, no password)" {
+	start_fault "$S" --client-ca "$PKI/ca.pem"
+	msg | send --tls-cert-file "$PKI/client.pem" --tls-key-file "$PKI/client.key"
+	grep -qx 'AUTH EXTERNAL =' "$S/transcript"
+	grep -qx 'auth: external alice' "$S/transcript"
+	[ -f "$S/msg.1" ]
+	# without a certificate, EXTERNAL is refused before anything is sent
+	run send --auth external < <(msg)
+	assert_failure 78
+	assert_output --partial "AUTH EXTERNAL needs TLS and a client certificate"
+}
+
+@test "mailsend: a client key that others can read is refused (EX_CONFIG), nothing sent" {
+	start_fault "$S" --client-ca "$PKI/ca.pem"
+	cp "$PKI/client.key" "$T/k"
+	chmod 644 "$T/k"
+	run send --tls-cert-file "$PKI/client.pem" --tls-key-file "$T/k" < <(msg)
+	assert_failure 78
+	assert_output --partial "$T/k holds a secret and is readable by others"
+	[ ! -f "$S/msg.1" ]
+}
+
+# RFC 9266: the server computes the tls-exporter binding itself from the TLS 1.3 exporter
+# secret in its key log (RFC 8446 section 7.5), independently of OpenSSL's
+# SSL_export_keying_material on our side.
+@test "mailsend: SCRAM-SHA-256-PLUS with tls-exporter is preferred and agrees with a Python server" {
+	start_fault "$S" --scram-pass pw --scram-plus
+	printf 'pw\n' >"$T/pw"
+	msg | send --user alice --pass-file "$T/pw"
+	grep -q '^AUTH SCRAM-SHA-256-PLUS$' "$S/transcript"
+	grep -q '^scram-client-first: p=tls-exporter,,n=alice,r=' "$S/transcript"
+	grep -qx 'auth: scram-plus ok' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}
+
+@test "mailsend: SCRAM-SHA-256-PLUS: a binding that differs (another TLS connection) fails" {
+	start_fault "$S" --scram-pass pw --scram-plus --mode scram-bad-binding
+	printf 'pw\n' >"$T/pw"
+	run send --user alice --pass-file "$T/pw" < <(msg)
+	assert_failure 77
+	assert_output --partial "535"
+	[ ! -f "$S/msg.1" ]
+}
+
+@test "mailsend: --auth names the mechanism; one the server does not offer is refused" {
+	start_fault "$S" --scram-pass pw --scram-plus
+	printf 'pw\n' >"$T/pw"
+	msg | send --user alice --pass-file "$T/pw" --auth scram-sha-256
+	grep -qx 'auth: scram ok' "$S/transcript"
+	run send --user alice --pass-file "$T/pw" --auth xoauth2 < <(msg)
+	assert_failure 69
+	assert_output --partial "does not offer AUTH xoauth2"
+	run send --user alice --pass-file "$T/pw" --auth cram-md5 < <(msg)
+	assert_failure 78
+	assert_output --partial "unknown AUTH mechanism cram-md5"
+}
