@@ -340,3 +340,96 @@ plant() {	# plant DIR: a queue entry written by hand, as an attacker would
 	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: good'
 	! grep -q planted "$S"/msg.*
 }
+
+# Issue 11: a flush with nothing to do is silent (cron mails only on trouble); one with
+# messages it could not deliver says which and why, and exits EX_TEMPFAIL.
+@test "queue: --flush with nothing due is silent and exits 0; undeliverable entries are named, EX_TEMPFAIL" {
+	run flush
+	assert_success
+	assert_output ""
+	queue_down first
+	queue_down second
+	run flush --force	# the server is still down
+	assert_failure 75
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 --regexp "^mailsend: [^ ]+: deferred for 1 recipient: cannot connect to 127.0.0.1 port $FAULT_PORT: Connection refused; next attempt "
+	run flush	# neither is due yet
+	assert_success
+	assert_output ""
+}
+
+@test "queue: an entry queued with command-line settings is sent by a flush with no options, after the configuration changed" {
+	queue_down selfcontained
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'server 127.0.0.1:1\ntls none\n' >"$XDG_CONFIG_HOME/secmail/mailsend.conf"	# today's defaults point elsewhere
+	start_fault "$S"
+	flush --force
+	[ "$(sent)" -eq 1 ]
+	grep -q '^STARTTLS' "$S/transcript"
+	f=$(ls "$Q/state" 2>/dev/null | wc -l)
+	[ "$f" -eq 0 ]
+}
+
+@test "queue: the entry records where the secret comes from, never the secret" {
+	printf 's3cret-pw\n' >"$T/pw"
+	queue_down secret --user alice --pass-file "$T/pw"
+	f=$(ls "$Q/new/"*)
+	grep -qx "set pass_file $T/pw" "$f"
+	grep -qx 'set user alice' "$f"
+	grep -qx "set server 127.0.0.1:$FAULT_PORT" "$f"
+	grep -qx "set tls_trust_file $PKI/ca.pem" "$f"
+	! grep -q s3cret "$f"
+	start_fault "$S"
+	flush --force
+	grep -qx "auth: $(printf '\0alice\0s3cret-pw' | base64 -w0)" "$S/transcript"
+}
+
+@test "queue: a password given on a file descriptor is not there at flush time: said, and it stays queued" {
+	queue_down fd --user alice --pass-fd 3 3< <(printf 'pw\n')
+	start_fault "$S"
+	run flush --force
+	assert_failure 75
+	assert_output --partial "its password came from file descriptor 3 when it was queued"
+	[ "$(count new)" -eq 1 ]
+	printf 'pw\n' >"$T/pw"
+	flush --force --pass-file "$T/pw"
+	[ "$(sent)" -eq 1 ]
+}
+
+@test "queue: an old entry whose account was renamed: the account and the entry are named, nothing lost" {
+	mkdir -p "$XDG_CONFIG_HOME/secmail" "$Q/new" "$Q/tmp" "$Q/state" "$Q/failed"
+	chmod -R 700 "$T/state"
+	# an entry as mailsend wrote them before they carried their settings
+	printf 'secmail-queue 1\ncreated %s\nfrom alice@example.org\nrcpt bob@example.org\naccount work\n\nSubject: old\n\nx\n' "$T0" >"$Q/new/1800000000.P1R00.old"
+	start_fault "$S"
+	printf 'account office\nserver 127.0.0.1:%s\ntls_trust_file %s\n' "$FPORT" "$PKI/ca.pem" >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run flush --force
+	assert_failure 75
+	assert_output "mailsend: 1800000000.P1R00.old: queue entry 1800000000.P1R00.old was queued for account work, which is not in $XDG_CONFIG_HOME/secmail/mailsend.conf (renamed or removed?)"
+	[ "$(count new)" -eq 1 ]
+	printf 'account work\nserver 127.0.0.1:%s\ntls_trust_file %s\n' "$FPORT" "$PKI/ca.pem" >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	flush --force
+	[ "$(sent)" -eq 1 ]
+}
+
+@test "queue: --flush ID sends that entry only, due or not; --remove ID removes one; unknown IDs are said" {
+	queue_down one
+	queue_down two
+	start_fault "$S"
+	ids=($(ls "$Q/new"))
+	flush "${ids[1]}"
+	[ "$(sent)" -eq 1 ]
+	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: two'
+	[ "$(count new)" -eq 1 ]
+	run mailsend --remove "${ids[0]}" nonexistent.id
+	assert_failure 66
+	assert_output "mailsend: nonexistent.id: no such entry in the queue"
+	[ "$(count new)" -eq 0 ]
+	[ "$(count state)" -eq 0 ]
+	run flush nonexistent.id
+	assert_failure 66
+	run mailsend --remove ../etc
+	assert_failure 64
+	run mailsend --remove
+	assert_failure 64
+}

@@ -314,3 +314,56 @@ x"
 	assert_equal "${#lines[@]}" 2
 	assert_line --index 1 "status 141"	# 128 + SIGPIPE, and not a word on stderr
 }
+
+# Issue 11: smime-encrypt --bcc-dir writes one copy per Bcc recipient, whose header still
+# names the To and Cc recipients; `mailsend -t < copy` sent it to them too (a Bcc leak).
+# --bcc-dir sends each copy to the one address of its Bcc field only.
+@test "sendmail: --bcc-dir sends each smime-encrypt Bcc copy only to its Bcc address; To/Cc never get one" {
+	start_fault "$S"
+	configure
+	"$BATS_TEST_DIRNAME/helpers/pki" "$T/spki" 2>/dev/null
+	printf 'From: zed@example.org\nTo: bob@example.org\nCc: carol@example.org\nBcc: alice@example.org, mallory@example.net\nSubject: secret\n\nhi\n' >"$T/m"
+	mkdir -m 700 "$T/bcc"
+	smime-encrypt -r "$T/spki/bob.pem" -r "$T/spki/carol.pem" -r "$T/spki/alice.pem" \
+		-r "$T/spki/mallory.pem" --no-self --bcc-dir "$T/bcc" "$T/m" |
+		mailsend -t --bcc-dir "$T/bcc"
+	run grep -h '^rcpt' "$S/env.1"
+	assert_output "rcpt <bob@example.org>
+rcpt <carol@example.org>"
+	run grep -h '^rcpt' "$S/env.2"
+	assert_output "rcpt <alice@example.org>"
+	run grep -h '^rcpt' "$S/env.3"
+	assert_output "rcpt <mallory@example.net>"
+	[ ! -e "$S/env.4" ]
+	# every copy is what smime-encrypt made for that recipient, Bcc field removed
+	! grep -qi '^Bcc:' "$S/msg.2" "$S/msg.3"
+	grep -q 'smime-type=enveloped-data' "$S/msg.2"
+	[ "$(ls "$T/bcc" | wc -l)" -eq 0 ]	# sent: removed
+}
+
+@test "sendmail: --bcc-dir: only Bcc recipients (nothing for the main message); a copy naming two is refused" {
+	start_fault "$S"
+	configure
+	mkdir -m 700 "$T/bcc"
+	printf 'From: zed@example.org\nTo: bob@example.org\nBcc: dave@example.org\nSubject: c1\n\nx\n' >"$T/bcc/bcc-dave@example.org.eml"
+	printf 'From: zed@example.org\nTo: bob@example.org\nBcc: a@example.org, b@example.org\nSubject: c2\n\nx\n' >"$T/bcc/bcc-two.eml"
+	run mailsend -t --bcc-dir "$T/bcc" < <(printf 'From: zed@example.org\nTo: undisclosed-recipients:;\nSubject: main\n\nx\n')
+	assert_failure 65
+	assert_output --partial "Bcc copy bcc-two.eml: a Bcc copy must have one Bcc field naming one address"
+	run grep -h '^rcpt' "$S/env.1"
+	assert_output "rcpt <dave@example.org>"
+	[ ! -e "$S/env.2" ]
+	[ -e "$T/bcc/bcc-two.eml" ]
+	[ ! -e "$T/bcc/bcc-dave@example.org.eml" ]
+}
+
+@test "sendmail: --bcc-dir that others can write to is refused: nothing planted there is sent" {
+	start_fault "$S"
+	configure
+	mkdir -m 770 "$T/bcc"
+	printf 'From: zed@example.org\nBcc: victim@example.org\nSubject: planted\n\nx\n' >"$T/bcc/bcc-victim@example.org.eml"
+	run mailsend -t --bcc-dir "$T/bcc" < <(msg main)
+	assert_failure 78
+	assert_output --partial "$T/bcc is writable by its group"
+	[ ! -e "$S/env.2" ]
+}
