@@ -257,8 +257,10 @@ expand(const struct aliases *a, const char *name, const char *domain, const stru
 		if (t[0] == '|' || t[0] == '/' || strncasecmp(t, ":include:", 9) == 0)
 			return err_set(e, EX_CONFIG, "%s:%d: alias %s: '%s' needs a local delivery "
 			    "agent; mailsend only sends mail on", a->path, x->line, x->name, t);
-		if (addr_parse_bare(t, &l, e) != 0)
+		if (addr_parse_bare(t, &l, e) != 0) {
+			addr_list_free(&l);	/* it may hold the array, without entries */
 			return err_wrap(e, "%s:%d: alias %s", a->path, x->line, x->name);
+		}
 		for (j = 0; j < l.n; j++) {
 			int rc = l.v[j].domain != NULL ? rcptset_add(out, l.v[j].spec, e) :
 			    expand(a, l.v[j].local, domain, &here, depth + 1, out, e);

@@ -32,8 +32,10 @@ rcptset_add_field(struct rcptset *s, const char *value, struct err *e)
 	size_t i;
 
 	/* One list per field: addr_parse's own limit applies to a field, not to the sum. */
-	if (addr_parse(value, &l, e) != 0)
+	if (addr_parse(value, &l, e) != 0) {
+		addr_list_free(&l);	/* it may hold the array, without entries */
 		return -1;
+	}
 	for (i = 0; i < l.n; i++)
 		if (rcptset_add(s, l.v[i].spec, e) != 0) {
 			addr_list_free(&l);

@@ -158,8 +158,10 @@ add_list(const struct submit_cfg *c, const char *value, struct rcptset *out, str
 	struct addr_list l = { NULL, 0, 0 };
 	size_t i;
 
-	if (addr_parse_bare(value, &l, e) != 0)
+	if (addr_parse_bare(value, &l, e) != 0) {
+		addr_list_free(&l);	/* it may hold the array, without entries */
 		return -1;
+	}
 	for (i = 0; i < l.n; i++)
 		if (add_recipient(c, &l.v[i], out, e) != 0) {
 			addr_list_free(&l);
@@ -197,8 +199,10 @@ rewrite_field(const struct submit_cfg *c, struct msg_header *h, size_t i, struct
 	size_t k, at = 0, bare = 0;
 	int rc = -1;
 
-	if (addr_parse_bare(v, &l, e) != 0)
+	if (addr_parse_bare(v, &l, e) != 0) {
+		addr_list_free(&l);
 		return err_wrap(e, "%s", h->f[i].name);
+	}
 	for (k = 0; k < l.n; k++)
 		bare += l.v[k].domain == NULL;
 	if (bare == 0) {
@@ -246,8 +250,10 @@ first_addr(const struct submit_cfg *c, const struct msg_header *h, const char *f
 	*out = NULL;
 	if (f == NULL)
 		return 0;
-	if (addr_parse_bare(f->value, &l, e) != 0)
+	if (addr_parse_bare(f->value, &l, e) != 0) {
+		addr_list_free(&l);
 		return err_wrap(e, "%s", field);
+	}
 	if (l.n > 0) {
 		*out = l.v[0].domain ? strdup(l.v[0].spec) : complete_name(c, l.v[0].spec, e);
 		if (*out == NULL) {
@@ -554,6 +560,7 @@ prepare(struct job *j, int infd, char *const *args, size_t nargs, const struct s
 
 		/* -f root: a bare name too */
 		if (addr_parse_bare(c->from, &l, e) != 0) {
+			addr_list_free(&l);
 			err_wrap(e, "-f");
 			goto out;
 		}
