@@ -111,7 +111,7 @@ etc_snapshot() {
 	run mailsend --server "127.0.0.1:$MTA_PORT" --tls none --auth-in-clear --user alice \
 		--pass-file "$T/pw" --queue "$T/q" bob@example.org < <(msg cleartext)
 	assert_failure 69
-	assert_output --partial "none of AUTH SCRAM-SHA-256, PLAIN or LOGIN"
+	assert_output --partial "none of AUTH SCRAM-SHA-256-PLUS, SCRAM-SHA-256, PLAIN or LOGIN"
 }
 
 @test "mta: an unknown recipient is named and refused (EX_NOUSER); the others get it" {
@@ -202,4 +202,35 @@ etc_snapshot() {
 	after=$(etc_snapshot)
 	rm -rf "$d1" "$d2"
 	[ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after"); return 1; }
+}
+
+@test "mta: cron's message and argument vector through Postfix: root, aliased, reaches the Maildir rewritten" {
+	s="cron-$RANDOM"
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'root: bob@example.org\n' >"$T/aliases"
+	cat >"$XDG_CONFIG_HOME/secmail/mailsend.conf" <<-EOC
+	server 127.0.0.1:$MTA_PORT
+	tls_trust_file $PKI/ca.pem
+	user alice
+	pass_file $T/pw
+	aliases $T/aliases
+	default_domain example.org
+	EOC
+	printf 'From: root (Cron Daemon)\nTo: root\nSubject: %s\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\nout\n' "$s" |
+		mailsend -FCronDaemon -i -B8BITMIME -oem -oi -t
+	f=$(wait_mail bob@example.org "$s")
+	grep -qx 'Return-Path: <bob@example.org>' "$f"
+	grep -qx 'From: bob@example.org (Cron Daemon)' "$f"
+	grep -qx 'To: bob@example.org' "$f"
+}
+
+@test "mta: a message queued (-odq) with command-line settings only is delivered by a bare --flush" {
+	s="later-$RANDOM"
+	mailsend --server "127.0.0.1:$MTA_PORT" --tls-trust-file "$PKI/ca.pem" --user alice \
+		--pass-file "$T/pw" -odq bob@example.org < <(msg "$s")
+	[ ! -e "$XDG_CONFIG_HOME/secmail/mailsend.conf" ]
+	run mailsend --flush
+	assert_success
+	assert_output ""
+	wait_mail bob@example.org "$s"
 }
