@@ -110,6 +110,7 @@ account_from_entry(struct account *a, const struct conf *c, const char *name,
 	size_t i;
 	int k;
 
+	account_init(a);
 	if (nset == 0) {
 		/* An entry from before entries carried their settings: only the account. */
 		if (name != NULL && conf_account(c, name) == NULL)
