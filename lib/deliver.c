@@ -224,7 +224,7 @@ flush_one(struct run *run, struct queue_item *it, char *key, struct err *fatal)
 	} else if (smtp_scan(it->fd, &sc, &e) != 0) {
 		permanent = 1;		/* a queued message that can never be sent as it is */
 	} else {
-		rc = smtp_send(&x->s, &env, it->fd, &sc, &res, &e);
+		rc = smtp_send_all(&x->s, &env, it->fd, &sc, &res, &e);
 		/* A refusal by a working server is final; a lost connection or a garbled
 		 * reply may pass. */
 		if (rc != 0 && e.code != EX_TEMPFAIL && e.code != EX_PROTOCOL &&

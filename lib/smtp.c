@@ -1519,6 +1519,63 @@ fail:
 	return err_wrap(e, "%s", s->host);
 }
 
+int
+smtp_send_all(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
+    struct smtp_result *r, struct err *e)
+{
+	off_t start = lseek(fd, 0, SEEK_CUR);
+	struct smtp_rcpt *more = NULL;
+	size_t *ix = NULL, i, k;
+	int rc = smtp_send(s, env, fd, sc, r, e);
+
+	if (start < 0)
+		return rc;
+	while (rc == 0 && !s->broken) {
+		struct smtp_env next = *env;
+		struct smtp_result r2;
+		struct err e2;
+
+		for (i = 0, k = 0; i < env->nrcpt; i++)
+			k += env->rcpt[i].code == 452;
+		if (k == 0)
+			break;
+		free(more);
+		free(ix);
+		more = calloc(k, sizeof *more);
+		ix = calloc(k, sizeof *ix);
+		if (more == NULL || ix == NULL)
+			break;		/* they stay 452: queued, as any deferred recipient */
+		for (i = 0, k = 0; i < env->nrcpt; i++)
+			if (env->rcpt[i].code == 452) {
+				more[k].addr = env->rcpt[i].addr;
+				ix[k++] = i;
+			}
+		next.rcpt = more;
+		next.nrcpt = k;
+		if (lseek(fd, start, SEEK_SET) < 0)
+			break;
+		if (smtp_send(s, &next, fd, sc, &r2, &e2) == 0) {
+			r->accepted += r2.accepted;
+		} else if (r2.accepted == 0 && e2.code != EX_NOUSER) {
+			/* the transaction failed as a whole: the rest wait, deferred */
+			for (i = 0; i < k; i++)
+				if (more[i].code < 400) {
+					more[i].code = 451;
+					snprintf(more[i].reply, sizeof more[i].reply, "451 %.240s", e2.msg);
+				}
+		}
+		for (i = 0; i < k; i++) {
+			env->rcpt[ix[i]].code = more[i].code;
+			memcpy(env->rcpt[ix[i]].reply, more[i].reply, sizeof more[i].reply);
+		}
+		if (r2.accepted == 0)
+			break;		/* no progress: what is left is deferred */
+	}
+	free(more);
+	free(ix);
+	return rc;
+}
+
 void
 smtp_close(struct smtp *s)
 {

@@ -127,6 +127,16 @@ int smtp_open(struct smtp *s, const struct smtp_opts *o, struct err *e);
 int smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
     struct smtp_result *r, struct err *e);
 
+/*
+ * smtp_send, and then, while the server's limit on recipients per message answered some
+ * with 452 and the last transaction delivered to others, one more transaction for those
+ * on the same connection (RFC 5321 §4.5.3.1.10), until none is left or one brings no
+ * progress (those keep their 4xx: deferred). r is the first transaction's, with accepted
+ * counting them all.
+ */
+int smtp_send_all(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
+    struct smtp_result *r, struct err *e);
+
 /* As smtp_open over an already connected socket fd (taken over: smtp_close closes it);
  * o->host names the server for TLS and messages. For inetd-style use, tests and fuzzing. */
 int smtp_open_fd(struct smtp *s, int fd, const struct smtp_opts *o, struct err *e);

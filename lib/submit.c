@@ -679,7 +679,7 @@ submit_message(struct submit_cfg *c, int infd, char *const *args, size_t nargs,
 	account_server(&j.acct, &o, j.server, sizeof j.server);
 	rc = connect_server(&j, &o, e);
 	if (rc == 0)
-		rc = smtp_send(&c->conn, &se, j.fd, &j.sc, &res, e);
+		rc = smtp_send_all(&c->conn, &se, j.fd, &j.sc, &res, e);
 	/* EX_NOUSER: every recipient refused, some perhaps only for now; sorted out below. */
 	if (rc != 0 && e->code != EX_NOUSER) {
 		int code = e->code;

@@ -433,3 +433,13 @@ plant() {	# plant DIR: a queue entry written by hand, as an attacker would
 	run mailsend --remove
 	assert_failure 64
 }
+
+@test "queue: a flush meets the server's recipient limit (452) with further transactions, not another day" {
+	queue_down many a@example.org b@example.org c@example.org d@example.org e@example.org
+	start_fault "$S" --rcpt-limit 2
+	flush --force
+	[ "$(sent)" -eq 3 ]
+	[ "$(count new)" -eq 0 ]
+	run sh -c "cat '$S'/env.* | grep -c rcpt"
+	assert_output 5
+}

@@ -755,3 +755,18 @@ PY
 	assert_failure 78
 	assert_output --partial "unknown AUTH mechanism cram-md5"
 }
+
+# RFC 5321 4.5.3.1.10: a server's limit on recipients per message (Postfix: 1000) answers the
+# rest 452; they go in another transaction at once, not to the queue for 30 minutes.
+@test "mailsend: recipients past the server's limit (452 4.5.3) go in further transactions at once" {
+	start_fault "$S" --rcpt-limit 3
+	msg | send r1@example.org r2@example.org r3@example.org r4@example.org r5@example.org \
+		r6@example.org r7@example.org
+	run cat "$S/env.1" "$S/env.2" "$S/env.3"
+	assert_output --regexp 'rcpt <r1@example.org>.*rcpt <r3@example.org>'
+	[ "$(grep -c rcpt "$S/env.1")" -eq 3 ]
+	[ "$(grep -c rcpt "$S/env.2")" -eq 3 ]
+	grep -qx 'rcpt <r7@example.org>' "$S/env.3"
+	cmp "$S/msg.1" "$S/msg.3"
+	[ "$(queued)" -eq 0 ]
+}

@@ -48,6 +48,8 @@ ap.add_argument("--scram-pass", help="offer AUTH SCRAM-SHA-256 for this password
 ap.add_argument("--scram-plus", action="store_true")
 ap.add_argument("--oauth-token")
 ap.add_argument("--client-ca")
+ap.add_argument("--rcpt-limit", type=int, default=0,
+                help="452 4.5.3 for recipients past this many in one transaction")
 args = ap.parse_args()
 modes = set(m for s in args.mode for m in s.split(","))
 lock = threading.Lock()
@@ -301,6 +303,8 @@ def serve(sock, n):
             a = cmd[8:].strip()
             if mail is None:
                 c.send("503 5.5.1 need MAIL\r\n")
+            elif args.rcpt_limit and len(rcpts) >= args.rcpt_limit:
+                c.send("452 4.5.3 too many recipients\r\n")
             elif "rcpt-4xx" in modes:
                 c.send("450 4.2.0 mailbox busy\r\n")
             elif "rcpt-5xx" in modes or ("rcpt-bad" in modes and a.startswith("<bad")):
