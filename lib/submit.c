@@ -554,7 +554,11 @@ prepare(struct job *j, int infd, char *const *args, size_t nargs, const struct s
 		goto out;
 	cf = conf_get(c->conf, j->account, "from");
 	if (env != NULL && env->from != NULL) {
-		j->from = strdup(env->from);
+		/* -bs: "MAIL FROM:<root>" is a bare name too */
+		j->from = env->from[0] != '\0' && strchr(env->from, '@') == NULL ?
+		    complete_name(c, env->from, e) : strdup(env->from);
+	} else if (c->from != NULL && (c->from[0] == '\0' || strcmp(c->from, "<>") == 0)) {
+		j->from = strdup("");	/* -f '<>': the null sender, as for a notification */
 	} else if (c->from != NULL) {
 		struct addr_list l = { NULL, 0, 0 };
 

@@ -367,3 +367,13 @@ rcpt <carol@example.org>"
 	assert_output --partial "$T/bcc is writable by its group"
 	[ ! -e "$S/env.2" ]
 }
+
+@test "sendmail: -f '<>' is the null sender; a bare sender in a -bs session is completed" {
+	start_fault "$S"
+	configure
+	msg | mailsend -f '<>' bob@example.org
+	grep -q '^from <> ' "$S/env.1"
+	run bash -c 'mailsend -bs --default-domain d.example | tr -d "\r"' bs < <(printf 'HELO x\r\nMAIL FROM:<root>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\nSubject: s\r\n\r\nb\r\n.\r\nQUIT\r\n')
+	assert_success
+	grep -q '^from <root@d.example> ' "$S/env.2"
+}

@@ -64,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				env.rcpt = r;
 				env.nrcpt = 2;
 				env.notify = "SUCCESS";
-				(void)smtp_send(&s, &env, mfd, &sc, &res, &e);
+				(void)smtp_send_all(&s, &env, mfd, &sc, &res, &e);
 			}
 			close(mfd);
 		}
