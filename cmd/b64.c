@@ -9,7 +9,9 @@
 #include "cli.h"
 #include "io.h"
 
-#define CHUNK (256 * 1024)
+/* 64 KiB: input, output and kernel tables stay in L2; 256 KiB was 4x the system time of
+ * cat on the same file (read(2) copying into buffers that no longer fit the cache). */
+#define CHUNK (64 * 1024)
 
 static const char usage[] =
     "usage: b64 [-d] [-u] [-i] [-w COLS] [--crlf] [FILE...]\n"
