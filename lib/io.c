@@ -286,6 +286,20 @@ io_in_piece(struct io_in *in, const unsigned char **p, int *complete)
 	return take(in, n, p);
 }
 
+size_t
+io_in_buffered(const struct io_in *in, const unsigned char **p)
+{
+	*p = in->buf + in->pos;
+	return in->len - in->pos;
+}
+
+void
+io_in_skip(struct io_in *in, size_t n)
+{
+	in->pos += n;
+	in->off += n;
+}
+
 void
 io_in_unread(struct io_in *in, size_t n)
 {

@@ -94,6 +94,9 @@ struct mime_walk {
 	/* Limits (mime_walk_init sets the defaults; a caller may lower them). */
 	int max_depth;
 	size_t max_parts;
+	/* Deliver body data one line at a time, as the walker did before it took runs of
+	 * lines that cannot be delimiters at once: the reference the tests compare with. */
+	int line_at_a_time;
 	/* Results. */
 	size_t nparts;		/* parts begun */
 	int flags;		/* MIME_F_UNTERMINATED | MIME_F_BAD_TYPE | MIME_F_NO_BOUNDARY
