@@ -91,6 +91,11 @@ void io_in_unread(struct io_in *in, size_t n);
 /* Up to n bytes; returns the count, 0 at end of file, -1 on error. */
 ssize_t io_in_read(struct io_in *in, void *p, size_t n);
 
+/* n <= 256 random bytes from the kernel's CSPRNG (getrandom(2)), for boundaries and ids:
+ * no OpenSSL, so tools that need no cryptography do not load or initialise libcrypto.
+ * 0, or -1 with e set (EX_OSERR). */
+int io_random(void *buf, size_t n, struct err *e);
+
 /* A private temporary file for spooling, already unlinked: nothing stays on disk after exit. */
 int io_spool(struct err *e);
 

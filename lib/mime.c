@@ -7,7 +7,6 @@
  * have active boundaries. */
 #include "mime.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +57,10 @@ mime_boundary(char *out, size_t n, struct err *e)
 
 	if (n < MIME_BOUNDARY_LEN + 1)
 		return err_set(e, EX_SOFTWARE, "boundary buffer too small");
-	if (RAND_bytes(r, (int)sizeof r) != 1)
-		return err_ssl(e, EX_SOFTWARE, "cannot generate random bytes");
+	/* The kernel's CSPRNG: OpenSSL's RAND_bytes initialisation was most of the time of a
+	 * small mime-pack. */
+	if (io_random(r, sizeof r, e) != 0)
+		return -1;
 	out[0] = '=';
 	out[1] = '_';
 	for (i = 0; i < sizeof r; i++) {

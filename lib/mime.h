@@ -130,7 +130,7 @@ int mime_walk(struct mime_walk *w, struct io_in *in, struct msg_header *top, str
 int mime_delimiter(const void *line, size_t n, const char *boundary, size_t blen);
 
 /*
- * A fresh boundary: "=_" followed by 128 random bits (RAND_bytes) in hex, 34 characters.
+ * A fresh boundary: "=_" followed by 128 random bits (getrandom(2)) in hex, 34 characters.
  * "=_" occurs neither in base64 nor in quoted-printable output, so it cannot collide with a
  * part encoded with either; for 7bit/8bit/binary parts the caller must check no line of the
  * content is a delimiter (mime_delimiter) or rely on the 128 random bits. The value

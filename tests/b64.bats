@@ -237,6 +237,14 @@ ws_layout() {	# ws_layout LAYOUT MIB [b64 options]: decode under a 3 s CPU limit
 	[ "$dlarge" -le $((dsmall + 512)) ]
 }
 
+@test "b64: does not load libcrypto (no cryptography, no OpenSSL start-up per process)" {
+	run readelf -d "$(command -v b64)"
+	assert_success
+	assert_output --partial "libc.so"
+	refute_output --partial "libcrypto"
+	refute_output --partial "libssl"
+}
+
 @test "b64: the man page is mandoc -Tlint clean" {
 	run mandoc -Tlint -W warning "$TOP/man/b64.1"
 	assert_success
