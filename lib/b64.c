@@ -156,10 +156,11 @@ b64_dec_split_quad(const char *in, size_t n, unsigned char *out, int url)
 	return split_quad((const unsigned char *)in, n, out, url ? dec_url : dec_std);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
 static int
 cpu_has(const char *feature)
 {
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#if defined(__GNUC__)
 	__builtin_cpu_init();
 	if (strcmp(feature, "avx2") == 0)
 		return __builtin_cpu_supports("avx2");
@@ -167,6 +168,7 @@ cpu_has(const char *feature)
 	(void)feature;
 	return 0;
 }
+#endif
 
 const struct b64_kernel *
 b64_kernel_by_name(const char *name)
@@ -176,6 +178,10 @@ b64_kernel_by_name(const char *name)
 #if defined(__x86_64__) || defined(__i386__)
 	if (strcmp(name, "avx2") == 0 && cpu_has("avx2"))
 		return &b64_kernel_avx2;
+#endif
+#if defined(__aarch64__)
+	if (strcmp(name, "neon") == 0)
+		return &b64_kernel_neon;	/* NEON is part of AArch64 */
 #endif
 	return NULL;
 }
@@ -189,6 +195,8 @@ b64_kernel(void)
 	if (force != NULL && *force != '\0' && (k = b64_kernel_by_name(force)) != NULL)
 		return k;
 	if ((k = b64_kernel_by_name("avx2")) != NULL)
+		return k;
+	if ((k = b64_kernel_by_name("neon")) != NULL)
 		return k;
 	return &b64_kernel_scalar;
 }
