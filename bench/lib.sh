@@ -29,6 +29,13 @@ compare_sh() {
 	rm -f "$json"
 }
 
+# compare_proc CMD_A CMD_B: per-process medians for short commands (bench/pertime.py: no shell,
+# "< FILE" allowed at the end), RUNS runs each, interleaved.
+compare_proc() {
+	read -r MED_A MED_B < <(python3 "$(dirname "${BASH_SOURCE[0]}")/pertime.py" "$RUNS" "$1" "$2") \
+		|| { echo "bench: timing failed on: $1 / $2" >&2; return 1; }
+}
+
 ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 
 # Peak resident set size in KiB of a shell command line (its output discarded).

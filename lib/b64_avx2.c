@@ -133,6 +133,22 @@ dec_lines(const struct dec_consts *k, const unsigned char *p, size_t n, size_t w
 	size_t i = 0, j;
 	__m256i c;
 
+	/* MIME's 76 (RFC 2045 §6.8) with LF, unrolled: two lines per step, six independent
+	 * blocks. */
+	if (width == 76 && eol == 1)
+		while (n - i >= 2 * 77) {
+			unsigned bad;
+
+			if (p[i + 76] != '\n' || p[i + 153] != '\n')
+				break;
+			bad = dec32(k, p + i, o, &c) | dec32(k, p + i + 32, o + 24, &c)
+			    | dec32(k, p + i + 44, o + 33, &c) | dec32(k, p + i + 77, o + 57, &c)
+			    | dec32(k, p + i + 109, o + 81, &c) | dec32(k, p + i + 121, o + 90, &c);
+			if (bad != 0)
+				break;
+			i += 2 * 77;
+			o += 2 * 57;
+		}
 	while (n - i >= width + eol) {
 		unsigned bad = 0;
 
