@@ -207,7 +207,9 @@ dec_avx2(const char *in, size_t n, unsigned char *out, size_t *outn, int url)
 		    _mm256_sub_epi8(c, tab)))) >> j;
 		if ((ws & 1) == 0)
 			goto done;
-		eol = (unsigned)__builtin_ctz(~ws);
+		/* The run's length in this block (all 32 when the whole block is white space:
+		 * ctz of 0 is undefined). */
+		eol = ws == 0xffffffffu ? 32 : (unsigned)__builtin_ctz(~ws);
 		/* A line of a width seen before ended in LF or CRLF: the next lines likely
 		 * share it. */
 		width = line != SIZE_MAX ? i - line : 0;

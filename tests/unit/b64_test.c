@@ -209,6 +209,19 @@ errors(const char *kernel)
 	    && memcmp(out, "foobar", 6) == 0, "%s: white space anywhere is skipped", kernel);
 	ok(stream_decode(kernel, "Zg=\n=\n", 6, out, 0, 1, msg) == 1 && out[0] == 'f',
 	    "%s: padding may be split by a line break", kernel);
+	{
+		/* White space filling whole vector blocks (seed 4: one update, the kernel's
+		 * long paths); under UBSan a count of trailing zeros of 0 would show. */
+		char ws[300];
+
+		memset(ws, ' ', sizeof ws);
+		memcpy(ws, "Zm9vYmFy", 8);
+		memcpy(ws + 140, "Zm9v", 4);
+		memcpy(ws + sizeof ws - 4, "YmFy", 4);
+		ok(stream_decode(kernel, ws, sizeof ws, out, 0, 4, msg) == 12
+		    && memcmp(out, "foobarfoobar", 12) == 0, "%s: runs of 128 spaces between quads",
+		    kernel);
+	}
 }
 
 /* Naive reference: drop white space, then decode quads; NULL-free strict RFC 4648 only. */
