@@ -30,9 +30,10 @@ compare_sh() {
 }
 
 # compare_proc CMD_A CMD_B: per-process medians for short commands (bench/pertime.py: no shell,
-# "< FILE" allowed at the end), RUNS runs each, interleaved.
+# "< FILE" allowed at the end), RUNS runs each, interleaved: wall times in MED_A/MED_B, CPU
+# times (user + system) in CPU_A/CPU_B.
 compare_proc() {
-	read -r MED_A MED_B < <(python3 "$(dirname "${BASH_SOURCE[0]}")/pertime.py" "$RUNS" "$1" "$2") \
+	read -r MED_A MED_B CPU_A CPU_B < <(python3 "$(dirname "${BASH_SOURCE[0]}")/pertime.py" "$RUNS" "$1" "$2") \
 		|| { echo "bench: timing failed on: $1 / $2" >&2; return 1; }
 }
 
@@ -42,7 +43,7 @@ ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys
 rss() {
 	local f
 	f=$(mktemp)
-	/usr/bin/time -f %M -o "$f" sh -c "$1 >/dev/null" || { rm -f "$f"; echo "?"; return 0; }
+	/usr/bin/time -f %M -o "$f" sh -c "$1 >/dev/null 2>&1" || { rm -f "$f"; echo "?"; return 0; }
 	tail -1 "$f"
 	rm -f "$f"
 }
