@@ -2,7 +2,6 @@
  * editing, folding, and the Date and Message-ID values a submitting tool adds. */
 #include "msg.h"
 
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -551,10 +550,8 @@ msg_message_id(const char *domain, struct err *e)
 		err_set(e, EX_DATAERR, "invalid Message-ID domain \"%.60s\"", domain);
 		return NULL;
 	}
-	if (RAND_bytes(r, (int)sizeof r) != 1) {
-		err_ssl(e, EX_SOFTWARE, "cannot generate random bytes");
+	if (io_random(r, sizeof r, e) != 0)
 		return NULL;
-	}
 	for (i = 0; i < sizeof r; i++) {
 		left[2 * i] = hex[r[i] >> 4];
 		left[2 * i + 1] = hex[r[i] & 15];
