@@ -34,8 +34,9 @@ static const char usage[] =
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
-    "Exit status: 0 done; 75 (EX_TEMPFAIL) and 78 (EX_CONFIG) Postfix retries later;\n"
-    "69 (EX_UNAVAILABLE) the message is returned: encryption required but impossible.\n";
+    "Exit status: 0 done; 69 (EX_UNAVAILABLE) the message is returned: encryption is\n"
+    "required and impossible; 75 (EX_TEMPFAIL) for everything else that goes wrong, the\n"
+    "configuration included: Postfix keeps the message and tries again.\n";
 
 #define DEFAULT_CONF "/etc/secmail/gateway.conf"
 
@@ -65,13 +66,15 @@ step(const struct gw_policy *p, char **argv, int *fd, struct run_result *r)
 	int out;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", p->tools, argv[0]) >= sizeof path)
-		cli_die(EX_CONFIG, "tools: directory name too long");
+		cli_die(EX_TEMPFAIL, "configuration error: tools: directory name too long");
 	argv[0] = path;
 	if ((out = io_spool(&e)) < 0 || lseek(*fd, 0, SEEK_SET) != 0
 	    || run_filter(argv, *fd, out, r, &e) != 0)
 		cli_die(EX_TEMPFAIL, "%s", e.msg);
 	if (r->status != 0) {
 		close(out);
+		if (lseek(*fd, 0, SEEK_SET) != 0)
+			cli_die(EX_TEMPFAIL, "cannot rewind a temporary file");
 		return r->status;
 	}
 	if (lseek(out, 0, SEEK_SET) != 0)
@@ -81,16 +84,22 @@ step(const struct gw_policy *p, char **argv, int *fd, struct run_result *r)
 	return 0;
 }
 
-/* A tool failed: nothing is lost, Postfix keeps the message and tries again (EX_TEMPFAIL),
- * or holds it for the administrator's fix (EX_CONFIG) when we called a tool wrongly. */
+/* A tool failed: Postfix keeps the message and tries again. Even a tool we called wrongly
+ * (EX_USAGE, EX_CONFIG) must not bounce the mail, and pipe(8) returns it to the sender for
+ * every status but EX_TEMPFAIL and EX_OSERR (EX_CONFIG is 5.3.5 there). */
 static _Noreturn void
 tool_failed(const char *what, const char *tool, const struct run_result *r)
 {
-	int code = r->status == EX_CONFIG || r->status == EX_USAGE ? EX_CONFIG : EX_TEMPFAIL;
-
-	cli_die(code, "%s: %s %s %d%s%s", what, tool, r->signaled ? "killed by signal"
+	cli_die(EX_TEMPFAIL, "%s: %s %s %d%s%s", what, tool, r->signaled ? "killed by signal"
 	    : "exited with status", r->signaled ? r->status - 128 : r->status, r->msg[0] ? ": " : "",
 	    r->msg);
+}
+
+/* A mistake in master.cf or the policy: the same, so that no mail is returned for it. */
+static _Noreturn void
+config_error(const char *fmt, const char *arg)
+{
+	cli_die(EX_TEMPFAIL, "configuration error: %s%s", fmt, arg);
 }
 
 static void
@@ -277,33 +286,32 @@ main(int argc, char **argv)
 	int ch, mode = 0, to_stdout = 0, fd;
 
 	cli_init(argc, argv);
+	opterr = 0;	/* reported below, as a configuration error */
 	while ((ch = getopt_long(argc, argv, "c:f:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': conf_path = optarg; break;
 		case 'O': case 'I':
 			if (mode != 0 && mode != ch)
-				cli_usage(usage, "--outbound and --inbound exclude each other");
+				config_error("--outbound and --inbound exclude each other", "");
 			mode = ch;
 			break;
 		case 'f': sender = optarg; break;
 		case 's': to_stdout = 1; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
-		default: cli_usage(usage, NULL);
+		default: config_error("unknown option or missing value: ", argv[optind - 1]);
 		}
 	}
-	/* A mistake in master.cf is a configuration error: Postfix keeps the mail (EX_CONFIG
-	 * defers), where EX_USAGE would return it to the sender. */
 	if (mode == 0)
-		cli_die(EX_CONFIG, "--outbound or --inbound is required");
+		config_error("--outbound or --inbound is required", "");
 	if (sender == NULL)
-		cli_die(EX_CONFIG, "-f SENDER is required (pipe(8): -f ${sender}, null_sender=)");
+		config_error("-f SENDER is required (pipe(8): -f ${sender}, null_sender=)", "");
 	if (argc - optind != 1)
-		cli_die(EX_CONFIG, "exactly one recipient per run is required, %d given (main.cf: "
-		    "TRANSPORT_destination_recipient_limit = 1)", argc - optind);
+		config_error("one recipient per run (main.cf: TRANSPORT_destination_recipient_limit "
+		    "= 1); arguments given: ", argc - optind > 1 ? "more than one" : "none");
 	rcpt = argv[optind];
 	if (gw_policy_load(&p, conf_path, own_dir(), &e) != 0)
-		cli_die_err(&e);
+		config_error("", e.msg);
 	authserv = p.authserv != NULL ? p.authserv : ar_default_authserv(host, sizeof host);
 	fd = spool_stdin();
 	if (mode == 'O')
@@ -315,6 +323,8 @@ main(int argc, char **argv)
 		struct io_out o;
 		ssize_t n;
 
+		if (lseek(fd, 0, SEEK_SET) != 0)
+			cli_die(EX_TEMPFAIL, "cannot rewind a temporary file");
 		if (io_out_init(&o, STDOUT_FILENO, "standard output", &e) != 0)
 			cli_die_err(&e);
 		while ((n = io_read(fd, b, sizeof b)) > 0)
