@@ -61,7 +61,8 @@ def base(frm="Alice <alice@example.org>", to="Bob <bob@example.org>", tag="c"):
     return ("From: %s\nTo: %s\nSubject: invoice %s\nDate: Sun, 29 Nov 2026 04:00:00 +0000\n"
             "Message-ID: <%s@example.org>\nMIME-Version: 1.0\n"
             "Content-Type: text/plain; charset=us-ascii\n\n"
-            "Hello Bob,\n\nPay 100 EUR to account 12345.\n\nAlice\n" % (frm, to, tag, tag)).encode()
+            "Hello Bob,\n\nas agreed on the phone, here are the details for the invoice.\n\n"
+            "Pay 100 EUR to account 12345.\n\nAlice\n" % (frm, to, tag, tag)).encode()
 
 
 def sign(msg, who="alice", *extra):
@@ -176,16 +177,18 @@ der[offs[-17]] ^= 0xFF
 save("tampered-cbc", with_der(signenc_cbc, bytes(der)))
 
 # CBC malleability: change "100" into "900" in the plaintext by flipping the same bit in the
-# block before it (or the IV); that block decrypts to garbage, which the signature covers.
+# block before it; that block, in the body text well after the part's header, decrypts to
+# garbage, which the signature covers.
 pt = decrypt_plain(signenc_cbc)
 k = pt.index(b"Pay 100 EUR") + 4
 der = bytearray(der_of(signenc_cbc))
 offs, iv = enc_content(der)
 blk, pos = divmod(k, 16)
-at = iv["body"] + pos if blk == 0 else offs[(blk - 1) * 16 + pos]
+assert (blk - 1) * 16 > pt.index(b"\r\n\r\nHello Bob") + 4, "the garbled block must be in the body"
+at = offs[(blk - 1) * 16 + pos]
 der[at] ^= ord("1") ^ ord("9")
 altered = with_der(signenc_cbc, bytes(der))
-assert b"Pay 900 EUR" in decrypt_plain(altered)
+assert b"900 EUR to account" in decrypt_plain(altered)
 save("cbc-altered", altered)
 
 save("certs-only", sign(base(tag="co"), "alice", "--certs-only"))
