@@ -87,7 +87,10 @@ setup_file() {
 	printf 'From: Bob <bob@example.org>\nTo: alice@example.org\nSubject: hi\n\nhello\n' |
 		smime-sign --cert "$PKI/bob.pem" --key "$PKI/bob.key" --chain "$PKI/chain.pem" |
 		smime-verify --ca-file "$PKI/ca.pem" --save-certs "$G/a/certs" >/dev/null
-	chown -R "$SMUID:$SMUID" "$G/a/keys" "$G/a/certs" "$G/b/keys"
+	# the store B harvests into: the gateway's user's, as the README's set-up says
+	mkdir "$G/b/certs"
+	chown -R "$SMUID:$SMUID" "$G/a/keys" "$G/a/certs" "$G/b/keys" "$G/b/certs"
+	chmod 700 "$G/a/certs" "$G/b/certs"
 	chmod 700 "$G/a/keys" "$G/b/keys"
 	chmod 600 "$G"/a/keys/* "$G"/b/keys/*
 }
@@ -220,7 +223,7 @@ wait_queue() {
 @test "gateway-mta: mail for a domain that requires encryption, without a certificate, comes back to alice with the reason" {
 	submit e2e-bounce carol@partner.example
 	f=$(wait_mail alice@example.org 'carol@partner.example: the policy requires encryption')
-	grep -q '^From: MAILER-DAEMON@mx-a.example.org' "$f"
+	grep -q '^From: Mail Delivery System <MAILER-DAEMON@mx-a.example.org>' "$f"
 	grep -q 'no certificate' "$f"
 	grep -q 'to=<carol@partner.example>, relay=secmail-out.*status=bounced' "$G/mta-a/maillog"
 }
