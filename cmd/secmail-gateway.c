@@ -105,7 +105,7 @@ config_error(const char *fmt, const char *arg)
 static void
 outbound(const struct gw_policy *p, const char *sender, const char *rcpt, int *fd, struct buf *sum)
 {
-	struct gw_ident me;
+	struct gw_ident me, you;
 	struct run_result r;
 	char *from, *av[24];
 	int n, have = 0;
@@ -139,6 +139,12 @@ outbound(const struct gw_policy *p, const char *sender, const char *rcpt, int *f
 		buf_addf(sum, "signed by %s", sender);
 	}
 	free(from);
+	/* A recipient whose key the gateway holds is a local user: the message stays on this
+	 * site and never passes the inbound filter, which alone could decrypt it. */
+	if (gw_ident(p, rcpt, &you)) {
+		buf_addf(sum, ", not encrypted (%s is a local recipient)", rcpt);
+		return;
+	}
 	n = 0;
 	av[n++] = "smime-encrypt";
 	av[n++] = "--recipients-only";

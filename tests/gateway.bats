@@ -20,8 +20,6 @@ setup() {
 	mkdir -m 700 "$T/keys"
 	cat "$PKI/alice.pem" "$PKI/int.pem" >"$T/keys/alice@example.org.pem"
 	cp "$PKI/alice.key" "$T/keys/alice@example.org.key"
-	cp "$PKI/bob.pem" "$T/keys/bob@example.org.pem"
-	cp "$PKI/bob.key" "$T/keys/bob@example.org.key"
 	smime-verify --ca-file "$PKI/ca.pem" --save-certs "$T/certs" <"$BOBSIGNED" >/dev/null
 	[ -f "$T/certs/bob@example.org" ]
 	cat >"$T/sendmail" <<-EOF
@@ -48,6 +46,13 @@ policy() {
 }
 
 gw() { secmail-gateway -c "$T/gateway.conf" "$@"; }
+
+# bob_local: the gateway holds bob's key (bob is a local user: inbound mail for him is
+# decrypted, outbound mail to him is not encrypted)
+bob_local() {
+	cp "$PKI/bob.pem" "$T/keys/bob@example.org.pem"
+	cp "$PKI/bob.key" "$T/keys/bob@example.org.key"
+}
 
 # der_of MSG DER: the base64 body of an S/MIME message, decoded
 der_of() { body_of "$1" | base64 -d >"$2"; }
@@ -110,6 +115,18 @@ openssl_verify() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"signed by alice@example.org, not encrypted"*"dave@nowhere.example: no certificate"* ]]
 	gw --outbound -f alice@example.org --stdout -- dave@nowhere.example <"$T/draft" >"$T/out" 2>/dev/null
+	grep -qi '^Content-Type: multipart/signed' "$T/out"
+	openssl_verify "$T/out"
+}
+
+@test "gateway outbound: a local recipient (the gateway holds their key) gets the message signed, not encrypted" {
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft"
+	[[ $output == *"encrypted for bob@example.org"* ]]
+	bob_local
+	run gw --outbound -f alice@example.org --stdout -- Bob@Example.org <"$T/draft"
+	[ "$status" -eq 0 ]
+	[[ $output == *"signed by alice@example.org, not encrypted (Bob@Example.org is a local recipient)"* ]]
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
 	grep -qi '^Content-Type: multipart/signed' "$T/out"
 	openssl_verify "$T/out"
 }
@@ -221,6 +238,7 @@ openssl_verify() {
 }
 
 @test "gateway inbound: decrypted with the recipient's key, verified, the signer's certificate harvested" {
+	bob_local
 	[ ! -e "$T/certs/alice@example.org" ]
 	run gw --inbound -f alice@example.org --stdout -- bob@example.org <"$CORPUS/signenc-gcm.eml"
 	[ "$status" -eq 0 ]
@@ -232,6 +250,7 @@ openssl_verify() {
 }
 
 @test "gateway inbound: forged verdicts are removed; a recipient without a key gets the message verified, not decrypted" {
+	bob_local
 	gw --inbound -f mallory@example.net --stdout -- bob@example.org <"$CORPUS/forged-ar.eml" >"$T/out" 2>/dev/null
 	check_verdict "$T/out" "$CORPUS/forged-ar.eml" fail - 'digest|altered'
 	gw --inbound -f mallory@example.net --stdout -- carol@example.org <"$CORPUS/forged-enc.eml" >"$T/out" 2>"$T/err"
