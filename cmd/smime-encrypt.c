@@ -22,7 +22,7 @@
 static const char usage[] =
     "usage: smime-encrypt [-r CERTFILE]... [-R ADDRESS]... [--cert-dir DIR]\n"
     "                     [--self CERTFILE | --no-self] [--cipher NAME] [--oaep]\n"
-    "                     [--allow-weak] [--bcc-dir DIR] [FILE]\n"
+    "                     [--allow-weak] [--bcc-dir DIR] [--recipients-only] [FILE]\n"
     "       smime-encrypt --rewrap --cert LISTCERT (--key LISTKEY | --p12 FILE)\n"
     "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                     [-r CERTFILE]... [-R ADDRESS]... [--members FILE] [FILE]\n"
@@ -39,6 +39,7 @@ static const char usage[] =
     "      --oaep            RSA-OAEP (SHA-256) key transport instead of PKCS#1 v1.5\n"
     "      --allow-weak      permit a weak cipher (des-ede3-cbc) named with --cipher\n"
     "      --bcc-dir DIR     write one separately encrypted copy per Bcc recipient to DIR\n"
+    "      --recipients-only encrypt for -r and -R only, not for To, Cc and Bcc (gateways)\n"
     "      --rewrap          re-wrap an encrypted message for list members (exploder)\n"
     "      --cert FILE, --key FILE, --p12 FILE   the list's certificate and key\n"
     "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
@@ -154,6 +155,7 @@ main(int argc, char **argv)
 		{ "oaep", no_argument, NULL, 'O' },
 		{ "allow-weak", no_argument, NULL, 'W' },
 		{ "bcc-dir", required_argument, NULL, 'b' },
+		{ "recipients-only", no_argument, NULL, 'o' },
 		{ "rewrap", no_argument, NULL, 'w' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
@@ -197,6 +199,7 @@ main(int argc, char **argv)
 		case 'O': flags |= ENV_OAEP; break;
 		case 'W': weak = 1; break;
 		case 'b': bccdir = optarg; break;
+		case 'o': ro.only_named = 1; break;
 		case 'w': rewrap = 1; break;
 		case 'c': ro.keys.cert = optarg; break;
 		case 'k': ro.keys.key = optarg; break;
@@ -248,6 +251,10 @@ main(int argc, char **argv)
 			cli_warn("warning: %s is a weak cipher; use it only for recipients that "
 			    "can read nothing else", cipher);
 	}
+	if (ro.only_named && ro.files.n == 0 && ro.addrs.n == 0)
+		cli_usage(usage, "--recipients-only needs recipients: -r or -R");
+	if (ro.only_named && bccdir != NULL)
+		cli_usage(usage, "--recipients-only ignores Bcc: --bcc-dir does not apply");
 	if (rewrap && (cipher != NULL || bccdir != NULL))
 		cli_usage(usage, "--rewrap keeps the content and its cipher: --cipher and "
 		    "--bcc-dir do not apply");

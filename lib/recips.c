@@ -249,8 +249,8 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 	r->cipher = ENV_DEFAULT_CIPHER;
 	if ((r->certs = sk_X509_new_null()) == NULL)
 		return err_sys(e, EX_OSERR, "out of memory");
-	if (field_addrs(h, "To", &to, e) != 0 || field_addrs(h, "Cc", &to, e) != 0
-	    || field_addrs(h, "Bcc", &bcc, e) != 0)
+	if (!o->only_named && (field_addrs(h, "To", &to, e) != 0
+	    || field_addrs(h, "Cc", &to, e) != 0 || field_addrs(h, "Bcc", &bcc, e) != 0))
 		goto out;
 	for (i = 0; i < o->addrs.n; i++)
 		if (!strlist_has(&to, o->addrs.v[i]) && recips_opts_add(&to, o->addrs.v[i]) != 0)

@@ -27,6 +27,7 @@ struct recips_opts {
 	const char *cert_dir;		/* --cert-dir, else SECMAIL_CERT_DIR / config / default */
 	const char *self;		/* --self, else SECMAIL_SELF_CERT / config */
 	int no_self;
+	int only_named;			/* --recipients-only: -r and -R alone, never To/Cc/Bcc */
 	int self_implicit;		/* self came from SECMAIL_CERT: skipped (self_missing)
 					 * rather than an error when it cannot encrypt */
 	const char *members;		/* --members FILE (addresses, one per line) */

@@ -8,6 +8,7 @@ complete -c smime-encrypt -l cipher -x -a 'aes-256-gcm aes-128-gcm aes-256-cbc a
 complete -c smime-encrypt -l oaep -d 'Use RSA-OAEP key transport'
 complete -c smime-encrypt -l allow-weak -d 'Permit a weak cipher'
 complete -c smime-encrypt -l bcc-dir -x -a '(__fish_complete_directories)' -d 'One encrypted copy per Bcc recipient'
+complete -c smime-encrypt -l recipients-only -d 'Encrypt for -r and -R only, not To/Cc/Bcc'
 complete -c smime-encrypt -l rewrap -d 'Re-wrap for list members'
 complete -c smime-encrypt -l cert -r -d 'List certificate'
 complete -c smime-encrypt -l key -r -d 'List private key'

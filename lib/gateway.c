@@ -1,0 +1,256 @@
+/* gateway.c — secmail-gateway's policy file, local identities, and a first look at a
+ * message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "ar.h"
+#include "certstore.h"
+#include "envelope.h"
+#include "gateway.h"
+#include "io.h"
+#include "msg.h"
+#include "param.h"
+
+static const char *const known_keys[] = {
+	"keys", "cert_dir", "ca_file", "ca_path", "authserv_id", "require_encryption",
+	"cipher", "sendmail", "tools", "sign", "harvest", NULL,
+};
+
+static const char *
+get(const struct conf *cf, const char *key, const char *def)
+{
+	const char *v = conf_get(cf, NULL, key);
+
+	return v != NULL ? v : def;
+}
+
+static int
+flag(const struct conf *cf, const char *key, int def, int *out, struct err *e)
+{
+	const char *v = conf_get(cf, NULL, key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if ((*out = conf_bool(v)) < 0)
+		return err_set(e, EX_CONFIG, "%s:%d: %s: expected on or off", cf->path,
+		    conf_line(cf, NULL, key), key);
+	return 0;
+}
+
+int
+gw_policy_load(struct gw_policy *p, const char *path, const char *tools_default,
+    struct err *e)
+{
+	const struct conf_section *s;
+	size_t i, j;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	conf_init(&p->cf);
+	if (conf_load(&p->cf, path, 0, e) != 0) {
+		e->code = EX_CONFIG;	/* a policy that cannot be read is the administrator's */
+		return -1;
+	}
+	if (p->cf.n > 1)
+		return err_set(e, EX_CONFIG, "%s:%d: a policy has no account sections", path,
+		    p->cf.s[1].n > 0 ? p->cf.s[1].v[0].line : 0);
+	s = &p->cf.s[0];
+	for (i = 0; i < s->n; i++) {
+		for (j = 0; known_keys[j] != NULL && strcmp(known_keys[j], s->v[i].key) != 0; j++)
+			;
+		if (known_keys[j] == NULL)
+			return err_set(e, EX_CONFIG, "%s:%d: unknown setting '%s'", path, s->v[i].line,
+			    s->v[i].key);
+	}
+	p->keys = get(&p->cf, "keys", "/var/lib/secmail/keys");
+	p->store = get(&p->cf, "cert_dir", "/var/lib/secmail/certs");
+	p->ca_file = get(&p->cf, "ca_file", NULL);
+	p->ca_path = get(&p->cf, "ca_path", NULL);
+	p->authserv = get(&p->cf, "authserv_id", NULL);
+	p->cipher = get(&p->cf, "cipher", NULL);
+	p->sendmail = get(&p->cf, "sendmail", "/usr/sbin/sendmail");
+	p->tools = get(&p->cf, "tools", tools_default);
+	p->require = get(&p->cf, "require_encryption", "");
+	if (flag(&p->cf, "sign", 1, &p->sign, e) != 0 || flag(&p->cf, "harvest", 1, &p->harvest, e) != 0)
+		return -1;
+	if (p->cipher != NULL && env_cipher_parse(p->cipher) == ENV_CIPHER_NONE)
+		return err_set(e, EX_CONFIG, "%s:%d: cipher: unknown cipher '%s'", path,
+		    conf_line(&p->cf, NULL, "cipher"), p->cipher);
+	if (p->cipher != NULL && env_cipher_is_weak(env_cipher_parse(p->cipher)))
+		return err_set(e, EX_CONFIG, "%s:%d: cipher: %s is weak: a gateway sends nothing "
+		    "weaker than AES", path, conf_line(&p->cf, NULL, "cipher"), p->cipher);
+	if (p->tools == NULL)
+		return err_set(e, EX_CONFIG, "%s: where the secmail tools are is not known: set "
+		    "'tools'", path);
+	for (i = 0; i < 3; i++) {
+		const char *v = i == 0 ? p->keys : i == 1 ? p->store : p->tools;
+
+		if (*v != '/')
+			return err_set(e, EX_CONFIG, "%s: %s: not an absolute path: %s", path,
+			    i == 0 ? "keys" : i == 1 ? "cert_dir" : "tools", v);
+	}
+	/* Keys only the gateway's user may change (and the tools refuse keys others can read). */
+	if ((rc = io_dir_private(p->keys, 0, e)) != 0) {
+		if (rc > 0)
+			err_set(e, EX_CONFIG, "keys %s: no such directory", p->keys);
+		e->code = EX_CONFIG;
+		return -1;
+	}
+	return 0;
+}
+
+void
+gw_policy_free(struct gw_policy *p)
+{
+	conf_free(&p->cf);
+}
+
+int
+gw_required(const struct gw_policy *p, const char *addr)
+{
+	const char *d = strrchr(addr, '@'), *s = p->require;
+	size_t n;
+
+	if (d == NULL)
+		return 0;
+	d++;
+	while (*s != '\0') {
+		s += strspn(s, " \t,");
+		n = strcspn(s, " \t,");
+		if (n > 0 && ((n == 1 && *s == '*') || (strlen(d) == n && strncasecmp(s, d, n) == 0)))
+			return 1;
+		s += n;
+	}
+	return 0;
+}
+
+static int
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int
+gw_ident(const struct gw_policy *p, const char *addr, struct gw_ident *id)
+{
+	struct err e;
+	char *name;
+	int ok;
+
+	id->n = 0;
+	if (*addr == '\0' || (name = certstore_filename(addr, &e)) == NULL)
+		return 0;
+	ok = (size_t)snprintf(id->cert, PATH_MAX, "%s/%s.pem", p->keys, name) < PATH_MAX
+	    && (size_t)snprintf(id->key, PATH_MAX, "%s/%s.key", p->keys, name) < PATH_MAX
+	    && (size_t)snprintf(id->pass, PATH_MAX, "%s/%s.pass", p->keys, name) < PATH_MAX;
+	free(name);
+	if (!ok || !is_file(id->cert) || !is_file(id->key))
+		return 0;
+	id->argv[id->n++] = "--cert";
+	id->argv[id->n++] = id->cert;
+	id->argv[id->n++] = "--key";
+	id->argv[id->n++] = id->key;
+	if (is_file(id->pass)) {
+		id->argv[id->n++] = "--pass-file";
+		id->argv[id->n++] = id->pass;
+	}
+	return 1;
+}
+
+static enum gw_kind
+kind_of(const struct msg_header *h)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Type");
+	struct mime_type t;
+	struct err e;
+	enum gw_kind k = GW_PLAIN;
+	const char *st;
+
+	if (f == NULL || mime_type_parse(f->value, 0, &t, &e) != 0)
+		return GW_PLAIN;
+	st = mime_type_param(&t, "smime-type");
+	if (mime_type_is(&t, "multipart", "signed"))
+		k = GW_SIGNED;
+	else if (mime_type_is(&t, "application", "pkcs7-mime")
+	    || mime_type_is(&t, "application", "x-pkcs7-mime"))
+		/* without smime-type (s-nail, old clients) it is an envelope in practice */
+		k = st != NULL && (strcasecmp(st, "signed-data") == 0
+		    || strcasecmp(st, "certs-only") == 0) ? GW_SIGNED : GW_ENCRYPTED;
+	mime_type_free(&t);
+	return k;
+}
+
+/* Read the header of the message on fd; 0 and h filled, 1 when it has none that can be read,
+ * -1 on I/O errors. fd is rewound either way. */
+static int
+header_of(int fd, struct msg_header *h, struct err *e)
+{
+	struct io_in in;
+	int rc;
+
+	msg_header_init(h);
+	if (lseek(fd, 0, SEEK_SET) != 0 || io_in_init(&in, fd, "message", e) != 0)
+		return err_sys(e, EX_IOERR, "cannot read a temporary file");
+	rc = msg_header_read(&in, h, e) == 0 ? 0 : e->code == EX_DATAERR ? 1 : -1;
+	io_in_free(&in);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind a temporary file");
+	return rc;
+}
+
+int
+gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e)
+{
+	struct msg_header h;
+	struct addr_list al = { 0 };
+	const struct msg_field *f;
+	struct err ae;
+	int rc;
+
+	*kind = GW_PLAIN;
+	*from = NULL;
+	if ((rc = header_of(fd, &h, e)) < 0) {
+		msg_header_free(&h);
+		return -1;
+	}
+	if (rc == 0) {
+		*kind = kind_of(&h);
+		if (msg_header_count(&h, "From") == 1 && (f = msg_header_get(&h, "From")) != NULL
+		    && addr_parse(f->value, &al, &ae) == 0 && al.n == 1)
+			*from = strdup(al.v[0].spec);
+		addr_list_free(&al);
+	}
+	msg_header_free(&h);
+	return 0;
+}
+
+int
+gw_verdict(int fd, const char *authserv, char *out, size_t n, struct err *e)
+{
+	struct msg_header h;
+	const char *v;
+	size_t i;
+	int rc;
+
+	out[0] = '\0';
+	if ((rc = header_of(fd, &h, e)) < 0) {
+		msg_header_free(&h);
+		return -1;
+	}
+	for (i = 0; rc == 0 && (i = msg_header_next(&h, "Authentication-Results", i)) != (size_t)-1; i++)
+		if (ar_claims(h.f[i].value, authserv) && (v = strstr(h.f[i].value, "smime=")) != NULL) {
+			snprintf(out, n, "%.*s", (int)strcspn(v, " \t;"), v);
+			break;
+		}
+	msg_header_free(&h);
+	return 0;
+}
