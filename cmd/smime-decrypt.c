@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "ar.h"
+#include "batch.h"
 #include "cli.h"
 #include "conf.h"
 #include "envelope.h"
@@ -24,6 +25,9 @@ static const char usage[] =
     "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                     [-E | --strict] [--extract-nested] [--authserv-id ID]\n"
     "                     [-C FILE] [FILE]\n"
+    "       smime-decrypt [options] --out-dir DIR [--force] FILE...\n"
+    "       smime-decrypt [options] --maildir DIR (--to-maildir DIR | --in-place | --exec CMD)\n"
+    "                     [--cur]\n"
     "\n"
     "Decrypt the S/MIME enveloped-data or authEnveloped-data message in FILE (or standard\n"
     "input) and write it, outer header fields unchanged, to standard output, with a\n"
@@ -45,6 +49,8 @@ static const char usage[] =
     "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
+    "\n"
+    BATCH_USAGE
     "\n"
     "Defaults: the configuration file (cert, key, p12, pass_file, pass_env, authserv_id),\n"
     "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE, SECMAIL_AUTHSERV_ID.\n";
@@ -260,6 +266,8 @@ top(struct run *r, enum envmsg_kind kind)
 	if (decrypt_body(r, &r->in, cte_parse(f != NULL ? f->value : NULL), UINT64_MAX, tsp,
 	    &pfd, &info) == 0) {
 		emit_decrypted(r, pfd, &info);
+		if (tsp >= 0)
+			close(tsp);
 		return;
 	}
 	/* Signed or other CMS content, or a .p7m file that is no CMS at all: not encrypted. */
@@ -269,6 +277,8 @@ top(struct run *r, enum envmsg_kind kind)
 		emit_original(r, tsp, 0, 1, &info);
 	else
 		emit_original(r, r->in_fd, off, 0, &info);
+	if (tsp >= 0)
+		close(tsp);
 }
 
 /*
@@ -361,6 +371,57 @@ read_header(struct run *r)
 	ar_strip(&r->h, r->authserv);
 }
 
+/* One message, from m->in to m->out: the single-message path and every message of a batch.
+ * Errors end the process (die), as they always did; in a batch, only its worker. */
+static int
+decrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
+{
+	struct run *r = ctx;
+	enum envmsg_kind kind = ENVMSG_PLAIN;
+	const struct msg_field *f;
+	struct mime_type ct;
+	struct stat st;
+	ssize_t got;
+
+	/* What the last message left: everything but the options and the key. */
+	r->header_ok = 0;
+	r->hsp = -1;
+	r->hlen = r->hused = 0;
+	r->blank = 0;
+	r->result = R_PLAIN;
+	err_clear(&r->why);
+	r->note[0] = '\0';
+	r->in_fd = m->in;
+	r->in_base = fstat(m->in, &st) == 0 && S_ISREG(st.st_mode) ? lseek(m->in, 0, SEEK_CUR) : -1;
+	if (io_in_init(&r->in, m->in, m->name, e) != 0 || io_out_init(&r->o, m->out, m->out_name,
+	    e) != 0)
+		die(e);
+	if ((got = io_in_fill(&r->in, 1)) < 0)
+		die(&r->in.e);
+	if (got == 0)
+		cli_die(EX_NOINPUT, "%s is empty: not a message (nothing written)", m->name);
+	read_header(r);
+	if (r->header_ok && r->hused == r->hlen) {
+		f = msg_header_get(&r->h, "Content-Type");
+		if (f != NULL && mime_type_parse(f->value, 0, &ct, e) == 0) {
+			kind = envmsg_kind(&ct, &r->h);
+			mime_type_free(&ct);
+		}
+	}
+	if (kind == ENVMSG_MULTIPART)
+		nested(r);
+	else if (kind != ENVMSG_PLAIN)
+		top(r, kind);
+	else
+		emit_original(r, -1, 0, 1, NULL);
+	if (io_out_finish(&r->o) != 0)
+		out_err(r);
+	msg_header_free(&r->h);
+	io_in_free(&r->in);
+	close(r->hsp);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -379,22 +440,21 @@ main(int argc, char **argv)
 		{ "authserv-id", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		BATCH_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct run r;
 	struct keys_opts ko;
 	struct err e;
 	struct conf cf;
-	struct mime_type ct;
-	const struct msg_field *f;
-	const char *name = "standard input", *config = NULL, *as = NULL;
+	struct batch bt;
+	struct batch_msg m;
+	const char *name = "standard input", *config = NULL, *as = NULL, *bad;
 	char host[256];
-	enum envmsg_kind kind = ENVMSG_PLAIN;
-	struct stat st;
-	ssize_t got;
-	int c, fd = STDIN_FILENO, exit_code = 0;
+	int c, fd = STDIN_FILENO, exit_code = 0, rc;
 
 	cli_init(argc, argv);
+	batch_init(&bt, "decrypted", 0);
 	keys_opts_init(&ko);
 	while ((c = getopt_long(argc, argv, "C:EhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -412,11 +472,19 @@ main(int argc, char **argv)
 		case 'a': as = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
-		default: cli_usage(usage, NULL);
+		default:
+			if (batch_option(&bt, c, optarg))
+				break;
+			cli_usage(usage, NULL);
 		}
 	}
-	if (argc - optind > 1)
+	if (!batch_active(&bt) && argc - optind > 1)
 		cli_usage(usage, "too many arguments");
+	if (batch_active(&bt) && (bad = batch_check(&bt, argc - optind)) != NULL)
+		cli_usage(usage, "%s", bad);
+	if (batch_active(&bt) && (exit_code || r.strict))
+		cli_usage(usage, "-E and --strict are for one message: in batch mode every message "
+		    "is written with its record in its header");
 	if (as != NULL && !authserv_ok(as))
 		cli_usage(usage, "--authserv-id: '%s' is not a token (RFC 8601 §2.2)", as);
 	/* Built-in < configuration file < environment < command line, as smime-sign. */
@@ -429,7 +497,7 @@ main(int argc, char **argv)
 		    "'%s' is not a token (RFC 8601 §2.2)", as);
 	r.authserv = as != NULL ? as : ar_default_authserv(host, sizeof host);
 	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_PASS);
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
 			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
@@ -438,35 +506,23 @@ main(int argc, char **argv)
 	}
 	if (keys_load_identity(&ko, &r.id, &e) != 0)
 		die_key(&e);
-	r.in_fd = fd;
-	r.in_base = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? lseek(fd, 0, SEEK_CUR) : -1;
-	if (io_in_init(&r.in, fd, name, &e) != 0 || io_out_init(&r.o, STDOUT_FILENO,
-	    "standard output", &e) != 0)
-		die(&e);
-	if ((got = io_in_fill(&r.in, 1)) < 0)
-		die(&r.in.e);
-	if (got == 0)
-		cli_die(EX_NOINPUT, "%s is empty: not a message (nothing written)", name);
-	read_header(&r);
-	if (r.header_ok && r.hused == r.hlen) {
-		f = msg_header_get(&r.h, "Content-Type");
-		if (f != NULL && mime_type_parse(f->value, 0, &ct, &e) == 0) {
-			kind = envmsg_kind(&ct, &r.h);
-			mime_type_free(&ct);
-		}
+	/* Batch mode: the key is loaded once, decrypt_one runs for every message. */
+	if (batch_active(&bt)) {
+		rc = batch_run(&bt, argv + optind, argc - optind, decrypt_one, &r, &e);
+		keys_identity_free(&r.id);
+		conf_free(&cf);
+		if (rc < 0)
+			cli_die_err(&e);
+		return rc;
 	}
-	if (kind == ENVMSG_MULTIPART)
-		nested(&r);
-	else if (kind != ENVMSG_PLAIN)
-		top(&r, kind);
-	else
-		emit_original(&r, -1, 0, 1, NULL);
-	if (io_out_finish(&r.o) != 0)
-		out_err(&r);
+	memset(&m, 0, sizeof m);
+	m.in = fd;
+	m.out = STDOUT_FILENO;
+	m.name = name;
+	m.out_name = "standard output";
+	m.decrypted = -1;
+	decrypt_one(&r, &m, &e);
 	keys_identity_free(&r.id);
 	conf_free(&cf);
-	msg_header_free(&r.h);
-	io_in_free(&r.in);
-	close(r.hsp);
 	return exit_code && r.result != R_DECRYPTED ? 1 : EX_OK;
 }

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "addr.h"
+#include "batch.h"
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
@@ -26,6 +27,9 @@ static const char usage[] =
     "       smime-encrypt --rewrap --cert LISTCERT (--key LISTKEY | --p12 FILE)\n"
     "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                     [-r CERTFILE]... [-R ADDRESS]... [--members FILE] [FILE]\n"
+    "       smime-encrypt [options] --out-dir DIR [--force] FILE...\n"
+    "       smime-encrypt [options] --maildir DIR (--to-maildir DIR | --in-place | --exec CMD)\n"
+    "                     [--cur] [--force]\n"
     "\n"
     "Encrypt the content of the message in FILE (or standard input) for every To and Cc\n"
     "recipient and the sender, keeping the outer header fields; write it to standard output.\n"
@@ -47,6 +51,9 @@ static const char usage[] =
     "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
+    "\n"
+    BATCH_USAGE
+    "  Encrypted messages are skipped unless --force; not with --rewrap or --bcc-dir.\n"
     "\n"
     "Defaults: the configuration file (cert_dir, self, cipher, oaep; for --rewrap cert, key,\n"
     "p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT),\n"
@@ -142,6 +149,113 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 	return 0;
 }
 
+struct encrypter {
+	const struct recips_opts *ro;
+	enum env_cipher c;	/* --cipher, else ENV_CIPHER_NONE: chosen per message */
+	int flags;
+	const char *bccdir;
+	int rewrap;
+	int warned;		/* the missing sender certificate was reported */
+};
+
+/* One message, from m->in to m->out: the single-message path and every message of a batch.
+ * Errors end the process, as they always did; in a batch, only its worker. */
+static int
+encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
+{
+	struct encrypter *x = ctx;
+	enum env_cipher c = x->c;
+	struct recips r;
+	struct msg_header h;
+	struct io_in in;
+	struct io_out o;
+	int sp = -1;
+
+	if (io_in_init(&in, m->in, m->name, e) != 0 || io_out_init(&o, m->out, m->out_name,
+	    e) != 0)
+		cli_die_err(e);
+	msg_header_init(&h);
+	if (msg_header_read(&in, &h, e) != 0)
+		cli_die_err(e);
+	if (h.n == 0)
+		cli_die(EX_DATAERR, "%s: not a message (no header fields)", m->name);
+
+	if (x->rewrap) {
+		struct envmsg_bodysrc bs;
+		struct envmsg_b64out b;
+		struct env_info info;
+		struct ber_src src;
+		struct sink bsk, os;
+		struct msg_header oh;
+		struct io_out so;
+
+		if (recips_rewrap(x->ro, &h, &r, e) != 0)
+			cli_die_err(e);
+		if (envmsg_bodysrc_init(&bs, &in, 1, e) != 0)
+			cli_die_err(e);
+		/* Spool the re-wrapped envelope: the header is written only once it succeeded,
+		 * and says what the envelope is (enveloped or authEnveloped data). */
+		if ((sp = io_spool(e)) < 0 || io_out_init(&so, sp, "temporary file", e) != 0
+		    || envmsg_b64out_init(&b, &so, h.crlf, e) != 0)
+			cli_die_err(e);
+		bsk = envmsg_b64out_sink(&b);
+		src = envmsg_bodysrc_src(&bs);
+		if (env_rewrap(&src, r.list_key, r.list_cert, r.certs, x->flags, &bsk, &info, e) != 0
+		    || envmsg_b64out_final(&b, e) != 0)
+			cli_die_err(e);
+		if (io_out_finish(&so) != 0)
+			cli_die_err(&so.e);
+		envmsg_b64out_free(&b);
+		if (envmsg_outer_header(&h, info.auth, NULL, &oh, e) != 0)
+			cli_die_err(e);
+		if ((h.mbox_from != NULL && io_out_puts(&o, h.mbox_from) != 0)
+		    || msg_header_write(&o, &oh) != 0 || io_out_puts(&o, h.crlf ? "\r\n" : "\n") != 0)
+			cli_die_err(&o.e);
+		os = io_out_sink(&o);
+		if (envmsg_copy_fd(sp, &os, e) != 0)
+			cli_die_err(e);
+		msg_header_free(&oh);
+		envmsg_bodysrc_free(&bs);
+	} else {
+		if (recips_resolve(x->ro, &h, x->bccdir != NULL, &r, e) != 0)
+			cli_die_err(e);
+		if (r.nbcc > 0 && x->bccdir == NULL)
+			cli_die(EX_DATAERR, "the message has Bcc recipients (%s): one envelope "
+			    "would show them to every recipient; use --bcc-dir DIR for separately "
+			    "encrypted copies, or remove the Bcc field", r.bcc_list);
+		if (r.self_missing && !x->warned++)
+			cli_warn("no sender certificate configured (--self or SECMAIL_SELF_CERT): "
+			    "you will not be able to read this message yourself");
+		if (c == ENV_CIPHER_NONE)
+			c = r.cipher;
+		if (r.nbcc > 0) {
+			/* The entity is needed once per copy: spool it (canonical) first. */
+			struct io_out so;
+			struct sink ss;
+
+			if ((sp = io_spool(e)) < 0 || io_out_init(&so, sp, "temporary file", e) != 0)
+				cli_die_err(e);
+			ss = io_out_sink(&so);
+			if (envmsg_write_entity(&h, &in, &ss, e) != 0)
+				cli_die_err(e);
+			if (io_out_finish(&so) != 0)
+				cli_die_err(&so.e);
+			if (bcc_copies(&h, &r, x->bccdir, sp, c, x->flags, e) != 0)
+				cli_die_err(e);
+		}
+		if (emit(&h, h.mbox_from, NULL, r.certs, c, x->flags, &in, sp, &o, e) != 0)
+			cli_die_err(e);
+	}
+	if (io_out_finish(&o) != 0)
+		cli_die_err(&o.e);
+	if (sp >= 0)
+		close(sp);
+	recips_free(&r);
+	msg_header_free(&h);
+	io_in_free(&in);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -167,20 +281,21 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		BATCH_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct recips_opts ro;
-	struct recips r;
-	struct msg_header h;
-	struct io_in in;
-	struct io_out o;
+	struct encrypter x;
+	struct batch bt;
+	struct batch_msg m;
 	struct err e;
-	const char *name = "standard input", *cipher = NULL, *bccdir = NULL, *config = NULL;
+	const char *name = "standard input", *cipher = NULL, *bccdir = NULL, *config = NULL, *bad;
 	struct conf cf;
 	enum env_cipher c;
-	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, sp = -1;
+	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, rc;
 
 	cli_init(argc, argv);
+	batch_init(&bt, "encrypted", BATCH_SKIP_ENCRYPTED);
 	recips_opts_init(&ro);
 	while ((ch = getopt_long(argc, argv, "r:R:C:hV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -211,11 +326,20 @@ main(int argc, char **argv)
 		case 'K': case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
-		default: cli_usage(usage, NULL);
+		default:
+			if (batch_option(&bt, ch, optarg))
+				break;
+			cli_usage(usage, NULL);
 		}
 	}
-	if (argc - optind > 1)
+	if (!batch_active(&bt) && argc - optind > 1)
 		cli_usage(usage, "too many arguments");
+	if (batch_active(&bt) && (bad = batch_check(&bt, argc - optind)) != NULL)
+		cli_usage(usage, "%s", bad);
+	/* --rewrap would read the list key (and its passphrase) again for each message, and
+	 * Bcc copies of different messages would share their names. */
+	if (batch_active(&bt) && (rewrap || bccdir != NULL))
+		cli_usage(usage, "--rewrap and --bcc-dir are for one message, not for batch mode");
 	/* Built-in < configuration file < environment < command line. */
 	conf_init(&cf);
 	if (conf_open(&cf, config, "smime.conf", &e) < 0)
@@ -258,96 +382,36 @@ main(int argc, char **argv)
 	if (rewrap && (cipher != NULL || bccdir != NULL))
 		cli_usage(usage, "--rewrap keeps the content and its cipher: --cipher and "
 		    "--bcc-dir do not apply");
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
 			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
 			cli_die_err(&e);
 		}
 	}
-	if (io_in_init(&in, fd, name, &e) != 0 || io_out_init(&o, STDOUT_FILENO,
-	    "standard output", &e) != 0)
-		cli_die_err(&e);
-	msg_header_init(&h);
-	if (msg_header_read(&in, &h, &e) != 0)
-		cli_die_err(&e);
-	if (h.n == 0)
-		cli_die(EX_DATAERR, "%s: not a message (no header fields)", name);
-
-	if (rewrap) {
-		struct envmsg_bodysrc bs;
-		struct envmsg_b64out b;
-		struct env_info info;
-		struct ber_src src;
-		struct sink bsk, os;
-		struct msg_header oh;
-		struct io_out so;
-
-		if (recips_rewrap(&ro, &h, &r, &e) != 0)
+	x.ro = &ro;
+	x.c = c;
+	x.flags = flags;
+	x.bccdir = bccdir;
+	x.rewrap = rewrap;
+	x.warned = 0;
+	/* Batch mode: options and the store set up once, encrypt_one for every message. */
+	if (batch_active(&bt)) {
+		rc = batch_run(&bt, argv + optind, argc - optind, encrypt_one, &x, &e);
+		recips_opts_free(&ro);
+		conf_free(&cf);
+		if (rc < 0)
 			cli_die_err(&e);
-		if (envmsg_bodysrc_init(&bs, &in, 1, &e) != 0)
-			cli_die_err(&e);
-		/* Spool the re-wrapped envelope: the header is written only once it succeeded,
-		 * and says what the envelope is (enveloped or authEnveloped data). */
-		if ((sp = io_spool(&e)) < 0 || io_out_init(&so, sp, "temporary file", &e) != 0
-		    || envmsg_b64out_init(&b, &so, h.crlf, &e) != 0)
-			cli_die_err(&e);
-		bsk = envmsg_b64out_sink(&b);
-		src = envmsg_bodysrc_src(&bs);
-		if (env_rewrap(&src, r.list_key, r.list_cert, r.certs, flags, &bsk, &info, &e) != 0
-		    || envmsg_b64out_final(&b, &e) != 0)
-			cli_die_err(&e);
-		if (io_out_finish(&so) != 0)
-			cli_die_err(&so.e);
-		envmsg_b64out_free(&b);
-		if (envmsg_outer_header(&h, info.auth, NULL, &oh, &e) != 0)
-			cli_die_err(&e);
-		if ((h.mbox_from != NULL && io_out_puts(&o, h.mbox_from) != 0)
-		    || msg_header_write(&o, &oh) != 0 || io_out_puts(&o, h.crlf ? "\r\n" : "\n") != 0)
-			cli_die_err(&o.e);
-		os = io_out_sink(&o);
-		if (envmsg_copy_fd(sp, &os, &e) != 0)
-			cli_die_err(&e);
-		msg_header_free(&oh);
-		envmsg_bodysrc_free(&bs);
-	} else {
-		if (recips_resolve(&ro, &h, bccdir != NULL, &r, &e) != 0)
-			cli_die_err(&e);
-		if (r.nbcc > 0 && bccdir == NULL)
-			cli_die(EX_DATAERR, "the message has Bcc recipients (%s): one envelope "
-			    "would show them to every recipient; use --bcc-dir DIR for separately "
-			    "encrypted copies, or remove the Bcc field", r.bcc_list);
-		if (r.self_missing)
-			cli_warn("no sender certificate configured (--self or SECMAIL_SELF_CERT): "
-			    "you will not be able to read this message yourself");
-		if (c == ENV_CIPHER_NONE)
-			c = r.cipher;
-		if (r.nbcc > 0) {
-			/* The entity is needed once per copy: spool it (canonical) first. */
-			struct io_out so;
-			struct sink ss;
-
-			if ((sp = io_spool(&e)) < 0 || io_out_init(&so, sp, "temporary file", &e) != 0)
-				cli_die_err(&e);
-			ss = io_out_sink(&so);
-			if (envmsg_write_entity(&h, &in, &ss, &e) != 0)
-				cli_die_err(&e);
-			if (io_out_finish(&so) != 0)
-				cli_die_err(&so.e);
-			if (bcc_copies(&h, &r, bccdir, sp, c, flags, &e) != 0)
-				cli_die_err(&e);
-		}
-		if (emit(&h, h.mbox_from, NULL, r.certs, c, flags, &in, sp, &o, &e) != 0)
-			cli_die_err(&e);
+		return rc;
 	}
-	if (io_out_finish(&o) != 0)
-		cli_die_err(&o.e);
-	if (sp >= 0)
-		close(sp);
-	recips_free(&r);
+	memset(&m, 0, sizeof m);
+	m.in = fd;
+	m.out = STDOUT_FILENO;
+	m.name = name;
+	m.out_name = "standard output";
+	m.decrypted = -1;
+	encrypt_one(&x, &m, &e);
 	recips_opts_free(&ro);
 	conf_free(&cf);
-	msg_header_free(&h);
-	io_in_free(&in);
 	return EX_OK;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "conf.h"
 #include "io.h"
@@ -16,6 +17,9 @@ static const char usage[] =
     "                  [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                  [--opaque | --certs-only] [--digest sha256|sha384|sha512] [--pss]\n"
     "                  [--encrypt-cert FILE] [--no-from-check] [FILE]\n"
+    "       smime-sign [options] --out-dir DIR [--force] FILE...\n"
+    "       smime-sign [options] --maildir DIR (--to-maildir DIR | --in-place | --exec CMD)\n"
+    "                  [--cur] [--force]\n"
     "\n"
     "Sign the RFC 5322 message in FILE (or standard input) with S/MIME and write it to\n"
     "standard output: multipart/signed by default.\n"
@@ -37,9 +41,41 @@ static const char usage[] =
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
+    BATCH_USAGE
+    "  Signed messages are skipped unless --force.\n"
+    "\n"
     "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest),\n"
     "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
     "SECMAIL_DIGEST; options override both.\n";
+
+struct signer {
+	const struct keys_identity *id;
+	const struct smime_sign_opts *so;
+};
+
+/* One message, from m->in to m->out: the single-message path and every message of a batch. */
+static int
+sign_one(void *ctx, const struct batch_msg *m, struct err *e)
+{
+	const struct signer *sg = ctx;
+	struct io_in in;
+	struct io_out o;
+	int rc = -1;
+
+	if (io_in_init(&in, m->in, m->name, e) != 0)
+		return -1;
+	if (io_out_init(&o, m->out, m->out_name, e) == 0) {
+		if (smime_sign(&in, &o, sg->id, sg->so, e) == 0) {
+			if (io_out_finish(&o) == 0)
+				rc = 0;
+			else
+				*e = o.e;
+		}
+		io_out_free(&o);
+	}
+	io_in_free(&in);
+	return rc;
+}
 
 int
 main(int argc, char **argv)
@@ -61,6 +97,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		BATCH_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct smime_sign_opts so;
@@ -69,12 +106,15 @@ main(int argc, char **argv)
 	STACK_OF(X509) *enc = NULL;
 	const char *name = "standard input", *encfile = NULL, *now, *config = NULL;
 	struct conf cf;
-	struct io_in in;
-	struct io_out o;
+	struct batch bt;
+	struct signer sg;
+	struct batch_msg m;
+	const char *bad;
 	struct err e;
-	int c, fd = STDIN_FILENO, pass_given = 0;
+	int c, fd = STDIN_FILENO, pass_given = 0, rc;
 
 	cli_init(argc, argv);
+	batch_init(&bt, "signed", BATCH_SKIP_SIGNED);
 	memset(&so, 0, sizeof so);
 	keys_opts_init(&ko);
 	while ((c = getopt_long(argc, argv, "c:k:p:od:C:hV", longopts, NULL)) != -1) {
@@ -95,11 +135,16 @@ main(int argc, char **argv)
 		case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
-		default: cli_usage(usage, NULL);
+		default:
+			if (batch_option(&bt, c, optarg))
+				break;
+			cli_usage(usage, NULL);
 		}
 	}
-	if (argc - optind > 1)
+	if (!batch_active(&bt) && argc - optind > 1)
 		cli_usage(usage, "too many arguments");
+	if (batch_active(&bt) && (bad = batch_check(&bt, argc - optind)) != NULL)
+		cli_usage(usage, "%s", bad);
 	if (so.cms.opaque && so.certs_only)
 		cli_usage(usage, "--opaque and --certs-only exclude each other");
 	/* Built-in < configuration file < environment < command line. */
@@ -113,7 +158,7 @@ main(int argc, char **argv)
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);
 
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
 			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
@@ -129,18 +174,30 @@ main(int argc, char **argv)
 			cli_die_err(&e);
 	}
 	so.cms.enc_cert = enc != NULL ? sk_X509_value(enc, 0) : NULL;
-	if (io_in_init(&in, fd, name, &e) != 0 || io_out_init(&o, STDOUT_FILENO, "standard output",
-	    &e) != 0)
-		cli_die_err(&e);
-	if (smime_sign(&in, &o, &id, &so, &e) != 0) {
+	sg.id = &id;
+	sg.so = &so;
+	/* Batch mode: the key is loaded once, sign_one runs for every message (lib/batch.h). */
+	if (batch_active(&bt)) {
+		rc = batch_run(&bt, argv + optind, argc - optind, sign_one, &sg, &e);
+		keys_identity_free(&id);
+		sk_X509_pop_free(enc, X509_free);
+		conf_free(&cf);
+		if (rc < 0)
+			cli_die_err(&e);
+		return rc;
+	}
+	memset(&m, 0, sizeof m);
+	m.in = fd;
+	m.out = STDOUT_FILENO;
+	m.name = name;
+	m.out_name = "standard output";
+	m.decrypted = -1;
+	if (sign_one(&sg, &m, &e) != 0) {
 		keys_identity_free(&id);
 		cli_die_err(&e);
 	}
 	keys_identity_free(&id);
 	sk_X509_pop_free(enc, X509_free);
-	if (io_out_finish(&o) != 0)
-		cli_die_err(&o.e);
-	io_in_free(&in);
 	conf_free(&cf);
 	cli_close_stdout();
 	return EX_OK;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ar.h"
+#include "batch.h"
 #include "certstore.h"
 #include "cli.h"
 #include "conf.h"
@@ -17,6 +18,9 @@ static const char usage[] =
     "usage: smime-verify [-Eks] [--after-decrypt] [--accept-sender] [--ca-file FILE]\n"
     "                    [--ca-path DIR] [--save-certs DIR] [--cert-dir DIR]\n"
     "                    [--authserv-id ID] [-C FILE] [FILE]\n"
+    "       smime-verify [options] --out-dir DIR [--force] FILE...\n"
+    "       smime-verify [options] --maildir DIR (--to-maildir DIR | --in-place | --exec CMD)\n"
+    "                    [--cur]\n"
     "\n"
     "Verify the S/MIME signature of the message in FILE (or standard input) and write the\n"
     "message to standard output with an Authentication-Results field. Exit 0 whenever the\n"
@@ -36,6 +40,9 @@ static const char usage[] =
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
+    "\n"
+    BATCH_USAGE
+    "  In a Maildir, --after-decrypt applies to the messages smime-decrypt wrote.\n"
     "\n"
     "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id), then\n"
     "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n"
@@ -77,6 +84,62 @@ open_store(const char *dir)
 	return dir != NULL ? cs : NULL;
 }
 
+struct verifier {
+	const struct smime_verify_opts *vo;
+	enum cms_verdict verdict;	/* of the last message */
+	int withheld;			/* --strict held it back */
+};
+
+/* One message, from m->in to m->out: the single-message path and every message of a batch.
+ * 0 when a message was written (whatever the verdict) or --strict withheld it. */
+static int
+verify_one(void *ctx, const struct batch_msg *m, struct err *e)
+{
+	struct verifier *vf = ctx;
+	struct smime_verify_opts vo = *vf->vo;
+	struct cms_result r;
+	struct io_in in;
+	struct io_out o;
+	int rc;
+
+	/* A Maildir message takes a decryption record only if smime-decrypt wrote it (its name
+	 * says so: only we name the files there); any other's record is forged. */
+	if (m->decrypted == 0)
+		vo.after_decrypt = 0;
+	if (io_in_init(&in, m->in, m->name, e) != 0)
+		return -1;
+	if (io_out_init(&o, m->out, m->out_name, e) != 0) {
+		io_in_free(&in);
+		return -1;
+	}
+	rc = smime_verify(&in, &o, &vo, &r, e);
+	io_in_free(&in);
+	if (rc < 0 || io_out_finish(&o) != 0) {
+		if (rc >= 0) {
+			*e = o.e;
+			cms_result_free(&r);
+		}
+		io_out_free(&o);
+		return -1;
+	}
+	if (m->out == STDOUT_FILENO && close(STDOUT_FILENO) != 0 && errno != EBADF) {
+		cms_result_free(&r);
+		return err_sys(e, EX_IOERR, "write error: standard output");
+	}
+	/* The message is out: from here on nothing may turn into a failure exit without -E
+	 * (procmail would file the original message, and with it a forged verdict). */
+	if (r.verdict != CMS_V_PASS)
+		cli_warn("%s: %s", cms_verdict_name(r.verdict), r.reason);
+	else if (r.enc_note[0] != '\0')
+		cli_warn("the signer's encryption certificate was ignored: %s", r.enc_note);
+	if (r.warning[0] != '\0')
+		cli_warn("%s", r.warning);
+	vf->verdict = r.verdict;
+	vf->withheld = rc == 1;
+	cms_result_free(&r);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -94,20 +157,23 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		BATCH_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct smime_verify_opts vo;
-	struct cms_result r;
+	struct verifier vf;
+	struct batch bt;
+	struct batch_msg m;
+	const char *bad;
 	const char *name = "standard input", *save_dir = NULL, *cert_dir = NULL, *now, *config = NULL;
 	char defdir[4096];
 	struct conf cf;
-	struct io_in in;
-	struct io_out o;
 	struct err e;
-	int c, fd = STDIN_FILENO, rc, exit_code = 0, status;
+	int c, fd = STDIN_FILENO, exit_code = 0, status;
 
 	cli_init(argc, argv);
 	memset(&vo, 0, sizeof vo);
+	batch_init(&bt, "verified", 0);
 	while ((c = getopt_long(argc, argv, "EksC:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'E': exit_code = 1; break;
@@ -123,11 +189,19 @@ main(int argc, char **argv)
 		case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
-		default: cli_usage(usage, NULL);
+		default:
+			if (batch_option(&bt, c, optarg))
+				break;
+			cli_usage(usage, NULL);
 		}
 	}
-	if (argc - optind > 1)
+	if (!batch_active(&bt) && argc - optind > 1)
 		cli_usage(usage, "too many arguments");
+	if (batch_active(&bt) && (bad = batch_check(&bt, argc - optind)) != NULL)
+		cli_usage(usage, "%s", bad);
+	if (batch_active(&bt) && (exit_code || vo.strict))
+		cli_usage(usage, "-E and --strict are for one message: in batch mode every message "
+		    "is written with its verdict in its header");
 	/* Built-in < configuration file < environment < command line. */
 	conf_init(&cf);
 	if (conf_open(&cf, config, "smime.conf", &e) < 0)
@@ -154,7 +228,7 @@ main(int argc, char **argv)
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);
 
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
 			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
@@ -164,32 +238,30 @@ main(int argc, char **argv)
 	vo.save = open_store(save_dir);
 	vo.store = save_dir != NULL && cert_dir != NULL && strcmp(save_dir, cert_dir) == 0 ? vo.save
 	    : open_store(cert_dir);
-	if (io_in_init(&in, fd, name, &e) != 0 || io_out_init(&o, STDOUT_FILENO, "standard output",
-	    &e) != 0)
-		die_filter(&e);
-	rc = smime_verify(&in, &o, &vo, &r, &e);
-	if (rc < 0)
-		die_filter(&e);
-	if (io_out_finish(&o) != 0)
-		die_filter(&o.e);
-	if (close(STDOUT_FILENO) != 0 && errno != EBADF) {
-		err_sys(&e, EX_IOERR, "write error: standard output");
-		die_filter(&e);
+	vf.vo = &vo;
+	/* Batch mode: stores and options set up once, verify_one for every message. */
+	if (batch_active(&bt)) {
+		/* The trust anchors too: read once, not for each message. */
+		if ((vo.cms.anchors = cms_load_anchors(&vo.cms, &e)) == NULL)
+			die_filter(&e);
+		status = batch_run(&bt, argv + optind, argc - optind, verify_one, &vf, &e);
+		X509_STORE_free(vo.cms.anchors);
+		if (status < 0)
+			cli_die_err(&e);
+	} else {
+		memset(&m, 0, sizeof m);
+		m.in = fd;
+		m.out = STDOUT_FILENO;
+		m.name = name;
+		m.out_name = "standard output";
+		m.decrypted = -1;
+		if (verify_one(&vf, &m, &e) != 0)
+			die_filter(&e);
+		status = vf.withheld ? 1 : exit_code && vf.verdict != CMS_V_PASS ? 1 : EX_OK;
 	}
-	/* The message is out: from here on nothing may turn into a failure exit without -E
-	 * (procmail would file the original message, and with it a forged verdict). */
-	if (r.verdict != CMS_V_PASS)
-		cli_warn("%s: %s", cms_verdict_name(r.verdict), r.reason);
-	else if (r.enc_note[0] != '\0')
-		cli_warn("the signer's encryption certificate was ignored: %s", r.enc_note);
-	if (r.warning[0] != '\0')
-		cli_warn("%s", r.warning);
-	status = rc == 1 ? 1 : exit_code && r.verdict != CMS_V_PASS ? 1 : EX_OK;
-	cms_result_free(&r);
 	if (vo.store != vo.save)
 		certstore_close(vo.store);
 	certstore_close(vo.save);
-	io_in_free(&in);
 	conf_free(&cf);
 	return status;
 }

@@ -15,6 +15,8 @@
 
 /* The one piece of process-wide state: set once by cli_init, read by the reporters. */
 static const char *progname = "secmail";
+/* ... and, in batch mode, the input being worked on (cli_set_subject). */
+static const char *subject;
 
 void
 cli_init(int argc, char **argv)
@@ -32,6 +34,12 @@ cli_init(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void
+cli_set_subject(const char *s)
+{
+	subject = s;
 }
 
 const char *
@@ -57,6 +65,10 @@ vwarn(const char *fmt, va_list ap)
 		n = (int)sizeof msg - 1;
 	buf_adds(&b, progname);
 	buf_adds(&b, ": ");
+	if (subject != NULL) {
+		buf_add_printable(&b, subject, strlen(subject));
+		buf_adds(&b, ": ");
+	}
 	buf_add_printable(&b, msg, (size_t)n);
 	buf_addc(&b, '\n');
 	if (!b.oom)

@@ -9,6 +9,10 @@
 void cli_init(int argc, char **argv);
 const char *cli_progname(void);
 
+/* Messages from now on are about subject: "progname: subject: message" (NULL: none). Batch
+ * mode names each input so; the name is escaped like the message. */
+void cli_set_subject(const char *subject);
+
 /* "progname: message" on stderr. */
 void cli_warn(const char *fmt, ...) ERR_PRINTF(1, 2);
 _Noreturn void cli_die(int code, const char *fmt, ...) ERR_PRINTF(2, 3);

@@ -530,9 +530,16 @@ enc_pref(CMS_SignerInfo *si, X509_NAME **name, ASN1_INTEGER **serial)
 static X509_STORE *
 trust_store(const struct cms_verify_opts *o, struct err *e)
 {
-	X509_STORE *st = X509_STORE_new();
+	X509_STORE *st;
 
-	if (st == NULL) {
+	if (o->anchors != NULL) {
+		if (!X509_STORE_up_ref(o->anchors)) {
+			err_ssl(e, EX_OSERR, "out of memory");
+			return NULL;
+		}
+		return o->anchors;
+	}
+	if ((st = X509_STORE_new()) == NULL) {
 		err_ssl(e, EX_OSERR, "out of memory");
 		return NULL;
 	}
@@ -552,6 +559,15 @@ bad:
 	err_ssl(e, EX_SOFTWARE, "cannot set up the trust store");
 	X509_STORE_free(st);
 	return NULL;
+}
+
+X509_STORE *
+cms_load_anchors(const struct cms_verify_opts *o, struct err *e)
+{
+	struct cms_verify_opts fresh = *o;
+
+	fresh.anchors = NULL;
+	return trust_store(&fresh, e);
 }
 
 static int

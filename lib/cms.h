@@ -76,7 +76,13 @@ struct cms_verify_opts {
 	const char *ca_path;
 	STACK_OF(X509) *pinned;	/* certificates trusted as they are (the store's) */
 	time_t now;		/* 0: time(NULL) */
+	X509_STORE *anchors;	/* the anchors loaded once (cms_load_anchors), for many
+				 * calls (batch mode); NULL: read at each call */
 };
+
+/* The trust anchors o names (ca_file/ca_path, else the system's), for cms_verify_opts.anchors;
+ * NULL with e set (EX_TEMPFAIL when they cannot be read). Free with X509_STORE_free. */
+X509_STORE *cms_load_anchors(const struct cms_verify_opts *o, struct err *e);
 
 /*
  * What a signature proves, for the mail policy (smime.c) to turn into a verdict. Only
