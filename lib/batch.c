@@ -546,6 +546,20 @@ setup_files(struct run *r, char **files, int nfiles, struct err *e)
 	const char *a, *b;
 	int i, j, rc;
 
+	for (i = 0; i < nfiles; i++) {
+		if (strcmp(files[i], "-") == 0 || files[i][0] == '\0')
+			return err_set(e, EX_USAGE, "batch mode reads files, not standard input");
+		a = strrchr(files[i], '/');
+		a = a != NULL ? a + 1 : files[i];
+		if (*a == '\0' || strcmp(a, ".") == 0 || strcmp(a, "..") == 0)
+			return err_set(e, EX_USAGE, "%s: not a file name", files[i]);
+		for (j = 0; j < i; j++) {
+			b = strrchr(files[j], '/');
+			if (strcmp(a, b != NULL ? b + 1 : files[j]) == 0)
+				return err_set(e, EX_USAGE, "%s and %s would both be written to %s/%s",
+				    files[j], files[i], r->b->out_dir, a);
+		}
+	}
 	if (stat(r->b->out_dir, &st) != 0) {
 		if (errno != ENOENT)
 			return err_sys(e, EX_CANTCREAT, "--out-dir %s", r->b->out_dir);
@@ -560,18 +574,8 @@ setup_files(struct run *r, char **files, int nfiles, struct err *e)
 	snprintf(r->out, sizeof r->out, "%s", r->b->out_dir);
 	snprintf(r->tmp, sizeof r->tmp, "%s", r->b->out_dir);
 	for (i = 0; i < nfiles; i++) {
-		if (strcmp(files[i], "-") == 0 || files[i][0] == '\0')
-			return err_set(e, EX_USAGE, "batch mode reads files, not standard input");
 		a = strrchr(files[i], '/');
 		a = a != NULL ? a + 1 : files[i];
-		if (*a == '\0' || strcmp(a, ".") == 0 || strcmp(a, "..") == 0)
-			return err_set(e, EX_USAGE, "%s: not a file name", files[i]);
-		for (j = 0; j < i; j++) {
-			b = strrchr(files[j], '/');
-			if (strcmp(a, b != NULL ? b + 1 : files[j]) == 0)
-				return err_set(e, EX_USAGE, "%s and %s would both be written to %s/%s",
-				    files[j], files[i], r->out, a);
-		}
 		/* Done by an earlier run. */
 		if (!r->b->force && join(out, r->out, a) == 0 && lstat(out, &st) == 0) {
 			report(files[i], "%s exists: skipped (--force replaces it)", out);
