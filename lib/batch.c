@@ -1063,7 +1063,7 @@ start_worker(struct run *r, int k, batch_fn *fn, void *ctx, struct err *e)
 {
 	struct worker_state *w = &r->ws[k];
 	pid_t parent = getpid();
-	int p[2];
+	int p[2], j;
 
 	/* Before the fork: the worker writes its slot at once. */
 	atomic_store(&r->sh->w[k].item, -1LL);
@@ -1079,9 +1079,10 @@ start_worker(struct run *r, int k, batch_fn *fn, void *ctx, struct err *e)
 	}
 	if (w->pid == 0) {
 		close(p[0]);
-		for (k = 0; k < r->jobs; k++)
-			if (r->ws[k].pid > 0)
-				close(r->ws[k].fd);
+		/* The other workers' pipes (j, not k: k names this worker's slot). */
+		for (j = 0; j < r->jobs; j++)
+			if (j != k && r->ws[j].pid > 0)
+				close(r->ws[j].fd);
 #ifdef __linux__
 		/* No worker outlives the run: the state machine assumes one owner. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1143,7 +1144,6 @@ reap(struct run *r, int k, batch_fn *fn, void *ctx)
 		report(NULL, "a worker ended with %s %d between messages", WIFSIGNALED(st)
 		    ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 		r->failed++;
-		return;
 	}
 	if (atomic_load(&r->sh->next) < r->n && start_worker(r, k, fn, ctx, &e) != 0)
 		report(NULL, "%s", e.msg);
