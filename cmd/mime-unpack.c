@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "usage: mime-unpack -l [FILE]\n"
-    "       mime-unpack -x DIR [-f] [FILE]\n"
+    "       mime-unpack -x DIR [-f] [-s] [FILE]\n"
     "       mime-unpack -p PART [FILE]\n"
     "       mime-unpack --join FILE...\n"
     "\n"
@@ -22,6 +22,8 @@ static const char usage[] =
     "  -l, --list          one line per part: number, type, encoding, size, file name\n"
     "  -x, --extract=DIR   write the attachments into DIR (safe, unique names)\n"
     "  -f, --force         with -x, replace existing files\n"
+    "  -s, --signatures    with -x, also extract the signatures of multipart/signed\n"
+    "                      (smime.p7s, signature.asc), skipped by default\n"
     "  -p, --part=PART     write part PART (e.g. 2 or 1.3) decoded to standard output\n"
     "      --join          reassemble message/partial fragments to standard output\n"
     "  -h, --help          show this help and exit\n"
@@ -36,6 +38,7 @@ main(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "extract", required_argument, NULL, 'x' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "signatures", no_argument, NULL, 's' },
 		{ "part", required_argument, NULL, 'p' },
 		{ "join", no_argument, NULL, OPT_JOIN },
 		{ "help", no_argument, NULL, 'h' },
@@ -47,6 +50,7 @@ main(int argc, char **argv)
 	struct io_in in;
 	struct stat st;
 	struct err e;
+	mode_t old_mask;
 	const char *path;
 	int c, fd = STDIN_FILENO;
 	unsigned mode = 0;
@@ -54,13 +58,14 @@ main(int argc, char **argv)
 	cli_init(argc, argv);
 	setlocale(LC_CTYPE, "");
 	memset(&u, 0, sizeof u);
-	while ((c = getopt_long(argc, argv, "lx:fp:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lx:fsp:hV", longopts, NULL)) != -1) {
 		unsigned m = 0;
 
 		switch (c) {
 		case 'l': m = UNPACK_LIST; break;
 		case 'x': m = UNPACK_EXTRACT; u.dir = optarg; break;
 		case 'f': u.force = 1; break;
+		case 's': u.keep_signatures = 1; break;
 		case 'p': m = UNPACK_PART; u.part = optarg; break;
 		case OPT_JOIN: m = M_JOIN; break;
 		case 'h': cli_help(usage);
@@ -77,6 +82,8 @@ main(int argc, char **argv)
 		cli_usage(usage, "one of -l, -x, -p or --join is needed");
 	if (u.force && mode != UNPACK_EXTRACT)
 		cli_usage(usage, "-f goes with -x");
+	if (u.keep_signatures && mode != UNPACK_EXTRACT)
+		cli_usage(usage, "-s goes with -x");
 	if (mode == M_JOIN) {
 		if (optind == argc)
 			cli_usage(usage, "--join needs the fragment files");
@@ -92,6 +99,10 @@ main(int argc, char **argv)
 	if (argc - optind > 1)
 		cli_usage(usage, "one message at a time");
 	u.mode = (enum unpack_mode)mode;
+	/* Extracted files are created as other tools create files: 0666 less the umask. */
+	old_mask = umask(077);
+	umask(old_mask);
+	u.file_mode = (int)(0666 & ~old_mask);
 	if (u.mode == UNPACK_EXTRACT && (stat(u.dir, &st) != 0 || !S_ISDIR(st.st_mode)))
 		cli_die(EX_CANTCREAT, "cannot extract into %s: not a directory", u.dir);
 	path = optind < argc && strcmp(argv[optind], "-") != 0 ? argv[optind] : NULL;

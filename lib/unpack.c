@@ -3,13 +3,14 @@
 #include "unpack.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <unictype.h>
+#include <unistr.h>
 
 #include "buf.h"
 #include "charset.h"
@@ -43,6 +44,15 @@ u8cut(const char *s, size_t n, size_t max)
 	return i;
 }
 
+/* Characters a name loses: format characters (Unicode Cf: the bidirectional controls, so
+ * "<RLO>txt.exe" cannot show as "exe.txt", zero-width ones, soft hyphen, tags), invisible or
+ * reordering, never part of a name a user reads. */
+static int
+name_drops(ucs4_t c)
+{
+	return buf_is_bidi(c) || uc_is_general_category(c, UC_CATEGORY_Cf);
+}
+
 char *
 unpack_safe_name(const char *name, const char *fallback, struct err *e)
 {
@@ -50,6 +60,7 @@ unpack_safe_name(const char *name, const char *fallback, struct err *e)
 	char *rep, *nfc;
 	const char *s, *dot;
 	size_t n, k, len, extlen, stem;
+	ucs4_t uc;
 
 	if ((rep = charset_utf8_repair(name, strlen(name), &n, e)) == NULL)
 		return NULL;
@@ -65,6 +76,14 @@ unpack_safe_name(const char *name, const char *fallback, struct err *e)
 		    (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)) {
 			buf_addc(&b, '_');	/* C0, DEL, separators, C1 (U+0080..U+009F) */
 			continue;
+		}
+		if (c >= 0x80 && u8_mbtouc(&uc, (const uint8_t *)s, k) == (int)k) {
+			if (name_drops(uc))
+				continue;
+			if (uc == 0x2028 || uc == 0x2029) {
+				buf_addc(&b, '_');	/* line and paragraph separators, as LF */
+				continue;
+			}
 		}
 		buf_add(&b, s, k);
 	}
@@ -169,13 +188,16 @@ struct unpack {
 	enum unpack_mode mode;
 	const char *dir;
 	int force;
+	int keep_signatures;
+	int file_mode;
 	const char *want;		/* -p */
 	int found;
 	struct io_out *out;
-	/* the current leaf (or enclosed message) whose bytes go somewhere */
+	/* the current leaf (or enclosed message) whose bytes go somewhere: while it is open,
+	 * nothing nested in it is selected on its own (its bytes are already in it) */
 	struct mime_part *cur;
 	struct mime_part *msg_sel;	/* a selected message/rfc822 part: its child goes raw */
-	char number[MIME_PATH_MAX];
+	char number[UNPACK_NUMBER_MAX];
 	char *filename;			/* decoded, UTF-8, or NULL */
 	uint64_t size;
 	int decoding;			/* through dec, else raw bytes */
@@ -186,33 +208,81 @@ struct unpack {
 	struct io_out file;
 	struct pending *pend;
 	size_t npend, cappend;
+	int truncated;			/* the outermost multipart lacks its close delimiter */
 };
+
+/* ---- numbering: RFC 3501 §6.4.5 (IMAP BODY[section]) ----
+ *
+ * A message's body is numbered under the number of what holds the message: nothing for the
+ * message itself, N for the message enclosed in a message/rfc822 part N. If that body is a
+ * multipart, its parts are 1, 2, ... under that number (N.1, N.2); if not, the body is part 1
+ * under it (1, N.1). The parts of a multipart part M are M.1, M.2, ... A multipart that is a
+ * message's body has no IMAP number: it is shown as 0 (the message) or N.0 (the message in
+ * part N), never a valid IMAP part number. */
+
+static int
+is_message_body(const struct mime_part *p)
+{
+	return p->parent == NULL || (p->parent->flags & MIME_F_MESSAGE);
+}
+
+static int number_of(const struct mime_part *p, char *s, size_t n);
+
+/* The number under which p's children are numbered. */
+static int
+prefix_of(const struct mime_part *q, char *s, size_t n)
+{
+	if ((q->flags & MIME_F_MULTIPART) && is_message_body(q)) {
+		if (q->parent == NULL) {
+			s[0] = '\0';
+			return 0;
+		}
+		return number_of(q->parent, s, n);
+	}
+	return number_of(q, s, n);
+}
+
+static int
+join(char *s, size_t n, const char *last)
+{
+	size_t len = strlen(s);
+	int w = snprintf(s + len, n - len, "%s%s", len ? "." : "", last);
+
+	return w < 0 || (size_t)w >= n - len ? -1 : 0;
+}
+
+static int
+number_of(const struct mime_part *p, char *s, size_t n)
+{
+	char idx[24];
+
+	if (is_message_body(p)) {
+		if (p->parent == NULL)
+			s[0] = '\0';
+		else if (number_of(p->parent, s, n) != 0)
+			return -1;
+		return join(s, n, (p->flags & MIME_F_MULTIPART) ? "0" : "1");
+	}
+	if (prefix_of(p->parent, s, n) != 0)
+		return -1;
+	snprintf(idx, sizeof idx, "%zu", p->index);
+	return join(s, n, idx);
+}
+
+int
+unpack_part_number(const struct mime_part *p, char *s, size_t n)
+{
+	if (n == 0)
+		return -1;
+	return number_of(p, s, n);
+}
 
 /* Text for standard output, through the one buffered writer (errors are sticky there and
  * reported at the end). */
 static void
-outf(struct unpack *u, const char *fmt, ...) ERR_PRINTF(2, 3);
-
-static void
-outf(struct unpack *u, const char *fmt, ...)
+outs(struct unpack *u, const char *s)
 {
-	char line[8192];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		io_out_write(u->out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
-/* IMAP-style number: the walker's path, except that the body of a message that is not
- * multipart is part 1 (RFC 3501 §6.4.5), not the message itself. */
-static const char *
-part_number(const struct mime_part *p)
-{
-	return p->depth == 0 && !(p->flags & (MIME_F_MULTIPART | MIME_F_MESSAGE)) ? "1" : p->path;
+	io_out_write(u->out, s, strlen(s));
 }
 
 /* Sink into the part's destination, counting. */
@@ -264,6 +334,17 @@ is_attachment(const struct mime_part *p, const char *filename)
 	return filename != NULL || (f != NULL && strncasecmp(f->value, "attachment", 10) == 0);
 }
 
+/* Is p, or a part it is in, the signature of a multipart/signed (RFC 1847 §2.1: the second
+ * body part is the control information)? */
+static int
+in_signature(const struct mime_part *p)
+{
+	for (; p->parent != NULL; p = p->parent)
+		if (p->index == 2 && mime_type_is(&p->parent->ct, "multipart", "signed"))
+			return 1;
+	return 0;
+}
+
 static const char *
 encoding_name(const struct mime_part *p)
 {
@@ -275,19 +356,43 @@ encoding_name(const struct mime_part *p)
 	return f ? f->value : "unknown";
 }
 
-static void
+/* One line of -l. Everything taken from the message goes through buf_add_printable: a
+ * terminal shows it and is not steered by it, and a tab or line end cannot break the
+ * columns. */
+static int
 list_line(struct unpack *u, const struct mime_part *p, const char *number, const char *size,
-    const char *name)
+    const char *name, struct err *e)
 {
-	outf(u, "%*s%s\t%s/%s\t%s\t%s\t%s\n", 2 * p->depth, "", number, p->ct.type,
-	    p->ct.subtype ? p->ct.subtype : "", encoding_name(p), size, name ? name : "-");
+	struct buf b = BUF_INIT;
+	const char *enc = encoding_name(p);
+
+	buf_addf(&b, "%*s%s\t", 2 * p->depth, "", number);
+	buf_add_printable(&b, p->ct.type, strlen(p->ct.type));
+	buf_addc(&b, '/');
+	if (p->ct.subtype != NULL)
+		buf_add_printable(&b, p->ct.subtype, strlen(p->ct.subtype));
+	buf_addc(&b, '\t');
+	buf_add_printable(&b, enc, strlen(enc));
+	buf_addf(&b, "\t%s\t", size);
+	if (name != NULL)
+		buf_add_printable(&b, name, strlen(name));
+	else
+		buf_addc(&b, '-');
+	buf_addc(&b, '\n');
+	if (buf_check(&b, e) != 0) {
+		buf_free(&b);
+		return -1;
+	}
+	io_out_write(u->out, b.p, b.len);
+	buf_free(&b);
+	return 0;
 }
 
 /* Open the destination of a selected part: a file in the directory for -x. */
 static int
 open_dest(struct unpack *u, const char *number, int message, struct err *e)
 {
-	char fallback[MIME_PATH_MAX + 16], dst[4096], *safe;
+	char fallback[UNPACK_NUMBER_MAX + 16], dst[4096], *safe;
 	size_t i;
 
 	u->size = 0;
@@ -302,7 +407,7 @@ open_dest(struct unpack *u, const char *number, int message, struct err *e)
 	free(u->filename);
 	u->filename = safe;
 	snprintf(dst, sizeof dst, "%s/%s", u->dir, safe);
-	if (io_atomic_open(&u->at, dst, 0644, e) != 0)
+	if (io_atomic_open(&u->at, dst, u->file_mode, e) != 0)
 		return -1;
 	if (io_out_init(&u->file, u->at.fd, safe, e) != 0) {
 		io_atomic_abort(&u->at);
@@ -314,12 +419,12 @@ open_dest(struct unpack *u, const char *number, int message, struct err *e)
 
 /* Does the command want this part's content? */
 static int
-selected(struct unpack *u, const char *number, int attachment)
+selected(struct unpack *u, const struct mime_part *p, const char *number, int attachment)
 {
 	switch (u->mode) {
 	case UNPACK_LIST: return 1;
 	case UNPACK_PART: return strcmp(number, u->want) == 0;
-	case UNPACK_EXTRACT: return attachment;
+	case UNPACK_EXTRACT: return attachment && (u->keep_signatures || !in_signature(p));
 	default: return 0;
 	}
 }
@@ -328,9 +433,15 @@ static int
 cb_begin(void *ctx, struct mime_part *p, struct err *e)
 {
 	struct unpack *u = ctx;
-	const char *number = part_number(p);
+	char number[UNPACK_NUMBER_MAX];
 	int attachment;
 
+	if (u->cur != NULL) {
+		/* Inside the part being written (an enclosed message, taken as it is): its
+		 * parts are in it already. */
+		p->no_data = 1;
+		return 0;
+	}
 	if (p->parent != NULL && p->parent == u->msg_sel) {
 		/* The message inside a selected message/rfc822 part: its bytes as they are. */
 		u->msg_sel = NULL;
@@ -340,12 +451,14 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 		u->decoding = 0;
 		return open_dest(u, u->number, 1, e);	/* named by the message/rfc822 part */
 	}
+	if (unpack_part_number(p, number, sizeof number) != 0)
+		return err_set(e, EX_DATAERR, "MIME part numbers too long");
 	free(u->filename);
 	u->filename = part_filename(p);
 	attachment = is_attachment(p, u->filename);
 	if (p->flags & MIME_F_MULTIPART) {
 		if (u->mode == UNPACK_LIST)
-			list_line(u, p, number, "-", NULL);
+			return list_line(u, p, number, "-", NULL, e);
 		if (u->mode == UNPACK_PART && strcmp(number, u->want) == 0)
 			return err_set(e, EX_DATAERR, "part %s is a %s/%s: choose one of its parts",
 			    number, p->ct.type, p->ct.subtype);
@@ -353,8 +466,8 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 	}
 	if (p->flags & MIME_F_MESSAGE) {
 		if (u->mode == UNPACK_LIST)
-			list_line(u, p, number, "-", u->filename);
-		else if (selected(u, number, attachment)) {
+			return list_line(u, p, number, "-", u->filename, e);
+		if (selected(u, p, number, attachment)) {
 			if (u->mode == UNPACK_PART)
 				u->found = 1;
 			u->msg_sel = p;
@@ -362,7 +475,7 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 		}
 		return 0;
 	}
-	if (!selected(u, number, attachment)) {
+	if (!selected(u, p, number, attachment)) {
 		p->no_data = 1;
 		return 0;
 	}
@@ -409,10 +522,12 @@ keep_pending(struct unpack *u, struct err *e)
 	struct pending *v;
 
 	if (u->npend == u->cappend) {
-		u->cappend = u->cappend ? 2 * u->cappend : 16;
-		if ((v = realloc(u->pend, u->cappend * sizeof *v)) == NULL)
+		size_t cap = u->cappend ? 2 * u->cappend : 16;
+
+		if ((v = realloc(u->pend, cap * sizeof *v)) == NULL)
 			return err_sys(e, EX_OSERR, "out of memory");
 		u->pend = v;
+		u->cappend = cap;
 	}
 	v = &u->pend[u->npend];
 	v->tmp = strdup(u->at.tmp);
@@ -437,12 +552,24 @@ finish_file(struct unpack *u, struct err *e)
 		return -1;
 	}
 	if (io_atomic_sync(&u->at, e) != 0)
-		return -1;
+		return -1;	/* the temp file is gone */
 	if (keep_pending(u, e) != 0) {
 		io_atomic_abort(&u->at);
 		return -1;
 	}
 	return 0;
+}
+
+/* A multipart without its close delimiter that ended at an enclosing one is malformed but
+ * whole (what follows is the enclosing multipart's); the outermost one ended only by the end
+ * of the input is what a truncated message looks like. */
+static int
+outermost_multipart(const struct mime_part *p)
+{
+	for (p = p->parent; p != NULL; p = p->parent)
+		if (p->flags & MIME_F_MULTIPART)
+			return 0;
+	return 1;
 }
 
 static int
@@ -451,6 +578,8 @@ cb_end(void *ctx, struct mime_part *p, struct err *e)
 	struct unpack *u = ctx;
 	char size[32];
 
+	if ((p->flags & MIME_F_UNTERMINATED) && outermost_multipart(p))
+		u->truncated = 1;
 	if (p != u->cur)
 		return 0;
 	u->cur = NULL;
@@ -464,7 +593,7 @@ cb_end(void *ctx, struct mime_part *p, struct err *e)
 	}
 	if (u->mode == UNPACK_LIST) {
 		snprintf(size, sizeof size, "%llu", (unsigned long long)u->size);
-		list_line(u, p, u->number, size, u->filename);
+		return list_line(u, p, u->number, size, u->filename, e);
 	}
 	if (u->mode == UNPACK_EXTRACT)
 		return finish_file(u, e);
@@ -485,20 +614,36 @@ cb_cancel(void *ctx, struct mime_part *p)
 	u->decoding = 0;
 }
 
-/* After a successful walk: give the extracted files their names. */
+/* After a successful walk: give the extracted files their names. If one cannot be named,
+ * the ones named before it are removed again (unless -f replaced an existing file there:
+ * what it held is gone either way), so a failed run leaves the directory as it was. */
 static int
 name_files(struct unpack *u, struct err *e)
 {
 	char used[4096];
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < u->npend; i++) {
 		if (unpack_link(u->pend[i].tmp, u->dir, u->pend[i].name, u->force, used, sizeof used,
-		    e) != 0)
+		    e) != 0) {
+			for (j = 0; j < i && !u->force; j++)
+				unlink(u->pend[j].name);
 			return -1;
+		}
 		free(u->pend[i].tmp);
 		u->pend[i].tmp = NULL;
-		outf(u, "%s\n", used);
+		free(u->pend[i].name);
+		if ((u->pend[i].name = strdup(used)) == NULL) {
+			err_sys(e, EX_OSERR, "out of memory");
+			for (j = 0; j < i && !u->force; j++)
+				unlink(u->pend[j].name);
+			unlink(used);
+			return -1;
+		}
+	}
+	for (i = 0; i < u->npend; i++) {
+		outs(u, u->pend[i].name);
+		outs(u, "\n");
 	}
 	return 0;
 }
@@ -543,6 +688,8 @@ unpack_message(const struct unpack_opts *o, struct io_in *in, struct io_out *out
 	u.mode = o->mode;
 	u.dir = o->dir;
 	u.force = o->force;
+	u.keep_signatures = o->keep_signatures;
+	u.file_mode = o->file_mode ? o->file_mode : 0600;
 	u.want = o->part;
 	u.out = out;
 	u.snk.write = dest_write;
@@ -556,9 +703,9 @@ unpack_message(const struct unpack_opts *o, struct io_in *in, struct io_out *out
 	w.ctx = &u;
 	if (mime_walk(&w, in, NULL, e) < 0)
 		goto out;
-	/* Best effort is not good enough for files: a multipart without its close delimiter
-	 * may have lost its end, so nothing is extracted from it. */
-	if (w.flags & MIME_F_UNTERMINATED) {
+	/* Best effort is not good enough for files: a message whose outermost multipart lacks
+	 * its close delimiter may have lost its end, so nothing is extracted from it. */
+	if (u.truncated) {
 		err_set(e, EX_DATAERR, "%s: a multipart lacks its closing boundary: the message is "
 		    "truncated or malformed", in->name);
 		goto out;

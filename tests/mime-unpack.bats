@@ -214,6 +214,7 @@ EOF
 	run --separate-stderr mime-unpack --help
 	assert_success
 	assert_output --partial "usage: mime-unpack"
+	assert_output --partial "--signatures"
 	run mime-unpack --version
 	assert_output --regexp '^mime-unpack \(secmail\) [0-9]+\.[0-9]+'
 	run --separate-stderr mime-unpack --bogus
@@ -241,6 +242,9 @@ EOF
 	run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/mime-unpack' && COMP_WORDS=(mime-unpack --jo) COMP_CWORD=1 && _mime_unpack && echo \"\${COMPREPLY[@]}\""
 	assert_success
 	assert_output --partial -- "--join"
+	run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/mime-unpack' && COMP_WORDS=(mime-unpack --si) COMP_CWORD=1 && _mime_unpack && echo \"\${COMPREPLY[@]}\""
+	assert_output -- "--signatures"
+	grep -q -- "--signatures" "$TOP/completions/zsh/_mime-unpack"
 	run zsh -n "$TOP/completions/zsh/_mime-unpack"
 	assert_success
 	run zsh -c "fpath=('$TOP/completions/zsh' \$fpath); autoload -U compinit; compinit -u -D; print \$_comps[mime-unpack]"
@@ -249,6 +253,8 @@ EOF
 	run fish -c "source '$TOP/completions/fish/mime-unpack.fish'; complete -C'mime-unpack --ex'"
 	assert_success
 	assert_output --partial -- "--extract"
+	run fish -c "source '$TOP/completions/fish/mime-unpack.fish'; complete -C'mime-unpack --sig'"
+	assert_output --partial -- "--signatures"
 }
 
 @test "mime-unpack: the RFC 2231 section 4.1 example and RFC 2047 section 8 words decode" {

@@ -1,8 +1,11 @@
 /* unpack_name.c — libFuzzer target: any decoded file name yields a safe one (no '/', no
- * leading '.', no control characters, valid UTF-8, bounded length) or a clean error. */
+ * leading '.', no control characters, no format characters such as the bidi controls, valid
+ * UTF-8, bounded length) or a clean error. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
+#include <unistr.h>
 
 #include "charset.h"
 #include "unpack.h"
@@ -15,6 +18,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e;
 	char *in, *out;
 	size_t i, n;
+	ucs4_t uc;
+	int k;
 
 	if ((in = malloc(size + 1)) == NULL)
 		return 0;
@@ -26,9 +31,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n == 0 || n > UNPACK_NAME_MAX || out[0] == '.' || strchr(out, '/') != NULL ||
 		    !charset_utf8_valid(out, n))
 			abort();
-		for (i = 0; i < n; i++)
-			if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+		for (i = 0; i < n; i += (size_t)k) {
+			k = u8_mbtouc(&uc, (const uint8_t *)out + i, n - i);
+			if (k <= 0 || uc < 0x20 || uc == 0x7f || (uc >= 0x80 && uc < 0xa0) ||
+			    uc == 0x2028 || uc == 0x2029 ||
+			    uc_is_general_category(uc, UC_CATEGORY_Cf))
 				abort();
+		}
 	}
 	free(out);
 	free(in);

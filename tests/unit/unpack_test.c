@@ -68,6 +68,15 @@ main(void)
 	name_is("c1\xc2\x85x", "c1_x", "C1 controls are replaced");
 	name_is("bad\xff.txt", "bad\xef\xbf\xbd.txt", "ill-formed UTF-8 becomes U+FFFD");
 	name_is("Cafe\xcc\x81.txt", "Caf\xc3\xa9.txt", "NFC");
+	name_is("\xe2\x80\xaetxt.exe", "txt.exe", "U+202E (RLO) is dropped: <RLO>txt.exe cannot pose as exe.txt");
+	name_is("a\xe2\x81\xa6" "b\xe2\x81\xa9\xd8\x9c\xe2\x80\x8f.pdf", "ab.pdf",
+	    "isolates, ALM and RLM are dropped");
+	name_is("z\xe2\x80\x8bw\xc2\xadj\xef\xbb\xbf.txt", "zwj.txt",
+	    "zero-width space, soft hyphen and BOM (format characters) are dropped");
+	name_is("tag\xf3\xa0\x80\x81.txt", "tag.txt", "Unicode tag characters are dropped");
+	name_is("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "a_b_c", "line and paragraph separators become _");
+	name_is("\xe2\x80\xae", "part-1", "a name of format characters only becomes the fallback");
+	name_is("\xe2\x80\xae.hidden", "hidden", "a leading dot behind a dropped character still goes");
 
 	memset(longname, 0, sizeof longname);
 	for (i = 0; i < 150; i++)
