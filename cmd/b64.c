@@ -9,7 +9,9 @@
 #include "cli.h"
 #include "io.h"
 
-#define CHUNK (256 * 1024)
+/* 64 KiB: input, output and kernel tables stay in L2; 256 KiB was 4x the system time of
+ * cat on the same file (read(2) copying into buffers that no longer fit the cache). */
+#define CHUNK (64 * 1024)
 
 static const char usage[] =
     "usage: b64 [-d] [-u] [-i] [-w COLS] [--crlf] [FILE...]\n"
@@ -33,7 +35,7 @@ struct run {
 	unsigned char *in;
 	unsigned char *out;
 	size_t outcap;
-	struct b64_enc enc;
+	struct b64_enc *enc;	/* allocated, not zeroed: its 48 KiB scratch needs no clearing */
 	struct b64_dec dec;
 };
 
@@ -58,7 +60,7 @@ feed(struct run *r, int fd, const char *name)
 	r->dec.off = 0;		/* offsets in messages are per file */
 	while ((n = io_read(fd, r->in, CHUNK)) > 0) {
 		if (!r->decode) {
-			put(r->out, b64_enc_update(&r->enc, r->in, (size_t)n, (char *)r->out));
+			put(r->out, b64_enc_update(r->enc, r->in, (size_t)n, (char *)r->out));
 			continue;
 		}
 		if (b64_dec_update(&r->dec, r->in, (size_t)n, r->out, &outn) != 0) {
@@ -116,8 +118,10 @@ main(int argc, char **argv)
 		b64_dec_init(&r.dec, r.flags);
 		r.outcap = b64_dec_bound(CHUNK);
 	} else {
-		b64_enc_init(&r.enc, r.flags, r.wrap);
-		r.outcap = b64_enc_bound(&r.enc, CHUNK) + 16;
+		if ((r.enc = malloc(sizeof *r.enc)) == NULL)
+			cli_die(EX_OSERR, "out of memory");
+		b64_enc_init(r.enc, r.flags, r.wrap);
+		r.outcap = b64_enc_bound(r.enc, CHUNK) + 16;
 	}
 	r.out = malloc(r.outcap);
 	if (r.in == NULL || r.out == NULL)
@@ -147,10 +151,11 @@ main(int argc, char **argv)
 			    ? argv[optind] : "input", r.dec.msg);
 		put(r.out, outn);
 	} else {
-		put(r.out, b64_enc_final(&r.enc, (char *)r.out));
+		put(r.out, b64_enc_final(r.enc, (char *)r.out));
 	}
 	cli_close_stdout();
 	free(r.in);
 	free(r.out);
+	free(r.enc);
 	return EX_OK;
 }

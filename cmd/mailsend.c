@@ -1,210 +1,116 @@
-/* mailsend — submit an RFC 5322 message over SMTP, or queue it when the server cannot take
- * it now; --flush retries the queue, --list shows it. */
+/* mailsend — a sendmail for hosts without an MTA: submit an RFC 5322 message over SMTP, or
+ * queue it when the server cannot take it now; --flush retries the queue, --list shows it.
+ * Accepts the sendmail command line that cron, mail programs and PHP use. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 
-#include <openssl/crypto.h>
-
-#include "addr.h"
+#include "account.h"
+#include "aliases.h"
 #include "cli.h"
 #include "conf.h"
 #include "deliver.h"
 #include "io.h"
 #include "msg.h"
+#include "addr.h"
 #include "queue.h"
-#include "secret.h"
-#include "smtp.h"
+#include "smtpd.h"
+#include "submit.h"
 
 static const char usage[] =
     "usage: mailsend [-t] [-i] [-f FROM] [-F NAME] [-a ACCOUNT] [options] [RCPT...]\n"
-    "       mailsend --flush [--force] [options]\n"
-    "       mailsend --list [--queue DIR]\n"
+    "       mailsend --flush [--force] [options] [ID...]\n"
+    "       mailsend --remove ID... | --list [--queue DIR]\n"
+    "       mailsend -bs            (an SMTP session on standard input and output)\n"
     "\n"
     "Submit the message on standard input over SMTP; queue it if the server cannot take it now.\n"
     "\n"
     "  -a, --account NAME       use this account of the configuration file\n"
     "  -C, --config FILE        read FILE instead of the default configuration\n"
-    "  -f, --from ADDR          envelope sender (default: the account's, or From/Sender)\n"
+    "  -f, -r, --from ADDR      envelope sender (default: the account's, or Sender/From)\n"
     "  -F NAME                  full name for a From field added when the message has none\n"
     "  -t                       recipients from To, Cc and Bcc (the default without RCPTs)\n"
-    "  -i, -oi                  accepted for sendmail compatibility (a lone dot is data)\n"
+    "  -i, -oi                  accepted: a line with a single dot never ends the message\n"
     "      --server HOST[:PORT] the submission server\n"
     "      --tls MODE           starttls (default), implicit, or none\n"
     "      --tls-trust-file FILE  trust the CA certificates in FILE instead of the system's\n"
     "      --tls-fingerprint HEX  pin the server certificate's SHA-256 fingerprint\n"
-    "      --user NAME          authenticate as NAME (SCRAM-SHA-256, PLAIN or LOGIN; TLS only)\n"
-    "      --pass-file FILE     read the password from FILE\n"
-    "      --pass-fd N          read the password from file descriptor N\n"
-    "      --pass-env VAR       read the password from environment variable VAR\n"
+    "      --tls-cert-file FILE present this client certificate (PEM)\n"
+    "      --tls-key-file FILE  its private key (default: in the certificate file)\n"
+    "      --user NAME          authenticate as NAME (TLS only)\n"
+    "      --auth MECH          scram-sha-256-plus, scram-sha-256, plain, login, external,\n"
+    "                           xoauth2 or oauthbearer (default: the best offered)\n"
+    "      --pass-file FILE     read the password (or OAuth token) from FILE\n"
+    "      --pass-fd N          ... from file descriptor N\n"
+    "      --pass-env VAR       ... from environment variable VAR\n"
+    "      --passwordeval CMD   ... from the first line CMD prints\n"
     "      --auth-in-clear      allow authentication without TLS\n"
     "      --helo NAME          name to give in EHLO\n"
     "      --timeout SECS       for every SMTP step (default: RFC 5321 section 4.5.3.2)\n"
-    "      --notify LIST        DSN: NEVER or SUCCESS,FAILURE,DELAY\n"
-    "      --ret FULL|HDRS      DSN: what a bounce returns\n"
-    "      --envid ID           DSN: envelope identifier\n"
+    "  -N, --notify LIST        DSN: NEVER or SUCCESS,FAILURE,DELAY\n"
+    "  -R, --ret FULL|HDRS      DSN: what a bounce returns\n"
+    "  -V, --envid ID           DSN: envelope identifier\n"
+    "      --aliases FILE       local names to addresses (aliases(5) format)\n"
+    "      --default-domain D   completes bare names (default: /etc/mailname, else the FQDN)\n"
+    "  -n                       do not use the aliases file\n"
+    "  -G                       relay: the header is neither completed nor rewritten\n"
     "      --queue DIR          the queue directory\n"
     "      --no-queue           fail with EX_TEMPFAIL instead of queueing\n"
-    "      --flush              retry the queued messages that are due\n"
-    "      --force              with --flush, retry every queued message now\n"
-    "      --list               show the queue\n"
+    "      --queue-only, -odq   queue the message without trying to send it\n"
+    "      --queued-exit N      exit status when the message was queued (default 0)\n"
+    "  -q, --flush [ID...]      send the queued messages that are due (or those named)\n"
+    "      --force              with --flush, send every queued message now\n"
+    "  -bp, --list              show the queue\n"
+    "      --remove ID...       remove queued messages without sending them\n"
+    "      --bcc-dir DIR        then send each Bcc copy in DIR (smime-encrypt --bcc-dir)\n"
+    "                           to the one address its Bcc field names\n"
     "      --receipt FILE       record the server's acceptance in FILE\n"
+    "      --sent-maildir DIR   keep a copy of each message sent in the Maildir DIR\n"
+    "  -X, --logfile FILE       append one line per attempt to FILE (as syslog gets)\n"
+    "  -L TAG                   syslog identifier (default mailsend)\n"
+    "  -v, --verbose            each log line on standard error too\n"
+    "  -oem -oee -oep -oeq      errors: mail back, mail back and exit 0, print, quiet\n"
+    "  -B TYPE -m -U -O OPT -odi -odb -oXXX  accepted for sendmail compatibility\n"
     "  -h, --help               show this help and exit\n"
-    "  -V, --version            show the version and exit\n";
+    "      --version            show the version and exit\n";
 
 enum {
-	O_SERVER = 256, O_TLS, O_TRUST, O_FPR, O_USER, O_PASSFILE, O_PASSFD, O_PASSENV,
-	O_CLEAR, O_HELO, O_TIMEOUT, O_NOTIFY, O_RET, O_ENVID, O_QUEUE, O_NOQUEUE, O_FLUSH,
-	O_FORCE, O_LIST, O_RECEIPT
+	O_SERVER = 256, O_TLS, O_TRUST, O_FPR, O_CERT, O_KEY, O_USER, O_AUTH, O_PASSFILE,
+	O_PASSFD, O_PASSENV, O_PASSEVAL, O_CLEAR, O_HELO, O_TIMEOUT, O_QUEUE, O_NOQUEUE,
+	O_QONLY, O_QEXIT, O_FLUSH, O_FORCE, O_LIST, O_REMOVE, O_RECEIPT, O_SENT, O_ALIASES,
+	O_DOMAIN, O_BCCDIR, O_VERSION
 };
 
-/* Command-line settings; NULL means "from the configuration". */
-struct cli {
-	const char *account, *config, *from, *fullname, *server, *tls, *trust, *fpr, *user;
-	const char *pass_file, *pass_env, *helo, *timeout, *notify, *ret, *envid, *queue;
-	const char *receipt;
-	int pass_fd, clear, no_queue, flush, force, list, t;
+enum mode { M_SEND, M_FLUSH, M_LIST, M_REMOVE, M_SMTP, M_NOOP };
+
+struct opts {
+	enum mode mode;
+	int mode_set, force;
+	const char *config, *aliases, *domain, *bcc_dir, *logfile, *tag, *qexit;
+	const char *cli[AK_N];
+	struct submit_cfg s;
+	struct submit_log log;
 	struct conf conf;
-	struct secret pass;
-	int have_pass;
+	struct aliases al;
 };
 
-/* A setting: command line, else the account's (or defaults') configuration. */
-static const char *
-setting(const struct cli *c, const char *account, const char *cli_value, const char *key)
-{
-	return cli_value != NULL ? cli_value : conf_get(&c->conf, account, key);
-}
-
-/* Fill smtp_opts for an account. host/port point into the static buffers. */
-static int
-make_opts(struct cli *c, const char *account, struct smtp_opts *o, char *host, size_t hcap,
-    char *port, size_t pcap, struct err *e)
-{
-	const char *srv = setting(c, account, c->server, "server");
-	const char *tls = setting(c, account, c->tls, "tls");
-	const char *t = setting(c, account, c->timeout, "timeout");
-	const char *v, *colon;
-
-	memset(o, 0, sizeof *o);
-	if (srv == NULL)
-		return err_set(e, EX_CONFIG, "no server: give --server or set 'server' in the configuration");
-	port[0] = '\0';
-	if (srv[0] == '[') {	/* [v6addr]:port */
-		const char *rb = strchr(srv, ']');
-
-		if (rb == NULL)
-			return err_set(e, EX_USAGE, "bad server %s", srv);
-		snprintf(host, hcap, "%.*s", (int)(rb - srv - 1), srv + 1);
-		if (rb[1] == ':')
-			snprintf(port, pcap, "%s", rb + 2);
-	} else if ((colon = strrchr(srv, ':')) != NULL && strchr(srv, ':') == colon) {
-		snprintf(host, hcap, "%.*s", (int)(colon - srv), srv);
-		snprintf(port, pcap, "%s", colon + 1);
-	} else {
-		snprintf(host, hcap, "%s", srv);
-	}
-	o->host = host;
-	o->port = port[0] ? port : NULL;
-	if (tls == NULL || strcmp(tls, "starttls") == 0)
-		o->tls = SMTP_TLS_STARTTLS;
-	else if (strcmp(tls, "implicit") == 0)
-		o->tls = SMTP_TLS_IMPLICIT;
-	else if (strcmp(tls, "none") == 0)
-		o->tls = SMTP_TLS_NONE;
-	else
-		return err_set(e, EX_USAGE, "--tls must be starttls, implicit or none, not %s", tls);
-	o->trust_file = setting(c, account, c->trust, "tls_trust_file");
-	o->fingerprint = setting(c, account, c->fpr, "tls_fingerprint");
-	o->helo = setting(c, account, c->helo, "helo");
-	o->user = setting(c, account, c->user, "user");
-	o->auth = conf_get(&c->conf, account, "auth");
-	o->auth_in_clear = c->clear || conf_bool(conf_get(&c->conf, account, "auth_in_clear")) == 1;
-	if (t != NULL) {
-		long long n = cli_number(t, 86400);
-
-		if (n < 1)
-			return err_set(e, EX_USAGE, "bad timeout %s", t);
-		o->timeout = (int)n;
-	}
-	if (o->user != NULL) {
-		if (!c->have_pass) {
-			int rc;
-
-			if (c->pass_fd >= 0)
-				rc = secret_from_fd(&c->pass, c->pass_fd, e);
-			else if (c->pass_file != NULL)
-				rc = secret_from_file(&c->pass, c->pass_file, e);
-			else if (c->pass_env != NULL)
-				rc = secret_from_env(&c->pass, c->pass_env, e);
-			else if ((v = conf_get(&c->conf, account, "pass_file")) != NULL)
-				rc = secret_from_file(&c->pass, v, e);
-			else if ((v = conf_get(&c->conf, account, "pass_env")) != NULL)
-				rc = secret_from_env(&c->pass, v, e);
-			else if ((v = conf_get(&c->conf, account, "passwordeval")) != NULL)
-				rc = secret_from_command(&c->pass, v, e);
-			else
-				rc = err_set(e, EX_CONFIG, "a user is set but no password source "
-				    "(--pass-file, --pass-fd, --pass-env, pass_file, pass_env, passwordeval)");
-			if (rc != 0)
-				return -1;
-			c->have_pass = 1;
-		}
-		o->pass = &c->pass;
-	}
-	return 0;
-}
-
 static void
-queue_dir(const struct cli *c, const char *account, char *out, size_t cap)
+set_mode(struct opts *o, enum mode m, const char *what)
 {
-	const char *q = setting(c, account, c->queue, "queue"), *s = getenv("XDG_STATE_HOME");
-
-	if (q != NULL)
-		snprintf(out, cap, "%s", q);
-	else if (s != NULL && *s == '/')
-		snprintf(out, cap, "%s/secmail/queue", s);
-	else
-		snprintf(out, cap, "%s/.local/state/secmail/queue", getenv("HOME") ? getenv("HOME") : "");
-}
-
-static void
-sched(const struct cli *c, const char *account, struct queue_sched *s)
-{
-	static const char *keys[] = { "retry_first", "retry_max", "give_up" };
-	long long *dst[] = { &s->first, &s->max, &s->give_up };
-	size_t i;
-
-	queue_sched_default(s);
-	for (i = 0; i < 3; i++) {
-		const char *v = conf_get(&c->conf, account, keys[i]);
-		long long n;
-
-		if (v != NULL && (n = cli_number(v, 100LL * 365 * 86400)) > 0)
-			*dst[i] = n;
-	}
-}
-
-/* One syslog line per attempt (LOG_MAIL). */
-static void
-log_attempt(const char *from, const struct smtp_rcpt *r, size_t n, unsigned long long size,
-    const char *status, const char *why)
-{
-	char to[1024];
-	size_t i, k = 0;
-
-	to[0] = '\0';
-	for (i = 0; i < n && k + 4 < sizeof to; i++)
-		k += (size_t)snprintf(to + k, sizeof to - k, "%s<%s>", i ? "," : "", r[i].addr);
-	if (k >= sizeof to)
-		to[sizeof to - 1] = '\0';
-	syslog(LOG_INFO, "from=<%s> to=%s size=%llu status=%s (%s)", from, to, size, status, why);
+	if (o->mode_set && o->mode != m)
+		cli_usage(usage, "%s goes with no other of -bs, -bp, --list, -q, --flush, --remove",
+		    what);
+	o->mode = m;
+	o->mode_set = 1;
 }
 
 /* DSN NOTIFY (RFC 3461 §4.1): NEVER alone, or a list of SUCCESS, FAILURE, DELAY. */
@@ -225,271 +131,368 @@ check_notify(const char *v)
 	return n > 0 ? 0 : -1;
 }
 
-/* The first mailbox of a field, or NULL. Caller frees. */
-static char *
-first_addr(const struct msg_header *h, const char *name)
+/* sendmail's -oX options (and the long -O forms are accepted and ignored). */
+static void
+option_o(struct opts *o, const char *v)
 {
-	const struct msg_field *f = msg_header_get(h, name);
-	struct addr_list l = { NULL, 0, 0 };
-	struct err e;
-	char *s = NULL;
-
-	if (f == NULL)
-		return NULL;
-	if (addr_parse(f->value, &l, &e) != 0) {
-		err_wrap(&e, "%s", name);
-		cli_die_err(&e);
-	}
-	if (l.n > 0 && (s = strdup(l.v[0].spec)) == NULL)
-		cli_die(EX_OSERR, "out of memory");
-	addr_list_free(&l);
-	return s;
-}
-
-/* The account whose 'from' matches the message's From address, else the default. */
-static const char *
-pick_account(const struct cli *c, const char *from)
-{
-	size_t i;
-
-	if (c->account != NULL)
-		return c->account;
-	if (from != NULL)
-		for (i = 1; i < c->conf.n; i++) {
-			const char *f = conf_get(&c->conf, c->conf.s[i].name, "from");
-
-			if (f != NULL && addr_spec_eq(f, from))
-				return c->conf.s[i].name;
-		}
-	return c->conf.default_account;
-}
-
-/* Queue the message for the recipients whose code is not final (all when code is 0). */
-static int
-enqueue(struct cli *c, const char *account, const char *from, struct smtp_rcpt *r, size_t n,
-    int fd, const char *why)
-{
-	struct queue q;
-	struct queue_env env;
-	struct queue_state st;
-	struct queue_sched sch;
-	struct err e;
-	char dir[4096], id[128];
-	size_t i;
-
-	if (c->no_queue)
-		cli_die(EX_TEMPFAIL, "%s", why);
-	memset(&env, 0, sizeof env);
-	env.from = (char *)from;
-	env.notify = (char *)c->notify;
-	env.ret = (char *)c->ret;
-	env.envid = (char *)c->envid;
-	env.account = (char *)account;
-	env.created = queue_now();
-	if ((env.rcpt = calloc(n ? n : 1, sizeof *env.rcpt)) == NULL)
-		cli_die(EX_OSERR, "out of memory");
-	for (i = 0; i < n; i++)
-		if (r[i].code < 200 || (r[i].code >= 400 && r[i].code < 500))
-			env.rcpt[env.nrcpt++] = (char *)r[i].addr;
-	/* This attempt counts: the first retry comes no sooner than 30 minutes after it. */
-	memset(&st, 0, sizeof st);
-	sched(c, account, &sch);
-	st.attempts = 1;
-	st.next = queue_next(&sch, env.created, 1, env.created);
-	snprintf(st.last, sizeof st.last, "%s", why);
-	queue_dir(c, account, dir, sizeof dir);
-	if (queue_open(&q, dir, &e) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
-	    queue_add(&q, &env, &st, fd, id, &e) != 0) {
-		err_wrap(&e, "cannot queue the message (%s)", why);
-		cli_die_err(&e);
-	}
-	free(env.rcpt);
-	cli_warn("queued as %s: %s", id, why);
-	return 0;
-}
-
-static int
-do_send(struct cli *c, int nargs, char **args)
-{
-	struct io_in in;
-	struct msg_header h;
-	struct addr_list rl = { NULL, 0, 0 };
-	struct smtp_opts o;
-	struct smtp s;
-	struct smtp_scan sc;
-	struct smtp_result res;
-	struct smtp_env env;
-	struct smtp_rcpt *r;
-	struct err e;
-	char host[256], port[32], *hfrom, *from, refused[1024];
-	const char *account;
-	size_t i, nref = 0, ntemp = 0, k = 0;
-	int fd, rc;
-
-	msg_header_init(&h);
-	if (io_in_init(&in, STDIN_FILENO, "standard input", &e) != 0 ||
-	    msg_header_read(&in, &h, &e) != 0)
-		cli_die_err(&e);
-	if (nargs == 0 || c->t) {
-		static const char *fields[] = { "To", "Cc", "Bcc" };
-
-		for (k = 0; k < 3; k++)
-			for (i = msg_header_next(&h, fields[k], 0); i != (size_t)-1;
-			    i = msg_header_next(&h, fields[k], i + 1))
-				if (addr_parse_unique(h.f[i].value, &rl, &e) != 0) {
-					err_wrap(&e, "%s", fields[k]);
-					cli_die_err(&e);
-				}
-	}
-	for (i = 0; i < (size_t)nargs; i++)
-		if (addr_parse_unique(args[i], &rl, &e) != 0) {
-			err_wrap(&e, "recipient argument");
-			cli_die_err(&e);
-		}
-	if (rl.n == 0)
-		cli_die(EX_USAGE, "no recipients: give them as arguments or in To, Cc or Bcc");
-	hfrom = first_addr(&h, "From");
-	account = pick_account(c, hfrom);
-	if (c->from != NULL)
-		from = strdup(c->from);
-	else if (conf_get(&c->conf, account, "from") != NULL)
-		from = strdup(conf_get(&c->conf, account, "from"));
-	else if ((from = first_addr(&h, "Sender")) == NULL && hfrom != NULL)
-		from = strdup(hfrom);
-	if (from == NULL)
-		cli_die(EX_USAGE, "no sender: give -f or a From field");
-	msg_header_remove(&h, "Bcc");	/* RFC 5322 §3.6.3: Bcc recipients stay hidden */
-	free(h.mbox_from);		/* an mbox "From " line is not part of the message */
-	h.mbox_from = NULL;
-	if (msg_complete_submission(&h, from, c->fullname, (time_t)queue_now(), &e) != 0
-	    || (fd = msg_spool(&in, &h, &e)) < 0)
-		cli_die_err(&e);
-	io_in_free(&in);
-	msg_header_free(&h);
-	if (smtp_scan(fd, &sc, &e) != 0)
-		cli_die_err(&e);
-	if ((r = calloc(rl.n, sizeof *r)) == NULL)
-		cli_die(EX_OSERR, "out of memory");
-	for (i = 0; i < rl.n; i++)
-		r[i].addr = rl.v[i].spec;
-	memset(&env, 0, sizeof env);
-	env.from = from;
-	env.rcpt = r;
-	env.nrcpt = rl.n;
-	env.notify = c->notify;
-	env.ret = c->ret;
-	env.envid = c->envid;
-	if (make_opts(c, account, &o, host, sizeof host, port, sizeof port, &e) != 0)
-		cli_die_err(&e);
-	rc = smtp_open(&s, &o, &e);
-	if (rc == 0)
-		rc = smtp_send(&s, &env, fd, &sc, &res, &e);
-	/* EX_NOUSER: every recipient refused, some perhaps only for now; sorted out below. */
-	if (rc != 0 && e.code != EX_NOUSER) {
-		int code = e.code;
-
-		smtp_close(&s);
-		log_attempt(from, r, rl.n, sc.size, code == EX_TEMPFAIL ? "deferred" : "failed", e.msg);
-		if (code != EX_TEMPFAIL)
-			cli_die_err(&e);
-		for (i = 0; i < rl.n; i++)
-			r[i].code = 0;	/* nothing was delivered: queue every recipient */
-		enqueue(c, account, from, r, rl.n, fd, e.msg);
-		rc = 0;
-		goto out;
-	}
-	if (rc != 0) {
-		log_attempt(from, r, rl.n, sc.size, "refused", e.msg);
-	} else {
-		if (res.dsn_ignored)
-			cli_warn("%s does not offer DSN: --notify, --ret and --envid were not "
-			    "passed on", host);
-		log_attempt(from, r, rl.n, res.size, "sent", res.reply);
-	}
-	if (rc == 0 && c->receipt != NULL) {
-		char srv[300];
-
-		snprintf(srv, sizeof srv, "%s:%s", host, o.port ? o.port :
-		    o.tls == SMTP_TLS_IMPLICIT ? "465" : "587");
-		if (smtp_write_receipt(c->receipt, &s, srv, from, r, rl.n, &res, queue_now(), &e) != 0)
-			cli_die_err(&e);
-	}
-	smtp_close(&s);
-	refused[0] = '\0';
-	for (i = 0, k = 0; i < rl.n; i++) {
-		if (r[i].code >= 500 || r[i].code < 200) {
-			nref++;
-			if (k < sizeof refused)
-				k += (size_t)snprintf(refused + k, sizeof refused - k, "%s<%s> (%s)",
-				    nref > 1 ? ", " : "", r[i].addr, r[i].reply);
-		} else if (r[i].code >= 400) {
-			ntemp++;
+	if (strcmp(v, "i") == 0)
+		return;		/* -oi: mailsend never ends a message at a single dot */
+	if (v[0] == 'e' && v[1] != '\0' && v[2] == '\0') {
+		switch (v[1]) {
+		case 'm': case 'w': o->s.errors = SUBMIT_ERR_MAIL; return;
+		case 'e': o->s.errors = SUBMIT_ERR_MAIL_ZERO; return;
+		case 'p': o->s.errors = SUBMIT_ERR_PRINT; return;
+		case 'q': o->s.errors = SUBMIT_ERR_QUIET; return;
 		}
 	}
-	if (ntemp > 0)
-		enqueue(c, account, from, r, rl.n, fd, "some recipients were deferred");
-	rc = 0;
-	if (nref > 0) {
-		cli_warn("recipients refused: %s", refused);
-		rc = EX_NOUSER;
+	if (v[0] == 'd') {	/* -odq; -odi, -odb (and -odbackground ...): send now */
+		if (v[1] == 'q')
+			o->s.queue_only = 1;
+		else if (v[1] == 'i' || v[1] == 'b')
+			o->s.queue_only = 0;
+		else
+			cli_usage(usage, "unknown delivery mode -o%s (q, i or b)", v);
+		return;
 	}
-out:
-	close(fd);
-	free(r);
-	free(from);
-	free(hfrom);
-	addr_list_free(&rl);
-	return rc;
-}
-
-/* The queue runner's view of the configuration and the log. */
-static int
-ops_open(void *ctx, const char *account, struct smtp *s, struct err *e)
-{
-	struct cli *c = ctx;
-	struct smtp_opts o;
-	char host[256], port[32];
-
-	memset(s, 0, sizeof *s);
-	s->fd = -1;
-	if (make_opts(c, account, &o, host, sizeof host, port, sizeof port, e) != 0)
-		return -1;
-	return smtp_open(s, &o, e);
+	if (v[0] == 'Q' && v[1] != '\0') {	/* -oQdir: the queue directory */
+		o->s.queue_dir = v + 1;
+		return;
+	}
+	if (o->log.verbose)
+		cli_warn("sendmail option -o%s ignored", v);
 }
 
 static void
-ops_sched(void *ctx, const char *account, struct queue_sched *s)
+parse(struct opts *o, int argc, char **argv)
 {
-	sched(ctx, account, s);
+	static const struct option longopts[] = {
+		{ "account", required_argument, NULL, 'a' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "server", required_argument, NULL, O_SERVER },
+		{ "tls", required_argument, NULL, O_TLS },
+		{ "tls-trust-file", required_argument, NULL, O_TRUST },
+		{ "tls-fingerprint", required_argument, NULL, O_FPR },
+		{ "tls-cert-file", required_argument, NULL, O_CERT },
+		{ "tls-key-file", required_argument, NULL, O_KEY },
+		{ "user", required_argument, NULL, O_USER },
+		{ "auth", required_argument, NULL, O_AUTH },
+		{ "pass-file", required_argument, NULL, O_PASSFILE },
+		{ "pass-fd", required_argument, NULL, O_PASSFD },
+		{ "pass-env", required_argument, NULL, O_PASSENV },
+		{ "passwordeval", required_argument, NULL, O_PASSEVAL },
+		{ "auth-in-clear", no_argument, NULL, O_CLEAR },
+		{ "helo", required_argument, NULL, O_HELO },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "notify", required_argument, NULL, 'N' },
+		{ "ret", required_argument, NULL, 'R' },
+		{ "envid", required_argument, NULL, 'V' },
+		{ "aliases", required_argument, NULL, O_ALIASES },
+		{ "default-domain", required_argument, NULL, O_DOMAIN },
+		{ "queue", required_argument, NULL, O_QUEUE },
+		{ "no-queue", no_argument, NULL, O_NOQUEUE },
+		{ "queue-only", no_argument, NULL, O_QONLY },
+		{ "queued-exit", required_argument, NULL, O_QEXIT },
+		{ "flush", no_argument, NULL, O_FLUSH },
+		{ "force", no_argument, NULL, O_FORCE },
+		{ "list", no_argument, NULL, O_LIST },
+		{ "remove", no_argument, NULL, O_REMOVE },
+		{ "bcc-dir", required_argument, NULL, O_BCCDIR },
+		{ "receipt", required_argument, NULL, O_RECEIPT },
+		{ "sent-maildir", required_argument, NULL, O_SENT },
+		{ "logfile", required_argument, NULL, 'X' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	/* sendmail's -V takes an envelope identifier; alone, as before, it is the version. */
+	if (argc == 2 && strcmp(argv[1], "-V") == 0)
+		cli_version();
+	opterr = 0;	/* one usage message, ours */
+	while ((ch = getopt_long(argc, argv, ":a:B:b:C:F:f:GhiL:mN:nO:o:q::R:r:tUV:vX:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a': o->s.account = optarg; break;
+		case 'B':	/* the body type: mailsend looks at the message itself */
+			if (strcasecmp(optarg, "7BIT") != 0 && strcasecmp(optarg, "8BITMIME") != 0)
+				cli_usage(usage, "-B must be 7BIT or 8BITMIME, not %s", optarg);
+			break;
+		case 'b':
+			if (strcmp(optarg, "m") == 0)
+				set_mode(o, M_SEND, "-bm");
+			else if (strcmp(optarg, "p") == 0)
+				set_mode(o, M_LIST, "-bp");
+			else if (strcmp(optarg, "s") == 0)
+				set_mode(o, M_SMTP, "-bs");
+			else if (strcmp(optarg, "i") == 0)
+				set_mode(o, M_NOOP, "-bi");
+			else
+				cli_usage(usage, "-b%s is not supported (-bm, -bp, -bs and -bi are)",
+				    optarg);
+			break;
+		case 'C': o->config = optarg; break;
+		case 'F': o->s.fullname = optarg; break;
+		case 'f': case 'r': o->s.from = optarg; break;
+		case 'G': o->s.gateway = 1; break;
+		case 'i': case 'U': case 'm': break;	/* -m: sendmail's "me too", the default */
+		case 'L': o->tag = optarg; break;
+		case 'N':
+			if (check_notify(optarg) != 0)
+				cli_usage(usage, "--notify (-N) must be NEVER or a list of SUCCESS, "
+				    "FAILURE, DELAY, not %s", optarg);
+			o->s.notify = optarg;
+			break;
+		case 'n': o->s.no_alias = 1; break;
+		case 'O': break;
+		case 'o': option_o(o, optarg); break;
+		case 'q':
+			if (optarg != NULL && strcmp(optarg, "f") != 0)
+				cli_usage(usage, "-q%s: periodic queue runs are for cron: run mailsend "
+				    "-q from a crontab", optarg);
+			set_mode(o, M_FLUSH, "-q");
+			break;
+		case 'R':
+			if (strcasecmp(optarg, "FULL") != 0 && strcasecmp(optarg, "HDRS") != 0)
+				cli_usage(usage, "--ret (-R) must be FULL or HDRS, not %s", optarg);
+			o->s.ret = optarg;
+			break;
+		case 't': o->s.use_fields = 1; break;
+		case 'V': o->s.envid = optarg; break;
+		case 'v': o->log.verbose = 1; break;
+		case 'X': o->logfile = optarg; break;
+		case O_SERVER: o->cli[AK_SERVER] = optarg; break;
+		case O_TLS: o->cli[AK_TLS] = optarg; break;
+		case O_TRUST: o->cli[AK_TRUST] = optarg; break;
+		case O_FPR: o->cli[AK_FPR] = optarg; break;
+		case O_CERT: o->cli[AK_CERT] = optarg; break;
+		case O_KEY: o->cli[AK_KEY] = optarg; break;
+		case O_USER: o->cli[AK_USER] = optarg; break;
+		case O_AUTH: o->cli[AK_AUTH] = optarg; break;
+		case O_PASSFILE: o->cli[AK_PASS_FILE] = optarg; break;
+		case O_PASSFD:
+			if (cli_number(optarg, 1 << 20) < 0)
+				cli_usage(usage, "bad --pass-fd %s", optarg);
+			o->cli[AK_PASS_FD] = optarg;
+			break;
+		case O_PASSENV: o->cli[AK_PASS_ENV] = optarg; break;
+		case O_PASSEVAL: o->cli[AK_PASSEVAL] = optarg; break;
+		case O_CLEAR: o->cli[AK_CLEAR] = "on"; break;
+		case O_HELO: o->cli[AK_HELO] = optarg; break;
+		case O_TIMEOUT: o->cli[AK_TIMEOUT] = optarg; break;
+		case O_ALIASES: o->aliases = optarg; break;
+		case O_DOMAIN: o->domain = optarg; break;
+		case O_QUEUE: o->s.queue_dir = optarg; break;
+		case O_NOQUEUE: o->s.no_queue = 1; break;
+		case O_QONLY: o->s.queue_only = 1; break;
+		case O_QEXIT: o->qexit = optarg; break;
+		case O_FLUSH: set_mode(o, M_FLUSH, "--flush"); break;
+		case O_FORCE: o->force = 1; break;
+		case O_LIST: set_mode(o, M_LIST, "--list"); break;
+		case O_REMOVE: set_mode(o, M_REMOVE, "--remove"); break;
+		case O_BCCDIR: o->bcc_dir = optarg; break;
+		case O_RECEIPT: o->s.receipt = optarg; break;
+		case O_SENT: o->s.sent_maildir = optarg; break;
+		case 'h': cli_help(usage);
+		case O_VERSION: cli_version();
+		case ':':
+			if (optopt != 0)
+				cli_usage(usage, "option -%c needs a value", optopt);
+			cli_usage(usage, "option %s needs a value", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				cli_usage(usage, "unknown option -%c", optopt);
+			cli_usage(usage, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (o->force && o->mode != M_FLUSH)
+		cli_usage(usage, "--force goes with --flush");
+	if ((o->mode == M_LIST || o->mode == M_SMTP || o->mode == M_NOOP) && optind < argc)
+		cli_usage(usage, "-bp, --list, -bs and -bi take no arguments");
+	if (o->mode == M_REMOVE && optind == argc)
+		cli_usage(usage, "--remove needs the IDs of the entries to remove (see --list)");
+	if (o->bcc_dir != NULL && o->mode != M_SEND)
+		cli_usage(usage, "--bcc-dir goes with sending a message");
+	if (o->qexit != NULL) {
+		long long n = cli_number(o->qexit, 255);
+
+		if (n < 0)
+			cli_usage(usage, "--queued-exit must be a number from 0 to 255");
+		o->s.queued_exit = (int)n;
+	}
+}
+
+/* Settings that come from the configuration when not given: the log file, the aliases,
+ * the domain, the queued exit status. */
+static void
+settings(struct opts *o)
+{
+	const char *v, *acct = o->s.account;
+	struct err e;
+
+	if (o->logfile == NULL)
+		o->logfile = conf_get(&o->conf, acct, "logfile");
+	if (o->logfile != NULL) {
+		o->log.file = o->logfile;
+		o->log.fd = open(o->logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+		if (o->log.fd < 0)
+			cli_die(EX_CANTCREAT, "cannot open the log file %s: %s", o->logfile,
+			    strerror(errno));
+		if (io_file_private(o->log.fd, o->logfile, 0, &e) != 0)
+			cli_die_err(&e);
+	}
+	if (o->aliases == NULL)
+		o->aliases = conf_get(&o->conf, acct, "aliases");
+	if (o->aliases != NULL && !o->s.no_alias && aliases_load(&o->al, o->aliases, &e) != 0)
+		cli_die_err(&e);
+	aliases_domain(o->domain ? o->domain : conf_get(&o->conf, acct, "default_domain"),
+	    o->s.domain, sizeof o->s.domain);
+	if (o->qexit == NULL && (v = conf_get(&o->conf, acct, "queued_exit")) != NULL) {
+		long long n = cli_number(v, 255);
+
+		if (n < 0)
+			cli_die(EX_CONFIG, "%s: queued_exit must be a number from 0 to 255",
+			    o->conf.path);
+		o->s.queued_exit = (int)n;
+	}
+}
+
+/* --- the queue runner's view of the configuration and the log --- */
+
+static int
+entry_account(struct opts *o, const struct queue_item *it, struct account *a, struct err *e)
+{
+	return account_from_entry(a, &o->conf, it->env.account, it->env.set, it->env.nset, it->id,
+	    o->cli, e);
+}
+
+static char *
+ops_key(void *ctx, const struct queue_item *it, struct err *e)
+{
+	struct account a;
+	struct smtp_opts so;
+	char *k = NULL;
+
+	if (entry_account(ctx, it, &a, e) == 0 && account_opts(&a, &so, e) == 0 &&
+	    (k = account_conn_key(&a)) == NULL)
+		err_set(e, EX_OSERR, "out of memory");
+	account_free(&a);
+	return k;
+}
+
+static int
+ops_open(void *ctx, const struct queue_item *it, struct smtp *s, struct err *e)
+{
+	struct account a;
+	struct smtp_opts so;
+	int rc = -1;
+
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+	if (entry_account(ctx, it, &a, e) == 0 && account_opts(&a, &so, e) == 0)
+		rc = smtp_open(s, &so, e);
+	account_free(&a);
+	return rc;
+}
+
+static void
+ops_sched(void *ctx, const struct queue_item *it, struct queue_sched *s)
+{
+	struct opts *o = ctx;
+
+	submit_sched(&o->conf, it->env.account && conf_account(&o->conf, it->env.account) ?
+	    it->env.account : NULL, s);
 }
 
 static void
 ops_log(void *ctx, const char *from, const struct smtp_rcpt *r, size_t n,
     unsigned long long size, const char *status, const char *why)
 {
-	(void)ctx;
-	log_attempt(from, r, n, size, status, why);
+	submit_log_line(&((struct opts *)ctx)->log, from, r, n, size, status, why);
 }
 
 static void
-ops_warn(void *ctx, const char *id, const char *msg)
+ops_report(void *ctx, const char *id, const char *msg)
 {
 	(void)ctx;
 	cli_warn("%s: %s", id, msg);
 }
 
 static int
-do_flush(struct cli *c)
+do_flush(struct opts *o, char **ids, size_t nids)
 {
-	struct deliver_ops ops = { c, ops_open, ops_sched, ops_log, ops_warn };
+	struct deliver_ops ops = { o, ops_key, ops_open, ops_sched, ops_log, ops_report };
+	struct deliver_stats st;
 	struct queue q;
 	struct err e;
 	char dir[4096];
+	size_t i;
 
-	queue_dir(c, c->account, dir, sizeof dir);
-	if (queue_open(&q, dir, &e) != 0 || deliver_flush(&q, &ops, c->force, queue_now(), &e) != 0)
+	for (i = 0; i < nids; i++)
+		if (!queue_valid_id(ids[i]))
+			cli_usage(usage, "bad queue ID %s", ids[i]);
+	submit_queue_dir(&o->conf, o->s.queue_dir, o->s.account, dir, sizeof dir);
+	if (queue_open(&q, dir, &e) != 0 ||
+	    deliver_flush(&q, &ops, ids, nids, o->force, queue_now(), &st, &e) != 0)
 		cli_die_err(&e);
-	return 0;
+	/* Cron mails whatever is printed: silent with nothing to report; non-zero while
+	 * anything due is left (the lines above say what and why). */
+	if (st.deferred + st.unusable + st.failed > 0)
+		return EX_TEMPFAIL;
+	return st.missing > 0 ? EX_NOINPUT : 0;
+}
+
+static int
+do_remove(struct opts *o, char **ids, size_t n)
+{
+	struct queue q;
+	struct err e;
+	char dir[4096];
+	size_t i;
+	int rc = 0;
+
+	submit_queue_dir(&o->conf, o->s.queue_dir, o->s.account, dir, sizeof dir);
+	if (queue_open(&q, dir, &e) != 0)
+		cli_die_err(&e);
+	for (i = 0; i < n; i++) {
+		struct queue_item it;
+		int k;
+
+		if (!queue_valid_id(ids[i]))
+			cli_usage(usage, "bad queue ID %s", ids[i]);
+		k = queue_lock(&q, ids[i], &it, &e);
+		if (k == 1) {
+			cli_warn("%s: no such entry in the queue", ids[i]);
+			rc = rc ? rc : EX_NOINPUT;
+		} else if (k == 2) {
+			cli_warn("%s: being sent by another mailsend right now; not removed", ids[i]);
+			rc = EX_TEMPFAIL;
+		} else if (k < 0 && e.code != EX_DATAERR) {
+			cli_warn("%s: %s", ids[i], e.msg);
+			rc = e.code;
+		} else {
+			/* A corrupt entry can be removed too: it is what --remove is for. */
+			if (k < 0) {
+				char p[4200];
+
+				snprintf(p, sizeof p, "%s/new/%s", dir, ids[i]);
+				if (unlink(p) != 0) {
+					cli_warn("%s: cannot remove %s: %s", ids[i], p, strerror(errno));
+					rc = EX_IOERR;
+				}
+				continue;
+			}
+			if (queue_remove(&q, &it, &e) != 0) {
+				cli_warn("%s: %s", ids[i], e.msg);
+				rc = e.code;
+			}
+			queue_item_free(&it);
+		}
+	}
+	return rc;
 }
 
 static void
@@ -502,21 +505,24 @@ iso_time(long long t, char *out, size_t cap)
 	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Like mailq: one block per message. */
+/* Like mailq: one block per message. Written through io_out so that a closed pipe
+ * (`mailsend --list | head`) ends quietly, as a pipeline expects. */
 static int
-do_list(struct cli *c)
+do_list(struct opts *o)
 {
 	struct queue q;
+	struct io_out out;
 	struct err e;
-	char dir[4096], **ids, t1[32], t2[32];
+	char dir[4096], **ids, t1[32], t2[32], line[1400];
 	size_t n, i, j;
 
-	queue_dir(c, c->account, dir, sizeof dir);
-	if (queue_open(&q, dir, &e) != 0 || queue_list(&q, &ids, &n, &e) != 0)
+	submit_queue_dir(&o->conf, o->s.queue_dir, o->s.account, dir, sizeof dir);
+	if (queue_open(&q, dir, &e) != 0 || queue_list(&q, &ids, &n, &e) != 0 ||
+	    io_out_init(&out, STDOUT_FILENO, "standard output", &e) != 0)
 		cli_die_err(&e);
 	if (n == 0)
-		printf("queue is empty\n");
-	for (i = 0; i < n; i++) {
+		io_out_puts(&out, "queue is empty\n");
+	for (i = 0; i < n && !out.failed; i++) {
 		struct queue_item it;
 		int rc = queue_peek(&q, ids[i], &it, &e);
 
@@ -528,122 +534,230 @@ do_list(struct cli *c)
 		}
 		iso_time(it.env.created, t1, sizeof t1);
 		iso_time(it.st.next, t2, sizeof t2);
-		printf("%s %lld %s <%s>\n", it.id, (long long)(it.size - it.msgoff), t1, it.env.from);
-		if (it.st.attempts > 0)
-			printf("  attempts %d, next %s: %s\n", it.st.attempts, t2, it.st.last);
+		snprintf(line, sizeof line, "%s %lld %s <%s>\n", it.id,
+		    (long long)(it.size - it.msgoff), t1, it.env.from);
+		io_out_puts(&out, line);
+		if (it.st.attempts > 0) {
+			snprintf(line, sizeof line, "  attempts %d, next %s: %s\n", it.st.attempts, t2,
+			    it.st.last);
+			io_out_puts(&out, line);
+		}
 		for (j = 0; j < it.env.nrcpt; j++)
-			if (!queue_is_done(&it.st, it.env.rcpt[j]))
-				printf("  <%s>\n", it.env.rcpt[j]);
+			if (!queue_is_done(&it.st, it.env.rcpt[j])) {
+				snprintf(line, sizeof line, "  <%s>\n", it.env.rcpt[j]);
+				io_out_puts(&out, line);
+			}
 		queue_item_free(&it);
 	}
 	queue_list_free(ids, n);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		cli_die(EX_IOERR, "write error: standard output: %s", strerror(errno));
+	if (io_out_finish(&out) != 0)
+		cli_die_err(&out.e);
 	cli_close_stdout();
 	return 0;
+}
+
+/* -bs: each message of the session through the normal path; what to answer. */
+static int
+smtp_submit(void *ctx, struct smtpd_msg *m, char *reply, size_t cap, struct err *e)
+{
+	struct opts *o = ctx;
+	struct submit_env env = { m->from, &m->rcpt, m->notify, m->ret, m->envid };
+	struct submit_result r;
+
+	if (submit_message(&o->s, m->fd, NULL, 0, &env, &r, e) != 0)
+		return -1;
+	if (r.status == 0 || (r.queued && r.status == o->s.queued_exit) || r.status == EX_NOUSER) {
+		/* Recipients refused after the session accepted them get a notification:
+		 * -bs runs as with -oem. */
+		if (r.queued)
+			snprintf(reply, cap, "250 2.0.0 Ok: queued as %s", r.id);
+		else
+			snprintf(reply, cap, "250 2.0.0 Ok: sent (%.900s)", r.reply);
+	} else if (r.status == EX_DATAERR || r.status == EX_UNAVAILABLE || r.status == EX_NOPERM ||
+	    r.status == EX_USAGE || r.status == EX_NOINPUT) {
+		snprintf(reply, cap, "554 5.0.0 %.900s", r.reply);
+	} else {
+		snprintf(reply, cap, "451 4.3.0 %.900s", r.reply);
+	}
+	/* A reply is one line: whatever the server said stays printable and unfolded. */
+	for (char *p = reply; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return 0;
+}
+
+/* The first failure's status is the one reported. */
+static int
+worse(int a, int b)
+{
+	return a != 0 ? a : b;
+}
+
+/* --bcc-dir: each DIR/bcc-*.eml only to the one address of its Bcc field; removed once
+ * sent or queued. */
+static int
+send_bcc_copies(struct opts *o, const char *dir)
+{
+	struct dirent **names = NULL;
+	struct err e;
+	int n, i, rc = 0;
+
+	if (io_dir_private(dir, 0, &e) != 0) {
+		if (e.code == 0)
+			err_set(&e, EX_NOINPUT, "no directory %s", dir);
+		cli_warn("Bcc copies: %s", e.msg);
+		return e.code;
+	}
+	if ((n = scandir(dir, &names, NULL, alphasort)) < 0) {
+		cli_warn("Bcc copies: cannot read %s: %s", dir, strerror(errno));
+		return EX_IOERR;
+	}
+	for (i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		size_t l = strlen(nm);
+		char path[4200];
+		struct io_in in;
+		struct msg_header h;
+		struct addr_list al = { NULL, 0, 0 };
+		struct rcptset one = RCPTSET_INIT;
+		struct submit_result r;
+		const struct msg_field *bcc;
+		int fd, st = 0;
+
+		if (strncmp(nm, "bcc-", 4) != 0 || l < 8 || strcmp(nm + l - 4, ".eml") != 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, nm);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0 || io_file_private(fd, path, 0, &e) != 0) {
+			if (fd < 0)
+				err_sys(&e, EX_NOINPUT, "cannot open %s", path);
+			cli_warn("Bcc copy %s: %s", nm, e.msg);
+			rc = worse(rc, e.code);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		msg_header_init(&h);
+		if (io_in_init(&in, fd, path, &e) != 0 || msg_header_read(&in, &h, &e) != 0) {
+			st = e.code;
+		} else if ((bcc = msg_header_get(&h, "Bcc")) == NULL || msg_header_count(&h, "Bcc")
+		    != 1 || addr_parse_bare(bcc->value, &al, &e) != 0 || al.n != 1) {
+			err_set(&e, EX_DATAERR, "a Bcc copy must have one Bcc field naming one address");
+			st = EX_DATAERR;
+		} else if (rcptset_add(&one, al.v[0].spec, &e) != 0) {
+			st = e.code;
+		}
+		io_in_free(&in);
+		msg_header_free(&h);
+		addr_list_free(&al);
+		if (st != 0) {
+			cli_warn("Bcc copy %s: %s", nm, e.msg);
+			rc = worse(rc, st);
+		} else if (lseek(fd, 0, SEEK_SET) != 0) {
+			cli_warn("Bcc copy %s: cannot rewind: %s", nm, strerror(errno));
+			rc = worse(rc, EX_IOERR);
+		} else {
+			struct submit_env env = { NULL, &one, NULL, NULL, NULL };
+
+			if (submit_message(&o->s, fd, NULL, 0, &env, &r, &e) != 0) {
+				cli_warn("Bcc copy %s: %s", nm, e.msg);
+				rc = worse(rc, e.code);
+			} else if (r.status != 0 && !(r.queued && r.status == o->s.queued_exit)) {
+				cli_warn("Bcc copy %s not sent; it stays in %s", nm, dir);
+				rc = worse(rc, r.status);
+			} else if (unlink(path) != 0) {
+				cli_warn("Bcc copy %s was sent but cannot be removed: %s", nm,
+				    strerror(errno));
+				rc = worse(rc, EX_IOERR);
+			}
+		}
+		rcptset_free(&one);
+		close(fd);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "account", required_argument, NULL, 'a' },
-		{ "config", required_argument, NULL, 'C' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "server", required_argument, NULL, O_SERVER },
-		{ "tls", required_argument, NULL, O_TLS },
-		{ "tls-trust-file", required_argument, NULL, O_TRUST },
-		{ "tls-fingerprint", required_argument, NULL, O_FPR },
-		{ "user", required_argument, NULL, O_USER },
-		{ "pass-file", required_argument, NULL, O_PASSFILE },
-		{ "pass-fd", required_argument, NULL, O_PASSFD },
-		{ "pass-env", required_argument, NULL, O_PASSENV },
-		{ "auth-in-clear", no_argument, NULL, O_CLEAR },
-		{ "helo", required_argument, NULL, O_HELO },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "notify", required_argument, NULL, O_NOTIFY },
-		{ "ret", required_argument, NULL, O_RET },
-		{ "envid", required_argument, NULL, O_ENVID },
-		{ "queue", required_argument, NULL, O_QUEUE },
-		{ "no-queue", no_argument, NULL, O_NOQUEUE },
-		{ "flush", no_argument, NULL, O_FLUSH },
-		{ "force", no_argument, NULL, O_FORCE },
-		{ "list", no_argument, NULL, O_LIST },
-		{ "receipt", required_argument, NULL, O_RECEIPT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct cli c;
+	struct opts o;
 	struct err e;
-	int ch, rc;
+	int rc;
 
 	cli_init(argc, argv);
-	memset(&c, 0, sizeof c);
-	c.pass_fd = -1;
-	conf_init(&c.conf);
-	while ((ch = getopt_long(argc, argv, "a:C:f:F:tio:hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'a': c.account = optarg; break;
-		case 'C': c.config = optarg; break;
-		case 'f': c.from = optarg; break;
-		case 'F': c.fullname = optarg; break;
-		case 't': c.t = 1; break;
-		case 'i': break;
-		case 'o': break;	/* -oi and other sendmail -oX options: nothing to do */
-		case O_SERVER: c.server = optarg; break;
-		case O_TLS: c.tls = optarg; break;
-		case O_TRUST: c.trust = optarg; break;
-		case O_FPR: c.fpr = optarg; break;
-		case O_USER: c.user = optarg; break;
-		case O_PASSFILE: c.pass_file = optarg; break;
-		case O_PASSFD:
-			if ((c.pass_fd = (int)cli_number(optarg, 1 << 20)) < 0)
-				cli_usage(usage, "bad --pass-fd %s", optarg);
-			break;
-		case O_PASSENV: c.pass_env = optarg; break;
-		case O_CLEAR: c.clear = 1; break;
-		case O_HELO: c.helo = optarg; break;
-		case O_TIMEOUT: c.timeout = optarg; break;
-		case O_NOTIFY: c.notify = optarg; break;
-		case O_RET: c.ret = optarg; break;
-		case O_ENVID: c.envid = optarg; break;
-		case O_QUEUE: c.queue = optarg; break;
-		case O_NOQUEUE: c.no_queue = 1; break;
-		case O_FLUSH: c.flush = 1; break;
-		case O_FORCE: c.force = 1; break;
-		case O_LIST: c.list = 1; break;
-		case O_RECEIPT: c.receipt = optarg; break;
-		case 'h': cli_help(usage);
-		case 'V': cli_version();
-		default: cli_usage(usage, "unknown option");
-		}
-	}
-	if (c.flush + c.list > 1)
-		cli_usage(usage, "--flush and --list exclude each other");
-	if (c.force && !c.flush)
-		cli_usage(usage, "--force goes with --flush");
-	if ((c.flush || c.list) && optind < argc)
-		cli_usage(usage, "--flush and --list take no recipients");
-	if (c.ret != NULL && strcasecmp(c.ret, "FULL") != 0 && strcasecmp(c.ret, "HDRS") != 0)
-		cli_usage(usage, "--ret must be FULL or HDRS");
-	if (c.notify != NULL && check_notify(c.notify) != 0)
-		cli_usage(usage, "--notify must be NEVER or a list of SUCCESS, FAILURE, DELAY");
-	rc = conf_open(&c.conf, c.config, "mailsend.conf", &e);
-	if (rc < 0)
+	memset(&o, 0, sizeof o);
+	submit_init(&o.s);
+	o.log.fd = -1;
+	conf_init(&o.conf);
+	aliases_init(&o.al);
+	parse(&o, argc, argv);
+	o.log.tag = o.tag ? o.tag : "mailsend";
+	o.s.cli = o.cli;
+	o.s.conf = &o.conf;
+	o.s.aliases = &o.al;
+	o.s.log = &o.log;
+	if (conf_open(&o.conf, o.config, "mailsend.conf", &e) < 0)
 		cli_die_err(&e);
-	if (c.account != NULL && conf_account(&c.conf, c.account) == NULL)
-		cli_die(EX_CONFIG, "no account %s in %s", c.account,
-		    c.conf.path ? c.conf.path : "the configuration (none found)");
-	openlog("mailsend", LOG_PID, LOG_MAIL);
-	if (c.list)
-		rc = do_list(&c);
-	else if (c.flush)
-		rc = do_flush(&c);
-	else
-		rc = do_send(&c, argc - optind, argv + optind);
-	secret_free(&c.pass);
-	conf_free(&c.conf);
+	if (o.s.account != NULL && conf_account(&o.conf, o.s.account) == NULL)
+		cli_die(EX_CONFIG, "no account %s in %s", o.s.account,
+		    o.conf.path ? o.conf.path : "the configuration (none found)");
+	settings(&o);
+	openlog(o.log.tag, LOG_PID, LOG_MAIL);
+	switch (o.mode) {
+	case M_LIST:
+		rc = do_list(&o);
+		break;
+	case M_FLUSH:
+		rc = do_flush(&o, argv + optind, (size_t)(argc - optind));
+		break;
+	case M_REMOVE:
+		rc = do_remove(&o, argv + optind, (size_t)(argc - optind));
+		break;
+	case M_NOOP:
+		rc = 0;		/* -bi (newaliases): the aliases file is read as it is, each time */
+		break;
+	case M_SMTP: {
+		char host[256];
+
+		o.s.errors = o.s.errors == SUBMIT_ERR_MAIL_ZERO ? o.s.errors : SUBMIT_ERR_MAIL;
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		rc = smtpd_session(STDIN_FILENO, STDOUT_FILENO, host, smtp_submit, &o, &e);
+		if (rc != 0)
+			cli_die_err(&e);
+		break;
+	}
+	default: {
+		struct submit_result r;
+
+		o.s.no_rcpt_ok = o.bcc_dir != NULL;
+		if (submit_message(&o.s, STDIN_FILENO, argv + optind, (size_t)(argc - optind), NULL,
+		    &r, &e) != 0)
+			cli_die_err(&e);
+		rc = r.status;
+		if (o.bcc_dir != NULL) {
+			if (rc == 0 || (r.queued && rc == o.s.queued_exit)) {
+				int b = send_bcc_copies(&o, o.bcc_dir);
+
+				if (b != 0)
+					rc = b;
+			} else {
+				cli_warn("the Bcc copies in %s were not sent, since the message was not",
+				    o.bcc_dir);
+			}
+		}
+		break;
+	}
+	}
+	submit_done(&o.s);
+	aliases_free(&o.al);
+	conf_free(&o.conf);
+	if (o.log.fd >= 0)
+		close(o.log.fd);
 	closelog();
 	return rc;
 }

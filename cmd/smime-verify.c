@@ -1,10 +1,12 @@
 /* smime-verify — verify an S/MIME signed message and say so in Authentication-Results. */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ar.h"
 #include "certstore.h"
 #include "cli.h"
 #include "conf.h"
@@ -12,31 +14,76 @@
 #include "smime.h"
 
 static const char usage[] =
-    "usage: smime-verify [--ca-file FILE] [--ca-path DIR] [--keep] [--strict]\n"
-    "                    [--save-certs DIR] [--cert-dir DIR] [--authserv-id ID] [FILE]\n"
+    "usage: smime-verify [-Eks] [--after-decrypt] [--accept-sender] [--ca-file FILE]\n"
+    "                    [--ca-path DIR] [--save-certs DIR] [--cert-dir DIR]\n"
+    "                    [--authserv-id ID] [-C FILE] [FILE]\n"
     "\n"
     "Verify the S/MIME signature of the message in FILE (or standard input) and write the\n"
-    "message to standard output with an Authentication-Results field. Exit 0 when the\n"
-    "signature passes, 1 otherwise.\n"
+    "message to standard output with an Authentication-Results field. Exit 0 whenever the\n"
+    "message was written, whatever the verdict (it travels in the field).\n"
     "\n"
+    "  -E, --exit-code         exit 0 only for pass, 1 for any other verdict\n"
+    "      --after-decrypt     the input comes from smime-decrypt: fold its record in\n"
+    "      --accept-sender     a signer named only by the Sender field passes too\n"
     "      --ca-file FILE      trust the CA certificates in FILE (instead of the system's)\n"
     "      --ca-path DIR       trust the CA certificates in DIR (hashed names)\n"
     "  -k, --keep              write the signed message unchanged (only add the field)\n"
-    "  -s, --strict            write nothing unless the signature passes\n"
+    "  -s, --strict            write nothing unless the signature passes (exit 1 then)\n"
     "      --save-certs DIR    store the signer's certificate and preferences in DIR\n"
     "      --cert-dir DIR      certificate store whose entries are trusted as pinned\n"
+    "                          (default: ~/.local/share/secmail/certs)\n"
     "      --authserv-id ID    the authentication service name (default: host name)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
     "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id), then\n"
-    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n";
+    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n"
+    "Exit status: 0 written, 1 withheld (--strict) or not pass (-E), 66 empty input,\n"
+    "75 a transient failure (nothing complete written: retry), 64 usage, 78 configuration.\n";
+
+/* The filter contract: once nothing complete could be written, every failure that is not
+ * about usage, configuration or an empty input is transient (EX_TEMPFAIL), so the MTA
+ * retries instead of filing a truncated message or bouncing it. */
+static _Noreturn void
+die_filter(const struct err *e)
+{
+	struct err t = *e;
+
+	if (t.code != EX_NOINPUT && t.code != EX_USAGE && t.code != EX_CONFIG)
+		t.code = EX_TEMPFAIL;
+	cli_die_err(&t);
+}
+
+/* An authserv-id is written as a token (RFC 8601 §2.2, RFC 2045 value). */
+static void
+check_authserv(const char *id)
+{
+	char back[256];
+
+	if (id != NULL && (strlen(id) >= sizeof back || ar_authserv(id, back, sizeof back) != 0
+	    || strcmp(back, id) != 0 || strchr(id, '"') != NULL))
+		cli_die(EX_CONFIG, "authserv-id \"%.80s\" is not a host name or token", id);
+}
+
+static struct certstore *
+open_store(const char *dir)
+{
+	struct certstore *cs;
+	struct err e;
+
+	if (dir != NULL && certstore_open(&cs, dir, &e) != 0)
+		cli_die_err(&e);
+	return dir != NULL ? cs : NULL;
+}
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "exit-code", no_argument, NULL, 'E' },
+		{ "after-decrypt", no_argument, NULL, 'd' },
+		{ "accept-sender", no_argument, NULL, 'p' },
 		{ "ca-file", required_argument, NULL, 'A' },
 		{ "ca-path", required_argument, NULL, 'P' },
 		{ "keep", no_argument, NULL, 'k' },
@@ -51,18 +98,21 @@ main(int argc, char **argv)
 	};
 	struct smime_verify_opts vo;
 	struct cms_result r;
-	struct certstore *save = NULL, *pins = NULL;
 	const char *name = "standard input", *save_dir = NULL, *cert_dir = NULL, *now, *config = NULL;
+	char defdir[4096];
 	struct conf cf;
 	struct io_in in;
 	struct io_out o;
 	struct err e;
-	int c, fd = STDIN_FILENO, rc, pass;
+	int c, fd = STDIN_FILENO, rc, exit_code = 0, status;
 
 	cli_init(argc, argv);
 	memset(&vo, 0, sizeof vo);
-	while ((c = getopt_long(argc, argv, "ksC:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "EksC:hV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'E': exit_code = 1; break;
+		case 'd': vo.after_decrypt = 1; break;
+		case 'p': vo.accept_sender = 1; break;
 		case 'A': vo.cms.ca_file = optarg; break;
 		case 'P': vo.cms.ca_path = optarg; break;
 		case 'k': vo.keep = 1; break;
@@ -90,11 +140,16 @@ main(int argc, char **argv)
 			vo.cms.ca_path = conf_get(&cf, NULL, "ca_path");
 		}
 	}
+	/* One default store for every tool: the one smime-encrypt reads. */
 	if (cert_dir == NULL)
-		cert_dir = save_dir != NULL ? save_dir :
-		    conf_setting(&cf, "SECMAIL_CERT_DIR", "cert_dir");
+		cert_dir = save_dir;
+	if (cert_dir == NULL)
+		cert_dir = conf_setting(&cf, "SECMAIL_CERT_DIR", "cert_dir");
+	if (cert_dir == NULL)
+		cert_dir = certstore_default_dir(defdir, sizeof defdir);
 	if (vo.authserv_id == NULL)
 		vo.authserv_id = conf_setting(&cf, "SECMAIL_AUTHSERV_ID", "authserv_id");
+	check_authserv(vo.authserv_id);
 	/* Tests inject the clock here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);
@@ -106,30 +161,35 @@ main(int argc, char **argv)
 			cli_die_err(&e);
 		}
 	}
-	if ((save_dir != NULL && certstore_open(&save, save_dir, &e) != 0)
-	    || (cert_dir != NULL && certstore_open(&pins, cert_dir, &e) != 0))
-		cli_die_err(&e);
-	vo.store = pins;
+	vo.save = open_store(save_dir);
+	vo.store = save_dir != NULL && cert_dir != NULL && strcmp(save_dir, cert_dir) == 0 ? vo.save
+	    : open_store(cert_dir);
 	if (io_in_init(&in, fd, name, &e) != 0 || io_out_init(&o, STDOUT_FILENO, "standard output",
 	    &e) != 0)
-		cli_die_err(&e);
+		die_filter(&e);
 	rc = smime_verify(&in, &o, &vo, &r, &e);
 	if (rc < 0)
-		cli_die_err(&e);
+		die_filter(&e);
 	if (io_out_finish(&o) != 0)
-		cli_die_err(&o.e);
-	cli_close_stdout();
-	/* The message is out: a store that cannot be written is only a warning, never a
-	 * failure exit after a complete output (procmail would deliver it twice). */
-	pass = r.verdict == CMS_V_PASS;
-	if (!pass)
+		die_filter(&o.e);
+	if (close(STDOUT_FILENO) != 0 && errno != EBADF) {
+		err_sys(&e, EX_IOERR, "write error: standard output");
+		die_filter(&e);
+	}
+	/* The message is out: from here on nothing may turn into a failure exit without -E
+	 * (procmail would file the original message, and with it a forged verdict). */
+	if (r.verdict != CMS_V_PASS)
 		cli_warn("%s: %s", cms_verdict_name(r.verdict), r.reason);
-	else if (save != NULL && smime_save_certs(save, &r, &e) < 0)
-		cli_warn("cannot save the signer's certificate: %s", e.msg);
+	else if (r.enc_note[0] != '\0')
+		cli_warn("the signer's encryption certificate was ignored: %s", r.enc_note);
+	if (r.warning[0] != '\0')
+		cli_warn("%s", r.warning);
+	status = rc == 1 ? 1 : exit_code && r.verdict != CMS_V_PASS ? 1 : EX_OK;
 	cms_result_free(&r);
-	certstore_close(save);
-	certstore_close(pins);
+	if (vo.store != vo.save)
+		certstore_close(vo.store);
+	certstore_close(vo.save);
 	io_in_free(&in);
 	conf_free(&cf);
-	return pass && rc == 0 ? EX_OK : 1;
+	return status;
 }

@@ -43,6 +43,7 @@ struct tok {
 	char c;			/* T_SPECIAL: the character */
 	int space;		/* CFWS before it */
 	size_t off;		/* offset in the value, for messages */
+	size_t end;		/* offset just past the token */
 	char *text;		/* T_ATOM/T_QSTR/T_DLIT: the text (quoted string unquoted) */
 };
 
@@ -51,6 +52,7 @@ struct lex {
 	size_t n, cap, i;
 	const char *value;
 	struct err *e;
+	int bare;		/* addr_parse_bare: a mailbox may lack its domain */
 };
 
 static int
@@ -93,6 +95,7 @@ lex_push(struct lex *x, enum tok_type type, char c, int space, size_t off, char 
 	t->c = c;
 	t->space = space;
 	t->off = off;
+	t->end = off;
 	t->text = text;
 	return 0;
 }
@@ -174,9 +177,10 @@ lex_text(struct lex *x, const unsigned char *p, size_t *i, char close, enum tok_
 	if (type == T_DLIT)
 		buf_addc(&b, ']');
 	s = buf_take(&b, x->e);
-	if (s == NULL)
+	if (s == NULL || lex_push(x, type, 0, space, start, s) != 0)
 		return -1;
-	return lex_push(x, type, 0, space, start, s);
+	x->t[x->n - 1].end = *i;
+	return 0;
 }
 
 static int
@@ -211,6 +215,7 @@ lex_all(struct lex *x)
 			if (lex_push(x, T_SPECIAL, (char)c, space, i, NULL) != 0)
 				return -1;
 			i++;
+			x->t[x->n - 1].end = i;
 			space = 0;
 		} else if (is_atext(c)) {
 			start = i;
@@ -221,6 +226,7 @@ lex_all(struct lex *x)
 				return err_sys(x->e, EX_OSERR, "out of memory");
 			if (lex_push(x, T_ATOM, 0, space, start, s) != 0)
 				return -1;
+			x->t[x->n - 1].end = i;
 			space = 0;
 		} else if (c == ')')
 			return lex_err(x, i, "unbalanced ')'");
@@ -380,8 +386,10 @@ make_spec(const char *local, const char *domain)
 		}
 		buf_addc(&b, '"');
 	}
-	buf_addc(&b, '@');
-	buf_adds(&b, domain);
+	if (domain != NULL) {	/* NULL: a bare local name (addr_parse_bare) */
+		buf_addc(&b, '@');
+		buf_adds(&b, domain);
+	}
 	if (b.oom) {
 		buf_free(&b);
 		return NULL;
@@ -393,7 +401,7 @@ static int
 add_addr(struct addr_list *l, char *name, char *local, char *domain, const char *group,
     struct err *e)
 {
-	struct addr a = { name, local, domain, NULL, NULL }, *v;
+	struct addr a = { name, local, domain, NULL, NULL, 0, 0 }, *v;
 	size_t cap;
 
 	if (l->n >= ADDR_MAX_ADDRS) {
@@ -426,6 +434,18 @@ fail:
 	free(a.spec);
 	free(a.group);
 	return -1;
+}
+
+/* add_addr, recording where the local part is in the value (for addr_parse_bare callers). */
+static int
+add_located(struct addr_list *l, char *name, char *local, char *domain, const char *group,
+    size_t lstart, size_t lend, struct err *e)
+{
+	if (add_addr(l, name, local, domain, group, e) != 0)
+		return -1;
+	l->v[l->n - 1].local_start = lstart;
+	l->v[l->n - 1].local_end = lend;
+	return 0;
 }
 
 /* addr-spec after its local part has been read: "@" domain. */
@@ -467,6 +487,7 @@ static int
 parse_angle(struct lex *x, char *name, const char *group, struct addr_list *l)
 {
 	char *local = NULL, *domain = NULL;
+	size_t lstart, lend;
 
 	x->i++;	/* '<' */
 	if (is_special(peek(x), '>')) {
@@ -475,15 +496,19 @@ parse_angle(struct lex *x, char *name, const char *group, struct addr_list *l)
 	}
 	if ((is_special(peek(x), '@') || is_special(peek(x), ',')) && skip_route(x) != 0)
 		goto fail;
+	lstart = peek(x)->off;
 	local = parse_local(x);
-	if (local == NULL || parse_at_domain(x, &domain) != 0)
+	if (local == NULL)
+		goto fail;
+	lend = x->t[x->i - 1].end;
+	if (!(x->bare && is_special(peek(x), '>')) && parse_at_domain(x, &domain) != 0)
 		goto fail;
 	if (!is_special(peek(x), '>')) {
 		parse_err(x, "expected '>'");
 		goto fail;
 	}
 	x->i++;
-	return add_addr(l, name, local, domain, group, x->e);
+	return add_located(l, name, local, domain, group, lstart, lend, x->e);
 fail:
 	free(name);
 	free(local);
@@ -522,6 +547,18 @@ parse_mailbox(struct lex *x, const char *group, struct addr_list *l, int *was_gr
 			return -1;
 		}
 		return add_addr(l, NULL, local, domain, group, x->e);
+	}
+	if (x->bare && (t->type == T_END || is_special(t, ',') || (group && is_special(t, ';')))) {
+		/* A bare local name ("root"), when it reads as a whole local part. */
+		size_t stop = x->i;
+
+		x->i = start;
+		local = parse_local(x);
+		if (local != NULL && x->i == stop)
+			return add_located(l, NULL, local, NULL, group, x->t[start].off,
+			    x->t[stop - 1].end, x->e);
+		free(local);
+		err_clear(x->e);
 	}
 	x->i = start;
 	phrase = parse_phrase(x);
@@ -589,10 +626,10 @@ fail:
 	return -1;
 }
 
-int
-addr_parse(const char *value, struct addr_list *l, struct err *e)
+static int
+parse_list(const char *value, struct addr_list *l, int bare, struct err *e)
 {
-	struct lex x = { NULL, 0, 0, 0, value, e };
+	struct lex x = { NULL, 0, 0, 0, value, e, bare };
 	size_t i, n0 = l->n;
 	int rc = -1, g;
 
@@ -639,6 +676,18 @@ out:
 		free(x.t[i].text);
 	free(x.t);
 	return rc;
+}
+
+int
+addr_parse(const char *value, struct addr_list *l, struct err *e)
+{
+	return parse_list(value, l, 0, e);
+}
+
+int
+addr_parse_bare(const char *value, struct addr_list *l, struct err *e)
+{
+	return parse_list(value, l, 1, e);
 }
 
 void

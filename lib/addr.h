@@ -15,6 +15,8 @@ struct addr {
 	char *spec;	/* "local@domain" for SMTP and comparison; the local part re-quoted
 			 * when it is not a dot-atom */
 	char *group;	/* display name of the group it was listed in, or NULL */
+	size_t local_start, local_end;	/* where the local part is in the value parsed
+					 * (offsets; set for the mailboxes of addr_parse_bare) */
 };
 
 struct addr_list {
@@ -34,6 +36,13 @@ int addr_parse(const char *value, struct addr_list *l, struct err *e);
  * quoted strings, comments or domain literals are errors. Limits: 256 KiB of value, 10000
  * addresses, comments nested 64 deep. On failure l is left as it was before the call.
  */
+/*
+ * As addr_parse, but a mailbox may also be a bare local name, as sendmail's callers write
+ * them (cron: "From: root (Cron Daemon)", "To: root"; "<root>"): its domain is NULL and its
+ * spec the local part alone. local_start/local_end give the local part's place in value, for
+ * a caller that completes it there.
+ */
+int addr_parse_bare(const char *value, struct addr_list *l, struct err *e);
 void addr_list_free(struct addr_list *l);
 /* As addr_parse, but skips mailboxes whose spec is already in l (collecting recipients from
  * several fields). On error l is unchanged. */

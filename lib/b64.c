@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 static const char alpha_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char alpha_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -65,22 +68,69 @@ enc_scalar(const unsigned char *in, size_t n, char *out, int url)
 	return (size_t)(o - out);
 }
 
+/* White space as the decoder skips it: SP, HT, LF, VT, FF, CR. */
+static inline int
+is_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* One quad whose four characters are separated by white space only (a line break inside a
+ * quad, as in lines of 75): the input consumed and 3 bytes written, or 0 when the input at p
+ * is not that (the byte-wise path then reports or skips what is there). */
 static size_t
-dec_scalar(const char *in, size_t n, unsigned char *out, int url)
+split_quad(const unsigned char *p, size_t n, unsigned char *out, const unsigned char *t)
+{
+	unsigned q[4], k = 0;
+	size_t i;
+
+	for (i = 0; i < n && k < 4; i++) {
+		if (t[p[i]] != 255)
+			q[k++] = t[p[i]];
+		else if (!is_space(p[i]))
+			return 0;
+	}
+	if (k < 4)
+		return 0;
+	out[0] = (unsigned char)(q[0] << 2 | q[1] >> 4);
+	out[1] = (unsigned char)(q[1] << 4 | q[2] >> 2);
+	out[2] = (unsigned char)(q[2] << 6 | q[3]);
+	return i;
+}
+
+/* Whole quads, skipping white space between them and inside them (the kernel contract in
+ * b64.h). */
+static size_t
+dec_scalar(const char *in, size_t n, unsigned char *out, size_t *outn, int url)
 {
 	const unsigned char *t = url ? dec_url : dec_std;
 	const unsigned char *p = (const unsigned char *)in;
-	size_t i;
+	unsigned char *o = out;
+	size_t i = 0;
 
-	for (i = 0; i + 4 <= n; i += 4) {
+	while (n - i >= 4) {
 		unsigned a = t[p[i]], b = t[p[i + 1]], c = t[p[i + 2]], d = t[p[i + 3]];
 
-		if ((a | b | c | d) & 0x80)
-			break;
-		*out++ = (unsigned char)(a << 2 | b >> 4);
-		*out++ = (unsigned char)(b << 4 | c >> 2);
-		*out++ = (unsigned char)(c << 6 | d);
+		if ((a | b | c | d) & 0x80) {
+			size_t k;
+
+			if (is_space(p[i])) {
+				i++;
+				continue;
+			}
+			if ((k = split_quad(p + i, n - i, o, t)) == 0)
+				break;	/* '=' or garbage */
+			i += k;
+			o += 3;
+			continue;
+		}
+		o[0] = (unsigned char)(a << 2 | b >> 4);
+		o[1] = (unsigned char)(b << 4 | c >> 2);
+		o[2] = (unsigned char)(c << 6 | d);
+		o += 3;
+		i += 4;
 	}
+	*outn = (size_t)(o - out);
 	return i;
 }
 
@@ -88,7 +138,8 @@ const struct b64_kernel b64_kernel_scalar = { "scalar", enc_scalar, dec_scalar }
 
 /* Shared by the SIMD kernels for their tails. */
 size_t b64_enc_scalar(const unsigned char *in, size_t n, char *out, int url);
-size_t b64_dec_scalar(const char *in, size_t n, unsigned char *out, int url);
+size_t b64_dec_scalar(const char *in, size_t n, unsigned char *out, size_t *outn, int url);
+size_t b64_dec_split_quad(const char *in, size_t n, unsigned char *out, int url);
 
 size_t
 b64_enc_scalar(const unsigned char *in, size_t n, char *out, int url)
@@ -97,22 +148,37 @@ b64_enc_scalar(const unsigned char *in, size_t n, char *out, int url)
 }
 
 size_t
-b64_dec_scalar(const char *in, size_t n, unsigned char *out, int url)
+b64_dec_scalar(const char *in, size_t n, unsigned char *out, size_t *outn, int url)
 {
-	return dec_scalar(in, n, out, url);
+	return dec_scalar(in, n, out, outn, url);
 }
 
+size_t
+b64_dec_split_quad(const char *in, size_t n, unsigned char *out, int url)
+{
+	return split_quad((const unsigned char *)in, n, out, url ? dec_url : dec_std);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* AVX2: CPUID leaf 7 says the CPU has it, leaf 1's OSXSAVE and XGETBV that the system saves
+ * the YMM registers. Two CPUID instructions, not the dozen of __builtin_cpu_init: in a
+ * virtual machine each one is a trip to the hypervisor, paid by every short-lived process. */
 static int
 cpu_has(const char *feature)
 {
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-	__builtin_cpu_init();
-	if (strcmp(feature, "avx2") == 0)
-		return __builtin_cpu_supports("avx2");
-#endif
-	(void)feature;
-	return 0;
+	unsigned a, b, c, d, lo, hi;
+
+	if (strcmp(feature, "avx2") != 0)
+		return 0;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX))
+		return 0;
+	__asm__ ("xgetbv" : "=a" (lo), "=d" (hi) : "c" (0));
+	(void)hi;
+	if ((lo & 6) != 6)	/* XMM and YMM state enabled */
+		return 0;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2);
 }
+#endif
 
 const struct b64_kernel *
 b64_kernel_by_name(const char *name)
@@ -122,6 +188,10 @@ b64_kernel_by_name(const char *name)
 #if defined(__x86_64__) || defined(__i386__)
 	if (strcmp(name, "avx2") == 0 && cpu_has("avx2"))
 		return &b64_kernel_avx2;
+#endif
+#if defined(__aarch64__)
+	if (strcmp(name, "neon") == 0)
+		return &b64_kernel_neon;	/* NEON is part of AArch64 */
 #endif
 	return NULL;
 }
@@ -135,6 +205,8 @@ b64_kernel(void)
 	if (force != NULL && *force != '\0' && (k = b64_kernel_by_name(force)) != NULL)
 		return k;
 	if ((k = b64_kernel_by_name("avx2")) != NULL)
+		return k;
+	if ((k = b64_kernel_by_name("neon")) != NULL)
 		return k;
 	return &b64_kernel_scalar;
 }
@@ -158,7 +230,7 @@ b64_enc_bound(const struct b64_enc *x, size_t n)
 	size_t chars = (n + x->ncarry + 2) / 3 * 4 + 4;
 
 	if (x->wrap > 0)
-		chars += (chars / x->wrap + 2) * 2;
+		chars += (chars / x->wrap + 2) * 2 + 16;
 	return chars;
 }
 
@@ -175,6 +247,22 @@ emit(struct b64_enc *x, const char *raw, size_t n, char *out)
 		if (raw != out)
 			memcpy(o, raw, n);
 		return n;
+	}
+	/* Whole lines: copied 16 bytes at a time (inline, no call per line); the last copy
+	 * may run up to 15 bytes past the line, into the scratch slack on the read side and
+	 * into what the next line or the bound's slack covers on the write side. */
+	if (x->col == 0 && n >= x->wrap && x->wrap >= 16) {
+		size_t w = x->wrap, eol = x->flags & B64_CRLF ? 2 : 1, k;
+
+		while (n >= w) {
+			for (k = 0; k < w; k += 16)
+				memcpy(o + k, raw + k, 16);
+			o[w] = '\r';
+			o[w + eol - 1] = '\n';
+			o += w + eol;
+			raw += w;
+			n -= w;
+		}
 	}
 	while (n > 0) {
 		room = x->wrap - x->col;
@@ -297,13 +385,7 @@ b64_dec_init(struct b64_dec *x, int flags)
 size_t
 b64_dec_bound(size_t n)
 {
-	return n / 4 * 3 + 3 + 32;
-}
-
-static int
-is_space(unsigned char c)
-{
-	return c == '\n' || c == '\r' || c == ' ' || c == '\t' || c == '\v' || c == '\f';
+	return n / 4 * 3 + 3 + B64_DEC_SLACK;
 }
 
 static int
@@ -330,56 +412,6 @@ flush_quad(struct b64_dec *x, unsigned char *o)
 	return o;
 }
 
-/*
- * Line breaks would stop the kernel once per line. Join the lines of the input into scratch
- * (dropping LF and a CR right before it), so the kernel sees long runs; everything else is
- * copied and left to the kernel and the byte-wise path. Returns the characters joined and sets
- * *used to the input bytes they came from.
- */
-static size_t
-join_lines(const unsigned char *p, const unsigned char *end, char *scratch, size_t cap,
-    size_t *used)
-{
-	const unsigned char *s = p, *nl;
-	size_t n = 0, seg, keep;
-
-	while (s < end && n < cap) {
-		seg = (size_t)(end - s) < cap - n ? (size_t)(end - s) : cap - n;
-		nl = memchr(s, '\n', seg);
-		if (nl == NULL) {
-			memcpy(scratch + n, s, seg);
-			n += seg;
-			s += seg;
-			break;
-		}
-		seg = (size_t)(nl - s);
-		keep = seg > 0 && s[seg - 1] == '\r' ? seg - 1 : seg;
-		memcpy(scratch + n, s, keep);
-		n += keep;
-		s = nl + 1;
-	}
-	*used = (size_t)(s - p);
-	return n;
-}
-
-/* The input offset (from p) of joined character number k, walking as join_lines did. */
-static size_t
-unjoin(const unsigned char *p, const unsigned char *end, size_t k)
-{
-	const unsigned char *s = p, *nl;
-	size_t seg, keep;
-
-	for (;;) {
-		nl = memchr(s, '\n', (size_t)(end - s));
-		seg = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
-		keep = nl != NULL && seg > 0 && s[seg - 1] == '\r' ? seg - 1 : seg;
-		if (k < keep || nl == NULL)
-			return (size_t)(s - p) + k;
-		k -= keep;
-		s = nl + 1;
-	}
-}
-
 int
 b64_dec_update(struct b64_dec *x, const void *in, size_t n, unsigned char *out, size_t *outn)
 {
@@ -391,21 +423,19 @@ b64_dec_update(struct b64_dec *x, const void *in, size_t n, unsigned char *out, 
 
 	*outn = 0;
 	while (p < end) {
-		if (x->nq == 0 && !x->ended) {
-			size_t joined, from, done;
+		/* The kernel takes whole quads straight from the input, line breaks and other
+		 * white space between quads included, so it runs until '=', garbage or a quad
+		 * split by white space; those go byte by byte below, and the kernel resumes at
+		 * the next quad. Every byte is looked at a bounded number of times, whatever
+		 * the layout (no copies, no rescans). */
+		if (x->nq == 0 && !x->ended && t[*p] != 255) {
+			size_t got, used = x->k->dec((const char *)p, (size_t)(end - p), o, &got, url);
 
-			joined = join_lines(p, end, x->scratch, sizeof x->scratch, &from);
-			done = x->k->dec(x->scratch, joined, o, url);
-			o += done / 4 * 3;
-			if (done == joined) {
-				p += from;
-				x->off += from;
-				continue;
-			}
-			/* Stopped inside the joined run: resume byte-wise where it stopped. */
-			done = unjoin(p, end, done);
-			p += done;
-			x->off += done;
+			p += used;
+			x->off += used;
+			o += got;
+			if (p == end)
+				break;
 		}
 		/* One byte the kernel stopped at: white space, padding, a partial quad, garbage. */
 		c = *p;

@@ -1,6 +1,7 @@
 /* b64.h — streaming base64 (RFC 4648 §4) and base64url (§5) encoder and decoder.
- * The bulk work is done by a kernel chosen at run time (AVX2 when the CPU has it, a portable
- * scalar one otherwise); SECMAIL_B64_KERNEL=scalar|avx2 forces one (for tests). */
+ * The bulk work is done by a kernel chosen at run time (AVX2 when the CPU has it, NEON on
+ * AArch64, a portable scalar one otherwise); SECMAIL_B64_KERNEL=scalar|avx2|neon forces one
+ * (for tests). */
 #ifndef SECMAIL_B64_H
 #define SECMAIL_B64_H
 
@@ -14,13 +15,16 @@ enum {
 };
 
 /* A kernel: bulk conversion of whole groups. enc converts n bytes (n % 3 == 0) and returns the
- * characters written (n / 3 * 4). dec converts whole quads of alphabet characters, stopping
- * before the first quad holding anything else ('=', white space, garbage); it returns the
- * input characters consumed (a multiple of 4) and may write up to 32 bytes past the output. */
+ * characters written (n / 3 * 4). dec converts whole quads of alphabet characters read
+ * straight from the input, skipping white space (SP, HT, LF, VT, FF, CR) between and inside
+ * quads, so wrapped lines of any width decode in one call; it stops before '=', garbage, or a
+ * partial quad at the end. It returns the input characters consumed, sets *outn to the bytes
+ * written, and may write up to B64_DEC_SLACK bytes past them. */
+#define B64_DEC_SLACK 64
 struct b64_kernel {
 	const char *name;
 	size_t (*enc)(const unsigned char *in, size_t n, char *out, int url);
-	size_t (*dec)(const char *in, size_t n, unsigned char *out, int url);
+	size_t (*dec)(const char *in, size_t n, unsigned char *out, size_t *outn, int url);
 };
 
 /* The kernel to use: SECMAIL_B64_KERNEL if set and usable, else the best the CPU supports. */
@@ -37,17 +41,16 @@ struct b64_enc {
 	unsigned char carry[3];
 	unsigned ncarry;
 	int any;		/* output started */
-	char scratch[B64_ENC_SCRATCH];
+	char scratch[B64_ENC_SCRATCH + 16];	/* + room for 16-byte line copies */
 };
 
 void b64_enc_init(struct b64_enc *x, int flags, unsigned wrap);
-/* Output space b64_enc_update needs for n input bytes (final needs at most 8). */
+/* Output space b64_enc_update needs for n input bytes (final needs at most 8); it includes
+ * 16 bytes the line copies may write past the output. */
 size_t b64_enc_bound(const struct b64_enc *x, size_t n);
 size_t b64_enc_update(struct b64_enc *x, const void *in, size_t n, char *out);
 /* Padding and the final line end (when wrapping and anything was written). */
 size_t b64_enc_final(struct b64_enc *x, char *out);
-
-#define B64_DEC_SCRATCH 16384	/* line-joined characters decoded per round */
 
 struct b64_dec {
 	const struct b64_kernel *k;
@@ -58,7 +61,6 @@ struct b64_dec {
 	int ended;		/* a padded quad ended the data: only white space may follow */
 	uint64_t off;		/* input offset of the next byte */
 	char msg[160];		/* why the last call failed */
-	char scratch[B64_DEC_SCRATCH];
 };
 
 void b64_dec_init(struct b64_dec *x, int flags);
@@ -77,6 +79,9 @@ long long b64_decode(const char *in, size_t n, unsigned char *out, int flags);
 extern const struct b64_kernel b64_kernel_scalar;
 #if defined(__x86_64__) || defined(__i386__)
 extern const struct b64_kernel b64_kernel_avx2;
+#endif
+#if defined(__aarch64__)
+extern const struct b64_kernel b64_kernel_neon;
 #endif
 
 #endif

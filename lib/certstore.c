@@ -33,14 +33,35 @@ certstore_open(struct certstore **cs, const char *dir, struct err *e)
 	*cs = NULL;
 	if (dir == NULL || *dir == '\0')
 		return err_set(e, EX_USAGE, "no certificate store directory given");
-	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		return err_set(e, EX_CONFIG, "certificate store %s is not a directory", dir);
+	/* Issue 9 item 16: a store someone else can change is never trusted. One that cannot
+	 * be looked at is as good as missing: lookups find nothing, a save says why. */
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return err_set(e, EX_CONFIG, "certificate store %s is not a directory", dir);
+		if (io_dir_private(dir, 0, e) < 0)
+			return err_wrap(e, "certificate store");
+	}
 	if ((*cs = calloc(1, sizeof **cs)) == NULL || ((*cs)->dir = strdup(dir)) == NULL) {
 		free(*cs);
 		*cs = NULL;
 		return err_set(e, EX_OSERR, "out of memory");
 	}
 	return 0;
+}
+
+const char *
+certstore_default_dir(char *buf, size_t n)
+{
+	const char *d;
+
+	if ((d = getenv("XDG_DATA_HOME")) != NULL && *d == '/') {
+		if ((size_t)snprintf(buf, n, "%s/secmail/certs", d) < n)
+			return buf;
+	} else if ((d = getenv("HOME")) != NULL && *d == '/') {
+		if ((size_t)snprintf(buf, n, "%s/.local/share/secmail/certs", d) < n)
+			return buf;
+	}
+	return NULL;
 }
 
 void
@@ -367,6 +388,13 @@ write_entry(const char *path, const struct certstore_entry *ent, const char *add
 int
 certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct err *e)
 {
+	return certstore_put_at(cs, ent, time(NULL) + CERTSTORE_SKEW, e);
+}
+
+int
+certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t latest,
+    struct err *e)
+{
 	struct certstore_entry old;
 	char *addr = NULL, *path = NULL;
 	int lock = -1, rc = -1, received = ent->received_cipher;
@@ -375,8 +403,8 @@ certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct er
 		return err_set(e, EX_SOFTWARE, "certificate store entry without signer or address");
 	if (lower_dup(ent->addr, &addr, e) != 0)
 		return -1;
-	if (mkdir(cs->dir, 0700) != 0 && errno != EEXIST) {
-		err_sys(e, EX_CANTCREAT, "cannot create certificate store %s", cs->dir);
+	if (io_dir_private(cs->dir, 1, e) != 0) {
+		err_wrap(e, "certificate store");
 		goto out;
 	}
 	if ((lock = lock_store(cs, e)) < 0 || (path = entry_path(cs, addr, e)) == NULL)
@@ -389,7 +417,8 @@ certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct er
 		if (received == NID_undef)
 			received = old.received_cipher;
 		certstore_entry_free(&old);
-		if (ent->signing_time <= t) {
+		/* A stored time from the future proves nothing (issue 9 item 3). */
+		if (ent->signing_time <= t && t <= latest) {
 			rc = 0;
 			goto out;
 		}
@@ -416,6 +445,9 @@ certstore_note_received(struct certstore *cs, const char *addr, int nid, struct 
 
 	if (nid == NID_undef)
 		return 0;
+	if ((rc = io_dir_private(cs->dir, 0, e)) != 0)
+		return rc > 0 ? 0 : -1;	/* no store yet: no entry */
+	rc = -1;
 	if (lower_dup(addr, &laddr, e) != 0)
 		return -1;
 	if ((lock = lock_store(cs, e)) < 0 || (path = entry_path(cs, laddr, e)) == NULL)

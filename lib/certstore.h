@@ -1,7 +1,8 @@
 /* certstore.h — the certificate store: what smime-verify --save-certs learns from verified
  * signatures and smime-encrypt reads to find recipients' certificates and algorithms.
  *
- * Format (version 1). The store is a directory (created mode 0700 on the first save). Each
+ * Format (version 1). The store is a directory (created mode 0700, with any missing parents, on
+ * the first save; one owned by someone else or writable by group or others is refused). Each
  * address has one file, named by the address lower-cased, with every byte outside
  * [a-z0-9@._+-] and a leading "." written as %XX (upper-case hex); a file ".lock" serialises
  * writers (flock). Entry files are replaced atomically (io_atomic_*) and look like:
@@ -21,14 +22,19 @@
  *
  * - signing-time: the signingTime attribute of the signature the entry was learnt from,
  *   GeneralizedTime in UTC. An entry is only replaced by one with a later signing time
- *   (RFC 8551 §2.7.1), and only from signatures that verified (the caller's duty).
+ *   (RFC 8551 §2.7.1), and only from signatures that verified (the caller's duty), unless the
+ *   stored time lies in the future (certstore_put_at): a time no clock has reached yet
+ *   cannot freeze an entry.
  * - capabilities: the SMIMECapabilities (RFC 8551 §2.5.2) as dotted OIDs, in the sender's
  *   order of preference; the line is absent when the signature announced none.
  * - encryption-certificate: "signer", or "separate" when SMIMEEncryptionKeyPreference
  *   (RFC 8551 §2.5.3) named another certificate carried in the message.
- * - received-cipher: the content-encryption algorithm of the last encrypted message that
- *   smime-decrypt opened from this address (RFC 8551 §2.7.1.2: used for replies when the
- *   address announced no capabilities); absent when none was seen.
+ * - received-cipher: the content-encryption algorithm of the last encrypted message from this
+ *   address whose signature verified (smime-verify --after-decrypt; RFC 8551 §2.7.1.2: used
+ *   for replies when the address announced no capabilities); absent when none was seen.
+ * Everything in an entry is authenticated: the signer's certificate and the encryption
+ * certificate passed the verifier's policy, the chain is the one that verified them (never
+ * the unsigned certificate set of a message as it came).
  * Unknown field lines are ignored (later versions may add some).
  */
 #ifndef SECMAIL_CERTSTORE_H
@@ -61,8 +67,15 @@ struct certstore_entry {
 };
 
 /* Open the store at dir. A missing directory is not an error (lookups find nothing; a save
- * creates it); a path that exists but is not a directory is (EX_CONFIG). */
+ * creates it); a path that exists but is not a directory, or a directory owned by someone
+ * else or writable by group or others (io_dir_private), is (EX_CONFIG). */
 int certstore_open(struct certstore **cs, const char *dir, struct err *e);
+
+/* The store every tool uses when none is given: $XDG_DATA_HOME/secmail/certs, else
+ * ~/.local/share/secmail/certs (written into buf, n bytes); NULL when neither variable names
+ * an absolute directory. Tools look at --cert-dir, $SECMAIL_CERT_DIR and their configuration
+ * first. */
+const char *certstore_default_dir(char *buf, size_t n);
 void certstore_close(struct certstore *cs);	/* NULL is fine */
 
 /* The entry for addr. -1 with e->code EX_NOINPUT when there is none; EX_DATAERR when the
@@ -74,6 +87,12 @@ int certstore_get(struct certstore *cs, const char *addr, struct certstore_entry
  * returns 1 if written, 0 if the stored entry has the same or a later signing time (and is
  * kept), -1 on error. ent->cert may equal ent->signer. */
 int certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct err *e);
+/* The same, where a stored signing time later than `latest` (the caller's clock plus its
+ * allowed skew) is not believed: any verified entry replaces it. certstore_put uses
+ * time(NULL) plus CERTSTORE_SKEW. */
+int certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t latest,
+    struct err *e);
+#define CERTSTORE_SKEW (15 * 60)	/* seconds a sender's clock may run ahead of ours */
 
 /* Record that an encrypted message from addr used the cipher `nid` (RFC 8551 §2.7.1.2).
  * Only an address with an entry is noted: 1 if written, 0 if there is no entry or nothing

@@ -416,8 +416,10 @@ cms_result_free(struct cms_result *r)
 {
 	free(r->identifier);
 	X509_free(r->signer);
+	keys_addrs_free(r->signer_addrs);
 	X509_free(r->enc_cert);
 	sk_X509_pop_free(r->certs, X509_free);
+	sk_X509_pop_free(r->chain, X509_free);
 	memset(r, 0, sizeof *r);
 }
 
@@ -452,12 +454,12 @@ fmt_time(const ASN1_TIME *t, char *buf, size_t n)
 	BIO_free(b);
 }
 
+/* Signing time and SMIMECapabilities (RFC 8551 §2.5.1, §2.5.2). */
 static void
-signed_attrs(CMS_SignerInfo *si, STACK_OF(X509) *certs, struct cms_result *r)
+signed_attrs(CMS_SignerInfo *si, struct cms_result *r)
 {
 	X509_ATTRIBUTE *a;
 	ASN1_TYPE *t;
-	ASN1_OBJECT *pref;
 	int i;
 
 	i = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
@@ -484,38 +486,45 @@ signed_attrs(CMS_SignerInfo *si, STACK_OF(X509) *certs, struct cms_result *r)
 		}
 		sk_X509_ALGOR_pop_free(algs, X509_ALGOR_free);
 	}
-	/* RFC 8551 §2.5.3: only the issuerAndSerialNumber choice is looked for. */
-	pref = OBJ_txt2obj(OID_ENCRYPT_KEY_PREF, 1);
+	ERR_clear_error();
+}
+
+/* RFC 8551 §2.5.3 SMIMEEncryptionKeyPreference, the issuerAndSerialNumber choice (the only
+ * one looked for): 1 with name and serial set, 0 when the attribute is absent or names the
+ * certificate another way, -1 when it cannot be read. */
+static int
+enc_pref(CMS_SignerInfo *si, X509_NAME **name, ASN1_INTEGER **serial)
+{
+	ASN1_OBJECT *pref = OBJ_txt2obj(OID_ENCRYPT_KEY_PREF, 1);
+	X509_ATTRIBUTE *a;
+	ASN1_TYPE *t;
+	const unsigned char *p, *q;
+	long len;
+	int i, tag, cls, inf;
+
+	*name = NULL;
+	*serial = NULL;
 	i = pref != NULL ? CMS_signed_get_attr_by_OBJ(si, pref, -1) : -1;
 	ASN1_OBJECT_free(pref);
-	if (i >= 0 && (a = CMS_signed_get_attr(si, i)) != NULL
-	    && (t = X509_ATTRIBUTE_get0_type(a, 0)) != NULL && t->type == V_ASN1_OTHER) {
-		const unsigned char *p = t->value.asn1_string->data, *q;
-		long len;
-		int tag, cls, inf;
-		X509_NAME *name = NULL;
-		ASN1_INTEGER *serial = NULL;
-
-		inf = ASN1_get_object(&p, &len, &tag, &cls, t->value.asn1_string->length);
-		q = p;
-		if (!(inf & 0x80) && tag == 0 && cls == V_ASN1_CONTEXT_SPECIFIC
-		    && (name = d2i_X509_NAME(NULL, &q, len)) != NULL
-		    && (serial = d2i_ASN1_INTEGER(NULL, &q, len - (q - p))) != NULL) {
-			for (i = 0; i < sk_X509_num(certs); i++) {
-				X509 *x = sk_X509_value(certs, i);
-
-				if (X509_NAME_cmp(X509_get_issuer_name(x), name) == 0
-				    && ASN1_INTEGER_cmp(X509_get_serialNumber(x), serial) == 0
-				    && X509_up_ref(x)) {
-					r->enc_cert = x;
-					break;
-				}
-			}
-		}
-		X509_NAME_free(name);
-		ASN1_INTEGER_free(serial);
+	if (i < 0)
+		return 0;
+	if ((a = CMS_signed_get_attr(si, i)) == NULL || (t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL
+	    || t->type != V_ASN1_OTHER)
+		return -1;
+	p = t->value.asn1_string->data;
+	inf = ASN1_get_object(&p, &len, &tag, &cls, t->value.asn1_string->length);
+	if ((inf & 0x80) || cls != V_ASN1_CONTEXT_SPECIFIC)
+		return -1;
+	if (tag != 0)
+		return 0;	/* receipentKeyId or subjectAltKeyIdentifier */
+	q = p;
+	if ((*name = d2i_X509_NAME(NULL, &q, len)) == NULL
+	    || (*serial = d2i_ASN1_INTEGER(NULL, &q, len - (q - p))) == NULL) {
+		X509_NAME_free(*name);
+		*name = NULL;
+		return -1;
 	}
-	ERR_clear_error();
+	return 1;
 }
 
 static X509_STORE *
@@ -531,7 +540,8 @@ trust_store(const struct cms_verify_opts *o, struct err *e)
 		if (!X509_STORE_set_default_paths(st))
 			goto bad;
 	} else if (!X509_STORE_load_locations(st, o->ca_file, o->ca_path)) {
-		err_ssl(e, EX_NOINPUT, "cannot load trust anchors from %s", o->ca_file ? o->ca_file
+		/* The filter contract: a certificate file that cannot be read is transient. */
+		err_ssl(e, EX_TEMPFAIL, "cannot load trust anchors from %s", o->ca_file ? o->ca_file
 		    : o->ca_path);
 		X509_STORE_free(st);
 		return NULL;
@@ -555,15 +565,81 @@ is_pinned(const struct cms_verify_opts *o, X509 *x)
 	return 0;
 }
 
-/* Chain, purpose and validity. 0 with a verdict set (pass stays pass), -1 on hard errors. */
+/* The chain errors that only say no trust anchor was reached. */
 static int
-check_chain(X509 *signer, STACK_OF(X509) *certs, const struct cms_verify_opts *o, time_t now,
+no_anchor(int code)
+{
+	return code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+	    || code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+	    || code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+	    || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+	    || code == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
+	    || code == X509_V_ERR_CERT_UNTRUSTED;
+}
+
+/* X509_verify_cert of x against st at now: the X509_V_* result; on X509_V_OK *chain (if not
+ * NULL) gets the certificates above x. -1 with e set when it cannot be run. */
+static int
+verify_in(X509_STORE *st, X509 *x, STACK_OF(X509) *untrusted, time_t now, int purpose,
+    unsigned long flags, STACK_OF(X509) **chain, struct err *e)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int code;
+
+	if (ctx == NULL || !X509_STORE_CTX_init(ctx, st, x, untrusted)) {
+		X509_STORE_CTX_free(ctx);
+		return err_ssl(e, EX_OSERR, "cannot set up certificate verification");
+	}
+	X509_STORE_CTX_set_time(ctx, 0, now);
+	if (flags != 0)
+		X509_STORE_CTX_set_flags(ctx, flags);
+	if (purpose != 0)
+		X509_STORE_CTX_set_purpose(ctx, purpose);
+	if (X509_verify_cert(ctx) == 1) {
+		code = X509_V_OK;
+		if (chain != NULL) {
+			if ((*chain = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
+				X509_STORE_CTX_free(ctx);
+				return err_ssl(e, EX_OSERR, "out of memory");
+			}
+			X509_free(sk_X509_shift(*chain));	/* x itself */
+		}
+	} else if ((code = X509_STORE_CTX_get_error(ctx)) == X509_V_OK) {
+		code = X509_V_ERR_UNSPECIFIED;
+	}
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return code;
+}
+
+/* The chain of x: to an anchor of st, or - when none is reached and x is pinned - with x as
+ * its own anchor (every other check, purpose and validity, still made). */
+static int
+chain_of(X509 *x, STACK_OF(X509) *untrusted, X509_STORE *st, const struct cms_verify_opts *o,
+    time_t now, int purpose, STACK_OF(X509) **chain, struct err *e)
+{
+	X509_STORE *pst;
+	int code = verify_in(st, x, untrusted, now, purpose, 0, chain, e);
+
+	if (code == X509_V_OK || code < 0 || !no_anchor(code) || !is_pinned(o, x))
+		return code;
+	if ((pst = X509_STORE_new()) == NULL || !X509_STORE_add_cert(pst, x)) {
+		X509_STORE_free(pst);
+		return err_ssl(e, EX_OSERR, "out of memory");
+	}
+	code = verify_in(pst, x, NULL, now, purpose, X509_V_FLAG_PARTIAL_CHAIN, chain, e);
+	X509_STORE_free(pst);
+	return code;
+}
+
+/* The signer: validity, chain, purpose. 0 with a verdict set (pass stays pass), -1 on hard
+ * errors. On pass r->chain holds what verified above the signer. */
+static int
+check_chain(X509 *signer, X509_STORE *st, const struct cms_verify_opts *o, time_t now,
     struct cms_result *r, struct err *e)
 {
-	X509_STORE_CTX *ctx = NULL;
-	X509_STORE *st;
 	char a[64], b[64];
-	int rc = -1, ok, code;
+	int code;
 
 	/* Validity now, then at the signing time (both must hold: the signing time is the
 	 * signer's claim, so it cannot excuse a certificate that has since expired). */
@@ -582,84 +658,270 @@ check_chain(X509 *signer, STACK_OF(X509) *certs, const struct cms_verify_opts *o
 		return verdict(r, CMS_V_FAIL, "the signing time is outside the signer's certificate "
 		    "validity (%s to %s)", a, b);
 	}
-	if ((st = trust_store(o, e)) == NULL)
-		return -1;
-	if ((ctx = X509_STORE_CTX_new()) == NULL || !X509_STORE_CTX_init(ctx, st, signer, certs)) {
-		err_ssl(e, EX_OSERR, "cannot set up certificate verification");
-		goto out;
-	}
-	X509_STORE_CTX_set_time(ctx, 0, now);
 	/* emailProtection when an EKU is present, digitalSignature/nonRepudiation when a key
 	 * usage is (RFC 8550 §4.4.2, §4.4.4). */
-	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SMIME_SIGN);
-	ok = X509_verify_cert(ctx);
-	code = X509_STORE_CTX_get_error(ctx);
-	rc = 0;
-	if (ok == 1)
-		goto out;
+	code = chain_of(signer, r->certs, st, o, now, X509_PURPOSE_SMIME_SIGN, &r->chain, e);
+	if (code < 0)
+		return -1;
 	switch (code) {
+	case X509_V_OK:
+		return 0;
 	case X509_V_ERR_INVALID_PURPOSE:
-		verdict(r, CMS_V_POLICY, "the signer's certificate is not for e-mail protection "
-		    "(extended key usage or key usage)");
-		break;
+		return verdict(r, CMS_V_POLICY, "the signer's certificate is not for e-mail "
+		    "protection (extended key usage or key usage)");
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		verdict(r, CMS_V_FAIL, "a certificate in the signer's chain has expired");
-		break;
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		if (is_pinned(o, signer)) {
-			ERR_clear_error();
-			break;	/* pinned in the certificate store: trusted as it is */
-		}
-		verdict(r, CMS_V_FAIL, "the signer's certificate does not chain to a trusted root "
-		    "(%s)", X509_verify_cert_error_string(code));
-		break;
+		return verdict(r, CMS_V_FAIL, "a certificate in the signer's chain has expired");
 	default:
-		verdict(r, CMS_V_FAIL, "the signer's certificate does not verify: %s",
+		if (no_anchor(code))
+			return verdict(r, CMS_V_FAIL, "the signer's certificate does not chain to a "
+			    "trusted root (%s)", X509_verify_cert_error_string(code));
+		return verdict(r, CMS_V_FAIL, "the signer's certificate does not verify: %s",
 		    X509_verify_cert_error_string(code));
 	}
-out:
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(st);
+}
+
+/* Is x fit to encrypt to for the signer? 0 yes (*chain: what verified above it), 1 no (why
+ * in r->enc_note), -1 on hard errors. */
+static int
+enc_usable(X509 *x, X509_STORE *st, const struct cms_verify_opts *o, time_t now,
+    struct cms_result *r, STACK_OF(X509) **chain, struct err *e)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	uint32_t flags = X509_get_extension_flags(x);
+	char **names;
+	size_t i, j;
+	int code, rsa, named = 0;
+
+	ERR_clear_error();
+	/* The chain (under the issuer's key: a CA of the same name but another key fails). */
+	code = chain_of(x, r->certs, st, o, now, 0, chain, e);
+	if (code < 0)
+		return -1;
+	if (code != X509_V_OK) {
+		snprintf(r->enc_note, sizeof r->enc_note, "it does not verify (%s)",
+		    X509_verify_cert_error_string(code));
+		return 1;
+	}
+	if (pk == NULL) {
+		ERR_clear_error();
+		snprintf(r->enc_note, sizeof r->enc_note, "its public key cannot be read");
+		return 1;
+	}
+	/* RFC 8550 §4.4.2, §4.4.4 */
+	if ((flags & EXFLAG_XKUSAGE)
+	    && !(X509_get_extended_key_usage(x) & (XKU_SMIME | XKU_ANYEKU))) {
+		snprintf(r->enc_note, sizeof r->enc_note, "it is not for e-mail protection");
+		return 1;
+	}
+	rsa = EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA;
+	if ((flags & EXFLAG_KUSAGE)
+	    && !(X509_get_key_usage(x) & (rsa ? KU_KEY_ENCIPHERMENT : KU_KEY_AGREEMENT))) {
+		snprintf(r->enc_note, sizeof r->enc_note, "its key usage does not permit %s",
+		    rsa ? "key encipherment" : "key agreement");
+		return 1;
+	}
+	if ((names = keys_cert_addrs(x, e)) == NULL)
+		return -1;
+	for (i = 0; names[i] != NULL && !named; i++)
+		for (j = 0; r->signer_addrs[j] != NULL && !named; j++)
+			named = addr_spec_eq(names[i], r->signer_addrs[j]);
+	if (!named)
+		snprintf(r->enc_note, sizeof r->enc_note, "it is for %s, not for the signer's "
+		    "address %s", names[0] ? names[0] : "no e-mail address",
+		    r->signer_addrs[0] ? r->signer_addrs[0] : "(none)");
+	keys_addrs_free(names);
+	return named ? 0 : 1;
+}
+
+/* Add the certificates of add not yet in to (both up-referenced). */
+static int
+merge_chain(STACK_OF(X509) *to, STACK_OF(X509) *add)
+{
+	int i, j;
+
+	for (i = 0; i < sk_X509_num(add); i++) {
+		X509 *x = sk_X509_value(add, i);
+
+		for (j = 0; j < sk_X509_num(to); j++)
+			if (X509_cmp(sk_X509_value(to, j), x) == 0)
+				break;
+		if (j < sk_X509_num(to))
+			continue;
+		if (!X509_up_ref(x))
+			return -1;
+		if (!sk_X509_push(to, x)) {
+			X509_free(x);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The encryption certificate the signer announced, if it passes (see cms.h). */
+static int
+check_enc(CMS_SignerInfo *si, X509_STORE *st, const struct cms_verify_opts *o, time_t now,
+    struct cms_result *r, struct err *e)
+{
+	X509_NAME *name;
+	ASN1_INTEGER *serial;
+	STACK_OF(X509) *chain = NULL;
+	int i, k, found = 0, rc = 0;
+
+	if ((k = enc_pref(si, &name, &serial)) <= 0) {
+		if (k < 0)
+			snprintf(r->enc_note, sizeof r->enc_note, "SMIMEEncryptionKeyPreference "
+			    "cannot be read");
+		ERR_clear_error();
+		return 0;
+	}
+	for (i = 0; i < sk_X509_num(r->certs) && r->enc_cert == NULL; i++) {
+		X509 *x = sk_X509_value(r->certs, i);
+
+		if (X509_NAME_cmp(X509_get_issuer_name(x), name) != 0
+		    || ASN1_INTEGER_cmp(X509_get0_serialNumber(x), serial) != 0)
+			continue;
+		found = 1;
+		if (X509_cmp(x, r->signer) == 0) {
+			r->enc_note[0] = '\0';
+			break;	/* the signer's own certificate: nothing separate */
+		}
+		/* Every candidate is tried: a forged one with the same issuer name and serial
+		 * must not hide the genuine one. */
+		if ((k = enc_usable(x, st, o, now, r, &chain, e)) < 0) {
+			rc = -1;
+			break;
+		}
+		if (k == 0) {
+			r->enc_note[0] = '\0';
+			if (merge_chain(r->chain, chain) != 0 || !X509_up_ref(x)) {
+				rc = err_set(e, EX_OSERR, "out of memory");
+				break;
+			}
+			r->enc_cert = x;
+		}
+		sk_X509_pop_free(chain, X509_free);
+		chain = NULL;
+	}
+	sk_X509_pop_free(chain, X509_free);
+	if (!found)
+		snprintf(r->enc_note, sizeof r->enc_note, "it is not in the message");
+	X509_NAME_free(name);
+	ASN1_INTEGER_free(serial);
+	ERR_clear_error();
 	return rc;
 }
 
+/* The verdict for a signer certificate whose key cannot be used. */
 static int
-check_addrs(X509 *signer, const struct cms_verify_opts *o, struct cms_result *r, struct err *e)
+unusable_key(X509 *x, EVP_PKEY *pk, struct cms_result *r)
 {
-	char **names;
-	size_t i, j;
+	const ASN1_OBJECT *obj = NULL;
+	const void *pval = NULL;
+	X509_ALGOR *alg = NULL;
+	int ptype = V_ASN1_UNDEF, nid;
 
-	if ((names = keys_cert_addrs(signer, e)) == NULL)
-		return -1;
-	if (names[0] != NULL && (r->identifier = strdup(names[0])) == NULL)
-		goto oom;
-	if (o == NULL || o->addrs == NULL) {
-		keys_addrs_free(names);
-		return 0;
+	X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg, X509_get_X509_PUBKEY(x));
+	if (alg != NULL)
+		X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
+	ERR_clear_error();
+	/* RFC 3279 §2.3.2: a DSA key may inherit p, q, g from its issuer's; OpenSSL does not
+	 * follow the chain for them (RFC 4134 §4.6 is such a message). */
+	if (nid == NID_dsa && (ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL
+	    || (pk != NULL && EVP_PKEY_missing_parameters(pk))))
+		return verdict(r, CMS_V_NEUTRAL, "the signer's DSA key has no domain parameters "
+		    "(inherited from its issuer, RFC 3279 section 2.3.2, which is not supported), so "
+		    "the signature cannot be checked"), 1;
+	if (pk == NULL)
+		return verdict(r, CMS_V_NEUTRAL, "the signer's %s public key cannot be read, so the "
+		    "signature cannot be checked", nid != NID_undef ? OBJ_nid2sn(nid) : "unknown"),
+		    1;
+	return verdict(r, CMS_V_NEUTRAL, "the signer's %s key has no domain parameters, so the "
+	    "signature cannot be checked", OBJ_nid2sn(EVP_PKEY_get_base_id(pk))), 1;
+}
+
+/* Before CMS_verify: a signer key that cannot be used is reported as such, never as an
+ * altered message. 1 when a verdict was set. */
+static int
+signer_keys(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis, struct cms_result *r)
+{
+	EVP_PKEY *pk;
+	X509 *x;
+	int i;
+
+	if (CMS_set1_signers_certs(cms, NULL, 0) < 0)
+		return 0;	/* CMS_verify reports it */
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		pk = NULL;
+		x = NULL;
+		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), &pk, &x, NULL, NULL);
+		if (x == NULL)
+			continue;	/* not in the message: CMS_verify says so */
+		if (pk == NULL)
+			pk = X509_get0_pubkey(x);
+		if (pk == NULL || EVP_PKEY_missing_parameters(pk))
+			return unusable_key(x, pk, r);
 	}
-	for (i = 0; o->addrs[i] != NULL; i++)
-		for (j = 0; names[j] != NULL; j++)
-			if (addr_spec_eq(o->addrs[i], names[j])) {
-				free(r->identifier);
-				if ((r->identifier = strdup(names[j])) == NULL)
-					goto oom;
-				keys_addrs_free(names);
-				return 0;
-			}
-	if (names[0] == NULL)
-		verdict(r, CMS_V_POLICY, "the signer's certificate names no e-mail address");
-	else
-		verdict(r, CMS_V_POLICY, "the signer's certificate is for %s, not for the From or "
-		    "Sender address %s", names[0], o->addrs[0] ? o->addrs[0] : "(the message has none)");
-	keys_addrs_free(names);
+	ERR_clear_error();
 	return 0;
-oom:
-	keys_addrs_free(names);
-	return err_set(e, EX_OSERR, "out of memory");
+}
+
+/* CMS_verify failed: say why, truthfully (the error queue, newest last). */
+static void
+verify_failed(CMS_SignerInfo *si, unsigned long last, struct cms_result *r)
+{
+	unsigned long ec;
+	int digest_attr = 0, digest_len = 0, sig = 0, algo = 0;
+	char algname[128] = "";
+
+	while ((ec = ERR_get_error()) != 0) {
+		if (ERR_GET_LIB(ec) != ERR_LIB_CMS)
+			continue;
+		switch (ERR_GET_REASON(ec)) {
+		case CMS_R_ERROR_READING_MESSAGEDIGEST_ATTRIBUTE: digest_attr = 1; break;
+		case CMS_R_MESSAGEDIGEST_ATTRIBUTE_WRONG_LENGTH: digest_len = 1; break;
+		case CMS_R_VERIFICATION_FAILURE: sig = 1; break;
+		case CMS_R_UNKNOWN_DIGEST_ALGORITHM:
+		case CMS_R_UNSUPPORTED_SIGNATURE_ALGORITHM:
+		case CMS_R_UNKNOWN_ID:
+			algo = 1;
+			if (ERR_reason_error_string(ec) != NULL)
+				snprintf(algname, sizeof algname, "%s", ERR_reason_error_string(ec));
+			break;
+		}
+	}
+	switch (ERR_GET_REASON(last)) {
+	case CMS_R_SIGNER_CERTIFICATE_NOT_FOUND:
+		verdict(r, CMS_V_NEUTRAL, "the signer's certificate is not in the message");
+		return;
+	case CMS_R_CONTENT_VERIFY_ERROR:
+		if (digest_attr)
+			verdict(r, CMS_V_PERMERROR, "the signed attributes carry no message digest");
+		else if (digest_len)
+			verdict(r, CMS_V_FAIL, "the message digest attribute has the wrong length");
+		else if (algo)
+			verdict(r, CMS_V_NEUTRAL, "the signature uses an algorithm that cannot be "
+			    "checked here (%s)", algname);
+		else if (CMS_signed_get_attr_count(si) >= 0)
+			verdict(r, CMS_V_FAIL, "message digest mismatch: the content was altered "
+			    "after signing");
+		else
+			verdict(r, CMS_V_FAIL, "the signature does not match the content: the content "
+			    "was altered after signing, or the signature was not made with the "
+			    "signer's key (without signed attributes the two cannot be told apart)");
+		return;
+	case CMS_R_VERIFICATION_FAILURE:
+		verdict(r, CMS_V_FAIL, "the signature does not verify with the signer's key");
+		return;
+	}
+	if (algo)
+		verdict(r, CMS_V_NEUTRAL, "the signature uses an algorithm that cannot be checked "
+		    "here (%s)", algname);
+	else if (sig)
+		verdict(r, CMS_V_FAIL, "the signature does not verify with the signer's key");
+	else
+		verdict(r, CMS_V_FAIL, "the signature does not verify: %s",
+		    ERR_reason_error_string(last) ? ERR_reason_error_string(last) : "unknown");
 }
 
 int
@@ -668,8 +930,10 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 {
 	STACK_OF(CMS_SignerInfo) *sis;
 	STACK_OF(X509) *signers = NULL;
+	X509_STORE *st = NULL;
 	CMS_ContentInfo *cms;
 	CMS_SignerInfo *si;
+	const ASN1_OBJECT *ctype;
 	const unsigned char *p = der;
 	unsigned long ec;
 	time_t now = o->now ? o->now : time(NULL);
@@ -685,6 +949,11 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 		verdict(r, CMS_V_PERMERROR, "the CMS structure is not signed-data (it is %s)",
 		    OBJ_nid2sn(OBJ_obj2nid(CMS_get0_type(cms))));
 		goto done;
+	}
+	if ((ctype = CMS_get0_eContentType(cms)) != NULL) {
+		r->econtent_type = OBJ_obj2nid(ctype);
+		if (OBJ_obj2txt(r->econtent_name, sizeof r->econtent_name, ctype, 0) <= 0)
+			snprintf(r->econtent_name, sizeof r->econtent_name, "?");
 	}
 	r->certs = CMS_get1_certs(cms);
 	if (r->certs == NULL && (r->certs = sk_X509_new_null()) == NULL)
@@ -702,6 +971,9 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 		    "multipart/signed");
 		goto done;
 	}
+	si = sk_CMS_SignerInfo_value(sis, 0);
+	if (signer_keys(cms, sis, r))
+		goto done;
 	/* Signature and message digest (RFC 5652 §5.6); the chain is checked separately below
 	 * so that each failure has its own message. */
 	if (CMS_verify(cms, NULL, NULL, content, content_out, CMS_NO_SIGNER_CERT_VERIFY
@@ -712,24 +984,9 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 			rc = -1;
 			goto done;
 		}
-		switch (ERR_GET_REASON(ec)) {
-		case CMS_R_SIGNER_CERTIFICATE_NOT_FOUND:
-			verdict(r, CMS_V_NEUTRAL, "the signer's certificate is not in the message");
-			break;
-		case CMS_R_CONTENT_VERIFY_ERROR:
-			verdict(r, CMS_V_FAIL, "message digest mismatch: the content was altered "
-			    "after signing");
-			break;
-		case CMS_R_VERIFICATION_FAILURE:
-			verdict(r, CMS_V_FAIL, "the signature does not verify with the signer's key");
-			break;
-		default:
-			verdict(r, CMS_V_FAIL, "the signature does not verify: %s",
-			    ERR_reason_error_string(ec) ? ERR_reason_error_string(ec) : "unknown");
-		}
+		verify_failed(si, ec, r);
 		goto done;
 	}
-	si = sk_CMS_SignerInfo_value(sis, 0);
 	signers = CMS_get0_signers(cms);
 	if (signers == NULL || sk_X509_num(signers) == 0 || sk_X509_value(signers, 0) == NULL) {
 		verdict(r, CMS_V_NEUTRAL, "the signer's certificate is not in the message");
@@ -737,30 +994,26 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 	}
 	r->signer = sk_X509_value(signers, 0);
 	X509_up_ref(r->signer);
-	signed_attrs(si, r->certs, r);
-	r->verdict = CMS_V_PASS;
-	if (check_chain(r->signer, r->certs, o, now, r, e) != 0) {
+	if ((r->signer_addrs = keys_cert_addrs(r->signer, e)) == NULL) {
 		rc = -1;
 		goto done;
 	}
-	/* The first failure is the verdict: a later check must not overwrite it. */
-	if (r->verdict != CMS_V_PASS) {
-		if (check_addrs(r->signer, NULL, r, e) != 0)	/* the identifier only */
-			rc = -1;
-		goto done;
-	}
-	if (check_addrs(r->signer, o, r, e) != 0) {
+	signed_attrs(si, r);
+	r->verdict = CMS_V_PASS;
+	if ((st = trust_store(o, e)) == NULL || check_chain(r->signer, st, o, now, r, e) != 0
+	    || (r->verdict == CMS_V_PASS && check_enc(si, st, o, now, r, e) != 0)) {
 		rc = -1;
 		goto done;
 	}
 	if (r->verdict == CMS_V_PASS)
 		snprintf(r->reason, sizeof r->reason, "good signature by %s",
-		    r->identifier ? r->identifier : "the signer");
+		    r->signer_addrs[0] ? r->signer_addrs[0] : "the signer");
 	goto done;
 oom:
 	err_set(e, EX_OSERR, "out of memory");
 	rc = -1;
 done:
+	X509_STORE_free(st);
 	sk_X509_free(signers);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
@@ -826,7 +1079,8 @@ econtent(struct ber *b, const struct ber_tlv *eci, int fd, struct err *e)
 }
 
 int
-cms_opaque_split(int in, int content, struct buf *der, int *has_content, struct err *e)
+cms_opaque_split(int in, int content, struct buf *der, int *has_content, int *type,
+    struct err *e)
 {
 	struct fdsrc fs = { in };
 	struct ber_src src = { fd_src_read, &fs };
@@ -837,6 +1091,8 @@ cms_opaque_split(int in, int content, struct buf *der, int *has_content, struct 
 	int m, rc = -1;
 
 	*has_content = 0;
+	if (type != NULL)
+		*type = NID_pkcs7_signed;
 	if (ber_init(&b, &src, e) != 0)
 		return -1;
 	if (ber_expect(&b, &ci, NULL, BER_UNIV, 1, 16, "ContentInfo SEQUENCE") != 0
@@ -848,6 +1104,8 @@ cms_opaque_split(int in, int content, struct buf *der, int *has_content, struct 
 		int nid = o != NULL ? OBJ_obj2nid(o) : NID_undef;
 
 		ASN1_OBJECT_free(o);
+		if (type != NULL)
+			*type = nid;
 		err_set(e, EX_DATAERR, "the CMS structure is not signed-data (it is %s)",
 		    nid != NID_undef ? OBJ_nid2sn(nid) : "unknown");
 		rc = 1;

@@ -61,10 +61,10 @@ enum cms_verdict {
 	CMS_V_PASS,
 	CMS_V_FAIL,		/* the signature, digest or certificate chain is bad */
 	CMS_V_POLICY,		/* cryptographically sound, but refused by policy: the signer
-				 * does not match From/Sender, the certificate is not for
-				 * e-mail protection */
+				 * does not match From, the certificate is not for e-mail
+				 * protection, only a part is signed (smime.c) */
 	CMS_V_NEUTRAL,		/* signed, but nothing to verify against (no signer cert,
-				 * certs-only) */
+				 * certs-only), or a key or algorithm that cannot be used */
 	CMS_V_TEMPERROR,
 	CMS_V_PERMERROR,	/* the structure cannot be read */
 	CMS_V_NONE,		/* the message is not signed (RFC 8601 §2.7.1 "none") */
@@ -76,20 +76,36 @@ struct cms_verify_opts {
 	const char *ca_path;
 	STACK_OF(X509) *pinned;	/* certificates trusted as they are (the store's) */
 	time_t now;		/* 0: time(NULL) */
-	char **addrs;		/* From and Sender addr-specs, NULL-terminated (NULL: skip) */
 };
 
+/*
+ * What a signature proves, for the mail policy (smime.c) to turn into a verdict. Only
+ * signer, signer_addrs, chain and enc_cert are authenticated; certs is whatever the message
+ * carried (the certificates set of a SignedData is not signed).
+ */
 struct cms_result {
 	enum cms_verdict verdict;
 	char reason[400];	/* why, one line: for stderr and the A-R comment */
-	char *identifier;	/* the signer's address that matched, else its first, or NULL */
+	char *identifier;	/* the signer's address the policy matched, else its first, or
+				 * NULL (set by the policy; cms_verify leaves it NULL) */
 	X509 *signer;		/* the signer's certificate (when found) */
-	STACK_OF(X509) *certs;	/* every certificate in the message */
-	X509 *enc_cert;		/* the certificate named by SMIMEEncryptionKeyPreference */
+	char **signer_addrs;	/* its addresses (keys_cert_addrs), when signer is set */
+	STACK_OF(X509) *certs;	/* every certificate in the message (unauthenticated) */
+	STACK_OF(X509) *chain;	/* pass: the certificates that verified above the signer and
+				 * the encryption certificate (intermediates, anchors); empty
+				 * when pinned; NULL otherwise */
+	X509 *enc_cert;		/* pass: the certificate named by SMIMEEncryptionKeyPreference,
+				 * only when it passed the same checks as the signer (see
+				 * cms_verify); NULL when none was named or it was refused */
+	char enc_note[200];	/* why a named encryption certificate was refused, or "" */
 	int caps[32];		/* SMIMECapabilities NIDs, the sender's order */
 	int ncaps;
 	time_t signing_time;	/* 0 when absent */
+	int econtent_type;	/* NID of the eContentType (NID_pkcs7_data for mail) */
+	char econtent_name[64];	/* its name or dotted OID, for messages */
 	int certs_only;		/* a certs-only message (no signers) */
+	char warning[300];	/* smime_verify: a problem besides the verdict, for stderr (the
+				 * store could not be written), or "" */
 };
 
 void cms_result_free(struct cms_result *r);
@@ -98,15 +114,24 @@ void cms_result_free(struct cms_result *r);
  * Verify the SignedData in der/derlen. content: the detached content (already canonical), or
  * NULL for encapsulated content, which is then written to content_out (may be NULL). Returns
  * 0 with the verdict in r (any verdict; free it with cms_result_free), -1 only for errors that
- * are not about the message (memory, I/O on content BIOs, unreadable trust anchors), with r
- * left empty.
+ * are not about the message (memory, I/O on content BIOs: EX_IOERR/EX_OSERR; unreadable trust
+ * anchors: EX_TEMPFAIL), with r left empty.
  *
- * Policy (documented in smime-verify(1)): the signature and the message digest must verify
- * (RFC 5652 §5.6); the signer certificate must chain to a trust anchor (o->ca_file/ca_path or
- * the system bundle) or be pinned; it must be valid now and at the signing time, when the
- * signature states one; with an extended key usage it must include emailProtection, with a
- * key usage digitalSignature or nonRepudiation (X509_PURPOSE_SMIME_SIGN); and one of its
- * addresses (keys_cert_addrs, RFC 8550 §3) must equal one of o->addrs (addr_spec_eq).
+ * What pass means here (the mail rules, such as matching From, are smime.c's): the signature
+ * and the message digest verify (RFC 5652 §5.6); the signer certificate chains to a trust
+ * anchor (o->ca_file/ca_path or the system bundle), or is pinned (o->pinned: then it is its
+ * own anchor, every other check still applies); it is valid now and at the signing time, when
+ * the signature states one; with an extended key usage it includes emailProtection, with a
+ * key usage digitalSignature or nonRepudiation (X509_PURPOSE_SMIME_SIGN). A failure names its
+ * cause truthfully: "altered" only when the message digest differs; a signer key that cannot
+ * be used (a DSA key inheriting its parameters, RFC 3279 §2.3.2) is neutral.
+ *
+ * The encryption certificate (RFC 8551 §2.5.3, issuerAndSerialNumber) is taken only after a
+ * pass and only if it passes the signer's policy too: it chains to a trust anchor (or is
+ * pinned) - which also proves it was issued under the issuer's key, not by another CA of the
+ * same name -, is valid now, has emailProtection when it has an extended key usage, permits
+ * keyEncipherment (RSA) or keyAgreement (other keys) when it has a key usage, and names one of
+ * the signer's addresses. Otherwise enc_cert stays NULL and enc_note says why.
  */
 int cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_out,
     const struct cms_verify_opts *o, struct cms_result *r, struct err *e);
@@ -118,8 +143,10 @@ const struct err *cms_sink_bio_err(BIO *b);
 /* Opaque signed-data, streamed with bounded memory: read a (BER) ContentInfo from fd in,
  * write the eContent octets to fd content (*has_content set when there is one) and put in der
  * the same ContentInfo with the content left out, for cms_verify with the content detached.
- * 0; 1 when the ContentInfo is not signed-data (e says what it is); -1 with e set
- * (EX_DATAERR for malformed input). */
-int cms_opaque_split(int in, int content, struct buf *der, int *has_content, struct err *e);
+ * 0; 1 when the ContentInfo is not signed-data (e says what it is, *type is its NID, e.g.
+ * NID_pkcs7_enveloped or NID_id_smime_ct_authEnvelopedData); -1 with e set (EX_DATAERR for
+ * malformed input). type may be NULL. */
+int cms_opaque_split(int in, int content, struct buf *der, int *has_content, int *type,
+    struct err *e);
 
 #endif

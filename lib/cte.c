@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char *const names[] = { "7bit", "8bit", "binary", "quoted-printable", "base64",
 	"unknown" };
@@ -121,51 +124,129 @@ utf8_step(struct cte_stats *s, unsigned char b)
 		s->utf8_bad++;
 }
 
+/* One byte: the reference scanner, and the fast path's fallback for anything but plain
+ * bytes in the middle of a line. */
+static inline void
+scan_byte(struct cte_stats *s, unsigned char b)
+{
+	utf8_step(s, b);
+	if (s->cr) {
+		s->cr = 0;
+		if (b == '\n') {
+			s->lines++;
+			end_line(s);
+			return;
+		}
+		s->bare_cr++;
+		s->cur++;	/* the bare CR counts as a character of the line */
+		s->last = '\r';
+	}
+	if (b == '\r') {
+		s->cr = 1;
+		return;
+	}
+	if (b == '\n') {
+		s->bare_lf++;
+		s->lines++;
+		end_line(s);
+		return;
+	}
+	if (b == 0)
+		s->nul++;
+	else if (b >= 0x80)
+		s->nonascii++;
+	else if ((b < 0x20 && b != '\t' && b != '\f' && b != 0x1b) || b == 0x7f)
+		s->ctl++;
+	if (s->nhead < 5) {
+		s->head[s->nhead++] = b;
+		if (s->nhead == 5 && memcmp(s->head, "From ", 5) == 0)
+			s->from_lines++;
+	}
+	s->cur++;
+	s->last = b;
+}
+
 void
-cte_scan(struct cte_stats *s, const void *p, size_t n)
+cte_scan_ref(struct cte_stats *s, const void *p, size_t n)
 {
 	const unsigned char *q = p;
 	size_t i;
 
 	s->bytes += n;
-	for (i = 0; i < n; i++) {
-		unsigned char b = q[i];
+	for (i = 0; i < n; i++)
+		scan_byte(s, q[i]);
+}
 
-		utf8_step(s, b);
-		if (s->cr) {
-			s->cr = 0;
-			if (b == '\n') {
-				s->lines++;
-				end_line(s);
-				continue;
+/* Plain bytes (TAB, 0x20..0x7E) from q: how many, up to n. A plain byte with no CR or UTF-8
+ * sequence pending changes only the line's length, its last byte and (among its first
+ * five) its head, so whole runs of them are counted at once. */
+static size_t
+plain_run(const unsigned char *q, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i c1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f), tab = _mm_set1_epi8('\t');
+
+	/* Signed: 0x20..0x7F are > 0x1F; 0x80..0xFF are negative. Two vectors per step. */
+#define PLAIN(v) _mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, del), \
+	    _mm_cmpgt_epi8(v, c1f)), _mm_cmpeq_epi8(v, tab)))
+	for (; n - i >= 32; i += 32) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(q + i));
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(q + i + 16));
+		uint32_t m = (uint32_t)PLAIN(v0) | (uint32_t)PLAIN(v1) << 16;
+
+		if (m != 0xffffffffu)
+			return i + (unsigned)__builtin_ctz(~m);
+	}
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(q + i));
+		unsigned m = (unsigned)PLAIN(v);
+
+		if (m != 0xffff)
+			return i + (unsigned)__builtin_ctz(~m);
+	}
+#undef PLAIN
+#else
+	/* A word at a time: a byte is plain when it is 0x20..0x7E (TAB goes the slow way). */
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+
+	for (; n - i >= 8; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, q + i, 8);
+		/* High bit set in a lane when the byte is < 0x20, >= 0x7F or >= 0x80. */
+		if (((w - ones * 0x20) | (w + ones * 0x01) | w) & high)
+			break;
+	}
+#endif
+	while (i < n && ((q[i] >= 0x20 && q[i] < 0x7f) || q[i] == '\t'))
+		i++;
+	return i;
+}
+
+void
+cte_scan(struct cte_stats *s, const void *p, size_t n)
+{
+	const unsigned char *q = p;
+	size_t i = 0, k;
+
+	s->bytes += n;
+	while (i < n) {
+		if (!s->cr && s->need == 0 && (k = plain_run(q + i, n - i)) > 0) {
+			if (s->nhead < 5) {
+				size_t h = 5 - s->nhead < k ? 5 - s->nhead : k;
+
+				memcpy(s->head + s->nhead, q + i, h);
+				s->nhead += (unsigned)h;
+				if (s->nhead == 5 && memcmp(s->head, "From ", 5) == 0)
+					s->from_lines++;
 			}
-			s->bare_cr++;
-			s->cur++;	/* the bare CR counts as a character of the line */
-			s->last = '\r';
-		}
-		if (b == '\r') {
-			s->cr = 1;
+			s->cur += k;
+			s->last = q[i + k - 1];
+			i += k;
 			continue;
 		}
-		if (b == '\n') {
-			s->bare_lf++;
-			s->lines++;
-			end_line(s);
-			continue;
-		}
-		if (b == 0)
-			s->nul++;
-		else if (b >= 0x80)
-			s->nonascii++;
-		else if ((b < 0x20 && b != '\t' && b != '\f' && b != 0x1b) || b == 0x7f)
-			s->ctl++;
-		if (s->nhead < 5) {
-			s->head[s->nhead++] = b;
-			if (s->nhead == 5 && memcmp(s->head, "From ", 5) == 0)
-				s->from_lines++;
-		}
-		s->cur++;
-		s->last = b;
+		scan_byte(s, q[i++]);
 	}
 }
 

@@ -56,7 +56,10 @@ struct cte_stats {
 };
 
 void cte_scan_init(struct cte_stats *s);
+/* cte_scan takes runs of plain bytes a vector (or word) at a time; cte_scan_ref is the same
+ * scanner byte by byte, the reference the tests compare it with. */
 void cte_scan(struct cte_stats *s, const void *p, size_t n);
+void cte_scan_ref(struct cte_stats *s, const void *p, size_t n);
 void cte_scan_final(struct cte_stats *s);
 /* Text rather than binary: no NUL, no bare CR, no control bytes (see ctl). */
 int cte_stats_is_text(const struct cte_stats *s);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
@@ -10,9 +11,9 @@
 
 #define MAX_CONNS 32
 
-/* An open connection per account during a run. */
+/* An open connection per server and login during a run. */
 struct conn {
-	char *account;		/* NULL for the defaults */
+	char *key;		/* ops->conn_key */
 	struct smtp s;
 	int up;
 	struct err e;		/* why it is not up */
@@ -24,13 +25,8 @@ struct run {
 	struct conn c[MAX_CONNS];
 	size_t nc;
 	long long now;
+	struct deliver_stats *st;
 };
-
-static int
-same_account(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
 
 static void
 conn_close(struct conn *x)
@@ -38,21 +34,24 @@ conn_close(struct conn *x)
 	if (x->up)
 		smtp_close(&x->s);
 	x->up = 0;
-	free(x->account);
-	x->account = NULL;
+	free(x->key);
+	x->key = NULL;
 }
 
+/* The connection for key (taken over), opened for it if needed. */
 static struct conn *
-get_conn(struct run *r, const char *account)
+get_conn(struct run *r, char *key, const struct queue_item *it)
 {
 	struct conn *x;
 	size_t i;
 
 	for (i = 0; i < r->nc; i++)
-		if (same_account(r->c[i].account, account))
+		if (strcmp(r->c[i].key, key) == 0)
 			break;
-	if (i < r->nc && !(r->c[i].up && r->c[i].s.broken))
+	if (i < r->nc && !(r->c[i].up && r->c[i].s.broken)) {
+		free(key);
 		return &r->c[i];	/* up, or known to be down for this run */
+	}
 	if (i == r->nc) {
 		if (r->nc == MAX_CONNS) {
 			for (i = 0; i < r->nc; i++)
@@ -66,11 +65,8 @@ get_conn(struct run *r, const char *account)
 	}
 	x = &r->c[i];
 	memset(x, 0, sizeof *x);
-	if (account != NULL && (x->account = strdup(account)) == NULL) {
-		err_set(&x->e, EX_OSERR, "out of memory");
-		return x;
-	}
-	if (r->ops->open(r->ops->ctx, account, &x->s, &x->e) == 0)
+	x->key = key;
+	if (r->ops->open(r->ops->ctx, it, &x->s, &x->e) == 0)
 		x->up = 1;
 	else
 		smtp_close(&x->s);
@@ -150,24 +146,48 @@ send_bounce(struct run *run, struct conn *x, struct queue_item *it, const struct
 }
 
 static void
-warn(struct run *run, const struct queue_item *it, const char *fmt, ...) ERR_PRINTF(3, 4);
+report(struct run *run, const char *id, const char *fmt, ...) ERR_PRINTF(3, 4);
 static void
-warn(struct run *run, const struct queue_item *it, const char *fmt, ...)
+report(struct run *run, const char *id, const char *fmt, ...)
 {
-	char m[700];
+	char m[900];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof m, fmt, ap);
 	va_end(ap);
-	run->ops->warn(run->ops->ctx, it->id, m);
+	run->ops->report(run->ops->ctx, id, m);
+}
+
+/* "<a>, <b> and 3 more" for a report line. */
+static void
+rcpt_list(const struct queue_dsn_rcpt *v, size_t n, char *out, size_t cap)
+{
+	size_t i, k = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && i < 3; i++)
+		k += (size_t)snprintf(out + k, k < cap ? cap - k : 0, "%s<%s>", i ? ", " : "",
+		    v[i].addr);
+	if (n > 3 && k < cap)
+		snprintf(out + k, cap - k, " and %zu more", n - 3);
+}
+
+static void
+when(long long t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Offer one locked message to its server and record the outcome. */
 static int
-flush_one(struct run *run, struct queue_item *it, struct err *fatal)
+flush_one(struct run *run, struct queue_item *it, char *key, struct err *fatal)
 {
-	struct conn *x = get_conn(run, it->env.account);
+	struct conn *x = get_conn(run, key, it);
 	struct smtp_rcpt *r;
 	struct smtp_env env;
 	struct smtp_scan sc;
@@ -204,7 +224,7 @@ flush_one(struct run *run, struct queue_item *it, struct err *fatal)
 	} else if (smtp_scan(it->fd, &sc, &e) != 0) {
 		permanent = 1;		/* a queued message that can never be sent as it is */
 	} else {
-		rc = smtp_send(&x->s, &env, it->fd, &sc, &res, &e);
+		rc = smtp_send_all(&x->s, &env, it->fd, &sc, &res, &e);
 		/* A refusal by a working server is final; a lost connection or a garbled
 		 * reply may pass. */
 		if (rc != 0 && e.code != EX_TEMPFAIL && e.code != EX_PROTOCOL &&
@@ -231,7 +251,7 @@ flush_one(struct run *run, struct queue_item *it, struct err *fatal)
 		}
 	}
 	if (left > 0) {
-		run->ops->sched(run->ops->ctx, it->env.account, &sch);
+		run->ops->sched(run->ops->ctx, it, &sch);
 		it->st.attempts++;
 		snprintf(it->st.last, sizeof it->st.last, "%s", rc == 0 ? "recipient deferred" : e.msg);
 		it->st.next = queue_next(&sch, it->env.created, it->st.attempts, run->now);
@@ -244,27 +264,46 @@ flush_one(struct run *run, struct queue_item *it, struct err *fatal)
 		}
 	}
 	if (b.n > 0) {
-		if (send_bounce(run, x, it, &b, &e) == 0) {
+		char who[300];
+		struct err be;
+
+		rcpt_list(b.v, b.n, who, sizeof who);
+		if (send_bounce(run, x, it, &b, &be) == 0) {
 			for (i = 0; i < b.n; i++)
 				if (queue_mark_done(&it->st, b.v[i].addr, fatal) != 0)
 					goto out;
+			run->st->bounced++;
+			report(run, it->id, "not delivered to %s (%s); a delivery status notification "
+			    "went to <%s>", who, b.v[0].diag, it->env.from);
 		} else if (left == 0) {
-			warn(run, it, "bounce not sent (%s); kept in failed/", e.msg);
+			report(run, it->id, "not delivered to %s (%s); the notification could not be "
+			    "sent either (%s): kept in failed/", who, b.v[0].diag, be.msg);
 			if (queue_fail(run->q, it, &e) != 0)
-				warn(run, it, "%s", e.msg);
+				report(run, it->id, "%s", e.msg);
+			run->st->failed++;
 			ret = 0;
 			goto out;
 		} else {
 			/* Others are still pending: keep the refused ones queued too, so the
 			 * next attempt finds them refused again and bounces them then. */
-			warn(run, it, "bounce not sent (%s); will try again", e.msg);
+			report(run, it->id, "refused for %s (%s); bounce not sent (%s): will try again",
+			    who, b.v[0].diag, be.msg);
 		}
 	}
 	if (left > 0) {
+		char next[32];
+
+		when(it->st.next, next, sizeof next);
+		run->st->deferred++;
+		report(run, it->id, "deferred for %zu recipient%s: %s; next attempt %s", left,
+		    left == 1 ? "" : "s", it->st.last, next);
 		if (queue_save_state(run->q, it, &e) != 0)
-			warn(run, it, "%s", e.msg);
-	} else if (queue_remove(run->q, it, &e) != 0) {
-		warn(run, it, "%s", e.msg);
+			report(run, it->id, "%s", e.msg);
+	} else {
+		if (b.n == 0)
+			run->st->sent++;
+		if (queue_remove(run->q, it, &e) != 0)
+			report(run, it->id, "%s", e.msg);
 	}
 	ret = 0;
 out:
@@ -275,15 +314,31 @@ out:
 	return ret;
 }
 
+/* Should this entry be offered now? Named ones always; the others when due or forced. */
+static int
+wanted(char *const *ids, size_t nids, const char *id, int force, const struct queue_item *it,
+    long long now)
+{
+	size_t i;
+
+	if (nids == 0)
+		return force || it->st.next <= now;
+	for (i = 0; i < nids; i++)
+		if (strcmp(ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
 int
-deliver_flush(struct queue *q, const struct deliver_ops *ops, int force, long long now,
-    struct err *e)
+deliver_flush(struct queue *q, const struct deliver_ops *ops, char *const *want, size_t nwant,
+    int force, long long now, struct deliver_stats *st, struct err *e)
 {
 	struct run *run;
 	char **ids;
 	size_t n, i;
 	int rc = 0;
 
+	memset(st, 0, sizeof *st);
 	if (queue_clean(q, e) != 0 || queue_list(q, &ids, &n, e) != 0)
 		return -1;
 	if ((run = calloc(1, sizeof *run)) == NULL) {
@@ -293,19 +348,41 @@ deliver_flush(struct queue *q, const struct deliver_ops *ops, int force, long lo
 	run->q = q;
 	run->ops = ops;
 	run->now = now;
+	run->st = st;
+	for (i = 0; i < nwant; i++) {
+		size_t j;
+
+		for (j = 0; j < n && strcmp(ids[j], want[i]) != 0; j++)
+			;
+		if (j == n) {
+			st->missing++;
+			report(run, want[i], "no such entry in the queue");
+		}
+	}
 	for (i = 0; i < n && rc == 0; i++) {
 		struct queue_item it;
 		struct err le;
-		int k = queue_lock(q, ids[i], &it, &le);
+		char *key;
+		int k;
 
-		if (k == 1)
+		if (nwant > 0 && !wanted(want, nwant, ids[i], 1, NULL, now))
+			continue;
+		k = queue_lock(q, ids[i], &it, &le);
+		if (k > 0)
 			continue;	/* another flush has it, or it is gone */
 		if (k < 0) {
-			ops->warn(ops->ctx, ids[i], le.msg);
+			st->unusable++;
+			report(run, ids[i], "%s", le.msg);
 			continue;
 		}
-		if (force || it.st.next <= now)
-			rc = flush_one(run, &it, e);
+		if (wanted(want, nwant, ids[i], force, &it, now)) {
+			if ((key = ops->conn_key(ops->ctx, &it, &le)) == NULL) {
+				st->unusable++;
+				report(run, it.id, "%s", le.msg);
+			} else {
+				rc = flush_one(run, &it, key, e);
+			}
+		}
 		queue_item_free(&it);
 	}
 	for (i = 0; i < run->nc; i++)

@@ -1,12 +1,11 @@
-/* err.c — filling struct err, including OpenSSL's error queue. */
+/* err.c — filling struct err. OpenSSL's error queue is drained in err_ssl.c, so that tools
+ * which do no cryptography (b64) do not load libcrypto. */
 #include "err.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <openssl/err.h>
 
 void
 err_clear(struct err *e)
@@ -57,27 +56,6 @@ err_sys(struct err *e, int code, const char *fmt, ...)
 	append(e, strerror(saved));
 	e->sys = saved;
 	errno = saved;
-	return -1;
-}
-
-int
-err_ssl(struct err *e, int code, const char *fmt, ...)
-{
-	char buf[256];
-	unsigned long ec;
-	const char *sep = ": ";
-	va_list ap;
-
-	va_start(ap, fmt);
-	vset(e, code, fmt, ap);
-	va_end(ap);
-	/* Oldest error first: it is usually the cause, the later ones the consequences. */
-	while ((ec = ERR_get_error()) != 0) {
-		ERR_error_string_n(ec, buf, sizeof buf);
-		append(e, sep);
-		append(e, buf);
-		sep = "; ";
-	}
 	return -1;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -286,6 +287,20 @@ io_in_piece(struct io_in *in, const unsigned char **p, int *complete)
 	return take(in, n, p);
 }
 
+size_t
+io_in_buffered(const struct io_in *in, const unsigned char **p)
+{
+	*p = in->buf + in->pos;
+	return in->len - in->pos;
+}
+
+void
+io_in_skip(struct io_in *in, size_t n)
+{
+	in->pos += n;
+	in->off += n;
+}
+
 void
 io_in_unread(struct io_in *in, size_t n)
 {
@@ -329,6 +344,22 @@ io_in_read(struct io_in *in, void *p, size_t n)
 	in->pos += n;
 	in->off += n;
 	return (ssize_t)n;
+}
+
+int
+io_random(void *buf, size_t n, struct err *e)
+{
+	ssize_t got;
+
+	/* Up to 256 bytes are never cut short once the pool is initialised; before that the
+	 * call blocks, and a signal may interrupt it. */
+	while ((got = getrandom(buf, n, 0)) < 0 && errno == EINTR)
+		;
+	if (got < 0)
+		return err_sys(e, EX_OSERR, "cannot generate random bytes");
+	if ((size_t)got != n)
+		return err_set(e, EX_OSERR, "cannot generate random bytes: short read");
+	return 0;
 }
 
 int

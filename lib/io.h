@@ -80,11 +80,21 @@ ssize_t io_in_line(struct io_in *in, size_t max, const unsigned char **line);
  * (*complete = 0), for streaming lines of any length. Returns the length, 0 at end of file,
  * -1 on error (in->e). */
 ssize_t io_in_piece(struct io_in *in, const unsigned char **p, int *complete);
+/* What is buffered now, without reading: a pointer to it in *p and its length (0 when
+ * empty); valid until the next call on in. io_in_skip consumes n <= that many bytes. For
+ * scanners that take many lines at once. */
+size_t io_in_buffered(const struct io_in *in, const unsigned char **p);
+void io_in_skip(struct io_in *in, size_t n);
 /* Give back the last n bytes returned by io_in_line or io_in_read (only before any other
  * call on in). */
 void io_in_unread(struct io_in *in, size_t n);
 /* Up to n bytes; returns the count, 0 at end of file, -1 on error. */
 ssize_t io_in_read(struct io_in *in, void *p, size_t n);
+
+/* n <= 256 random bytes from the kernel's CSPRNG (getrandom(2)), for boundaries and ids:
+ * no OpenSSL, so tools that need no cryptography do not load or initialise libcrypto.
+ * 0, or -1 with e set (EX_OSERR). */
+int io_random(void *buf, size_t n, struct err *e);
 
 /* A private temporary file for spooling, already unlinked: nothing stays on disk after exit. */
 int io_spool(struct err *e);

@@ -7,7 +7,6 @@
  * have active boundaries. */
 #include "mime.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +57,10 @@ mime_boundary(char *out, size_t n, struct err *e)
 
 	if (n < MIME_BOUNDARY_LEN + 1)
 		return err_set(e, EX_SOFTWARE, "boundary buffer too small");
-	if (RAND_bytes(r, (int)sizeof r) != 1)
-		return err_ssl(e, EX_SOFTWARE, "cannot generate random bytes");
+	/* The kernel's CSPRNG: OpenSSL's RAND_bytes initialisation was most of the time of a
+	 * small mime-pack. */
+	if (io_random(r, sizeof r, e) != 0)
+		return -1;
 	out[0] = '=';
 	out[1] = '_';
 	for (i = 0; i < sizeof r; i++) {
@@ -363,6 +364,47 @@ delimiter(struct walk *k, int at, int kind, const unsigned char *line, size_t n)
 }
 
 
+/*
+ * At a line start: the buffered run of whole lines none of which can be a delimiter (none
+ * starts with '-'), delivered in one piece. It is what the line-by-line path below would
+ * deliver (the pending line end first, each line, the last line end held back), with one
+ * callback instead of one per line, so decoders see long runs. Base64 never holds '-', so
+ * a base64 body goes in buffer-sized pieces. 1 when a run was delivered, 0 when there is
+ * none (the caller goes line by line), else a callback's result.
+ */
+static int
+walk_run(struct walk *k)
+{
+	const unsigned char *p, *q, *end;
+	size_t n, el;
+	int r;
+
+	n = io_in_buffered(k->in, &p);
+	if (n < 2 || p[0] == '-')
+		return 0;
+	end = p + n;
+	for (q = p + 1; (q = memchr(q, '-', (size_t)(end - q))) != NULL; q++)
+		if (q[-1] == '\n')
+			break;
+	if (q != NULL)
+		end = q;
+	else
+		while (end > p && end[-1] != '\n')
+			end--;	/* the last line may be incomplete: left to be read whole */
+	if (end == p)
+		return 0;
+	n = (size_t)(end - p);
+	if ((r = emit_content(k, k->pending, k->npending)) != 0)
+		return r;
+	el = eol_len(p, n);
+	if ((r = emit_content(k, p, n - el)) != 0)
+		return r;
+	memcpy(k->pending, p + n - el, el);
+	k->npending = el;
+	io_in_skip(k->in, n);
+	return 1;
+}
+
 static int
 walk_body(struct walk *k)
 {
@@ -372,6 +414,12 @@ walk_body(struct walk *k)
 	int complete, at, kind, r;
 
 	for (;;) {
+		if (k->line_start && !k->w->line_at_a_time) {
+			if ((r = walk_run(k)) == 1)
+				continue;
+			if (r != 0)
+				return r;
+		}
 		got = io_in_piece(k->in, &p, &complete);
 		if (got < 0) {
 			*k->e = k->in->e;

@@ -94,6 +94,9 @@ struct mime_walk {
 	/* Limits (mime_walk_init sets the defaults; a caller may lower them). */
 	int max_depth;
 	size_t max_parts;
+	/* Deliver body data one line at a time, as the walker did before it took runs of
+	 * lines that cannot be delimiters at once: the reference the tests compare with. */
+	int line_at_a_time;
 	/* Results. */
 	size_t nparts;		/* parts begun */
 	int flags;		/* MIME_F_UNTERMINATED | MIME_F_BAD_TYPE | MIME_F_NO_BOUNDARY
@@ -127,7 +130,7 @@ int mime_walk(struct mime_walk *w, struct io_in *in, struct msg_header *top, str
 int mime_delimiter(const void *line, size_t n, const char *boundary, size_t blen);
 
 /*
- * A fresh boundary: "=_" followed by 128 random bits (RAND_bytes) in hex, 34 characters.
+ * A fresh boundary: "=_" followed by 128 random bits (getrandom(2)) in hex, 34 characters.
  * "=_" occurs neither in base64 nor in quoted-printable output, so it cannot collide with a
  * part encoded with either; for 7bit/8bit/binary parts the caller must check no line of the
  * content is a delimiter (mime_delimiter) or rely on the 128 random bits. The value

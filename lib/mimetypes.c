@@ -3,16 +3,14 @@
 #include "mimetypes.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "io.h"
-
-/* Used when there is no mime.types, and beneath it for what it lacks. */
+/* Used when there is no mime.types, and beneath it for what it lacks; sorted by extension
+ * (bsearch). */
 static const struct mimetypes_ent builtin[] = {
 	{ "7z", "application/x-7z-compressed" },
 	{ "asc", "application/pgp-signature" },
@@ -91,25 +89,6 @@ ent_cmp(const void *a, const void *b)
 	return strcmp(((const struct mimetypes_ent *)a)->ext, ((const struct mimetypes_ent *)b)->ext);
 }
 
-/* Stable sort by extension: a merge sort (the table is small; qsort is not stable). */
-static void
-msort(struct mimetypes_ent *v, struct mimetypes_ent *tmp, size_t n)
-{
-	size_t h = n / 2, i = 0, j = h, k = 0;
-
-	if (n < 2)
-		return;
-	msort(v, tmp, h);
-	msort(v + h, tmp, n - h);
-	while (i < h && j < n)
-		tmp[k++] = ent_cmp(&v[j], &v[i]) < 0 ? v[j++] : v[i++];
-	while (i < h)
-		tmp[k++] = v[i++];
-	while (j < n)
-		tmp[k++] = v[j++];
-	memcpy(v, tmp, n * sizeof *v);
-}
-
 static int
 is_tspecial(int c)
 {
@@ -145,161 +124,147 @@ lower(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
-/* Read the whole (small) file into a NUL-terminated string. */
-static int
-slurp(const char *path, char **out, struct err *e)
-{
-	struct stat st;
-	char *p;
-	ssize_t n;
-	int fd;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return err_sys(e, EX_NOINPUT, "cannot open %s", path);
-	}
-	if (fstat(fd, &st) != 0) {
-		err_sys(e, EX_IOERR, "cannot stat %s", path);
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > MIMETYPES_MAX_FILE) {
-		close(fd);
-		return err_set(e, EX_DATAERR, "%s: not a regular file of at most %d bytes", path,
-		    MIMETYPES_MAX_FILE);
-	}
-	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return err_sys(e, EX_OSERR, "out of memory");
-	}
-	n = io_read_full(fd, p, (size_t)st.st_size);
-	if (n < 0) {
-		err_sys(e, EX_IOERR, "read error: %s", path);
-		free(p);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	p[n] = '\0';
-	*out = p;
-	return 0;
-}
-
-/* mime.types(5): "type/subtype ext ext ...", '#' comments, blank lines. Lines whose type is
- * not a valid type are ignored, as mailcap tools do. */
-static int
-parse(struct mimetypes *t, char *text, struct err *e)
-{
-	size_t cap = 0;
-	char *line, *next, *type, *ext, *save;
-	struct mimetypes_ent *v;
-
-	for (line = text; line != NULL && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		if ((ext = strchr(line, '#')) != NULL)
-			*ext = '\0';
-		type = strtok_r(line, " \t\r\f\v", &save);
-		if (type == NULL)
-			continue;
-		lower(type);
-		if (!mimetypes_valid(type))
-			continue;
-		while ((ext = strtok_r(NULL, " \t\r\f\v", &save)) != NULL) {
-			lower(ext);
-			if (t->n == cap) {
-				cap = cap ? cap * 2 : 256;
-				v = realloc(t->v, cap * sizeof *v);
-				if (v == NULL)
-					return err_sys(e, EX_OSERR, "out of memory");
-				t->v = v;
-			}
-			t->v[t->n].ext = ext;
-			t->v[t->n].type = type;
-			t->n++;
-		}
-	}
-	return 0;
-}
-
 int
 mimetypes_load(struct mimetypes *t, const char *path, struct err *e)
 {
-	struct mimetypes_ent *v;
-	size_t i, j;
+	struct stat st;
 
 	memset(t, 0, sizeof *t);
 	if (path == NULL)
 		path = getenv("SECMAIL_MIME_TYPES");
 	if (path == NULL)
 		path = MIMETYPES_PATH;
-	if (*path != '\0') {
-		if (slurp(path, &t->store, e) != 0)
-			return -1;
-		if (t->store != NULL && parse(t, t->store, e) != 0) {
-			mimetypes_free(t);
-			return -1;
-		}
+	if (*path == '\0')
+		return 0;
+	/* Only looked at now; read when a lookup needs it. */
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return err_sys(e, EX_NOINPUT, "cannot open %s", path);
 	}
-	v = realloc(t->v, (t->n + NBUILTIN) * sizeof *v);
-	if (v == NULL) {
-		mimetypes_free(t);
+	if (!S_ISREG(st.st_mode) || st.st_size > MIMETYPES_MAX_FILE)
+		return err_set(e, EX_DATAERR, "%s: not a regular file of at most %d bytes", path,
+		    MIMETYPES_MAX_FILE);
+	if ((t->path = strdup(path)) == NULL)
 		return err_sys(e, EX_OSERR, "out of memory");
-	}
-	t->v = v;
-	/* The file's entries go first and the sort is stable (ties broken by position), so the
-	 * de-duplication below keeps the file's first mention of an extension. */
-	memcpy(t->v + t->n, builtin, sizeof builtin);
-	t->n += NBUILTIN;
-	if ((v = malloc(t->n * sizeof *v)) == NULL) {
-		mimetypes_free(t);
-		return err_sys(e, EX_OSERR, "out of memory");
-	}
-	msort(t->v, v, t->n);
-	free(v);
-	for (i = j = 0; i < t->n; i++) {
-		if (j > 0 && strcmp(t->v[j - 1].ext, t->v[i].ext) == 0)
-			continue;
-		t->v[j++] = t->v[i];
-	}
-	t->n = j;
 	return 0;
 }
 
 void
 mimetypes_free(struct mimetypes *t)
 {
-	free(t->v);
-	free(t->store);
+	size_t i;
+
+	for (i = 0; i < t->ncache; i++) {
+		free(t->cache[i].ext);
+		free(t->cache[i].type);
+	}
+	free(t->cache);
+	free(t->path);
 	memset(t, 0, sizeof *t);
 }
 
-const char *
-mimetypes_lookup(const struct mimetypes *t, const char *filename)
+/*
+ * mime.types(5): "type/subtype ext ext ...", '#' comments, blank lines; a line whose type is
+ * not a valid type is ignored, as mailcap tools do. Read line by line until the first line
+ * naming ext (lower case): its type, lower-cased, in *type (malloc'd), or NULL when no line
+ * does. A file that has gone away since mimetypes_load is no entry.
+ */
+static int
+file_lookup(const char *path, const char *ext, char **type, struct err *e)
+{
+	char *line = NULL, *save, *tok, *ty, *hash;
+	size_t cap = 0, total = 0;
+	ssize_t n;
+	FILE *f;
+	int r = 0;
+
+	*type = NULL;
+	if ((f = fopen(path, "re")) == NULL)
+		return errno == ENOENT ? 0 : err_sys(e, EX_NOINPUT, "cannot open %s", path);
+	while (*type == NULL && (n = getline(&line, &cap, f)) > 0) {
+		if ((total += (size_t)n) > MIMETYPES_MAX_FILE) {
+			r = err_set(e, EX_DATAERR, "%s: not a regular file of at most %d bytes", path,
+			    MIMETYPES_MAX_FILE);
+			break;
+		}
+		if (line[0] == '#' || (hash = strchr(line, '#')) != NULL) {
+			if (line[0] == '#')
+				continue;
+			*hash = '\0';
+		}
+		if ((ty = strtok_r(line, " \t\r\n\f\v", &save)) == NULL)
+			continue;
+		/* The extensions first: the type is checked only on the line that names ext. */
+		while ((tok = strtok_r(NULL, " \t\r\n\f\v", &save)) != NULL) {
+			if (strcasecmp(tok, ext) != 0)
+				continue;
+			lower(ty);
+			if (!mimetypes_valid(ty))
+				break;
+			if ((*type = strdup(ty)) == NULL)
+				r = err_sys(e, EX_OSERR, "out of memory");
+			break;
+		}
+	}
+	if (r == 0 && ferror(f))
+		r = err_sys(e, EX_IOERR, "read error: %s", path);
+	free(line);
+	fclose(f);
+	if (r != 0) {
+		free(*type);
+		*type = NULL;
+	}
+	return r;
+}
+
+int
+mimetypes_lookup(struct mimetypes *t, const char *filename, const char **type, struct err *e)
 {
 	struct mimetypes_ent key, *hit;
+	struct mimetypes_cached *c;
 	const char *base, *dot;
-	char ext[64];
-	size_t n;
+	char ext[64], *found;
+	size_t n, i;
 
+	*type = NULL;
 	base = strrchr(filename, '/');
 	base = base ? base + 1 : filename;
 	dot = strrchr(base, '.');
 	if (dot == NULL || dot == base || dot[1] == '\0')
-		return NULL;		/* no extension; ".profile" is a name, not an extension */
+		return 0;		/* no extension; ".profile" is a name, not an extension */
 	n = strlen(dot + 1);
 	if (n >= sizeof ext)
-		return NULL;
+		return 0;
 	memcpy(ext, dot + 1, n + 1);
 	lower(ext);
+	/* The file wins over the built-in table: ask it first (once per extension). */
+	if (t->path != NULL) {
+		for (i = 0; i < t->ncache; i++)
+			if (strcmp(t->cache[i].ext, ext) == 0)
+				break;
+		if (i == t->ncache) {
+			if (file_lookup(t->path, ext, &found, e) != 0)
+				return -1;
+			c = realloc(t->cache, (t->ncache + 1) * sizeof *c);
+			if (c == NULL || (c[t->ncache].ext = strdup(ext)) == NULL) {
+				if (c != NULL)
+					t->cache = c;
+				free(found);
+				return err_sys(e, EX_OSERR, "out of memory");
+			}
+			c[t->ncache].type = found;
+			t->cache = c;
+			t->ncache++;
+		}
+		if ((*type = t->cache[i].type) != NULL)
+			return 0;
+	}
 	key.ext = ext;
 	key.type = NULL;
-	hit = bsearch(&key, t->v, t->n, sizeof *t->v, ent_cmp);
-	return hit ? hit->type : NULL;
+	hit = bsearch(&key, builtin, NBUILTIN, sizeof builtin[0], ent_cmp);
+	*type = hit ? hit->type : NULL;
+	return 0;
 }
 
 void

@@ -17,24 +17,33 @@ struct mimetypes_ent {
 	const char *type;	/* lower case "type/subtype" */
 };
 
-/* The extension table, parsed once; entries sorted by extension for binary search. */
+struct mimetypes_cached {
+	char *ext;		/* lower case */
+	char *type;		/* from the file, or NULL: not in it */
+};
+
+/* Where to look: the mime.types file, read only when a lookup needs it and only until the
+ * extension is found, then the built-in table. Answers from the file are kept. */
 struct mimetypes {
-	struct mimetypes_ent *v;
-	size_t n;
-	char *store;		/* the file's text the entries point into, or NULL */
+	char *path;		/* NULL: no file */
+	struct mimetypes_cached *cache;
+	size_t ncache;
 };
 
 /*
- * Load the table from `path` (NULL: MIMETYPES_PATH, or $SECMAIL_MIME_TYPES when set; "" means
- * no file). A file that does not exist leaves only the built-in table, silently; one that
- * cannot be read or is too big is an error. Entries from the file win over the built-in ones.
+ * Choose the file: `path` (NULL: MIMETYPES_PATH, or $SECMAIL_MIME_TYPES when set; "" means no
+ * file). Nothing is read here. A file that does not exist leaves only the built-in table,
+ * silently; one that is not a regular file or is too big is an error (now, from stat(2)).
  */
 int mimetypes_load(struct mimetypes *t, const char *path, struct err *e);
 void mimetypes_free(struct mimetypes *t);
 
 /* The type for a file name by its last extension, case-insensitively ("a/b.tar.GZ" ->
- * "application/gzip"), or NULL when unknown. Only the last path component is looked at. */
-const char *mimetypes_lookup(const struct mimetypes *t, const char *filename);
+ * "application/gzip"), in *type, or NULL when unknown. Only the last path component is
+ * looked at. The file's first line naming the extension wins over the built-in table. *type
+ * stays valid until mimetypes_free. 0, or -1 when the file cannot be read. */
+int mimetypes_lookup(struct mimetypes *t, const char *filename, const char **type,
+    struct err *e);
 
 /* Is s a syntactically valid "type/subtype" (RFC 2045 §5.1 tokens)? 1 or 0. */
 int mimetypes_valid(const char *s);

@@ -2,7 +2,7 @@
  * editing, folding, and the Date and Message-ID values a submitting tool adds. */
 #include "msg.h"
 
-#include <openssl/rand.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +136,26 @@ msg_header_read(struct io_in *in, struct msg_header *h, struct err *e)
 	return msg_header_read_part(in, h, NULL, NULL, e);
 }
 
+/* Lenient reading: end the header before the line just read (n bytes, left unread), saying
+ * why. Returns 1 (stop) when h->lenient, else 0 (the caller reports the error). */
+static int
+end_early(struct io_in *in, struct msg_header *h, size_t n, const char *fmt, ...)
+    ERR_PRINTF(4, 5);
+
+static int
+end_early(struct io_in *in, struct msg_header *h, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!h->lenient)
+		return 0;
+	io_in_unread(in, n);
+	va_start(ap, fmt);
+	vsnprintf(h->defect, sizeof h->defect, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
 int
 msg_header_read_part(struct io_in *in, struct msg_header *h,
     int (*stop)(void *ctx, const unsigned char *line, size_t n), void *ctx, struct err *e)
@@ -147,9 +167,16 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 	ssize_t r;
 	int first = 1;
 
+	h->defect[0] = '\0';
 	for (;;) {
 		r = io_in_line(in, MSG_MAX_LINE, &line);
 		if (r < 0) {
+			/* Too long: nothing was taken, so the line can stay for the body. */
+			if (h->lenient && in->e.code == EX_DATAERR) {
+				snprintf(h->defect, sizeof h->defect, "header line %lu is longer than "
+				    "%d bytes", lineno + 1, MSG_MAX_LINE);
+				break;
+			}
 			*e = in->e;
 			if (e->code == EX_DATAERR)
 				err_wrap(e, "header line %lu", lineno + 1);
@@ -159,6 +186,8 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 			break;
 		lineno++;
 		if (memchr(line, '\0', (size_t)r) != NULL) {
+			if (end_early(in, h, (size_t)r, "NUL byte in header line %lu", lineno))
+				break;
 			err_set(e, EX_DATAERR, "NUL byte in header line %lu", lineno);
 			goto fail;
 		}
@@ -180,9 +209,14 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 				h->bytes += (size_t)r;
 				break;
 			}
-			if ((stop != NULL && stop(ctx, line, (size_t)r))
-			    || field_name_len(line, (size_t)r, &colon) == 0) {
+			if (stop != NULL && stop(ctx, line, (size_t)r)) {
 				io_in_unread(in, (size_t)r);
+				break;
+			}
+			if (field_name_len(line, (size_t)r, &colon) == 0) {
+				if (!end_early(in, h, (size_t)r, "header line %lu is not a header field",
+				    lineno))
+					io_in_unread(in, (size_t)r);
 				break;
 			}
 		} else if (stop != NULL && stop(ctx, line, (size_t)r)) {
@@ -194,17 +228,25 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 			break;
 		}
 		if (h->bytes + (size_t)r > MSG_MAX_HEADER) {
+			if (end_early(in, h, (size_t)r, "header longer than %d bytes", MSG_MAX_HEADER))
+				break;
 			err_set(e, EX_DATAERR, "header longer than %d bytes", MSG_MAX_HEADER);
 			goto fail;
 		}
 		if (line[0] == ' ' || line[0] == '\t') {
 			/* RFC 5322 §2.2.3: a continuation of the field before. */
 			if (raw.len == 0) {
+				if (end_early(in, h, (size_t)r, "header line %lu: continuation line "
+				    "without a field", lineno))
+					break;
 				err_set(e, EX_DATAERR,
 				    "header line %lu: continuation line without a field", lineno);
 				goto fail;
 			}
 			if (raw.len + (size_t)r > MSG_MAX_FIELD) {
+				if (end_early(in, h, (size_t)r, "header line %lu: field longer than %d "
+				    "bytes", lineno, MSG_MAX_FIELD))
+					break;
 				err_set(e, EX_DATAERR, "header line %lu: field longer than %d bytes",
 				    lineno, MSG_MAX_FIELD);
 				goto fail;
@@ -215,6 +257,9 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 				/* An excerpt of the line, without its line end. */
 				int show = (int)((size_t)r - eol_len(line, (size_t)r));
 
+				if (end_early(in, h, (size_t)r, "header line %lu is not a header field",
+				    lineno))
+					break;
 				err_set(e, EX_DATAERR, "header line %lu: not a header field: \"%.*s\"",
 				    lineno, show > 40 ? 40 : show, (const char *)line);
 				goto fail;
@@ -225,6 +270,9 @@ msg_header_read_part(struct io_in *in, struct msg_header *h,
 				buf_reset(&raw);
 			}
 			if (h->n >= MSG_MAX_FIELDS) {
+				if (end_early(in, h, (size_t)r, "more than %d header fields",
+				    MSG_MAX_FIELDS))
+					break;
 				err_set(e, EX_DATAERR, "more than %d header fields", MSG_MAX_FIELDS);
 				goto fail;
 			}
@@ -502,10 +550,8 @@ msg_message_id(const char *domain, struct err *e)
 		err_set(e, EX_DATAERR, "invalid Message-ID domain \"%.60s\"", domain);
 		return NULL;
 	}
-	if (RAND_bytes(r, (int)sizeof r) != 1) {
-		err_ssl(e, EX_SOFTWARE, "cannot generate random bytes");
+	if (io_random(r, sizeof r, e) != 0)
 		return NULL;
-	}
 	for (i = 0; i < sizeof r; i++) {
 		left[2 * i] = hex[r[i] >> 4];
 		left[2 * i + 1] = hex[r[i] & 15];

@@ -34,6 +34,9 @@ struct msg_header {
 	char *mbox_from;	/* a leading mbox "From " line (raw, with line end), or NULL */
 	int crlf;		/* the input used CRLF line ends (from its first line) */
 	size_t bytes;		/* raw bytes consumed, including the blank line */
+	int lenient;		/* set by the caller before reading: see msg_header_read */
+	char defect[160];	/* lenient reading: why the header ended before a blank line
+				 * ("" when it ended well); the offending line is left unread */
 };
 
 void msg_header_init(struct msg_header *h);
@@ -56,6 +59,15 @@ int msg_header_read(struct io_in *in, struct msg_header *h, struct err *e);
  * "From " line, and stopping before any line for which stop(ctx, line, n) returns non-zero
  * (a boundary delimiter that ends a part whose header has no blank line): that line is left
  * unread. stop may be NULL.
+ *
+ * Lenient reading (h->lenient set after msg_header_init): for a filter that must write every
+ * message back (smime-verify), nothing in the input is an error; only I/O and memory are. The
+ * header ends, as Python's email package ends it, before the first line that is not a
+ * well-formed field: a line without a colon, a continuation with no field before it, a NUL
+ * byte, a line over MSG_MAX_LINE, a field over MSG_MAX_FIELD, a header over MSG_MAX_HEADER or
+ * MSG_MAX_FIELDS fields. That line is left unread (the body starts with it) and h->defect says
+ * what happened; a writer that puts a blank line after the fields makes every reader agree
+ * where the header ends.
  */
 int msg_header_read_part(struct io_in *in, struct msg_header *h,
     int (*stop)(void *ctx, const unsigned char *line, size_t n), void *ctx, struct err *e);

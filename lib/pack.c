@@ -523,8 +523,11 @@ write_attachment(struct packer *p, const struct pack_att *a)
 		return r;
 	}
 	k = s.kind;
-	if (type == NULL)
-		type = mimetypes_lookup(p->o->types, a->name ? a->name : a->path);
+	if (type == NULL && mimetypes_lookup(p->o->types, a->name ? a->name : a->path, &type,
+	    p->e) != 0) {
+		close(s.fd);
+		return -1;
+	}
 	if (type == NULL)
 		type = k == SNIFF_BINARY || k == SNIFF_8BIT ? "application/octet-stream" : "text/plain";
 	text = strncasecmp(type, "text/", 5) == 0;

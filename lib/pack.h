@@ -27,7 +27,7 @@ struct pack_opts {
 	const char *charset;		/* charset of a body that is neither ASCII nor UTF-8 */
 	int utf8_headers;		/* RFC 6532: leave non-ASCII header text as UTF-8 */
 	int crlf;			/* CRLF line ends in the output */
-	const struct mimetypes *types;
+	struct mimetypes *types;
 };
 
 /* Read a message (or a header and body, or a body alone) from in and write the MIME message

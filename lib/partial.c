@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "buf.h"
 #include "msg.h"
 #include "param.h"
@@ -46,8 +44,8 @@ fragment_id(char *id, size_t n, struct err *e)
 
 	if (n < 2 * sizeof r + 1)
 		return err_set(e, EX_SOFTWARE, "id buffer too small");
-	if (RAND_bytes(r, sizeof r) != 1)
-		return err_ssl(e, EX_SOFTWARE, "cannot make a random fragment id");
+	if (io_random(r, sizeof r, e) != 0)
+		return err_wrap(e, "cannot make a random fragment id");
 	for (i = 0; i < sizeof r; i++)
 		snprintf(id + 2 * i, 3, "%02x", r[i]);
 	return 0;

@@ -16,8 +16,7 @@
 #include "io.h"
 #include "queue.h"
 
-#define ENV_MAX		(1024 * 1024)	/* envelope bytes */
-#define ENV_MAX_RCPT	10000
+#define ENV_MAX		(256LL * 1024 * 1024)	/* envelope bytes: a sanity bound, not a budget */
 #define MAGIC		"secmail-queue 1\n"
 
 long long
@@ -69,35 +68,56 @@ sub(const struct queue *q, const char *d, const char *id, char *out, size_t cap,
 	return 0;
 }
 
+/*
+ * Whoever can write to a directory above the queue can swap the queue for one of their own
+ * (rename, then plant): every ancestor must belong to us or to root and be writable by no one
+ * else, unless it has the sticky bit (/tmp), which stops others renaming what is ours.
+ */
+static int
+check_ancestors(const char *dir, struct err *e)
+{
+	char p[4096], *slash;
+	struct stat st;
+
+	if (realpath(dir, p) == NULL)
+		return err_sys(e, EX_CONFIG, "queue directory %s", dir);
+	while ((slash = strrchr(p, '/')) != NULL) {
+		if (slash == p)
+			slash[1] = '\0';	/* the root directory itself */
+		else
+			*slash = '\0';
+		if (stat(p, &st) != 0)
+			return err_sys(e, EX_CONFIG, "queue directory %s: cannot check %s", dir, p);
+		if (st.st_uid != geteuid() && st.st_uid != 0)
+			return err_set(e, EX_CONFIG, "queue directory %s: %s belongs to uid %lu, not to "
+			    "you or root: refusing to use it", dir, p, (unsigned long)st.st_uid);
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+			return err_set(e, EX_CONFIG, "queue directory %s: %s is writable by %s: "
+			    "refusing to use it", dir, p, st.st_mode & S_IWOTH ? "others" : "its group");
+		if (slash == p)
+			break;
+	}
+	return 0;
+}
+
 int
 queue_open(struct queue *q, const char *dir, struct err *e)
 {
 	static const char *subs[] = { "tmp", "new", "state", "failed" };
-	char p[4096], tmp[4096];
+	char p[4096];
 	size_t i;
-	char *s;
 
 	if (snprintf(q->dir, sizeof q->dir, "%s", dir) >= (int)sizeof q->dir)
 		return err_set(e, EX_CANTCREAT, "queue path too long: %s", dir);
-	/* mkdir -p */
-	snprintf(tmp, sizeof tmp, "%s", dir);
-	for (s = tmp + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-				return err_sys(e, EX_CANTCREAT, "cannot create queue directory %s", tmp);
-			*s = c;
-			if (c == '\0')
-				break;
-		}
-	}
+	/* Issue 9 item 16: a queue someone else can write to may hold messages they planted,
+	 * to be sent with our account: refused, as OpenSSH refuses such files. */
+	if (io_dir_private(dir, 1, e) != 0 || check_ancestors(dir, e) != 0)
+		return e->code == EX_CONFIG ? err_wrap(e, "queue") : -1;
 	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		if (sub(q, subs[i], NULL, p, sizeof p, e) != 0)
 			return -1;
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			return err_sys(e, EX_CANTCREAT, "cannot create queue directory %s", p);
+		if (io_dir_private(p, 1, e) != 0)
+			return e->code == EX_CONFIG ? err_wrap(e, "queue") : -1;
 	}
 	return 0;
 }
@@ -130,6 +150,8 @@ env_text(const struct queue_env *env, struct buf *b, struct err *e)
 	OPT("ret", env->ret)
 	OPT("envid", env->envid)
 	OPT("account", env->account)
+	for (i = 0; i < env->nset; i++)
+		OPT("set", env->set[i])
 #undef OPT
 	buf_addc(b, '\n');
 	return buf_check(b, e);
@@ -305,6 +327,9 @@ queue_env_free(struct queue_env *env)
 	free(env->ret);
 	free(env->envid);
 	free(env->account);
+	for (i = 0; i < env->nset; i++)
+		free(env->set[i]);
+	free(env->set);
 	memset(env, 0, sizeof *env);
 }
 
@@ -319,31 +344,50 @@ state_free(struct queue_state *st)
 	memset(st, 0, sizeof *st);
 }
 
-int
-queue_is_done(const struct queue_state *st, const char *rcpt)
+/* The done list is searched by bisection: a flush of a message for 100,000 recipients asks
+ * about each of them. Marking appends; the next lookup sorts (and drops repeats). */
+static void
+done_sort(struct queue_state *st)
 {
-	size_t i;
+	size_t i, k;
 
-	for (i = 0; i < st->ndone; i++)
-		if (strcmp(st->done[i], rcpt) == 0)
-			return 1;
-	return 0;
+	if (st->sorted || st->ndone == 0)
+		return;
+	qsort(st->done, st->ndone, sizeof *st->done, cmp_str);
+	for (i = 1, k = 1; i < st->ndone; i++) {
+		if (strcmp(st->done[i], st->done[k - 1]) == 0)
+			free(st->done[i]);
+		else
+			st->done[k++] = st->done[i];
+	}
+	st->ndone = k;
+	st->sorted = 1;
+}
+
+int
+queue_is_done(struct queue_state *st, const char *rcpt)
+{
+	done_sort(st);
+	return st->ndone > 0 &&
+	    bsearch(&rcpt, st->done, st->ndone, sizeof *st->done, cmp_str) != NULL;
 }
 
 int
 queue_mark_done(struct queue_state *st, const char *rcpt, struct err *e)
 {
-	char **v;
+	if (st->ndone == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 16;
+		char **v = realloc(st->done, cap * sizeof *v);
 
-	if (queue_is_done(st, rcpt))
-		return 0;
-	v = realloc(st->done, (st->ndone + 1) * sizeof *v);
-	if (v == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
-	st->done = v;
-	if ((v[st->ndone] = strdup(rcpt)) == NULL)
+		if (v == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+		st->done = v;
+		st->cap = cap;
+	}
+	if ((st->done[st->ndone] = strdup(rcpt)) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	st->ndone++;
+	st->sorted = 0;
 	return 0;
 }
 
@@ -411,11 +455,18 @@ read_env(int fd, const char *path, struct queue_item *it, struct err *e)
 				goto oom;
 			have_from = 1;
 		} else if (strcmp(line, "rcpt") == 0) {
-			if (it->env.nrcpt >= ENV_MAX_RCPT) {
+			if (it->env.nrcpt >= QUEUE_MAX_RCPT) {
 				err_set(e, EX_DATAERR, "%s: too many recipients", path);
 				goto out;
 			}
 			if (add_str(&it->env.rcpt, &it->env.nrcpt, val) != 0)
+				goto oom;
+		} else if (strcmp(line, "set") == 0) {
+			if (strchr(val, ' ') == NULL || it->env.nset >= 64) {
+				err_set(e, EX_DATAERR, "%s: corrupt setting line", path);
+				goto out;
+			}
+			if (add_str(&it->env.set, &it->env.nset, val) != 0)
 				goto oom;
 		} else {
 			char **slot = strcmp(line, "notify") == 0 ? &it->env.notify :
@@ -448,17 +499,46 @@ out:
 	return rc;
 }
 
+/* A queue or state file must be a regular file of ours, writable by no one else: one that
+ * someone else planted or could change is never sent (issue 9 item 16). */
+static int
+private_file(int fd, const char *p, struct err *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return err_sys(e, EX_IOERR, "cannot stat %s", p);
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, EX_CONFIG, "%s is not a regular file: refusing to use it", p);
+	return io_file_private(fd, p, 0, e);
+}
+
 static int
 read_state(struct queue *q, struct queue_item *it, struct err *e)
 {
 	char p[4096], line[1024];
 	FILE *f;
+	int fd;
 
 	if (sub(q, "state", it->id, p, sizeof p, e) != 0)
 		return -1;
-	f = fopen(p, "re");
-	if (f == NULL)
-		return errno == ENOENT ? 0 : err_sys(e, EX_IOERR, "cannot open %s", p);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return err_set(e, EX_CONFIG, "%s is a symbolic link: refusing to use it", p);
+		return err_sys(e, EX_IOERR, "cannot open %s", p);
+	}
+	if (private_file(fd, p, e) != 0) {
+		close(fd);
+		return -1;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		err_sys(e, EX_OSERR, "cannot read %s", p);
+		close(fd);
+		return -1;
+	}
 	while (fgets(line, sizeof line, f) != NULL) {
 		char *v = strchr(line, ' ');
 
@@ -489,20 +569,28 @@ open_item(struct queue *q, const char *id, struct queue_item *it, int lock, stru
 
 	memset(it, 0, sizeof *it);
 	it->fd = -1;
-	if (snprintf(it->id, sizeof it->id, "%s", id) >= (int)sizeof it->id ||
+	if (!queue_valid_id(id) || snprintf(it->id, sizeof it->id, "%s", id) >= (int)sizeof it->id ||
 	    sub(q, "new", id, p, sizeof p, e) != 0)
-		return err_set(e, EX_DATAERR, "bad queue id");
-	it->fd = open(p, O_RDONLY | O_CLOEXEC);
+		return err_set(e, EX_USAGE, "bad queue id %s", id);
+	/* O_NOFOLLOW: what new/ names is a file we wrote, never a link to another one. */
+	it->fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (it->fd < 0) {
 		if (errno == ENOENT)
 			return 1;
+		if (errno == ELOOP)
+			return err_set(e, EX_CONFIG, "%s is a symbolic link: refusing to use it", p);
 		return err_sys(e, EX_IOERR, "cannot open %s", p);
+	}
+	if (private_file(it->fd, p, e) != 0) {
+		close(it->fd);
+		it->fd = -1;
+		return -1;
 	}
 	if (lock) {
 		if (flock(it->fd, LOCK_EX | LOCK_NB) != 0) {
 			queue_item_free(it);
 			if (errno == EWOULDBLOCK)
-				return 1;
+				return 2;
 			return err_sys(e, EX_IOERR, "cannot lock %s", p);
 		}
 		/* Another flush may have finished with it between our open and our lock. */
@@ -521,6 +609,12 @@ open_item(struct queue *q, const char *id, struct queue_item *it, int lock, stru
 		return -1;
 	}
 	return 0;
+}
+
+int
+queue_valid_id(const char *id)
+{
+	return id[0] != '\0' && id[0] != '.' && strchr(id, '/') == NULL && strlen(id) < 128;
 }
 
 int

@@ -12,7 +12,11 @@
 /*
  * Layout of a queue directory DIR:
  *	DIR/tmp/ID	being written (never read; stale ones are removed by a flush)
- *	DIR/new/ID	a queued message: envelope lines, an empty line, the message
+ *	DIR/new/ID	a queued message: envelope lines, an empty line, the message.
+ *			The envelope: "secmail-queue 1", then "created T", "from ADDR",
+ *			"rcpt ADDR"..., "notify", "ret", "envid", "account NAME" and
+ *			"set KEY VALUE" lines (the settings that reach the server); lines
+ *			of unknown keys are skipped (written by a newer version)
  *	DIR/state/ID	its retry state (attempts, next attempt, last error, recipients done);
  *			replaced atomically; missing means "due now, never tried"
  *	DIR/failed/ID	given up and the bounce could not be sent either
@@ -20,12 +24,18 @@
  * fsync of the file, and the directory is fsync'd after.
  */
 
+/* The most recipients an entry may have (the same bound as rcptset.h's RCPTSET_MAX). */
+#define QUEUE_MAX_RCPT 1000000
+
 struct queue_env {
 	char *from;		/* "" for a bounce */
 	char **rcpt;
 	size_t nrcpt;
 	char *notify, *ret, *envid;	/* DSN parameters, or NULL */
-	char *account;		/* configuration account to send with, or NULL */
+	char *account;		/* configuration account it was sent with, or NULL */
+	char **set;		/* how to reach the server: "KEY VALUE" settings (account.h),
+				 * never a secret; none in entries of older versions */
+	size_t nset;
 	long long created;	/* when it was first queued (seconds since the epoch) */
 };
 
@@ -34,7 +44,8 @@ struct queue_state {
 	long long next;		/* earliest next attempt; 0: now */
 	char last[512];		/* last error */
 	char **done;		/* recipients already delivered or refused for good */
-	size_t ndone;
+	size_t ndone, cap;
+	int sorted;		/* done is sorted and without repeats */
 };
 
 struct queue_sched {
@@ -63,7 +74,10 @@ void queue_sched_default(struct queue_sched *s);
  * -1 if it is time to give up. */
 long long queue_next(const struct queue_sched *s, long long created, int attempts, long long now);
 
-/* Create DIR and its subdirectories (mode 0700) if needed. */
+/* Create DIR and its subdirectories (mode 0700) if needed. DIR and its subdirectories must
+ * belong to the user and be writable by no one else, and so must every directory above DIR
+ * (owned by the user or root; group- or other-writable only with the sticky bit): otherwise
+ * EX_CONFIG, saying which and why (io_dir_private). */
 int queue_open(struct queue *q, const char *dir, struct err *e);
 /* Store env and the message read from msgfd (current offset to end), with its first retry
  * state st (NULL: due at once). The new ID is written to id (cap >= 128). */
@@ -72,8 +86,11 @@ int queue_add(struct queue *q, const struct queue_env *env, const struct queue_s
 /* IDs in new/, sorted (oldest first, since IDs start with the time). */
 int queue_list(struct queue *q, char ***ids, size_t *n, struct err *e);
 void queue_list_free(char **ids, size_t n);
-/* Open and lock a queued message. Returns 0 with it filled, 1 if another process holds it or
- * it is gone, -1 on error (a corrupt entry is EX_DATAERR). */
+/* Is id the name of a queue entry (no '/', not starting with '.', not too long)? */
+int queue_valid_id(const char *id);
+/* Open and lock a queued message. Returns 0 with it filled, 1 if it is gone (or never was),
+ * 2 if another process holds it, -1 on error (a corrupt entry is EX_DATAERR, one that breaks
+ * the ownership rules EX_CONFIG). */
 int queue_lock(struct queue *q, const char *id, struct queue_item *it, struct err *e);
 /* Read an entry without locking (for --list). */
 int queue_peek(struct queue *q, const char *id, struct queue_item *it, struct err *e);
@@ -89,8 +106,8 @@ int queue_clean(struct queue *q, struct err *e);
 /* Unlock, close and free. */
 void queue_item_free(struct queue_item *it);
 void queue_env_free(struct queue_env *env);
-/* Is this recipient in st->done? */
-int queue_is_done(const struct queue_state *st, const char *rcpt);
+/* Is this recipient in st->done? O(log n) (sorts st->done first when needed). */
+int queue_is_done(struct queue_state *st, const char *rcpt);
 int queue_mark_done(struct queue_state *st, const char *rcpt, struct err *e);
 
 /* One recipient's fate for a bounce. */

@@ -15,13 +15,16 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 
 #include "addr.h"
+#include "ar.h"
 #include "buf.h"
 #include "canon.h"
 #include "cte.h"
 #include "mime.h"
 #include "param.h"
+#include "policy.h"
 
 #define CHUNK (256 * 1024)
 
@@ -797,10 +800,40 @@ membuf_write(void *ctx, const void *p, size_t n, struct err *e)
 	return 0;
 }
 
-static char **author_addrs(const struct msg_header *h, struct err *e);
+/* A copy of every field of src (raw bytes kept) appended to dst. */
+static int
+copy_header(const struct msg_header *src, struct msg_header *dst, struct err *e)
+{
+	size_t i;
 
-/* The walk over a multipart/signed: where the first part's bytes are, and the second part
- * decoded into memory. */
+	dst->crlf = src->crlf;
+	for (i = 0; i < src->n; i++) {
+		struct msg_field *f;
+
+		if (dst->n >= dst->cap) {
+			size_t cap = dst->cap ? dst->cap * 2 : 16;
+
+			if ((f = realloc(dst->f, cap * sizeof *f)) == NULL)
+				return err_set(e, EX_OSERR, "out of memory");
+			dst->f = f;
+			dst->cap = cap;
+		}
+		f = &dst->f[dst->n];
+		f->name = strdup(src->f[i].name);
+		f->value = strdup(src->f[i].value);
+		f->raw = malloc(src->f[i].rawlen + 1);
+		f->rawlen = src->f[i].rawlen;
+		dst->n++;
+		if (f->name == NULL || f->value == NULL || f->raw == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+		memcpy(f->raw, src->f[i].raw, f->rawlen);
+		f->raw[f->rawlen] = '\0';
+	}
+	return 0;
+}
+
+/* The walk over a multipart/signed: where the first part's bytes are, its header, and the
+ * second part decoded into memory. */
 struct vwalk {
 	struct membuf sig;
 	struct sink sigsink;
@@ -812,7 +845,10 @@ struct vwalk {
 	struct mime_part *signed_part;	/* the multipart/signed being read */
 	int signed_done;
 	char signed_path[MIME_PATH_MAX];	/* its part path ("0": the message itself) */
-	char **inner_addrs;	/* From/Sender of a signed message inside message/rfc822 */
+	int forwarded;		/* it is the message inside a message/rfc822 part */
+	struct msg_header author;	/* that message's header */
+	struct msg_header entity;	/* the signed entity's header */
+	uint64_t entity_hdr;	/* its bytes, blank line included */
 	uint64_t raw_start;	/* where the signed part's bytes are in the body */
 	uint64_t raw_len;
 	int raw_seen;
@@ -825,43 +861,47 @@ vw_begin(void *ctx, struct mime_part *p, struct err *e)
 
 	/* The multipart/signed: the message itself, or nested one level, as the first
 	 * multipart/signed part of a multipart, or as the message inside a message/rfc822 part
-	 * (then its own From and Sender are the ones to match). */
+	 * (then its own From is the one to match). Nested, it only ever covers a part. */
 	if (v->signed_part == NULL && !v->signed_done && mime_type_is(&p->ct, "multipart", "signed")
 	    && (p->depth == 0 || (p->depth == 1 && (p->parent->flags & MIME_F_MULTIPART))
 	    || (p->depth == 2 && (p->parent->flags & MIME_F_MESSAGE)))) {
 		v->signed_part = p;
 		snprintf(v->signed_path, sizeof v->signed_path, "%s", p->path);
-		if (p->depth == 2 && (v->inner_addrs = author_addrs(p->h, e)) == NULL)
-			return -1;
+		if (p->depth == 2) {
+			v->forwarded = 1;
+			if (copy_header(p->h, &v->author, e) != 0)
+				return -1;
+		}
 		return 0;
 	}
 	if (v->signed_part == NULL || p->parent != v->signed_part) {
 		p->no_data = 1;
 		return 0;
 	}
-	{
-		v->nparts++;
-		if (p->index == 1) {
-			p->want_raw = 1;
-			p->no_data = 1;
-		} else if (p->index == 2) {
-			snprintf(v->sig_type, sizeof v->sig_type, "%s/%s", p->ct.type ? p->ct.type
-			    : "?", p->ct.subtype ? p->ct.subtype : "?");
-			/* RFC 8551 §3.5.3; the x- form of RFC 2311 is still sent. */
-			v->sig_type_ok = mime_type_is(&p->ct, "application", "pkcs7-signature")
-			    || mime_type_is(&p->ct, "application", "x-pkcs7-signature");
-			if (!v->sig_type_ok) {
-				p->no_data = 1;
-				return 0;
-			}
-			if (cte_dec_init(&v->dec, p->cte, CTE_STRICT, e) != 0)
-				return -1;
-			v->dec_on = 1;
-		} else {
-			p->no_data = 1;
-		}
+	v->nparts++;
+	if (p->index == 1) {
+		p->want_raw = 1;
+		p->no_data = 1;
+		v->entity_hdr = p->body_offset - p->offset;
+		return copy_header(p->h, &v->entity, e);
+	}
+	if (p->index != 2) {
+		p->no_data = 1;
 		return 0;
 	}
+	snprintf(v->sig_type, sizeof v->sig_type, "%s/%s", p->ct.type ? p->ct.type : "?",
+	    p->ct.subtype ? p->ct.subtype : "?");
+	/* RFC 8551 §3.5.3; the x- form of RFC 2311 is still sent. */
+	v->sig_type_ok = mime_type_is(&p->ct, "application", "pkcs7-signature")
+	    || mime_type_is(&p->ct, "application", "x-pkcs7-signature");
+	if (!v->sig_type_ok) {
+		p->no_data = 1;
+		return 0;
+	}
+	if (cte_dec_init(&v->dec, p->cte, CTE_STRICT, e) != 0)
+		return -1;
+	v->dec_on = 1;
+	return 0;
 }
 
 static int
@@ -926,60 +966,36 @@ set_verdict(struct cms_result *r, enum cms_verdict v, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* From and Sender addr-specs, NULL-terminated. */
-static char **
-author_addrs(const struct msg_header *h, struct err *e)
-{
-	static const char *const names[] = { "From", "Sender" };
-	struct addr_list l = { NULL, 0, 0 };
-	char **v;
-	size_t i, k, n = 0;
-
-	for (k = 0; k < 2; k++)
-		for (i = msg_header_next(h, names[k], 0); i != (size_t)-1;
-		    i = msg_header_next(h, names[k], i + 1))
-			if (addr_parse(h->f[i].value, &l, e) != 0)
-				err_clear(e);	/* an unparsable From matches nothing */
-	if ((v = calloc(l.n + 1, sizeof *v)) == NULL) {
-		addr_list_free(&l);
-		err_set(e, EX_OSERR, "out of memory");
-		return NULL;
-	}
-	for (i = 0; i < l.n; i++)
-		if ((v[n] = strdup(l.v[i].spec)) != NULL)
-			n++;
-	addr_list_free(&l);
-	return v;
-}
-
-static void
-free_strv(char **v)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
+/* RFC 7281 §3 properties are left out when they could not be folded (RFC 5322 §2.1.1): an
+ * identifier is an address (at most 254 octets, RFC 5321 §4.5.3.1.3); a serial number is at
+ * most 20 octets (RFC 5280 §4.1.2.2) - a longer one is an attacker's, and is not repeated. */
+#define AR_MAX_IDENTIFIER 254
+#define AR_MAX_SERIAL_HEX 40
 
 /* The Authentication-Results value (RFC 8601 §2.2, RFC 7281 §2). */
 static char *
 ar_value(const char *authserv, const struct cms_result *r, const char *part, struct err *e)
 {
 	struct buf b = BUF_INIT;
-	const char *p;
 
 	buf_addf(&b, "%s; smime=%s", authserv, cms_verdict_name(r->verdict));
 	if (r->reason[0] != '\0') {
-		buf_adds(&b, " reason=\"");
-		for (p = r->reason; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, (unsigned char)*p < 0x20 ? ' ' : *p);
+		/* The reason quotes the input (addresses, display names, smime-decrypt's
+		 * reason): no control or bidi character reaches a reader's screen. */
+		struct buf t = BUF_INIT;
+		char *clean;
+
+		buf_add_printable(&t, r->reason, strlen(r->reason));
+		if ((clean = buf_take(&t, e)) == NULL) {
+			buf_free(&b);
+			return NULL;
 		}
-		buf_addc(&b, '"');
+		buf_adds(&b, " reason=");
+		ar_add_quoted(&b, clean);
+		free(clean);
 	}
-	if (r->identifier != NULL && strpbrk(r->identifier, " ;()\"\\") == NULL)
+	if (r->identifier != NULL && strlen(r->identifier) <= AR_MAX_IDENTIFIER
+	    && strpbrk(r->identifier, " ;()\"\\") == NULL)
 		buf_addf(&b, " body.smime-identifier=%s", r->identifier);
 	/* RFC 7281 §3: which body part carried the signature, when not the message itself. */
 	if (part != NULL)
@@ -989,42 +1005,13 @@ ar_value(const char *authserv, const struct cms_result *r, const char *part, str
 		BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
 		char *hex = bn ? BN_bn2hex(bn) : NULL;
 
-		if (hex != NULL)
+		if (hex != NULL && strlen(hex) <= AR_MAX_SERIAL_HEX)
 			buf_addf(&b, " body.smime-serial=%s", hex);
 		OPENSSL_free(hex);
 		BN_free(bn);
+		ERR_clear_error();
 	}
 	return buf_take(&b, e);
-}
-
-static int
-same_authserv(const char *value, const char *id)
-{
-	size_t n;
-
-	value += strspn(value, " \t");
-	n = strcspn(value, "; \t");
-	return n == strlen(id) && strncasecmp(value, id, n) == 0;
-}
-
-static int
-write_result_header(struct io_out *o, const struct msg_header *h, int keep_content,
-    const char *ar, struct err *e)
-{
-	const char *eol = h->crlf ? "\r\n" : "\n";
-	size_t i;
-
-	if (h->mbox_from != NULL && io_out_puts(o, h->mbox_from) != 0)
-		return out_err(o, e);
-	if (put_field(o, "Authentication-Results", ar, eol, e) != 0)
-		return -1;
-	for (i = 0; i < h->n; i++) {
-		if (!keep_content && is_entity_field(h->f[i].name))
-			continue;
-		if (io_out_write(o, h->f[i].raw, h->f[i].rawlen) != 0)
-			return out_err(o, e);
-	}
-	return 0;
 }
 
 /* Decode the body (its transfer encoding) into a spool file; -1 with a permerror-worthy
@@ -1196,73 +1183,90 @@ range_to_sink(int fd, off_t start, off_t len, const struct sink *s, struct err *
 	return 0;
 }
 
-/* The store's certificates for these addresses. */
+/* The store's certificates for the author's addresses (From; Sender too with
+ * accept_sender): pinned, trusted as they are. */
 static STACK_OF(X509) *
-pin_certs(struct certstore *cs, char **addrs, struct err *e)
+pin_certs(struct certstore *cs, const struct msg_header *h, int sender, struct err *e)
 {
+	static const char *const names[] = { "From", "Sender" };
 	STACK_OF(X509) *st = sk_X509_new_null();
+	struct addr_list l = { NULL, 0, 0 };
 	struct certstore_entry ent;
 	struct err ignore;
-	size_t i;
+	size_t i, k;
 
 	if (st == NULL) {
 		err_set(e, EX_OSERR, "out of memory");
 		return NULL;
 	}
-	for (i = 0; addrs[i] != NULL; i++) {
-		if (certstore_get(cs, addrs[i], &ent, &ignore) != 0)
+	for (k = 0; k < (sender ? 2u : 1u); k++)
+		for (i = msg_header_next(h, names[k], 0); i != (size_t)-1;
+		    i = msg_header_next(h, names[k], i + 1))
+			if (addr_parse(h->f[i].value, &l, &ignore) != 0)
+				continue;	/* an unparsable From matches nothing */
+	for (i = 0; cs != NULL && i < l.n; i++) {
+		if (certstore_get(cs, l.v[i].spec, &ent, &ignore) != 0)
 			continue;
 		if (sk_X509_push(st, ent.signer))
 			ent.signer = NULL;
 		certstore_entry_free(&ent);
 	}
+	addr_list_free(&l);
 	return st;
 }
 
+/* Does x name addr? */
+static int
+cert_names(X509 *x, const char *addr)
+{
+	struct err e;
+	char **names = keys_cert_addrs(x, &e);
+	size_t i;
+	int yes = 0;
+
+	for (i = 0; names != NULL && names[i] != NULL && !yes; i++)
+		yes = addr_spec_eq(names[i], addr);
+	keys_addrs_free(names);
+	return yes;
+}
+
 int
-smime_save_certs(struct certstore *cs, const struct cms_result *r, struct err *e)
+smime_save_certs(struct certstore *cs, const struct cms_result *r, time_t latest,
+    struct err *e)
 {
 	struct certstore_entry ent;
-	char **names;
 	size_t i;
-	int j, n = 0, k;
+	int n = 0, k;
 
-	if (r->verdict != CMS_V_PASS || r->signer == NULL)
+	if (r->verdict != CMS_V_PASS || r->signer == NULL || r->signer_addrs == NULL)
 		return 0;
-	if ((names = keys_cert_addrs(r->signer, e)) == NULL)
-		return -1;
-	for (i = 0; names[i] != NULL; i++) {
+	for (i = 0; r->signer_addrs[i] != NULL; i++) {
 		certstore_entry_init(&ent);
-		ent.addr = names[i];
+		ent.addr = r->signer_addrs[i];
 		ent.signer = r->signer;
-		ent.cert = r->enc_cert != NULL ? r->enc_cert : r->signer;
+		/* Only what passed the signer's policy, for this very address (issue 9 item 1). */
+		ent.cert = r->enc_cert != NULL && cert_names(r->enc_cert, ent.addr) ? r->enc_cert
+		    : r->signer;
 		ent.signing_time = r->signing_time;
 		ent.ncaps = r->ncaps < CERTSTORE_MAX_CAPS ? r->ncaps : CERTSTORE_MAX_CAPS;
 		memcpy(ent.caps, r->caps, (size_t)ent.ncaps * sizeof ent.caps[0]);
-		if ((ent.chain = sk_X509_new_null()) == NULL) {
-			keys_addrs_free(names);
-			return err_set(e, EX_OSERR, "out of memory");
-		}
-		for (j = 0; r->certs != NULL && j < sk_X509_num(r->certs); j++) {
-			X509 *x = sk_X509_value(r->certs, j);
-
-			if (X509_cmp(x, r->signer) != 0 && (r->enc_cert == NULL
-			    || X509_cmp(x, r->enc_cert) != 0))
-				(void)sk_X509_push(ent.chain, x);
-		}
-		k = certstore_put(cs, &ent, e);
-		sk_X509_free(ent.chain);
-		if (k < 0) {
-			keys_addrs_free(names);
+		ent.chain = r->chain;
+		k = certstore_put_at(cs, &ent, latest, e);
+		if (k < 0)
 			return -1;
-		}
 		n += k;
 	}
-	keys_addrs_free(names);
 	return n;
 }
 
-enum kind { K_NONE, K_DETACHED, K_OPAQUE, K_NESTED };
+enum kind {
+	K_NONE,
+	K_DETACHED,	/* multipart/signed */
+	K_OPAQUE,	/* application/pkcs7-mime signed-data or certs-only (or no smime-type) */
+	K_NESTED,	/* a multipart or message/rfc822 that may hold a multipart/signed */
+	K_ENCRYPTED,	/* enveloped-data or authEnveloped-data, still encrypted */
+	K_BROKEN,	/* a malformed header, or none */
+};
 
 static enum kind
 message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, struct err *e)
@@ -1272,6 +1276,8 @@ message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, stru
 
 	*c = cte_parse(msg_header_get(h, "Content-Transfer-Encoding") ?
 	    msg_header_get(h, "Content-Transfer-Encoding")->value : NULL);
+	if (h->n == 0 || h->defect[0] != '\0')
+		return K_BROKEN;
 	if (f == NULL || mime_type_parse(f->value, 0, ct, e) != 0) {
 		err_clear(e);
 		return K_NONE;
@@ -1283,212 +1289,514 @@ message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, stru
 	if (mime_type_is(ct, "application", "pkcs7-mime")
 	    || mime_type_is(ct, "application", "x-pkcs7-mime")) {
 		st = mime_type_param(ct, "smime-type");
-		/* RFC 8551 §3.2.2; without smime-type we try, and the CMS type decides. */
+		/* RFC 8551 §3.2.2; without smime-type (s-nail, old clients) the CMS type
+		 * decides. */
 		if (st == NULL || strcasecmp(st, "signed-data") == 0 || strcasecmp(st, "certs-only") == 0)
 			return K_OPAQUE;
+		if (strcasecmp(st, "enveloped-data") == 0
+		    || strcasecmp(st, "authEnveloped-data") == 0)
+			return K_ENCRYPTED;
 	}
 	return K_NONE;
+}
+
+/* One verification: everything the steps below share. */
+struct verify {
+	const struct smime_verify_opts *vo;
+	struct cms_verify_opts co;
+	struct msg_header h;
+	struct mime_type ct;
+	enum cte cte;
+	enum kind kind;
+	const char *authserv;
+	char host[256];
+	struct ar_decrypt dec;
+	int have_dec;
+	struct vwalk v;
+	int body, own;		/* the body, readable again from base */
+	off_t base;
+	int content;		/* opaque: the encapsulated content (canonical) */
+	struct msg_header entity;	/* opaque: the signed entity's header */
+	off_t entity_hdr;
+	int have_entity;
+	STACK_OF(X509) *pinned;
+	struct err *e;
+};
+
+static void
+verify_free(struct verify *s)
+{
+	free(s->v.sig.p);
+	if (s->v.dec_on)
+		cte_dec_free(&s->v.dec);
+	msg_header_free(&s->v.author);
+	msg_header_free(&s->v.entity);
+	msg_header_free(&s->entity);
+	msg_header_free(&s->h);
+	mime_type_free(&s->ct);
+	sk_X509_pop_free(s->pinned, X509_free);
+	if (s->content >= 0)
+		close(s->content);
+	if (s->body >= 0 && s->own)
+		close(s->body);
+}
+
+/* Transient failures only: I/O, memory, temporary files. Anything else a reader reports is
+ * about the input, which gets a verdict, never a lost message. */
+static int
+transient(const struct err *e)
+{
+	return e->code == EX_IOERR || e->code == EX_OSERR || e->code == EX_CANTCREAT
+	    || e->code == EX_TEMPFAIL;
+}
+
+/* With --after-decrypt: the first Secmail-Decryption record claiming our authserv-id (what
+ * smime-decrypt wrote; it removed forged ones). Every field claiming us is then removed
+ * (ar_strip) and the record put back as it came, at the top. */
+static int
+strip_forged(struct verify *s)
+{
+	struct msg_field *f = NULL;
+	char *raw = NULL, *value = NULL;
+	size_t i, rawlen = 0;
+
+	for (i = 0; s->vo->after_decrypt && i < s->h.n; i++)
+		if (strcasecmp(s->h.f[i].name, AR_DECRYPT_FIELD) == 0
+		    && ar_claims(s->h.f[i].value, s->authserv)) {
+			if (ar_decrypt_parse(s->h.f[i].value, &s->dec) == 0)
+				f = &s->h.f[i];
+			break;
+		}
+	if (f != NULL) {
+		rawlen = f->rawlen;
+		if ((raw = malloc(rawlen + 1)) == NULL || (value = strdup(f->value)) == NULL) {
+			free(raw);
+			return err_set(s->e, EX_OSERR, "out of memory");
+		}
+		memcpy(raw, f->raw, rawlen + 1);
+	}
+	ar_strip(&s->h, s->authserv);
+	if (f == NULL)
+		return 0;
+	/* Put back, as it came (a record that parsed always folds again). */
+	if (msg_header_insert(&s->h, 0, AR_DECRYPT_FIELD, value, s->e) != 0) {
+		free(raw);
+		free(value);
+		return transient(s->e) ? -1 : (err_clear(s->e), 0);
+	}
+	s->have_dec = 1;
+	free(value);
+	free(s->h.f[0].raw);
+	s->h.f[0].raw = raw;
+	s->h.f[0].rawlen = rawlen;
+	return 0;
+}
+
+static int
+pins(struct verify *s, const struct msg_header *author)
+{
+	sk_X509_pop_free(s->pinned, X509_free);
+	s->pinned = NULL;
+	if (s->vo->store != NULL && (s->pinned = pin_certs(s->vo->store, author,
+	    s->vo->accept_sender, s->e)) == NULL)
+		return -1;
+	s->co.pinned = s->pinned;
+	return 0;
+}
+
+/* multipart/signed, at the top or nested: 0 with r set, -1 on transient errors. */
+static int
+verify_detached(struct verify *s, struct cms_result *r)
+{
+	struct vwalk *v = &s->v;
+	struct mime_walk w;
+	struct io_in bin;
+	struct err *e = s->e;
+	BIO *cbio;
+	int walked, rc;
+
+	v->sig.max = SMIME_MAX_SIG;
+	v->sigsink.write = membuf_write;
+	v->sigsink.ctx = &v->sig;
+	mime_walk_init(&w);
+	w.begin = vw_begin;
+	w.raw = vw_raw;
+	w.data = vw_data;
+	w.end = vw_end;
+	w.ctx = v;
+	if (body_rewind(s->body, s->base, e) != 0
+	    || io_in_init(&bin, s->body, "message body", e) != 0)
+		return -1;
+	walked = mime_walk(&w, &bin, &s->h, e);
+	io_in_free(&bin);
+	if (walked < 0 && transient(e))
+		return -1;
+	if (s->kind == K_NESTED && !v->signed_done && walked >= 0)
+		set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
+	else if (walked < 0)
+		set_verdict(r, CMS_V_PERMERROR, "cannot read the signed message: %s", e->msg);
+	else if (v->nparts == 0)
+		set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no parts (wrong "
+		    "boundary?)");
+	else if (v->nparts < 2)
+		set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no signature part");
+	else if (!v->sig_type_ok)
+		set_verdict(r, CMS_V_PERMERROR, "the second part of the multipart/signed is "
+		    "%s, not application/pkcs7-signature", v->sig_type);
+	else if (v->nparts > 2)
+		set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has %d parts, not 2",
+		    v->nparts);
+	else if (v->sig.len == 0)
+		set_verdict(r, CMS_V_PERMERROR, "the signature part is empty");
+	else {
+		if (pins(s, v->forwarded ? &v->author : &s->h) != 0)
+			return -1;
+		if ((cbio = range_bio(s->body, s->base + (off_t)v->raw_start, (off_t)v->raw_len))
+		    == NULL)
+			return err_ssl(e, EX_OSERR, "out of memory");
+		rc = cms_verify(v->sig.p, v->sig.len, cbio, NULL, &s->co, r, e);
+		BIO_free(cbio);
+		return rc;
+	}
+	err_clear(e);
+	return 0;
+}
+
+/* Never takes a line for an mbox "From " line: the signed entity has none. */
+static int
+no_stop(void *ctx, const unsigned char *line, size_t n)
+{
+	(void)ctx;
+	(void)line;
+	(void)n;
+	return 0;
+}
+
+/* The header of the opaque content (canonical CRLF), read leniently. */
+static int
+opaque_entity(struct verify *s)
+{
+	struct io_in cin;
+	int rc;
+
+	if (lseek(s->content, 0, SEEK_SET) != 0)
+		return err_sys(s->e, EX_IOERR, "cannot rewind temporary file");
+	if (io_in_init(&cin, s->content, "signed content", s->e) != 0)
+		return -1;
+	s->entity.lenient = 1;
+	rc = msg_header_read_part(&cin, &s->entity, no_stop, NULL, s->e);
+	io_in_free(&cin);
+	if (rc != 0)
+		return -1;
+	s->entity_hdr = (off_t)s->entity.bytes;
+	s->have_entity = 1;
+	return 0;
+}
+
+/* application/pkcs7-mime: 0 with r set, -1 on transient errors. */
+static int
+verify_opaque(struct verify *s, struct cms_result *r)
+{
+	struct buf dcms = { 0 };
+	struct err *e = s->e;
+	BIO *cbio = NULL;
+	off_t clen;
+	int dfd, split, hasc = 0, type = NID_undef, rc = -1;
+
+	if ((dfd = io_spool(e)) < 0 || (s->content = io_spool(e)) < 0)
+		goto out;
+	if (decode_to_spool(s->body, s->base, s->cte, dfd, e) != 0) {
+		if (e->code != EX_DATAERR)
+			goto out;
+		set_verdict(r, CMS_V_PERMERROR, "cannot decode the S/MIME body: %s", e->msg);
+		rc = 0;
+		goto out;
+	}
+	if (lseek(dfd, 0, SEEK_SET) != 0) {
+		err_sys(e, EX_IOERR, "cannot rewind temporary file");
+		goto out;
+	}
+	/* The content streams into its spool; only the rest is parsed whole. */
+	if ((split = cms_opaque_split(dfd, s->content, &dcms, &hasc, &type, e)) != 0) {
+		if (split < 0 && e->code != EX_DATAERR)
+			goto out;
+		if (split > 0 && (type == NID_pkcs7_enveloped
+		    || type == NID_id_smime_ct_authEnvelopedData))
+			set_verdict(r, CMS_V_NONE, "the message is encrypted (%s) and was not "
+			    "decrypted: there is no signature to check", OBJ_nid2sn(type));
+		else if (split > 0)
+			set_verdict(r, CMS_V_PERMERROR, "%s", e->msg);
+		else
+			set_verdict(r, CMS_V_PERMERROR, "the signature is not a valid CMS "
+			    "structure: %s", e->msg);
+		rc = 0;
+		goto out;
+	}
+	if ((clen = lseek(s->content, 0, SEEK_END)) < 0) {
+		err_sys(e, EX_IOERR, "cannot seek temporary file");
+		goto out;
+	}
+	if (hasc && (cbio = range_bio(s->content, 0, clen)) == NULL) {
+		err_ssl(e, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (pins(s, &s->h) != 0 || cms_verify((const unsigned char *)dcms.p, dcms.len, cbio, NULL,
+	    &s->co, r, e) != 0)
+		goto out;
+	rc = r->verdict == CMS_V_PASS ? opaque_entity(s) : 0;
+	if (rc != 0)
+		cms_result_free(r);
+out:
+	BIO_free(cbio);
+	buf_free(&dcms);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+/* The verdict before the mail policy: 0 with r set, -1 on transient errors. */
+static int
+verify_kind(struct verify *s, struct cms_result *r)
+{
+	switch (s->kind) {
+	case K_BROKEN:
+		if (s->h.n == 0 && s->h.defect[0] == '\0')
+			set_verdict(r, CMS_V_PERMERROR, "the input is not a message (no header "
+			    "fields)");
+		else
+			set_verdict(r, CMS_V_PERMERROR, "the header is malformed: %s; the header "
+			    "ends there (a blank line was put before that line)",
+			    s->h.defect[0] ? s->h.defect : "no header fields");
+		return 0;
+	case K_ENCRYPTED:
+		set_verdict(r, CMS_V_NONE, "the message is encrypted and was not decrypted: there "
+		    "is no signature to check");
+		return 0;
+	case K_NONE:
+		set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
+		return 0;
+	case K_DETACHED:
+	case K_NESTED:
+		return verify_detached(s, r);
+	case K_OPAQUE:
+		return verify_opaque(s, r);
+	}
+	return 0;
+}
+
+/* The signed part's path when it is not the whole message. */
+static const char *
+signed_part(const struct verify *s)
+{
+	return s->kind == K_NESTED && s->v.signed_done ? s->v.signed_path : NULL;
+}
+
+static void
+policy(struct verify *s, struct cms_result *r)
+{
+	struct policy_facts f;
+
+	memset(&f, 0, sizeof f);
+	f.outer = &s->h;
+	f.author = s->v.forwarded ? &s->v.author : &s->h;
+	f.part = signed_part(s);
+	f.forwarded = s->v.forwarded;
+	f.now = s->co.now ? s->co.now : time(NULL);
+	f.accept_sender = s->vo->accept_sender;
+	f.dec = s->have_dec ? &s->dec : NULL;
+	if (s->kind == K_DETACHED && s->v.nparts >= 1)
+		f.entity = &s->v.entity;
+	else if (s->kind == K_OPAQUE && s->have_entity)
+		f.entity = &s->entity;
+	policy_apply(&f, r);
+}
+
+/* --save-certs, and the cipher the message came in: before the header is written, so a
+ * failure can be told in it (and never turns into a failure exit after the message). */
+static void
+save(struct verify *s, struct cms_result *r)
+{
+	struct err e;
+	time_t now = s->co.now ? s->co.now : time(NULL);
+	int nid;
+
+	if (s->vo->save == NULL || r->verdict != CMS_V_PASS)
+		return;
+	if (smime_save_certs(s->vo->save, r, now + POLICY_CLOCK_SKEW, &e) < 0)
+		goto bad;
+	/* Issue 9 item 2: the cipher counts only from a message whose signature passed. */
+	if (s->have_dec && s->dec.result == AR_DEC_DECRYPTED && r->identifier != NULL
+	    && (nid = OBJ_txt2nid(s->dec.cipher)) != NID_undef
+	    && certstore_note_received(s->vo->save, r->identifier, nid, &e) < 0)
+		goto bad;
+	ERR_clear_error();
+	return;
+bad:
+	ERR_clear_error();
+	snprintf(r->warning, sizeof r->warning, "the certificate store was not updated: %.250s",
+	    e.msg);
+	{
+		size_t len = strlen(r->reason);
+
+		snprintf(r->reason + len, sizeof r->reason - len, "%s(certificate store not "
+		    "updated: %.150s)", len ? "; " : "", e.msg);
+	}
+}
+
+/* The Authentication-Results field; when ours cannot be folded (it always can: every
+ * property is bounded), a short one, never none. */
+static int
+put_ar(struct io_out *o, const char *authserv, const struct cms_result *r, const char *part,
+    const char *eol, struct err *e)
+{
+	char *ar = ar_value(authserv, r, part, e);
+	int rc;
+
+	if (ar == NULL)
+		return -1;
+	rc = put_field(o, "Authentication-Results", ar, eol, e);
+	free(ar);
+	if (rc == 0 || o->failed)
+		return rc;
+	if ((ar = ar_value(authserv, &(struct cms_result){ .verdict = r->verdict }, NULL, e))
+	    == NULL)
+		return -1;
+	rc = put_field(o, "Authentication-Results", ar, eol, e);
+	free(ar);
+	return rc;
+}
+
+static int
+write_header(struct verify *s, struct io_out *o, const struct cms_result *r, int content_too)
+{
+	const char *eol = s->h.crlf ? "\r\n" : "\n";
+	size_t i;
+
+	if (s->h.mbox_from != NULL && io_out_puts(o, s->h.mbox_from) != 0)
+		return out_err(o, s->e);
+	if (put_ar(o, s->authserv, r, signed_part(s), eol, s->e) != 0)
+		return o->failed ? out_err(o, s->e) : -1;
+	for (i = 0; i < s->h.n; i++) {
+		if (!content_too && is_entity_field(s->h.f[i].name))
+			continue;
+		if (io_out_write(o, s->h.f[i].raw, s->h.f[i].rawlen) != 0)
+			return out_err(o, s->e);
+	}
+	return 0;
+}
+
+/* The content fields of the signed entity: only they join the outer header (issue 9 item
+ * 5d: a From inside the signature is never shown as the message's). */
+static int
+entity_fields(const struct msg_header *eh, const struct sink *sk, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < eh->n; i++)
+		if (is_entity_field(eh->f[i].name)
+		    && sink_write(sk, eh->f[i].raw, eh->f[i].rawlen, e) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+write_message(struct verify *s, struct io_out *o, const struct cms_result *r)
+{
+	struct sink os = io_out_sink(o);
+	const char *eol = s->h.crlf ? "\r\n" : "\n";
+	struct eolsink es;
+	struct sink esink;
+	struct err *e = s->e;
+
+	/* Anything that did not pass, a signature over only a part, and --keep: the message
+	 * as it came, so the reader can still look at what was sent. */
+	if (s->vo->keep || r->verdict != CMS_V_PASS || signed_part(s) != NULL) {
+		if (write_header(s, o, r, 1) != 0)
+			return -1;
+		if (io_out_puts(o, eol) != 0)
+			return out_err(o, e);
+		return file_to_sink(s->body, s->base, &os, e);
+	}
+	if (write_header(s, o, r, 0) != 0)
+		return -1;
+	if (s->kind == K_DETACHED) {
+		/* The signed part as it came, its content fields joining the header. */
+		const struct vwalk *v = &s->v;
+		uint64_t hdr = v->entity_hdr <= v->raw_len ? v->entity_hdr : v->raw_len;
+		size_t i, fields = 0;
+
+		for (i = 0; i < v->entity.n; i++)
+			fields += v->entity.f[i].rawlen;
+		if (entity_fields(&v->entity, &os, e) != 0)
+			return -1;
+		/* Its own blank line when it has one, else ours. */
+		if (fields < hdr)
+			hdr = fields;
+		else if (io_out_puts(o, eol) != 0)
+			return out_err(o, e);
+		return range_to_sink(s->body, s->base + (off_t)(v->raw_start + hdr),
+		    (off_t)(v->raw_len - hdr), &os, e);
+	}
+	/* Opaque: the encapsulated (canonical) content in the message's line ends. */
+	es.o = o;
+	es.lf = !s->h.crlf;
+	canon_init(&es.c, CANON_LF);
+	esink.write = eol_write;
+	esink.ctx = &es;
+	if (entity_fields(&s->entity, &esink, e) != 0 || sink_write(&esink, "\r\n", 2, e) != 0
+	    || file_to_sink(s->content, s->entity_hdr, &esink, e) != 0 || eol_finish(&es, e) != 0)
+		return -1;
+	return 0;
 }
 
 int
 smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts *vo,
     struct cms_result *r, struct err *e)
 {
-	struct msg_header h;
-	struct mime_type ct;
-	struct cms_verify_opts co = vo->cms;
-	struct vwalk v;
-	struct mime_walk w;
-	struct io_in bin;
-	struct eolsink es;
-	struct sink esink;
-	enum cte cte;
-	enum kind kind;
-	char host[256], *ar = NULL;
-	const char *authserv = vo->authserv_id;
-	struct buf dcms = { 0 };
-	size_t i;
-	int split, hasc = 0;
-	BIO *cbio = NULL;
-	STACK_OF(X509) *pinned = NULL;
-	int body = -1, content = -1, dfd = -1, rc = -1, walked, own = 1;
-	off_t base = 0;
+	struct verify s;
+	ssize_t n;
+	int rc = -1;
 
 	memset(r, 0, sizeof *r);
-	memset(&v, 0, sizeof v);
-	memset(&ct, 0, sizeof ct);
-	msg_header_init(&h);
-	if (authserv == NULL) {
-		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
-			snprintf(host, sizeof host, "localhost");
-		host[sizeof host - 1] = '\0';
-		authserv = host;
+	memset(&s, 0, sizeof s);
+	s.vo = vo;
+	s.co = vo->cms;
+	s.e = e;
+	s.body = s.content = -1;
+	s.own = 1;
+	msg_header_init(&s.h);
+	s.h.lenient = 1;
+	s.authserv = vo->authserv_id != NULL ? vo->authserv_id
+	    : ar_default_authserv(s.host, sizeof s.host);
+	/* The filter contract: empty input is never turned into a message. */
+	if ((n = io_in_fill(in, 1)) <= 0) {
+		if (n < 0)
+			*e = in->e;
+		else
+			err_set(e, EX_NOINPUT, "the input is empty: no message to verify");
+		goto out;
 	}
-	if (msg_header_read(in, &h, e) != 0)
+	if (msg_header_read(in, &s.h, e) != 0 || strip_forged(&s) != 0)
 		goto out;
-	if (h.n == 0) {
-		err_set(e, EX_DATAERR, "the input is not a message (no header fields)");
+	if ((s.body = body_open(in, &s.base, &s.own, e)) < 0)
 		goto out;
-	}
-	/* RFC 8601 §5: fields claiming to come from us were not written by us. */
-	for (i = h.n; i-- > 0;)
-		if (strcasecmp(h.f[i].name, "Authentication-Results") == 0
-		    && same_authserv(h.f[i].value, authserv))
-			msg_header_delete(&h, i);
-	if ((body = body_open(in, &base, &own, e)) < 0)
+	s.kind = message_kind(&s.h, &s.ct, &s.cte, e);
+	if (verify_kind(&s, r) != 0)
 		goto out;
-	if ((co.addrs = author_addrs(&h, e)) == NULL)
-		goto out;
-	kind = message_kind(&h, &ct, &cte, e);
-	if ((content = io_spool(e)) < 0)
-		goto out;
-	if (vo->store != NULL && (pinned = pin_certs(vo->store, co.addrs, e)) == NULL)
-		goto out;
-	co.pinned = pinned;
-
-	if (kind == K_NONE) {
-		set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
-	} else if (kind == K_DETACHED || kind == K_NESTED) {
-		v.sig.max = SMIME_MAX_SIG;
-		v.sigsink.write = membuf_write;
-		v.sigsink.ctx = &v.sig;
-		mime_walk_init(&w);
-		w.begin = vw_begin;
-		w.raw = vw_raw;
-		w.data = vw_data;
-		w.end = vw_end;
-		w.ctx = &v;
-		if (body_rewind(body, base, e) != 0 || io_in_init(&bin, body, "message body", e) != 0)
-			goto out;
-		walked = mime_walk(&w, &bin, &h, e);
-		io_in_free(&bin);
-		if (v.dec_on)
-			cte_dec_free(&v.dec);
-		if (walked < 0 && (e->code == EX_IOERR || e->code == EX_OSERR || e->code == EX_CANTCREAT))
-			goto out;
-		if (v.inner_addrs != NULL) {
-			free_strv(co.addrs);
-			co.addrs = v.inner_addrs;
-			v.inner_addrs = NULL;
-		}
-		if (kind == K_NESTED && !v.signed_done && walked >= 0)
-			set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
-		else if (walked < 0)
-			set_verdict(r, CMS_V_PERMERROR, "cannot read the signed message: %s", e->msg);
-		else if (v.nparts == 0)
-			set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no parts (wrong "
-			    "boundary?)");
-		else if (v.nparts < 2)
-			set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no signature part");
-		else if (!v.sig_type_ok)
-			set_verdict(r, CMS_V_PERMERROR, "the second part of the multipart/signed is "
-			    "%s, not application/pkcs7-signature", v.sig_type);
-		else if (v.nparts > 2)
-			set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has %d parts, not 2",
-			    v.nparts);
-		else if (v.sig.len == 0)
-			set_verdict(r, CMS_V_PERMERROR, "the signature part is empty");
-		else {
-			if ((cbio = range_bio(body, base + (off_t)v.raw_start, (off_t)v.raw_len))
-			    == NULL) {
-				err_ssl(e, EX_OSERR, "out of memory");
-				goto out;
-			}
-			if (cms_verify(v.sig.p, v.sig.len, cbio, NULL, &co, r, e) != 0)
-				goto out;
-		}
-	} else {
-		if ((dfd = io_spool(e)) < 0)
-			goto out;
-		if (decode_to_spool(body, base, cte, dfd, e) != 0) {
-			if (e->code != EX_DATAERR)
-				goto out;
-			set_verdict(r, CMS_V_PERMERROR, "cannot decode the S/MIME body: %s", e->msg);
-		} else if (lseek(dfd, 0, SEEK_SET) != 0) {
-			err_sys(e, EX_IOERR, "cannot rewind temporary file");
-			goto out;
-		} else if ((split = cms_opaque_split(dfd, content, &dcms, &hasc, e)) != 0) {
-			/* The content streams into its spool; only the rest is parsed whole. */
-			if (split < 0 && e->code != EX_DATAERR)
-				goto out;
-			if (split > 0)
-				set_verdict(r, CMS_V_PERMERROR, "%s", e->msg);
-			else
-				set_verdict(r, CMS_V_PERMERROR, "the signature is not a valid CMS "
-				    "structure: %s", e->msg);
-		} else {
-			off_t clen = lseek(content, 0, SEEK_END);
-
-			if (clen < 0) {
-				err_sys(e, EX_IOERR, "cannot seek temporary file");
-				goto out;
-			}
-			if (hasc && (cbio = range_bio(content, 0, clen)) == NULL) {
-				err_ssl(e, EX_OSERR, "out of memory");
-				goto out;
-			}
-			if (cms_verify((const unsigned char *)dcms.p, dcms.len, cbio, NULL, &co, r,
-			    e) != 0)
-				goto out;
-		}
-	}
-
+	policy(&s, r);
+	save(&s, r);
 	if (vo->strict && r->verdict != CMS_V_PASS) {
 		rc = 1;
 		goto out;
 	}
-	if ((ar = ar_value(authserv, r, kind == K_NESTED && v.signed_done ? v.signed_path : NULL,
-	    e)) == NULL)
+	if (write_message(&s, o, r) != 0 || io_out_flush(o) != 0) {
+		if (o->failed)
+			out_err(o, e);
 		goto out;
-	/* The verified entity replaces the wrapper; anything that did not pass is written as
-	 * it came, so the reader can still look at what was sent. */
-	/* A signature nested in the message is reported, and the message kept as it is. */
-	if (vo->keep || r->verdict != CMS_V_PASS || (kind == K_NESTED && v.signed_done)) {
-		struct sink os = io_out_sink(o);
-
-		if (write_result_header(o, &h, 1, ar, e) != 0
-		    || io_out_puts(o, h.crlf ? "\r\n" : "\n") != 0 || file_to_sink(body, base, &os, e) != 0)
-			goto oerr;
-	} else {
-		if (write_result_header(o, &h, 0, ar, e) != 0)
-			goto out;
-		struct sink os = io_out_sink(o);
-
-		es.o = o;
-		es.lf = !h.crlf;
-		canon_init(&es.c, CANON_LF);
-		esink.write = eol_write;
-		esink.ctx = &es;
-		/* Detached: the signed part as it came. Opaque: the encapsulated (canonical)
-		 * content in the message's line ends. */
-		if (kind != K_OPAQUE ? range_to_sink(body, base + (off_t)v.raw_start,
-		    (off_t)v.raw_len, &os, e) != 0 : file_to_sink(content, 0, &esink, e) != 0
-		    || eol_finish(&es, e) != 0)
-			goto oerr;
 	}
-	if (io_out_flush(o) != 0)
-		goto oerr;
 	rc = 0;
-	goto out;
-oerr:
-	if (o->failed)
-		out_err(o, e);
 out:
-	BIO_free(cbio);
-	buf_free(&dcms);
-	free(v.sig.p);
-	free_strv(v.inner_addrs);
-	free(ar);
-	free_strv(co.addrs);
-	sk_X509_pop_free(pinned, X509_free);
-	mime_type_free(&ct);
-	if (dfd >= 0)
-		close(dfd);
-	if (content >= 0)
-		close(content);
-	if (body >= 0 && own)
-		close(body);
-	msg_header_free(&h);
+	verify_free(&s);
 	if (rc < 0)
 		cms_result_free(r);
 	return rc;

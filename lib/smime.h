@@ -37,26 +37,44 @@ int smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *i
 int smime_from_check(const struct msg_header *h, X509 *cert, struct err *e);
 
 struct smime_verify_opts {
-	struct cms_verify_opts cms;	/* addrs is filled from From/Sender here */
+	struct cms_verify_opts cms;	/* pinned is filled from the store here */
 	int keep;			/* pass the signed message through untouched */
 	int strict;			/* write nothing unless the verdict is pass */
+	int after_decrypt;		/* the input comes straight from smime-decrypt: its
+					 * Secmail-Decryption record is kept and folded into
+					 * the verdict (without it such a record is forged) */
+	int accept_sender;		/* a signer named only by Sender passes */
 	const char *authserv_id;	/* RFC 8601 §2.5; NULL: the host name */
-	struct certstore *store;	/* certificates stored for the From/Sender addresses
-					 * are pinned (trusted as they are); NULL: none */
+	struct certstore *store;	/* certificates stored for the author's addresses are
+					 * pinned (trusted as they are); NULL: none */
+	struct certstore *save;		/* --save-certs: what a passing signature announced
+					 * is stored here before the header is written (and,
+					 * with after_decrypt, the cipher it came in); NULL */
 };
 
 /* --save-certs: store what a passing signature announced (RFC 8551 §2.7.1) under every
- * address the signer's certificate names. Returns how many entries were written, or -1. */
-int smime_save_certs(struct certstore *cs, const struct cms_result *r, struct err *e);
+ * address the signer's certificate names: the signer's certificate, the encryption
+ * certificate only when cms_verify accepted it and it names that address, and the chain that
+ * verified (nothing from the message's unsigned certificate set). A stored signing time
+ * later than latest does not block the update. Returns how many entries were written, or
+ * -1. */
+int smime_save_certs(struct certstore *cs, const struct cms_result *r, time_t latest,
+    struct err *e);
 
 /*
- * Verify the message on in and write it to o: outer header fields kept, an
- * Authentication-Results field prepended (earlier ones claiming our authserv-id removed,
- * RFC 8601 §5), and the verified content entity in place of the signature wrapper (or, with
- * keep, the message as it came). A message that is not signed passes through with smime=none.
+ * Verify the message on in and write it to o: an Authentication-Results field first (every
+ * Authentication-Results and Secmail-Decryption field claiming our authserv-id removed,
+ * RFC 8601 §5, ar_strip; with after_decrypt the decryption record kept), the outer header
+ * fields, and the verified content entity in place of the signature wrapper - only its
+ * Content-* fields join the header - or, for any other verdict, a signature that covers only
+ * a part, and with keep, the message as it came. Every input but an empty one is written
+ * back: a message that is not signed gets smime=none, garbage gets permerror (a malformed
+ * header ends before its first bad line, and a blank line is put there: msg.h lenient
+ * reading), over-long values we write are shortened. The verdict is policy_apply's.
  * Returns 0 when the message was written (any verdict; r says which), 1 when strict withheld
  * it, -1 on errors (nothing or a partial output: the caller must exit non-zero; r is left
- * empty). On 0 and 1, free r with cms_result_free.
+ * empty): EX_NOINPUT for an empty input, otherwise transient ones (I/O, memory, spool, trust
+ * anchors that cannot be read). On 0 and 1, free r with cms_result_free.
  */
 int smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts *vo,
     struct cms_result *r, struct err *e);

@@ -17,13 +17,14 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "b64.h"
 #include "io.h"
+#include "sasl.h"
 #include "smtp.h"
 
 /* RFC 5321 §4.5.3.2 timeouts, in seconds. */
@@ -364,6 +365,14 @@ reply(struct smtp *s, int t, int ehlo, const char *what, struct err *e)
 						s->ext |= SMTP_EXT_AUTH_LOGIN;
 					else if (strcasecmp(tok, "SCRAM-SHA-256") == 0)
 						s->ext |= SMTP_EXT_AUTH_SCRAM;
+					else if (strcasecmp(tok, "SCRAM-SHA-256-PLUS") == 0)
+						s->ext |= SMTP_EXT_AUTH_SCRAM_PLUS;
+					else if (strcasecmp(tok, "EXTERNAL") == 0)
+						s->ext |= SMTP_EXT_AUTH_EXTERNAL;
+					else if (strcasecmp(tok, "XOAUTH2") == 0)
+						s->ext |= SMTP_EXT_AUTH_XOAUTH2;
+					else if (strcasecmp(tok, "OAUTHBEARER") == 0)
+						s->ext |= SMTP_EXT_AUTH_OAUTHBEARER;
 				}
 			}
 		}
@@ -471,6 +480,45 @@ fpr_norm(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/*
+ * The client certificate (chain) and its key, for servers that log clients in by
+ * certificate (AUTH EXTERNAL, or Postfix's permit_tls_clientcerts). The key file must be
+ * private like every secret (io_file_private) and not encrypted: there is no one to ask for
+ * a passphrase.
+ */
+static int
+client_cert(SSL_CTX *ctx, const struct smtp_opts *o, struct err *e)
+{
+	const char *kf = o->key_file ? o->key_file : o->cert_file;
+	EVP_PKEY *k = NULL;
+	BIO *b;
+	int fd, rc;
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1)
+		return err_ssl(e, EX_CONFIG, "cannot load the client certificate %s", o->cert_file);
+	if ((fd = open(kf, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_sys(e, EX_CONFIG, "cannot open the client key %s", kf);
+	if (io_file_private(fd, kf, 1, e) != 0) {
+		close(fd);
+		return -1;
+	}
+	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+		close(fd);
+		return err_ssl(e, EX_SOFTWARE, "BIO");
+	}
+	k = PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"");
+	BIO_free(b);
+	if (k == NULL)
+		return err_ssl(e, EX_CONFIG, "cannot read the client key %s (an encrypted key is "
+		    "not supported)", kf);
+	rc = SSL_CTX_use_PrivateKey(ctx, k);
+	EVP_PKEY_free(k);
+	if (rc != 1 || SSL_CTX_check_private_key(ctx) != 1)
+		return err_ssl(e, EX_CONFIG, "the client key %s does not match %s", kf,
+		    o->cert_file);
+	return 0;
+}
+
 static int
 tls_start(struct smtp *s, const struct smtp_opts *o, struct err *e)
 {
@@ -501,6 +549,8 @@ tls_start(struct smtp *s, const struct smtp_opts *o, struct err *e)
 			return err_ssl(e, EX_CONFIG, "cannot load the system trust store");
 		}
 	}
+	if (o->cert_file != NULL && client_cert(ctx, o, e) != 0)
+		return -1;
 	ssl = SSL_new(ctx);
 	if (ssl == NULL)
 		return err_ssl(e, EX_SOFTWARE, "TLS setup");
@@ -617,40 +667,9 @@ auth_send_b64(struct smtp *s, const void *p, size_t n, struct err *e)
 	return rc;
 }
 
-#define SCRAM_MIN_ITER	4096		/* RFC 7677 §4 */
-#define SCRAM_MAX_ITER	1000000		/* a server must not make us spin for long */
-
-/* A decimal number of at most 9 digits, or -1. */
-static long long
-cli_like_number(const char *p)
-{
-	long long v = 0;
-	size_t i;
-
-	if (*p == '\0' || strlen(p) > 9)
-		return -1;
-	for (i = 0; p[i]; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	return v;
-}
-
+/* Read a 334 challenge and base64-decode it into out (NUL-terminated; cap > 3). */
 static int
-hmac256(const unsigned char *key, size_t kl, const void *msg, size_t ml, unsigned char *out,
-    struct err *e)
-{
-	unsigned int n = 0;
-
-	if (HMAC(EVP_sha256(), key, (int)kl, msg, ml, out, &n) == NULL || n != 32)
-		return err_ssl(e, EX_SOFTWARE, "HMAC-SHA-256");
-	return 0;
-}
-
-/* Read a 334 challenge and base64-decode it into out (NUL-terminated). */
-static int
-scram_challenge(struct smtp *s, char *out, size_t cap, struct err *e)
+challenge(struct smtp *s, const char *mech, char *out, size_t cap, struct err *e)
 {
 	const char *b;
 	long long n;
@@ -662,120 +681,64 @@ scram_challenge(struct smtp *s, char *out, size_t cap, struct err *e)
 		    "authentication failed", e);
 	b = s->reply + (strlen(s->reply) > 4 ? 4 : strlen(s->reply));
 	if (strlen(b) / 4 * 3 + 3 >= cap)
-		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: challenge too long");
+		return err_set(e, EX_PROTOCOL, "AUTH %s: challenge too long", mech);
 	n = b64_decode(b, strlen(b), (unsigned char *)out, 0);
 	if (n < 0)
-		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: challenge is not base64");
+		return err_set(e, EX_PROTOCOL, "AUTH %s: challenge is not base64", mech);
 	out[n] = '\0';
 	if (memchr(out, '\0', (size_t)n) != NULL)
-		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: NUL in challenge");
+		return err_set(e, EX_PROTOCOL, "AUTH %s: NUL in challenge", mech);
 	return 0;
 }
 
-/* The value of attribute `a` ("r", "s", "i", "v") in a SCRAM message, copied to out. */
+/*
+ * RFC 9266: the tls-exporter channel binding of this connection, when it is safe: TLS 1.3,
+ * or TLS 1.2 with the extended master secret (RFC 7627), without which the exporter does
+ * not identify the connection. 1 with cb filled, 0 when not available.
+ */
 static int
-scram_attr(const char *m, char a, char *out, size_t cap)
+tls_exporter(struct smtp *s, unsigned char *cb)
 {
-	const char *p = m;
+	static const char label[] = "EXPORTER-Channel-Binding";
+	SSL *ssl = s->ssl;
 
-	for (;;) {
-		if (p[0] == a && p[1] == '=') {
-			size_t n = strcspn(p + 2, ",");
-
-			if (n >= cap)
-				return -1;
-			memcpy(out, p + 2, n);
-			out[n] = '\0';
-			return 0;
-		}
-		p = strchr(p, ',');
-		if (p == NULL)
-			return -1;
-		p++;
-	}
+	if (ssl == NULL)
+		return 0;
+	if (SSL_version(ssl) < TLS1_3_VERSION && SSL_get_extms_support(ssl) != 1)
+		return 0;
+	return SSL_export_keying_material(ssl, cb, SASL_CBIND_LEN, label, sizeof label - 1, NULL,
+	    0, 0) == 1;
 }
 
-/* RFC 5802 §3 with SHA-256 (RFC 7677). The password is used as is: SASLprep (RFC 4013) is
- * not applied, which is exact for ASCII passwords. */
+/* RFC 5802 with SHA-256 (RFC 7677), and its -PLUS form with tls-exporter (RFC 9266). */
 static int
-auth_scram(struct smtp *s, const char *user, const char *pw, struct err *e)
+auth_scram(struct smtp *s, const char *user, const char *pw, int plus, struct err *e)
 {
-	unsigned char cn[18], salt[256], salted[32], ckey[32], skey[32], stored[32], csig[32];
-	unsigned char proof[32], ssig[32], v[64];
-	char nonce[32], first_bare[700], srv[1200], r[400], sb64[400], it[16], fin[1200];
-	char msg[2600], pb64[64], vb64[100], name[600];
-	size_t i, k = 0;
-	long long sl, iter, vl;
-	int rc = -1;
+	struct sasl_scram x;
+	unsigned char cb[SASL_CBIND_LEN];
+	char m[1200], srv[1200];
+	int rc = -1, bound = plus && tls_exporter(s, cb);
 
-	for (i = 0; user[i] && k + 4 < sizeof name; i++) {	/* RFC 5802 §5.1 saslname */
-		if (user[i] == ',')
-			k += (size_t)snprintf(name + k, sizeof name - k, "=2C");
-		else if (user[i] == '=')
-			k += (size_t)snprintf(name + k, sizeof name - k, "=3D");
-		else
-			name[k++] = user[i];
-	}
-	name[k] = '\0';
-	if (user[i] != '\0')
-		return err_set(e, EX_CONFIG, "user name too long");
-	if (RAND_bytes(cn, sizeof cn) != 1)
-		return err_ssl(e, EX_SOFTWARE, "random nonce");
-	nonce[b64_encode(cn, sizeof cn, nonce, 0)] = '\0';
-	snprintf(first_bare, sizeof first_bare, "n=%s,r=%s", name, nonce);
-	{
-		char first[720];
-
-		snprintf(first, sizeof first, "n,,%s", first_bare);
-		if (cmd(s, e, "AUTH SCRAM-SHA-256") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
-			return -1;
-		if (s->code != 334)
-			return reply_err(s, s->code >= 500 ? EX_NOPERM : 0, "AUTH SCRAM-SHA-256", e);
-		if (auth_send_b64(s, first, strlen(first), e) != 0)
-			return -1;
-	}
-	if (scram_challenge(s, srv, sizeof srv, e) != 0)
+	if (plus && !bound)
+		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256-PLUS: this TLS connection has no "
+		    "usable tls-exporter binding (TLS 1.3, or TLS 1.2 with extended master secret)");
+	if (sasl_scram_first(&x, user, NULL, bound ? cb : NULL,
+	    (s->ext & SMTP_EXT_AUTH_SCRAM_PLUS) != 0, m, sizeof m, e) != 0)
 		return -1;
-	if (scram_attr(srv, 'r', r, sizeof r) != 0 || scram_attr(srv, 's', sb64, sizeof sb64) != 0 ||
-	    scram_attr(srv, 'i', it, sizeof it) != 0 || srv[0] == 'm')
-		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: malformed server-first-message");
-	if (strncmp(r, nonce, strlen(nonce)) != 0 || strlen(r) == strlen(nonce))
-		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: server nonce does not extend ours");
-	iter = cli_like_number(it);
-	if (iter < SCRAM_MIN_ITER || iter > SCRAM_MAX_ITER)
-		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: iteration count %s refused", it);
-	if (strlen(sb64) / 4 * 3 > sizeof salt ||
-	    (sl = b64_decode(sb64, strlen(sb64), salt, 0)) <= 0)
-		return err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: bad salt");
-	if (PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, (int)sl, (int)iter, EVP_sha256(),
-	    sizeof salted, salted) != 1) {
-		err_ssl(e, EX_SOFTWARE, "PBKDF2");
+	if (cmd(s, e, "AUTH %s", x.mech) != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		goto out;
+	if (s->code != 334) {
+		reply_err(s, s->code >= 500 ? EX_NOPERM : 0, "AUTH SCRAM-SHA-256", e);
 		goto out;
 	}
-	/* "c=biws": base64 of the GS2 header "n,," (no channel binding) */
-	snprintf(fin, sizeof fin, "c=biws,r=%s", r);
-	if ((size_t)snprintf(msg, sizeof msg, "%s,%s,%s", first_bare, srv, fin) >= sizeof msg) {
-		err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: messages too long");
+	if (auth_send_b64(s, m, strlen(m), e) != 0 || challenge(s, x.mech, srv, sizeof srv, e) != 0)
+		goto out;
+	if (sasl_scram_final(&x, srv, pw, m, sizeof m, e) != 0) {
+		(void)cmd(s, e, "*");	/* RFC 4954 §4: cancel the exchange */
+		s->broken = 1;
 		goto out;
 	}
-	if (hmac256(salted, 32, "Client Key", 10, ckey, e) != 0)
-		goto out;
-	if (EVP_Digest(ckey, 32, stored, NULL, EVP_sha256(), NULL) != 1) {
-		err_ssl(e, EX_SOFTWARE, "SHA-256");
-		goto out;
-	}
-	if (hmac256(stored, 32, msg, strlen(msg), csig, e) != 0 ||
-	    hmac256(salted, 32, "Server Key", 10, skey, e) != 0 ||
-	    hmac256(skey, 32, msg, strlen(msg), ssig, e) != 0)
-		goto out;
-	for (i = 0; i < 32; i++)
-		proof[i] = ckey[i] ^ csig[i];
-	pb64[b64_encode(proof, 32, pb64, 0)] = '\0';
-	k = strlen(fin);
-	snprintf(fin + k, sizeof fin - k, ",p=%s", pb64);
-	if (auth_send_b64(s, fin, strlen(fin), e) != 0)
-		goto out;
-	if (reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+	if (auth_send_b64(s, m, strlen(m), e) != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
 		goto out;
 	if (s->code == 334) {
 		/* RFC 4954 §4: the server-final-message comes as a challenge; verify it before
@@ -785,21 +748,28 @@ auth_scram(struct smtp *s, const char *user, const char *pw, struct err *e)
 
 		if (strlen(b) / 4 * 3 + 3 >= sizeof srv ||
 		    (n = b64_decode(b, strlen(b), (unsigned char *)srv, 0)) < 0) {
-			err_set(e, EX_PROTOCOL, "AUTH SCRAM-SHA-256: bad server-final-message");
+			err_set(e, EX_PROTOCOL, "AUTH %s: bad server-final-message", x.mech);
 			goto out;
 		}
 		srv[n] = '\0';
-		if (scram_attr(srv, 'v', vb64, sizeof vb64) != 0 || strlen(vb64) != 44 ||
-		    (vl = b64_decode(vb64, strlen(vb64), v, 0)) != 32 ||
-		    CRYPTO_memcmp(v, ssig, 32) != 0) {
-			(void)cmd(s, e, "*");	/* RFC 4954 §4: cancel the exchange */
+		if (sasl_scram_verify(&x, srv, e) != 0) {
+			struct err ce;
+
+			(void)cmd(s, &ce, "*");
 			s->broken = 1;
-			err_set(e, EX_PROTOCOL,
-			    "AUTH SCRAM-SHA-256: the server's signature is wrong (it does not know the password)");
 			goto out;
 		}
 		if (cmd(s, e, "%s", "") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
 			goto out;
+	} else if (s->code == 235) {
+		/* RFC 5802 §5: the client authenticates the server by its signature, and SMTP
+		 * carries it only as a 334 challenge (RFC 4954 §4: no "additional data with
+		 * success"). A 235 straight away comes from a server that never showed it knows
+		 * the password: one that would take any proof, in the middle. */
+		s->broken = 1;
+		err_set(e, EX_PROTOCOL, "AUTH %s: the server accepted without proving it knows "
+		    "the password (no server signature)", x.mech);
+		goto out;
 	}
 	if (s->code != 235) {
 		reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "authentication failed", e);
@@ -807,46 +777,85 @@ auth_scram(struct smtp *s, const char *user, const char *pw, struct err *e)
 	}
 	rc = 0;
 out:
-	OPENSSL_cleanse(salted, sizeof salted);
-	OPENSSL_cleanse(ckey, sizeof ckey);
-	OPENSSL_cleanse(stored, sizeof stored);
-	OPENSSL_cleanse(csig, sizeof csig);
-	OPENSSL_cleanse(proof, sizeof proof);
-	OPENSSL_cleanse(skey, sizeof skey);
-	OPENSSL_cleanse(fin, sizeof fin);
-	OPENSSL_cleanse(pb64, sizeof pb64);
+	sasl_scram_clear(&x);
+	OPENSSL_cleanse(m, sizeof m);
 	return rc;
 }
 
-/* RFC 4954 with RFC 4616 PLAIN or the LOGIN mechanism. */
+/*
+ * XOAUTH2 and OAUTHBEARER (RFC 7628): the access token as initial response (RFC 4954 §4).
+ * A refusal comes as a 334 challenge carrying the server's JSON error; the client answers
+ * it (an empty line for XOAUTH2, ^A for OAUTHBEARER, RFC 7628 §3.2.3) and the final reply
+ * is the 535.
+ */
 static int
-auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
+auth_oauth(struct smtp *s, const struct smtp_opts *o, const char *token, int bearer,
+    struct err *e)
 {
-	const char *pw = o->pass != NULL && o->pass->p != NULL ? o->pass->p : "";
-	size_t ul = strlen(o->user), pl = strlen(pw);
-	int plain;
+	const char *mech = bearer ? "OAUTHBEARER" : "XOAUTH2";
+	char port[16], *m;
+	size_t len;
+	int rc;
 
-	if (s->ssl == NULL && !o->auth_in_clear)
-		return err_set(e, EX_NOPERM,
-		    "refusing to send the password without TLS (see --tls and auth_in_clear)");
-	if (o->auth != NULL && strcasecmp(o->auth, "scram-sha-256") == 0)
-		return auth_scram(s, o->user, pw, e);
-	if (o->auth != NULL && strcasecmp(o->auth, "plain") == 0)
-		plain = 1;
-	else if (o->auth != NULL && strcasecmp(o->auth, "login") == 0)
-		plain = 0;
-	else if (o->auth != NULL)
-		return err_set(e, EX_CONFIG, "unknown AUTH mechanism %s (scram-sha-256, plain or login)",
-		    o->auth);
-	else if (s->ext & SMTP_EXT_AUTH_SCRAM)
-		return auth_scram(s, o->user, pw, e);
-	else if (s->ext & SMTP_EXT_AUTH_PLAIN)
-		plain = 1;
-	else if (s->ext & SMTP_EXT_AUTH_LOGIN)
-		plain = 0;
-	else
-		return err_set(e, EX_UNAVAILABLE,
-		    "server offers none of AUTH SCRAM-SHA-256, PLAIN or LOGIN");
+	snprintf(port, sizeof port, "%s", o->port ? o->port : o->tls == SMTP_TLS_IMPLICIT ? "465" :
+	    "587");
+	m = bearer ? sasl_oauthbearer(o->user ? o->user : "", o->host, port, token, &len, e) :
+	    sasl_xoauth2(o->user ? o->user : "", token, &len, e);
+	if (m == NULL)
+		return -1;
+	{
+		char *b = malloc(4 * ((len + 2) / 3) + 1);
+
+		if (b == NULL) {
+			OPENSSL_cleanse(m, len);
+			free(m);
+			return err_set(e, EX_OSERR, "out of memory");
+		}
+		b[b64_encode(m, len, b, 0)] = '\0';
+		rc = cmd(s, e, "AUTH %s %s", mech, b);
+		OPENSSL_cleanse(b, strlen(b));
+		free(b);
+		OPENSSL_cleanse(m, len);
+		free(m);
+	}
+	if (rc != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		return -1;
+	if (s->code == 334) {
+		char why[SMTP_REPLY_MAX];
+
+		snprintf(why, sizeof why, "%s", s->reply);
+		if ((bearer ? cmd(s, e, "AQ==") : cmd(s, e, "%s", "")) != 0 ||
+		    reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+			return -1;
+		return err_set(e, EX_NOPERM, "AUTH %s: token refused: %s (then %s)", mech, why,
+		    s->reply);
+	}
+	if (s->code == 235)
+		return 0;
+	return reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "authentication failed", e);
+}
+
+/* RFC 4422 appendix A: EXTERNAL, the identity being the TLS client certificate's; "=" is an
+ * empty initial response (no authorisation identity asked for). */
+static int
+auth_external(struct smtp *s, const struct smtp_opts *o, struct err *e)
+{
+	if (s->ssl == NULL || o->cert_file == NULL)
+		return err_set(e, EX_CONFIG, "AUTH EXTERNAL needs TLS and a client certificate "
+		    "(tls_cert_file, tls_key_file)");
+	if (cmd(s, e, "AUTH EXTERNAL =") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		return -1;
+	if (s->code == 235)
+		return 0;
+	return reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "AUTH EXTERNAL", e);
+}
+
+/* RFC 4616 PLAIN or the LOGIN mechanism. */
+static int
+auth_password(struct smtp *s, const char *user, const char *pw, int plain, struct err *e)
+{
+	size_t ul = strlen(user), pl = strlen(pw);
+
 	if (plain) {
 		/* RFC 4616 §2: authzid NUL authcid NUL passwd */
 		unsigned char *m = malloc(ul + pl + 2);
@@ -855,7 +864,7 @@ auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
 		if (m == NULL)
 			return err_set(e, EX_OSERR, "out of memory");
 		m[0] = '\0';
-		memcpy(m + 1, o->user, ul);
+		memcpy(m + 1, user, ul);
 		m[1 + ul] = '\0';
 		memcpy(m + 2 + ul, pw, pl);
 		rc = cmd(s, e, "AUTH PLAIN") != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0;
@@ -875,7 +884,7 @@ auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
 			return -1;
 		if (s->code != 334)
 			return reply_err(s, s->code >= 500 ? EX_NOPERM : 0, "AUTH LOGIN", e);
-		if (auth_send_b64(s, o->user, ul, e) != 0 ||
+		if (auth_send_b64(s, user, ul, e) != 0 ||
 		    reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
 			return -1;
 		if (s->code != 334)
@@ -888,6 +897,111 @@ auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
 	if (s->code == 235)
 		return 0;
 	return reply_err(s, s->code >= 500 ? EX_NOPERM : EX_TEMPFAIL, "authentication failed", e);
+}
+
+enum mech { M_NONE, M_SCRAM_PLUS, M_SCRAM, M_PLAIN, M_LOGIN, M_EXTERNAL, M_XOAUTH2, M_OAUTHBEARER };
+
+static const struct {
+	const char *name;
+	enum mech m;
+	int ext;
+} mechs[] = {
+	{ "scram-sha-256-plus", M_SCRAM_PLUS, SMTP_EXT_AUTH_SCRAM_PLUS },
+	{ "scram-sha-256", M_SCRAM, SMTP_EXT_AUTH_SCRAM },
+	{ "plain", M_PLAIN, SMTP_EXT_AUTH_PLAIN },
+	{ "login", M_LOGIN, SMTP_EXT_AUTH_LOGIN },
+	{ "external", M_EXTERNAL, SMTP_EXT_AUTH_EXTERNAL },
+	{ "xoauth2", M_XOAUTH2, SMTP_EXT_AUTH_XOAUTH2 },
+	{ "oauthbearer", M_OAUTHBEARER, SMTP_EXT_AUTH_OAUTHBEARER },
+};
+
+int
+smtp_auth_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof mechs / sizeof mechs[0]; i++)
+		if (strcasecmp(name, mechs[i].name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Which mechanism: the one configured, else the strongest the server offers of those that
+ * use a password (SCRAM-SHA-256-PLUS when the connection can be bound, SCRAM-SHA-256, PLAIN,
+ * LOGIN), or EXTERNAL when a client certificate and no user are given. */
+static enum mech
+choose(struct smtp *s, const struct smtp_opts *o, struct err *e)
+{
+	unsigned char cb[SASL_CBIND_LEN];
+	size_t i;
+
+	if (o->auth != NULL) {
+		for (i = 0; i < sizeof mechs / sizeof mechs[0]; i++)
+			if (strcasecmp(o->auth, mechs[i].name) == 0)
+				return mechs[i].m;
+		err_set(e, EX_CONFIG, "unknown AUTH mechanism %s (scram-sha-256-plus, scram-sha-256, "
+		    "plain, login, external, xoauth2 or oauthbearer)", o->auth);
+		return M_NONE;
+	}
+	if (o->user == NULL)
+		return (s->ext & SMTP_EXT_AUTH_EXTERNAL) ? M_EXTERNAL : M_NONE;
+	if ((s->ext & SMTP_EXT_AUTH_SCRAM_PLUS) && tls_exporter(s, cb))
+		return M_SCRAM_PLUS;
+	if (s->ext & SMTP_EXT_AUTH_SCRAM)
+		return M_SCRAM;
+	if (s->ext & SMTP_EXT_AUTH_PLAIN)
+		return M_PLAIN;
+	if (s->ext & SMTP_EXT_AUTH_LOGIN)
+		return M_LOGIN;
+	err_set(e, EX_UNAVAILABLE, "server offers none of AUTH SCRAM-SHA-256-PLUS, SCRAM-SHA-256, "
+	    "PLAIN or LOGIN");
+	return M_NONE;
+}
+
+/* Is AUTH wanted at all: a user, a mechanism, or a client certificate with a server that
+ * offers EXTERNAL. */
+static int
+auth_wanted(const struct smtp *s, const struct smtp_opts *o)
+{
+	return o->user != NULL || o->auth != NULL ||
+	    (o->cert_file != NULL && (s->ext & SMTP_EXT_AUTH_EXTERNAL));
+}
+
+/* RFC 4954. */
+static int
+auth(struct smtp *s, const struct smtp_opts *o, struct err *e)
+{
+	const char *pw = o->pass != NULL && o->pass->p != NULL ? o->pass->p : "";
+	enum mech m;
+	size_t i;
+
+	err_clear(e);
+	m = choose(s, o, e);
+	if (m == M_NONE)
+		return e->code ? -1 : 0;
+	if (m != M_EXTERNAL && s->ssl == NULL && !o->auth_in_clear)
+		return err_set(e, EX_NOPERM,
+		    "refusing to send the password without TLS (see --tls and auth_in_clear)");
+	for (i = 0; i < sizeof mechs / sizeof mechs[0]; i++)
+		if (mechs[i].m == m && o->auth != NULL && !(s->ext & mechs[i].ext))
+			return err_set(e, EX_UNAVAILABLE, "server does not offer AUTH %s", o->auth);
+	if (m != M_EXTERNAL && o->user == NULL && m != M_XOAUTH2 && m != M_OAUTHBEARER)
+		return err_set(e, EX_CONFIG, "AUTH %s needs a user (--user)", o->auth);
+	switch (m) {
+	case M_SCRAM_PLUS:
+	case M_SCRAM:
+		return auth_scram(s, o->user, pw, m == M_SCRAM_PLUS, e);
+	case M_PLAIN:
+	case M_LOGIN:
+		return auth_password(s, o->user, pw, m == M_PLAIN, e);
+	case M_EXTERNAL:
+		return auth_external(s, o, e);
+	case M_XOAUTH2:
+	case M_OAUTHBEARER:
+		return auth_oauth(s, o, pw, m == M_OAUTHBEARER, e);
+	default:
+		return 0;
+	}
 }
 
 static int session(struct smtp *s, const struct smtp_opts *o, struct err *e);
@@ -966,11 +1080,18 @@ session(struct smtp *s, const struct smtp_opts *o, struct err *e)
 		if (ehlo(s, name, e) != 0)
 			return err_wrap(e, "%s", o->host);
 	}
-	if (o->user != NULL && auth(s, o, e) != 0)
+	if (auth_wanted(s, o) && auth(s, o, e) != 0)
 		return err_wrap(e, "%s", o->host);
 	return 0;
 }
 
+/*
+ * RFC 5321 §2.3.8: on the wire CR and LF appear only together, as the line end. Every bare
+ * LF and every bare CR of the message is taken as a line end and sent as CRLF, so that no
+ * "<CR>.<CR><LF>" or "<LF>.<LF>" can reach a server that reads it as the end of the data (the
+ * 2023 SMTP smuggling attacks): after normalising, the dot it carries is an ordinary line's,
+ * and dot-stuffed. smtp_scan and send_body share this reading of line ends.
+ */
 int
 smtp_scan(int fd, struct smtp_scan *sc, struct err *e)
 {
@@ -989,22 +1110,31 @@ smtp_scan(int fd, struct smtp_scan *sc, struct err *e)
 		for (i = 0; i < n; i++) {
 			unsigned char c = buf[i];
 
+			if (c == '\n') {
+				if (!prev_cr) {	/* a bare LF: a line end, sent as CRLF */
+					sc->size += 2;
+					lineno++;
+				}
+				line = 0;
+				prev_cr = 0;
+				continue;
+			}
+			if (c == '\r') {	/* CR, alone or before LF: a line end */
+				sc->size += 2;
+				lineno++;
+				line = 0;
+				prev_cr = 1;
+				continue;
+			}
+			prev_cr = 0;
 			sc->size++;
 			if (c & 0x80)
 				sc->eightbit = 1;
 			if (c == '\0')
 				return err_set(e, EX_DATAERR, "message line %llu: NUL octet", lineno);
-			if (c == '\n') {
-				if (!prev_cr)
-					sc->size++;	/* LF becomes CRLF */
-				line = 0;
-				lineno++;
-			} else if (c != '\r' && ++line > 998) {
-				/* RFC 5321 §4.5.3.1.6: 1000 octets with CRLF. */
+			if (++line > 998)	/* RFC 5321 §4.5.3.1.6: 1000 octets with CRLF */
 				return err_set(e, EX_DATAERR,
 				    "message line %llu is longer than 998 octets", lineno);
-			}
-			prev_cr = c == '\r';
 		}
 	}
 	if (n < 0)
@@ -1060,48 +1190,79 @@ utf8_xtext(char *out, size_t cap, const char *in)
 	out[n] = '\0';
 }
 
-/* Send the message body: CRLF line ends, dot-stuffing (RFC 5321 §4.5.2), then ".". */
+/* Send one normalised line's bytes (no line end) and count and hash them. */
+static int
+body_bytes(struct smtp *s, EVP_MD_CTX *md, const unsigned char *p, size_t n, int t,
+    struct smtp_result *r, struct err *e)
+{
+	if (n == 0)
+		return 0;
+	if (EVP_DigestUpdate(md, p, n) != 1)
+		return err_ssl(e, EX_SOFTWARE, "SHA-256");
+	r->size += n;
+	return put(s, p, n, t, e);
+}
+
+/*
+ * Send the message body: every line end (CRLF, bare LF or bare CR, see smtp_scan) as CRLF,
+ * dot-stuffing (RFC 5321 §4.5.2), then ".". The SHA-256 is of the message as sent, before
+ * dot-stuffing.
+ */
 static int
 send_body(struct smtp *s, int fd, struct smtp_result *r, struct err *e)
 {
-	struct io_in in;
-	const unsigned char *l;
-	ssize_t n;
+	unsigned char *buf = malloc(IO_BUFSIZE);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char h[EVP_MAX_MD_SIZE];
 	unsigned int hl = 0, i;
-	int t = tmo(s, T_DATA_BLOCK), rc = -1;
+	int t = tmo(s, T_DATA_BLOCK), rc = -1, bol = 1, prev_cr = 0;
+	ssize_t n;
 
+	if (buf == NULL) {
+		EVP_MD_CTX_free(md);
+		return err_set(e, EX_OSERR, "out of memory");
+	}
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		return err_ssl(e, EX_SOFTWARE, "SHA-256");
+		err_ssl(e, EX_SOFTWARE, "SHA-256");
+		goto out;
 	}
-	if (io_in_init(&in, fd, "message", e) != 0) {
-		EVP_MD_CTX_free(md);
-		return -1;
-	}
-	while ((n = io_in_line(&in, 1 << 20, &l)) > 0) {
-		size_t k = (size_t)n;
+	while ((n = io_read(fd, buf, IO_BUFSIZE)) > 0) {
+		size_t k = 0, run;
 
-		if (l[k - 1] == '\n')
-			k--;
-		if (k > 0 && l[k - 1] == '\r')
-			k--;
-		if (EVP_DigestUpdate(md, l, k) != 1 || EVP_DigestUpdate(md, "\r\n", 2) != 1) {
-			err_ssl(e, EX_SOFTWARE, "SHA-256");
-			goto out;
+		while (k < (size_t)n) {
+			unsigned char c = buf[k];
+
+			if (c == '\n' && prev_cr) {	/* the LF of a CRLF already sent */
+				prev_cr = 0;
+				k++;
+				continue;
+			}
+			prev_cr = 0;
+			if (c == '\r' || c == '\n') {
+				if (body_bytes(s, md, (const unsigned char *)"\r\n", 2, t, r, e) != 0)
+					goto out;
+				prev_cr = c == '\r';
+				bol = 1;
+				k++;
+				continue;
+			}
+			if (bol && c == '.' && put(s, ".", 1, t, e) != 0)
+				goto out;
+			bol = 0;
+			for (run = k; run < (size_t)n && buf[run] != '\r' && buf[run] != '\n'; run++)
+				;
+			if (body_bytes(s, md, buf + k, run - k, t, r, e) != 0)
+				goto out;
+			k = run;
 		}
-		if (k > 0 && l[0] == '.' && put(s, ".", 1, t, e) != 0)
-			goto out;
-		if (put(s, l, k, t, e) != 0 || put(s, "\r\n", 2, t, e) != 0)
-			goto out;
-		r->size += k + 2;
 	}
 	if (n < 0) {
-		*e = in.e;
+		err_sys(e, EX_IOERR, "cannot read the message");
 		s->broken = 1;	/* half a message went out: the connection is unusable */
 		goto out;
 	}
+	if (!bol && body_bytes(s, md, (const unsigned char *)"\r\n", 2, t, r, e) != 0)
+		goto out;
 	if (put(s, ".\r\n", 3, t, e) != 0 || flush_out(s, t, e) != 0)
 		goto out;
 	if (EVP_DigestFinal_ex(md, h, &hl) != 1) {
@@ -1112,7 +1273,7 @@ send_body(struct smtp *s, int fd, struct smtp_result *r, struct err *e)
 		sprintf(r->sha256 + 2 * i, "%02x", h[i]);
 	rc = 0;
 out:
-	io_in_free(&in);
+	free(buf);
 	EVP_MD_CTX_free(md);
 	return rc;
 }
@@ -1129,6 +1290,59 @@ rset(struct smtp *s)
 		s->broken = 1;
 }
 
+/*
+ * RFC 2920 §3.2: a client that pipelines must not fill the network in both directions at
+ * once, or the server, blocked writing replies nobody reads, stops reading commands and both
+ * wait for ever. RCPT commands go out in groups of PIPE_GROUP; the replies of a group are read
+ * before the next is sent.
+ */
+#define PIPE_GROUP 100
+
+struct pipeline {
+	size_t sent, nread;	/* RCPT commands sent, and their replies read */
+	int mail_read, mail_ok;
+	struct err mail_err;	/* why MAIL was refused */
+};
+
+/* Read the outstanding replies: MAIL's (the first time), then the RCPTs sent so far. */
+static int
+pipe_read(struct smtp *s, const struct smtp_env *env, struct pipeline *pl, struct err *e)
+{
+	if (!pl->mail_read) {
+		if (reply(s, tmo(s, T_MAIL), 0, "MAIL", e) != 0)
+			return -1;
+		pl->mail_read = 1;
+		pl->mail_ok = s->code == 250;
+		if (!pl->mail_ok)
+			reply_err(s, 0, "MAIL FROM", &pl->mail_err);
+	}
+	for (; pl->nread < pl->sent; pl->nread++) {
+		struct smtp_rcpt *rc = &env->rcpt[pl->nread];
+
+		if (reply(s, tmo(s, T_RCPT), 0, "RCPT", e) != 0)
+			return -1;
+		rc->code = pl->mail_ok ? s->code : 0;
+		snprintf(rc->reply, sizeof rc->reply, "%.255s", s->reply);
+	}
+	return 0;
+}
+
+/* The parameters of RCPT TO for recipient i (RFC 3461 §4.1, §4.2: NOTIFY, ORCPT). */
+static void
+rcpt_params(const struct smtp_env *env, size_t i, int dsn, int utf8, char *params, size_t cap,
+    char *x, size_t xcap)
+{
+	params[0] = '\0';
+	if (!dsn)
+		return;
+	if (utf8)
+		utf8_xtext(x, xcap, env->rcpt[i].addr);
+	else
+		xtext(x, xcap, env->rcpt[i].addr);
+	snprintf(params, cap, "%s%s ORCPT=%s;%s", env->notify ? " NOTIFY=" : "",
+	    env->notify ? env->notify : "", utf8 ? "utf-8" : "rfc822", x);
+}
+
 int
 smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
     struct smtp_result *r, struct err *e)
@@ -1136,8 +1350,10 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 	char params[1024], x[600];
 	size_t i, n = 0, temp = 0;
 	int utf8 = !is_ascii(env->from), dsn;
+	struct pipeline pl;
 
 	memset(r, 0, sizeof *r);
+	memset(&pl, 0, sizeof pl);
 	if (s->broken)
 		return err_set(e, EX_TEMPFAIL, "%s: connection lost", s->host);
 	if (!clean_param(env->from) || strchr(env->from, '<') || strchr(env->from, '>'))
@@ -1198,16 +1414,9 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 		}
 	}
 	for (i = 0; i < env->nrcpt; i++) {
-		params[0] = '\0';
-		if (dsn) {
-			if (utf8)
-				utf8_xtext(x, sizeof x, env->rcpt[i].addr);
-			else
-				xtext(x, sizeof x, env->rcpt[i].addr);
-			snprintf(params, sizeof params, "%s%s ORCPT=%s;%s",
-			    env->notify ? " NOTIFY=" : "", env->notify ? env->notify : "",
-			    utf8 ? "utf-8" : "rfc822", x);
-		}
+		if (pl.mail_read && !pl.mail_ok)
+			break;		/* MAIL refused: the rest would only get 503 */
+		rcpt_params(env, i, dsn, utf8, params, sizeof params, x, sizeof x);
 		if (cmd(s, e, "RCPT TO:<%s>%s", env->rcpt[i].addr, params) != 0)
 			goto fail;
 		if (!(s->ext & SMTP_EXT_PIPELINING)) {
@@ -1215,23 +1424,22 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 				goto fail;
 			env->rcpt[i].code = s->code;
 			snprintf(env->rcpt[i].reply, sizeof env->rcpt[i].reply, "%.255s", s->reply);
+		} else if (++pl.sent - pl.nread >= PIPE_GROUP && pipe_read(s, env, &pl, e) != 0) {
+			goto fail;
 		}
 	}
 	if (s->ext & SMTP_EXT_PIPELINING) {
 		/* RFC 2920 §3.1: DATA may end the group; read all replies in order. */
-		int mail_ok;
-
-		if (cmd(s, e, "DATA") != 0 || reply(s, tmo(s, T_MAIL), 0, "MAIL", e) != 0)
-			goto fail;
-		mail_ok = s->code == 250;
-		if (!mail_ok)
-			reply_err(s, 0, "MAIL FROM", e);
-		for (i = 0; i < env->nrcpt; i++) {
-			if (reply(s, tmo(s, T_RCPT), 0, "RCPT", e) != 0)
+		if (pl.mail_read && !pl.mail_ok) {
+			*e = pl.mail_err;
+			if (pipe_read(s, env, &pl, e) != 0)
 				goto fail;
-			env->rcpt[i].code = mail_ok ? s->code : 0;
-			snprintf(env->rcpt[i].reply, sizeof env->rcpt[i].reply, "%.255s", s->reply);
+			*e = pl.mail_err;
+			rset(s);
+			return -1;
 		}
+		if (cmd(s, e, "DATA") != 0 || pipe_read(s, env, &pl, e) != 0)
+			goto fail;
 		for (i = 0; i < env->nrcpt; i++)
 			if (env->rcpt[i].code >= 200 && env->rcpt[i].code < 300)
 				r->accepted++;
@@ -1243,10 +1451,11 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 				goto fail;
 			}
 		}
-		if (!mail_ok) {
+		if (!pl.mail_ok) {
 			if (s->code == 354) {	/* must not happen; end the data at once */
 				s->broken = 1;
 			}
+			*e = pl.mail_err;
 			rset(s);
 			return -1;
 		}
@@ -1308,6 +1517,63 @@ fail:
 	if (!s->broken)
 		rset(s);
 	return err_wrap(e, "%s", s->host);
+}
+
+int
+smtp_send_all(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
+    struct smtp_result *r, struct err *e)
+{
+	off_t start = lseek(fd, 0, SEEK_CUR);
+	struct smtp_rcpt *more = NULL;
+	size_t *ix = NULL, i, k;
+	int rc = smtp_send(s, env, fd, sc, r, e);
+
+	if (start < 0)
+		return rc;
+	while (rc == 0 && !s->broken) {
+		struct smtp_env next = *env;
+		struct smtp_result r2;
+		struct err e2;
+
+		for (i = 0, k = 0; i < env->nrcpt; i++)
+			k += env->rcpt[i].code == 452;
+		if (k == 0)
+			break;
+		free(more);
+		free(ix);
+		more = calloc(k, sizeof *more);
+		ix = calloc(k, sizeof *ix);
+		if (more == NULL || ix == NULL)
+			break;		/* they stay 452: queued, as any deferred recipient */
+		for (i = 0, k = 0; i < env->nrcpt; i++)
+			if (env->rcpt[i].code == 452) {
+				more[k].addr = env->rcpt[i].addr;
+				ix[k++] = i;
+			}
+		next.rcpt = more;
+		next.nrcpt = k;
+		if (lseek(fd, start, SEEK_SET) < 0)
+			break;
+		if (smtp_send(s, &next, fd, sc, &r2, &e2) == 0) {
+			r->accepted += r2.accepted;
+		} else if (r2.accepted == 0 && e2.code != EX_NOUSER) {
+			/* the transaction failed as a whole: the rest wait, deferred */
+			for (i = 0; i < k; i++)
+				if (more[i].code < 400) {
+					more[i].code = 451;
+					snprintf(more[i].reply, sizeof more[i].reply, "451 %.240s", e2.msg);
+				}
+		}
+		for (i = 0; i < k; i++) {
+			env->rcpt[ix[i]].code = more[i].code;
+			memcpy(env->rcpt[ix[i]].reply, more[i].reply, sizeof more[i].reply);
+		}
+		if (r2.accepted == 0)
+			break;		/* no progress: what is left is deferred */
+	}
+	free(more);
+	free(ix);
+	return rc;
 }
 
 void

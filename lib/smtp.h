@@ -1,6 +1,7 @@
 /* smtp.h — an SMTP submission client (RFC 5321, RFC 6409) over plain TCP, STARTTLS
- * (RFC 3207) or implicit TLS (RFC 8314), with AUTH SCRAM-SHA-256 (RFC 7677), PLAIN and LOGIN
- * (RFC 4954), PIPELINING
+ * (RFC 3207) or implicit TLS (RFC 8314), with TLS client certificates, AUTH (RFC 4954)
+ * SCRAM-SHA-256 and SCRAM-SHA-256-PLUS (RFC 7677, RFC 9266), PLAIN, LOGIN, EXTERNAL, XOAUTH2
+ * and OAUTHBEARER (RFC 7628), PIPELINING
  * (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531) and DSN (RFC 3461). */
 #ifndef SECMAIL_SMTP_H
 #define SECMAIL_SMTP_H
@@ -24,11 +25,15 @@ struct smtp_opts {
 	const char *trust_file;		/* PEM CA certificates instead of the system store */
 	const char *fingerprint;	/* SHA-256 of the server certificate (hex, colons
 					 * optional): pin it instead of CA and name checks */
+	const char *cert_file;		/* PEM client certificate (chain) to present, or NULL */
+	const char *key_file;		/* its private key (NULL: in cert_file) */
 	const char *helo;		/* name for EHLO/HELO; NULL: the host name */
 	const char *user;		/* AUTH when set */
-	const struct secret *pass;
-	const char *auth;		/* "scram-sha-256", "plain", "login", or NULL: the
-					 * best offered (SCRAM-SHA-256, then PLAIN, LOGIN) */
+	const struct secret *pass;	/* the password, or the OAuth access token */
+	const char *auth;		/* a mechanism (smtp_auth_known), or NULL: the best
+					 * offered (SCRAM-SHA-256-PLUS if the connection can
+					 * be bound, SCRAM-SHA-256, PLAIN, LOGIN), or EXTERNAL
+					 * with a client certificate and no user */
 	int auth_in_clear;		/* allow AUTH without TLS */
 	int timeout;			/* seconds for every step; 0: RFC 5321 §4.5.3.2 */
 };
@@ -44,6 +49,10 @@ struct smtp_opts {
 #define SMTP_EXT_AUTH_LOGIN	0x80
 #define SMTP_EXT_ENHANCED	0x100
 #define SMTP_EXT_AUTH_SCRAM	0x200	/* SCRAM-SHA-256 */
+#define SMTP_EXT_AUTH_SCRAM_PLUS 0x400	/* SCRAM-SHA-256-PLUS (RFC 7677, RFC 9266) */
+#define SMTP_EXT_AUTH_EXTERNAL	0x800	/* RFC 4422 appendix A */
+#define SMTP_EXT_AUTH_XOAUTH2	0x1000
+#define SMTP_EXT_AUTH_OAUTHBEARER 0x2000	/* RFC 7628 */
 
 #define SMTP_REPLY_MAX	 1000	/* octets kept of a reply's text */
 #define SMTP_LINE_MAX	 4096	/* a reply line longer than this is a protocol error */
@@ -118,6 +127,16 @@ int smtp_open(struct smtp *s, const struct smtp_opts *o, struct err *e);
 int smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
     struct smtp_result *r, struct err *e);
 
+/*
+ * smtp_send, and then, while the server's limit on recipients per message answered some
+ * with 452 and the last transaction delivered to others, one more transaction for those
+ * on the same connection (RFC 5321 §4.5.3.1.10), until none is left or one brings no
+ * progress (those keep their 4xx: deferred). r is the first transaction's, with accepted
+ * counting them all.
+ */
+int smtp_send_all(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
+    struct smtp_result *r, struct err *e);
+
 /* As smtp_open over an already connected socket fd (taken over: smtp_close closes it);
  * o->host names the server for TLS and messages. For inetd-style use, tests and fuzzing. */
 int smtp_open_fd(struct smtp *s, int fd, const struct smtp_opts *o, struct err *e);
@@ -131,6 +150,9 @@ int smtp_write_receipt(const char *path, const struct smtp *s, const char *srv, 
 
 /* QUIT (if the connection still works) and release everything. */
 void smtp_close(struct smtp *s);
+
+/* Is name an AUTH mechanism this client knows (any case)? */
+int smtp_auth_known(const char *name);
 
 /* Map a reply code to sysexits: 2xx/3xx 0, 4xx EX_TEMPFAIL, 5xx EX_UNAVAILABLE. */
 int smtp_code_exit(int code);

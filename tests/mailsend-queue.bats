@@ -17,32 +17,31 @@ setup() {
 	export XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state HOME=$T
 	export SECMAIL_NOW=$T0
 	S=$T/srv
+	Q=$T/state/secmail/queue	# the default queue: --flush needs no option to find it
+	# The server the messages are queued for, down until a test starts it (start_fault).
+	FAULT_PORT=$(free_port)
+	export FAULT_PORT
 }
 teardown() { stop_faults; common_teardown; }
 
-# Queue a message while the server is unreachable.
-queue_down() {	# queue_down SUBJECT [RCPT...]
+# Queue a message while its server is down, with command-line settings only: the entry
+# carries them, so a later `mailsend --flush` needs no option and no configuration.
+queue_down() {	# queue_down SUBJECT [ARGS...]
 	local s=$1
 	shift
-	msg "$s" | mailsend --server 127.0.0.1:1 --queue "$T/q" "$@" 2>/dev/null
-}
-
-# Point the configuration at the fault server (what --flush will use).
-use_server() {
-	mkdir -p "$XDG_CONFIG_HOME/secmail"
-	printf 'server 127.0.0.1:%s\ntls_trust_file %s\ntimeout 3\nqueue %s\n' "$FPORT" "$PKI/ca.pem" "$T/q" \
-		>"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	msg "$s" | mailsend --server "127.0.0.1:$FAULT_PORT" --tls-trust-file "$PKI/ca.pem" \
+		--timeout 3 "$@" 2>/dev/null
 }
 
 flush() { mailsend --flush "$@"; }
-count() { ls "$T/q/$1" 2>/dev/null | wc -l; }
+count() { ls "$Q/$1" 2>/dev/null | wc -l; }
 sent() { ls "$S"/msg.* 2>/dev/null | wc -l; }
 
 @test "queue: a queued message holds its envelope and the exact message, written via tmp/" {
 	queue_down one x@example.org
 	[ "$(count new)" -eq 1 ]
 	[ "$(count tmp)" -eq 0 ]
-	f=$(ls "$T/q/new/"*)
+	f=$(ls "$Q/new/"*)
 	run sed -n '1,/^$/p' "$f"
 	assert_line --index 0 "secmail-queue 1"
 	assert_line "created $T0"
@@ -55,7 +54,6 @@ sent() { ls "$S"/msg.* 2>/dev/null | wc -l; }
 @test "queue: failure then recovery: --flush before the first retry time does nothing; after, delivers once" {
 	queue_down one
 	start_fault "$S"
-	use_server
 	SECMAIL_NOW=$((T0 + 1799)) flush
 	[ "$(sent)" -eq 0 ]
 	[ ! -f "$S/transcript" ]
@@ -71,7 +69,6 @@ sent() { ls "$S"/msg.* 2>/dev/null | wc -l; }
 @test "queue: --force ignores the schedule" {
 	queue_down one
 	start_fault "$S"
-	use_server
 	flush --force
 	[ "$(sent)" -eq 1 ]
 }
@@ -79,7 +76,6 @@ sent() { ls "$S"/msg.* 2>/dev/null | wc -l; }
 @test "queue: one connection per server for many messages" {
 	for i in 1 2 3 4 5; do SECMAIL_NOW=$((T0 + i)) queue_down "m$i"; done
 	start_fault "$S"
-	use_server
 	flush --force
 	[ "$(sent)" -eq 5 ]
 	run grep -c '^EHLO' "$S/transcript"
@@ -92,16 +88,19 @@ sent() { ls "$S"/msg.* 2>/dev/null | wc -l; }
 @test "queue: the retry interval doubles from 30 minutes up to 4 hours" {
 	queue_down one
 	start_fault "$S" --mode mail-4xx
-	use_server
 	now=$((T0 + 1800))
 	for want in 3600 7200 14400 14400 14400; do
-		SECMAIL_NOW=$now flush
-		f=$(ls "$T/q/state/"*)
+		SECMAIL_NOW=$now run flush
+		assert_failure 75	# EX_TEMPFAIL: something due is left
+		assert_output --regexp ': deferred for 1 recipient: MAIL FROM: server said: 451 4.3.0 mail later; next attempt '
+		f=$(ls "$Q/state/"*)
 		next=$(sed -n 's/^next //p' "$f")
 		[ "$next" -eq $((now + want)) ] || { echo "at $now: next $next, want $((now + want))"; return 1; }
 		# not due one second before
 		before=$(grep -c '^MAIL' "$S/transcript")
-		SECMAIL_NOW=$((next - 1)) flush
+		SECMAIL_NOW=$((next - 1)) run flush
+		assert_success	# nothing was due: silent, status 0
+		assert_output ""
 		[ "$(grep -c '^MAIL' "$S/transcript")" -eq "$before" ]
 		now=$next
 	done
@@ -112,9 +111,9 @@ sent() { ls "$S"/msg.* 2>/dev/null | wc -l; }
 @test "queue: --list shows sender, recipients, attempts and the last error" {
 	queue_down listed x@example.org y@example.org
 	start_fault "$S" --mode mail-4xx
-	use_server
-	flush --force
-	run mailsend --list --queue "$T/q"
+	run flush --force
+	assert_failure 75
+	run mailsend --list
 	assert_success
 	assert_line --index 0 --regexp '^[0-9]+\.P[0-9]+R[0-9a-f]+\..* [0-9]+ 2027-01-15T08:00:00Z <alice@example.org>$'
 	assert_line --partial "attempts 2"
@@ -124,17 +123,16 @@ sent() { ls "$S"/msg.* 2>/dev/null | wc -l; }
 }
 
 @test "queue: --list on an empty queue" {
-	run mailsend --list --queue "$T/q"
+	run mailsend --list
 	assert_success
 	assert_output "queue is empty"
 }
 
 @test "queue: giving up after 5 days sends an RFC 3464 bounce to the sender (python email)" {
 	start_fault "$S" --mode rcpt-bad
-	msg doomed | mailsend --server "127.0.0.1:$FPORT" --tls-trust-file "$PKI/ca.pem" --queue "$T/q" \
+	msg doomed | mailsend --server "127.0.0.1:$FPORT" --tls-trust-file "$PKI/ca.pem" \
 		ok@example.org later@example.org 2>/dev/null
 	[ "$(count new)" -eq 1 ]
-	use_server
 	SECMAIL_NOW=$((T0 + 5 * 86400)) flush
 	[ "$(count new)" -eq 0 ]
 	[ "$(count failed)" -eq 0 ]
@@ -164,7 +162,6 @@ PY
 @test "queue: a permanent 5xx at --flush bounces at once with the server's status" {
 	queue_down perm bad1@example.org good@example.org
 	start_fault "$S" --mode rcpt-bad
-	use_server
 	flush --force
 	[ "$(count new)" -eq 0 ]
 	grep -qx 'rcpt <good@example.org>' "$S/env.1"
@@ -176,27 +173,28 @@ PY
 @test "queue: when the bounce cannot be sent either, the message is kept in failed/" {
 	queue_down kept bad@example.org
 	start_fault "$S" --mode rcpt-5xx
-	use_server
 	run flush --force
 	assert_output --partial "kept in failed/"
 	[ "$(count new)" -eq 0 ]
 	[ "$(count failed)" -eq 1 ]
-	sed '1,/^$/d' "$T/q/failed/"* | grep -qx 'Subject: kept'
+	sed '1,/^$/d' "$Q/failed/"* | grep -qx 'Subject: kept'
 }
 
 @test "queue: a message that keeps failing stays queued and is never lost" {
 	queue_down stays
 	start_fault "$S" --mode drop-data
-	use_server
-	for i in 1 2 3; do flush --force; done
+	for i in 1 2 3; do
+		run flush --force
+		assert_failure 75
+		assert_output --partial "deferred for 1 recipient"
+	done
 	[ "$(count new)" -eq 1 ]
-	grep -q '^attempts 4$' "$T/q/state/"*
+	grep -q '^attempts 4$' "$Q/state/"*
 }
 
 @test "queue: two --flush at once deliver every message exactly once" {
 	for i in $(seq 1 40); do queue_down "m$i"; done
 	start_fault "$S"
-	use_server
 	flush --force & p1=$!
 	flush --force & p2=$!
 	wait $p1
@@ -236,35 +234,212 @@ PY
 
 @test "queue: --flush removes tmp/ files older than 36 hours and old orphaned state files only" {
 	queue_down keep
-	mkdir -p "$T/q/tmp"
-	echo partial >"$T/q/tmp/old"
-	touch -d '3 days ago' "$T/q/tmp/old"
-	echo partial >"$T/q/tmp/fresh"
-	echo 'attempts 1' >"$T/q/state/orphan"
-	touch -d '2 hours ago' "$T/q/state/orphan"
-	echo 'attempts 1' >"$T/q/state/young"
+	mkdir -p "$Q/tmp"
+	echo partial >"$Q/tmp/old"
+	touch -d '3 days ago' "$Q/tmp/old"
+	echo partial >"$Q/tmp/fresh"
+	echo 'attempts 1' >"$Q/state/orphan"
+	touch -d '2 hours ago' "$Q/state/orphan"
+	echo 'attempts 1' >"$Q/state/young"
 	start_fault "$S" --mode mail-4xx
-	use_server
 	flush
-	[ ! -e "$T/q/tmp/old" ]
-	[ -e "$T/q/tmp/fresh" ]
-	[ ! -e "$T/q/state/orphan" ]
-	[ -e "$T/q/state/young" ]
+	[ ! -e "$Q/tmp/old" ]
+	[ -e "$Q/tmp/fresh" ]
+	[ ! -e "$Q/state/orphan" ]
+	[ -e "$Q/state/young" ]
 	[ "$(count state)" -eq 2 ]
 	[ "$(count new)" -eq 1 ]
 }
 
 @test "queue: a refused recipient whose bounce fails stays queued while others are pending" {
-	msg partial | mailsend --server 127.0.0.1:1 --queue "$T/q" -f bad-sender@example.org \
-		bad1@example.org later@example.org 2>/dev/null
+	queue_down partial -f bad-sender@example.org bad1@example.org later@example.org
 	start_fault "$S" --mode rcpt-bad
-	use_server
 	run flush --force
 	assert_output --partial "bounce not sent"
 	assert_output --partial "will try again"
 	[ "$(count new)" -eq 1 ]
 	[ "$(count failed)" -eq 0 ]
-	run grep -c '^done' "$T/q/state/"*
+	run grep -c '^done' "$Q/state/"*
 	assert_output 0
-	grep -q '^attempts 2$' "$T/q/state/"*
+	grep -q '^attempts 2$' "$Q/state/"*
+}
+
+# Issue 9 item 16: a queue someone else owns or can write to may hold a message they planted,
+# to be sent with the victim's account. Each setup below plants one; none may be sent.
+plant() {	# plant DIR: a queue entry written by hand, as an attacker would
+	mkdir -p "$1/new" "$1/tmp" "$1/state" "$1/failed"
+	printf 'secmail-queue 1\ncreated %s\nfrom victim@example.org\nrcpt mallory@example.net\n\nFrom: victim@example.org\nTo: mallory@example.net\nSubject: planted\n\nwire the money\n' "$T0" >"$1/new/1800000000.P1R00.evil"
+}
+
+@test "queue: a queue directory owned by another user is refused; the planted message is not sent" {
+	start_fault "$S"
+	plant "$Q"
+	chown -R nobody "$Q"
+	run flush --force
+	assert_failure 78
+	assert_output --partial "belongs to uid $(id -u nobody), not to you"
+	[ "$(sent)" -eq 0 ]
+	[ ! -e "$S/transcript" ] || ! grep -q '^MAIL' "$S/transcript"
+	run mailsend --server "127.0.0.1:$FPORT" --tls-trust-file "$PKI/ca.pem" --no-queue \
+		bob@example.org < <(msg)
+	[ "$(sent)" -le 1 ]
+	! grep -q planted "$S"/msg.* 2>/dev/null
+}
+
+@test "queue: a queue directory (or a subdirectory) writable by group or others is refused" {
+	start_fault "$S"
+	for sub in "" /new /state; do
+		rm -rf "$Q"
+		plant "$Q"
+		chmod 700 "$Q" "$Q"/*
+		chmod g+w "$Q$sub"
+		run flush --force
+		assert_failure 78
+		assert_output --partial "$Q$sub is writable by its group: refusing to use it"
+	done
+	chmod 777 "$Q/state"
+	chmod 700 "$Q" "$Q/new"
+	run flush --force
+	assert_failure 78
+	assert_output --partial "writable by others"
+	[ "$(sent)" -eq 0 ]
+}
+
+@test "queue: a directory above the queue that others can write to (no sticky bit) is refused" {
+	start_fault "$S"
+	mkdir -p "$T/shared"
+	chmod 777 "$T/shared"
+	plant "$T/shared/q"
+	chmod 700 "$T/shared/q"
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'server 127.0.0.1:%s\ntls_trust_file %s\ntimeout 3\nqueue %s\n' "$FPORT" "$PKI/ca.pem" "$T/shared/q" \
+		>"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run flush --force
+	assert_failure 78
+	assert_output --partial "$T/shared is writable by others"
+	[ "$(sent)" -eq 0 ]
+	chmod 1777 "$T/shared"	# sticky, like /tmp: others cannot rename what is ours
+	run flush --force
+	assert_success
+}
+
+@test "queue: in a private queue, an entry owned by someone else, writable by others or a symlink is not sent; the others are" {
+	queue_down good
+	start_fault "$S"
+	printf 'secmail-queue 1\ncreated %s\nfrom victim@example.org\nrcpt mallory@example.net\n\nSubject: planted\n\nx\n' "$T0" >"$T/planted"
+	cp "$T/planted" "$Q/new/1700000000.P1R01.other"
+	chown nobody "$Q/new/1700000000.P1R01.other"
+	cp "$T/planted" "$Q/new/1700000000.P1R02.writable"
+	chmod 666 "$Q/new/1700000000.P1R02.writable"
+	ln -s "$T/planted" "$Q/new/1700000000.P1R03.link"
+	run flush --force
+	assert_output --partial "1700000000.P1R01.other: $Q/new/1700000000.P1R01.other belongs to uid $(id -u nobody)"
+	assert_output --partial "1700000000.P1R02.writable is writable by others"
+	assert_output --partial "1700000000.P1R03.link is a symbolic link"
+	[ "$(sent)" -eq 1 ]
+	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: good'
+	! grep -q planted "$S"/msg.*
+}
+
+# Issue 11: a flush with nothing to do is silent (cron mails only on trouble); one with
+# messages it could not deliver says which and why, and exits EX_TEMPFAIL.
+@test "queue: --flush with nothing due is silent and exits 0; undeliverable entries are named, EX_TEMPFAIL" {
+	run flush
+	assert_success
+	assert_output ""
+	queue_down first
+	queue_down second
+	run flush --force	# the server is still down
+	assert_failure 75
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 --regexp "^mailsend: [^ ]+: deferred for 1 recipient: cannot connect to 127.0.0.1 port $FAULT_PORT: Connection refused; next attempt "
+	run flush	# neither is due yet
+	assert_success
+	assert_output ""
+}
+
+@test "queue: an entry queued with command-line settings is sent by a flush with no options, after the configuration changed" {
+	queue_down selfcontained
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'server 127.0.0.1:1\ntls none\n' >"$XDG_CONFIG_HOME/secmail/mailsend.conf"	# today's defaults point elsewhere
+	start_fault "$S"
+	flush --force
+	[ "$(sent)" -eq 1 ]
+	grep -q '^STARTTLS' "$S/transcript"
+	f=$(ls "$Q/state" 2>/dev/null | wc -l)
+	[ "$f" -eq 0 ]
+}
+
+@test "queue: the entry records where the secret comes from, never the secret" {
+	printf 's3cret-pw\n' >"$T/pw"
+	queue_down secret --user alice --pass-file "$T/pw"
+	f=$(ls "$Q/new/"*)
+	grep -qx "set pass_file $T/pw" "$f"
+	grep -qx 'set user alice' "$f"
+	grep -qx "set server 127.0.0.1:$FAULT_PORT" "$f"
+	grep -qx "set tls_trust_file $PKI/ca.pem" "$f"
+	! grep -q s3cret "$f"
+	start_fault "$S"
+	flush --force
+	grep -qx "auth: $(printf '\0alice\0s3cret-pw' | base64 -w0)" "$S/transcript"
+}
+
+@test "queue: a password given on a file descriptor is not there at flush time: said, and it stays queued" {
+	queue_down fd --user alice --pass-fd 3 3< <(printf 'pw\n')
+	start_fault "$S"
+	run flush --force
+	assert_failure 75
+	assert_output --partial "its password came from file descriptor 3 when it was queued"
+	[ "$(count new)" -eq 1 ]
+	printf 'pw\n' >"$T/pw"
+	flush --force --pass-file "$T/pw"
+	[ "$(sent)" -eq 1 ]
+}
+
+@test "queue: an old entry whose account was renamed: the account and the entry are named, nothing lost" {
+	mkdir -p "$XDG_CONFIG_HOME/secmail" "$Q/new" "$Q/tmp" "$Q/state" "$Q/failed"
+	chmod -R 700 "$T/state"
+	# an entry as mailsend wrote them before they carried their settings
+	printf 'secmail-queue 1\ncreated %s\nfrom alice@example.org\nrcpt bob@example.org\naccount work\n\nSubject: old\n\nx\n' "$T0" >"$Q/new/1800000000.P1R00.old"
+	start_fault "$S"
+	printf 'account office\nserver 127.0.0.1:%s\ntls_trust_file %s\n' "$FPORT" "$PKI/ca.pem" >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run flush --force
+	assert_failure 75
+	assert_output "mailsend: 1800000000.P1R00.old: queue entry 1800000000.P1R00.old was queued for account work, which is not in $XDG_CONFIG_HOME/secmail/mailsend.conf (renamed or removed?)"
+	[ "$(count new)" -eq 1 ]
+	printf 'account work\nserver 127.0.0.1:%s\ntls_trust_file %s\n' "$FPORT" "$PKI/ca.pem" >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	flush --force
+	[ "$(sent)" -eq 1 ]
+}
+
+@test "queue: --flush ID sends that entry only, due or not; --remove ID removes one; unknown IDs are said" {
+	queue_down one
+	queue_down two
+	start_fault "$S"
+	ids=($(ls "$Q/new"))
+	flush "${ids[1]}"
+	[ "$(sent)" -eq 1 ]
+	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: two'
+	[ "$(count new)" -eq 1 ]
+	run mailsend --remove "${ids[0]}" nonexistent.id
+	assert_failure 66
+	assert_output "mailsend: nonexistent.id: no such entry in the queue"
+	[ "$(count new)" -eq 0 ]
+	[ "$(count state)" -eq 0 ]
+	run flush nonexistent.id
+	assert_failure 66
+	run mailsend --remove ../etc
+	assert_failure 64
+	run mailsend --remove
+	assert_failure 64
+}
+
+@test "queue: a flush meets the server's recipient limit (452) with further transactions, not another day" {
+	queue_down many a@example.org b@example.org c@example.org d@example.org e@example.org
+	start_fault "$S" --rcpt-limit 2
+	flush --force
+	[ "$(sent)" -eq 3 ]
+	[ "$(count new)" -eq 0 ]
+	run sh -c "cat '$S'/env.* | grep -c rcpt"
+	assert_output 5
 }

@@ -566,3 +566,207 @@ print(len(a), a[0].addr_spec, a[0].display_name)' "$S/msg.1"
 	grep -q "^RCPT TO:<j$(printf '\xc3\xb6')rg@example.org> NOTIFY=FAILURE ORCPT=utf-8;j$(printf '\xc3\xb6')rg@example.org\$" "$S/transcript"
 	grep -qF 'RCPT TO:<q+r@example.org> NOTIFY=FAILURE ORCPT=utf-8;q\x{2B}r@example.org' "$S/transcript"
 }
+
+# Issue 9 item 14, the 2023 SMTP smuggling attacks: a body whose bare CR or bare LF around a
+# dot would end the data early at a server that takes them for line ends must go out with
+# every line ending in CRLF, so that the only end of data is the final one. The fault server
+# keeps the raw DATA bytes.
+@test "mailsend: bare CR and bare LF in the body go out as CRLF; no early end of data (smuggling)" {
+	start_fault "$S"
+	printf 'From: a@example.org\nTo: b@example.org\nSubject: s\n\nline1\r.\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nsmuggled\r\n.\r\nline2\n.\nline3\r\n.\rline4\rend' >"$T/in"
+	send <"$T/in"
+	python3 - "$S/raw.1" <<'PY'
+import re, sys
+raw = open(sys.argv[1], 'rb').read()
+assert re.search(rb'\r(?!\n)', raw) is None, "bare CR on the wire"
+assert re.search(rb'(?<!\r)\n', raw) is None, "bare LF on the wire"
+assert raw.endswith(b'\r\n.\r\n') and raw.count(b'\r\n.\r\n') == 1, "data ended early"
+assert b'line1\r\n..\r\nMAIL FROM:<evil@example.org>\r\n' in raw, raw
+assert b'smuggled\r\n..\r\nline2\r\n..\r\nline3\r\n..\r\nline4\r\nend\r\n.\r\n' in raw, raw
+PY
+	[ ! -e "$S/msg.2" ]
+	run grep -c '^MAIL FROM:<evil' "$S/transcript"
+	assert_output 0
+}
+
+@test "mailsend: the SIZE announced counts the normalised line ends" {
+	start_fault "$S"
+	printf 'From: a@example.org\nTo: b@example.org\n\na\rb\nc\r\nd' | send
+	size=$(sed -n 's/.*SIZE=\([0-9]*\).*/\1/p' "$S/env.1")
+	[ "$size" -eq "$(wc -c <"$S/msg.1")" ]
+}
+
+@test "mailsend: a bare CR inside a header field is refused (EX_DATAERR), nothing sent" {
+	start_fault "$S"
+	run send < <(printf 'From: a@example.org\nTo: b@example.org\nSubject: hi\rBcc: victim@example.org\n\nx\n')
+	assert_failure 65
+	assert_output --partial "Subject: a CR that does not end a line"
+	[ ! -e "$S/msg.1" ]
+}
+
+@test "mailsend: SCRAM: a 235 without the server's signature is refused (RFC 5802 section 5)" {
+	start_fault "$S" --scram-pass pw --mode scram-no-final
+	printf 'pw\n' >"$T/pw"
+	run send --user alice --pass-file "$T/pw" < <(msg)
+	assert_failure 76
+	assert_output --partial "without proving it knows the password"
+	run grep -c '^MAIL' "$S/transcript"
+	assert_output 0
+	[ "$(queued)" -eq 0 ]
+}
+
+# Issue 9 item 13: 150,000 To addresses in 30 fields (one in three a repeat, some with the domain in
+# another case) must be de-duplicated in O(n log n); the result is asserted, not the time.
+@test "mailsend: 150,000 recipients are de-duplicated (domain without case), first order kept" {
+	start_fault "$S"
+	python3 - "$T/in" "$T/want" <<'PY'
+import sys
+n, fields, want, seen = 150000, [], [], set()
+addrs = []
+for i in range(n):
+    k = (i * 7919) % (i + 1) if i % 3 == 2 else i
+    dom = "DOM.example" if i % 3 == 2 else "dom.example"
+    addrs.append("u%d@%s" % (k, dom))
+    if k not in seen:
+        seen.add(k)
+        want.append("u%d@%s" % (k, dom))
+with open(sys.argv[1], "w") as f:
+    f.write("From: a@example.org\n")
+    for j in range(0, n, 5000):
+        chunk = addrs[j:j + 5000]
+        lines = [", ".join(chunk[m:m + 8]) for m in range(0, len(chunk), 8)]
+        f.write("To: %s\n" % ",\n ".join(lines))
+    f.write("Subject: many\n\nx\n")
+with open(sys.argv[2], "w") as f:
+    f.write("".join("rcpt <%s>\n" % a for a in want))
+PY
+	send --timeout 60 <"$T/in"
+	grep '^rcpt' "$S/env.1" | cmp - "$T/want"
+}
+
+# Issue 11: OAuth 2.0 (the access token from a command, as msmtp's passwordeval), against a
+# server that checks the token and the message format of each mechanism.
+@test "mailsend: XOAUTH2 with the token from passwordeval in the configuration" {
+	start_fault "$S" --oauth-token 'ya29.tok-en_1~+/='
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'account gmail\nuser alice@example.org\nauth xoauth2\npasswordeval printf %%s ya29.tok-en_1~+/=\n' \
+		>"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	msg | send -a gmail
+	grep -qxF 'auth-xoauth2: user=alice@example.org^Aauth=Bearer ya29.tok-en_1~+/=^A^A' "$S/transcript"
+	grep -qx 'auth: oauth ok' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}
+
+@test "mailsend: OAUTHBEARER (RFC 7628) with --passwordeval: GS2 header, host and port" {
+	start_fault "$S" --oauth-token tok123
+	msg | send --user alice@example.org --auth oauthbearer --passwordeval 'echo tok123'
+	grep -qxF "auth-oauthbearer: n,a=alice@example.org,^Ahost=127.0.0.1^Aport=$FPORT^Aauth=Bearer tok123^A^A" "$S/transcript"
+	grep -qx 'auth: oauth ok' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}
+
+@test "mailsend: a refused OAuth token: the error challenge is answered, EX_NOPERM, not queued" {
+	start_fault "$S" --oauth-token right
+	run send --user alice --auth oauthbearer --passwordeval 'echo wrong' < <(msg)
+	assert_failure 77
+	assert_output --partial "AUTH OAUTHBEARER: token refused"
+	grep -qx 'auth-oauth-answer: AQ==' "$S/transcript"	# RFC 7628 3.2.3: a lone ^A
+	run send --user alice --auth xoauth2 --passwordeval 'echo wrong' < <(msg)
+	assert_failure 77
+	grep -qx 'auth-oauth-answer: ' "$S/transcript"
+	[ "$(queued)" -eq 0 ]
+	[ ! -f "$S/msg.1" ]
+}
+
+@test "mailsend: a failing token command names the account" {
+	start_fault "$S" --oauth-token t
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'account work\nuser alice\nauth xoauth2\npasswordeval exit 3\n' >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run send -a work < <(msg)
+	assert_failure 78
+	assert_output "mailsend: account work: password command failed (status 3)"
+}
+
+@test "mailsend: a password file others can read is refused, naming the account and the file" {
+	start_fault "$S"
+	printf 'pw\n' >"$T/pw"
+	chmod 644 "$T/pw"
+	mkdir -p "$XDG_CONFIG_HOME/secmail"
+	printf 'account home\nuser alice\npass_file %s\n' "$T/pw" >"$XDG_CONFIG_HOME/secmail/mailsend.conf"
+	run send -a home < <(msg)
+	assert_failure 78
+	assert_output --partial "account home: $T/pw holds a secret and is readable by others"
+	[ ! -f "$S/msg.1" ]
+}
+
+@test "mailsend: a TLS client certificate logs in with AUTH EXTERNAL (no user, no password)" {
+	start_fault "$S" --client-ca "$PKI/ca.pem"
+	msg | send --tls-cert-file "$PKI/client.pem" --tls-key-file "$PKI/client.key"
+	grep -qx 'AUTH EXTERNAL =' "$S/transcript"
+	grep -qx 'auth: external alice' "$S/transcript"
+	[ -f "$S/msg.1" ]
+	# without a certificate, EXTERNAL is refused before anything is sent
+	run send --auth external < <(msg)
+	assert_failure 78
+	assert_output --partial "AUTH EXTERNAL needs TLS and a client certificate"
+}
+
+@test "mailsend: a client key that others can read is refused (EX_CONFIG), nothing sent" {
+	start_fault "$S" --client-ca "$PKI/ca.pem"
+	cp "$PKI/client.key" "$T/k"
+	chmod 644 "$T/k"
+	run send --tls-cert-file "$PKI/client.pem" --tls-key-file "$T/k" < <(msg)
+	assert_failure 78
+	assert_output --partial "$T/k holds a secret and is readable by others"
+	[ ! -f "$S/msg.1" ]
+}
+
+# RFC 9266: the server computes the tls-exporter binding itself from the TLS 1.3 exporter
+# secret in its key log (RFC 8446 section 7.5), independently of OpenSSL's
+# SSL_export_keying_material on our side.
+@test "mailsend: SCRAM-SHA-256-PLUS with tls-exporter is preferred and agrees with a Python server" {
+	start_fault "$S" --scram-pass pw --scram-plus
+	printf 'pw\n' >"$T/pw"
+	msg | send --user alice --pass-file "$T/pw"
+	grep -q '^AUTH SCRAM-SHA-256-PLUS$' "$S/transcript"
+	grep -q '^scram-client-first: p=tls-exporter,,n=alice,r=' "$S/transcript"
+	grep -qx 'auth: scram-plus ok' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}
+
+@test "mailsend: SCRAM-SHA-256-PLUS: a binding that differs (another TLS connection) fails" {
+	start_fault "$S" --scram-pass pw --scram-plus --mode scram-bad-binding
+	printf 'pw\n' >"$T/pw"
+	run send --user alice --pass-file "$T/pw" < <(msg)
+	assert_failure 77
+	assert_output --partial "535"
+	[ ! -f "$S/msg.1" ]
+}
+
+@test "mailsend: --auth names the mechanism; one the server does not offer is refused" {
+	start_fault "$S" --scram-pass pw --scram-plus
+	printf 'pw\n' >"$T/pw"
+	msg | send --user alice --pass-file "$T/pw" --auth scram-sha-256
+	grep -qx 'auth: scram ok' "$S/transcript"
+	run send --user alice --pass-file "$T/pw" --auth xoauth2 < <(msg)
+	assert_failure 69
+	assert_output --partial "does not offer AUTH xoauth2"
+	run send --user alice --pass-file "$T/pw" --auth cram-md5 < <(msg)
+	assert_failure 78
+	assert_output --partial "unknown AUTH mechanism cram-md5"
+}
+
+# RFC 5321 4.5.3.1.10: a server's limit on recipients per message (Postfix: 1000) answers the
+# rest 452; they go in another transaction at once, not to the queue for 30 minutes.
+@test "mailsend: recipients past the server's limit (452 4.5.3) go in further transactions at once" {
+	start_fault "$S" --rcpt-limit 3
+	msg | send r1@example.org r2@example.org r3@example.org r4@example.org r5@example.org \
+		r6@example.org r7@example.org
+	run cat "$S/env.1" "$S/env.2" "$S/env.3"
+	assert_output --regexp 'rcpt <r1@example.org>.*rcpt <r3@example.org>'
+	[ "$(grep -c rcpt "$S/env.1")" -eq 3 ]
+	[ "$(grep -c rcpt "$S/env.2")" -eq 3 ]
+	grep -qx 'rcpt <r7@example.org>' "$S/env.3"
+	cmp "$S/msg.1" "$S/msg.3"
+	[ "$(queued)" -eq 0 ]
+}

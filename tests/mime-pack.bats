@@ -35,6 +35,13 @@ py_leaf() {	# py_leaf MSG INDEX(1-based among leaves) TYPE NAME FILE
 	grep -q '^MIME-Version: 1.0$' "$T/out"
 }
 
+@test "mime-pack: does not load libcrypto (boundaries from getrandom(2), not RAND_bytes)" {
+	run readelf -d "$(command -v mime-pack)"
+	assert_success
+	assert_output --partial "libc.so"
+	refute_output --partial "libcrypto"
+}
+
 @test "mime-pack: existing header fields are kept in order, byte for byte" {
 	mime-pack <"$T/draft" >"$T/out"
 	sed -n '1,4p' "$T/draft" >"$T/want"

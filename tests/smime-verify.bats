@@ -14,7 +14,8 @@ setup() {
 teardown() { common_teardown; }
 
 sign() { smime-sign --cert "$PKI/alice.pem" --key "$PKI/alice.key" --chain "$PKI/chain.pem" "$@"; }
-verify() { smime-verify --ca-file "$PKI/ca.pem" "$@"; }
+# -E: the verdict as the exit status (0 pass, 1 otherwise), which these tests assert on.
+verify() { smime-verify -E --ca-file "$PKI/ca.pem" "$@"; }
 ar() { sed -n '1{p;:a;n;/^[ \t]/{p;ba};q}' "$1" | tr -d '\r\n' | tr -s ' \t' ' '; }
 
 @test "verify: a good signature passes: exit 0, Authentication-Results first, entity in place" {
@@ -172,7 +173,7 @@ PY
 	assert_output --partial "smime=fail"
 	assert_output --partial "does not chain to a trusted root"
 	sign "$T/msg" >"$T/s2"
-	run smime-verify --ca-file "$PKI/rogue-ca.pem" "$T/s2"
+	run smime-verify -E --ca-file "$PKI/rogue-ca.pem" "$T/s2"
 	assert_failure 1
 	assert_output --partial "does not chain to a trusted root"
 }
@@ -211,17 +212,23 @@ PY
 	assert_output --partial "not for e-mail protection"
 }
 
-@test "verify: a signer that does not match From or Sender is refused by policy" {
+@test "verify: a signer that does not match From is refused by policy; a Sender match only with --accept-sender" {
 	sample_msg "Alice <alice@example.org>" | smime-sign --no-from-check --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
 	run verify "$T/s"
 	assert_failure 1
 	assert_output --partial "smime=policy"
-	assert_output --partial "is for mallory@example.net, not for the From or Sender address alice@example.org"
-	# a Sender that matches is enough
+	assert_output --partial "is for mallory@example.net, not for the From address alice@example.org"
+	# issue 9 item 5b: the author a reader sees is From; a Sender that matches is not enough
+	# (it was until this change)
 	sed '1a Sender: mallory@EXAMPLE.NET' "$T/s" >"$T/s2"
 	run verify "$T/s2"
+	assert_failure 1
+	assert_output --partial "smime=policy"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *"is for mallory@example.net, the Sender, not for the From address alice@example.org (the author a reader sees)"* ]]
+	run verify --accept-sender "$T/s2"
 	assert_success
 	assert_output --partial "body.smime-identifier=mallory@example.net"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *"good signature by mallory@example.net (the Sender, accepted with --accept-sender; not the From address)"* ]]
 }
 
 @test "verify: the subject emailAddress names the signer when there is no subjectAltName" {
@@ -231,7 +238,8 @@ PY
 	assert_output --partial "body.smime-identifier=subj@example.org"
 }
 
-@test "verify: a signed message nested in multipart/mixed or message/rfc822 is verified and kept" {
+@test "verify: a signed message nested in multipart/mixed or message/rfc822 is verified, reported as a part and kept" {
+	# issue 9 item 4: a signature over a part is no longer a pass for the whole message
 	sign "$T/msg" >"$T/s"
 	{
 		printf 'From: Alice <alice@example.org>\nTo: list@example.org\nSubject: fwd\nMIME-Version: 1.0\n'
@@ -240,9 +248,10 @@ PY
 		printf '\n--OUTER\nContent-Type: text/plain\n\nfooter\n--OUTER--\n'
 	} >"$T/mixed"
 	run --separate-stderr verify "$T/mixed"
-	assert_success
-	assert_output --partial "smime=pass"
+	assert_failure 1
+	assert_output --partial "smime=policy"
 	assert_output --partial "body.smime-part=1"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'reason="only part 1 is signed (good signature by alice@example.org); the rest of the message is not"'* ]]
 	printf '%s\n' "$output" | awk 'NR == 1 { next } !done && /^[ \t]/ { next } { done = 1; print }' | cmp - "$T/mixed"
 	{
 		printf 'From: Bob <bob@example.org>\nTo: carol@example.org\nSubject: fwd\nMIME-Version: 1.0\n'
@@ -252,13 +261,15 @@ PY
 		printf '\n--OUTER--\n'
 	} >"$T/fwd"
 	run --separate-stderr verify "$T/fwd"
-	assert_success
-	assert_output --partial "smime=pass"
+	assert_failure 1
+	assert_output --partial "smime=policy"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'reason="only the message forwarded in part 2.1 is signed (good signature by alice@example.org); the message around it (From: Bob <bob@example.org>) is not"'* ]]
 	assert_output --partial "body.smime-part=2.1"
 	sed -i 's/^Hello Bob,/Hello Eve,/' "$T/fwd"
 	run --separate-stderr verify "$T/fwd"
 	assert_failure 1
 	assert_output --partial "smime=fail"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'reason="part 2.1: message digest mismatch'* ]]
 }
 
 @test "verify: --keep writes the signed message unchanged after the field" {
@@ -347,17 +358,26 @@ PY
 	assert_output --partial "Authentication-Results: conf.example; smime=pass"
 }
 
-@test "verify: input without header fields is EX_DATAERR, a missing file EX_NOINPUT" {
-	run bash -c "printf '\nbody\n' | smime-verify"
-	assert_failure 65
+@test "verify: input without header fields is written back with permerror; empty input and a missing file are EX_NOINPUT" {
+	# The filter contract (issue 10): any input but an empty one is written back as a
+	# message (it was EX_DATAERR with nothing written until this change).
+	run --separate-stderr bash -c "printf '\nbody\n' | smime-verify"
+	assert_success
+	[ "${lines[0]}" = 'Authentication-Results: mx.test; smime=permerror reason="the input is not a' ]
+	[ "$(printf '%s\n' "$output" | tail -2)" = "$(printf '\nbody')" ]
+	run --separate-stderr bash -c "smime-verify </dev/null"
+	assert_failure 66
+	[ -z "$output" ]
+	[[ $stderr == *"the input is empty"* ]]
 	run smime-verify "$T/nope"
 	assert_failure 66
 }
 
-@test "verify: a write error is EX_IOERR" {
+@test "verify: a write error is EX_TEMPFAIL (nothing complete was written: the MTA retries)" {
+	# The filter contract: an I/O error is transient (it was EX_IOERR until this change).
 	sign "$T/msg" >"$T/s"
 	run bash -c "smime-verify --ca-file '$PKI/ca.pem' '$T/s' >/dev/full"
-	assert_failure 74
+	assert_failure 75
 }
 
 @test "verify: peak memory stays under 16 MiB for a 64 MiB clear-signed message, as for a small one" {
@@ -442,4 +462,14 @@ PY
 	assert_output "_smime-verify"
 	run fish -c "source '$TOP/completions/fish/smime-verify.fish'; complete -C'smime-verify --str'"
 	assert_output --partial -- "--strict"
+	# the filter contract's options, everywhere
+	for o in --exit-code --after-decrypt --accept-sender; do
+		run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/smime-verify' && COMP_WORDS=(smime-verify ${o:0:5}) COMP_CWORD=1 && _smime_verify && echo \"\${COMPREPLY[@]}\""
+		assert_output --partial -- "$o"
+		run fish -c "source '$TOP/completions/fish/smime-verify.fish'; complete -C'smime-verify ${o:0:5}'"
+		assert_output --partial -- "$o"
+		grep -q -- "$o" "$TOP/completions/zsh/_smime-verify"
+		smime-verify --help | grep -q -- "$o"
+		grep -q -- "Fl Fl ${o#--}" "$TOP/man/smime-verify.1"
+	done
 }

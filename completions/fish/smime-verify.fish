@@ -1,4 +1,7 @@
 # fish completion for smime-verify(1)
+complete -c smime-verify -s E -l exit-code -d 'Exit 0 only for pass, 1 otherwise'
+complete -c smime-verify -l after-decrypt -d 'The input comes from smime-decrypt: fold its record in'
+complete -c smime-verify -l accept-sender -d 'A signer named only by Sender passes too'
 complete -c smime-verify -l ca-file -r -F -d 'Trust the CA certificates in FILE'
 complete -c smime-verify -l ca-path -x -a '(__fish_complete_directories)' -d 'Trust the CA certificates in DIR'
 complete -c smime-verify -s k -l keep -d 'Write the signed message unchanged'

@@ -1,10 +1,13 @@
 /* addr.c — libFuzzer target: the address-list parser must never crash, must leave the list
- * untouched on failure, and every addr-spec it yields must parse back to itself. */
+ * untouched on failure, and every addr-spec it yields must parse back to itself; the display
+ * name check of the mail policy (policy_name_spoof, RFC 2047 decoding included) must never
+ * crash either. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+#include "policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +31,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    || strcmp(l2.v[0].spec, l.v[i].spec) != 0 || !addr_spec_eq(l2.v[0].spec, l.v[i].spec))
 				abort();
 			addr_list_free(&l2);
+			if (l.v[i].name != NULL) {
+				char shown[256];
+
+				(void)policy_name_spoof(l.v[i].name, l.v[i].spec, shown, sizeof shown);
+			}
 		}
 	} else if (l.n != 0 || e.code == 0)
 		abort();

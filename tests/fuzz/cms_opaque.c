@@ -20,17 +20,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cms_result r;
 	struct buf der = { 0 };
 	struct err e;
-	char *addrs[] = { "alice@example.org", NULL };
 	BIO *c = NULL;
 	int in, content, has;
 
 	memset(&o, 0, sizeof o);
 	o.ca_file = "/dev/null";
-	o.addrs = addrs;
 	if ((in = io_spool(&e)) < 0 || io_write_all(in, data, size) != 0
 	    || lseek(in, 0, SEEK_SET) != 0 || (content = io_spool(&e)) < 0)
 		abort();
-	if (cms_opaque_split(in, content, &der, &has, &e) == 0) {
+	if (cms_opaque_split(in, content, &der, &has, NULL, &e) == 0) {
 		if (has && (c = BIO_new_fd(content, BIO_NOCLOSE)) == NULL)
 			abort();
 		if (has && lseek(content, 0, SEEK_SET) != 0)

@@ -1,7 +1,9 @@
 /* cte.c — libFuzzer target: the transfer-encoding decoders (lenient and strict base64,
  * quoted-printable, identity; text and binary) must not crash and must give the same bytes
  * and verdict whether the input comes whole or split; encoding the input with each encoding
- * must decode back to it. First byte: encoding, flags; second: split point. */
+ * must decode back to it. The vector scanner and canonicaliser must agree with their
+ * byte-wise references (cte_scan_ref, canon_update_ref) at any split. First byte: encoding,
+ * flags; second: split point. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,39 @@ encode(enum cte c, int flags, const uint8_t *in, size_t n, struct mem *m)
 	cte_enc_free(&x);
 }
 
+static void
+scan_and_canon(const uint8_t *in, size_t n, size_t split)
+{
+	struct cte_stats s1, s2;
+	struct canon c1, c2;
+	char *o1 = malloc(canon_bound(n) + 2), *o2 = malloc(canon_bound(n) + 2);
+	size_t n1, n2;
+	int m;
+
+	cte_scan_init(&s1);
+	cte_scan_init(&s2);
+	cte_scan(&s1, in, split);
+	cte_scan(&s1, in + split, n - split);
+	cte_scan_ref(&s2, in, n);
+	cte_scan_final(&s1);
+	cte_scan_final(&s2);
+	if (memcmp(&s1, &s2, sizeof s1) != 0)
+		abort();
+	for (m = CANON_CRLF; m <= CANON_LF_TEXT; m++) {
+		canon_init(&c1, (enum canon_mode)m);
+		canon_init(&c2, (enum canon_mode)m);
+		n1 = canon_update(&c1, in, split, o1);
+		n1 += canon_update(&c1, in + split, n - split, o1 + n1);
+		n1 += canon_final(&c1, o1 + n1);
+		n2 = canon_update_ref(&c2, in, n, o2);
+		n2 += canon_final(&c2, o2 + n2);
+		if (n1 != n2 || memcmp(o1, o2, n1) != 0)
+			abort();
+	}
+	free(o1);
+	free(o2);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -80,6 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size -= 2;
 	if (split > size)
 		split = size;
+	scan_and_canon(data, size, split);
 	ra = decode(c, flags, data, size, 0, &a);
 	rb = decode(c, flags, data, size, split, &b);
 	if (ra != rb || (ra == 0 && (a.n != b.n || (a.n > 0 && memcmp(a.p, b.p, a.n) != 0))))

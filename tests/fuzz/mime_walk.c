@@ -2,7 +2,8 @@
  * raw capture of the top-level message must reproduce the input byte for byte (less a
  * leading mbox "From " line that is not an obsolete "From : x" field), each leaf's body_bytes must equal the data delivered, and the
  * same input must give the same walk with a small input buffer (long-line path) unless a
- * line exceeded it. */
+ * line exceeded it, and the walk taking runs of lines must deliver exactly what the
+ * line-by-line walk does (same callbacks, same bytes). */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int memfd = -1;
 
 struct st {
-	struct buf raw, log;
+	struct buf raw, log, data;	/* data: "[path]" when the part changes, then its bytes */
 	uint64_t got;
+	char last[MIME_PATH_MAX];
 };
 
 static int
@@ -42,10 +44,13 @@ f_data(void *ctx, struct mime_part *p, const void *b, size_t n, struct err *e)
 {
 	struct st *s = ctx;
 
-	(void)p;
 	(void)e;
-	(void)b;
 	s->got += n;
+	if (strcmp(s->last, p->path) != 0) {
+		buf_addf(&s->data, "[%s]", p->path);
+		memcpy(s->last, p->path, sizeof s->last);
+	}
+	buf_add(&s->data, b, n);
 	return 0;
 }
 
@@ -74,7 +79,7 @@ f_end(void *ctx, struct mime_part *p, struct err *e)
 }
 
 static int
-walk(const uint8_t *data, size_t size, size_t cap, struct st *s, struct err *e)
+walk(const uint8_t *data, size_t size, size_t cap, int lines, struct st *s, struct err *e)
 {
 	struct mime_walk w;
 	struct io_in in;
@@ -93,6 +98,7 @@ walk(const uint8_t *data, size_t size, size_t cap, struct st *s, struct err *e)
 	w.raw = f_raw;
 	w.end = f_end;
 	w.ctx = s;
+	w.line_at_a_time = lines;
 	r = mime_walk(&w, &in, NULL, e);
 	if (w.nparts > MIME_MAX_PARTS)
 		abort();
@@ -111,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
-	ra = walk(data, size, 0, &a, &e);
+	ra = walk(data, size, 0, 0, &a, &e);
 	if (ra == 0) {
 		size_t skip = 0;
 
@@ -142,15 +148,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cur > longest)
 			longest = cur;
 		if (longest < 512) {
-			rb = walk(data, size, 512, &b, &e);
+			rb = walk(data, size, 512, 0, &b, &e);
 			if (ra != rb || (ra == 0 && (a.log.len != b.log.len
 			    || memcmp(a.log.p, b.log.p, a.log.len) != 0)))
 				abort();
 		}
 	}
+	/* Runs of lines against the line-by-line reference (the pieces differ, the bytes
+	 * of each part do not). */
+	{
+		struct st c;
+		struct err e2;
+		int rc;
+
+		memset(&c, 0, sizeof c);
+		rc = walk(data, size, 0, 1, &c, &e2);
+		if (rc != ra || (ra < 0 && strcmp(e.msg, e2.msg) != 0)
+		    || a.log.len != c.log.len || memcmp(a.log.p, c.log.p, a.log.len) != 0
+		    || a.raw.len != c.raw.len || memcmp(a.raw.p, c.raw.p, a.raw.len) != 0
+		    || a.data.len != c.data.len || memcmp(a.data.p, c.data.p, a.data.len) != 0)
+			abort();
+		buf_free(&c.raw);
+		buf_free(&c.log);
+		buf_free(&c.data);
+	}
 	buf_free(&a.raw);
 	buf_free(&a.log);
+	buf_free(&a.data);
 	buf_free(&b.raw);
 	buf_free(&b.log);
+	buf_free(&b.data);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* smtp_reply.c — libFuzzer target: whatever a server sends (greeting, EHLO extensions,
  * multi-line and garbled replies, early close), the client must end in a clean error or a
- * completed transaction, never crash, hang or over-read. */
+ * completed transaction, never crash, hang or over-read. The same bytes also end the message
+ * sent, so the scan and the line-end normalisation of the body see any input too. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (smtp_open_fd(&s, sv[1], &o, &e) == 0) {
 		mfd = io_spool(&e);
 		if (mfd >= 0) {
-			if (io_write_all(mfd, msg, sizeof msg - 1) == 0 && lseek(mfd, 0, SEEK_SET) == 0 &&
+			if (io_write_all(mfd, msg, sizeof msg - 1) == 0 && io_write_all(mfd, data, size) == 0 &&
+			    lseek(mfd, 0, SEEK_SET) == 0 &&
 			    smtp_scan(mfd, &sc, &e) == 0) {
 				memset(r, 0, sizeof r);
 				r[0].addr = "b@example.org";
@@ -62,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				env.rcpt = r;
 				env.nrcpt = 2;
 				env.notify = "SUCCESS";
-				(void)smtp_send(&s, &env, mfd, &sc, &res, &e);
+				(void)smtp_send_all(&s, &env, mfd, &sc, &res, &e);
 			}
 			close(mfd);
 		}

@@ -2,7 +2,8 @@
 
 FAULT_PIDS=()
 
-# start_fault DIR [--mode M]... [--implicit] [--cert NAME]: a fault server; sets FPORT.
+# start_fault DIR [--mode M]... [--implicit] [--cert NAME] [--port P]: a fault server (on
+# port P, or $FAULT_PORT when set, else a free one); sets FPORT.
 start_fault() {
 	local d=$1 cert=server
 	shift
@@ -15,6 +16,7 @@ start_fault() {
 	done
 	mkdir -p "$d"
 	rm -f "$d/port"
+	[ -n "${FAULT_PORT:-}" ] && a+=(--port "$FAULT_PORT")
 	python3 "$TOP/tests/helpers/smtp-fault.py" --port-file "$d/port" --dir "$d" \
 		--cert "$PKI/$cert.pem" --key "$PKI/$cert.key" "${a[@]}" 2>"$d/server.err" &
 	FAULT_PIDS+=($!)
@@ -33,6 +35,11 @@ stop_faults() {
 		wait "$p" 2>/dev/null || true
 	done
 	FAULT_PIDS=()
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # A small message to stdin of mailsend.

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """smtp-fault.py — an SMTP server for tests that misbehaves on demand.
 
-    smtp-fault.py --port-file F --dir D [--mode M ...] [--cert C --key K] [--implicit]
+    smtp-fault.py --port-file F --dir D [--port P] [--mode M ...] [--cert C --key K] [--implicit]
 
-Listens on 127.0.0.1 (a free port, written to F), serves connections until killed, and
+Listens on 127.0.0.1 (port P, else a free port; written to F), serves connections until killed, and
 stores each accepted message as D/msg.N (the DATA bytes, dot-unstuffed, CRLF as received)
 with its envelope in D/env.N ("from X" / "rcpt Y" lines plus the MAIL parameters). Every
 command line received is appended to D/transcript. Modes (combinable):
@@ -14,6 +14,19 @@ command line received is appended to D/transcript. Modes (combinable):
   long-greeting (a 600-octet greeting line)  huge-greeting (10000 octets, no line end)
   garbage (replies that are not SMTP)  size-100 (SIZE 100)  no-8bitmime  no-pipelining
   no-dsn  auth-fail (535)  fail-first (4xx at MAIL for the first connection only)
+  scram-no-final (SCRAM: 235 at once after the client's proof, no server signature)
+  scram-bad-binding (SCRAM-PLUS: compute the binding over the wrong bytes)
+Authentication, each written from its specification (hashlib, hmac, base64, ssl):
+  --scram-pass P     AUTH SCRAM-SHA-256 (RFC 5802, RFC 7677) for password P, any user
+  --scram-plus       also SCRAM-SHA-256-PLUS: the tls-exporter binding (RFC 9266) computed
+                     here from the TLS 1.3 exporter secret (RFC 8446 section 7.5), which the
+                     server's key log (D/keylog) gives
+  --oauth-token T    AUTH XOAUTH2 and OAUTHBEARER (RFC 7628) accepting bearer token T only;
+                     a wrong token gets the JSON error challenge and then 535
+  --client-ca F      ask for a client certificate (verified against F) and offer AUTH
+                     EXTERNAL, which succeeds when one was presented
+The raw bytes of each DATA phase, from after the 354 reply up to and including the
+"<CR><LF>.<CR><LF>" that ended it, are kept in D/raw.N as they came off the wire.
 """
 import argparse
 import os
@@ -26,11 +39,17 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--dir", required=True)
+ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--mode", action="append", default=[])
 ap.add_argument("--cert")
 ap.add_argument("--key")
 ap.add_argument("--implicit", action="store_true")
 ap.add_argument("--scram-pass", help="offer AUTH SCRAM-SHA-256 for this password (any user)")
+ap.add_argument("--scram-plus", action="store_true")
+ap.add_argument("--oauth-token")
+ap.add_argument("--client-ca")
+ap.add_argument("--rcpt-limit", type=int, default=0,
+                help="452 4.5.3 for recipients past this many in one transaction")
 args = ap.parse_args()
 modes = set(m for s in args.mode for m in s.split(","))
 lock = threading.Lock()
@@ -40,7 +59,41 @@ counter = [0, 0]  # messages, connections
 def ctx():
     c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     c.load_cert_chain(args.cert, args.key)
+    c.keylog_filename = os.path.join(args.dir, "keylog")
+    if args.client_ca:
+        c.verify_mode = ssl.CERT_OPTIONAL
+        c.load_verify_locations(args.client_ca)
     return c
+
+
+def hkdf_expand_label(h, secret, label, context, length):
+    """RFC 8446 section 7.1, with HKDF-Expand of RFC 5869 section 2.3."""
+    import hmac
+    full = b"tls13 " + label
+    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + bytes([len(context)]) + context
+    out, t, i = b"", b"", 1
+    while len(out) < length:
+        t = hmac.new(secret, t + info + bytes([i]), h).digest()
+        out += t
+        i += 1
+    return out[:length]
+
+
+def tls_exporter(sock):
+    """RFC 9266 tls-exporter: TLS-Exporter("EXPORTER-Channel-Binding", "", 32), RFC 8446
+    section 7.5, from the exporter_master_secret in the key log."""
+    import hashlib
+    if sock.version() != "TLSv1.3":
+        raise ValueError("tls-exporter here needs TLS 1.3")
+    h = "sha384" if sock.cipher()[0].endswith("SHA384") else "sha256"
+    secret = None
+    with open(os.path.join(args.dir, "keylog")) as f:
+        for line in f:
+            if line.startswith("EXPORTER_SECRET "):
+                secret = bytes.fromhex(line.split()[2])
+    empty = hashlib.new(h, b"").digest()
+    derived = hkdf_expand_label(h, secret, b"EXPORTER-Channel-Binding", empty, len(empty))
+    return hkdf_expand_label(h, derived, b"exporter", empty, 32)
 
 
 def log(line):
@@ -66,13 +119,22 @@ class Conn:
         return l + b"\n"
 
 
-def scram(c):
+def scram(c, plus=False):
     """RFC 5802/7677 server side, written from the RFC with hashlib and hmac."""
     import base64, hashlib, hmac
     first = base64.b64decode(c.line().strip()).decode()
     log(b"scram-client-first: " + first.encode())
-    assert first.startswith("n,,")
-    bare = first[3:]
+    if plus:
+        assert first.startswith("p=tls-exporter,,"), first
+        gs2 = "p=tls-exporter,,"
+        binding = tls_exporter(c.s)
+        if "scram-bad-binding" in modes:
+            binding = bytes(32)
+        log(b"scram-binding: " + binding.hex().encode())
+    else:
+        assert first.startswith("n,,")
+        gs2, binding = "n,,", b""
+    bare = first[len(gs2):]
     attrs = dict(kv.split("=", 1) for kv in bare.split(","))
     salt, it = b"fault-salt-1234", 4096
     rnonce = attrs["r"] + "SERVERNONCE"
@@ -87,13 +149,16 @@ def scram(c):
     stored = hashlib.sha256(ckey).digest()
     csig = hmac.new(stored, authmsg, "sha256").digest()
     want = bytes(a ^ b for a, b in zip(ckey, csig))
-    if without_proof != "c=biws,r=" + rnonce or base64.b64decode(proof) != want:
+    cbind = base64.b64encode(gs2.encode() + binding).decode()
+    if without_proof != "c=" + cbind + ",r=" + rnonce or base64.b64decode(proof) != want:
         c.send("535 5.7.8 bad proof\r\n")
         return False
     skey = hmac.new(salted, b"Server Key", "sha256").digest()
     ssig = hmac.new(skey, authmsg, "sha256").digest()
     if "scram-bad-sig" in modes:
         ssig = bytes(32)
+    if "scram-no-final" in modes:
+        return True
     c.send("334 " + base64.b64encode(b"v=" + base64.b64encode(ssig)).decode() + "\r\n")
     if c.line().strip() != b"":
         return False
@@ -136,7 +201,17 @@ def serve(sock, n):
             if "ehlo-5xx" in modes:
                 c.send("502 5.5.1 no EHLO here\r\n")
                 continue
-            ext = ["ENHANCEDSTATUSCODES", "AUTH SCRAM-SHA-256 PLAIN LOGIN" if args.scram_pass else "AUTH PLAIN LOGIN", "SMTPUTF8"]
+            mechs = []
+            if args.scram_pass and args.scram_plus and tls:
+                mechs.append("SCRAM-SHA-256-PLUS")
+            if args.scram_pass:
+                mechs.append("SCRAM-SHA-256")
+            if args.oauth_token:
+                mechs += ["XOAUTH2", "OAUTHBEARER"]
+            if args.client_ca and tls:
+                mechs.append("EXTERNAL")
+            mechs += ["PLAIN", "LOGIN"]
+            ext = ["ENHANCEDSTATUSCODES", "AUTH " + " ".join(mechs), "SMTPUTF8"]
             if "no-pipelining" not in modes:
                 ext.append("PIPELINING")
             if "no-8bitmime" not in modes:
@@ -166,12 +241,45 @@ def serve(sock, n):
                     c.line()
                 c.send("535 5.7.8 authentication failed\r\n")
                 continue
-            if up == "AUTH SCRAM-SHA-256":
+            if up in ("AUTH SCRAM-SHA-256", "AUTH SCRAM-SHA-256-PLUS"):
+                plus = up.endswith("-PLUS")
                 c.send("334 \r\n")
-                if not scram(c):
+                if not scram(c, plus):
                     continue
                 c.send("235 2.7.0 ok\r\n")
-                log(b"auth: scram ok")
+                log(b"auth: scram-plus ok" if plus else b"auth: scram ok")
+                continue
+            if up.startswith("AUTH XOAUTH2 ") or up.startswith("AUTH OAUTHBEARER "):
+                import base64, json
+                mech, resp = cmd.split(" ", 2)[1:]
+                raw = base64.b64decode(resp)
+                log(b"auth-" + mech.lower().encode() + b": " + raw.replace(b"\x01", b"^A"))
+                if mech.upper() == "XOAUTH2":
+                    kv = dict(p.split("=", 1) for p in raw.decode().split("\x01") if p)
+                    ok = kv.get("auth") == "Bearer " + args.oauth_token and "user" in kv
+                else:
+                    gs2, _, rest = raw.decode().partition("\x01")
+                    kv = dict(p.split("=", 1) for p in rest.split("\x01") if p)
+                    ok = (gs2.startswith("n,a=") and gs2.endswith(",") and "host" in kv and
+                          "port" in kv and kv.get("auth") == "Bearer " + args.oauth_token and
+                          rest.endswith("\x01\x01"))
+                if ok:
+                    c.send("235 2.7.0 ok\r\n")
+                    log(b"auth: oauth ok")
+                else:
+                    err = base64.b64encode(json.dumps({"status": "invalid_token", "scope": "mail"}).encode())
+                    c.send(b"334 " + err + b"\r\n")
+                    log(b"auth-oauth-answer: " + c.line().rstrip(b"\r\n"))
+                    c.send("535 5.7.8 token refused\r\n")
+                continue
+            if up in ("AUTH EXTERNAL =", "AUTH EXTERNAL"):
+                peer = c.s.getpeercert() if tls and hasattr(c.s, "getpeercert") else None
+                if peer:
+                    cn = dict(x[0] for x in peer["subject"]).get("commonName", "")
+                    log(b"auth: external " + cn.encode())
+                    c.send("235 2.7.0 ok\r\n")
+                else:
+                    c.send("535 5.7.1 no client certificate\r\n")
                 continue
             if up == "AUTH PLAIN":
                 c.send("334 \r\n")
@@ -195,6 +303,8 @@ def serve(sock, n):
             a = cmd[8:].strip()
             if mail is None:
                 c.send("503 5.5.1 need MAIL\r\n")
+            elif args.rcpt_limit and len(rcpts) >= args.rcpt_limit:
+                c.send("452 4.5.3 too many recipients\r\n")
             elif "rcpt-4xx" in modes:
                 c.send("450 4.2.0 mailbox busy\r\n")
             elif "rcpt-5xx" in modes or ("rcpt-bad" in modes and a.startswith("<bad")):
@@ -218,9 +328,12 @@ def serve(sock, n):
             if "stall-data" in modes:
                 time.sleep(3600)
             body = []
+            raw = []
             n = 0
             while True:
                 l = c.line()
+                raw.append(l)
+                # RFC 5321 §4.1.1.4: the data ends at CRLF "." CRLF and nowhere else
                 if l == b".\r\n":
                     break
                 if "drop-data" in modes and n > 10:
@@ -240,6 +353,8 @@ def serve(sock, n):
                     k = counter[0]
                 with open(os.path.join(args.dir, "msg.%d" % k), "wb") as f:
                     f.write(b"".join(body))
+                with open(os.path.join(args.dir, "raw.%d" % k), "wb") as f:
+                    f.write(b"".join(raw))
                 with open(os.path.join(args.dir, "env.%d" % k), "w") as f:
                     f.write("from %s\n" % mail + "".join("rcpt %s\n" % r for r in rcpts))
                 c.send("250 2.0.0 queued as FAULT%d\r\n" % k)
@@ -273,7 +388,7 @@ def handle(sock):
 
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0))
+srv.bind(("127.0.0.1", args.port))
 srv.listen(64)
 tmp = args.port_file + ".tmp"
 with open(tmp, "w") as f:

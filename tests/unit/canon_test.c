@@ -125,6 +125,45 @@ main(void)
 	}
 	ok(bad == 0, "200 random texts agree with the reference");
 
+	/* Long runs (the vector path) between line ends of every kind, in random chunks, each
+	 * written to a buffer of exactly canon_bound bytes (ASan sees any store past it):
+	 * the fast path, the byte-wise canon_update_ref and the reference agree. */
+	bad = 0;
+	for (i = 0; i < 3000; i++) {
+		enum canon_mode m = (enum canon_mode)(i % 3);
+		struct canon c1, c2;
+		char *o1 = malloc(canon_bound(sizeof in) + 2), *o2 = malloc(canon_bound(sizeof in) + 2);
+		size_t k, at, o1n = 0, o2n = 0;
+
+		n = (size_t)rand() % sizeof in;
+		for (k = 0; k < n; k++)
+			in[k] = rand() % 40 == 0 ? "\r\n"[rand() % 2] : (char)(rand() % 256);
+		canon_init(&c1, m);
+		canon_init(&c2, m);
+		for (at = 0; at < n; at += k) {
+			char *t;
+
+			k = rand() % 4 == 0 ? n - at : (size_t)rand() % 200 + 1;
+			if (k > n - at)
+				k = n - at;
+			t = malloc(canon_bound(k));
+			on = canon_update(&c1, in + at, k, t);
+			memcpy(o1 + o1n, t, on);
+			o1n += on;
+			free(t);
+			o2n += canon_update_ref(&c2, in + at, k, o2 + o2n);
+		}
+		o1n += canon_final(&c1, o1 + o1n);
+		o2n += canon_final(&c2, o2 + o2n);
+		wn = ref(m, in, n, want);
+		if (o1n != wn || memcmp(o1, want, wn) != 0 || o2n != wn || memcmp(o2, want, wn) != 0)
+			bad++;
+		free(o1);
+		free(o2);
+	}
+	ok(bad == 0, "3000 random texts with long runs, in random chunks: fast, byte-wise and "
+	    "reference agree (%d differ)", bad);
+
 	memset(&cap, 0, sizeof cap);
 	cap.fail_after = -1;
 	canon_init(&c, CANON_CRLF);

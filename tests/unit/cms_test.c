@@ -88,11 +88,13 @@ content_bio(const char *text)
 	return BIO_new_fd(fd, BIO_CLOSE);
 }
 
+/* cms_verify reports what the signature proves; matching From is the mail policy's
+ * (policy_test.c). from names the address the signer's certificate must carry first. */
 static enum cms_verdict
-verify(const struct mem *der, const char *text, const char *ca, char *from, struct cms_result *r)
+verify(const struct mem *der, const char *text, const char *ca, const char *from,
+    struct cms_result *r)
 {
 	struct cms_verify_opts o;
-	char *addrs[] = { from, NULL };
 	struct err e;
 	BIO *c = text ? content_bio(text) : NULL;
 	BIO *out = BIO_new(BIO_s_mem());
@@ -100,12 +102,17 @@ verify(const struct mem *der, const char *text, const char *ca, char *from, stru
 
 	memset(&o, 0, sizeof o);
 	o.ca_file = ca;
-	o.addrs = addrs;
 	rc = cms_verify(der->p, der->n, c, text ? NULL : out, &o, r, &e);
 	BIO_free(c);
 	BIO_free(out);
 	if (rc != 0) {
 		printf("# error: %s\n", e.msg);
+		return CMS_V_TEMPERROR;
+	}
+	if (r->signer != NULL && (r->signer_addrs == NULL || r->signer_addrs[0] == NULL
+	    || strcmp(r->signer_addrs[0], from) != 0)) {
+		printf("# signer's first address: %s\n", r->signer_addrs && r->signer_addrs[0]
+		    ? r->signer_addrs[0] : "(none)");
 		return CMS_V_TEMPERROR;
 	}
 	return r->verdict;
@@ -133,7 +140,11 @@ main(void)
 	so.signing_time = time(NULL) - 60;
 	ok(sign("alice", &so, &der) == 0, "detached signature by alice");
 	ok(verify(&der, content, P("ca.pem"), "alice@example.org", &r) == CMS_V_PASS, "verifies: %s", r.reason);
-	is_str(r.identifier, "alice@example.org", "identifier is the matching address");
+	ok(r.identifier == NULL && r.signer_addrs != NULL && r.signer_addrs[1] == NULL,
+	    "the signer's one address is reported; matching From is left to the policy");
+	ok(r.econtent_type == NID_pkcs7_data && strcmp(r.econtent_name, "pkcs7-data") == 0,
+	    "eContentType id-data reported: %s", r.econtent_name);
+	ok(r.chain != NULL && sk_X509_num(r.chain) == 2, "the verified chain: intermediate and root");
 	ok(r.ncaps == 4 && r.caps[0] == NID_aes_256_gcm && r.caps[1] == NID_aes_128_gcm
 	    && r.caps[2] == NID_aes_256_cbc && r.caps[3] == NID_aes_128_cbc, "capabilities read back in order");
 	ok(r.signing_time == so.signing_time, "signing time read back");
@@ -158,7 +169,7 @@ main(void)
 	ok(verify(&der, content, P("rogue-ca.pem"), "alice@example.org", &r) == CMS_V_FAIL
 	    && strstr(r.reason, "does not chain") != NULL, "untrusted root: %s", r.reason);
 	cms_result_free(&r);
-	ok(verify(&der, content, P("ca.pem"), "bob@example.org", &r) == CMS_V_POLICY, "From mismatch: %s", r.reason);
+	ok(r.chain == NULL, "no chain reported when it did not verify");
 	cms_result_free(&r);
 	der.p[der.n - 5] ^= 0x40;
 	ok(verify(&der, content, P("ca.pem"), "alice@example.org", &r) == CMS_V_FAIL, "flipped signature bit: %s", r.reason);
@@ -179,10 +190,35 @@ main(void)
 	so.enc_cert = sk_X509_value(enc, 0);
 	ok(sign("alice", &so, &der) == 0, "opaque signature with an encryption preference");
 	ok(verify(&der, NULL, P("ca.pem"), "alice@example.org", &r) == CMS_V_PASS, "verifies: %s", r.reason);
-	ok(r.enc_cert != NULL && X509_cmp(r.enc_cert, so.enc_cert) == 0, "SMIMEEncryptionKeyPreference names aliceenc");
+	ok(r.enc_cert != NULL && X509_cmp(r.enc_cert, so.enc_cert) == 0 && r.enc_note[0] == '\0',
+	    "SMIMEEncryptionKeyPreference names aliceenc, which passes: %s", r.enc_note);
 	cms_result_free(&r);
 	free(der.p);
 	sk_X509_pop_free(enc, X509_free);
+	/* Issue 9 item 1: an announced encryption certificate must pass the signer's policy. */
+	{
+		static const struct { const char *cert, *why, *what; } bad[] = {
+			{ "bob.pem", "is for bob@example.org, not for the signer's address",
+			    "one for another address" },
+			{ "rogue.pem", "does not verify", "one from an untrusted CA" },
+			{ "noeku.pem", "not for e-mail protection", "one without emailProtection" },
+			{ "dave.pem", "does not permit key agreement", "one that cannot encrypt" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			ok(keys_load_certs(P(bad[i].cert), &enc, &e) == 0, "%s loaded", bad[i].cert);
+			so.enc_cert = sk_X509_value(enc, 0);
+			ok(sign("alice", &so, &der) == 0 && verify(&der, NULL, P("ca.pem"),
+			    "alice@example.org", &r) == CMS_V_PASS && r.enc_cert == NULL
+			    && strstr(r.enc_note, bad[i].why) != NULL, "%s is ignored: %s", bad[i].what,
+			    r.enc_note);
+			cms_result_free(&r);
+			free(der.p);
+			sk_X509_pop_free(enc, X509_free);
+		}
+		so.enc_cert = NULL;
+	}
 
 	memset(&so, 0, sizeof so);
 	so.pss = 1;
@@ -208,6 +244,13 @@ main(void)
 	    && strstr(r.reason, "expired") != NULL, "refused: %s", r.reason);
 	cms_result_free(&r);
 	free(der.p);
+	so.signing_time = time(NULL) + 10 * 365 * 86400;
+	ok(sign("alice", &so, &der) == 0 && verify(&der, content, P("ca.pem"), "alice@example.org",
+	    &r) == CMS_V_FAIL && strstr(r.reason, "signing time is outside") != NULL,
+	    "a signing time past the certificate's end: %s", r.reason);
+	cms_result_free(&r);
+	free(der.p);
+	so.signing_time = 0;
 	ok(sign("noeku", &so, &der) == 0, "signed by a serverAuth-only certificate");
 	ok(verify(&der, content, P("ca.pem"), "noeku@example.org", &r) == CMS_V_POLICY, "policy: %s", r.reason);
 	cms_result_free(&r);

@@ -78,6 +78,8 @@ r_end(void *ctx, struct mime_part *p, struct err *e)
 	return 0;
 }
 
+static int line_at_a_time;	/* walk line by line, the reference path */
+
 /* Walk s with an input buffer of cap bytes (0: default). */
 static int
 run(const char *s, size_t n, size_t cap, struct rec *r, struct mime_walk *w, struct err *e)
@@ -100,10 +102,17 @@ run(const char *s, size_t n, size_t cap, struct rec *r, struct mime_walk *w, str
 	w->end = r_end;
 	w->cancel = r_cancel;
 	w->ctx = r;
+	w->line_at_a_time = line_at_a_time;
 	rc = mime_walk(w, &in, NULL, e);
 	close(fd);
 	io_in_free(&in);
 	return rc;
+}
+
+static int
+buf_eq(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
 }
 
 static void
@@ -388,6 +397,99 @@ test_long_lines_and_chunks(void)
 	buf_free(&want);
 }
 
+static unsigned rng = 1;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng = rng * 1103515245u + 12345u;
+	return (rng >> 16) % n;
+}
+
+/* A random body line: base64-like, text, lines starting with '-', near-delimiters,
+ * delimiters of this and enclosing boundaries, empty lines; LF or CRLF. */
+static void
+random_line(struct buf *m, int depth)
+{
+	static const char *const starts[] = { "", "-", "--", "--b", "--b0", "--b1-", "---", "- x",
+		"From ", "." };
+	size_t len = rnd(5) == 0 ? rnd(300) : rnd(80), i;
+
+	if (rnd(4) == 0)
+		buf_adds(m, starts[rnd(10)]);
+	if (rnd(12) == 0) {
+		buf_addf(m, "--b%u%s", rnd((unsigned)depth + 1), rnd(3) == 0 ? "--" : "");
+		len = rnd(3);
+	}
+	for (i = 0; i < len; i++)
+		buf_addc(m, "ABCxyz019+/=- \t"[rnd(16)]);
+	buf_adds(m, rnd(3) == 0 ? "\r\n" : "\n");
+}
+
+static void
+random_entity(struct buf *m, int depth)
+{
+	size_t i, n;
+
+	if (depth < 3 && rnd(3) == 0) {
+		buf_addf(m, "Content-Type: multipart/mixed; boundary=b%d\n\n", depth);
+		for (i = rnd(3); i > 0; i--)
+			random_line(m, depth);
+		for (n = rnd(4); n > 0; n--) {
+			buf_addf(m, "--b%d\n", depth);
+			random_entity(m, depth + 1);
+		}
+		if (rnd(4) != 0)
+			buf_addf(m, "--b%d--\n", depth);
+		for (i = rnd(3); i > 0; i--)
+			random_line(m, depth);
+		return;
+	}
+	buf_adds(m, rnd(2) ? "Content-Transfer-Encoding: base64\n\n" : "\n");
+	for (i = rnd(40); i > 0; i--)
+		random_line(m, depth);
+}
+
+/* Runs of lines against the line-by-line walk: 2000 random messages, several buffer sizes,
+ * the same callbacks with the same bytes (data, raw, begin/end and their order). */
+static void
+test_runs_match_lines(void)
+{
+	size_t caps[] = { 0, 64, 200, 1000 }, c;
+	int round, differ = 0, walked = 0;
+	struct mime_walk w;
+	struct err e1, e2;
+
+	for (round = 0; round < 2000; round++) {
+		struct buf m = BUF_INIT;
+
+		random_entity(&m, 0);
+		for (c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+			struct rec a, b;
+			int ra, rb;
+
+			memset(&a, 0, sizeof a);
+			memset(&b, 0, sizeof b);
+			a.raw_path = b.raw_path = "0";
+			line_at_a_time = 0;
+			ra = run(m.p, m.len, caps[c], &a, &w, &e1);
+			line_at_a_time = 1;
+			rb = run(m.p, m.len, caps[c], &b, &w, &e2);
+			line_at_a_time = 0;
+			walked += ra == 0;
+			if (ra != rb || (ra < 0 && strcmp(e1.msg, e2.msg) != 0)
+			    || !buf_eq(&a.log, &b.log) || !buf_eq(&a.data, &b.data)
+			    || !buf_eq(&a.raw, &b.raw))
+				differ++;
+			rec_free(&a);
+			rec_free(&b);
+		}
+		buf_free(&m);
+	}
+	ok(differ == 0 && walked > 7000, "2000 random messages at 4 buffer sizes: runs of lines "
+	    "give the line-by-line walk (%d differ, %d walked)", differ, walked);
+}
+
 static void
 test_stop(void)
 {
@@ -477,6 +579,7 @@ main(void)
 	test_oddities();
 	test_limits();
 	test_long_lines_and_chunks();
+	test_runs_match_lines();
 	test_stop();
 	test_given_header();
 	test_boundary();

@@ -1,8 +1,10 @@
 /* mimetypes_test.c — mime.types parsing and lookup precedence, the built-in fallback, and the
  * text/binary/charset sniffer (including split UTF-8 sequences across chunks). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mimetypes.h"
@@ -20,6 +22,17 @@ sniff_str(const char *s, size_t n, size_t step)
 		sniff_update(&sn, s + i, k);
 	}
 	return sniff_result(&sn);
+}
+
+static const char *
+look(struct mimetypes *t, const char *name)
+{
+	const char *ty = NULL;
+	struct err e;
+
+	if (mimetypes_lookup(t, name, &ty, &e) != 0)
+		return "(error)";
+	return ty;
 }
 
 int
@@ -47,20 +60,89 @@ main(void)
 	fclose(f);
 
 	ok(mimetypes_load(&t, path, &e) == 0, "load a mime.types file");
-	is_str(mimetypes_lookup(&t, "a/b/x.foo"), "application/x-first", "first mention of an extension wins");
-	is_str(mimetypes_lookup(&t, "x.BAR"), "application/x-first", "extension lookup ignores case");
-	is_str(mimetypes_lookup(&t, "x.upx"), "text/x-upper", "types are lower-cased");
-	ok(mimetypes_lookup(&t, "x.qqq") == NULL, "a line with an invalid type is ignored");
-	is_str(mimetypes_lookup(&t, "report.pdf"), "application/pdf", "the built-in table fills gaps");
-	is_str(mimetypes_lookup(&t, "a.tar.gz"), "application/gzip", "only the last extension counts");
-	ok(mimetypes_lookup(&t, ".profile") == NULL, "a leading dot is not an extension");
-	ok(mimetypes_lookup(&t, "dir.d/README") == NULL, "a dot in a directory is not an extension");
-	ok(mimetypes_lookup(&t, "x.") == NULL, "an empty extension is unknown");
+	is_str(look(&t, "a/b/x.foo"), "application/x-first", "first mention of an extension wins");
+	is_str(look(&t, "x.BAR"), "application/x-first", "extension lookup ignores case");
+	is_str(look(&t, "x.upx"), "text/x-upper", "types are lower-cased");
+	ok(look(&t, "x.qqq") == NULL, "a line with an invalid type is ignored");
+	is_str(look(&t, "report.pdf"), "application/pdf", "the built-in table fills gaps");
+	is_str(look(&t, "a.tar.gz"), "application/gzip", "only the last extension counts");
+	ok(look(&t, ".profile") == NULL, "a leading dot is not an extension");
+	ok(look(&t, "dir.d/README") == NULL, "a dot in a directory is not an extension");
+	ok(look(&t, "x.") == NULL, "an empty extension is unknown");
+	is_str(look(&t, "photo.png"), "image/png", "the file's entry for png");
 	mimetypes_free(&t);
+
+	/* Read only when a lookup needs it: after the load the file is replaced by a directory,
+	 * which no lookup can read. */
+	ok(mimetypes_load(&t, path, &e) == 0, "load again");
 	unlink(path);
+	mkdir(path, 0700);
+	{
+		const char *ty = "x";
+
+		ok(mimetypes_lookup(&t, "README", &ty, &e) == 0 && ty == NULL,
+		    "no extension: nothing to look up, the file is not read");
+		ok(mimetypes_lookup(&t, "x.foo", &ty, &e) == -1, "a lookup reads the file "
+		    "(a directory now: an error, not a silent fallback)");
+	}
+	rmdir(path);
+	mimetypes_free(&t);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	/* Only until found: a line after the match that would be an error if read (past the
+	 * size limit) is never reached. */
+	{
+		FILE *g = fopen(path, "a");
+		static char big[1 << 20];
+		int i;
+
+		memset(big, 'x', sizeof big - 1);
+		for (i = 0; i < 5; i++)
+			fputs(big, g);
+		fclose(g);
+		ok(mimetypes_load(&t, path, &e) == -1 && e.code == EX_DATAERR,
+		    "a file over the size limit is refused at load (stat)");
+	}
+	unlink(path);
+	{
+		FILE *g;
+
+		strcpy(path, "/tmp/mimetypes_test.XXXXXX");
+		fd = mkstemp(path);
+		g = fdopen(fd, "w");
+		fputs("application/x-early early\n", g);
+		fclose(g);
+		ok(mimetypes_load(&t, path, &e) == 0, "a small file loads");
+		g = fopen(path, "a");	/* grows past the limit after the load */
+		{
+			static char big[1 << 20];
+			int i;
+
+			memset(big, 'x', sizeof big - 1);
+			for (i = 0; i < 5; i++)
+				fputs(big, g);
+		}
+		fclose(g);
+		is_str(look(&t, "a.early"), "application/x-early",
+		    "a match in the first line stops the reading (the oversized rest is never read)");
+		{
+			const char *ty;
+
+			ok(mimetypes_lookup(&t, "a.late", &ty, &e) == -1 && e.code == EX_DATAERR,
+			    "a miss reads on and meets the size limit: an error, not a wrong type");
+		}
+		mimetypes_free(&t);
+		unlink(path);
+	}
 
 	ok(mimetypes_load(&t, "/nonexistent/mime.types", &e) == 0, "a missing file is not an error");
-	is_str(mimetypes_lookup(&t, "photo.JPG"), "image/jpeg", "built-in table alone");
+	is_str(look(&t, "photo.JPG"), "image/jpeg", "built-in table alone");
+	is_str(look(&t, "a.7z"), "application/x-7z-compressed", "built-in: first entry");
+	is_str(look(&t, "a.zst"), "application/zstd", "built-in: last entry");
+	is_str(look(&t, "a.pdf"), "application/pdf", "built-in: middle entry");
+	ok(look(&t, "a.unknownext") == NULL, "built-in: unknown extension");
 	mimetypes_free(&t);
 	ok(mimetypes_load(&t, "/", &e) == -1, "a directory is an error");
 

@@ -57,6 +57,101 @@ parse(const char *s, size_t n, struct msg_header *h, struct err *e, char *rest, 
 	return rc;
 }
 
+/* As parse, but lenient (msg.h: the filter's reading). */
+static int
+parse_lenient(const char *s, size_t n, struct msg_header *h, struct err *e, char *rest,
+    size_t restn)
+{
+	struct io_in in;
+	ssize_t r, k;
+	int rc;
+
+	if (open_str(&in, s, n) != 0)
+		return -2;
+	msg_header_init(h);
+	h->lenient = 1;
+	err_clear(e);
+	rc = msg_header_read(&in, h, e);
+	for (k = 0; rc == 0 && (r = io_in_read(&in, rest + k, restn - 1 - (size_t)k)) > 0;)
+		k += r;
+	rest[k] = '\0';
+	close_in(&in);
+	return rc;
+}
+
+/* Lenient reading: nothing in the input is an error; the header ends before the first line
+ * that is not a field, which is left for the body, and every byte is accounted for. */
+static void
+test_lenient(void)
+{
+	static const struct {
+		const char *in;
+		size_t n;		/* 0: strlen */
+		size_t fields;
+		const char *rest, *defect;
+	} c[] = {
+		{ "From: a@b\nno colon\nSubject: s\n\nbody\n", 0, 1,
+		    "no colon\nSubject: s\n\nbody\n", "header line 2 is not a header field" },
+		{ "From: a@b\nSubject: s\0x\n\nbody\n", 29, 1, "Subject: s\0x\n\nbody\n",
+		    "NUL byte in header line 2" },
+		{ " folded first\nFrom: a@b\n\n", 0, 0, " folded first\nFrom: a@b\n\n",
+		    "header line 1 is not a header field" },
+		{ "garbage\n", 0, 0, "garbage\n", "header line 1 is not a header field" },
+		{ "From: a@b\nSubject: s\n\nbody\n", 0, 2, "body\n", "" },
+		{ "\nbody\n", 0, 0, "body\n", "" },
+		{ "From x@y Sun Nov 29 00:00:00 2026\nFrom: a@b\nbad\n", 0, 1, "bad\n",
+		    "header line 3 is not a header field" },
+	};
+	struct msg_header h;
+	struct err e;
+	static char rest[300000];
+	size_t i, tot;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		size_t n = c[i].n ? c[i].n : strlen(c[i].in);
+
+		ok(parse_lenient(c[i].in, n, &h, &e, rest, sizeof rest) == 0, "lenient case %zu reads",
+		    i);
+		ok(h.n == c[i].fields, "case %zu: %zu fields (got %zu)", i, c[i].fields, h.n);
+		is_str(h.defect, c[i].defect, "case %zu: defect", i);
+		ok(memcmp(rest, c[i].rest, n - h.bytes) == 0 && n - h.bytes == (c[i].n ? n - h.bytes
+		    : strlen(c[i].rest)), "case %zu: the rest of the input is left for the body", i);
+		msg_header_free(&h);
+	}
+	/* the same inputs are errors for strict readers (every other tool) */
+	ok(parse("From: a@b\nno colon\n\n", 21, &h, &e, NULL, 0) != 0 && e.code == EX_DATAERR,
+	    "strict: a line without a colon is still an error");
+	msg_header_free(&h);
+	/* a line over MSG_MAX_LINE, a field over MSG_MAX_FIELD */
+	{
+		static char big[MSG_MAX_FIELD + 4096];
+		size_t k = 0, j;
+
+
+		k += (size_t)snprintf(big + k, sizeof big - k, "From: a@b\nX-Long: ");
+		for (j = 0; j < MSG_MAX_LINE + 10; j++)
+			big[k++] = 'x';
+		k += (size_t)snprintf(big + k, sizeof big - k, "\nSubject: s\n\nbody\n");
+		ok(parse_lenient(big, k, &h, &e, rest, sizeof rest) == 0 && h.n == 1
+		    && strstr(h.defect, "header line 2 is longer than 65536 bytes") != NULL
+		    && strncmp(rest, "X-Long: xxx", 11) == 0 && strlen(rest) == k - h.bytes,
+		    "a 64 KiB line ends the header and stays for the body: %s", h.defect);
+		msg_header_free(&h);
+		k = (size_t)snprintf(big, sizeof big, "From: a@b\nX-Many: x\n");
+		while (k < MSG_MAX_FIELD + 1500)
+			k += (size_t)snprintf(big + k, sizeof big - k, " %0998d\n", 0);
+		k += (size_t)snprintf(big + k, sizeof big - k, "\nbody\n");
+		ok(parse_lenient(big, k, &h, &e, rest, sizeof rest) == 0 && h.n == 2
+		    && strstr(h.defect, "field longer than") != NULL && rest[0] == ' '
+		    && strlen(rest) == k - h.bytes, "a field over the limit is kept up to it: n=%zu '%s' rest=%.10s", h.n,
+		    h.defect, rest);
+		for (i = 0, tot = 0; i < h.n; i++)
+			tot += h.f[i].rawlen;
+		ok(tot == h.bytes, "lenient: the fields are every byte consumed");
+		msg_header_free(&h);
+	}
+}
+
 static void
 test_basic(void)
 {
@@ -502,5 +597,6 @@ main(void)
 	test_date_id();
 	test_fold_encoded_words();
 	test_submission();
+	test_lenient();
 	return tap_done();
 }

@@ -1,0 +1,602 @@
+#!/usr/bin/env bats
+# smime-verify under attack (issue 9's verifying items, issue 10's verify side): every test
+# builds its hostile input itself and failed before these fixes. The verdict is read back
+# with Python's email package where that matters, as an independent parser.
+
+load helpers/common
+load helpers/smime
+
+FORGE="$BATS_TEST_DIRNAME/helpers/verify-forge.py"
+
+# The attacker's PKI, next to the test PKI: a CA with the same name as the test
+# intermediate but its own key, and certificates it makes.
+evil_pki() {
+	E="$BATS_FILE_TMPDIR/evil"
+	mkdir -p "$E"
+	(
+		cd "$E"
+		exec 2>evil.log
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout fakeint.key -out fakeint.pem \
+			-subj "/CN=Test Intermediate CA" -days 3650 \
+			-addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign
+		serial=$(openssl x509 -in "$PKI/aliceenc.pem" -noout -serial | sed 's/.*=//')
+		# fake encryption certificates with aliceenc's issuer name and serial number
+		for who in mallory@example.net alice@example.org; do
+			n=${who%@*}
+			openssl req -new -newkey rsa:2048 -nodes -keyout "fake-$n.key" -out "fake-$n.csr" \
+				-subj "/CN=aliceenc/emailAddress=$who"
+			printf 'subjectAltName=email:%s\nkeyUsage=critical,keyEncipherment\nextendedKeyUsage=emailProtection\n' "$who" >"fake-$n.ext"
+			openssl x509 -req -in "fake-$n.csr" -CA fakeint.pem -CAkey fakeint.key \
+				-set_serial "0x$serial" -days 365 -extfile "fake-$n.ext" -out "fake-$n.pem"
+		done
+		# a certificate with a 550-octet serial number, issued by the test intermediate
+		openssl req -new -newkey rsa:2048 -nodes -keyout big.key -out big.csr \
+			-subj "/CN=big/emailAddress=big@example.org"
+		printf 'subjectAltName=email:big@example.org\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\n' >big.ext
+		openssl x509 -req -in big.csr -CA "$PKI/int.pem" -CAkey "$PKI/int.key" \
+			-set_serial "0x7$(head -c 549 /dev/zero | tr '\0' 'A' | xxd -p -c 1000 | head -c 1097)" \
+			-days 365 -extfile big.ext -out big.pem
+		# a DSA signer
+		openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 -out dsa.param
+		openssl genpkey -paramfile dsa.param -out dsa.key
+		openssl req -new -key dsa.key -out dsa.csr -subj "/CN=dsa/emailAddress=dsa@example.org"
+		printf 'subjectAltName=email:dsa@example.org\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\n' >dsa.ext
+		openssl x509 -req -in dsa.csr -CA "$PKI/int.pem" -CAkey "$PKI/int.key" -set_serial 0x4444 \
+			-days 365 -extfile dsa.ext -out dsa.pem
+	) || { cat "$E/evil.log" >&2; return 1; }
+}
+
+setup_file() {
+	smime_pki
+	evil_pki
+}
+setup() {
+	common_setup
+	E="$BATS_FILE_TMPDIR/evil"
+	sample_msg >"$T/msg"
+	export SECMAIL_AUTHSERV_ID=mx.test
+}
+teardown() { common_teardown; }
+
+sign() { smime-sign --cert "$PKI/alice.pem" --key "$PKI/alice.key" --chain "$PKI/chain.pem" "$@"; }
+verify() { smime-verify --ca-file "$PKI/ca.pem" "$@"; }
+# The first field (ours), unfolded.
+ar() { sed -n '1{p;:a;n;/^[ \t]/{p;ba};q}' "$1" | tr -d '\r\n' | tr -s ' \t' ' '; }
+# The Authentication-Results fields of a message as Python's email package reads them, one
+# per line, unfolded.
+py_ar() {
+	python3 - "$1" <<'PY'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.compat32)
+for v in m.get_all("Authentication-Results") or []:
+    print(" ".join(str(v).split()))
+PY
+}
+fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
+
+# ---- 1. encryption-certificate substitution ----
+
+@test "attack: an encryption certificate swapped for one from another CA of the same name is ignored, never stored" {
+	sign --encrypt-cert "$PKI/aliceenc.pem" "$T/msg" >"$T/s"
+	split_signed "$T/s" "$T/c" "$T/sig"
+	# the attacker replaces aliceenc (same issuer name, same serial, their own CA's key)
+	python3 "$FORGE" certs "$T/sig" "$T/evil.der" --drop "$PKI/aliceenc.pem" --add "$E/fake-mallory.pem"
+	wrap_signed "$T/c" "$T/evil.der" "Alice <alice@example.org>" >"$T/m"
+	run --separate-stderr verify --save-certs "$T/store" "$T/m"
+	assert_success
+	# the signature itself is Alice's and sound: pass, with the refusal told
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=pass reason="good signature by alice@example.org; its encryption certificate was ignored: it does not verify ('* ]]
+	[[ $stderr == *"the signer's encryption certificate was ignored: it does not verify"* ]]
+	f="$T/store/alice@example.org"
+	grep -q '^encryption-certificate: signer$' "$f"
+	# nothing in the entry is the attacker's
+	! grep -q "$(sed -n 2p "$E/fake-mallory.pem")" "$f"
+	! grep -q "$(sed -n 2p "$E/fakeint.pem")" "$f"
+	# smime-encrypt now encrypts to Alice's own certificate: she can read it, the attacker cannot
+	printf 'From: bob@example.org\nTo: alice@example.org\nSubject: s\n\nsecret\n' |
+		smime-encrypt --cert-dir "$T/store" >"$T/enc"
+	openssl cms -decrypt -in "$T/enc" -inkey "$PKI/alice.key" -recip "$PKI/alice.pem" | grep -q secret
+	! openssl cms -decrypt -in "$T/enc" -inkey "$E/fake-mallory.key" -recip "$E/fake-mallory.pem" 2>/dev/null
+}
+
+@test "attack: a forged certificate naming Alice, with aliceenc's issuer name and serial, is ignored too" {
+	sign --encrypt-cert "$PKI/aliceenc.pem" "$T/msg" >"$T/s"
+	split_signed "$T/s" "$T/c" "$T/sig"
+	python3 "$FORGE" certs "$T/sig" "$T/evil.der" --drop "$PKI/aliceenc.pem" --add "$E/fake-alice.pem"
+	wrap_signed "$T/c" "$T/evil.der" "Alice <alice@example.org>" >"$T/m"
+	# the attacker's CA is even trusted alongside the real one: its key still does not
+	# make it the issuer the real intermediate's name stands for in the chain to the root
+	run --separate-stderr verify --save-certs "$T/store" "$T/m"
+	assert_success
+	assert_output --partial "smime=pass"
+	grep -q '^encryption-certificate: signer$' "$T/store/alice@example.org"
+}
+
+@test "attack: with the genuine and a forged encryption certificate in the set, the genuine one is stored" {
+	sign --encrypt-cert "$PKI/aliceenc.pem" "$T/msg" >"$T/s"
+	split_signed "$T/s" "$T/c" "$T/sig"
+	python3 "$FORGE" certs "$T/sig" "$T/evil.der" --first "$E/fake-alice.pem" --first "$E/fake-mallory.pem"
+	wrap_signed "$T/c" "$T/evil.der" "Alice <alice@example.org>" >"$T/m"
+	run --separate-stderr verify --save-certs "$T/store" "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=pass reason="good signature by alice@example.org" '* ]]
+	f="$T/store/alice@example.org"
+	grep -q '^encryption-certificate: separate$' "$f"
+	awk '/BEGIN CERT/{n++} n==2' "$f" >"$T/second.pem"
+	[ "$(fp "$T/second.pem")" = "$(fp "$PKI/aliceenc.pem")" ]
+}
+
+@test "attack: certificates the attacker adds to the set are not stored as the chain" {
+	sign "$T/msg" >"$T/s"
+	split_signed "$T/s" "$T/c" "$T/sig"
+	python3 "$FORGE" certs "$T/sig" "$T/evil.der" --add "$E/fakeint.pem" --add "$E/fake-mallory.pem"
+	wrap_signed "$T/c" "$T/evil.der" "Alice <alice@example.org>" >"$T/m"
+	run verify --save-certs "$T/store" "$T/m"
+	assert_success
+	assert_output --partial "smime=pass"
+	f="$T/store/alice@example.org"
+	# the signer, then the chain that verified it: the intermediate and the root
+	[ "$(grep -c 'BEGIN CERTIFICATE' "$f")" -eq 3 ]
+	for x in fakeint fake-mallory; do ! grep -q "$(sed -n 2p "$E/$x.pem")" "$f"; done
+	grep -q "$(sed -n 2p "$PKI/int.pem")" "$f"
+}
+
+@test "attack: an encryption certificate for another address or not for e-mail is not stored" {
+	for enc in bob noeku; do
+		sign --encrypt-cert "$PKI/$enc.pem" "$T/msg" >"$T/s"
+		rm -rf "$T/store"
+		run --separate-stderr verify --save-certs "$T/store" "$T/s"
+		assert_success
+		assert_output --partial "smime=pass"
+		grep -q '^encryption-certificate: signer$' "$T/store/alice@example.org"
+		[ "$(grep -c 'BEGIN CERTIFICATE' "$T/store/alice@example.org")" -eq 3 ]
+		case $enc in
+		bob) [[ $stderr == *"ignored: it is for bob@example.org, not for the signer's address alice@example.org"* ]] ;;
+		noeku) [[ $stderr == *"ignored: it is not for e-mail protection"* ]] ;;
+		esac
+	done
+}
+
+# ---- 2. the cipher noted for a sender ----
+
+# decrypted_record CIPHER INTEGRITY: a Secmail-Decryption field as smime-decrypt writes it.
+decrypted_record() {
+	printf 'Secmail-Decryption: mx.test; decrypted cipher=%s integrity=%s\n' "$1" "$2"
+}
+
+@test "attack: the cipher is noted only for a sender whose signature on that message passed" {
+	sign "$T/msg" >"$T/s"
+	verify --save-certs "$T/store" "$T/s" >/dev/null
+	f="$T/store/alice@example.org"
+	! grep -q '^received-cipher:' "$f"
+	# an unsigned message claiming to be from Alice, "decrypted" with AES-128-CBC
+	{ decrypted_record aes-128-cbc none; cat "$T/msg"; } >"$T/unsigned"
+	run verify --after-decrypt --save-certs "$T/store" "$T/unsigned"
+	assert_success
+	assert_output --partial "smime=none"
+	! grep -q '^received-cipher:' "$f"
+	# Alice's signed message, altered: not noted either
+	{ decrypted_record aes-128-cbc none; sed 's/^Hello Bob,/Hello Eve,/' "$T/s"; } >"$T/bad"
+	run verify --after-decrypt --save-certs "$T/store" "$T/bad"
+	assert_output --partial "smime=fail"
+	! grep -q '^received-cipher:' "$f"
+	# her genuine message that came in AES-256-GCM: noted
+	{ decrypted_record aes-256-gcm aead; cat "$T/s"; } >"$T/good"
+	run verify --after-decrypt --save-certs "$T/store" "$T/good"
+	assert_output --partial "smime=pass"
+	grep -q '^received-cipher: 2.16.840.1.101.3.4.1.46$' "$f"
+	# without --after-decrypt the record is not believed (and is removed)
+	{ decrypted_record aes-128-cbc none; cat "$T/s"; } >"$T/forged"
+	run verify --save-certs "$T/store" "$T/forged"
+	assert_output --partial "smime=pass"
+	refute_output --partial "Secmail-Decryption"
+	grep -q '^received-cipher: 2.16.840.1.101.3.4.1.46$' "$f"
+}
+
+# ---- 3. signing time in the future ----
+
+@test "attack: a signing time years ahead is refused, one within the allowance is not" {
+	SECMAIL_NOW=$(($(date +%s) + 3 * 365 * 86400)) sign "$T/msg" >"$T/s"
+	run --separate-stderr verify --save-certs "$T/store" "$T/s"
+	assert_success
+	assert_output --partial "smime=policy"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *"is in the future (more than 15 minutes ahead of this host's clock)"* ]]
+	[ ! -e "$T/store/alice@example.org" ]
+	SECMAIL_NOW=$(($(date +%s) + 600)) sign "$T/msg" >"$T/s2"
+	run verify -E "$T/s2"
+	assert_success
+}
+
+@test "attack: a stored signing time from the future does not freeze the entry" {
+	sign --encrypt-cert "$PKI/aliceenc.pem" "$T/msg" >"$T/s"
+	verify --save-certs "$T/store" "$T/s" >/dev/null
+	f="$T/store/alice@example.org"
+	# an entry frozen in 2090 (as an older smime-verify let a future signing time in)
+	sed -i 's/^signing-time: .*/signing-time: 20900101000000Z/' "$f"
+	grep -q '^encryption-certificate: separate$' "$f"
+	SECMAIL_NOW=$(($(date +%s) - 60)) sign "$T/msg" >"$T/s2"
+	run verify --save-certs "$T/store" "$T/s2"
+	assert_output --partial "smime=pass"
+	grep -q '^encryption-certificate: signer$' "$f"
+	! grep -q '^signing-time: 2090' "$f"
+}
+
+# ---- 4. wrapping ----
+
+@test "attack: attacker text before Alice's signed part in a multipart/mixed is not a pass" {
+	sign "$T/msg" >"$T/s"
+	{
+		printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: invoice\nMIME-Version: 1.0\n'
+		printf 'Content-Type: multipart/mixed; boundary=EVIL\n\n--EVIL\nContent-Type: text/plain\n\n'
+		printf 'Please pay 9000 EUR to the account below.\n\n--EVIL\n'
+		sed -n '/^MIME-Version:/,$p' "$T/s" | tail -n +2
+		printf '\n--EVIL--\n'
+	} >"$T/m"
+	run --separate-stderr verify "$T/m"
+	assert_success		# written: the verdict travels in the header
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="only part 2 is signed (good signature by alice@example.org); the rest of the message is not" body.smime-identifier=alice@example.org body.smime-part=2'* ]]
+	run verify -E "$T/m"
+	assert_failure 1
+	printf '%s\n' "$output" >"$T/out"
+	py_ar "$T/out" | grep -q '^mx.test; smime=policy'
+}
+
+@test "attack: Alice's signed mail forwarded inside a message/rfc822 under another From is not a pass" {
+	sign "$T/msg" >"$T/s"
+	{
+		printf 'From: Carol <carol@example.org>\nTo: bob@example.org\nSubject: Fwd\nMIME-Version: 1.0\n'
+		printf 'Content-Type: multipart/mixed; boundary=EVIL\n\n--EVIL\nContent-Type: text/plain\n\n'
+		printf 'Alice agreed, see her signed mail.\n--EVIL\nContent-Type: message/rfc822\n\n'
+		cat "$T/s"
+		printf '\n--EVIL--\n'
+	} >"$T/m"
+	run verify "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="only the message forwarded in part 2.1 is signed (good signature by alice@example.org); the message around it (From: Carol <carol@example.org>) is not"'* ]]
+	assert_output --partial "body.smime-part=2.1"
+}
+
+# ---- 5. From checks ----
+
+@test "attack: two From fields are policy, whichever the signer matches" {
+	sign "$T/msg" >"$T/s"
+	sed '2a From: Mallory <mallory@example.net>' "$T/s" >"$T/m"
+	[ "$(grep -c '^From:' "$T/m")" -eq 2 ]
+	run verify "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the message has 2 From fields (RFC 5322 allows one): a reader may show either author"'* ]]
+}
+
+@test "attack: a From with a second mailbox the signer does not own is policy" {
+	sign "$T/msg" >"$T/s"
+	sed 's/^From: Alice <alice@example.org>/From: Alice <alice@example.org>, CEO <ceo@example.org>\nSender: alice@example.org/' "$T/s" >"$T/m"
+	run verify "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'is for alice@example.org, the Sender, not for the From address ceo@example.org (the author a reader sees)"'* ]]
+}
+
+@test "attack: a display name that is another address is policy, plain, RFC 2047-encoded or full-width" {
+	for from in '"alice@example.org" <mallory@example.net>' \
+		'=?utf-8?q?alice=40example=2Eorg?= <mallory@example.net>' \
+		'"alice＠example.org" <mallory@example.net>' \
+		'"Alice (alice@example.org)" <mallory@example.net>'; do
+		sample_msg "$from" | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+		run verify "$T/s"
+	assert_success
+		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the From display name shows the address alice'*'example.org, but the mailbox is mallory@example.net"'* ]]
+	done
+	# what the reason quotes from the input cannot steer a reader's screen
+	sample_msg "$(printf '"alice@example.org\342\200\256gro.elpmaxe" <mallory@example.net>')" | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+	verify "$T/s" >"$T/out"
+	ar "$T/out" | grep -q 'shows the address alice@example.org\\\\u202[eE]gro.elpmaxe'
+	! ar "$T/out" | grep -q "$(printf '\342\200\256')"
+	# a display name that is the mailbox itself is fine
+	sample_msg '"mallory@example.net" <mallory@example.net>' | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+	run verify -E "$T/s"
+	assert_success
+}
+
+@test "attack: header fields inside the signed entity are never promoted; a difference is reported" {
+	# Alice signs an entity that carries its own From and Subject
+	printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: outer\nMIME-Version: 1.0\nContent-Type: text/plain\n\nbody\n' >"$T/plain"
+	printf 'From: The CEO <ceo@example.org>\r\nSubject: wire 9000 EUR\r\nContent-Type: text/plain\r\n\r\nbody\r\n' >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	wrap_signed "$T/entity" "$T/sig" "Alice <alice@example.org>" >"$T/m"
+	run verify "$T/m"
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	[ "$(grep -c '^From:' "$T/out")" -eq 1 ]
+	! grep -q 'ceo@example.org' "$T/out"
+	! grep -q '^Subject: wire' "$T/out"
+	[[ "$(ar "$T/out")" == *'smime=pass reason="good signature by alice@example.org; the signed part carries header fields that differ from the message'"'"'s, not shown: From, Subject"'* ]]
+	python3 - "$T/out" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert m.get_all("From") == ["Alice <alice@example.org>"], m.get_all("From")
+assert m.get_all("Subject") == ["wrapped"], m.get_all("Subject")
+assert m.get_content_type() == "text/plain"
+assert m.get_payload().strip() == "body"
+PY
+	# opaque: the same
+	openssl cms -sign -binary -nodetach -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/op"
+	{ printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: outer\nMIME-Version: 1.0\n'
+	  printf 'Content-Type: application/pkcs7-mime; smime-type=signed-data\nContent-Transfer-Encoding: base64\n\n'
+	  base64 "$T/op"; } >"$T/m2"
+	run verify "$T/m2"
+	assert_success
+	[ "$(printf '%s\n' "$output" | grep -c '^From:')" -eq 1 ]
+	refute_output --partial "ceo@example.org"
+	assert_output --partial "not shown: From, Subject"
+}
+
+# ---- 6. eContentType ----
+
+@test "attack: opaque signed-data whose eContentType is not id-data is not a pass and not unwrapped" {
+	printf 'Content-Type: text/plain\r\n\r\nPay 9000 EUR.\r\n' >"$T/c"
+	openssl cms -sign -binary -nodetach -econtent_type 1.2.840.113549.1.9.16.1.4 -in "$T/c" \
+		-signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/tst"
+	{ printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: s\nMIME-Version: 1.0\n'
+	  printf 'Content-Type: application/pkcs7-mime; smime-type=signed-data\nContent-Transfer-Encoding: base64\n\n'
+	  base64 "$T/tst"; } >"$T/m"
+	run verify "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the signed content is id-smime-ct-TSTInfo, not a MIME entity (id-data): it is not mail"'* ]]
+	assert_output --partial "application/pkcs7-mime"
+	refute_output --partial "Pay 9000"
+}
+
+# ---- 7. forged Authentication-Results ----
+
+@test "attack: forged Authentication-Results claiming our authserv-id never survive, on any path" {
+	forged=(
+		'Authentication-Results: (comment) mx.test; smime=pass'
+		'Authentication-Results: "mx.test"; smime=pass'
+		'Authentication-Results : mx.test; smime=pass'
+		'authentication-results:mx.test;smime=pass'
+		'Authentication-Results: MX.TEST.; smime=pass'
+		'Authentication-Results:
+ mx.test; smime=pass'
+		'Secmail-Decryption: mx.test; decrypted cipher=aes-256-gcm integrity=aead'
+	)
+	sign "$T/msg" >"$T/good"
+	sed 's/^Hello Bob,/Hello Eve,/' "$T/good" >"$T/bad"
+	printf 'From: a@example.org\nSubject: junk\nthis line has no colon\n\nbody\n' >"$T/broken"
+	for m in "$T/good" "$T/bad" "$T/msg" "$T/broken"; do
+		for opt in "" --keep --after-decrypt; do
+			{ printf '%s\n' "${forged[@]}"; printf 'Authentication-Results: other.example; spf=pass\n'; cat "$m"; } >"$T/in"
+			verify $opt "$T/in" >"$T/out"
+			py_ar "$T/out" >"$T/ars"
+			# exactly one field claims mx.test: ours, first
+			[ "$(grep -ci '^[("]*mx\.test' "$T/ars")" -eq 1 ] || { cat "$T/out"; false; }
+			head -1 "$T/out" | grep -q '^Authentication-Results: mx.test; smime='
+			grep -q '^other.example; spf=pass$' "$T/ars"
+			! grep -qi '^secmail-decryption' "$T/out"
+			! grep -qi 'comment) mx.test' "$T/out"
+		done
+	done
+}
+
+# ---- 8. the message is never dropped ----
+
+@test "attack: a signer certificate with a 550-octet serial still gives the message with a verdict" {
+	[ "$(openssl x509 -in "$E/big.pem" -noout -serial | sed 's/.*=//' | wc -c)" -gt 1100 ]
+	sample_msg "Big <big@example.org>" | smime-sign --cert "$E/big.pem" --key "$E/big.key" --chain "$PKI/chain.pem" >"$T/s"
+	run --separate-stderr verify "$T/s"
+	assert_success
+	[[ "${lines[0]}" == "Authentication-Results: mx.test; smime="* ]]
+	refute_output --partial "body.smime-serial"
+	printf '%s\n' "$output" | grep -q 'Hello Bob'
+	printf '%s\n' "$output" | awk 'length > 998 { bad = 1 } END { exit bad }'
+}
+
+@test "attack: a header line without a colon, a NUL, a 70 KiB line: written back with permerror" {
+	printf 'From: a@example.org\nSubject: s\nno colon here\nAuthentication-Results: mx.test; smime=pass\n\nbody\n' >"$T/m1"
+	printf 'From: a@example.org\nSubject: s\0x\nAuthentication-Results: mx.test; smime=pass\n\nbody\n' >"$T/m2"
+	{ printf 'From: a@example.org\nX-Long: '; head -c 71680 /dev/zero | tr '\0' 'x'; printf '\nAuthentication-Results: mx.test; smime=pass\n\nbody\n'; } >"$T/m3"
+	for i in 1 2 3; do
+		verify "$T/m$i" >"$T/out" 2>/dev/null	# a file: bash variables drop NUL bytes
+		[[ "$(ar "$T/out")" == 'Authentication-Results: mx.test; smime=permerror reason="the header is malformed: '* ]]
+		# every byte of the input is there, after our field, with one blank line put where
+		# the header had to end: Python's email package sees the forged field in the body
+		tail -n +2 "$T/out" | sed '/^[ \t]/d' | tr -d '\n' >"$T/rest"
+		tr -d '\n' <"$T/m$i" | cmp - "$T/rest"
+		[ "$(py_ar "$T/out" | wc -l)" -eq 1 ]
+	done
+	[[ "$(ar <(verify "$T/m1"))" == *'header line 3 is not a header field'* ]]
+	[[ "$(ar <(verify "$T/m2"))" == *'NUL byte in header line 2'* ]]
+	[[ "$(ar <(verify "$T/m3"))" == *'header line 2 is longer than 65536 bytes'* ]]
+}
+
+@test "attack: garbage, a lone blank line and a header without a body are written back" {
+	printf '\x01\x02 garbage \xff\n' >"$T/g"
+	printf '\n' >"$T/b"
+	printf 'From: a@example.org' >"$T/h"
+	for m in g b h; do
+		run --separate-stderr verify "$T/$m"
+		assert_success
+		[[ "${lines[0]}" == "Authentication-Results: mx.test; smime="* ]]
+	done
+}
+
+# ---- RFC 4134 section 4.6: a DSA key that inherits its parameters ----
+
+@test "attack: a signer key that cannot be used is neutral, never 'altered'" {
+	python3 "$FORGE" dsa-noparams "$E/dsa.pem" "$PKI/int.pem" "$PKI/int.key" "$T/dsa-noparams.pem"
+	openssl asn1parse -in "$T/dsa-noparams.pem" | grep -A1 ':dsaEncryption' | grep -q BIT	# no parameters
+	printf 'Content-Type: text/plain\r\n\r\nsigned with DSA\r\n' >"$T/c"
+	for attrs in "" -noattr; do
+		openssl cms -sign -binary $attrs -in "$T/c" -signer "$E/dsa.pem" -inkey "$E/dsa.key" -certfile "$PKI/int.pem" -md sha256 -outform DER -out "$T/sig"
+		python3 "$FORGE" certs "$T/sig" "$T/sig2" --drop "$E/dsa.pem" --add "$T/dsa-noparams.pem"
+		wrap_signed "$T/c" "$T/sig2" "D <dsa@example.org>" >"$T/m"
+		run --separate-stderr verify "$T/m"
+		assert_success
+		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=neutral reason="the signer'"'"'s DSA key has no domain parameters (inherited from its issuer, RFC 3279 section 2.3.2, which is not supported), so the signature cannot be checked"'* ]]
+		refute_output --partial "altered"
+		# with the full certificate the same signature passes
+		wrap_signed "$T/c" "$T/sig" "D <dsa@example.org>" >"$T/ok"
+		run verify -E "$T/ok"
+		assert_success
+	done
+	# a wrong key without signed attributes: a failure that does not claim to know which
+	openssl cms -sign -binary -noattr -in "$T/c" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig3"
+	printf 'Content-Type: text/plain\r\n\r\nsigned with DSA, altered\r\n' >"$T/c2"
+	wrap_signed "$T/c2" "$T/sig3" "Alice <alice@example.org>" >"$T/m3"
+	run verify "$T/m3"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=fail reason="the signature does not match the content: the content was altered after signing, or the signature was not made with the signer'"'"'s key'* ]]
+}
+
+# ---- issue 10: encrypted mail that was not decrypted ----
+
+@test "encrypted: s-nail's application/x-pkcs7-mime without smime-type is none, not permerror" {
+	printf 'Content-Type: text/plain\n\nsecret\n' | openssl cms -encrypt -aes-256-cbc -outform DER -out "$T/env" "$PKI/bob.pem"
+	for ct in 'application/x-pkcs7-mime; name="smime.p7m"' 'application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"'; do
+		{ printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: s\nMIME-Version: 1.0\n'
+		  printf 'Content-Type: %s\nContent-Transfer-Encoding: base64\n\n' "$ct"
+		  base64 "$T/env"; } >"$T/m"
+		run verify "$T/m"
+	assert_success
+		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=none reason="the message is encrypted'*'and was not decrypted: there is no signature to check"'* ]]
+	done
+}
+
+@test "after-decrypt: one verdict says what happened to the message as a whole" {
+	sign "$T/msg" >"$T/s"
+	{ decrypted_record aes-256-gcm aead; cat "$T/s"; } >"$T/m1"
+	run verify --after-decrypt "$T/m1"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=pass reason="decrypted (aes-256-gcm, authenticated encryption); good signature by alice@example.org"'* ]]
+	# the record stays, right after our field
+	[ "$(printf '%s\n' "$output" | grep -c '^Secmail-Decryption: mx.test; decrypted cipher=aes-256-gcm integrity=aead$')" -eq 1 ]
+	{ decrypted_record aes-256-cbc none; cat "$T/s"; } >"$T/m2"
+	run verify --after-decrypt "$T/m2"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=pass reason="decrypted (aes-256-cbc, no integrity protection of its own; the signature inside covers the content); good signature by alice@example.org"'* ]]
+	{ decrypted_record aes-256-cbc none; cat "$T/msg"; } >"$T/m3"
+	run verify --after-decrypt "$T/m3"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=none reason="decrypted (aes-256-cbc, no integrity protection): the content is not signed, so it may have been altered on the way"'* ]]
+	{ printf 'Secmail-Decryption: mx.test; failed reason="the authentication tag does not match: the message was altered"\n'; cat "$T/msg"; } >"$T/m4"
+	run verify --after-decrypt "$T/m4"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the message could not be decrypted: the authentication tag does not match: the message was altered"'* ]]
+	# a second record claiming us is removed; only the first is believed
+	{ decrypted_record aes-256-gcm aead; decrypted_record aes-128-cbc none; cat "$T/s"; } >"$T/m5"
+	run verify --after-decrypt "$T/m5"
+	[ "$(printf '%s\n' "$output" | grep -c '^Secmail-Decryption:')" -eq 1 ]
+	assert_output --partial "integrity=aead"
+}
+
+# ---- issue 10: exit status, --save-certs, the default store ----
+
+@test "contract: exit 0 whenever the message was written; -E for the verdict; --strict withholds" {
+	sign "$T/msg" >"$T/s"
+	sed 's/^Hello Bob,/Hello Eve,/' "$T/s" >"$T/bad"
+	for m in "$T/s" "$T/bad" "$T/msg"; do
+		run verify "$m"
+		assert_success
+		assert_output --partial "Authentication-Results: mx.test; smime="
+	done
+	run verify -E "$T/s"
+	assert_success
+	for m in "$T/bad" "$T/msg"; do
+		run verify --exit-code "$m"
+		assert_failure 1
+		assert_output --partial "Authentication-Results: mx.test; smime="
+	done
+	run --separate-stderr verify --strict "$T/bad"
+	assert_failure 1
+	[ -z "$output" ]
+}
+
+@test "contract: transient failures are EX_TEMPFAIL with nothing written" {
+	sign "$T/msg" >"$T/s"
+	run --separate-stderr smime-verify --ca-file "$T/missing.pem" "$T/s"
+	assert_failure 75
+	[ -z "$output" ]
+	[[ $stderr == *"cannot load trust anchors"* ]]
+	run --separate-stderr bash -c "cat '$T/s' | TMPDIR='$T/nonexistent' smime-verify --ca-file '$PKI/ca.pem'"
+	assert_failure 75
+	[ -z "$output" ]
+}
+
+@test "contract: --save-certs creates missing parents 0700; a store that cannot be written is told in the verdict, exit 0" {
+	sign "$T/msg" >"$T/s"
+	run verify --save-certs "$T/a/b/certs" "$T/s"
+	assert_success
+	[ -f "$T/a/b/certs/alice@example.org" ]
+	[ "$(stat -c %a "$T/a")" = 700 ] && [ "$(stat -c %a "$T/a/b/certs")" = 700 ]
+	: >"$T/file"
+	run --separate-stderr verify --save-certs "$T/file/certs" "$T/s"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=pass reason="good signature by alice@example.org; (certificate store not updated: certificate store: '* ]]
+	[[ $stderr == *"the certificate store was not updated"* ]]
+	printf '%s\n' "$output" | grep -q 'Hello Bob'
+}
+
+@test "contract: the default store (the one smime-encrypt reads) is trusted without --cert-dir" {
+	sample_msg "R <rogue@example.org>" | smime-sign --cert "$PKI/rogue.pem" --key "$PKI/rogue.key" >"$T/s"
+	run verify -E "$T/s"
+	assert_failure 1
+	d="$XDG_DATA_HOME/secmail/certs"
+	mkdir -p "$d"
+	{ printf 'secmail-certstore: 1\naddress: rogue@example.org\nsigning-time: 20260101000000Z\nencryption-certificate: signer\n\n'; cat "$PKI/rogue.pem"; } >"$d/rogue@example.org"
+	run verify -E "$T/s"
+	assert_success
+	# and a pinned certificate is still held to everything else: not one signed by another key
+	sample_msg "R <rogue@example.org>" | smime-sign --no-from-check --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s2"
+	run verify -E "$T/s2"
+	assert_failure 1
+}
+
+@test "contract: a store someone else can change is refused (EX_CONFIG), nothing written" {
+	sign "$T/msg" >"$T/s"
+	mkdir -m 770 "$T/gw"
+	chmod 770 "$T/gw"
+	run --separate-stderr verify --cert-dir "$T/gw" "$T/s"
+	assert_failure 78
+	[ -z "$output" ]
+	[[ $stderr == *"is writable by its group: refusing to use it"* ]]
+	mkdir -m 700 "$T/other"
+	if [ "$(id -u)" -eq 0 ]; then chown 65534 "$T/other"; o="$T/other"; else o=/; fi
+	run --separate-stderr verify --save-certs "$o" "$T/s"
+	assert_failure 78
+	[[ $stderr == *"not to you"* ]]
+}
+
+# ---- real corpora: CPython's test_email messages (libpython3.11-testsuite) ----
+
+@test "corpus: every message of CPython's test_email is written back whole, with one verdict of ours" {
+	corpus=/usr/lib/python3.11/test/test_email/data
+	[ -d "$corpus" ]
+	n=0
+	for m in "$corpus"/msg_*.txt; do
+		verify "$m" >"$T/out" 2>/dev/null || { echo "exit $? for $m"; false; }
+		# our field first (after an mbox "From " line, which stays first)
+		sed '/^From /d' "$T/out" | head -1 |
+			grep -q '^Authentication-Results: mx.test; smime=\(none\|permerror\|neutral\|fail\|policy\)' ||
+			{ echo "no verdict first for $m"; false; }
+		# unsigned messages come through byte for byte after our field (a malformed
+		# header with one blank line put where it ends)
+		python3 - "$m" "$T/out" <<'PY' || { echo "differs: $m"; false; }
+import email, email.policy, sys
+src, out = (open(p, "rb").read() for p in sys.argv[1:3])
+if src.startswith(b"From "):
+    mbox = src.split(b"\n", 1)[0] + b"\n"
+    assert out.startswith(mbox)
+    src, out = src[len(mbox):], out[len(mbox):]
+lines = out.split(b"\n")
+i = 1
+while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+    i += 1
+rest = b"\n".join(lines[i:])
+ours = b"\n".join(lines[:i])
+if b"smime=permerror" in ours and b"header is malformed" in ours:
+    assert rest.replace(b"\n\n", b"\n") .replace(b"\n", b"") == src.replace(b"\n", b""), "not the input"
+elif b"smime=none" in ours:
+    assert rest == src, "not the input"
+m = email.message_from_bytes(out, policy=email.policy.compat32)
+ars = m.get_all("Authentication-Results") or []
+assert sum(1 for v in ars if str(v).split(";")[0].strip().lower() == "mx.test") == 1
+PY
+		n=$((n + 1))
+	done
+	[ "$n" -gt 40 ]
+}
