@@ -11,12 +11,14 @@
 #include "cli.h"
 #include "conf.h"
 #include "io.h"
+#include "revoke.h"
 #include "smime.h"
 
 static const char usage[] =
     "usage: smime-verify [-Eks] [--after-decrypt] [--accept-sender] [--ca-file FILE]\n"
     "                    [--ca-path DIR] [--save-certs DIR] [--cert-dir DIR]\n"
-    "                    [--authserv-id ID] [-C FILE] [FILE]\n"
+    "                    [--authserv-id ID] [--crl-file FILE] [--crl-path DIR]\n"
+    "                    [--revocation soft|strict|off] [--no-fetch] [-C FILE] [FILE]\n"
     "\n"
     "Verify the S/MIME signature of the message in FILE (or standard input) and write the\n"
     "message to standard output with an Authentication-Results field. Exit 0 whenever the\n"
@@ -33,12 +35,20 @@ static const char usage[] =
     "      --cert-dir DIR      certificate store whose entries are trusted as pinned\n"
     "                          (default: ~/.local/share/secmail/certs)\n"
     "      --authserv-id ID    the authentication service name (default: host name)\n"
+    "      --crl-file FILE     revocation: also the CRLs in FILE (PEM or DER)\n"
+    "      --crl-path DIR      revocation: also the CRLs in the files of DIR\n"
+    "      --revocation MODE   soft (default; status unknown: pass with a note), strict\n"
+    "                          (status unknown: temperror) or off\n"
+    "      --no-fetch          never fetch CRLs or ask OCSP responders (files, cache)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
     "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id), then\n"
-    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n"
+    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID; revocation:\n"
+    "crl_file, crl_path, revocation, fetch, fetch_timeout, revocation_cache, then\n"
+    "SECMAIL_CRL_FILE, SECMAIL_CRL_PATH, SECMAIL_REVOCATION, SECMAIL_FETCH_TIMEOUT,\n"
+    "SECMAIL_REVOCATION_CACHE.\n"
     "Exit status: 0 written, 1 withheld (--strict) or not pass (-E), 66 empty input,\n"
     "75 a transient failure (nothing complete written: retry), 64 usage, 78 configuration.\n";
 
@@ -66,6 +76,41 @@ check_authserv(const char *id)
 		cli_die(EX_CONFIG, "authserv-id \"%.80s\" is not a host name or token", id);
 }
 
+/* Issue 13: revocation options (long only). */
+enum { OPT_CRL_FILE = 256, OPT_CRL_PATH, OPT_REVOCATION, OPT_NO_FETCH };
+
+static int
+revocation_opt(int c, struct revoke_opts *ro)
+{
+	switch (c) {
+	case OPT_CRL_FILE: ro->crl_file = optarg; return 1;
+	case OPT_CRL_PATH: ro->crl_path = optarg; return 1;
+	case OPT_NO_FETCH: ro->fetch = 0; return 1;
+	case OPT_REVOCATION:
+		if (revoke_mode_parse(optarg, &ro->mode) != 0)
+			cli_usage(usage, "--revocation: '%s' is not soft, strict or off", optarg);
+		return 1;
+	}
+	return 0;
+}
+
+static struct revoke *
+revocation_setup(struct revoke_opts *ro, const struct conf *cf, time_t now, char *buf,
+    size_t n)
+{
+	struct revoke *rv;
+	struct err e;
+
+	ro->now = now;
+	if (revoke_opts_defaults(ro, cf, buf, n, &e) != 0)
+		cli_die_err(&e);
+	if (ro->mode == REVOKE_OFF)
+		return NULL;
+	if ((rv = revoke_new(ro, &e)) == NULL)
+		cli_die_err(&e);
+	return rv;
+}
+
 static struct certstore *
 open_store(const char *dir)
 {
@@ -91,6 +136,10 @@ main(int argc, char **argv)
 		{ "save-certs", required_argument, NULL, 'S' },
 		{ "cert-dir", required_argument, NULL, 'D' },
 		{ "authserv-id", required_argument, NULL, 'a' },
+		{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
+		{ "crl-path", required_argument, NULL, OPT_CRL_PATH },
+		{ "revocation", required_argument, NULL, OPT_REVOCATION },
+		{ "no-fetch", no_argument, NULL, OPT_NO_FETCH },
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -99,7 +148,9 @@ main(int argc, char **argv)
 	struct smime_verify_opts vo;
 	struct cms_result r;
 	const char *name = "standard input", *save_dir = NULL, *cert_dir = NULL, *now, *config = NULL;
-	char defdir[4096];
+	char defdir[4096], cachedir[4096];
+	struct revoke_opts ro;
+	struct revoke *rv;
 	struct conf cf;
 	struct io_in in;
 	struct io_out o;
@@ -108,7 +159,10 @@ main(int argc, char **argv)
 
 	cli_init(argc, argv);
 	memset(&vo, 0, sizeof vo);
+	revoke_opts_init(&ro);
 	while ((c = getopt_long(argc, argv, "EksC:hV", longopts, NULL)) != -1) {
+		if (revocation_opt(c, &ro))
+			continue;
 		switch (c) {
 		case 'E': exit_code = 1; break;
 		case 'd': vo.after_decrypt = 1; break;
@@ -153,6 +207,7 @@ main(int argc, char **argv)
 	/* Tests inject the clock here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);
+	vo.cms.revoke = rv = revocation_setup(&ro, &cf, vo.cms.now, cachedir, sizeof cachedir);
 
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
@@ -184,11 +239,14 @@ main(int argc, char **argv)
 		cli_warn("the signer's encryption certificate was ignored: %s", r.enc_note);
 	if (r.warning[0] != '\0')
 		cli_warn("%s", r.warning);
+	if (rv != NULL && revoke_warning(rv)[0] != '\0')
+		cli_warn("%s", revoke_warning(rv));
 	status = rc == 1 ? 1 : exit_code && r.verdict != CMS_V_PASS ? 1 : EX_OK;
 	cms_result_free(&r);
 	if (vo.store != vo.save)
 		certstore_close(vo.store);
 	certstore_close(vo.save);
+	revoke_free(rv);
 	io_in_free(&in);
 	conf_free(&cf);
 	return status;

@@ -680,6 +680,113 @@ check_chain(X509 *signer, X509_STORE *st, const struct cms_verify_opts *o, time_
 	}
 }
 
+/* A certificate's common name for messages (printable ASCII; others as '?'). */
+static void
+cert_cn(X509 *x, char *buf, size_t n)
+{
+	X509_NAME *nm = X509_get_subject_name(x);
+	unsigned char *u = NULL;
+	int i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1), len = -1, j;
+
+	if (i >= 0)
+		len = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)));
+	if (len < 0) {
+		snprintf(buf, n, "(no common name)");
+	} else {
+		for (j = 0; j < len; j++)
+			if (u[j] < 0x20 || u[j] >= 0x7f || u[j] == '"')
+				u[j] = '?';
+		snprintf(buf, n, "%.*s", len > 100 ? 100 : len, (char *)u);
+	}
+	OPENSSL_free(u);
+	ERR_clear_error();
+}
+
+static void
+utc_time(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL
+	    || strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, n, "an unknown time");
+}
+
+/* The verdict for a revoked certificate in the signer's chain (see cms.h). */
+static int
+revoked(struct cms_result *r, X509 *x, int is_signer, const struct revoke_answer *a)
+{
+	char who[200], cn[120], when[40], st[40];
+
+	if (is_signer) {
+		snprintf(who, sizeof who, "the signer's certificate");
+	} else {
+		cert_cn(x, cn, sizeof cn);
+		snprintf(who, sizeof who, "the certificate of \"%s\", a CA in the signer's chain",
+		    cn);
+	}
+	utc_time(a->when, when, sizeof when);
+	if (r->signing_time != 0 && a->when > r->signing_time) {
+		utc_time(r->signing_time, st, sizeof st);
+		/* RFC 5280 §5.3.1: only these reasons say the key was in other hands. */
+		if (!revoke_reason_voids_past(a->reason))
+			return verdict(r, CMS_V_POLICY, "%s was revoked on %s (%s), after the signing "
+			    "time %s; that reason does not void earlier signatures, but the signing "
+			    "time is the signer's own claim and the certificate is no longer valid "
+			    "(%s)", who, when, revoke_reason_name(a->reason), st, a->source);
+		return verdict(r, CMS_V_FAIL, "%s was revoked on %s (%s), after the signing time "
+		    "%s, which a stolen key can set to anything (%s)", who, when,
+		    revoke_reason_name(a->reason), st, a->source);
+	}
+	return verdict(r, CMS_V_FAIL, "%s was revoked on %s (%s; %s)", who, when,
+	    revoke_reason_name(a->reason), a->source);
+}
+
+/* RFC 5280 §6.3, RFC 6960: the signer's certificate and each CA certificate above it but the
+ * trust anchor, each against its issuer. 0 with the verdict set, -1 on hard errors. */
+static int
+check_revocation(const struct cms_verify_opts *o, struct cms_result *r, struct err *e)
+{
+	struct revoke_answer a;
+	char who[200], cn[120], unknown[800] = "";
+	size_t len;
+	int i, n = sk_X509_num(r->chain), strict = revoke_mode(o->revoke) == REVOKE_STRICT;
+
+	for (i = -1; i < n - 1; i++) {
+		X509 *x = i < 0 ? r->signer : sk_X509_value(r->chain, i);
+
+		if (revoke_check(o->revoke, x, sk_X509_value(r->chain, i + 1), &a, e) != 0)
+			return -1;
+		if (a.status == REVOKE_REVOKED)
+			return revoked(r, x, i < 0, &a);
+		if (a.status == REVOKE_GOOD || unknown[0] != '\0' || (!a.asked && !strict))
+			continue;
+		if (i < 0) {
+			snprintf(who, sizeof who, "the signer's certificate");
+		} else {
+			cert_cn(x, cn, sizeof cn);
+			snprintf(who, sizeof who, "CA \"%s\"", cn);
+		}
+		if (a.asked)
+			snprintf(unknown, sizeof unknown, "revocation status of %s unknown (%s)", who,
+			    a.why);
+		else
+			snprintf(unknown, sizeof unknown, "revocation status of %s unknown: it names "
+			    "no CRL distribution point or OCSP responder%s%s", who, a.why[0] ? "; " : "",
+			    a.why);
+	}
+	if (unknown[0] == '\0')
+		return 0;
+	if (strict)
+		return verdict(r, CMS_V_TEMPERROR, "%.360s (strict revocation checking)", unknown);
+	/* One line for people: a long list of sources is cut short. */
+	if ((len = strlen(unknown)) >= sizeof r->rev_note)
+		len = sizeof r->rev_note - 1;
+	memcpy(r->rev_note, unknown, len);
+	r->rev_note[len] = '\0';
+	return 0;
+}
+
 /* Is x fit to encrypt to for the signer? 0 yes (*chain: what verified above it), 1 no (why
  * in r->enc_note), -1 on hard errors. */
 static int
@@ -790,6 +897,21 @@ check_enc(CMS_SignerInfo *si, X509_STORE *st, const struct cms_verify_opts *o, t
 		if ((k = enc_usable(x, st, o, now, r, &chain, e)) < 0) {
 			rc = -1;
 			break;
+		}
+		if (k == 0 && o->revoke != NULL && sk_X509_num(chain) > 0) {
+			struct revoke_answer a;
+			char when[40];
+
+			if (revoke_check(o->revoke, x, sk_X509_value(chain, 0), &a, e) != 0) {
+				rc = -1;
+				break;
+			}
+			if (a.status == REVOKE_REVOKED) {
+				utc_time(a.when, when, sizeof when);
+				snprintf(r->enc_note, sizeof r->enc_note, "it was revoked on %s (%s)",
+				    when, revoke_reason_name(a.reason));
+				k = 1;
+			}
 		}
 		if (k == 0) {
 			r->enc_note[0] = '\0';
@@ -1001,6 +1123,7 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 	signed_attrs(si, r);
 	r->verdict = CMS_V_PASS;
 	if ((st = trust_store(o, e)) == NULL || check_chain(r->signer, st, o, now, r, e) != 0
+	    || (r->verdict == CMS_V_PASS && o->revoke != NULL && check_revocation(o, r, e) != 0)
 	    || (r->verdict == CMS_V_PASS && check_enc(si, st, o, now, r, e) != 0)) {
 		rc = -1;
 		goto done;

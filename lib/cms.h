@@ -15,6 +15,7 @@
 #include "err.h"
 #include "io.h"
 #include "keys.h"
+#include "revoke.h"
 
 /* ---- signing ---- */
 
@@ -76,6 +77,8 @@ struct cms_verify_opts {
 	const char *ca_path;
 	STACK_OF(X509) *pinned;	/* certificates trusted as they are (the store's) */
 	time_t now;		/* 0: time(NULL) */
+	struct revoke *revoke;	/* revocation of the signer's chain and of the encryption
+				 * certificate (see cms_verify); NULL: not checked */
 };
 
 /*
@@ -106,6 +109,8 @@ struct cms_result {
 	int certs_only;		/* a certs-only message (no signers) */
 	char warning[300];	/* smime_verify: a problem besides the verdict, for stderr (the
 				 * store could not be written), or "" */
+	char rev_note[300];	/* pass: the revocation status could not be learnt (soft mode),
+				 * for the reason; or "" */
 };
 
 void cms_result_free(struct cms_result *r);
@@ -132,6 +137,16 @@ void cms_result_free(struct cms_result *r);
  * same name -, is valid now, has emailProtection when it has an extended key usage, permits
  * keyEncipherment (RSA) or keyAgreement (other keys) when it has a key usage, and names one of
  * the signer's addresses. Otherwise enc_cert stays NULL and enc_note says why.
+ *
+ * Revocation (o->revoke, after the chain verified; RFC 5280 §6.3, RFC 6960): the signer's
+ * certificate and every CA certificate above it but the trust anchor (a pinned certificate
+ * has none). Revoked: fail, naming the certificate, the revocation time, the reason code and
+ * who said so - except a revocation after the signing time for a reason that does not void
+ * earlier signatures (revoke_reason_voids_past: superseded, affiliationChanged,
+ * cessationOfOperation, privilegeWithdrawn), which is policy: the signature is sound, but the
+ * signing time is the signer's own claim and the certificate is no longer valid. Status
+ * unknown: in strict mode temperror; otherwise the pass stays, with rev_note saying what was
+ * asked, when something could have been asked. A revoked encryption certificate is refused.
  */
 int cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_out,
     const struct cms_verify_opts *o, struct cms_result *r, struct err *e);
