@@ -76,41 +76,6 @@ check_authserv(const char *id)
 		cli_die(EX_CONFIG, "authserv-id \"%.80s\" is not a host name or token", id);
 }
 
-/* Issue 13: revocation options (long only). */
-enum { OPT_CRL_FILE = 256, OPT_CRL_PATH, OPT_REVOCATION, OPT_NO_FETCH };
-
-static int
-revocation_opt(int c, struct revoke_opts *ro)
-{
-	switch (c) {
-	case OPT_CRL_FILE: ro->crl_file = optarg; return 1;
-	case OPT_CRL_PATH: ro->crl_path = optarg; return 1;
-	case OPT_NO_FETCH: ro->fetch = 0; return 1;
-	case OPT_REVOCATION:
-		if (revoke_mode_parse(optarg, &ro->mode) != 0)
-			cli_usage(usage, "--revocation: '%s' is not soft, strict or off", optarg);
-		return 1;
-	}
-	return 0;
-}
-
-static struct revoke *
-revocation_setup(struct revoke_opts *ro, const struct conf *cf, time_t now, char *buf,
-    size_t n)
-{
-	struct revoke *rv;
-	struct err e;
-
-	ro->now = now;
-	if (revoke_opts_defaults(ro, cf, buf, n, &e) != 0)
-		cli_die_err(&e);
-	if (ro->mode == REVOKE_OFF)
-		return NULL;
-	if ((rv = revoke_new(ro, &e)) == NULL)
-		cli_die_err(&e);
-	return rv;
-}
-
 static struct certstore *
 open_store(const char *dir)
 {
@@ -136,10 +101,7 @@ main(int argc, char **argv)
 		{ "save-certs", required_argument, NULL, 'S' },
 		{ "cert-dir", required_argument, NULL, 'D' },
 		{ "authserv-id", required_argument, NULL, 'a' },
-		{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
-		{ "crl-path", required_argument, NULL, OPT_CRL_PATH },
-		{ "revocation", required_argument, NULL, OPT_REVOCATION },
-		{ "no-fetch", no_argument, NULL, OPT_NO_FETCH },
+		REVOKE_LONGOPTS,	/* issue 13 */
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -161,7 +123,9 @@ main(int argc, char **argv)
 	memset(&vo, 0, sizeof vo);
 	revoke_opts_init(&ro);
 	while ((c = getopt_long(argc, argv, "EksC:hV", longopts, NULL)) != -1) {
-		if (revocation_opt(c, &ro))
+		if ((rc = revoke_getopt(c, optarg, &ro, &e)) < 0)
+			cli_usage(usage, "%s", e.msg);
+		if (rc > 0)
 			continue;
 		switch (c) {
 		case 'E': exit_code = 1; break;
@@ -207,7 +171,10 @@ main(int argc, char **argv)
 	/* Tests inject the clock here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);
-	vo.cms.revoke = rv = revocation_setup(&ro, &cf, vo.cms.now, cachedir, sizeof cachedir);
+	ro.now = vo.cms.now;
+	if (revoke_setup(&ro, &cf, cachedir, sizeof cachedir, &rv, &e) != 0)
+		cli_die_err(&e);
+	vo.cms.revoke = rv;
 
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];

@@ -84,6 +84,40 @@ revoke_mode_parse(const char *s, enum revoke_mode *m)
 	return 0;
 }
 
+int
+revoke_getopt(int c, const char *arg, struct revoke_opts *o, struct err *e)
+{
+	switch (c) {
+	case REVOKE_OPT_CRL_FILE:
+		o->crl_file = arg;
+		return 1;
+	case REVOKE_OPT_CRL_PATH:
+		o->crl_path = arg;
+		return 1;
+	case REVOKE_OPT_NO_FETCH:
+		o->fetch = 0;
+		return 1;
+	case REVOKE_OPT_MODE:
+		if (revoke_mode_parse(arg, &o->mode) != 0)
+			return err_set(e, EX_USAGE, "--revocation: '%s' is not soft, strict or off",
+			    arg);
+		return 1;
+	}
+	return 0;
+}
+
+int
+revoke_setup(struct revoke_opts *o, const struct conf *cf, char *buf, size_t n,
+    struct revoke **rv, struct err *e)
+{
+	*rv = NULL;
+	if (revoke_opts_defaults(o, cf, buf, n, e) != 0)
+		return -1;
+	if (o->mode == REVOKE_OFF)
+		return 0;
+	return (*rv = revoke_new(o, e)) != NULL ? 0 : -1;
+}
+
 const char *
 revoke_default_cache(char *buf, size_t n)
 {
@@ -409,6 +443,12 @@ load_local(struct revoke *rv, struct err *e)
 	if (rv->o.crl_path != NULL && load_crl_dir(rv, rv->o.crl_path, e) != 0)
 		return err_wrap(e, "--crl-path");
 	return 0;
+}
+
+int
+revoke_load(struct revoke *rv, struct err *e)
+{
+	return load_local(rv, e);
 }
 
 struct revoke *

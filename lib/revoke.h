@@ -40,7 +40,20 @@ struct revoke_opts {
 	time_t now;		/* 0: time(NULL) */
 };
 
+struct revoke;
+
 void revoke_opts_init(struct revoke_opts *o);
+
+/* The options of every tool that checks revocation (long only), for a getopt_long table:
+ * --crl-file FILE, --crl-path DIR, --revocation soft|strict|off, --no-fetch. */
+enum { REVOKE_OPT_CRL_FILE = 0x1300, REVOKE_OPT_CRL_PATH, REVOKE_OPT_MODE, REVOKE_OPT_NO_FETCH };
+#define REVOKE_LONGOPTS \
+	{ "crl-file", required_argument, NULL, REVOKE_OPT_CRL_FILE }, \
+	{ "crl-path", required_argument, NULL, REVOKE_OPT_CRL_PATH }, \
+	{ "revocation", required_argument, NULL, REVOKE_OPT_MODE }, \
+	{ "no-fetch", no_argument, NULL, REVOKE_OPT_NO_FETCH }
+/* 1 when getopt's c is one of them (o updated), 0 when not, -1 with e set (EX_USAGE). */
+int revoke_getopt(int c, const char *arg, struct revoke_opts *o, struct err *e);
 /* "soft", "strict", "off": 0, else -1. */
 int revoke_mode_parse(const char *s, enum revoke_mode *m);
 /*
@@ -52,6 +65,10 @@ int revoke_mode_parse(const char *s, enum revoke_mode *m);
  */
 int revoke_opts_defaults(struct revoke_opts *o, const struct conf *cf, char *buf, size_t n,
     struct err *e);
+/* revoke_opts_defaults (o->now set by the caller), then the checker: *rv is NULL when the
+ * mode is off. 0, or -1 with e set. */
+int revoke_setup(struct revoke_opts *o, const struct conf *cf, char *buf, size_t n,
+    struct revoke **rv, struct err *e);
 /* $XDG_CACHE_HOME/secmail/revocation, else ~/.cache/secmail/revocation (in buf); NULL when
  * neither variable names an absolute directory. */
 const char *revoke_default_cache(char *buf, size_t n);
@@ -68,12 +85,12 @@ struct revoke_answer {
 	char why[400];		/* UNKNOWN: what each source said, "; "-separated */
 };
 
-struct revoke;
-
 /* A checker with o's settings (copied; the strings must outlive it). Local CRLs are read on
  * first use. NULL with e set (EX_OSERR) when out of memory. */
 struct revoke *revoke_new(const struct revoke_opts *o, struct err *e);
 void revoke_free(struct revoke *rv);
+/* Read the local CRLs now (revoke_check does on first use): 0, or -1 as revoke_check. */
+int revoke_load(struct revoke *rv, struct err *e);
 enum revoke_mode revoke_mode(const struct revoke *rv);
 
 /*
