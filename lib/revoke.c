@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -28,7 +29,6 @@
 
 #include "buf.h"
 #include "io.h"
-#include "keys.h"
 
 struct local_crl {
 	X509_CRL *crl;
@@ -325,6 +325,51 @@ revoke_find_issuer(X509 *x, STACK_OF(X509) *certs)
 	return NULL;
 }
 
+/* A whole file of at most max bytes (not secret: CRLs, cached answers), NUL-terminated, sized
+ * by fstat so that a small file costs a small buffer. NULL with e set. */
+static unsigned char *
+read_file(const char *path, size_t max, size_t *len, struct err *e)
+{
+	unsigned char *p;
+	struct stat st;
+	size_t cap;
+	ssize_t r;
+	int fd;
+
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		err_sys(e, EX_NOINPUT, "cannot open %s", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			errno = EISDIR;
+		err_sys(e, EX_NOINPUT, "cannot read %s", path);
+		close(fd);
+		return NULL;
+	}
+	/* Pipes have no size: up to max. One byte more shows a file that is too large. */
+	cap = S_ISREG(st.st_mode) && (uintmax_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+	if ((p = malloc(cap + 1)) == NULL) {
+		close(fd);
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	r = io_read_full(fd, p, cap);
+	close(fd);
+	if (r < 0 || (size_t)r > max) {
+		if (r < 0)
+			err_sys(e, EX_IOERR, "cannot read %s", path);
+		else
+			err_set(e, EX_DATAERR, "%s: larger than %zu bytes", path, max);
+		free(p);
+		return NULL;
+	}
+	p[r] = '\0';
+	*len = (size_t)r;
+	return p;
+}
+
 /* ---- local CRLs ---- */
 
 static int
@@ -358,20 +403,20 @@ load_crl_file(struct revoke *rv, const char *path, struct err *e)
 	BIO *b;
 	int got = 0;
 
-	if ((p = keys_read_file(path, REVOKE_MAX_CRL, &n, e)) == NULL) {
-		/* The filter contract: a file we cannot read now may be readable later. */
-		if (e->code != EX_DATAERR)
-			e->code = EX_TEMPFAIL;
+	if ((p = read_file(path, REVOKE_MAX_CRL, &n, e)) == NULL) {
+		/* The filter contract: a file we cannot read now may be readable later; one
+		 * too large to be a CRL is a configuration error. */
+		e->code = e->code == EX_DATAERR ? EX_CONFIG : EX_TEMPFAIL;
 		return -1;
 	}
 	if ((b = BIO_new_mem_buf(p, (int)n)) == NULL) {
-		keys_file_free(p, n);
+		free(p);
 		return err_ssl(e, EX_OSERR, "out of memory");
 	}
 	while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
 		if (add_crl(rv, crl, path, e) != 0) {
 			BIO_free(b);
-			keys_file_free(p, n);
+			free(p);
 			return -1;
 		}
 		got++;
@@ -381,13 +426,13 @@ load_crl_file(struct revoke *rv, const char *path, struct err *e)
 	q = p;
 	if (got == 0 && (crl = d2i_X509_CRL(NULL, &q, (long)n)) != NULL) {
 		if (add_crl(rv, crl, path, e) != 0) {
-			keys_file_free(p, n);
+			free(p);
 			return -1;
 		}
 		got++;
 	}
 	ERR_clear_error();
-	keys_file_free(p, n);
+	free(p);
 	return got;
 }
 
@@ -678,7 +723,7 @@ cache_get(struct revoke *rv, const char *kind, const void *key, size_t len, size
 	*n = 0;
 	if (!cache_ready(rv, 0) || (path = cache_path(rv, kind, key, len)) == NULL)
 		return NULL;
-	p = keys_read_file(path, max, n, &e);
+	p = read_file(path, max, n, &e);
 	free(path);
 	return p;
 }
@@ -733,7 +778,7 @@ resting(struct revoke *rv, const char *url, time_t now, struct revoke_answer *a,
 		    s);
 		yes = 1;
 	}
-	keys_file_free(p, n);
+	free(p);
 	return yes;
 }
 
@@ -995,7 +1040,7 @@ ocsp_cached(struct revoke *rv, OCSP_CERTID *id, X509 *issuer, time_t now,
 			    &until, why, sizeof why);
 			OCSP_RESPONSE_free(resp);
 		}
-		keys_file_free(p, n);
+		free(p);
 	}
 	OPENSSL_free(der);
 	ERR_clear_error();
@@ -1136,7 +1181,7 @@ crl_cached(struct revoke *rv, const char *url, X509 *x, X509 *issuer, time_t now
 		rc = crl_answer(crl, x, issuer, now, src, a, why, sizeof why);
 		X509_CRL_free(crl);
 	}
-	keys_file_free(p, n);
+	free(p);
 	return rc;
 }
 
