@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
@@ -178,19 +179,82 @@ out:
 	return der;
 }
 
+/* ---- SMIMECapabilities (issue 13) ---- */
+
+static const struct {
+	const char *name;
+	int nid;
+} cap_ciphers[] = {
+	{ "aes-256-gcm", NID_aes_256_gcm },
+	{ "aes-128-gcm", NID_aes_128_gcm },
+	{ "aes-256-cbc", NID_aes_256_cbc },
+	{ "aes-128-cbc", NID_aes_128_cbc },
+};
+
+/* The presets of cms.h; what each means for correspondents is in smime-sign(1). */
+static const struct {
+	const char *name;
+	const char *list;
+} cap_presets[] = {
+	{ "secmail", "aes-256-gcm,aes-128-gcm,aes-256-cbc,aes-128-cbc" },
+	{ "cbc", "aes-256-cbc,aes-128-cbc" },
+	{ "openssl-smime", "aes-256-cbc,aes-128-cbc" },
+	{ "neomutt", "aes-256-cbc,aes-128-cbc" },
+	{ "mutt", "aes-256-cbc,aes-128-cbc" },
+	{ "s-nail", "aes-256-cbc,aes-128-cbc" },
+	{ "gpgsm", "aes-256-cbc,aes-128-cbc" },
+	{ "nss", "aes-256-cbc,aes-128-cbc" },
+};
+
+int
+cms_caps_parse(const char *spec, int *nids, int max, int *n, struct err *e)
+{
+	char list[128], *tok, *save = NULL;
+	size_t i;
+	int j;
+
+	*n = 0;
+	for (i = 0; i < sizeof cap_presets / sizeof cap_presets[0]; i++)
+		if (strcmp(spec, cap_presets[i].name) == 0)
+			spec = cap_presets[i].list;
+	if ((size_t)snprintf(list, sizeof list, "%s", spec) >= sizeof list)
+		return err_set(e, EX_USAGE, "capabilities: the list is too long");
+	for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		for (i = 0; i < sizeof cap_ciphers / sizeof cap_ciphers[0]; i++)
+			if (strcasecmp(tok, cap_ciphers[i].name) == 0)
+				break;
+		if (i == sizeof cap_ciphers / sizeof cap_ciphers[0])
+			return err_set(e, EX_USAGE, "capabilities: '%s' is neither a preset (secmail, "
+			    "cbc, openssl-smime, neomutt, mutt, s-nail, gpgsm, nss) nor a cipher "
+			    "smime-encrypt offers (aes-256-gcm, aes-128-gcm, aes-256-cbc, "
+			    "aes-128-cbc)", tok);
+		for (j = 0; j < *n; j++)
+			if (nids[j] == cap_ciphers[i].nid)
+				return err_set(e, EX_USAGE, "capabilities: %s is named twice", tok);
+		if (*n >= max)
+			return err_set(e, EX_USAGE, "capabilities: too many");
+		nids[(*n)++] = cap_ciphers[i].nid;
+	}
+	if (*n == 0)
+		return err_set(e, EX_USAGE, "capabilities: the list is empty");
+	return 0;
+}
+
 static int
 add_attrs(CMS_SignerInfo *si, const struct cms_sign_opts *o, struct err *e)
 {
-	/* RFC 8551 §2.5.2: what smime-encrypt can do, strongest first. */
+	/* RFC 8551 §2.5.2: what smime-encrypt can do, strongest first, unless the signer
+	 * reads mail with software that cannot open all of it (o->caps). */
 	static const int caps[] = { NID_aes_256_gcm, NID_aes_128_gcm, NID_aes_256_cbc,
 	    NID_aes_128_cbc };
+	const int *cv = o->caps != NULL ? o->caps : caps;
+	size_t i, nc = o->caps != NULL ? (size_t)o->ncaps : sizeof caps / sizeof caps[0];
 	STACK_OF(X509_ALGOR) *algs = NULL;
 	ASN1_TIME *t;
-	size_t i;
 	int ok;
 
-	for (i = 0; i < sizeof caps / sizeof caps[0]; i++)
-		if (!CMS_add_simple_smimecap(&algs, caps[i], -1))
+	for (i = 0; i < nc; i++)
+		if (!CMS_add_simple_smimecap(&algs, cv[i], -1))
 			goto bad;
 	ok = CMS_add_smimecap(si, algs);
 	sk_X509_ALGOR_pop_free(algs, X509_ALGOR_free);

@@ -26,7 +26,27 @@ struct cms_sign_opts {
 	X509 *enc_cert;		/* announce it with SMIMEEncryptionKeyPreference (RFC 8551
 				 * §2.5.3) and carry it; NULL: none */
 	time_t signing_time;	/* 0: now */
+	const int *caps;	/* issue 13: the SMIMECapabilities to announce (cipher NIDs, most
+				 * preferred first; cms_caps_parse); NULL: CMS_CAPS_DEFAULT */
+	int ncaps;
 };
+
+/*
+ * Issue 13: what a signature announces (RFC 8551 §2.5.2), a preset or a list of the ciphers
+ * smime-encrypt offers, comma-separated, most preferred first ("aes-256-cbc,aes-128-cbc").
+ * Presets, for the software the signer reads mail with:
+ *	secmail		aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc (the default: secmail
+ *			and `openssl cms` open authEnveloped-data)
+ *	cbc		aes-256-cbc, aes-128-cbc
+ *	openssl-smime, neomutt, mutt, s-nail	cbc (`openssl smime` cannot open
+ *			authEnveloped-data)
+ *	gpgsm		cbc (GnuPG 2.2, Debian 12, cannot)
+ *	nss		cbc (NSS 3.87 cmsutil, Debian 12, cannot)
+ * Fills nids (at most max), *n; -1 with e set (EX_USAGE) for an unknown name, a weak cipher,
+ * a repeated one or an empty list.
+ */
+#define CMS_CAPS_DEFAULT "secmail"
+int cms_caps_parse(const char *spec, int *nids, int max, int *n, struct err *e);
 
 /* The digest that will be used (Ed25519 keys need SHA-512: RFC 8419 §3.1), as an OpenSSL
  * name, or NULL with e set for an unknown name. */
@@ -41,9 +61,9 @@ struct cms_sign;
  * Begin a signature by id over content fed with cms_sign_write. The DER of the SignedData
  * ContentInfo goes to out: for a detached signature all of it at cms_sign_finish; with
  * opaque, streamed (indefinite-length BER) as content arrives. Signed attributes: content
- * type, message digest, signing time, SMIMECapabilities listing exactly what smime-encrypt
- * supports (AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC, strongest first; never
- * 3DES/RC2/DES), SMIMEEncryptionKeyPreference when o->enc_cert. Certificates: the signer's,
+ * type, message digest, signing time, SMIMECapabilities (o->caps, by default what
+ * smime-encrypt supports: AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC, strongest
+ * first; never 3DES/RC2/DES), SMIMEEncryptionKeyPreference when o->enc_cert. Certificates: the signer's,
  * id->chain, enc_cert.
  */
 struct cms_sign *cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
