@@ -185,7 +185,10 @@ PY
 }
 
 @test "verify: an expired signer fails" {
-	sample_msg "E <expired@example.org>" | smime-sign --cert "$PKI/expired.pem" --key "$PKI/expired.key" --chain "$PKI/chain.pem" >"$T/s"
+	# smime-sign refuses to sign with an expired certificate (issue 13); openssl does.
+	printf 'Content-Type: text/plain\n\nexpired\n' >"$T/c"
+	openssl smime -sign -in "$T/c" -signer "$PKI/expired.pem" -inkey "$PKI/expired.key" \
+		-certfile "$PKI/chain.pem" -from expired@example.org -to bob@example.org -subject t >"$T/s"
 	run verify "$T/s"
 	assert_failure 1
 	assert_output --partial "smime=fail"
