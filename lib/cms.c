@@ -778,16 +778,15 @@ utc_time(time_t t, char *buf, size_t n)
 
 /* The verdict for a revoked certificate in the signer's chain (see cms.h). */
 static int
-revoked(struct cms_result *r, X509 *x, int is_signer, const struct revoke_answer *a)
+revoked(struct cms_result *r, X509 *x, const char *whose, const struct revoke_answer *a)
 {
 	char who[200], cn[120], when[40], st[40];
 
-	if (is_signer) {
-		snprintf(who, sizeof who, "the signer's certificate");
+	if (x == r->signer) {
+		snprintf(who, sizeof who, "%s", whose);
 	} else {
 		cert_cn(x, cn, sizeof cn);
-		snprintf(who, sizeof who, "the certificate of \"%s\", a CA in the signer's chain",
-		    cn);
+		snprintf(who, sizeof who, "the certificate of \"%s\", a CA in the signer's chain", cn);
 	}
 	utc_time(a->when, when, sizeof when);
 	if (r->signing_time != 0 && a->when > r->signing_time) {
@@ -807,9 +806,11 @@ revoked(struct cms_result *r, X509 *x, int is_signer, const struct revoke_answer
 }
 
 /* RFC 5280 §6.3, RFC 6960: the signer's certificate and each CA certificate above it but the
- * trust anchor, each against its issuer. 0 with the verdict set, -1 on hard errors. */
+ * trust anchor, each against its issuer. 0 with the verdict set, -1 on hard errors. whose:
+ * how the signer's certificate is named in the reason. */
 static int
-check_revocation(const struct cms_verify_opts *o, struct cms_result *r, struct err *e)
+check_revocation(const struct cms_verify_opts *o, struct cms_result *r, const char *whose,
+    struct err *e)
 {
 	struct revoke_answer a;
 	char who[200], cn[120], unknown[800] = "";
@@ -822,11 +823,11 @@ check_revocation(const struct cms_verify_opts *o, struct cms_result *r, struct e
 		if (revoke_check(o->revoke, x, sk_X509_value(r->chain, i + 1), &a, e) != 0)
 			return -1;
 		if (a.status == REVOKE_REVOKED)
-			return revoked(r, x, i < 0, &a);
+			return revoked(r, x, whose, &a);
 		if (a.status == REVOKE_GOOD || unknown[0] != '\0' || (!a.asked && !strict))
 			continue;
 		if (i < 0) {
-			snprintf(who, sizeof who, "the signer's certificate");
+			snprintf(who, sizeof who, "%s", whose);
 		} else {
 			cert_cn(x, cn, sizeof cn);
 			snprintf(who, sizeof who, "CA \"%s\"", cn);
@@ -849,6 +850,51 @@ check_revocation(const struct cms_verify_opts *o, struct cms_result *r, struct e
 	memcpy(r->rev_note, unknown, len);
 	r->rev_note[len] = '\0';
 	return 0;
+}
+
+int
+cms_cert_verify(X509 *x, STACK_OF(X509) *untrusted, const struct cms_verify_opts *o,
+    STACK_OF(X509) **chain, char *why, size_t n, struct err *e)
+{
+	time_t now = o->now ? o->now : time(NULL);
+	struct cms_result r;
+	X509_STORE *st;
+	int code;
+
+	*chain = NULL;
+	if ((st = trust_store(o, e)) == NULL)
+		return -1;
+	code = verify_in(st, x, untrusted, now, 0, 0, chain, e);
+	X509_STORE_free(st);
+	if (code < 0)
+		return -1;
+	if (code != X509_V_OK)
+		return snprintf(why, n, "%s: %s", no_anchor(code) ? "it does not chain to a trust "
+		    "anchor" : "it does not verify", X509_verify_cert_error_string(code)), 1;
+	/* RFC 8550 §4.4.4 */
+	if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE)
+	    && !(X509_get_extended_key_usage(x) & (XKU_SMIME | XKU_ANYEKU))) {
+		snprintf(why, n, "it is not for e-mail protection (extended key usage)");
+		goto no;
+	}
+	if (o->revoke == NULL)
+		return 0;
+	memset(&r, 0, sizeof r);
+	r.verdict = CMS_V_PASS;
+	r.signer = x;
+	r.chain = *chain;
+	if (check_revocation(o, &r, "the certificate", e) != 0) {
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+		return -1;
+	}
+	if (r.verdict == CMS_V_PASS)
+		return 0;
+	snprintf(why, n, "%s", r.reason);
+no:
+	sk_X509_pop_free(*chain, X509_free);
+	*chain = NULL;
+	return 1;
 }
 
 /* Is x fit to encrypt to for the signer? 0 yes (*chain: what verified above it), 1 no (why
@@ -1187,7 +1233,8 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 	signed_attrs(si, r);
 	r->verdict = CMS_V_PASS;
 	if ((st = trust_store(o, e)) == NULL || check_chain(r->signer, st, o, now, r, e) != 0
-	    || (r->verdict == CMS_V_PASS && o->revoke != NULL && check_revocation(o, r, e) != 0)
+	    || (r->verdict == CMS_V_PASS && o->revoke != NULL && check_revocation(o, r,
+	    "the signer's certificate", e) != 0)
 	    || (r->verdict == CMS_V_PASS && check_enc(si, st, o, now, r, e) != 0)) {
 		rc = -1;
 		goto done;

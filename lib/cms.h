@@ -171,6 +171,18 @@ void cms_result_free(struct cms_result *r);
 int cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_out,
     const struct cms_verify_opts *o, struct cms_result *r, struct err *e);
 
+/*
+ * Issue 13 (smime-certs import): may certificate x, as it came with the certificates in
+ * untrusted, be trusted for e-mail? It must chain to a trust anchor of o (ca_file/ca_path or
+ * the system's; pinned certificates do not count) at o->now, have emailProtection when it has
+ * an extended key usage, and, with o->revoke, not be revoked (nor its CAs; in strict mode
+ * their status must be known). 0 with *chain (the certificates above x, the anchor
+ * included); 1 when not, why (n bytes) saying why; -1 with e set on hard errors (trust
+ * anchors that cannot be read: EX_TEMPFAIL).
+ */
+int cms_cert_verify(X509 *x, STACK_OF(X509) *untrusted, const struct cms_verify_opts *o,
+    STACK_OF(X509) **chain, char *why, size_t n, struct err *e);
+
 /* A BIO writing to a sink (errors kept for cms_sink_bio_err). */
 BIO *cms_sink_bio(const struct sink *s);
 const struct err *cms_sink_bio_err(BIO *b);

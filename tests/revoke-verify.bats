@@ -331,3 +331,17 @@ enc_msg() { printf 'From: alice@example.org\nTo: %s\nSubject: s\n\nsecret\n' "$1
 	# Refused a moment ago: that distribution point rests (tells when it failed and why).
 	[[ $stderr == *"deadcrl@example.org: revocation status unknown (CRL http://127.0.0.1:$DEAD_PORT/int.crl: failed (Connection refused), not asked again before "*"; strict revocation checking)"* ]]
 }
+
+@test "revoke: smime-certs import refuses a revoked certificate, and a message its signer's revocation fails" {
+	cat "$P/crlkc.pem" "$P/int.pem" >"$T/crlkc-chain.pem"
+	cat "$P/crlgood.pem" "$P/int.pem" >"$T/crlgood-chain.pem"
+	run --separate-stderr smime-certs --ca-file "$P/ca.pem" --cert-dir "$T/store" import \
+		"$T/crlkc-chain.pem" "$T/crlgood-chain.pem"
+	assert_failure 65
+	[ "$output" = "imported crlgood@example.org (SHA-256 $(openssl x509 -in "$P/crlgood.pem" -noout -fingerprint -sha256 | sed 's/.*=//'))" ]
+	[[ $stderr == *"crlkc@example.org: the certificate was revoked on $(revdate crlkc) (keyCompromise; "* ]]
+	run --separate-stderr smime-certs --ca-file "$P/ca.pem" --cert-dir "$T/store" import "$R/crlkc.eml"
+	assert_failure 65
+	[[ $stderr == *"the signature does not pass (smime=fail: the signer's certificate was revoked on"* ]]
+	[ ! -e "$T/store/crlkc@example.org" ]
+}
