@@ -331,7 +331,9 @@ PY
 	grep -q '^capabilities: 2.16.840.1.101.3.4.1.46 2.16.840.1.101.3.4.1.6 2.16.840.1.101.3.4.1.42 2.16.840.1.101.3.4.1.2$' "$f"
 	grep -q '^encryption-certificate: separate' "$f"
 	# the second certificate in the entry is the encryption certificate
-	openssl x509 -noout -subject -in <(awk '/BEGIN CERT/{n++} n==2' "$f") | grep -q 'CN = aliceenc'
+	# (-nameopt oneline: OpenSSL 3.5 and later print "CN=x" by default, 3.0 "CN = x")
+	openssl x509 -noout -subject -nameopt oneline -in <(awk '/BEGIN CERT/{n++} n==2' "$f") |
+		grep -q '^subject=CN = aliceenc, '
 	cp "$f" "$T/before"
 	SECMAIL_NOW=$t0 sign "$T/msg" >"$T/s0"
 	verify --save-certs "$T/store" "$T/s0" >/dev/null
