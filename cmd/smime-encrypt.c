@@ -19,11 +19,14 @@
 #include "io.h"
 #include "msg.h"
 #include "recips.h"
+#include "revoke.h"
 
 static const char usage[] =
     "usage: smime-encrypt [-r CERTFILE]... [-R ADDRESS]... [--cert-dir DIR]\n"
     "                     [--self CERTFILE | --no-self] [--cipher NAME] [--oaep]\n"
-    "                     [--allow-weak] [--bcc-dir DIR] [--recipients-only] [FILE]\n"
+    "                     [--allow-weak] [--bcc-dir DIR] [--recipients-only]\n"
+    "                     [--crl-file FILE] [--crl-path DIR] [--revocation MODE]\n"
+    "                     [--no-fetch] [FILE]\n"
     "       smime-encrypt --rewrap --cert LISTCERT (--key LISTKEY | --p12 FILE)\n"
     "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                     [-r CERTFILE]... [-R ADDRESS]... [--members FILE] [FILE]\n"
@@ -48,6 +51,11 @@ static const char usage[] =
     "      --cert FILE, --key FILE, --p12 FILE   the list's certificate and key\n"
     "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
     "      --members FILE    member addresses, one per line\n"
+    "      --crl-file FILE   revocation: also the CRLs in FILE (PEM or DER)\n"
+    "      --crl-path DIR    revocation: also the CRLs in the files of DIR\n"
+    "      --revocation MODE soft (default: refuse certificates known to be revoked),\n"
+    "                        strict (also those whose status is unknown) or off\n"
+    "      --no-fetch        never fetch CRLs or ask OCSP responders (files, cache)\n"
     "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
@@ -57,7 +65,9 @@ static const char usage[] =
     "\n"
     "Defaults: the configuration file (cert_dir, self, cipher, oaep; for --rewrap cert, key,\n"
     "p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT),\n"
-    "and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
+    "and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE; revocation\n"
+    "as smime-verify (crl_file, crl_path, revocation, fetch, fetch_timeout,\n"
+    "revocation_cache; issuers from ca_file or SECMAIL_CA_FILE).\n";
 
 /* The content entity goes into the envelope through this sink. */
 static int
@@ -156,6 +166,7 @@ struct encrypter {
 	const char *bccdir;
 	int rewrap;
 	int warned;		/* the missing sender certificate was reported */
+	char rv_warned[300];	/* the revocation warning said already (once a worker) */
 };
 
 /* One message, from m->in to m->out: the single-message path and every message of a batch.
@@ -251,6 +262,11 @@ encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
 	if (sp >= 0)
 		close(sp);
 	recips_free(&r);
+	if (x->ro->revoke != NULL && revoke_warning(x->ro->revoke)[0] != '\0'
+	    && strcmp(revoke_warning(x->ro->revoke), x->rv_warned) != 0) {
+		cli_warn("%s", revoke_warning(x->ro->revoke));
+		snprintf(x->rv_warned, sizeof x->rv_warned, "%s", revoke_warning(x->ro->revoke));
+	}
 	msg_header_free(&h);
 	io_in_free(&in);
 	return 0;
@@ -278,6 +294,7 @@ main(int argc, char **argv)
 		{ "pass-fd", required_argument, NULL, 'D' },
 		{ "pass-env", required_argument, NULL, 'E' },
 		{ "members", required_argument, NULL, 'm' },
+		REVOKE_LONGOPTS,	/* issue 13 */
 		{ "config", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -291,13 +308,21 @@ main(int argc, char **argv)
 	struct err e;
 	const char *name = "standard input", *cipher = NULL, *bccdir = NULL, *config = NULL, *bad;
 	struct conf cf;
+	struct revoke_opts rvo;
+	char cachedir[4096];
+	const char *now, *cafile;
 	enum env_cipher c;
-	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, rc;
+	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, rc, k;
 
 	cli_init(argc, argv);
 	batch_init(&bt, "encrypted", BATCH_SKIP_ENCRYPTED);
 	recips_opts_init(&ro);
+	revoke_opts_init(&rvo);
 	while ((ch = getopt_long(argc, argv, "r:R:C:hV", longopts, NULL)) != -1) {
+		if ((k = revoke_getopt(ch, optarg, &rvo, &e)) < 0)
+			cli_usage(usage, "%s", e.msg);
+		if (k > 0)
+			continue;
 		switch (ch) {
 		case 'r':
 			if (recips_opts_add(&ro.files, optarg) != 0)
@@ -364,6 +389,15 @@ main(int argc, char **argv)
 			flags |= ENV_OAEP;
 	}
 	keys_opts_defaults(&ro.keys, &cf, (rewrap ? KEYS_DEF_IDENTITY : 0) | KEYS_DEF_PASS);
+	/* Issue 13: the clock (tests inject it), revocation, the issuers to check it with. */
+	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
+		ro.now = rvo.now = (time_t)cli_number(now, (long long)1 << 40);
+	if (revoke_setup(&rvo, &cf, cachedir, sizeof cachedir, &ro.revoke, &e) != 0
+	    || (ro.revoke != NULL && revoke_load(ro.revoke, &e) != 0))
+		cli_die_err(&e);
+	if (ro.revoke != NULL && (cafile = conf_setting(&cf, "SECMAIL_CA_FILE", "ca_file")) != NULL
+	    && keys_load_certs(cafile, &ro.issuers, &e) != 0)
+		cli_die_err(&e);
 	c = ENV_CIPHER_NONE;
 	if (cipher != NULL) {
 		if ((c = env_cipher_parse(cipher)) == ENV_CIPHER_NONE)
@@ -395,9 +429,12 @@ main(int argc, char **argv)
 	x.bccdir = bccdir;
 	x.rewrap = rewrap;
 	x.warned = 0;
+	x.rv_warned[0] = '\0';
 	/* Batch mode: options and the store set up once, encrypt_one for every message. */
 	if (batch_active(&bt)) {
 		rc = batch_run(&bt, argv + optind, argc - optind, encrypt_one, &x, &e);
+		revoke_free(ro.revoke);
+		sk_X509_pop_free(ro.issuers, X509_free);
 		recips_opts_free(&ro);
 		conf_free(&cf);
 		if (rc < 0)
@@ -411,6 +448,8 @@ main(int argc, char **argv)
 	m.out_name = "standard output";
 	m.decrypted = -1;
 	encrypt_one(&x, &m, &e);
+	revoke_free(ro.revoke);
+	sk_X509_pop_free(ro.issuers, X509_free);
 	recips_opts_free(&ro);
 	conf_free(&cf);
 	return EX_OK;

@@ -16,7 +16,8 @@ static const char usage[] =
     "usage: smime-sign [--cert FILE --key FILE | --p12 FILE] [--chain FILE]\n"
     "                  [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                  [--opaque | --certs-only] [--digest sha256|sha384|sha512] [--pss]\n"
-    "                  [--encrypt-cert FILE] [--no-from-check] [FILE]\n"
+    "                  [--encrypt-cert FILE] [--no-from-check]\n"
+    "                  [--capabilities PRESET|LIST] [--expiry-warning DAYS] [FILE]\n"
     "       smime-sign [options] --out-dir DIR [--force] FILE...\n"
     "       smime-sign [options] --maildir DIR (--to-maildir DIR | --in-place | --exec CMD)\n"
     "                  [--cur] [--force]\n"
@@ -37,6 +38,10 @@ static const char usage[] =
     "      --pss               RSA-PSS signatures instead of PKCS#1 v1.5\n"
     "      --encrypt-cert FILE announce FILE as the certificate to encrypt to\n"
     "      --no-from-check     sign even if the certificate does not name the From address\n"
+    "      --capabilities PRESET|LIST  what to announce: secmail (default), cbc,\n"
+    "                          openssl-smime, neomutt, mutt, s-nail, gpgsm, nss, or ciphers\n"
+    "                          (aes-256-gcm,aes-128-gcm,aes-256-cbc,aes-128-cbc)\n"
+    "      --expiry-warning DAYS  warn when the certificate expires within DAYS (30; 0: never)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
@@ -44,9 +49,49 @@ static const char usage[] =
     BATCH_USAGE
     "  Signed messages are skipped unless --force.\n"
     "\n"
-    "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest),\n"
-    "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
-    "SECMAIL_DIGEST; options override both.\n";
+    "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest,\n"
+    "capabilities, expiry_warning), then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12,\n"
+    "SECMAIL_CHAIN, SECMAIL_PASS_FILE, SECMAIL_DIGEST, SECMAIL_CAPABILITIES,\n"
+    "SECMAIL_EXPIRY_WARNING; options override both.\n";
+
+/* Issue 13: what the signature announces, and the signing certificate's dates. */
+enum { OPT_CAPABILITIES = 0x1310, OPT_EXPIRY_WARNING };
+#define EXPIRY_WARNING_DAYS 30
+
+static void
+setup_caps(struct cms_sign_opts *o, const char *spec, int given, int *nids, int max)
+{
+	struct err e;
+
+	if (spec == NULL)
+		return;
+	if (cms_caps_parse(spec, nids, max, &o->ncaps, &e) != 0) {
+		if (given)
+			cli_usage(usage, "%s", e.msg);
+		cli_die(EX_CONFIG, "%s (SECMAIL_CAPABILITIES or the configuration)", e.msg);
+	}
+	o->caps = nids;
+}
+
+/* An expired or not yet valid signing certificate is refused (a cron job would otherwise
+ * go on sending signatures every reader rejects); one that expires soon is warned about. */
+static void
+check_dates(X509 *cert, time_t now, const char *days, int given)
+{
+	long long d = EXPIRY_WARNING_DAYS;
+	char warn[200];
+	struct err e;
+
+	if (days != NULL && (d = cli_number(days, 36500)) < 0) {
+		if (given)
+			cli_usage(usage, "--expiry-warning: '%s' is not a number of days", days);
+		cli_die(EX_CONFIG, "expiry_warning: '%s' is not a number of days", days);
+	}
+	if (keys_check_validity(cert, now ? now : time(NULL), (int)d, warn, sizeof warn, &e) != 0)
+		cli_die(EX_DATAERR, "cannot sign: the signing %s", e.msg);
+	if (warn[0] != '\0')
+		cli_warn("warning: the signing %s: renew it", warn);
+}
 
 struct signer {
 	const struct keys_identity *id;
@@ -94,6 +139,8 @@ main(int argc, char **argv)
 		{ "pss", no_argument, NULL, 'P' },
 		{ "encrypt-cert", required_argument, NULL, 'e' },
 		{ "no-from-check", no_argument, NULL, 'n' },
+		{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
+		{ "expiry-warning", required_argument, NULL, OPT_EXPIRY_WARNING },
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -105,6 +152,8 @@ main(int argc, char **argv)
 	struct keys_identity id;
 	STACK_OF(X509) *enc = NULL;
 	const char *name = "standard input", *encfile = NULL, *now, *config = NULL;
+	const char *caps = NULL, *warn_days = NULL;
+	int capnids[8], caps_given, warn_given;
 	struct conf cf;
 	struct batch bt;
 	struct signer sg;
@@ -133,6 +182,8 @@ main(int argc, char **argv)
 		case 'e': encfile = optarg; break;
 		case 'n': so.no_from_check = 1; break;
 		case 'C': config = optarg; break;
+		case OPT_CAPABILITIES: caps = optarg; break;
+		case OPT_EXPIRY_WARNING: warn_days = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default:
@@ -157,6 +208,13 @@ main(int argc, char **argv)
 	/* Tests inject the clock (signing time) here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);
+	caps_given = caps != NULL;
+	if (caps == NULL)
+		caps = conf_setting(&cf, "SECMAIL_CAPABILITIES", "capabilities");
+	setup_caps(&so.cms, caps, caps_given, capnids, (int)(sizeof capnids / sizeof capnids[0]));
+	warn_given = warn_days != NULL;
+	if (warn_days == NULL)
+		warn_days = conf_setting(&cf, "SECMAIL_EXPIRY_WARNING", "expiry_warning");
 
 	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
@@ -169,6 +227,8 @@ main(int argc, char **argv)
 		cli_die_err(&e);
 	if (id.cert == NULL)
 		cli_die(EX_USAGE, "no signer certificate: give --cert or --p12");
+	if (!so.certs_only)
+		check_dates(id.cert, so.cms.signing_time, warn_days, warn_given);
 	if (encfile != NULL) {
 		if (keys_load_certs(encfile, &enc, &e) != 0)
 			cli_die_err(&e);

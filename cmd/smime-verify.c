@@ -12,12 +12,14 @@
 #include "cli.h"
 #include "conf.h"
 #include "io.h"
+#include "revoke.h"
 #include "smime.h"
 
 static const char usage[] =
     "usage: smime-verify [-Eks] [--after-decrypt] [--accept-sender] [--ca-file FILE]\n"
     "                    [--ca-path DIR] [--save-certs DIR] [--cert-dir DIR]\n"
-    "                    [--authserv-id ID] [-C FILE] [FILE]\n"
+    "                    [--authserv-id ID] [--crl-file FILE] [--crl-path DIR]\n"
+    "                    [--revocation soft|strict|off] [--no-fetch] [-C FILE] [FILE]\n"
     "       smime-verify [options] --out-dir DIR [--force] FILE...\n"
     "       smime-verify [options] --maildir DIR (--to-maildir DIR | --in-place | --exec CMD)\n"
     "                    [--cur]\n"
@@ -37,6 +39,11 @@ static const char usage[] =
     "      --cert-dir DIR      certificate store whose entries are trusted as pinned\n"
     "                          (default: ~/.local/share/secmail/certs)\n"
     "      --authserv-id ID    the authentication service name (default: host name)\n"
+    "      --crl-file FILE     revocation: also the CRLs in FILE (PEM or DER)\n"
+    "      --crl-path DIR      revocation: also the CRLs in the files of DIR\n"
+    "      --revocation MODE   soft (default; status unknown: pass with a note), strict\n"
+    "                          (status unknown: temperror) or off\n"
+    "      --no-fetch          never fetch CRLs or ask OCSP responders (files, cache)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
@@ -45,7 +52,10 @@ static const char usage[] =
     "  In a Maildir, --after-decrypt applies to the messages smime-decrypt wrote.\n"
     "\n"
     "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id), then\n"
-    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n"
+    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID; revocation:\n"
+    "crl_file, crl_path, revocation, fetch, fetch_timeout, revocation_cache, then\n"
+    "SECMAIL_CRL_FILE, SECMAIL_CRL_PATH, SECMAIL_REVOCATION, SECMAIL_FETCH_TIMEOUT,\n"
+    "SECMAIL_REVOCATION_CACHE.\n"
     "Exit status: 0 written, 1 withheld (--strict) or not pass (-E), 66 empty input,\n"
     "75 a transient failure (nothing complete written: retry), 64 usage, 78 configuration.\n";
 
@@ -88,6 +98,7 @@ struct verifier {
 	const struct smime_verify_opts *vo;
 	enum cms_verdict verdict;	/* of the last message */
 	int withheld;			/* --strict held it back */
+	char rv_warned[300];		/* the revocation warning said already (once a run) */
 };
 
 /* One message, from m->in to m->out: the single-message path and every message of a batch.
@@ -134,6 +145,11 @@ verify_one(void *ctx, const struct batch_msg *m, struct err *e)
 		cli_warn("the signer's encryption certificate was ignored: %s", r.enc_note);
 	if (r.warning[0] != '\0')
 		cli_warn("%s", r.warning);
+	if (vo.cms.revoke != NULL && revoke_warning(vo.cms.revoke)[0] != '\0'
+	    && strcmp(revoke_warning(vo.cms.revoke), vf->rv_warned) != 0) {
+		cli_warn("%s", revoke_warning(vo.cms.revoke));
+		snprintf(vf->rv_warned, sizeof vf->rv_warned, "%s", revoke_warning(vo.cms.revoke));
+	}
 	vf->verdict = r.verdict;
 	vf->withheld = rc == 1;
 	cms_result_free(&r);
@@ -154,6 +170,7 @@ main(int argc, char **argv)
 		{ "save-certs", required_argument, NULL, 'S' },
 		{ "cert-dir", required_argument, NULL, 'D' },
 		{ "authserv-id", required_argument, NULL, 'a' },
+		REVOKE_LONGOPTS,	/* issue 13 */
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -166,15 +183,22 @@ main(int argc, char **argv)
 	struct batch_msg m;
 	const char *bad;
 	const char *name = "standard input", *save_dir = NULL, *cert_dir = NULL, *now, *config = NULL;
-	char defdir[4096];
+	char defdir[4096], cachedir[4096];
+	struct revoke_opts ro;
+	struct revoke *rv;
 	struct conf cf;
 	struct err e;
-	int c, fd = STDIN_FILENO, exit_code = 0, status;
+	int c, fd = STDIN_FILENO, exit_code = 0, status, rc;
 
 	cli_init(argc, argv);
 	memset(&vo, 0, sizeof vo);
 	batch_init(&bt, "verified", 0);
+	revoke_opts_init(&ro);
 	while ((c = getopt_long(argc, argv, "EksC:hV", longopts, NULL)) != -1) {
+		if ((rc = revoke_getopt(c, optarg, &ro, &e)) < 0)
+			cli_usage(usage, "%s", e.msg);
+		if (rc > 0)
+			continue;
 		switch (c) {
 		case 'E': exit_code = 1; break;
 		case 'd': vo.after_decrypt = 1; break;
@@ -227,6 +251,10 @@ main(int argc, char **argv)
 	/* Tests inject the clock here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);
+	ro.now = vo.cms.now;
+	if (revoke_setup(&ro, &cf, cachedir, sizeof cachedir, &rv, &e) != 0)
+		cli_die_err(&e);
+	vo.cms.revoke = rv;
 
 	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
@@ -238,6 +266,7 @@ main(int argc, char **argv)
 	vo.save = open_store(save_dir);
 	vo.store = save_dir != NULL && cert_dir != NULL && strcmp(save_dir, cert_dir) == 0 ? vo.save
 	    : open_store(cert_dir);
+	memset(&vf, 0, sizeof vf);
 	vf.vo = &vo;
 	/* Batch mode: stores and options set up once, verify_one for every message. */
 	if (batch_active(&bt)) {
@@ -262,6 +291,7 @@ main(int argc, char **argv)
 	if (vo.store != vo.save)
 		certstore_close(vo.store);
 	certstore_close(vo.save);
+	revoke_free(rv);
 	conf_free(&cf);
 	return status;
 }
