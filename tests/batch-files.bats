@@ -221,3 +221,26 @@ teardown() { common_teardown; }
 	# A leak of 1 KiB per message would add 900 KiB.
 	[ "$b" -lt $((a + 512)) ]
 }
+
+@test "batch: --help, the man pages (mandoc -Tlint clean) and the bash, zsh and fish completions name every batch option" {
+	for t in sign encrypt decrypt verify; do
+		run smime-$t --help
+		assert_success
+		for o in --out-dir --maildir --to-maildir --in-place --exec --cur --force --jobs; do
+			grep -q -- "$o" <<<"$output" || { echo "smime-$t --help: no $o" >&2; false; }
+			grep -q -- "^\.It Fl Fl ${o#--}" "$TOP/man/smime-$t.1" || { echo "smime-$t.1: no $o" >&2; false; }
+			grep -q -- "$o" "$TOP/completions/zsh/_smime-$t"
+			grep -q -- "-l ${o#--} " "$TOP/completions/fish/smime-$t.fish"
+		done
+		grep -q '^\.Ss Batch mode$' "$TOP/man/smime-$t.1"
+		run mandoc -Tlint -W warning "$TOP/man/smime-$t.1"
+		assert_success
+		assert_output ""
+		run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/smime-$t' && COMP_WORDS=(smime-$t --to-m) COMP_CWORD=1 && _smime_$t && echo \"\${COMPREPLY[@]}\""
+		assert_output "--to-maildir"
+		run zsh -n "$TOP/completions/zsh/_smime-$t"
+		assert_success
+		run fish -c "source '$TOP/completions/fish/smime-$t.fish'; complete -C'smime-$t --in-pl'"
+		assert_output --partial "--in-place"
+	done
+}

@@ -25,3 +25,12 @@ complete -c smime-encrypt -l crl-file -r -F -d 'Also check revocation against th
 complete -c smime-encrypt -l crl-path -x -a '(__fish_complete_directories)' -d 'Also check revocation against the CRLs in DIR'
 complete -c smime-encrypt -l revocation -x -a 'soft strict off' -d 'What an unknown revocation status means'
 complete -c smime-encrypt -l no-fetch -d 'Never fetch CRLs or ask OCSP responders'
+# batch mode (issue 12)
+complete -c smime-encrypt -l out-dir -x -a '(__fish_complete_directories)' -d 'Batch: write each FILE to DIR under its name'
+complete -c smime-encrypt -l maildir -x -a '(__fish_complete_directories)' -d 'Batch: the messages in the Maildir DIR'
+complete -c smime-encrypt -l to-maildir -x -a '(__fish_complete_directories)' -d 'Batch: into the Maildir DIR'
+complete -c smime-encrypt -l in-place -d 'Batch: back into the same Maildir'
+complete -c smime-encrypt -l exec -x -a '(__fish_complete_command)' -d 'Batch: pipe each output to CMD'
+complete -c smime-encrypt -l cur -d 'Batch: also the messages in cur/'
+complete -c smime-encrypt -l force -d 'Batch: redo what is done already'
+complete -c smime-encrypt -l jobs -x -d 'Batch: messages at a time'

@@ -18,3 +18,12 @@ complete -c smime-sign -s V -l version -d 'Show version'
 # issue 13
 complete -c smime-sign -l capabilities -x -a 'secmail cbc openssl-smime neomutt mutt s-nail gpgsm nss aes-256-gcm aes-128-gcm aes-256-cbc aes-128-cbc' -d 'What the signature announces'
 complete -c smime-sign -l expiry-warning -x -d 'Warn when the certificate expires within DAYS'
+# batch mode (issue 12)
+complete -c smime-sign -l out-dir -x -a '(__fish_complete_directories)' -d 'Batch: write each FILE to DIR under its name'
+complete -c smime-sign -l maildir -x -a '(__fish_complete_directories)' -d 'Batch: the messages in the Maildir DIR'
+complete -c smime-sign -l to-maildir -x -a '(__fish_complete_directories)' -d 'Batch: into the Maildir DIR'
+complete -c smime-sign -l in-place -d 'Batch: back into the same Maildir'
+complete -c smime-sign -l exec -x -a '(__fish_complete_command)' -d 'Batch: pipe each output to CMD'
+complete -c smime-sign -l cur -d 'Batch: also the messages in cur/'
+complete -c smime-sign -l force -d 'Batch: redo what is done already'
+complete -c smime-sign -l jobs -x -d 'Batch: messages at a time'

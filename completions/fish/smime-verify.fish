@@ -17,3 +17,12 @@ complete -c smime-verify -l crl-file -r -F -d 'Also check revocation against the
 complete -c smime-verify -l crl-path -x -a '(__fish_complete_directories)' -d 'Also check revocation against the CRLs in DIR'
 complete -c smime-verify -l revocation -x -a 'soft strict off' -d 'What an unknown revocation status means'
 complete -c smime-verify -l no-fetch -d 'Never fetch CRLs or ask OCSP responders'
+# batch mode (issue 12)
+complete -c smime-verify -l out-dir -x -a '(__fish_complete_directories)' -d 'Batch: write each FILE to DIR under its name'
+complete -c smime-verify -l maildir -x -a '(__fish_complete_directories)' -d 'Batch: the messages in the Maildir DIR'
+complete -c smime-verify -l to-maildir -x -a '(__fish_complete_directories)' -d 'Batch: into the Maildir DIR'
+complete -c smime-verify -l in-place -d 'Batch: back into the same Maildir'
+complete -c smime-verify -l exec -x -a '(__fish_complete_command)' -d 'Batch: pipe each output to CMD'
+complete -c smime-verify -l cur -d 'Batch: also the messages in cur/'
+complete -c smime-verify -l force -d 'Batch: redo what is done already'
+complete -c smime-verify -l jobs -x -d 'Batch: messages at a time'
