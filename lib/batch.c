@@ -438,7 +438,9 @@ list_outputs(struct run *r, struct err *e)
 		}
 		closedir(dp);
 	}
-	qsort(r->outs, r->nouts, sizeof *r->outs, cmp_str);
+	/* qsort and bsearch take no null array, even of no elements. */
+	if (r->nouts > 0)
+		qsort(r->outs, r->nouts, sizeof *r->outs, cmp_str);
 	return 0;
 }
 
@@ -453,7 +455,7 @@ recovered(struct run *r, int sub, const char *name)
 	if (mark_name(name, r->b->done, out, sizeof out) != 0)
 		return 0;
 	out[base_len(out)] = '\0';
-	if (bsearch(&key, r->outs, r->nouts, sizeof *r->outs, cmp_str) == NULL)
+	if (r->nouts == 0 || bsearch(&key, r->outs, r->nouts, sizeof *r->outs, cmp_str) == NULL)
 		return 0;
 	if (join3(p, r->in, subs[sub], name) != 0)
 		return 0;
@@ -653,7 +655,7 @@ setup(struct run *r, const struct batch *b, char **files, int nfiles, struct err
 	if ((r->tmpfd = open(r->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_sys(e, EX_CANTCREAT, "cannot open %s", r->tmp);
 	clean_tmp(r, r->mode == M_INPLACE || r->mode == M_EXEC);
-	if (r->mode != M_DIR)
+	if (r->mode != M_DIR && r->n > 0)
 		qsort(r->v, r->n, sizeof *r->v, cmp_item);
 	return 0;
 }
@@ -796,8 +798,13 @@ worker(struct run *r, int k, int wfd, batch_fn *fn, void *ctx)
 			break;
 		atomic_store(&sl->since, now_ms());
 		atomic_store(&sl->item, (long long)i);
-		if (r->fnum > 0 && (long)i + 1 == r->fnum && strcmp(r->fpoint, "crash") == 0)
+		if (r->fnum > 0 && (long)i + 1 == r->fnum && strcmp(r->fpoint, "crash") == 0) {
+			/* A crash no handler turns into an exit (a sanitizer's would). */
+			signal(SIGSEGV, SIG_DFL);
 			raise(SIGSEGV);
+		}
+		if (r->fnum > 0 && (long)i + 1 == r->fnum && strcmp(r->fpoint, "exit") == 0)
+			_exit(3);	/* as a sanitizer's report or a library's exit(3) */
 		if (r->fnum > 0 && (long)i + 1 == r->fnum && strcmp(r->fpoint, "hang") == 0)
 			for (;;)
 				pause();
@@ -1053,7 +1060,11 @@ died(struct run *r, size_t i, int st, int timed_out)
 		report(in, "the worker crashed on it (signal %d): left in place", WTERMSIG(st));
 		r->failed++;
 	} else {
-		/* The per-message code said why as it exited. */
+		/* The per-message code said why as it exited with a sysexits code; any other
+		 * status (a sanitizer's report, a library's exit) names the message here. */
+		if (WEXITSTATUS(st) < EX__BASE)
+			report(in, "the worker ended on it (exit status %d): left in place",
+			    WEXITSTATUS(st));
 		count_failure(r, WEXITSTATUS(st) ? WEXITSTATUS(st) : EX_SOFTWARE);
 	}
 }

@@ -58,8 +58,9 @@
  * For tests: SECMAIL_BATCH_FAULT=POINT:N kills the process (SIGKILL, as kill -9) at the Nth
  * passage of POINT: "tmp" (an output complete in tmp/, before it is linked), "output" (after
  * it is linked, before its input is removed), "input" (after the input is removed), "exec-mark"
- * (input marked, CMD not started), "exec-done" (CMD exited 0, input not yet removed); "crash"
- * and "hang" make the worker crash (SIGSEGV) or hang at the Nth message.
+ * (input marked, CMD not started), "exec-done" (CMD exited 0, input not yet removed); "crash",
+ * "exit" and "hang" make the worker crash (SIGSEGV), exit with status 3 without a word (as a
+ * sanitizer's report would) or hang at the Nth message.
  * SECMAIL_BATCH_TIMEOUT: seconds a worker may spend on one message (default 600) before it
  * is killed and the message counted as a transient failure.
  */

@@ -89,6 +89,14 @@ exactly_once() {	# exactly_once OUT
 	exactly_once "$T/out"
 }
 
+@test "crash: a worker that exits on a message without a word (status 3) costs that message only, named" {
+	SECMAIL_BATCH_FAULT=exit:9 run --separate-stderr "${SIGN[@]}" --jobs 2 --maildir "$T/box" --to-maildir "$T/out"
+	assert_failure 1
+	grep -q "^smime-sign: $T/box/new/1700000009.M9P4242.test: the worker ended on it (exit status 3): left in place$" <<<"$stderr"
+	[ "$(files "$T/box/new")" = "1700000009.M9P4242.test" ]
+	[ "$(ls "$T/out/new" | wc -l)" -eq $((N - 1)) ]
+}
+
 @test "crash: a worker that hangs on a message is stopped after SECMAIL_BATCH_TIMEOUT; exit 75, the rest is done" {
 	# timeout(1): a supervisor that missed the hang would wait for ever (exit 124 here)
 	SECMAIL_BATCH_TIMEOUT=1 SECMAIL_BATCH_FAULT=hang:3 run --separate-stderr timeout -s KILL 120 \
