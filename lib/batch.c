@@ -90,6 +90,7 @@ struct run {
 	size_t npend;
 	int touched_in[2], touched_out[2];
 	size_t done, skipped, failed, retry, doubt;
+	int lost;		/* workers that ended between messages */
 	char fpoint[16];	/* SECMAIL_BATCH_FAULT */
 	long fnum, fcount;
 	long timeout;
@@ -1155,6 +1156,9 @@ reap(struct run *r, int k, batch_fn *fn, void *ctx)
 		report(NULL, "a worker ended with %s %d between messages", WIFSIGNALED(st)
 		    ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 		r->failed++;
+		/* Replaced a few times, not for ever: one that dies before any message would. */
+		if (++r->lost > 3)
+			return;
 	}
 	if (atomic_load(&r->sh->next) < r->n && start_worker(r, k, fn, ctx, &e) != 0)
 		report(NULL, "%s", e.msg);
