@@ -935,7 +935,7 @@ ocsp_answer(OCSP_RESPONSE *resp, OCSP_REQUEST *req, OCSP_CERTID *id, X509 *issue
 	X509 *signer = NULL;
 	time_t tu, nu = 0;
 	char s[40];
-	int st, status = -1, reason = -1, rc = 0, stale;
+	int st, status = -1, reason = -1, rc = 0, stale, k;
 
 	*fresh_until = 0;
 	if ((st = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
@@ -946,8 +946,11 @@ ocsp_answer(OCSP_RESPONSE *resp, OCSP_REQUEST *req, OCSP_CERTID *id, X509 *issue
 		snprintf(why, n, "not a basic OCSP response");
 		goto out;
 	}
-	/* RFC 8954: a nonce we sent must come back unchanged; a responder may leave it out. */
-	if (req != NULL && OCSP_check_nonce(req, bs) <= 0) {
+	/* RFC 8954 §2.1: a nonce we sent must come back unchanged; a responder may leave it
+	 * out (answers produced ahead of time, RFC 5019), and then thisUpdate/nextUpdate alone
+	 * bound a replay, as for a CRL. OCSP_check_nonce: 1 equal, 0 different, -1 not in the
+	 * response, 2 and 3 cannot happen (we always send one). */
+	if (req != NULL && (k = OCSP_check_nonce(req, bs)) != 1 && k != -1) {
 		snprintf(why, n, "the response does not carry our nonce (replayed?)");
 		goto out;
 	}
