@@ -569,6 +569,7 @@ idp_covers(const DIST_POINT_NAME *dpn, X509 *x)
 static int
 crl_scope(X509_CRL *crl, X509 *x, char *why, size_t n)
 {
+	STACK_OF(X509_REVOKED) *revs;
 	ISSUING_DIST_POINT *idp;
 	int i, crit = -1, nid;
 
@@ -581,6 +582,20 @@ crl_scope(X509_CRL *crl, X509 *x, char *why, size_t n)
 		if (X509_EXTENSION_get_critical(ext) && nid != NID_issuing_distribution_point
 		    && nid != NID_crl_number && nid != NID_authority_key_identifier)
 			return snprintf(why, n, "an unknown critical extension"), -1;
+	}
+	/* RFC 5280 §5.3: the same for entry extensions. reasonCode and invalidityDate are never
+	 * critical; certificateIssuer (critical) belongs to indirect CRLs, which we do not use,
+	 * and would move the entries after it to another CA. */
+	revs = X509_CRL_get_REVOKED(crl);
+	for (i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+		const STACK_OF(X509_EXTENSION) *exts =
+		    X509_REVOKED_get0_extensions(sk_X509_REVOKED_value(revs, i));
+		int j;
+
+		for (j = 0; j < sk_X509_EXTENSION_num(exts); j++)
+			if (X509_EXTENSION_get_critical(sk_X509_EXTENSION_value(exts, j)))
+				return snprintf(why, n, "an entry with a critical extension (not "
+				    "supported)"), -1;
 	}
 	idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit, NULL);
 	ERR_clear_error();
