@@ -427,7 +427,10 @@ import_message(struct run *u, int fd, const char *path, struct err *e)
 		ent.ncaps = r.ncaps < CERTSTORE_MAX_CAPS ? r.ncaps : CERTSTORE_MAX_CAPS;
 		memcpy(ent.caps, r.caps, (size_t)ent.ncaps * sizeof ent.caps[0]);
 		ent.chain = r.chain;
-		ent.origin = CERTSTORE_IMPORTED;
+		/* "imported" says a CA vouched for it. A signer that passed only because the
+		 * store already trusts it as it is (no chain) is not; as a harvested signature,
+		 * the entry keeps the origin it has (pinned). */
+		ent.origin = sk_X509_num(r.chain) > 0 ? CERTSTORE_IMPORTED : CERTSTORE_HARVESTED;
 		ent.received_cipher = NID_undef;
 		if ((k = certstore_put_at(u->o->store, &ent, now_of(u->o) + CERTSTORE_SKEW, e)) < 0)
 			rc = -1;

@@ -91,3 +91,17 @@ has_controls() { LC_ALL=C grep -q $'\xc2\x9b\|\xe2\x80\xae' "$1"; }
 	assert_success
 	[[ $output == *"pinned bob@example.org (SHA-256 $(fp "$T/mallory.pem"))"* ]]
 }
+
+@test "certs attacks: importing a message signed by a pinned certificate does not relabel it as CA-verified" {
+	certs pin "$PKI/rogue.pem" >/dev/null
+	grep -q '^origin: pinned$' "$S/rogue@example.org"
+	# a newer signature by the pinned certificate (it passes only because it is pinned)
+	sample_msg "Rogue <rogue@example.org>" | SECMAIL_NOW=$(( $(date +%s) + 60 )) \
+		smime-sign --cert "$PKI/rogue.pem" --key "$PKI/rogue.key" >"$T/s"
+	run --separate-stderr env SECMAIL_NOW=$(( $(date +%s) + 120 )) smime-certs --ca-file "$PKI/ca.pem" import "$T/s"
+	assert_success
+	[ "$(awk -F'\t' '{print $2}' <(certs -m list rogue@example.org))" = pinned ]
+	grep -q '^origin: pinned$' "$S/rogue@example.org"
+	# the chain still shows no CA
+	[ "$(grep -c 'BEGIN CERTIFICATE' "$S/rogue@example.org")" -eq 1 ]
+}
