@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "envelope.h"
 #include "envmsg.h"
+#include "hp.h"
 #include "io.h"
 #include "msg.h"
 #include "recips.h"
@@ -22,7 +23,8 @@
 static const char usage[] =
     "usage: smime-encrypt [-r CERTFILE]... [-R ADDRESS]... [--cert-dir DIR]\n"
     "                     [--self CERTFILE | --no-self] [--cipher NAME] [--oaep]\n"
-    "                     [--allow-weak] [--bcc-dir DIR] [--recipients-only] [FILE]\n"
+    "                     [--allow-weak] [--bcc-dir DIR] [--recipients-only]\n"
+    "                     [--no-header-protection] [FILE]\n"
     "       smime-encrypt --rewrap --cert LISTCERT (--key LISTKEY | --p12 FILE)\n"
     "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                     [-r CERTFILE]... [-R ADDRESS]... [--members FILE] [FILE]\n"
@@ -40,6 +42,8 @@ static const char usage[] =
     "      --allow-weak      permit a weak cipher (des-ede3-cbc) named with --cipher\n"
     "      --bcc-dir DIR     write one separately encrypted copy per Bcc recipient to DIR\n"
     "      --recipients-only encrypt for -r and -R only, not for To, Cc and Bcc (gateways)\n"
+    "      --no-header-protection  keep the header outside as it is (RFC 9788 off): no\n"
+    "                        protected copy inside, the Subject not obscured\n"
     "      --rewrap          re-wrap an encrypted message for list members (exploder)\n"
     "      --cert FILE, --key FILE, --p12 FILE   the list's certificate and key\n"
     "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
@@ -48,7 +52,8 @@ static const char usage[] =
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
     "\n"
-    "Defaults: the configuration file (cert_dir, self, cipher, oaep; for --rewrap cert, key,\n"
+    "Defaults: the configuration file (cert_dir, self, cipher, oaep, header_protection; for\n"
+    "--rewrap cert, key,\n"
     "p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT),\n"
     "and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
 
@@ -59,10 +64,12 @@ enc_write(void *ctx, const void *p, size_t n, struct err *e)
 	return env_enc_write(ctx, p, n, e);
 }
 
-/* One encrypted message to o. */
+/* One encrypted message to o; ph: the header-protection payload header (RFC 9788), or NULL
+ * for the content entity of h alone. */
 static int
-emit(const struct msg_header *h, const char *mbox_from, const char *bcc, STACK_OF(X509) *certs,
-    enum env_cipher c, int flags, struct io_in *in, int sp, struct io_out *o, struct err *e)
+emit(const struct msg_header *h, const struct msg_header *ph, const char *mbox_from,
+    const char *bcc, STACK_OF(X509) *certs, enum env_cipher c, int flags, struct io_in *in,
+    int sp, struct io_out *o, struct err *e)
 {
 	struct msg_header oh;
 	struct envmsg_b64out b;
@@ -85,7 +92,8 @@ emit(const struct msg_header *h, const char *mbox_from, const char *bcc, STACK_O
 		goto out;
 	es.write = enc_write;
 	es.ctx = x;
-	if ((sp >= 0 ? envmsg_copy_fd(sp, &es, e) : envmsg_write_entity(h, in, &es, e)) != 0 || env_enc_final(x, e) != 0
+	if ((sp >= 0 ? envmsg_copy_fd(sp, &es, e) : ph != NULL ? envmsg_write_payload(ph, in, &es, e)
+	    : envmsg_write_entity(h, in, &es, e)) != 0 || env_enc_final(x, e) != 0
 	    || envmsg_b64out_final(&b, e) != 0)
 		goto out;
 	rc = 0;
@@ -128,7 +136,7 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 			return -1;
 		}
 		if (io_out_init(&o, a.fd, path, e) != 0
-		    || emit(h, NULL, r->bcc[i].addr, one, c, flags, NULL, sp, &o, e) != 0
+		    || emit(h, NULL, NULL, r->bcc[i].addr, one, c, flags, NULL, sp, &o, e) != 0
 		    || io_out_finish(&o) != 0 || io_atomic_commit(&a, e) != 0) {
 			if (o.failed)
 				*e = o.e;
@@ -140,6 +148,38 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 		sk_X509_free(one);
 	}
 	return 0;
+}
+
+/*
+ * RFC 9788 header protection, once recipients are known: a content that is not signed becomes
+ * the payload (*ph: the header fields, HP-Outer, hp=cipher), and the outer header h is
+ * obscured (hcp_baseline: Subject "[...]"). A signed content is already a payload and is not
+ * protected again; its outer Subject is obscured only when the signed part protects one (the
+ * reader gets it back from there). 1 with *ph set, 0 without, -1 on errors.
+ */
+static int
+protect(struct msg_header *h, struct msg_header *ph, struct io_in *in, struct err *e)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Type");
+	struct mime_type ct;
+	struct err ignore;
+	int signed_content = 0;
+
+	if (f != NULL && mime_type_parse(f->value, 0, &ct, &ignore) == 0) {
+		const char *st = mime_type_param(&ct, "smime-type");
+
+		signed_content = mime_type_is(&ct, "multipart", "signed")
+		    || ((mime_type_is(&ct, "application", "pkcs7-mime")
+		    || mime_type_is(&ct, "application", "x-pkcs7-mime"))
+		    && (st == NULL || strcasecmp(st, "signed-data") == 0));
+		mime_type_free(&ct);
+	}
+	if (signed_content)
+		return envmsg_signed_hp(h, in) && hp_obscure(h, e) < 0 ? -1 : 0;
+	if (hp_complete(h, time(NULL), e) != 0 || hp_payload_header(h, HP_CIPHER, ph, e) != 0
+	    || hp_obscure(h, e) < 0)
+		return -1;
+	return 1;
 }
 
 int
@@ -156,6 +196,7 @@ main(int argc, char **argv)
 		{ "allow-weak", no_argument, NULL, 'W' },
 		{ "bcc-dir", required_argument, NULL, 'b' },
 		{ "recipients-only", no_argument, NULL, 'o' },
+		{ "no-header-protection", no_argument, NULL, 'N' },	/* issue 14 */
 		{ "rewrap", no_argument, NULL, 'w' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
@@ -171,14 +212,14 @@ main(int argc, char **argv)
 	};
 	struct recips_opts ro;
 	struct recips r;
-	struct msg_header h;
+	struct msg_header h, ph;
 	struct io_in in;
 	struct io_out o;
 	struct err e;
 	const char *name = "standard input", *cipher = NULL, *bccdir = NULL, *config = NULL;
 	struct conf cf;
 	enum env_cipher c;
-	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, sp = -1;
+	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, sp = -1, hp = -1, have_ph = 0;
 
 	cli_init(argc, argv);
 	recips_opts_init(&ro);
@@ -200,6 +241,7 @@ main(int argc, char **argv)
 		case 'W': weak = 1; break;
 		case 'b': bccdir = optarg; break;
 		case 'o': ro.only_named = 1; break;
+		case 'N': hp = 0; break;
 		case 'w': rewrap = 1; break;
 		case 'c': ro.keys.cert = optarg; break;
 		case 'k': ro.keys.key = optarg; break;
@@ -240,6 +282,15 @@ main(int argc, char **argv)
 			flags |= ENV_OAEP;
 	}
 	keys_opts_defaults(&ro.keys, &cf, (rewrap ? KEYS_DEF_IDENTITY : 0) | KEYS_DEF_PASS);
+	if (hp < 0 && conf_get(&cf, NULL, "header_protection") != NULL) {
+		const char *v = conf_get(&cf, NULL, "header_protection");
+
+		if (strcmp(v, "none") == 0 || strcmp(v, "off") == 0)
+			hp = 0;
+		else if (strcmp(v, "clear") != 0 && strcmp(v, "cipher") != 0 && strcmp(v, "on") != 0)
+			cli_die(EX_CONFIG, "%s:%d: header_protection: expected clear, cipher or none",
+			    cf.path, conf_line(&cf, NULL, "header_protection"));
+	}
 	c = ENV_CIPHER_NONE;
 	if (cipher != NULL) {
 		if ((c = env_cipher_parse(cipher)) == ENV_CIPHER_NONE)
@@ -322,6 +373,10 @@ main(int argc, char **argv)
 			    "you will not be able to read this message yourself");
 		if (c == ENV_CIPHER_NONE)
 			c = r.cipher;
+		if (hp != 0)
+			have_ph = protect(&h, &ph, &in, &e);
+		if (have_ph < 0)
+			cli_die_err(&e);
 		if (r.nbcc > 0) {
 			/* The entity is needed once per copy: spool it (canonical) first. */
 			struct io_out so;
@@ -330,14 +385,16 @@ main(int argc, char **argv)
 			if ((sp = io_spool(&e)) < 0 || io_out_init(&so, sp, "temporary file", &e) != 0)
 				cli_die_err(&e);
 			ss = io_out_sink(&so);
-			if (envmsg_write_entity(&h, &in, &ss, &e) != 0)
+			if ((have_ph ? envmsg_write_payload(&ph, &in, &ss, &e)
+			    : envmsg_write_entity(&h, &in, &ss, &e)) != 0)
 				cli_die_err(&e);
 			if (io_out_finish(&so) != 0)
 				cli_die_err(&so.e);
 			if (bcc_copies(&h, &r, bccdir, sp, c, flags, &e) != 0)
 				cli_die_err(&e);
 		}
-		if (emit(&h, h.mbox_from, NULL, r.certs, c, flags, &in, sp, &o, &e) != 0)
+		if (emit(&h, have_ph ? &ph : NULL, h.mbox_from, NULL, r.certs, c, flags, &in, sp, &o,
+		    &e) != 0)
 			cli_die_err(&e);
 	}
 	if (io_out_finish(&o) != 0)
@@ -348,6 +405,8 @@ main(int argc, char **argv)
 	recips_opts_free(&ro);
 	conf_free(&cf);
 	msg_header_free(&h);
+	if (have_ph)
+		msg_header_free(&ph);
 	io_in_free(&in);
 	return EX_OK;
 }

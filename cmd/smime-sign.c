@@ -15,7 +15,9 @@ static const char usage[] =
     "usage: smime-sign [--cert FILE --key FILE | --p12 FILE] [--chain FILE]\n"
     "                  [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                  [--opaque | --certs-only] [--digest sha256|sha384|sha512] [--pss]\n"
-    "                  [--encrypt-cert FILE] [--no-from-check] [FILE]\n"
+    "                  [--encrypt-cert FILE] [--no-from-check]\n"
+    "                  [--no-header-protection | --header-protection clear|cipher]\n"
+    "                  [--receipt-request[=ADDRESS,...]] [FILE]\n"
     "\n"
     "Sign the RFC 5322 message in FILE (or standard input) with S/MIME and write it to\n"
     "standard output: multipart/signed by default.\n"
@@ -33,13 +35,32 @@ static const char usage[] =
     "      --pss               RSA-PSS signatures instead of PKCS#1 v1.5\n"
     "      --encrypt-cert FILE announce FILE as the certificate to encrypt to\n"
     "      --no-from-check     sign even if the certificate does not name the From address\n"
+    "      --no-header-protection  sign the content only, not the header (RFC 9788 off)\n"
+    "      --header-protection MODE  clear (default: the header fields are signed too) or\n"
+    "                          cipher (for a message smime-encrypt encrypts next), none\n"
+    "      --receipt-request[=ADDRESS,...]  ask for a signed receipt (RFC 2634), sent to\n"
+    "                          ADDRESS (default: the From address)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
-    "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest),\n"
+    "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest,\n"
+    "header_protection),\n"
     "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
     "SECMAIL_DIGEST; options override both.\n";
+
+/* --header-protection: clear, cipher, or none (off). */
+static enum hp_mode
+parse_hp(const char *s)
+{
+	if (strcmp(s, "clear") == 0 || strcmp(s, "on") == 0)
+		return HP_CLEAR;
+	if (strcmp(s, "cipher") == 0)
+		return HP_CIPHER;
+	if (strcmp(s, "none") == 0 || strcmp(s, "off") == 0)
+		return HP_NONE;
+	cli_usage(usage, "--header-protection: '%s' is not clear, cipher or none", s);
+}
 
 int
 main(int argc, char **argv)
@@ -58,6 +79,10 @@ main(int argc, char **argv)
 		{ "pss", no_argument, NULL, 'P' },
 		{ "encrypt-cert", required_argument, NULL, 'e' },
 		{ "no-from-check", no_argument, NULL, 'n' },
+		/* issue 14: header protection and receipts */
+		{ "no-header-protection", no_argument, NULL, 'N' },
+		{ "header-protection", required_argument, NULL, 'M' },
+		{ "receipt-request", optional_argument, NULL, 'R' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -72,6 +97,7 @@ main(int argc, char **argv)
 	struct io_in in;
 	struct io_out o;
 	struct err e;
+	const char *hpmode = NULL;
 	int c, fd = STDIN_FILENO, pass_given = 0;
 
 	cli_init(argc, argv);
@@ -92,6 +118,9 @@ main(int argc, char **argv)
 		case 'P': so.cms.pss = 1; break;
 		case 'e': encfile = optarg; break;
 		case 'n': so.no_from_check = 1; break;
+		case 'N': hpmode = "none"; break;
+		case 'M': hpmode = optarg; break;
+		case 'R': so.receipt = 1; so.receipt_to = optarg; break;
 		case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
@@ -109,6 +138,9 @@ main(int argc, char **argv)
 	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_CHAIN | (pass_given ? 0 : KEYS_DEF_PASS));
 	if (so.cms.digest == NULL)
 		so.cms.digest = conf_setting(&cf, "SECMAIL_DIGEST", "digest");
+	if (hpmode == NULL)
+		hpmode = conf_get(&cf, NULL, "header_protection");
+	so.hp = parse_hp(hpmode != NULL ? hpmode : "clear");
 	/* Tests inject the clock (signing time) here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);

@@ -393,7 +393,12 @@ policy_apply(const struct policy_facts *f, struct cms_result *r)
 			reword(r, CMS_V_PASS, "good signature by %s%s", r->identifier, by_sender
 			    ? " (the Sender, accepted with --accept-sender; not the From address)" : "");
 	}
+	if (r->verdict == CMS_V_PASS && f->hp != NULL) {
+		hp_describe(f->hp, why, 300);
+		add_note(r, "%s", why);
+	}
 	if (r->verdict == CMS_V_PASS && f->entity != NULL
+	    && (f->hp == NULL || f->hp->mode == HP_NONE)
 	    && policy_inner_fields(f->entity, f->outer, why, 120))
 		add_note(r, "the signed part carries header fields that differ from the message's, "
 		    "not shown: %s", why);

@@ -636,8 +636,14 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 		goto out;
 	if ((digest = cms_sign_digest(id, &so->cms, e)) == NULL)
 		goto out;
-	if (entity_header(&h, &eh, e) != 0)
+	if (so->hp != HP_NONE && !so->certs_only) {
+		/* RFC 9788 §2: the header fields travel inside the signature too. */
+		if (hp_complete(&h, so->cms.signing_time ? so->cms.signing_time : time(NULL), e) != 0
+		    || hp_payload_header(&h, so->hp, &eh, e) != 0)
+			goto out;
+	} else if (entity_header(&h, &eh, e) != 0) {
 		goto out;
+	}
 	/* A single part already in quoted-printable or base64 is 7-bit safe as it stands: it is
 	 * streamed straight from the input. Anything else is spooled and looked at first. */
 	direct = so->certs_only || leaf_encoded(&eh);
@@ -1320,6 +1326,9 @@ struct verify {
 	off_t entity_hdr;
 	int have_entity;
 	STACK_OF(X509) *pinned;
+	struct msg_header shown;	/* header protection: the header a reader gets */
+	struct hp_info hpi;
+	int have_hp;
 	struct err *e;
 };
 
@@ -1332,6 +1341,7 @@ verify_free(struct verify *s)
 	msg_header_free(&s->v.author);
 	msg_header_free(&s->v.entity);
 	msg_header_free(&s->entity);
+	msg_header_free(&s->shown);
 	msg_header_free(&s->h);
 	mime_type_free(&s->ct);
 	sk_X509_pop_free(s->pinned, X509_free);
@@ -1591,7 +1601,24 @@ signed_part(const struct verify *s)
 	return s->kind == K_NESTED && s->v.signed_done ? s->v.signed_path : NULL;
 }
 
-static void
+/* RFC 9788 §4: a signature over the whole message whose signed entity carries hp: the
+ * protected fields are what a reader gets, and the policy checks them. 0, or -1 (memory). */
+static int
+protected_header(struct verify *s, const struct msg_header *entity, struct cms_result *r)
+{
+	int encrypted = s->have_dec && s->dec.result == AR_DEC_DECRYPTED;
+
+	memset(&s->hpi, 0, sizeof s->hpi);
+	if (r->verdict != CMS_V_PASS || entity == NULL || signed_part(s) != NULL
+	    || s->v.forwarded || hp_mode_of(entity) == HP_NONE)
+		return 0;
+	if (hp_merge(&s->h, entity, encrypted, &s->shown, &s->hpi, s->e) != 0)
+		return -1;
+	s->have_hp = 1;
+	return 0;
+}
+
+static int
 policy(struct verify *s, struct cms_result *r)
 {
 	struct policy_facts f;
@@ -1608,7 +1635,14 @@ policy(struct verify *s, struct cms_result *r)
 		f.entity = &s->v.entity;
 	else if (s->kind == K_OPAQUE && s->have_entity)
 		f.entity = &s->entity;
+	if (protected_header(s, f.entity, r) != 0)
+		return -1;
+	if (s->have_hp)
+		f.author = &s->shown;
+	if (f.entity != NULL && f.part == NULL && !f.forwarded)
+		f.hp = &s->hpi;
 	policy_apply(&f, r);
+	return 0;
 }
 
 /* --save-certs, and the cipher the message came in: before the header is written, so a
@@ -1670,16 +1704,18 @@ static int
 write_header(struct verify *s, struct io_out *o, const struct cms_result *r, int content_too)
 {
 	const char *eol = s->h.crlf ? "\r\n" : "\n";
+	/* A pass with header protection: the protected fields in place of the outer ones. */
+	const struct msg_header *h = !content_too && s->have_hp ? &s->shown : &s->h;
 	size_t i;
 
 	if (s->h.mbox_from != NULL && io_out_puts(o, s->h.mbox_from) != 0)
 		return out_err(o, s->e);
 	if (put_ar(o, s->authserv, r, signed_part(s), eol, s->e) != 0)
 		return o->failed ? out_err(o, s->e) : -1;
-	for (i = 0; i < s->h.n; i++) {
-		if (!content_too && is_entity_field(s->h.f[i].name))
+	for (i = 0; i < h->n; i++) {
+		if (!content_too && is_entity_field(h->f[i].name))
 			continue;
-		if (io_out_write(o, s->h.f[i].raw, s->h.f[i].rawlen) != 0)
+		if (io_out_write(o, h->f[i].raw, h->f[i].rawlen) != 0)
 			return out_err(o, s->e);
 	}
 	return 0;
@@ -1783,7 +1819,10 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	s.kind = message_kind(&s.h, &s.ct, &s.cte, e);
 	if (verify_kind(&s, r) != 0)
 		goto out;
-	policy(&s, r);
+	if (policy(&s, r) != 0) {
+		cms_result_free(r);
+		goto out;
+	}
 	save(&s, r);
 	if (vo->strict && r->verdict != CMS_V_PASS) {
 		rc = 1;
