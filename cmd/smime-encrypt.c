@@ -55,7 +55,8 @@ static const char usage[] =
     "Defaults: the configuration file (cert_dir, self, cipher, oaep, header_protection; for\n"
     "--rewrap cert, key,\n"
     "p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT),\n"
-    "and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE.\n";
+    "SECMAIL_HEADER_PROTECTION, and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12,\n"
+    "SECMAIL_PASS_FILE.\n";
 
 /* The content entity goes into the envelope through this sink. */
 static int
@@ -282,14 +283,14 @@ main(int argc, char **argv)
 			flags |= ENV_OAEP;
 	}
 	keys_opts_defaults(&ro.keys, &cf, (rewrap ? KEYS_DEF_IDENTITY : 0) | KEYS_DEF_PASS);
-	if (hp < 0 && conf_get(&cf, NULL, "header_protection") != NULL) {
-		const char *v = conf_get(&cf, NULL, "header_protection");
+	if (hp < 0 && conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection") != NULL) {
+		const char *v = conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection");
 
 		if (strcmp(v, "none") == 0 || strcmp(v, "off") == 0)
 			hp = 0;
 		else if (strcmp(v, "clear") != 0 && strcmp(v, "cipher") != 0 && strcmp(v, "on") != 0)
-			cli_die(EX_CONFIG, "%s:%d: header_protection: expected clear, cipher or none",
-			    cf.path, conf_line(&cf, NULL, "header_protection"));
+			cli_die(EX_CONFIG, "header_protection (SECMAIL_HEADER_PROTECTION or %s): "
+			    "expected clear, cipher or none", cf.path ? cf.path : "smime.conf");
 	}
 	c = ENV_CIPHER_NONE;
 	if (cipher != NULL) {

@@ -47,7 +47,7 @@ static const char usage[] =
     "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest,\n"
     "header_protection),\n"
     "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
-    "SECMAIL_DIGEST; options override both.\n";
+    "SECMAIL_DIGEST, SECMAIL_HEADER_PROTECTION; options override both.\n";
 
 /* --header-protection: clear, cipher, or none (off). */
 static enum hp_mode
@@ -139,7 +139,7 @@ main(int argc, char **argv)
 	if (so.cms.digest == NULL)
 		so.cms.digest = conf_setting(&cf, "SECMAIL_DIGEST", "digest");
 	if (hpmode == NULL)
-		hpmode = conf_get(&cf, NULL, "header_protection");
+		hpmode = conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection");
 	so.hp = parse_hp(hpmode != NULL ? hpmode : "clear");
 	/* Tests inject the clock (signing time) here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)

@@ -402,6 +402,10 @@ policy_apply(const struct policy_facts *f, struct cms_result *r)
 	    && policy_inner_fields(f->entity, f->outer, why, 120))
 		add_note(r, "the signed part carries header fields that differ from the message's, "
 		    "not shown: %s", why);
+	/* RFC 2634 §2.7: a receipt is due only for a valid signature (smime-receipt makes it) */
+	if (r->verdict == CMS_V_PASS && r->receipt_request)
+		add_note(r, "a signed receipt is requested%s%s", r->receipt_to[0] ? " to " : "",
+		    r->receipt_to);
 	if (r->verdict == CMS_V_PASS && r->enc_note[0] != '\0')
 		add_note(r, "its encryption certificate was ignored: %s", r->enc_note);
 	wrapping(f, r);

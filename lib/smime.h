@@ -62,6 +62,9 @@ struct smime_verify_opts {
 	struct certstore *save;		/* --save-certs: what a passing signature announced
 					 * is stored here before the header is written (and,
 					 * with after_decrypt, the cipher it came in); NULL */
+	struct buf *sig_der;		/* smime-receipt: the SignedData DER of a signature
+					 * that was checked goes here (a receipt answers its
+					 * signer info); NULL */
 };
 
 /* --save-certs: store what a passing signature announced (RFC 8551 §2.7.1) under every

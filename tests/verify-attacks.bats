@@ -51,6 +51,9 @@ setup_file() {
 	evil_pki
 }
 setup() {
+	# Issue 14: these tests state the behaviour without header protection (RFC 9788),
+	# which tests/hp-*.bats covers.
+	export SECMAIL_HEADER_PROTECTION=none
 	common_setup
 	E="$BATS_FILE_TMPDIR/evil"
 	sample_msg >"$T/msg"
