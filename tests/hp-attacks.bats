@@ -1,0 +1,192 @@
+#!/usr/bin/env bats
+# Header protection (RFC 9788, issue 14): what smime-sign and smime-encrypt put inside, what
+# smime-decrypt and smime-verify give back, and the attacks on the outer header. Structure is
+# read back with Python's email package and openssl cms, independently of secmail's parsers.
+
+load helpers/common
+load helpers/smime
+
+setup_file() { smime_pki; }
+setup() {
+	common_setup
+	export SECMAIL_AUTHSERV_ID=mx.test
+	{ printf 'Received: from x by y; Sun, 29 Nov 2026 03:59:00 +0000\n'
+	  printf 'From: Alice <alice@example.org>\nTo: Bob <bob@example.org>\n'
+	  printf 'Bcc: hidden@example.org\nSubject: merger with ACME\nKeywords: secret\n'
+	  printf 'Date: Sun, 29 Nov 2026 04:00:00 +0000\nMessage-ID: <hp-test@example.org>\n'
+	  printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nHello Bob\n'; } >"$T/msg"
+}
+teardown() { common_teardown; }
+
+sign() { smime-sign --cert "$PKI/alice.pem" --key "$PKI/alice.key" --chain "$PKI/chain.pem" "$@"; }
+encrypt() { smime-encrypt -r "$PKI/bob.pem" --self "$PKI/alice.pem" "$@"; }
+decrypt() { smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$@"; }
+verify() { smime-verify --ca-file "$PKI/ca.pem" "$@"; }
+ar() { sed -n '1{p;:a;n;/^[ \t]/{p;ba};q}' "$1" | tr -d '\r\n' | tr -s ' \t' ' '; }
+# edit the outer header only (up to the first empty line): outer FILE SED-SCRIPT
+outer() { python3 - "$1" "$2" <<'PY'
+import sys, re
+raw = open(sys.argv[1], 'rb').read()
+head, body = raw.split(b'\n\n', 1)
+for rule in sys.argv[2].split(';;'):
+    old, new = rule.split('=>')
+    head = re.sub(old.encode(), new.encode(), head, flags=re.M)
+open(sys.argv[1], 'wb').write(head + b'\n\n' + body)
+PY
+}
+
+@test "hp sign: the signed entity carries the header fields and hp=clear; Bcc and Received stay out" {
+	sign "$T/msg" >"$T/s"
+	split_signed "$T/s" "$T/c" "$T/sig"
+	openssl cms -verify -binary -inform DER -in "$T/sig" -content "$T/c" -CAfile "$PKI/ca.pem" -out /dev/null
+	python3 - "$T/c" "$T/s" <<'PY'
+import email, sys
+e = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+assert e['Subject'] == 'merger with ACME' and e['From'] == 'Alice <alice@example.org>', e.items()
+assert e['To'] == 'Bob <bob@example.org>' and e['Message-ID'] == '<hp-test@example.org>'
+assert e['Keywords'] == 'secret' and e['Date'] is not None
+assert e.get_param('hp') == 'clear', e['Content-Type']
+assert e['Bcc'] is None and e['Received'] is None and e['HP-Outer'] is None
+o = email.message_from_bytes(open(sys.argv[2], 'rb').read())
+assert o['Subject'] == 'merger with ACME'     # signed only: nothing is confidential
+PY
+	# without header protection: the content entity alone, as before
+	sign --no-header-protection "$T/msg" >"$T/n"
+	split_signed "$T/n" "$T/c2" "$T/sig2"
+	! grep -qi '^Subject:' "$T/c2"
+	! grep -q 'hp=' "$T/c2"
+}
+
+@test "hp sign: Date and Message-ID are added before protecting when the draft has none" {
+	grep -v -e '^Date:' -e '^Message-ID:' "$T/msg" >"$T/d"
+	SECMAIL_NOW=1796000000 sign "$T/d" >"$T/s"
+	split_signed "$T/s" "$T/c" "$T/sig"
+	[ "$(grep -c '^Message-ID: <' "$T/s")" -eq 2 ]
+	[ "$(grep '^Message-ID:' "$T/s" | sort -u | wc -l)" -eq 1 ]
+	[ "$(grep '^Date:' "$T/s" | sort -u | wc -l)" -eq 1 ]
+	verify "$T/s" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by alice@example.org; the header is protected (hp=clear)"'* ]]
+}
+
+@test "hp encrypt: the outer Subject is [...], Keywords gone, the payload has hp=cipher and HP-Outer" {
+	sed -i 's/^Bcc: .*/Bcc: carol@example.org/' "$T/msg"
+	mkdir "$T/bcc"
+	encrypt -r "$PKI/carol.pem" --bcc-dir "$T/bcc" "$T/msg" >"$T/e"
+	! grep -q 'merger' "$T/e" "$T/bcc/bcc-carol@example.org.eml"
+	! grep -q 'secret' "$T/e"
+	grep -q '^Subject: \[\.\.\.\]$' "$T/e"
+	openssl cms -decrypt -in "$T/e" -recip "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/p"
+	python3 - "$T/p" "$T/e" <<'PY'
+import email, sys
+p = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+assert p.get_param('hp') == 'cipher', p['Content-Type']
+assert p['Subject'] == 'merger with ACME' and p['Keywords'] == 'secret'
+assert p['Bcc'] is None, 'a Bcc inside would show the blind recipient to everyone'
+outer = sorted(v for v in p.get_all('HP-Outer'))
+assert 'Subject: [...]' in outer and not any(v.startswith('Keywords') for v in outer), outer
+o = email.message_from_bytes(open(sys.argv[2], 'rb').read())
+for v in outer:
+    name, val = v.split(': ', 1)
+    assert o[name] == val, (name, o[name], val)
+assert p.get_payload().strip() == 'Hello Bob'
+PY
+	run encrypt --no-header-protection -r "$PKI/carol.pem" --bcc-dir "$T/bcc" "$T/msg"
+	assert_output --partial 'Subject: merger with ACME'
+}
+
+@test "hp decrypt: the obscured Subject comes back and the record says the header was protected" {
+	grep -v '^Bcc:' "$T/msg" | encrypt >"$T/e"
+	decrypt "$T/e" >"$T/d"
+	python3 - "$T/d" <<'PY'
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+assert m.get_all('Subject') == ['merger with ACME'], m.get_all('Subject')
+assert m.get_all('Keywords') == ['secret']
+assert m['HP-Outer'] is None and m['Received'] is not None
+assert 'the header is protected (hp=cipher); confidential: Subject, Keywords' in ' '.join(m['Secmail-Decryption'].split())
+assert m.get_payload().strip() == 'Hello Bob'
+PY
+}
+
+@test "hp pipeline: sign | encrypt | decrypt | verify: Subject obscured on the wire, restored at the end" {
+	grep -v '^Bcc:' "$T/msg" >"$T/m"
+	for mode in clear cipher; do
+		sign --header-protection $mode "$T/m" | encrypt >"$T/w"
+		grep -q '^Subject: \[\.\.\.\]$' "$T/w"
+		! grep -q merger "$T/w"
+		decrypt "$T/w" | verify --after-decrypt >"$T/v"
+		[[ "$(ar "$T/v")" == *"smime=pass reason=\"decrypted (aes-256-cbc, no integrity protection of its own; the signature inside covers the content); good signature by alice@example.org; the header is protected (hp=$mode); confidential: Subject, Keywords\""* ]]
+		python3 - "$T/v" <<'PY'
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+assert m.get_all('Subject') == ['merger with ACME'], m.get_all('Subject')
+assert m.get_content_type() == 'text/plain' and m.get_payload().strip() == 'Hello Bob'
+PY
+	done
+	# the signed copy is protected once: no second set of fields inside the envelope
+	sign "$T/m" | encrypt | openssl cms -decrypt -recip "$PKI/bob.pem" -inkey "$PKI/bob.key" >"$T/inner"
+	! grep -q '^HP-Outer' "$T/inner"
+	[ "$(grep -c '^Subject: merger with ACME' "$T/inner")" -eq 1 ]
+}
+
+@test "hp attack: a Subject altered outside a signed message is reported; the signed one is shown" {
+	sign "$T/msg" >"$T/s"
+	outer "$T/s" '^Subject: .*=>Subject: pay 9000 EUR now;;^From: .*=>Reply-To: evil@example.net\nFrom: Alice <alice@example.org>'
+	run verify "$T/s"
+	assert_success
+	printf '%s\n' "$output" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by alice@example.org; the header is protected (hp=clear); altered outside, the protected one shown: Subject; added outside, not shown: Reply-To"'* ]]
+	! grep -q 'pay 9000' "$T/v"
+	! grep -q 'evil@example.net' "$T/v"
+	[ "$(grep -c '^Subject: merger with ACME' "$T/v")" -eq 1 ]
+}
+
+@test "hp attack: hp=cipher in a message that was only signed is taken as hp=clear" {
+	sign --header-protection cipher "$T/msg" >"$T/s"
+	outer "$T/s" '^Subject: .*=>Subject: [...]'
+	run verify "$T/s"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'the header is protected (hp=cipher), but the message was not encrypted: taken as hp=clear, HP-Outer ignored; altered outside, the protected one shown: Subject"'* ]]
+	# a forged decryption record does not make it encrypted: it is removed
+	{ printf 'Secmail-Decryption: mx.test; decrypted cipher=aes-256-gcm integrity=aead\n'; cat "$T/s"; } >"$T/f"
+	verify "$T/f" >"$T/v"
+	[[ "$(ar "$T/v")" == *'but the message was not encrypted'* ]]
+	! grep -q 'Secmail-Decryption' "$T/v"
+}
+
+@test "hp attack: HP-Outer fields in an unsigned outer header are not trusted" {
+	# the attacker claims the sender obscured the Subject, outside the signature
+	sign "$T/msg" >"$T/s"
+	outer "$T/s" '^Subject: .*=>Subject: [...]\nHP-Outer: Subject: [...]'
+	verify "$T/s" >"$T/v"
+	[[ "$(ar "$T/v")" == *'altered outside, the protected one shown: Subject"'* ]]
+	# an unsigned, unencrypted message with hp=cipher and HP-Outer: nothing is restored
+	printf 'From: a@example.org\nSubject: [...]\nHP-Outer: Subject: [...]\nContent-Type: text/plain; hp=cipher\n\nSubject: pay\n' >"$T/u"
+	run verify "$T/u"
+	assert_output --partial 'smime=none'
+	decrypt "$T/u" | cmp - "$T/u"
+}
+
+@test "hp attack: the From a reader sees is the protected one, and the policy checks it" {
+	# (a) Mallory puts her From outside Alice's signed message: Alice's is shown, and it passes
+	sign "$T/msg" >"$T/s"
+	outer "$T/s" '^From: .*=>From: Mallory <mallory@example.net>'
+	run verify "$T/s"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=pass reason="good signature by alice@example.org; the header is protected (hp=clear); altered outside, the protected one shown: From"'* ]]
+	[ "$(printf '%s\n' "$output" | grep -c '^From: Alice <alice@example.org>')" -eq 1 ]
+	refute_output --partial 'mallory@example.net'
+	# (b) Alice signs a protected From of someone else; the outer From is hers: policy
+	printf 'From: The CEO <ceo@example.org>\r\nTo: bob@example.org\r\nSubject: wire 9000 EUR\r\nContent-Type: text/plain; hp="clear"\r\n\r\nbody\r\n' >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	wrap_signed "$T/entity" "$T/sig" "Alice <alice@example.org>" >"$T/m"
+	run verify -E "$T/m"
+	assert_failure 1
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the signer'"'"'s certificate is for alice@example.org, not for the From address ceo@example.org"'* ]]
+}
+
+@test "hp: a message without header protection behaves as before and says so" {
+	sign --no-header-protection "$T/msg" >"$T/s"
+	verify "$T/s" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by alice@example.org; the header is not protected (only the content is)"'* ]]
+	outer_fields "$T/msg" >"$T/want"
+	outer_fields "$T/v" | cmp - "$T/want"
+}
