@@ -421,7 +421,8 @@ why_failed(struct receipt_result *r)
 			continue;
 		switch (ERR_GET_REASON(ec)) {
 		case CMS_R_MSGSIGDIGEST_VERIFICATION_FAILURE:
-		case CMS_R_NO_MATCHING_DIGEST: digest = 1; break;
+		case CMS_R_NO_MATCHING_DIGEST:
+		case CMS_R_NO_MATCHING_SIGNATURE: digest = 1; break;
 		case CMS_R_CONTENTIDENTIFIER_MISMATCH: cid = 1; break;
 		case CMS_R_CERTIFICATE_VERIFY_ERROR: chain = 1; break;
 		}
