@@ -101,3 +101,22 @@ PY
 	assert_failure 1
 	[[ $stderr == *"no message with this receipt identifier was sent from here"* ]]
 }
+
+@test "receipt: --help, unknown options, empty input, the man page and completions" {
+	run smime-receipt --help
+	assert_success
+	assert_output --partial "--check"
+	run smime-receipt --bogus
+	assert_failure 64
+	run smime-receipt --check </dev/null
+	assert_failure 66
+	run mandoc -Tlint -W warning "$TOP/man/smime-receipt.1"
+	assert_success
+	[ -z "$output" ]
+	run bash -c "source '$TOP/completions/bash/smime-receipt' && COMP_WORDS=(smime-receipt --ch) COMP_CWORD=1 && _smime_receipt && echo \"\${COMPREPLY[@]}\""
+	assert_output --partial -- "--check"
+	run zsh -n "$TOP/completions/zsh/_smime-receipt"
+	assert_success
+	run fish -c "source '$TOP/completions/fish/smime-receipt.fish'; complete -C'smime-receipt --receipt-d'"
+	assert_output --partial -- "--receipt-dir"
+}

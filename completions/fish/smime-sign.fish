@@ -15,3 +15,6 @@ complete -c smime-sign -l no-from-check -d 'Do not require the certificate to na
 complete -c smime-sign -s C -l config -r -F -d 'Configuration file'
 complete -c smime-sign -s h -l help -d 'Show help'
 complete -c smime-sign -s V -l version -d 'Show version'
+complete -c smime-sign -l no-header-protection -d 'Sign the content only, not the header'
+complete -c smime-sign -l header-protection -x -a 'clear cipher none' -d 'RFC 9788 header protection'
+complete -c smime-sign -l receipt-request -d 'Ask for a signed receipt (RFC 2634)'
