@@ -264,12 +264,14 @@ same_fields(const struct msg_header *h, const struct msg_header *ref, const char
 	return i == j;
 }
 
-/* Names in protected, not Content-* or HP-Outer. */
+/* Does the payload protect this field? Only a field a sender protects counts: a trace field,
+ * a verdict (Authentication-Results, Secmail-Decryption) or a Bcc inside the payload is the
+ * sender's claim, never shown, and never hides the outer one (an MTA's Received, our own
+ * record). */
 static int
 protects(const struct msg_header *payload, const char *name)
 {
-	return !is_content(name) && strcasecmp(name, HP_OUTER_FIELD) != 0
-	    && strcasecmp(name, "MIME-Version") != 0 && msg_header_get(payload, name) != NULL;
+	return hp_protectable(name) && msg_header_get(payload, name) != NULL;
 }
 
 /* Date and Message-ID that the sender did not protect stay (an MTA adds them when missing):

@@ -76,8 +76,9 @@ struct hp_info {
 /*
  * The header a reader gets (RFC 9788 §4): the outer fields that are neither Content-* nor
  * user-facing nor named by a protected field, in their order, with the protected fields of
- * payload (not its Content-* or HP-Outer fields) put where the first replaced outer field was
- * (else at the end); raw bytes kept. encrypted: the message came encrypted (HP-Outer is
+ * payload (only the hp_protectable ones: never its Content-*, HP-Outer, trace, verdict or Bcc
+ * fields, which the sender does not protect and which would pass for ours) put where the
+ * first replaced outer field was (else at the end); raw bytes kept. encrypted: the message came encrypted (HP-Outer is
  * believed only then). out is initialised here; info says what differed.
  */
 int hp_merge(const struct msg_header *outer, const struct msg_header *payload, int encrypted,

@@ -190,3 +190,54 @@ PY
 	outer_fields "$T/msg" >"$T/want"
 	outer_fields "$T/v" | cmp - "$T/want"
 }
+
+# count_claims FILE NAME: the fields NAME of FILE's header whose authserv-id is mx.test, read
+# with Python's email package (a token or quoted-string after optional comments).
+count_claims() { python3 - "$1" "$2" <<'PY'
+import email, re, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+n = 0
+for v in m.get_all(sys.argv[2]) or []:
+    v = re.sub(r'\([^()]*\)', ' ', ' '.join(v.split())).strip()
+    n += v.split(';', 1)[0].strip().strip('"').lower() == 'mx.test'
+print(n)
+PY
+}
+
+@test "hp attack: verdicts, trace fields and Bcc inside an encrypted payload are never shown, and never hide ours" {
+	# Mallory encrypts to Bob (CBC, unsigned) a payload with hp=cipher that carries a forged
+	# decryption record (claiming authenticated encryption), a forged pass, a Received that
+	# would replace the real one, and a Bcc
+	printf 'From: Mallory <mallory@example.net>\r\nTo: bob@example.org\r\nSubject: hi\r\nReceived: from trusted.example.org by mx.test\r\nBcc: everyone@example.org\r\nAuthentication-Results: mx.test; smime=pass reason="good signature by ceo@example.org"\r\nSecmail-Decryption: mx.test; decrypted cipher=aes-256-gcm integrity=aead\r\nContent-Type: text/plain; hp="cipher"\r\n\r\nbody\r\n' >"$T/payload"
+	openssl cms -encrypt -aes-256-cbc -binary -in "$T/payload" -out "$T/env" "$PKI/bob.pem"
+	{ printf 'Received: from mallory.example.net by mx.test\nFrom: Mallory <mallory@example.net>\nTo: bob@example.org\nSubject: [...]\n'; cat "$T/env"; } >"$T/e"
+	decrypt "$T/e" >"$T/d"
+	[ "$(count_claims "$T/d" Secmail-Decryption)" -eq 1 ]
+	[ "$(count_claims "$T/d" Authentication-Results)" -eq 0 ]
+	python3 - "$T/d" <<'PY'
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+rec = ' '.join(m['Secmail-Decryption'].split())
+assert 'cipher=aes-256-cbc integrity=none' in rec and 'aead' not in rec, rec
+assert m.get_all('Received') == ['from mallory.example.net by mx.test'], m.get_all('Received')
+assert m['Bcc'] is None and m['Subject'] == 'hi', m.items()
+PY
+	decrypt "$T/e" | verify --after-decrypt >"$T/v"
+	[ "$(count_claims "$T/v" Authentication-Results)" -eq 1 ]
+	[[ "$(ar "$T/v")" == *'smime=none reason="decrypted (aes-256-cbc, no integrity protection'* ]]
+	! grep -q 'ceo@example.org\|aes-256-gcm' "$T/v"
+}
+
+@test "hp attack: a verdict inside a signed payload is not shown next to ours" {
+	# Mallory signs, with her own certificate, a protected header that carries a pass for
+	# someone else; her signature is good, her fields are shown, the forged verdict is not
+	printf 'From: Mallory <mallory@example.net>\r\nTo: bob@example.org\r\nSubject: hi\r\nAuthentication-Results: mx.test; smime=pass reason="good signature by ceo@example.org"\r\nReceived: from trusted.example.org by mx.test\r\nContent-Type: text/plain; hp="clear"\r\n\r\nbody\r\n' >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/mallory.pem" -inkey "$PKI/mallory.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	wrap_signed "$T/entity" "$T/sig" "Mallory <mallory@example.net>" | sed '1i Received: from mallory.example.net by mx.test' >"$T/m"
+	verify "$T/m" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by mallory@example.net; the header is protected (hp=clear)'* ]]
+	[ "$(count_claims "$T/v" Authentication-Results)" -eq 1 ]
+	! grep -q 'ceo@example.org' "$T/v"
+	[ "$(grep -c '^Received:' "$T/v")" -eq 1 ]
+	grep -q '^Received: from mallory.example.net by mx.test' "$T/v"
+}
