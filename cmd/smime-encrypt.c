@@ -24,7 +24,7 @@ static const char usage[] =
     "usage: smime-encrypt [-r CERTFILE]... [-R ADDRESS]... [--cert-dir DIR]\n"
     "                     [--self CERTFILE | --no-self] [--cipher NAME] [--oaep]\n"
     "                     [--allow-weak] [--bcc-dir DIR] [--recipients-only]\n"
-    "                     [--no-header-protection] [FILE]\n"
+    "                     [--no-header-protection | --no-header-confidentiality] [FILE]\n"
     "       smime-encrypt --rewrap --cert LISTCERT (--key LISTKEY | --p12 FILE)\n"
     "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                     [-r CERTFILE]... [-R ADDRESS]... [--members FILE] [FILE]\n"
@@ -44,6 +44,9 @@ static const char usage[] =
     "      --recipients-only encrypt for -r and -R only, not for To, Cc and Bcc (gateways)\n"
     "      --no-header-protection  keep the header outside as it is (RFC 9788 off): no\n"
     "                        protected copy inside, the Subject not obscured\n"
+    "      --no-header-confidentiality  protect the header inside but obscure nothing\n"
+    "                        outside (hcp_no_confidentiality): for readers that do not\n"
+    "                        restore a protected Subject\n"
     "      --rewrap          re-wrap an encrypted message for list members (exploder)\n"
     "      --cert FILE, --key FILE, --p12 FILE   the list's certificate and key\n"
     "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
@@ -154,12 +157,14 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 /*
  * RFC 9788 header protection, once recipients are known: a content that is not signed becomes
  * the payload (*ph: the header fields, HP-Outer, hp=cipher), and the outer header h is
- * obscured (hcp_baseline: Subject "[...]"). A signed content is already a payload and is not
- * protected again; its outer Subject is obscured only when the signed part protects one (the
- * reader gets it back from there). 1 with *ph set, 0 without, -1 on errors.
+ * obscured (hcp_baseline: Subject "[...]"; with confidential 0, hcp_no_confidentiality: left
+ * as it is). A signed content is already a payload and is not protected again; its outer
+ * Subject is obscured only when the signed part protects one (the reader gets it back from
+ * there). 1 with *ph set, 0 without, -1 on errors.
  */
 static int
-protect(struct msg_header *h, struct msg_header *ph, struct io_in *in, struct err *e)
+protect(struct msg_header *h, struct msg_header *ph, int confidential, struct io_in *in,
+    struct err *e)
 {
 	const struct msg_field *f = msg_header_get(h, "Content-Type");
 	struct mime_type ct;
@@ -176,9 +181,10 @@ protect(struct msg_header *h, struct msg_header *ph, struct io_in *in, struct er
 		mime_type_free(&ct);
 	}
 	if (signed_content)
-		return envmsg_signed_hp(h, in) && hp_obscure(h, e) < 0 ? -1 : 0;
-	if (hp_complete(h, time(NULL), e) != 0 || hp_payload_header(h, HP_CIPHER, ph, e) != 0
-	    || hp_obscure(h, e) < 0)
+		return confidential && envmsg_signed_hp(h, in) && hp_obscure(h, e) < 0 ? -1 : 0;
+	if (hp_complete(h, time(NULL), e) != 0 || hp_payload_header(h, HP_CIPHER,
+	    confidential ? hp_hcp_baseline : hp_hcp_none, ph, e) != 0
+	    || (confidential && hp_obscure(h, e) < 0))
 		return -1;
 	return 1;
 }
@@ -198,6 +204,7 @@ main(int argc, char **argv)
 		{ "bcc-dir", required_argument, NULL, 'b' },
 		{ "recipients-only", no_argument, NULL, 'o' },
 		{ "no-header-protection", no_argument, NULL, 'N' },	/* issue 14 */
+		{ "no-header-confidentiality", no_argument, NULL, 'Y' },
 		{ "rewrap", no_argument, NULL, 'w' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
@@ -221,6 +228,7 @@ main(int argc, char **argv)
 	struct conf cf;
 	enum env_cipher c;
 	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, sp = -1, hp = -1, have_ph = 0;
+	int hp_conf = 1;
 
 	cli_init(argc, argv);
 	recips_opts_init(&ro);
@@ -243,6 +251,7 @@ main(int argc, char **argv)
 		case 'b': bccdir = optarg; break;
 		case 'o': ro.only_named = 1; break;
 		case 'N': hp = 0; break;
+		case 'Y': hp_conf = 0; break;
 		case 'w': rewrap = 1; break;
 		case 'c': ro.keys.cert = optarg; break;
 		case 'k': ro.keys.key = optarg; break;
@@ -375,7 +384,7 @@ main(int argc, char **argv)
 		if (c == ENV_CIPHER_NONE)
 			c = r.cipher;
 		if (hp != 0)
-			have_ph = protect(&h, &ph, &in, &e);
+			have_ph = protect(&h, &ph, hp_conf, &in, &e);
 		if (have_ph < 0)
 			cli_die_err(&e);
 		if (r.nbcc > 0) {

@@ -67,6 +67,13 @@ hp_hcp_baseline(const char *name, const char *value)
 	return value;
 }
 
+const char *
+hp_hcp_none(const char *name, const char *value)
+{
+	(void)name;
+	return value;
+}
+
 int
 hp_complete(struct msg_header *h, time_t now, struct err *e)
 {
@@ -138,8 +145,8 @@ content_type_hp(const char *value, enum hp_mode mode, struct err *e)
 }
 
 int
-hp_payload_header(const struct msg_header *h, enum hp_mode mode, struct msg_header *out,
-    struct err *e)
+hp_payload_header(const struct msg_header *h, enum hp_mode mode, hp_hcp hcp,
+    struct msg_header *out, struct err *e)
 {
 	const struct msg_field *ctf = msg_header_get(h, "Content-Type");
 	struct buf b = BUF_INIT;
@@ -156,7 +163,8 @@ hp_payload_header(const struct msg_header *h, enum hp_mode mode, struct msg_head
 	/* RFC 9788 §2.2: what the outer header will carry, after the policy. */
 	for (i = 0; mode == HP_CIPHER && i < h->n; i++) {
 		if (!hp_protectable(h->f[i].name)
-		    || (v = hp_hcp_baseline(h->f[i].name, h->f[i].value)) == NULL)
+		    || (v = (hcp != NULL ? hcp : hp_hcp_baseline)(h->f[i].name, h->f[i].value))
+		    == NULL)
 			continue;
 		buf_reset(&b);
 		buf_addf(&b, "%s: %s", h->f[i].name, v);

@@ -38,6 +38,13 @@ int hp_user_facing(const char *name);
  * for a field of an encrypted message: Subject becomes "[...]", Comments and Keywords are
  * removed (NULL), everything else stays. */
 const char *hp_hcp_baseline(const char *name, const char *value);
+/* RFC 9788 §3.2.3 hcp_no_confidentiality: every value stays as it is. The header is still
+ * protected (signed, copied into the encrypted payload, HP-Outer recorded), but a reader
+ * that does not know header protection still sees the real Subject outside. */
+const char *hp_hcp_none(const char *name, const char *value);
+
+/* A header confidentiality policy: the outer value for a field, or NULL to remove it. */
+typedef const char *(*hp_hcp)(const char *name, const char *value);
 
 /* Complete h as a submission agent would (Date, Message-ID; msg_complete_submission) before
  * it is protected, so that the protected header and the outer one agree: a Date or
@@ -48,12 +55,13 @@ int hp_complete(struct msg_header *h, time_t now, struct err *e);
 /*
  * The header of the cryptographic payload for message header h: the protectable fields of h
  * (raw bytes kept), with HP_CIPHER one "HP-Outer: Name: value" per protectable field the outer
- * header keeps after hcp_baseline, then h's Content-* fields with the Content-Type (default
- * text/plain; charset=us-ascii) given hp=mode (an hp parameter already there is replaced).
- * out is initialised here; its line ends are h's.
+ * header keeps after hcp (hp_hcp_baseline, hp_hcp_none; unused for HP_CLEAR), then h's
+ * Content-* fields with the Content-Type (default text/plain; charset=us-ascii) given
+ * hp=mode (an hp parameter already there is replaced). out is initialised here; its line
+ * ends are h's.
  */
-int hp_payload_header(const struct msg_header *h, enum hp_mode mode, struct msg_header *out,
-    struct err *e);
+int hp_payload_header(const struct msg_header *h, enum hp_mode mode, hp_hcp hcp,
+    struct msg_header *out, struct err *e);
 
 /* Apply hcp_baseline to h in place (the outer header of an encrypted message). Returns how
  * many fields were changed or removed, or -1. */

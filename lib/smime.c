@@ -707,7 +707,7 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	if (so->hp != HP_NONE && !so->certs_only) {
 		/* RFC 9788 §2: the header fields travel inside the signature too. */
 		if (hp_complete(&h, so->cms.signing_time ? so->cms.signing_time : time(NULL), e) != 0
-		    || hp_payload_header(&h, so->hp, &eh, e) != 0)
+		    || hp_payload_header(&h, so->hp, hp_hcp_baseline, &eh, e) != 0)
 			goto out;
 	} else if (entity_header(&h, &eh, e) != 0) {
 		goto out;

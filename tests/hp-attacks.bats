@@ -241,3 +241,28 @@ PY
 	[ "$(grep -c '^Received:' "$T/v")" -eq 1 ]
 	grep -q '^Received: from mallory.example.net by mx.test' "$T/v"
 }
+
+@test "hp encrypt --no-header-confidentiality: the header inside, HP-Outer as outside, nothing obscured; a change outside is still seen" {
+	grep -v '^Bcc:' "$T/msg" | encrypt --no-header-confidentiality >"$T/e"
+	grep -q '^Subject: merger with ACME$' "$T/e"
+	grep -q '^Keywords: secret$' "$T/e"
+	openssl cms -decrypt -in "$T/e" -recip "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/p"
+	python3 - "$T/p" <<'PY'
+import email, sys
+p = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+assert p.get_param('hp') == 'cipher', p['Content-Type']
+outer = p.get_all('HP-Outer')
+assert 'Subject: merger with ACME' in outer and 'Keywords: secret' in outer, outer
+PY
+	decrypt "$T/e" >"$T/d"
+	[[ "$(tr -d '\n' <"$T/d" | tr -s ' \t' ' ')" == *'(the header is protected (hp=cipher))'* ]]
+	# a relay changes the Subject: the protected one is shown, and the change reported
+	outer "$T/e" '^Subject: .*=>Subject: pay 9000 EUR now'
+	decrypt "$T/e" >"$T/d"
+	grep -q '^Subject: merger with ACME$' "$T/d" || { cat "$T/d"; false; }
+	! grep -q 'pay 9000' "$T/d"
+	[[ "$(tr -d '\n' <"$T/d" | tr -s ' \t' ' ')" == *'the header is protected (hp=cipher); altered outside, the protected one shown: Subject'* ]]
+	# a signed content keeps its outer Subject too
+	sign "$T/msg" | grep -v '^Bcc:' | encrypt --no-header-confidentiality >"$T/se"
+	grep -q '^Subject: merger with ACME$' "$T/se"
+}
