@@ -115,6 +115,33 @@ add_raw(struct msg_header *h, const struct msg_field *f, struct err *e)
 	return insert_raw(h, h->n, f, e);
 }
 
+/* insert_raw for a field from another entity (the payload is canonical, CRLF): its line
+ * ends become h's, so that a reader never meets a header with two kinds. */
+static int
+insert_raw_eol(struct msg_header *h, size_t at, const struct msg_field *f, struct err *e)
+{
+	struct msg_field g = *f;
+	struct buf b = BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < f->rawlen; i++) {
+		if (f->raw[i] == '\r' && i + 1 < f->rawlen && f->raw[i + 1] == '\n')
+			continue;
+		if (f->raw[i] == '\n')
+			buf_adds(&b, h->crlf ? "\r\n" : "\n");
+		else
+			buf_add(&b, f->raw + i, 1);
+	}
+	if (buf_check(&b, e) != 0)
+		return -1;
+	g.raw = b.p != NULL ? b.p : f->raw;
+	g.rawlen = b.len;
+	rc = insert_raw(h, at, &g, e);
+	buf_free(&b);
+	return rc;
+}
+
 /* The Content-Type value with hp=mode (RFC 9788 §2.1.1), the old hp parameter dropped. */
 static char *
 content_type_hp(const char *value, enum hp_mode mode, struct err *e)
@@ -410,7 +437,8 @@ hp_merge(const struct msg_header *outer, const struct msg_header *payload, int e
 	if (at == (size_t)-1)
 		at = out->n;
 	for (i = 0; i < payload->n; i++)
-		if (protects(payload, payload->f[i].name) && insert_raw(out, at++, &payload->f[i], e) != 0)
+		if (protects(payload, payload->f[i].name)
+		    && insert_raw_eol(out, at++, &payload->f[i], e) != 0)
 			return -1;
 	/* What differed: against HP-Outer when it can be believed (RFC 9788 §2.2), else against
 	 * the protected fields themselves. */

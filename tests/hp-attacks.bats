@@ -266,3 +266,20 @@ PY
 	sign "$T/msg" | grep -v '^Bcc:' | encrypt --no-header-confidentiality >"$T/se"
 	grep -q '^Subject: merger with ACME$' "$T/se"
 }
+
+@test "hp: restored fields take the message's line ends, never a mix (the payload inside is CRLF)" {
+	grep -v '^Bcc:' "$T/msg" >"$T/m"
+	sign --opaque "$T/m" | verify >"$T/v1"
+	encrypt "$T/m" | decrypt >"$T/v2"
+	sign "$T/m" | encrypt | decrypt | verify --after-decrypt >"$T/v3"
+	for f in "$T/v1" "$T/v2" "$T/v3"; do
+		grep -q '^Subject: merger with ACME$' "$f"
+		! sed '/^$/q' "$f" | grep -q $'\r'
+	done
+	# and a CRLF message gets CRLF throughout
+	sed 's/$/\r/' "$T/m" >"$T/crlf"
+	encrypt "$T/crlf" | decrypt >"$T/v4"
+	sed $'/^\r$/q' "$T/v4" >"$T/h4"
+	grep -q $'^Subject: merger with ACME\r$' "$T/h4"
+	[ "$(grep -c $'\r$' "$T/h4")" -eq "$(wc -l <"$T/h4")" ]
+}
