@@ -424,7 +424,8 @@ hp_merge(const struct msg_header *outer, const struct msg_header *payload, int e
 	for (i = 0; i < outer->n; i++) {
 		const char *name = outer->f[i].name;
 
-		if (is_content(name))
+		/* HP-Outer means something only inside the payload: one outside is noise */
+		if (is_content(name) || strcasecmp(name, HP_OUTER_FIELD) == 0)
 			continue;
 		if (protects(payload, name) || (hp_user_facing(name) && !kept_unprotected(name))) {
 			if (at == (size_t)-1)

@@ -83,7 +83,7 @@ struct hp_info {
 
 /*
  * The header a reader gets (RFC 9788 §4): the outer fields that are neither Content-* nor
- * user-facing nor named by a protected field, in their order, with the protected fields of
+ * HP-Outer nor user-facing nor named by a protected field, in their order, with the protected fields of
  * payload (only the hp_protectable ones: never its Content-*, HP-Outer, trace, verdict or Bcc
  * fields, which the sender does not protect and which would pass for ours) put where the
  * first replaced outer field was (else at the end); raw bytes kept. encrypted: the message came encrypted (HP-Outer is
