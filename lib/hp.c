@@ -484,6 +484,8 @@ hp_describe(const struct hp_info *info, char *buf, size_t n)
 {
 	size_t len;
 
+	if (n == 0)
+		return;
 	if (info->mode == HP_NONE) {
 		snprintf(buf, n, "the header is not protected (only the content is)");
 		return;

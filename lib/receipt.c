@@ -318,6 +318,8 @@ load_record(const char *dir, const unsigned char *id, size_t idlen, struct recei
 			break;
 	if (k < 0)
 		*e = in.e;
+	else if (k > 0 && der->len >= RECEIPT_MAX_FILE)
+		err_set(e, EX_DATAERR, "larger than %d bytes", RECEIPT_MAX_FILE);
 	else if (k == 0 && cte_dec_finish(&dec, &s, e) == 0)
 		rc = 0;
 	cte_dec_free(&dec);
@@ -355,6 +357,26 @@ receipt_id(CMS_ContentInfo *rcms, unsigned char *id, size_t *idlen)
 	}
 	sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
 	return ok;
+}
+
+int
+receipt_identifier(const unsigned char *rder, size_t len, unsigned char *id, size_t *idlen)
+{
+	const unsigned char *p = rder;
+	CMS_ContentInfo *rcms;
+	const ASN1_OBJECT *ct;
+	int ok;
+
+	if (len > LONG_MAX || (rcms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	ok = OBJ_obj2nid(CMS_get0_type(rcms)) == NID_pkcs7_signed
+	    && (ct = CMS_get0_eContentType(rcms)) != NULL
+	    && OBJ_obj2nid(ct) == NID_id_smime_ct_receipt && receipt_id(rcms, id, idlen);
+	CMS_ContentInfo_free(rcms);
+	ERR_clear_error();
+	return ok ? 0 : -1;
 }
 
 static void

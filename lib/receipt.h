@@ -42,6 +42,12 @@ int receipt_store(const char *dir, const unsigned char *id, size_t idlen,
 int receipt_make(const unsigned char *sig, size_t siglen, const struct keys_identity *id,
     struct buf *der, char ***to, char *why, size_t n, struct err *e);
 
+/* The signedContentIdentifier of a receipt (rder: a SignedData over id-ct-receipt,
+ * RFC 2634 §2.7 Receipt), up to RECEIPT_MAX_ID octets, into id: the name under which
+ * receipt_store kept what it is checked against. 0, or -1 when rder is not such a receipt
+ * (nothing is verified here). */
+int receipt_identifier(const unsigned char *rder, size_t len, unsigned char *id, size_t *idlen);
+
 /* What checking a receipt found. */
 struct receipt_result {
 	enum cms_verdict verdict;	/* pass: the receipt proves delivery of the message */
