@@ -39,6 +39,34 @@ SAN       :=
 FORTIFY   := -D_FORTIFY_SOURCE=2
 endif
 
+# OpenSSL matrix. `make check OPENSSL=3.6` (or 3.5): scripts/openssl-build builds that OpenSSL
+# from Debian's source package once (cached outside the tree, linked as build/ossl-3.6/openssl),
+# secmail is built against it into build/ossl-3.6 (build/ossl-3.6/san with SANITIZE=1) and the
+# suite runs with its openssl first on PATH. Every build, the system one too, gets
+# $(BUILD)/gen/ossl_features.h: what its OpenSSL can do (HAVE_*), probed by
+# scripts/openssl-features before anything compiles.
+.DEFAULT_GOAL := all
+ifneq ($(OPENSSL),)
+ifeq ($(origin BUILD),file)
+BUILD      := build/ossl-$(OPENSSL)$(if $(SAN),/san)
+endif
+OSSL_HOME  := $(CURDIR)/build/ossl-$(OPENSSL)/openssl
+SSL_CFLAGS := -I$(OSSL_HOME)/include
+SSL_LIBS   := -L$(OSSL_HOME)/lib -Wl,-rpath,$(OSSL_HOME)/lib -lssl -lcrypto
+export PATH := $(OSSL_HOME)/bin:$(PATH)
+$(OSSL_HOME)/bin/openssl:
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+	scripts/openssl-build $(OPENSSL) $(OSSL_HOME) >/dev/null
+endif
+SSL_CFLAGS += -I$(BUILD)/gen
+$(BUILD)/gen/ossl_features.mk: scripts/openssl-features scripts/openssl-probe.c $(OSSL_HOME:%=%/bin/openssl)
+	$(if $(filter check demo,$(MAKECMDGOALS)),@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps)
+	scripts/openssl-features $(BUILD)/gen/ossl_features.h $(CC) $(SSL_CFLAGS) -- $(SSL_LIBS)
+	@echo "# $(BUILD)/gen/ossl_features.h is up to date" >$@
+ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+include $(BUILD)/gen/ossl_features.mk
+endif
+
 ALL_CPPFLAGS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(FORTIFY) -DSECMAIL_VERSION='"$(VERSION)"' \
                -Ilib $(SSL_CFLAGS) $(US_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(WARN) $(HARDEN) $(SAN) $(CFLAGS)

@@ -19,12 +19,15 @@
 #include "io.h"
 #include "msg.h"
 #include "recips.h"
+#include "revoke.h"
 
 static const char usage[] =
     "usage: smime-encrypt [-r CERTFILE]... [-R ADDRESS]... [--cert-dir DIR]\n"
     "                     [--self CERTFILE | --no-self] [--cipher NAME] [--oaep]\n"
     "                     [--allow-weak] [--bcc-dir DIR] [--recipients-only]\n"
-    "                     [--no-header-protection | --no-header-confidentiality] [FILE]\n"
+    "                     [--no-header-protection | --no-header-confidentiality]\n"
+    "                     [--crl-file FILE] [--crl-path DIR] [--revocation MODE]\n"
+    "                     [--no-fetch] [FILE]\n"
     "       smime-encrypt --rewrap --cert LISTCERT (--key LISTKEY | --p12 FILE)\n"
     "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                     [-r CERTFILE]... [-R ADDRESS]... [--members FILE] [FILE]\n"
@@ -51,15 +54,21 @@ static const char usage[] =
     "      --cert FILE, --key FILE, --p12 FILE   the list's certificate and key\n"
     "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
     "      --members FILE    member addresses, one per line\n"
+    "      --crl-file FILE   revocation: also the CRLs in FILE (PEM or DER)\n"
+    "      --crl-path DIR    revocation: also the CRLs in the files of DIR\n"
+    "      --revocation MODE soft (default: refuse certificates known to be revoked),\n"
+    "                        strict (also those whose status is unknown) or off\n"
+    "      --no-fetch        never fetch CRLs or ask OCSP responders (files, cache)\n"
     "  -C, --config FILE     read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
     "\n"
     "Defaults: the configuration file (cert_dir, self, cipher, oaep, header_protection; for\n"
-    "--rewrap cert, key,\n"
-    "p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT),\n"
+    "--rewrap cert, key, p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT\n"
+    "(else SECMAIL_CERT),\n"
     "SECMAIL_HEADER_PROTECTION, and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12,\n"
-    "SECMAIL_PASS_FILE.\n";
+    "SECMAIL_PASS_FILE; revocation as smime-verify (crl_file, crl_path, revocation, fetch,\n"
+    "fetch_timeout, revocation_cache; issuers from ca_file or SECMAIL_CA_FILE).\n";
 
 /* The content entity goes into the envelope through this sink. */
 static int
@@ -213,6 +222,7 @@ main(int argc, char **argv)
 		{ "pass-fd", required_argument, NULL, 'D' },
 		{ "pass-env", required_argument, NULL, 'E' },
 		{ "members", required_argument, NULL, 'm' },
+		REVOKE_LONGOPTS,	/* issue 13 */
 		{ "config", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -226,13 +236,21 @@ main(int argc, char **argv)
 	struct err e;
 	const char *name = "standard input", *cipher = NULL, *bccdir = NULL, *config = NULL;
 	struct conf cf;
+	struct revoke_opts rvo;
+	char cachedir[4096];
+	const char *now, *cafile;
 	enum env_cipher c;
 	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, sp = -1, hp = -1, have_ph = 0;
-	int hp_conf = 1;
+	int hp_conf = 1, k;
 
 	cli_init(argc, argv);
 	recips_opts_init(&ro);
+	revoke_opts_init(&rvo);
 	while ((ch = getopt_long(argc, argv, "r:R:C:hV", longopts, NULL)) != -1) {
+		if ((k = revoke_getopt(ch, optarg, &rvo, &e)) < 0)
+			cli_usage(usage, "%s", e.msg);
+		if (k > 0)
+			continue;
 		switch (ch) {
 		case 'r':
 			if (recips_opts_add(&ro.files, optarg) != 0)
@@ -301,6 +319,15 @@ main(int argc, char **argv)
 			cli_die(EX_CONFIG, "header_protection (SECMAIL_HEADER_PROTECTION or %s): "
 			    "expected clear, cipher or none", cf.path ? cf.path : "smime.conf");
 	}
+	/* Issue 13: the clock (tests inject it), revocation, the issuers to check it with. */
+	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
+		ro.now = rvo.now = (time_t)cli_number(now, (long long)1 << 40);
+	if (revoke_setup(&rvo, &cf, cachedir, sizeof cachedir, &ro.revoke, &e) != 0
+	    || (ro.revoke != NULL && revoke_load(ro.revoke, &e) != 0))
+		cli_die_err(&e);
+	if (ro.revoke != NULL && (cafile = conf_setting(&cf, "SECMAIL_CA_FILE", "ca_file")) != NULL
+	    && keys_load_certs(cafile, &ro.issuers, &e) != 0)
+		cli_die_err(&e);
 	c = ENV_CIPHER_NONE;
 	if (cipher != NULL) {
 		if ((c = env_cipher_parse(cipher)) == ENV_CIPHER_NONE)
@@ -412,6 +439,10 @@ main(int argc, char **argv)
 	if (sp >= 0)
 		close(sp);
 	recips_free(&r);
+	if (ro.revoke != NULL && revoke_warning(ro.revoke)[0] != '\0')
+		cli_warn("%s", revoke_warning(ro.revoke));
+	revoke_free(ro.revoke);
+	sk_X509_pop_free(ro.issuers, X509_free);
 	recips_opts_free(&ro);
 	conf_free(&cf);
 	msg_header_free(&h);

@@ -17,7 +17,8 @@ static const char usage[] =
     "                  [--opaque | --certs-only] [--digest sha256|sha384|sha512] [--pss]\n"
     "                  [--encrypt-cert FILE] [--no-from-check]\n"
     "                  [--no-header-protection | --header-protection clear|cipher]\n"
-    "                  [--receipt-request[=ADDRESS,...]] [FILE]\n"
+    "                  [--receipt-request[=ADDRESS,...]]\n"
+    "                  [--capabilities PRESET|LIST] [--expiry-warning DAYS] [FILE]\n"
     "\n"
     "Sign the RFC 5322 message in FILE (or standard input) with S/MIME and write it to\n"
     "standard output: multipart/signed by default.\n"
@@ -40,14 +41,58 @@ static const char usage[] =
     "                          cipher (for a message smime-encrypt encrypts next), none\n"
     "      --receipt-request[=ADDRESS,...]  ask for a signed receipt (RFC 2634), sent to\n"
     "                          ADDRESS (default: the From address)\n"
+    "      --capabilities PRESET|LIST  what to announce: secmail (default), cbc,\n"
+    "                          openssl-smime, neomutt, mutt, s-nail, gpgsm, nss, or ciphers\n"
+    "                          (aes-256-gcm,aes-128-gcm,aes-256-cbc,aes-128-cbc)\n"
+    "      --expiry-warning DAYS  warn when the certificate expires within DAYS (30; 0: never)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
     "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest,\n"
-    "header_protection),\n"
-    "then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE,\n"
-    "SECMAIL_DIGEST, SECMAIL_HEADER_PROTECTION; options override both.\n";
+    "header_protection, capabilities, expiry_warning), then SECMAIL_CERT, SECMAIL_KEY,\n"
+    "SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE, SECMAIL_DIGEST,\n"
+    "SECMAIL_HEADER_PROTECTION, SECMAIL_CAPABILITIES, SECMAIL_EXPIRY_WARNING; options\n"
+    "override both.\n";
+
+/* Issue 13: what the signature announces, and the signing certificate's dates. */
+enum { OPT_CAPABILITIES = 0x1310, OPT_EXPIRY_WARNING };
+#define EXPIRY_WARNING_DAYS 30
+
+static void
+setup_caps(struct cms_sign_opts *o, const char *spec, int given, int *nids, int max)
+{
+	struct err e;
+
+	if (spec == NULL)
+		return;
+	if (cms_caps_parse(spec, nids, max, &o->ncaps, &e) != 0) {
+		if (given)
+			cli_usage(usage, "%s", e.msg);
+		cli_die(EX_CONFIG, "%s (SECMAIL_CAPABILITIES or the configuration)", e.msg);
+	}
+	o->caps = nids;
+}
+
+/* An expired or not yet valid signing certificate is refused (a cron job would otherwise
+ * go on sending signatures every reader rejects); one that expires soon is warned about. */
+static void
+check_dates(X509 *cert, time_t now, const char *days, int given)
+{
+	long long d = EXPIRY_WARNING_DAYS;
+	char warn[200];
+	struct err e;
+
+	if (days != NULL && (d = cli_number(days, 36500)) < 0) {
+		if (given)
+			cli_usage(usage, "--expiry-warning: '%s' is not a number of days", days);
+		cli_die(EX_CONFIG, "expiry_warning: '%s' is not a number of days", days);
+	}
+	if (keys_check_validity(cert, now ? now : time(NULL), (int)d, warn, sizeof warn, &e) != 0)
+		cli_die(EX_DATAERR, "cannot sign: the signing %s", e.msg);
+	if (warn[0] != '\0')
+		cli_warn("warning: the signing %s: renew it", warn);
+}
 
 /* --header-protection: clear, cipher, or none (off). */
 static enum hp_mode
@@ -83,6 +128,8 @@ main(int argc, char **argv)
 		{ "no-header-protection", no_argument, NULL, 'N' },
 		{ "header-protection", required_argument, NULL, 'M' },
 		{ "receipt-request", optional_argument, NULL, 'R' },
+		{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
+		{ "expiry-warning", required_argument, NULL, OPT_EXPIRY_WARNING },
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -93,6 +140,8 @@ main(int argc, char **argv)
 	struct keys_identity id;
 	STACK_OF(X509) *enc = NULL;
 	const char *name = "standard input", *encfile = NULL, *now, *config = NULL;
+	const char *caps = NULL, *warn_days = NULL;
+	int capnids[8], caps_given, warn_given;
 	struct conf cf;
 	struct io_in in;
 	struct io_out o;
@@ -122,6 +171,8 @@ main(int argc, char **argv)
 		case 'M': hpmode = optarg; break;
 		case 'R': so.receipt = 1; so.receipt_to = optarg; break;
 		case 'C': config = optarg; break;
+		case OPT_CAPABILITIES: caps = optarg; break;
+		case OPT_EXPIRY_WARNING: warn_days = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default: cli_usage(usage, NULL);
@@ -144,6 +195,13 @@ main(int argc, char **argv)
 	/* Tests inject the clock (signing time) here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);
+	caps_given = caps != NULL;
+	if (caps == NULL)
+		caps = conf_setting(&cf, "SECMAIL_CAPABILITIES", "capabilities");
+	setup_caps(&so.cms, caps, caps_given, capnids, (int)(sizeof capnids / sizeof capnids[0]));
+	warn_given = warn_days != NULL;
+	if (warn_days == NULL)
+		warn_days = conf_setting(&cf, "SECMAIL_EXPIRY_WARNING", "expiry_warning");
 
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
@@ -156,6 +214,8 @@ main(int argc, char **argv)
 		cli_die_err(&e);
 	if (id.cert == NULL)
 		cli_die(EX_USAGE, "no signer certificate: give --cert or --p12");
+	if (!so.certs_only)
+		check_dates(id.cert, so.cms.signing_time, warn_days, warn_given);
 	if (encfile != NULL) {
 		if (keys_load_certs(encfile, &enc, &e) != 0)
 			cli_die_err(&e);

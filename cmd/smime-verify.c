@@ -11,12 +11,14 @@
 #include "cli.h"
 #include "conf.h"
 #include "io.h"
+#include "revoke.h"
 #include "smime.h"
 
 static const char usage[] =
     "usage: smime-verify [-Eks] [--after-decrypt] [--accept-sender] [--ca-file FILE]\n"
     "                    [--ca-path DIR] [--save-certs DIR] [--cert-dir DIR]\n"
-    "                    [--authserv-id ID] [-C FILE] [FILE]\n"
+    "                    [--authserv-id ID] [--crl-file FILE] [--crl-path DIR]\n"
+    "                    [--revocation soft|strict|off] [--no-fetch] [-C FILE] [FILE]\n"
     "\n"
     "Verify the S/MIME signature of the message in FILE (or standard input) and write the\n"
     "message to standard output with an Authentication-Results field. Exit 0 whenever the\n"
@@ -33,12 +35,20 @@ static const char usage[] =
     "      --cert-dir DIR      certificate store whose entries are trusted as pinned\n"
     "                          (default: ~/.local/share/secmail/certs)\n"
     "      --authserv-id ID    the authentication service name (default: host name)\n"
+    "      --crl-file FILE     revocation: also the CRLs in FILE (PEM or DER)\n"
+    "      --crl-path DIR      revocation: also the CRLs in the files of DIR\n"
+    "      --revocation MODE   soft (default; status unknown: pass with a note), strict\n"
+    "                          (status unknown: temperror) or off\n"
+    "      --no-fetch          never fetch CRLs or ask OCSP responders (files, cache)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
     "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id), then\n"
-    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID.\n"
+    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID; revocation:\n"
+    "crl_file, crl_path, revocation, fetch, fetch_timeout, revocation_cache, then\n"
+    "SECMAIL_CRL_FILE, SECMAIL_CRL_PATH, SECMAIL_REVOCATION, SECMAIL_FETCH_TIMEOUT,\n"
+    "SECMAIL_REVOCATION_CACHE.\n"
     "Exit status: 0 written, 1 withheld (--strict) or not pass (-E), 66 empty input,\n"
     "75 a transient failure (nothing complete written: retry), 64 usage, 78 configuration.\n";
 
@@ -91,6 +101,7 @@ main(int argc, char **argv)
 		{ "save-certs", required_argument, NULL, 'S' },
 		{ "cert-dir", required_argument, NULL, 'D' },
 		{ "authserv-id", required_argument, NULL, 'a' },
+		REVOKE_LONGOPTS,	/* issue 13 */
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -99,7 +110,9 @@ main(int argc, char **argv)
 	struct smime_verify_opts vo;
 	struct cms_result r;
 	const char *name = "standard input", *save_dir = NULL, *cert_dir = NULL, *now, *config = NULL;
-	char defdir[4096];
+	char defdir[4096], cachedir[4096];
+	struct revoke_opts ro;
+	struct revoke *rv;
 	struct conf cf;
 	struct io_in in;
 	struct io_out o;
@@ -108,7 +121,12 @@ main(int argc, char **argv)
 
 	cli_init(argc, argv);
 	memset(&vo, 0, sizeof vo);
+	revoke_opts_init(&ro);
 	while ((c = getopt_long(argc, argv, "EksC:hV", longopts, NULL)) != -1) {
+		if ((rc = revoke_getopt(c, optarg, &ro, &e)) < 0)
+			cli_usage(usage, "%s", e.msg);
+		if (rc > 0)
+			continue;
 		switch (c) {
 		case 'E': exit_code = 1; break;
 		case 'd': vo.after_decrypt = 1; break;
@@ -153,6 +171,10 @@ main(int argc, char **argv)
 	/* Tests inject the clock here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);
+	ro.now = vo.cms.now;
+	if (revoke_setup(&ro, &cf, cachedir, sizeof cachedir, &rv, &e) != 0)
+		cli_die_err(&e);
+	vo.cms.revoke = rv;
 
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
@@ -184,11 +206,14 @@ main(int argc, char **argv)
 		cli_warn("the signer's encryption certificate was ignored: %s", r.enc_note);
 	if (r.warning[0] != '\0')
 		cli_warn("%s", r.warning);
+	if (rv != NULL && revoke_warning(rv)[0] != '\0')
+		cli_warn("%s", revoke_warning(rv));
 	status = rc == 1 ? 1 : exit_code && r.verdict != CMS_V_PASS ? 1 : EX_OK;
 	cms_result_free(&r);
 	if (vo.store != vo.save)
 		certstore_close(vo.store);
 	certstore_close(vo.save);
+	revoke_free(rv);
 	io_in_free(&in);
 	conf_free(&cf);
 	return status;

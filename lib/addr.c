@@ -671,6 +671,11 @@ out:
 			free(a->spec);
 			free(a->group);
 		}
+		if (n0 == 0) {	/* an array this call allocated goes too */
+			free(l->v);
+			l->v = NULL;
+			l->cap = 0;
+		}
 	}
 	for (i = 0; i < x.n; i++)
 		free(x.t[i].text);

@@ -2,6 +2,7 @@
  * smime-encrypt (format in certstore.h). */
 #include "certstore.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -144,6 +145,16 @@ lower_dup(const char *s, char **out, struct err *e)
 	return 0;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* "YYYYMMDDHHMMSSZ" <-> time_t, through OpenSSL's own GeneralizedTime parser. */
 static int
 parse_time(const char *s, time_t *t)
@@ -209,6 +220,12 @@ parse_fields(char *text, struct certstore_entry *ent, const char *path, struct e
 			ERR_clear_error();
 		} else if (strcmp(line, "encryption-certificate") == 0) {
 			ent->enc_separate = strcmp(v, "separate") == 0;
+		} else if (strcmp(line, "origin") == 0) {
+			ent->origin = strcmp(v, "pinned") == 0 ? CERTSTORE_PINNED
+			    : strcmp(v, "imported") == 0 ? CERTSTORE_IMPORTED : CERTSTORE_HARVESTED;
+		} else if (strcmp(line, "stored") == 0) {
+			if (parse_time(v, &ent->stored) != 0)
+				ent->stored = 0;
 		} else if (strcmp(line, "received-cipher") == 0) {
 			ASN1_OBJECT *o = OBJ_txt2obj(v, 1);
 
@@ -314,8 +331,11 @@ render(const struct certstore_entry *ent, const char *addr, struct err *e)
 	if (ent->received_cipher != NID_undef && OBJ_nid2obj(ent->received_cipher) != NULL
 	    && OBJ_obj2txt(oid, sizeof oid, OBJ_nid2obj(ent->received_cipher), 1) > 0)
 		bad |= BIO_printf(b, "received-cipher: %s\n", oid) <= 0;
-	bad |= BIO_printf(b, "encryption-certificate: %s\n\n", ent->cert != NULL && ent->cert
+	bad |= BIO_printf(b, "encryption-certificate: %s\n", ent->cert != NULL && ent->cert
 	    != ent->signer && X509_cmp(ent->cert, ent->signer) != 0 ? "separate" : "signer") <= 0;
+	format_time(ent->stored ? ent->stored : time(NULL), t);
+	bad |= BIO_printf(b, "origin: %s\nstored: %s\n\n", certstore_origin_name(ent->origin),
+	    t) <= 0;
 	bad |= write_pem(b, ent->signer);
 	if (ent->cert != NULL && ent->cert != ent->signer && X509_cmp(ent->cert, ent->signer) != 0)
 		bad |= write_pem(b, ent->cert);
@@ -357,10 +377,11 @@ lock_store(const struct certstore *cs, struct err *e)
 	return fd;
 }
 
-/* Replace the entry file atomically; `received` overrides ent->received_cipher. */
+/* Replace the entry file atomically; `received` overrides ent->received_cipher, `origin`
+ * ent->origin (when >= 0). */
 static int
 write_entry(const char *path, const struct certstore_entry *ent, const char *addr, int received,
-    struct err *e)
+    int origin, struct err *e)
 {
 	struct certstore_entry copy = *ent;
 	struct io_atomic a;
@@ -370,6 +391,8 @@ write_entry(const char *path, const struct certstore_entry *ent, const char *add
 	int rc = -1;
 
 	copy.received_cipher = received;
+	if (origin >= 0)
+		copy.origin = origin;
 	if ((b = render(&copy, addr, e)) == NULL)
 		return -1;
 	len = BIO_get_mem_data(b, &data);
@@ -397,7 +420,7 @@ certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t
 {
 	struct certstore_entry old;
 	char *addr = NULL, *path = NULL;
-	int lock = -1, rc = -1, received = ent->received_cipher;
+	int lock = -1, rc = -1, received = ent->received_cipher, origin = -1;
 
 	if (ent->signer == NULL || ent->addr == NULL)
 		return err_set(e, EX_SOFTWARE, "certificate store entry without signer or address");
@@ -416,6 +439,10 @@ certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t
 		/* What we saw in their mail outlives a certificate update. */
 		if (received == NID_undef)
 			received = old.received_cipher;
+		/* A new signature by a certificate the user imported or pinned keeps it so. */
+		if (ent->origin == CERTSTORE_HARVESTED && old.origin != CERTSTORE_HARVESTED
+		    && X509_cmp(old.signer, ent->signer) == 0)
+			origin = old.origin;
 		certstore_entry_free(&old);
 		/* A stored time from the future proves nothing (issue 9 item 3). */
 		if (ent->signing_time <= t && t <= latest) {
@@ -425,7 +452,7 @@ certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t
 	} else if (e->code != EX_NOINPUT && e->code != EX_DATAERR) {
 		goto out;	/* unreadable: do not overwrite blindly; a corrupt one is replaced */
 	}
-	if (write_entry(path, ent, addr, received, e) != 0)
+	if (write_entry(path, ent, addr, received, origin, e) != 0)
 		goto out;
 	rc = 1;
 out:
@@ -458,7 +485,7 @@ certstore_note_received(struct certstore *cs, const char *addr, int nid, struct 
 	}
 	rc = 0;
 	if (ent.received_cipher != nid)
-		rc = write_entry(path, &ent, laddr, nid, e) == 0 ? 1 : -1;
+		rc = write_entry(path, &ent, laddr, nid, -1, e) == 0 ? 1 : -1;
 	certstore_entry_free(&ent);
 out:
 	if (lock >= 0)
@@ -466,4 +493,156 @@ out:
 	free(path);
 	free(laddr);
 	return rc;
+}
+
+/* ---- issue 13: for smime-certs ---- */
+
+const char *
+certstore_origin_name(int origin)
+{
+	switch (origin) {
+	case CERTSTORE_IMPORTED: return "imported";
+	case CERTSTORE_PINNED: return "pinned";
+	default: return "harvested";
+	}
+}
+
+const char *
+certstore_dir(const struct certstore *cs)
+{
+	return cs->dir;
+}
+
+int
+certstore_replace(struct certstore *cs, const struct certstore_entry *ent, struct err *e)
+{
+	struct certstore_entry old;
+	char *addr = NULL, *path = NULL;
+	int lock = -1, rc = -1, received = ent->received_cipher;
+
+	if (ent->signer == NULL || ent->addr == NULL)
+		return err_set(e, EX_SOFTWARE, "certificate store entry without signer or address");
+	if (lower_dup(ent->addr, &addr, e) != 0)
+		return -1;
+	if (io_dir_private(cs->dir, 1, e) != 0) {
+		err_wrap(e, "certificate store");
+		goto out;
+	}
+	if ((lock = lock_store(cs, e)) < 0 || (path = entry_path(cs, addr, e)) == NULL)
+		goto out;
+	if (certstore_get(cs, addr, &old, e) == 0) {
+		if (received == NID_undef)
+			received = old.received_cipher;
+		certstore_entry_free(&old);
+	} else if (e->code != EX_NOINPUT && e->code != EX_DATAERR) {
+		goto out;
+	}
+	rc = write_entry(path, ent, addr, received, -1, e);
+out:
+	if (lock >= 0)
+		close(lock);
+	free(path);
+	free(addr);
+	return rc;
+}
+
+int
+certstore_remove(struct certstore *cs, const char *addr, struct err *e)
+{
+	char *laddr = NULL, *path = NULL;
+	int lock = -1, rc = -1, k;
+
+	if ((k = io_dir_private(cs->dir, 0, e)) != 0)
+		return k > 0 ? err_set(e, EX_NOINPUT, "%s: no certificate in the store", addr) : -1;
+	if (lower_dup(addr, &laddr, e) != 0)
+		return -1;
+	if ((lock = lock_store(cs, e)) < 0 || (path = entry_path(cs, laddr, e)) == NULL)
+		goto out;
+	if (unlink(path) != 0) {
+		if (errno == ENOENT)
+			err_set(e, EX_NOINPUT, "%s: no certificate in the store", addr);
+		else
+			err_sys(e, EX_IOERR, "cannot remove %s", path);
+		goto out;
+	}
+	rc = io_fsync_dir(cs->dir, e);
+out:
+	if (lock >= 0)
+		close(lock);
+	free(path);
+	free(laddr);
+	return rc;
+}
+
+/* The address a file name stands for (certstore_filename's inverse), or NULL. */
+static char *
+unescape_name(const char *name)
+{
+	char *out = malloc(strlen(name) + 1), *o = out;
+	const char *p;
+	int hi, lo;
+
+	if (out == NULL)
+		return NULL;
+	for (p = name; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '@' || *p == '_'
+		    || *p == '+' || *p == '-' || (*p == '.' && p != name)) {
+			*o++ = *p;
+			continue;
+		}
+		if (*p != '%' || (hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0)
+			break;
+		*o++ = (char)(hi << 4 | lo);
+		p += 2;
+	}
+	*o = '\0';
+	if (*p != '\0' || out[0] == '\0' || strlen(out) != (size_t)(o - out)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+certstore_addresses(struct certstore *cs, struct err *e)
+{
+	struct dirent *d;
+	DIR *dp;
+	char **v, **nv, *a;
+	size_t n = 0;
+
+	if ((v = calloc(1, sizeof *v)) == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	if ((dp = opendir(cs->dir)) == NULL) {
+		if (errno == ENOENT)
+			return v;	/* created on first use */
+		err_sys(e, EX_IOERR, "cannot read %s", cs->dir);
+		free(v);
+		return NULL;
+	}
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.' || (a = unescape_name(d->d_name)) == NULL)
+			continue;	/* the lock, temporary files, strangers */
+		if ((nv = realloc(v, (n + 2) * sizeof *v)) == NULL) {
+			free(a);
+			closedir(dp);
+			keys_addrs_free(v);
+			err_set(e, EX_OSERR, "out of memory");
+			return NULL;
+		}
+		v = nv;
+		v[n++] = a;
+		v[n] = NULL;
+	}
+	closedir(dp);
+	qsort(v, n, sizeof *v, cmp_str);
+	return v;
 }

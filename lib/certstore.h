@@ -13,6 +13,8 @@
  *	capabilities: 2.16.840.1.101.3.4.1.46 2.16.840.1.101.3.4.1.6 ...
  *	encryption-certificate: signer
  *	received-cipher: 2.16.840.1.101.3.4.1.42
+ *	origin: harvested
+ *	stored: 20261130095500Z
  *
  *	-----BEGIN CERTIFICATE-----   the signer's certificate
  *	...
@@ -32,10 +34,18 @@
  * - received-cipher: the content-encryption algorithm of the last encrypted message from this
  *   address whose signature verified (smime-verify --after-decrypt; RFC 8551 §2.7.1.2: used
  *   for replies when the address announced no capabilities); absent when none was seen.
+ * - origin (issue 13): how the entry got there: "harvested" (smime-verify --save-certs, from a
+ *   signature that passed; also when the line is absent), "imported" (smime-certs import: a
+ *   certificate that chained to a trust anchor, or a signed message that verified), "pinned"
+ *   (smime-certs pin: trusted as it is, by the user's decision). A harvested signature by the
+ *   same certificate keeps the origin.
+ * - stored: when the entry was written (the writer's clock), GeneralizedTime in UTC.
  * Everything in an entry is authenticated: the signer's certificate and the encryption
  * certificate passed the verifier's policy, the chain is the one that verified them (never
- * the unsigned certificate set of a message as it came).
+ * the unsigned certificate set of a message as it came), or the user pinned it. Every entry's
+ * signer certificate is trusted as pinned by smime-verify for its address.
  * Unknown field lines are ignored (later versions may add some).
+ * The same format, for users, in secmail-certstore(5).
  */
 #ifndef SECMAIL_CERTSTORE_H
 #define SECMAIL_CERTSTORE_H
@@ -64,7 +74,13 @@ struct certstore_entry {
 	int enc_separate;	/* cert != signer (SMIMEEncryptionKeyPreference) */
 	time_t signing_time;
 	int received_cipher;	/* NID of the last cipher seen in mail from addr, or NID_undef */
+	int origin;		/* enum certstore_origin */
+	time_t stored;		/* when it was written; 0 when the entry does not say */
 };
+
+enum certstore_origin { CERTSTORE_HARVESTED, CERTSTORE_IMPORTED, CERTSTORE_PINNED };
+/* "harvested", "imported", "pinned" */
+const char *certstore_origin_name(int origin);
 
 /* Open the store at dir. A missing directory is not an error (lookups find nothing; a save
  * creates it); a path that exists but is not a directory, or a directory owned by someone
@@ -104,5 +120,18 @@ void certstore_entry_free(struct certstore_entry *ent);
 
 /* The file name an address is stored under (for tests and tools): a malloc'd string. */
 char *certstore_filename(const char *addr, struct err *e);
+
+/* Issue 13, for smime-certs. */
+
+/* Save ent whatever is stored (an import or a pin: the user's decision), keeping the
+ * received-cipher of an entry it replaces. ent->stored is set here. 0 or -1. */
+int certstore_replace(struct certstore *cs, const struct certstore_entry *ent, struct err *e);
+/* Remove addr's entry: 0; -1 with EX_NOINPUT when there is none. */
+int certstore_remove(struct certstore *cs, const char *addr, struct err *e);
+/* The addresses with an entry, sorted, as a NULL-terminated malloc'd array (free with
+ * keys_addrs_free); a missing store has none. Files that are not entries are skipped. */
+char **certstore_addresses(struct certstore *cs, struct err *e);
+/* The directory. */
+const char *certstore_dir(const struct certstore *cs);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
@@ -178,19 +179,82 @@ out:
 	return der;
 }
 
+/* ---- SMIMECapabilities (issue 13) ---- */
+
+static const struct {
+	const char *name;
+	int nid;
+} cap_ciphers[] = {
+	{ "aes-256-gcm", NID_aes_256_gcm },
+	{ "aes-128-gcm", NID_aes_128_gcm },
+	{ "aes-256-cbc", NID_aes_256_cbc },
+	{ "aes-128-cbc", NID_aes_128_cbc },
+};
+
+/* The presets of cms.h; what each means for correspondents is in smime-sign(1). */
+static const struct {
+	const char *name;
+	const char *list;
+} cap_presets[] = {
+	{ "secmail", "aes-256-gcm,aes-128-gcm,aes-256-cbc,aes-128-cbc" },
+	{ "cbc", "aes-256-cbc,aes-128-cbc" },
+	{ "openssl-smime", "aes-256-cbc,aes-128-cbc" },
+	{ "neomutt", "aes-256-cbc,aes-128-cbc" },
+	{ "mutt", "aes-256-cbc,aes-128-cbc" },
+	{ "s-nail", "aes-256-cbc,aes-128-cbc" },
+	{ "gpgsm", "aes-256-cbc,aes-128-cbc" },
+	{ "nss", "aes-256-cbc,aes-128-cbc" },
+};
+
+int
+cms_caps_parse(const char *spec, int *nids, int max, int *n, struct err *e)
+{
+	char list[128], *tok, *save = NULL;
+	size_t i;
+	int j;
+
+	*n = 0;
+	for (i = 0; i < sizeof cap_presets / sizeof cap_presets[0]; i++)
+		if (strcmp(spec, cap_presets[i].name) == 0)
+			spec = cap_presets[i].list;
+	if ((size_t)snprintf(list, sizeof list, "%s", spec) >= sizeof list)
+		return err_set(e, EX_USAGE, "capabilities: the list is too long");
+	for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		for (i = 0; i < sizeof cap_ciphers / sizeof cap_ciphers[0]; i++)
+			if (strcasecmp(tok, cap_ciphers[i].name) == 0)
+				break;
+		if (i == sizeof cap_ciphers / sizeof cap_ciphers[0])
+			return err_set(e, EX_USAGE, "capabilities: '%s' is neither a preset (secmail, "
+			    "cbc, openssl-smime, neomutt, mutt, s-nail, gpgsm, nss) nor a cipher "
+			    "smime-encrypt offers (aes-256-gcm, aes-128-gcm, aes-256-cbc, "
+			    "aes-128-cbc)", tok);
+		for (j = 0; j < *n; j++)
+			if (nids[j] == cap_ciphers[i].nid)
+				return err_set(e, EX_USAGE, "capabilities: %s is named twice", tok);
+		if (*n >= max)
+			return err_set(e, EX_USAGE, "capabilities: too many");
+		nids[(*n)++] = cap_ciphers[i].nid;
+	}
+	if (*n == 0)
+		return err_set(e, EX_USAGE, "capabilities: the list is empty");
+	return 0;
+}
+
 static int
 add_attrs(CMS_SignerInfo *si, const struct cms_sign_opts *o, struct err *e)
 {
-	/* RFC 8551 §2.5.2: what smime-encrypt can do, strongest first. */
+	/* RFC 8551 §2.5.2: what smime-encrypt can do, strongest first, unless the signer
+	 * reads mail with software that cannot open all of it (o->caps). */
 	static const int caps[] = { NID_aes_256_gcm, NID_aes_128_gcm, NID_aes_256_cbc,
 	    NID_aes_128_cbc };
+	const int *cv = o->caps != NULL ? o->caps : caps;
+	size_t i, nc = o->caps != NULL ? (size_t)o->ncaps : sizeof caps / sizeof caps[0];
 	STACK_OF(X509_ALGOR) *algs = NULL;
 	ASN1_TIME *t;
-	size_t i;
 	int ok;
 
-	for (i = 0; i < sizeof caps / sizeof caps[0]; i++)
-		if (!CMS_add_simple_smimecap(&algs, caps[i], -1))
+	for (i = 0; i < nc; i++)
+		if (!CMS_add_simple_smimecap(&algs, cv[i], -1))
 			goto bad;
 	ok = CMS_add_smimecap(si, algs);
 	sk_X509_ALGOR_pop_free(algs, X509_ALGOR_free);
@@ -796,6 +860,159 @@ check_chain(X509 *signer, X509_STORE *st, const struct cms_verify_opts *o, time_
 	}
 }
 
+/* A certificate's common name for messages (printable ASCII; others as '?'). */
+static void
+cert_cn(X509 *x, char *buf, size_t n)
+{
+	X509_NAME *nm = X509_get_subject_name(x);
+	unsigned char *u = NULL;
+	int i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1), len = -1, j;
+
+	if (i >= 0)
+		len = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)));
+	if (len < 0) {
+		snprintf(buf, n, "(no common name)");
+	} else {
+		for (j = 0; j < len; j++)
+			if (u[j] < 0x20 || u[j] >= 0x7f || u[j] == '"')
+				u[j] = '?';
+		snprintf(buf, n, "%.*s", len > 100 ? 100 : len, (char *)u);
+	}
+	OPENSSL_free(u);
+	ERR_clear_error();
+}
+
+static void
+utc_time(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL
+	    || strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, n, "an unknown time");
+}
+
+/* The verdict for a revoked certificate in the signer's chain (see cms.h). */
+static int
+revoked(struct cms_result *r, X509 *x, const char *whose, const struct revoke_answer *a)
+{
+	char who[200], cn[120], when[40], st[40];
+
+	if (x == r->signer) {
+		snprintf(who, sizeof who, "%s", whose);
+	} else {
+		cert_cn(x, cn, sizeof cn);
+		snprintf(who, sizeof who, "the certificate of \"%s\", a CA in the signer's chain", cn);
+	}
+	utc_time(a->when, when, sizeof when);
+	if (r->signing_time != 0 && a->when > r->signing_time) {
+		utc_time(r->signing_time, st, sizeof st);
+		/* RFC 5280 §5.3.1: only these reasons say the key was in other hands. */
+		if (!revoke_reason_voids_past(a->reason))
+			return verdict(r, CMS_V_POLICY, "%s was revoked on %s (%s), after the signing "
+			    "time %s; that reason does not void earlier signatures, but the signing "
+			    "time is the signer's own claim and the certificate is no longer valid "
+			    "(%s)", who, when, revoke_reason_name(a->reason), st, a->source);
+		return verdict(r, CMS_V_FAIL, "%s was revoked on %s (%s), after the signing time "
+		    "%s, which a stolen key can set to anything (%s)", who, when,
+		    revoke_reason_name(a->reason), st, a->source);
+	}
+	return verdict(r, CMS_V_FAIL, "%s was revoked on %s (%s; %s)", who, when,
+	    revoke_reason_name(a->reason), a->source);
+}
+
+/* RFC 5280 §6.3, RFC 6960: the signer's certificate and each CA certificate above it but the
+ * trust anchor, each against its issuer. 0 with the verdict set, -1 on hard errors. whose:
+ * how the signer's certificate is named in the reason. */
+static int
+check_revocation(const struct cms_verify_opts *o, struct cms_result *r, const char *whose,
+    struct err *e)
+{
+	struct revoke_answer a;
+	char who[200], cn[120], unknown[800] = "";
+	size_t len;
+	int i, n = sk_X509_num(r->chain), strict = revoke_mode(o->revoke) == REVOKE_STRICT;
+
+	for (i = -1; i < n - 1; i++) {
+		X509 *x = i < 0 ? r->signer : sk_X509_value(r->chain, i);
+
+		if (revoke_check(o->revoke, x, sk_X509_value(r->chain, i + 1), &a, e) != 0)
+			return -1;
+		if (a.status == REVOKE_REVOKED)
+			return revoked(r, x, whose, &a);
+		if (a.status == REVOKE_GOOD || unknown[0] != '\0' || (!a.asked && !strict))
+			continue;
+		if (i < 0) {
+			snprintf(who, sizeof who, "%s", whose);
+		} else {
+			cert_cn(x, cn, sizeof cn);
+			snprintf(who, sizeof who, "CA \"%s\"", cn);
+		}
+		if (a.asked)
+			snprintf(unknown, sizeof unknown, "revocation status of %s unknown (%s)", who,
+			    a.why);
+		else
+			snprintf(unknown, sizeof unknown, "revocation status of %s unknown: it names "
+			    "no CRL distribution point or OCSP responder%s%s", who, a.why[0] ? "; " : "",
+			    a.why);
+	}
+	if (unknown[0] == '\0')
+		return 0;
+	if (strict)
+		return verdict(r, CMS_V_TEMPERROR, "%.360s (strict revocation checking)", unknown);
+	/* One line for people: a long list of sources is cut short. */
+	if ((len = strlen(unknown)) >= sizeof r->rev_note)
+		len = sizeof r->rev_note - 1;
+	memcpy(r->rev_note, unknown, len);
+	r->rev_note[len] = '\0';
+	return 0;
+}
+
+int
+cms_cert_verify(X509 *x, STACK_OF(X509) *untrusted, const struct cms_verify_opts *o,
+    STACK_OF(X509) **chain, char *why, size_t n, struct err *e)
+{
+	time_t now = o->now ? o->now : time(NULL);
+	struct cms_result r;
+	X509_STORE *st;
+	int code;
+
+	*chain = NULL;
+	if ((st = trust_store(o, e)) == NULL)
+		return -1;
+	code = verify_in(st, x, untrusted, now, 0, 0, chain, e);
+	X509_STORE_free(st);
+	if (code < 0)
+		return -1;
+	if (code != X509_V_OK)
+		return snprintf(why, n, "%s: %s", no_anchor(code) ? "it does not chain to a trust "
+		    "anchor" : "it does not verify", X509_verify_cert_error_string(code)), 1;
+	/* RFC 8550 §4.4.4 */
+	if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE)
+	    && !(X509_get_extended_key_usage(x) & (XKU_SMIME | XKU_ANYEKU))) {
+		snprintf(why, n, "it is not for e-mail protection (extended key usage)");
+		goto no;
+	}
+	if (o->revoke == NULL)
+		return 0;
+	memset(&r, 0, sizeof r);
+	r.verdict = CMS_V_PASS;
+	r.signer = x;
+	r.chain = *chain;
+	if (check_revocation(o, &r, "the certificate", e) != 0) {
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+		return -1;
+	}
+	if (r.verdict == CMS_V_PASS)
+		return 0;
+	snprintf(why, n, "%s", r.reason);
+no:
+	sk_X509_pop_free(*chain, X509_free);
+	*chain = NULL;
+	return 1;
+}
+
 /* Is x fit to encrypt to for the signer? 0 yes (*chain: what verified above it), 1 no (why
  * in r->enc_note), -1 on hard errors. */
 static int
@@ -906,6 +1123,21 @@ check_enc(CMS_SignerInfo *si, X509_STORE *st, const struct cms_verify_opts *o, t
 		if ((k = enc_usable(x, st, o, now, r, &chain, e)) < 0) {
 			rc = -1;
 			break;
+		}
+		if (k == 0 && o->revoke != NULL && sk_X509_num(chain) > 0) {
+			struct revoke_answer a;
+			char when[40];
+
+			if (revoke_check(o->revoke, x, sk_X509_value(chain, 0), &a, e) != 0) {
+				rc = -1;
+				break;
+			}
+			if (a.status == REVOKE_REVOKED) {
+				utc_time(a.when, when, sizeof when);
+				snprintf(r->enc_note, sizeof r->enc_note, "it was revoked on %s (%s)",
+				    when, revoke_reason_name(a.reason));
+				k = 1;
+			}
 		}
 		if (k == 0) {
 			r->enc_note[0] = '\0';
@@ -1118,6 +1350,8 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 	receipt_request(si, r);
 	r->verdict = CMS_V_PASS;
 	if ((st = trust_store(o, e)) == NULL || check_chain(r->signer, st, o, now, r, e) != 0
+	    || (r->verdict == CMS_V_PASS && o->revoke != NULL && check_revocation(o, r,
+	    "the signer's certificate", e) != 0)
 	    || (r->verdict == CMS_V_PASS && check_enc(si, st, o, now, r, e) != 0)) {
 		rc = -1;
 		goto done;

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "io.h"
 #include "keys.h"
+#include "revoke.h"
 
 /* ---- signing ---- */
 
@@ -28,7 +29,27 @@ struct cms_sign_opts {
 	/* RFC 2634 §2.7 ReceiptRequest (issue 14): signed receipts from every recipient, to
 	 * these addresses (NULL-terminated); NULL: no request. */
 	char *const *receipt_to;
+	const int *caps;	/* issue 13: the SMIMECapabilities to announce (cipher NIDs, most
+				 * preferred first; cms_caps_parse); NULL: CMS_CAPS_DEFAULT */
+	int ncaps;
 };
+
+/*
+ * Issue 13: what a signature announces (RFC 8551 §2.5.2), a preset or a list of the ciphers
+ * smime-encrypt offers, comma-separated, most preferred first ("aes-256-cbc,aes-128-cbc").
+ * Presets, for the software the signer reads mail with:
+ *	secmail		aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc (the default: secmail
+ *			and `openssl cms` open authEnveloped-data)
+ *	cbc		aes-256-cbc, aes-128-cbc
+ *	openssl-smime, neomutt, mutt, s-nail	cbc (`openssl smime` cannot open
+ *			authEnveloped-data)
+ *	gpgsm		cbc (GnuPG 2.2, Debian 12, cannot)
+ *	nss		cbc (NSS 3.87 cmsutil, Debian 12, cannot)
+ * Fills nids (at most max), *n; -1 with e set (EX_USAGE) for an unknown name, a weak cipher,
+ * a repeated one or an empty list.
+ */
+#define CMS_CAPS_DEFAULT "secmail"
+int cms_caps_parse(const char *spec, int *nids, int max, int *n, struct err *e);
 
 /* The digest that will be used (Ed25519 keys need SHA-512: RFC 8419 §3.1), as an OpenSSL
  * name, or NULL with e set for an unknown name. */
@@ -43,9 +64,9 @@ struct cms_sign;
  * Begin a signature by id over content fed with cms_sign_write. The DER of the SignedData
  * ContentInfo goes to out: for a detached signature all of it at cms_sign_finish; with
  * opaque, streamed (indefinite-length BER) as content arrives. Signed attributes: content
- * type, message digest, signing time, SMIMECapabilities listing exactly what smime-encrypt
- * supports (AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC, strongest first; never
- * 3DES/RC2/DES), SMIMEEncryptionKeyPreference when o->enc_cert. Certificates: the signer's,
+ * type, message digest, signing time, SMIMECapabilities (o->caps, by default what
+ * smime-encrypt supports: AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC, strongest
+ * first; never 3DES/RC2/DES), SMIMEEncryptionKeyPreference when o->enc_cert. Certificates: the signer's,
  * id->chain, enc_cert.
  */
 struct cms_sign *cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
@@ -84,6 +105,8 @@ struct cms_verify_opts {
 	const char *ca_path;
 	STACK_OF(X509) *pinned;	/* certificates trusted as they are (the store's) */
 	time_t now;		/* 0: time(NULL) */
+	struct revoke *revoke;	/* revocation of the signer's chain and of the encryption
+				 * certificate (see cms_verify); NULL: not checked */
 };
 
 /*
@@ -118,6 +141,8 @@ struct cms_result {
 	 * any verdict with a signer; issue 14) */
 	int receipt_request;
 	char receipt_to[256];	/* the first address receipts go to, or "" */
+	char rev_note[300];	/* pass: the revocation status could not be learnt (soft mode),
+				 * for the reason; or "" */
 };
 
 void cms_result_free(struct cms_result *r);
@@ -144,9 +169,31 @@ void cms_result_free(struct cms_result *r);
  * same name -, is valid now, has emailProtection when it has an extended key usage, permits
  * keyEncipherment (RSA) or keyAgreement (other keys) when it has a key usage, and names one of
  * the signer's addresses. Otherwise enc_cert stays NULL and enc_note says why.
+ *
+ * Revocation (o->revoke, after the chain verified; RFC 5280 §6.3, RFC 6960): the signer's
+ * certificate and every CA certificate above it but the trust anchor (a pinned certificate
+ * has none). Revoked: fail, naming the certificate, the revocation time, the reason code and
+ * who said so - except a revocation after the signing time for a reason that does not void
+ * earlier signatures (revoke_reason_voids_past: superseded, affiliationChanged,
+ * cessationOfOperation, privilegeWithdrawn), which is policy: the signature is sound, but the
+ * signing time is the signer's own claim and the certificate is no longer valid. Status
+ * unknown: in strict mode temperror; otherwise the pass stays, with rev_note saying what was
+ * asked, when something could have been asked. A revoked encryption certificate is refused.
  */
 int cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_out,
     const struct cms_verify_opts *o, struct cms_result *r, struct err *e);
+
+/*
+ * Issue 13 (smime-certs import): may certificate x, as it came with the certificates in
+ * untrusted, be trusted for e-mail? It must chain to a trust anchor of o (ca_file/ca_path or
+ * the system's; pinned certificates do not count) at o->now, have emailProtection when it has
+ * an extended key usage, and, with o->revoke, not be revoked (nor its CAs; in strict mode
+ * their status must be known). 0 with *chain (the certificates above x, the anchor
+ * included); 1 when not, why (n bytes) saying why; -1 with e set on hard errors (trust
+ * anchors that cannot be read: EX_TEMPFAIL).
+ */
+int cms_cert_verify(X509 *x, STACK_OF(X509) *untrusted, const struct cms_verify_opts *o,
+    STACK_OF(X509) **chain, char *why, size_t n, struct err *e);
 
 /* A BIO writing to a sink (errors kept for cms_sink_bio_err). */
 BIO *cms_sink_bio(const struct sink *s);

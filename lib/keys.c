@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
 #include "io.h"
@@ -282,6 +283,39 @@ load_key(const char *path, const struct secret *s, struct keys_identity *id, str
 	return 0;
 }
 
+/*
+ * Issue 13: the MAC checked out (the passphrase is right) but the contents would not decrypt:
+ * most likely pbeWithSHA1And40BitRC2-CBC or another algorithm only OpenSSL's legacy provider
+ * has (gpgsm, older OpenSSL and Windows exports use them). Load that provider for this one
+ * parse and unload it again, so nothing else can use those algorithms.
+ */
+static int
+parse_legacy(PKCS12 *p12, const char *pass, const char *path, struct keys_identity *id,
+    STACK_OF(X509) **ca, struct err *e)
+{
+	OSSL_PROVIDER *legacy;
+	int ok;
+
+	ERR_clear_error();
+	EVP_PKEY_free(id->pkey);
+	X509_free(id->cert);
+	id->pkey = NULL;
+	id->cert = NULL;
+	if ((legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1)) == NULL) {
+		ERR_clear_error();
+		return err_set(e, EX_UNAVAILABLE, "%s: the PKCS#12 file is protected with a legacy "
+		    "algorithm (such as RC2 with a 40-bit key) and OpenSSL's legacy provider cannot "
+		    "be loaded; convert the file with `openssl pkcs12 -legacy` and `openssl pkcs12 "
+		    "-export`, or give --cert and --key", path);
+	}
+	ok = PKCS12_parse(p12, pass, &id->pkey, &id->cert, ca);
+	if (!ok)
+		err_ssl(e, EX_DATAERR, "%s: cannot read the PKCS#12 contents", path);
+	ERR_clear_error();
+	OSSL_PROVIDER_unload(legacy);
+	return ok ? 0 : -1;
+}
+
 static int
 load_p12(const char *path, const struct secret *s, struct keys_identity *id, struct err *e)
 {
@@ -321,9 +355,10 @@ load_p12(const char *path, const struct secret *s, struct keys_identity *id, str
 		return err_set(e, EX_DATAERR, "%s: wrong passphrase, or the PKCS#12 file is corrupt",
 		    path);
 	}
-	if (!PKCS12_parse(p12, pass, &id->pkey, &id->cert, &ca)) {
+	if (!PKCS12_parse(p12, pass, &id->pkey, &id->cert, &ca)
+	    && parse_legacy(p12, pass, path, id, &ca, e) != 0) {
 		PKCS12_free(p12);
-		return err_ssl(e, EX_DATAERR, "%s: cannot read the PKCS#12 contents", path);
+		return -1;
 	}
 	PKCS12_free(p12);
 	while (ca != NULL && sk_X509_num(ca) > 0) {
@@ -503,6 +538,57 @@ keys_addrs_free(char **v)
 	for (i = 0; v != NULL && v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
+}
+
+int
+keys_check_validity(X509 *x, time_t now, int warn_days, char *warn, size_t n, struct err *e)
+{
+	char a[40], b[40];
+	time_t nb, na;
+
+	if (warn != NULL && n > 0)
+		warn[0] = '\0';
+	if (keys_cert_dates(x, &nb, &na) != 0)
+		return err_set(e, EX_DATAERR, "certificate's validity dates cannot be read");
+	keys_fmt_time(nb, a, sizeof a);
+	keys_fmt_time(na, b, sizeof b);
+	if (now > na)
+		return err_set(e, EX_DATAERR, "certificate expired on %s (it was valid from %s to "
+		    "%s)", b, a, b);
+	if (now < nb)
+		return err_set(e, EX_DATAERR, "certificate is not valid before %s (it is valid from "
+		    "%s to %s)", a, a, b);
+	if (warn != NULL && warn_days > 0 && na - now < (time_t)warn_days * 86400)
+		snprintf(warn, n, "certificate expires on %s, in %lld day%s", b,
+		    (long long)((na - now) / 86400), (na - now) / 86400 == 1 ? "" : "s");
+	return 0;
+}
+
+int
+keys_cert_dates(X509 *x, time_t *not_before, time_t *not_after)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm)) {
+		ERR_clear_error();
+		return -1;
+	}
+	*not_before = timegm(&tm);
+	if (!ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm)) {
+		ERR_clear_error();
+		return -1;
+	}
+	*not_after = timegm(&tm);
+	return 0;
+}
+
+void
+keys_fmt_time(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, n, "?");
 }
 
 void

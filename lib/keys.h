@@ -5,6 +5,7 @@
 #define SECMAIL_KEYS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -42,6 +43,9 @@ void keys_opts_init(struct keys_opts *o);
  * encrypted key or PKCS#12 with no passphrase source (EX_USAGE: "needs a passphrase"), a
  * wrong passphrase (EX_DATAERR), a file that is not a key/certificate (EX_DATAERR), a key that
  * does not match the certificate (EX_DATAERR). The passphrase is read once and wiped.
+ * A PKCS#12 file protected with an algorithm only OpenSSL's legacy provider has (RC2-40,
+ * as gpgsm and Windows export) is read with that provider loaded for the parse alone;
+ * EX_UNAVAILABLE, saying what to do, when it cannot be loaded.
  */
 /*
  * Fill what the command line left unset, built-in < configuration file < environment
@@ -71,6 +75,17 @@ int keys_check_pair(X509 *cert, EVP_PKEY *pkey, struct err *e);
  */
 char **keys_cert_addrs(X509 *cert, struct err *e);
 void keys_addrs_free(char **v);
+
+/* Issue 13: is x valid at now? 0, or -1 with e set (EX_DATAERR: "certificate expired on
+ * ... (it was valid from ... to ...)", "certificate is not valid before ...") naming the
+ * dates. With warn_days > 0 and less than that many days left, warn (n bytes) says
+ * "certificate expires on ..., in N days"; else it is "". */
+int keys_check_validity(X509 *x, time_t now, int warn_days, char *warn, size_t n,
+    struct err *e);
+/* x's notBefore and notAfter as time_t: 0, or -1 when they cannot be read. */
+int keys_cert_dates(X509 *x, time_t *not_before, time_t *not_after);
+/* "2026-11-30 09:55:11 UTC" */
+void keys_fmt_time(time_t t, char *buf, size_t n);
 
 /* "Read a whole small file into wiped-on-free memory": *len set; NULL with e set. The buffer
  * has a NUL after the data. Free with keys_file_free. */

@@ -130,10 +130,70 @@ field_addrs(const struct msg_header *h, const char *name, struct recips_strlist 
 	return 0;
 }
 
+static void
+utc(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, n, "?");
+}
+
+/* Issue 13: the validity dates at o->now, named ("since when"), then env_cert_usable, then
+ * revocation. 0 usable, else why is set. */
+static int
+usable(const struct recips_opts *o, X509 *x, STACK_OF(X509) *chain, struct err *why)
+{
+	time_t now = o->now ? o->now : time(NULL), t;
+	struct revoke_answer a;
+	struct tm tm;
+	char s[40];
+	X509 *issuer;
+
+	if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0) {
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) && (t = timegm(&tm)) != -1) {
+			utc(t, s, sizeof s);
+			return err_set(why, EX_DATAERR, "certificate has expired (since %s, %lld "
+			    "days ago)", s, (long long)(now - t) / 86400);
+		}
+		return err_set(why, EX_DATAERR, "certificate has expired");
+	}
+	if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0) {
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) && (t = timegm(&tm)) != -1) {
+			utc(t, s, sizeof s);
+			return err_set(why, EX_DATAERR, "certificate is not yet valid (not before "
+			    "%s)", s);
+		}
+		return err_set(why, EX_DATAERR, "certificate is not yet valid");
+	}
+	if (env_cert_usable(x, why) != 0)
+		return -1;
+	if (o->revoke == NULL)
+		return 0;
+	if ((issuer = revoke_find_issuer(x, chain)) == NULL)
+		issuer = revoke_find_issuer(x, o->issuers);
+	if (issuer == NULL)
+		return revoke_mode(o->revoke) == REVOKE_STRICT ? err_set(why, EX_DATAERR,
+		    "revocation status unknown: the certificate of its issuer is not known "
+		    "(strict revocation checking)") : 0;
+	if (revoke_check(o->revoke, x, issuer, &a, why) != 0)
+		return -1;
+	if (a.status == REVOKE_REVOKED) {
+		utc(a.when, s, sizeof s);
+		return err_set(why, EX_DATAERR, "certificate was revoked on %s (%s; %.200s)", s,
+		    revoke_reason_name(a.reason), a.source);
+	}
+	if (a.status == REVOKE_UNKNOWN && revoke_mode(o->revoke) == REVOKE_STRICT)
+		return err_set(why, EX_DATAERR, "revocation status unknown (%.300s; strict "
+		    "revocation checking)", a.asked ? a.why : "no CRL distribution point or OCSP "
+		    "responder");
+	return 0;
+}
+
 /* Certificates named by -r files, each checked; the addresses they cover go to covered. */
 static int
-load_files(const struct recips_strlist *files, STACK_OF(X509) *out,
-    struct recips_strlist *covered, struct failures *f, struct err *e)
+load_files(const struct recips_opts *o, const struct recips_strlist *files,
+    STACK_OF(X509) *out, struct recips_strlist *covered, struct failures *f, struct err *e)
 {
 	size_t i;
 	int j;
@@ -152,7 +212,7 @@ load_files(const struct recips_strlist *files, STACK_OF(X509) *out,
 				sk_X509_pop_free(xs, X509_free);
 				return -1;
 			}
-			if (env_cert_usable(x, &why) != 0) {
+			if (usable(o, x, xs, &why) != 0) {
 				fail_add(f, names.n ? names.v[0] : files->v[i], why.msg);
 			} else {
 				size_t k;
@@ -180,8 +240,8 @@ load_files(const struct recips_strlist *files, STACK_OF(X509) *out,
 /* Look addr up in the store: a usable certificate, what it announced, and the cipher last
  * seen in mail from it (*prev; ENV_CIPHER_NONE if none). */
 static X509 *
-store_cert(struct certstore *cs, const char *addr, enum env_cipher *caps, int *known,
-    enum env_cipher *prev, struct failures *f)
+store_cert(const struct recips_opts *o, struct certstore *cs, const char *addr,
+    enum env_cipher *caps, int *known, enum env_cipher *prev, struct failures *f)
 {
 	struct certstore_entry ent;
 	struct err why;
@@ -197,7 +257,7 @@ store_cert(struct certstore *cs, const char *addr, enum env_cipher *caps, int *k
 	}
 	x = ent.cert;
 	ent.cert = NULL;
-	if (env_cert_usable(x, &why) != 0) {
+	if (usable(o, x, ent.chain, &why) != 0) {
 		fail_add(f, addr, why.msg);
 		certstore_entry_free(&ent);
 		X509_free(x);
@@ -255,7 +315,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 	for (i = 0; i < o->addrs.n; i++)
 		if (!strlist_has(&to, o->addrs.v[i]) && recips_opts_add(&to, o->addrs.v[i]) != 0)
 			goto oom;
-	if (load_files(&o->files, r->certs, &covered, &f, e) != 0)
+	if (load_files(o, &o->files, r->certs, &covered, &f, e) != 0)
 		goto out;
 	if ((dir = recips_cert_dir(o->cert_dir, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
 		goto out;
@@ -274,7 +334,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 
 		if (strlist_has(&covered, to.v[i]))
 			continue;
-		if ((x = store_cert(cs, to.v[i], caps[nc], &known, &prev[nc], &f)) == NULL)
+		if ((x = store_cert(o, cs, to.v[i], caps[nc], &known, &prev[nc], &f)) == NULL)
 			continue;
 		capp[nc] = known ? caps[nc] : NULL;
 		nc++;
@@ -320,7 +380,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 					X509_free(x);	/* the stack's reference */
 				}
 			} else {
-				r->bcc[i].cert = store_cert(cs, bcc.v[i], caps[nc], &known, &prev[nc],
+				r->bcc[i].cert = store_cert(o, cs, bcc.v[i], caps[nc], &known, &prev[nc],
 				    &f);
 				if (r->bcc[i].cert != NULL) {
 					capp[nc] = known ? caps[nc] : NULL;
@@ -339,7 +399,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 
 		if (keys_load_certs(self, &xs, e) != 0)
 			goto out;
-		if (sk_X509_num(xs) == 0 || env_cert_usable(sk_X509_value(xs, 0), &why) != 0) {
+		if (sk_X509_num(xs) == 0 || usable(o, sk_X509_value(xs, 0), xs, &why) != 0) {
 			if (o->self_implicit)
 				r->self_missing = 1;
 			else
@@ -437,7 +497,7 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 		}
 		fclose(fp);
 	}
-	if (load_files(&o->files, r->certs, &covered, &f, e) != 0)
+	if (load_files(o, &o->files, r->certs, &covered, &f, e) != 0)
 		goto out;
 	if ((dir = recips_cert_dir(o->cert_dir, dirbuf, sizeof dirbuf)) != NULL && certstore_open(&cs, dir, e) != 0)
 		goto out;
@@ -446,7 +506,7 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 
 		if (strlist_has(&covered, addrs.v[i]))
 			continue;
-		if ((x = store_cert(cs, addrs.v[i], caps, &known, &unused, &f)) == NULL)
+		if ((x = store_cert(o, cs, addrs.v[i], caps, &known, &unused, &f)) == NULL)
 			continue;
 		rc = add_cert(r, x, e);
 		X509_free(x);

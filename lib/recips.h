@@ -15,6 +15,7 @@
 #include "err.h"
 #include "keys.h"
 #include "msg.h"
+#include "revoke.h"
 
 struct recips_strlist {
 	char **v;
@@ -32,6 +33,13 @@ struct recips_opts {
 					 * rather than an error when it cannot encrypt */
 	const char *members;		/* --members FILE (addresses, one per line) */
 	struct keys_opts keys;		/* --rewrap: the list's certificate and key */
+	/* Issue 13: every certificate is checked at `now` (0: time(NULL)); with revoke, one
+	 * known to be revoked is refused (and in strict mode one whose status is unknown). Its
+	 * issuer is looked for among the certificates that came with it (the store entry's
+	 * chain, the rest of its file) and in issuers (may be NULL). */
+	time_t now;
+	struct revoke *revoke;
+	STACK_OF(X509) *issuers;
 };
 
 void recips_opts_init(struct recips_opts *o);
@@ -59,7 +67,8 @@ struct recips {
 /*
  * Resolve the recipients of message h. Every failing address is collected; if any, the
  * error (EX_DATAERR) lists each with its reason ("a@x: no certificate in the store; b@y:
- * certificate has expired"). Bcc addresses are listed in r->bcc; with want_bcc their
+ * certificate has expired (since 2026-01-01 00:00:00 UTC, 12 days ago); c@z: certificate was
+ * revoked on ..."). Bcc addresses are listed in r->bcc; with want_bcc their
  * certificates are resolved too (and must be usable).
  */
 int recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want_bcc,

@@ -125,9 +125,10 @@ assert p[1]["Content-Transfer-Encoding"] == "base64"
 @test "sign: --certs-only carries the certificates and no signer" {
 	sign --certs-only "$T/msg" >"$T/out"
 	grep -q 'smime-type=certs-only' "$T/out"
-	openssl smime -pk7out -in "$T/out" | openssl pkcs7 -print_certs -noout >"$T/certs"
-	grep -q 'subject=CN = alice' "$T/certs"
-	grep -q 'subject=CN = Test Intermediate CA' "$T/certs"
+	# OpenSSL 3.0 prints "CN = alice", 3.5 and later "CN=alice": compare without the spaces
+	openssl smime -pk7out -in "$T/out" | openssl pkcs7 -print_certs -noout | sed 's/ = /=/g' >"$T/certs"
+	grep -q '^subject=CN=alice, ' "$T/certs"
+	grep -qx 'subject=CN=Test Intermediate CA' "$T/certs"
 	run bash -c "openssl cms -cmsout -print -in '$T/out' | grep -c 'signerInfos:' ; openssl cms -cmsout -print -in '$T/out' | grep -A1 'signerInfos:'"
 	assert_output --partial "<EMPTY>"
 }
@@ -173,18 +174,35 @@ assert p[1]["Content-Transfer-Encoding"] == "base64"
 	assert_output --partial "GOODSIG"
 }
 
-@test "sign: an Ed25519 key is refused clearly on OpenSSL 3.0 (no EdDSA in its CMS)" {
+@test "sign: an Ed25519 key signs with SHA-512 where OpenSSL's CMS can (3.5+), else is refused clearly (3.0)" {
 	sample_msg "Dave <dave@example.org>" >"$T/m"
-	run smime-sign --cert "$PKI/dave.pem" --key "$PKI/dave.key" "$T/m"
-	assert_failure 69
-	assert_output --partial "Ed25519 signatures in CMS need OpenSSL 3.2"
+	run --separate-stderr smime-sign --cert "$PKI/dave.pem" --key "$PKI/dave.key" \
+		--chain "$PKI/chain.pem" "$T/m"
+	# The independent judge of "can": the openssl command of the same OpenSSL (make check
+	# puts it first on PATH), asked for an RFC 8419 signature.
+	if openssl cms -sign -binary -md sha512 -signer "$PKI/dave.pem" -inkey "$PKI/dave.key" \
+		-in "$T/m" -out /dev/null 2>/dev/null; then
+		assert_success
+		printf '%s\n' "$output" >"$T/out"
+		grep -q 'micalg=sha-512;' "$T/out"
+		split_signed "$T/out" "$T/content" "$T/sig"
+		openssl cms -cmsout -print -inform DER -in "$T/sig" >"$T/print"
+		grep -A1 'digestAlgorithm:' "$T/print" | grep -q 'sha512 (2.16.840.1.101.3.4.2.3)'
+		grep -A1 'signatureAlgorithm:' "$T/print" | grep -q 'ED25519 (1.3.101.112)'
+		run openssl cms -verify -binary -inform DER -in "$T/sig" -content "$T/content" \
+			-CAfile "$PKI/ca.pem" -purpose smimesign -out /dev/null
+		assert_success
+	else
+		assert_failure 69
+		[[ $stderr == *"Ed25519 signatures in CMS need OpenSSL 3.2"* ]]
+	fi
 }
 
 @test "sign: --encrypt-cert adds SMIMEEncryptionKeyPreference and carries the certificate" {
 	sign --encrypt-cert "$PKI/aliceenc.pem" "$T/msg" >"$T/out"
 	split_signed "$T/out" "$T/content" "$T/sig"
 	openssl cms -cmsout -print -inform DER -in "$T/sig" | grep -q '1.2.840.113549.1.9.16.2.11'
-	openssl pkcs7 -inform DER -in "$T/sig" -print_certs -noout | grep -q 'subject=CN = aliceenc'
+	openssl pkcs7 -inform DER -in "$T/sig" -print_certs -noout | sed 's/ = /=/g' | grep -q '^subject=CN=aliceenc, '
 	openssl cms -verify -binary -inform DER -in "$T/sig" -content "$T/content" -CAfile "$PKI/ca.pem" -out /dev/null
 }
 

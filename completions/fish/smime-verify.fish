@@ -12,3 +12,8 @@ complete -c smime-verify -l authserv-id -x -d 'Authentication service name'
 complete -c smime-verify -s C -l config -r -F -d 'Configuration file'
 complete -c smime-verify -s h -l help -d 'Show help'
 complete -c smime-verify -s V -l version -d 'Show version'
+# issue 13: revocation
+complete -c smime-verify -l crl-file -r -F -d 'Also check revocation against the CRLs in FILE'
+complete -c smime-verify -l crl-path -x -a '(__fish_complete_directories)' -d 'Also check revocation against the CRLs in DIR'
+complete -c smime-verify -l revocation -x -a 'soft strict off' -d 'What an unknown revocation status means'
+complete -c smime-verify -l no-fetch -d 'Never fetch CRLs or ask OCSP responders'

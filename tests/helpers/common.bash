@@ -14,7 +14,7 @@ common_setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/secmail-test.XXXXXX")
 	export TMPDIR=$T
 	# Tools default to stores and queues under these: never the tester's own.
-	export XDG_DATA_HOME=$T/xdg-data XDG_STATE_HOME=$T/xdg-state
+	export XDG_DATA_HOME=$T/xdg-data XDG_STATE_HOME=$T/xdg-state XDG_CACHE_HOME=$T/xdg-cache
 	# ... and configuration: never the tester's ~/.config/secmail.
 	export XDG_CONFIG_HOME=$T/xdg-config
 }

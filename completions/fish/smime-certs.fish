@@ -1,0 +1,23 @@
+# fish completion for smime-certs(1)
+set -l cmds list show import pin trust remove export expiring
+complete -c smime-certs -f -n "not __fish_seen_subcommand_from $cmds" -a 'list' -d 'One line per entry'
+complete -c smime-certs -f -n "not __fish_seen_subcommand_from $cmds" -a 'show' -d 'An entry and its certificates'
+complete -c smime-certs -f -n "not __fish_seen_subcommand_from $cmds" -a 'import' -d 'Import verified certificates or a signed message'
+complete -c smime-certs -f -n "not __fish_seen_subcommand_from $cmds" -a 'pin trust' -d 'Trust certificates as they are'
+complete -c smime-certs -f -n "not __fish_seen_subcommand_from $cmds" -a 'remove' -d 'Delete entries'
+complete -c smime-certs -f -n "not __fish_seen_subcommand_from $cmds" -a 'export' -d 'The certificates as PEM'
+complete -c smime-certs -f -n "not __fish_seen_subcommand_from $cmds" -a 'expiring' -d 'Entries expiring within DAYS'
+complete -c smime-certs -f -n "__fish_seen_subcommand_from list show remove export" -a '(smime-certs -m list 2>/dev/null | cut -f1)'
+complete -c smime-certs -F -n "__fish_seen_subcommand_from import pin trust"
+complete -c smime-certs -s m -l machine -d 'Tab-separated output'
+complete -c smime-certs -l cert-dir -x -a '(__fish_complete_directories)' -d 'The certificate store'
+complete -c smime-certs -l ca-file -r -F -d 'Trust anchors for import'
+complete -c smime-certs -l ca-path -x -a '(__fish_complete_directories)' -d 'Trust anchors for import'
+complete -c smime-certs -l crl-file -r -F -d 'Also check revocation against the CRLs in FILE'
+complete -c smime-certs -l crl-path -x -a '(__fish_complete_directories)' -d 'Also check revocation against the CRLs in DIR'
+complete -c smime-certs -l revocation -x -a 'soft strict off' -d 'What an unknown revocation status means'
+complete -c smime-certs -l no-fetch -d 'Never fetch CRLs or ask OCSP responders'
+complete -c smime-certs -l fingerprint -x -d 'Pin only the certificate with this SHA-256 fingerprint'
+complete -c smime-certs -s C -l config -r -F -d 'Configuration file'
+complete -c smime-certs -s h -l help -d 'Show help'
+complete -c smime-certs -s V -l version -d 'Show version'

@@ -1,0 +1,347 @@
+#!/usr/bin/env bats
+# Revocation (issue 13): smime-verify against real servers on loopback - a CRL server
+# (tests/helpers/crl-http.py) and `openssl ocsp` as the OCSP responder - and smime-encrypt's
+# refusal of revoked recipients. Cross-checked with `openssl verify -crl_check` and the
+# `openssl ocsp` client.
+
+load helpers/common
+load helpers/revoke
+
+setup_file() { revoke_setup_file; }
+teardown_file() { revoke_teardown_file; }
+setup() {
+	common_setup
+	export SECMAIL_AUTHSERV_ID=mx.test
+}
+teardown() {
+	ocsp_stop
+	common_teardown
+}
+
+verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
+
+# ---- CRLs from distribution points ----
+
+@test "revoke: a certificate its CRL does not list passes without a note; fetched once, then cached" {
+	local n1 n2
+	n1=$(requests /int.crl) n2=$(requests /root.crl)
+	verify "$R/crlgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlgood@example.org" '* ]]
+	grep -q '^signed by crlgood' "$T/v"
+	[ "$(requests /int.crl)" -eq $((n1 + 1)) ]
+	[ "$(requests /root.crl)" -eq $((n2 + 1)) ]	# the intermediate, against the root's CRL
+	# The cache: private, and used - no second fetch.
+	[ "$(stat -c %a "$XDG_CACHE_HOME/secmail/revocation")" = 700 ]
+	[ -z "$(find "$XDG_CACHE_HOME/secmail/revocation" -type f ! -perm 600)" ]
+	verify "$R/crlgood.eml" | cmp - "$T/v"
+	[ "$(requests /int.crl)" -eq $((n1 + 1)) ]
+	# openssl agrees the certificate is good.
+	openssl verify -crl_check_all -CAfile "$P/ca.pem" -untrusted "$P/int.pem" \
+		-CRLfile "$P/int.crl.pem" -CRLfile "$P/root.crl.pem" "$P/crlgood.pem"
+}
+
+@test "revoke: a certificate revoked for keyCompromise fails, naming the time, the reason and the CRL" {
+	run --separate-stderr verify "$R/crlkc.eml"
+	assert_success	# the filter contract: the verdict travels in the header
+	when=$(revdate crlkc)
+	[ -n "$when" ]
+	[[ "$(ar <(echo "$output"))" == *"smime=fail reason=\"the signer's certificate was revoked on $when (keyCompromise; CRL http://127.0.0.1:$HTTP_PORT/int.crl)\""* ]]
+	[[ $stderr == *"fail: the signer's certificate was revoked on $when (keyCompromise"* ]]
+	[[ $output == *"signed by crlkc"* ]]
+	run verify -E "$R/crlkc.eml"
+	assert_failure 1
+	# openssl says the same.
+	run openssl verify -crl_check -CAfile "$P/ca.pem" -untrusted "$P/int.pem" \
+		-CRLfile "$P/int.crl.pem" "$P/crlkc.pem"
+	assert_failure
+	assert_output --partial "certificate revoked"
+}
+
+@test "revoke: revoked after the signing time: superseded is policy, keyCompromise still fails" {
+	when=$(revdate crlsup)
+	verify "$R/crlsup-past.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=policy reason=\"the signer's certificate was revoked on $when (superseded), after the signing time "*"that reason does not void earlier signatures, but the signing time is the signer's own claim and the certificate is no longer valid (CRL http://127.0.0.1:$HTTP_PORT/int.crl)\""* ]]
+	verify "$R/crlkc-past.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on $(revdate crlkc) (keyCompromise), after the signing time "*", which a stolen key can set to anything ("* ]]
+	# Signed after the revocation: superseded fails too.
+	verify "$R/crlsup.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on $when (superseded; a cached CRL from http://127.0.0.1:$HTTP_PORT/int.crl)\""* ]]
+}
+
+@test "revoke: a revoked intermediate CA fails, named" {
+	verify "$R/underbad.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the certificate of \\\"Rev Bad CA\\\", a CA in the signer's chain was revoked on "*" (cACompromise; CRL http://127.0.0.1:$HTTP_PORT/root.crl)\""* ]]
+	openssl verify -crl_check_all -CAfile "$P/ca.pem" -untrusted "$P/bad.pem" \
+		-CRLfile "$P/bad.crl.pem" -CRLfile "$P/root.crl.pem" "$P/underbad.pem" && return 1
+	return 0
+}
+
+@test "revoke: a CRL signed by another key under the issuer's name is not believed" {
+	# Served for the certificate "forged": it vouches for nothing.
+	verify "$R/forged.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by forged@example.org; revocation status of the signer's certificate unknown (CRL http://127.0.0.1:$HTTP_PORT/forged.crl: its signature does not verify with the issuer's key)\""* ]]
+	# Given as a file, it cannot clear a revoked certificate.
+	verify --crl-file "$P/forged.crl.pem" "$R/crlkc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on"* ]]
+}
+
+@test "revoke: --crl-file and --crl-path with --no-fetch answer without any request" {
+	local n
+	n=$(wc -l <"$R/srv/log")
+	mkdir "$T/crls"
+	cp "$P/int.crl.pem" "$P/root.crl.pem" "$T/crls/"
+	echo "not a CRL" >"$T/crls/README"
+	verify --no-fetch --crl-path "$T/crls" "$R/crlkc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on $(revdate crlkc) (keyCompromise; CRL file $T/crls/int.crl.pem)\""* ]]
+	verify --no-fetch --crl-path "$T/crls" "$R/crlgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlgood@example.org" '* ]]
+	# DER works as well as PEM; configuration and environment name files too.
+	openssl crl -in "$P/int.crl.pem" -outform DER -out "$T/int.der"
+	SECMAIL_CRL_FILE=$T/int.der verify --no-fetch "$R/crlkc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"(keyCompromise; CRL file $T/int.der)"* ]]
+	printf 'crl_file %s\nfetch off\n' "$T/int.der" >"$T/conf"
+	verify -C "$T/conf" "$R/crlkc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"(keyCompromise; CRL file $T/int.der)"* ]]
+	[ "$(wc -l <"$R/srv/log")" -eq "$n" ]
+	# Without a file and without fetching: unknown, and said so.
+	verify --no-fetch "$R/crlgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"good signature by crlgood@example.org; revocation status of the signer's certificate unknown (CRL not fetched (fetching is off))"* ]]
+}
+
+@test "revoke: an expired CRL does not vouch for anyone, but a revocation in it stands" {
+	later=$(( $(date +%s) + 8 * 86400 ))	# int.crl's nextUpdate is 7 days away
+	SECMAIL_NOW=$later verify --no-fetch --crl-file "$P/int.crl.pem" "$R/crlgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"good signature by crlgood@example.org; revocation status of the signer's certificate unknown (CRL file $P/int.crl.pem: it expired on "* ]]
+	SECMAIL_NOW=$later verify --no-fetch --crl-file "$P/int.crl.pem" "$R/crlkc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on"* ]]
+	# A CRL valid for one hour: fetched answers are cached only while fresh.
+	SECMAIL_NOW=$(( $(date +%s) + 7200 )) verify --no-fetch --revocation strict \
+		--crl-file "$P/int-hour.crl.pem" "$R/crlgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown (CRL file $P/int-hour.crl.pem: it expired on"*"(strict revocation checking)"* ]]
+}
+
+@test "revoke: an unreachable distribution point: pass with a note, temperror in strict mode, the message whole" {
+	run --separate-stderr verify "$R/deadcrl.eml"
+	assert_success
+	[[ "$(ar <(echo "$output"))" == *"smime=pass reason=\"good signature by deadcrl@example.org; revocation status of the signer's certificate unknown (CRL http://127.0.0.1:$DEAD_PORT/int.crl: Connection refused)\""* ]]
+	[[ $output == *"signed by deadcrl"* ]]
+	run --separate-stderr verify --revocation strict "$R/deadcrl.eml"
+	assert_success
+	[[ "$(ar <(echo "$output"))" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown (CRL http://127.0.0.1:$DEAD_PORT/int.crl: "* ]]
+	[[ $output == *"signed by deadcrl"* ]]
+	[[ $stderr == *"temperror: revocation status of the signer's certificate unknown"* ]]
+	SECMAIL_REVOCATION=strict run verify -E "$R/deadcrl.eml"
+	assert_failure 1
+}
+
+@test "revoke: a distribution point that never answers costs one short timeout, then rests" {
+	local n
+	n=$(requests /hang/int.crl)
+	SECMAIL_FETCH_TIMEOUT=1 verify "$R/hang.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"revocation status of the signer's certificate unknown (CRL http://127.0.0.1:$HTTP_PORT/hang/int.crl: transfer timeout)"* ]]
+	SECMAIL_FETCH_TIMEOUT=1 verify "$R/hang.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"(CRL http://127.0.0.1:$HTTP_PORT/hang/int.crl: failed (transfer timeout), not asked again before "* ]]
+	[ "$(requests /hang/int.crl)" -eq $((n + 1)) ]
+	# Ten minutes later it is asked again.
+	SECMAIL_NOW=$(( $(date +%s) + 601 )) SECMAIL_FETCH_TIMEOUT=1 verify "$R/hang.eml" >/dev/null
+	[ "$(requests /hang/int.crl)" -eq $((n + 2)) ]
+}
+
+@test "revoke: no source at all: silent by default, temperror in strict mode" {
+	verify "$R/nosrc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by nosrc@example.org" '* ]]
+	verify --revocation strict "$R/nosrc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown: it names no CRL distribution point or OCSP responder (strict revocation checking)\""* ]]
+	verify --revocation strict "$R/ldaponly.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"it names no CRL distribution point or OCSP responder; CRL distribution point ldap: only http: URLs are fetched (strict"* ]]
+	# --crl-file covering the issuer is a source.
+	verify --revocation strict --crl-file "$P/int.crl.pem" "$R/nosrc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by nosrc@example.org" '* ]]
+}
+
+@test "revoke: --revocation off checks nothing and asks no one" {
+	local n
+	n=$(wc -l <"$R/srv/log")
+	verify --revocation off "$R/crlkc.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlkc@example.org" '* ]]
+	printf 'revocation off\n' >"$T/conf"
+	verify -C "$T/conf" "$R/crlkc.eml" | grep -q 'smime=pass'
+	[ "$(wc -l <"$R/srv/log")" -eq "$n" ]
+	[ ! -e "$XDG_CACHE_HOME/secmail" ]
+}
+
+@test "revoke: a certificate that does not chain to a trust anchor makes us fetch nothing" {
+	verify "$R/roguecdp.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate does not chain to a trusted root"* ]]
+	[ "$(requests /probe.crl)" -eq 0 ]
+}
+
+@test "revoke: a revoked encryption certificate is not taken, the signature still passes" {
+	rev_msg crlgood | smime-sign --cert "$P/crlgood.pem" --key "$P/crlgood.key" \
+		--chain "$P/int.pem" --encrypt-cert "$P/encrev.pem" >"$T/s"
+	verify --save-certs "$T/store" "$T/s" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by crlgood@example.org; its encryption certificate was ignored: it was revoked on $(revdate encrev) (keyCompromise)\""* ]]
+	grep -q '^encryption-certificate: signer$' "$T/store/crlgood@example.org"
+}
+
+@test "revoke: bad CRL settings: unreadable 75, not a CRL 78, nothing written" {
+	run --separate-stderr verify --crl-file "$T/missing.pem" "$R/crlgood.eml"
+	assert_failure 75
+	[ -z "$output" ]
+	[[ $stderr == *"--crl-file: cannot open $T/missing.pem"* ]]
+	echo "garbage" >"$T/bad.pem"
+	run --separate-stderr verify --crl-file "$T/bad.pem" "$R/crlgood.eml"
+	assert_failure 78
+	[ -z "$output" ]
+	[[ $stderr == *"$T/bad.pem: no CRL in the file"* ]]
+	run --separate-stderr verify --revocation maybe "$R/crlgood.eml"
+	assert_failure 64
+	printf 'revocation maybe\n' >"$T/conf"
+	run --separate-stderr verify -C "$T/conf" "$R/crlgood.eml"
+	assert_failure 78
+	[ -z "$output" ]
+	# An unsigned message needs no CRL: it is written as always.
+	printf 'From: a@example.org\n\nplain\n' | verify --crl-file "$T/missing.pem" | grep -q 'smime=none'
+}
+
+@test "revoke: a cache directory others can change is not used, and said so" {
+	mkdir -p "$XDG_CACHE_HOME/secmail/revocation"
+	chmod 777 "$XDG_CACHE_HOME/secmail/revocation"
+	run --separate-stderr verify "$R/crlkc.eml"
+	assert_success
+	[[ $output == *"smime=fail"* ]]
+	[[ $stderr == *"the revocation cache is not used: "* ]]
+	[ -z "$(ls "$XDG_CACHE_HOME/secmail/revocation")" ]
+}
+
+# ---- OCSP ----
+
+@test "revoke: OCSP good passes without a note, as the openssl ocsp client sees it" {
+	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60
+	verify "$R/ocspgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by ocspgood@example.org" '* ]]
+	[ "$(ocsp_requests)" -eq 1 ]
+	run openssl ocsp -issuer "$P/int.pem" -cert "$P/ocspgood.pem" -url "http://127.0.0.1:$OCSP_PORT/" \
+		-CAfile "$P/ca.pem" -verify_other "$P/int.pem"
+	assert_output --partial "ocspgood.pem: good"
+}
+
+@test "revoke: OCSP revoked fails, naming the time, the reason and the responder" {
+	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60
+	verify "$R/ocsprev.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on $(revdate ocsprev) (keyCompromise; OCSP http://127.0.0.1:$OCSP_PORT/)\""* ]]
+	run openssl ocsp -issuer "$P/int.pem" -cert "$P/ocsprev.pem" -url "http://127.0.0.1:$OCSP_PORT/" \
+		-CAfile "$P/ca.pem" -verify_other "$P/int.pem"
+	assert_output --partial "ocsprev.pem: revoked"
+	assert_output --partial "Reason: keyCompromise"
+}
+
+@test "revoke: OCSP unknown: pass with a note, temperror in strict mode" {
+	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60
+	verify "$R/ocspunk.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocspunk@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the responder does not know the certificate (status unknown))\""* ]]
+	verify --revocation strict "$R/ocspunk.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the responder does not know the certificate (status unknown)) (strict revocation checking)\""* ]]
+	run openssl ocsp -issuer "$P/int.pem" -cert "$P/ocspunk.pem" -url "http://127.0.0.1:$OCSP_PORT/" \
+		-CAfile "$P/ca.pem" -verify_other "$P/int.pem"
+	assert_output --partial "ocspunk.pem: unknown"
+}
+
+@test "revoke: an expired OCSP response vouches for nothing" {
+	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 1
+	SECMAIL_NOW=$(( $(date +%s) + 3600 )) verify "$R/ocspgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the response expired on "* ]]
+	SECMAIL_NOW=$(( $(date +%s) + 3600 )) verify --revocation strict "$R/ocspgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the response expired on "* ]]
+}
+
+@test "revoke: an OCSP response with a bad signature vouches for nothing" {
+	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60 -badsig
+	verify "$R/ocspgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the response signature does not verify)"* ]]
+	verify --revocation strict "$R/ocspgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=temperror"* ]]
+	# Nothing unverified was cached.
+	[ -z "$(ls "$XDG_CACHE_HOME/secmail/revocation" | grep '^ocsp-')" ]
+}
+
+@test "revoke: OCSP from a responder the issuer did not authorise is not believed, either way" {
+	ocsp_start -rsigner "$P/crlgood.pem" -rkey "$P/crlgood.key" -nmin 60
+	verify "$R/ocspgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: signed by neither the issuer nor a responder it authorised)"* ]]
+	verify "$R/ocsprev.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocsprev@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: signed by neither the issuer"* ]]
+	ocsp_stop
+	# The issuer itself may sign its answers.
+	ocsp_start -rsigner "$P/int.pem" -rkey "$P/int.key" -nmin 60
+	verify "$R/ocsprev.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on"*"(keyCompromise; OCSP "* ]]
+}
+
+@test "revoke: an unreachable OCSP responder: pass with a note" {
+	verify "$R/ocspgood.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: Connection refused)"* ]]
+}
+
+@test "revoke: OCSP answers are cached until their nextUpdate; a procmail rule does not ask for every message" {
+	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60 -nrequest 1
+	verify "$R/ocspgood.eml" >"$T/v1"
+	[[ "$(ar "$T/v1")" == *'smime=pass reason="good signature by ocspgood@example.org" '* ]]
+	wait "$(cat "$T/ocsp.pid")"	# -nrequest 1: the responder is gone
+	verify "$R/ocspgood.eml" | cmp - "$T/v1"
+	# Past nextUpdate the cached answer is not used.
+	SECMAIL_NOW=$(( $(date +%s) + 3700 )) verify "$R/ocspgood.eml" >"$T/v2"
+	[[ "$(ar "$T/v2")" == *"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: Connection refused)"* ]]
+}
+
+# ---- smime-encrypt ----
+
+enc_msg() { printf 'From: alice@example.org\nTo: %s\nSubject: s\n\nsecret\n' "$1"; }
+
+@test "revoke: smime-encrypt refuses a recipient certificate known to be revoked; nothing written" {
+	cat "$P/crlkc.pem" "$P/int.pem" >"$T/crlkc-chain.pem"
+	enc_msg crlkc@example.org >"$T/m"
+	run --separate-stderr smime-encrypt --no-self -r "$P/crlkc.pem" -r "$P/crlgood.pem" \
+		--crl-file "$P/int.crl.pem" --no-fetch "$T/m"
+	# The issuer is not known from -r alone: not known to be revoked.
+	assert_success
+	SECMAIL_CA_FILE=$P/int.pem run --separate-stderr smime-encrypt --no-self -r "$P/crlkc.pem" \
+		--crl-file "$P/int.crl.pem" --no-fetch "$T/m"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"crlkc@example.org: certificate was revoked on $(revdate crlkc) (keyCompromise; CRL file $P/int.crl.pem)"* ]]
+	# The issuer from the store entry's chain, the CRL fetched.
+	smime-verify --revocation off --ca-file "$P/ca.pem" --save-certs "$T/store" "$R/crlkc.eml" >/dev/null
+	run --separate-stderr smime-encrypt --no-self --cert-dir "$T/store" "$T/m"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"crlkc@example.org: certificate was revoked on $(revdate crlkc) (keyCompromise; CRL http://127.0.0.1:$HTTP_PORT/int.crl)"* ]]
+	run --separate-stderr smime-encrypt --no-self --cert-dir "$T/store" --revocation off "$T/m"
+	assert_success
+}
+
+@test "revoke: smime-encrypt goes ahead when the status is unknown, unless --revocation strict" {
+	smime-verify --revocation off --ca-file "$P/ca.pem" --save-certs "$T/store" "$R/deadcrl.eml" >/dev/null
+	enc_msg deadcrl@example.org >"$T/m"
+	smime-encrypt --no-self --cert-dir "$T/store" "$T/m" >"$T/out"
+	grep -q 'application/pkcs7-mime' "$T/out"
+	run --separate-stderr smime-encrypt --no-self --cert-dir "$T/store" --revocation strict "$T/m"
+	assert_failure 65
+	[ -z "$output" ]
+	# Refused a moment ago: that distribution point rests (tells when it failed and why).
+	[[ $stderr == *"deadcrl@example.org: revocation status unknown (CRL http://127.0.0.1:$DEAD_PORT/int.crl: failed (Connection refused), not asked again before "*"; strict revocation checking)"* ]]
+}
+
+@test "revoke: smime-certs import refuses a revoked certificate, and a message its signer's revocation fails" {
+	cat "$P/crlkc.pem" "$P/int.pem" >"$T/crlkc-chain.pem"
+	cat "$P/crlgood.pem" "$P/int.pem" >"$T/crlgood-chain.pem"
+	run --separate-stderr smime-certs --ca-file "$P/ca.pem" --cert-dir "$T/store" import \
+		"$T/crlkc-chain.pem" "$T/crlgood-chain.pem"
+	assert_failure 65
+	[ "$output" = "imported crlgood@example.org (SHA-256 $(openssl x509 -in "$P/crlgood.pem" -noout -fingerprint -sha256 | sed 's/.*=//'))" ]
+	[[ $stderr == *"crlkc@example.org: the certificate was revoked on $(revdate crlkc) (keyCompromise; "* ]]
+	run --separate-stderr smime-certs --ca-file "$P/ca.pem" --cert-dir "$T/store" import "$R/crlkc.eml"
+	assert_failure 65
+	[[ $stderr == *"the signature does not pass (smime=fail: the signer's certificate was revoked on"* ]]
+	[ ! -e "$T/store/crlkc@example.org" ]
+}
