@@ -102,6 +102,43 @@ PY
 	[[ $stderr == *"no message with this receipt identifier was sent from here"* ]]
 }
 
+@test "receipt: a receipt signed by the recipient over another msgSigDigest or another identifier does not pass" {
+	# Bob's own key signs each forgery (tests/helpers/receipt-forge.py): only the binding to
+	# what was sent can catch them. Message 2 gives the other digest and identifier.
+	sign --receipt-request "$T/msg" >"$T/s1"
+	sed 's/contract/contract 2/' "$T/msg" | sign --receipt-request >"$T/s2"
+	answer "$T/s1" >"$T/r1"
+	answer "$T/s2" >"$T/r2"
+	forge() { python3 "$TOP/tests/helpers/receipt-forge.py" "$T/r1" "$T/$1" "$PKI/bob.key" "${@:2}"; }
+	# the control: signed again unchanged, the receipt still proves message 1
+	forge same
+	run --separate-stderr check "$T/same"
+	assert_success
+	assert_output --partial 'delivered: <rr-1@example.org> "contract" sent'
+	openssl cms -verify_receipt "$T/same" -in "$T/s1" -CAfile "$PKI/ca.pem" 2>&1 | grep -q 'Verification successful'
+	# message 1's identifier with message 2's msgSigDigest
+	forge digest --digest-from "$T/r2"
+	run --separate-stderr check "$T/digest"
+	assert_failure 1
+	[ -z "$output" ]
+	[[ $stderr == *"fail: the receipt's msgSigDigest does not match the signature of the message it names"* ]]
+	run ! openssl cms -verify_receipt "$T/digest" -in "$T/s1" -CAfile "$PKI/ca.pem"
+	# message 2's identifier over message 1's msgSigDigest and originator signature
+	forge id --id-from "$T/r2"
+	run --separate-stderr check "$T/id"
+	assert_failure 1
+	[ -z "$output" ]
+	[[ $stderr == *"fail: "* ]]
+	[[ $stderr != *"delivered"* ]]
+	run ! openssl cms -verify_receipt "$T/id" -in "$T/s2" -CAfile "$PKI/ca.pem"
+	# both swapped and the originator signature left: still message 1's signature inside
+	forge both --id-from "$T/r2" --digest-from "$T/r2"
+	run --separate-stderr check "$T/both"
+	assert_failure 1
+	[ -z "$output" ]
+	[[ $stderr == *"fail: "* ]]
+}
+
 @test "receipt: --help, unknown options, empty input, the man page and completions" {
 	run smime-receipt --help
 	assert_success
