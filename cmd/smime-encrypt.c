@@ -238,7 +238,7 @@ main(int argc, char **argv)
 	struct conf cf;
 	struct revoke_opts rvo;
 	char cachedir[4096];
-	const char *now, *cafile;
+	const char *now, *cafile, *hpv;
 	enum env_cipher c;
 	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, sp = -1, hp = -1, have_ph = 0;
 	int hp_conf = 1, k;
@@ -310,14 +310,15 @@ main(int argc, char **argv)
 			flags |= ENV_OAEP;
 	}
 	keys_opts_defaults(&ro.keys, &cf, (rewrap ? KEYS_DEF_IDENTITY : 0) | KEYS_DEF_PASS);
-	if (hp < 0 && conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection") != NULL) {
-		const char *v = conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection");
+	if (hp < 0 && (hpv = conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection"))
+	    != NULL) {
+		enum hp_mode m;
 
-		if (strcmp(v, "none") == 0 || strcmp(v, "off") == 0)
-			hp = 0;
-		else if (strcmp(v, "clear") != 0 && strcmp(v, "cipher") != 0 && strcmp(v, "on") != 0)
+		if (hp_mode_parse(hpv, &m) != 0)
 			cli_die(EX_CONFIG, "header_protection (SECMAIL_HEADER_PROTECTION or %s): "
 			    "expected clear, cipher or none", cf.path ? cf.path : "smime.conf");
+		if (m == HP_NONE)
+			hp = 0;
 	}
 	/* Issue 13: the clock (tests inject it), revocation, the issuers to check it with. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)

@@ -94,18 +94,6 @@ check_dates(X509 *cert, time_t now, const char *days, int given)
 		cli_warn("warning: the signing %s: renew it", warn);
 }
 
-/* --header-protection: clear, cipher, or none (off). */
-static enum hp_mode
-parse_hp(const char *s)
-{
-	if (strcmp(s, "clear") == 0 || strcmp(s, "on") == 0)
-		return HP_CLEAR;
-	if (strcmp(s, "cipher") == 0)
-		return HP_CIPHER;
-	if (strcmp(s, "none") == 0 || strcmp(s, "off") == 0)
-		return HP_NONE;
-	cli_usage(usage, "--header-protection: '%s' is not clear, cipher or none", s);
-}
 
 int
 main(int argc, char **argv)
@@ -141,7 +129,7 @@ main(int argc, char **argv)
 	STACK_OF(X509) *enc = NULL;
 	const char *name = "standard input", *encfile = NULL, *now, *config = NULL;
 	const char *caps = NULL, *warn_days = NULL;
-	int capnids[8], caps_given, warn_given;
+	int capnids[8], caps_given, warn_given, hp_given;
 	struct conf cf;
 	struct io_in in;
 	struct io_out o;
@@ -189,9 +177,16 @@ main(int argc, char **argv)
 	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_CHAIN | (pass_given ? 0 : KEYS_DEF_PASS));
 	if (so.cms.digest == NULL)
 		so.cms.digest = conf_setting(&cf, "SECMAIL_DIGEST", "digest");
+	hp_given = hpmode != NULL;
 	if (hpmode == NULL)
 		hpmode = conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection");
-	so.hp = parse_hp(hpmode != NULL ? hpmode : "clear");
+	if (hp_mode_parse(hpmode != NULL ? hpmode : "clear", &so.hp) != 0) {
+		if (hp_given)
+			cli_usage(usage, "--header-protection: '%s' is not clear, cipher or none",
+			    hpmode);
+		cli_die(EX_CONFIG, "header_protection (SECMAIL_HEADER_PROTECTION or the "
+		    "configuration): '%s' is not clear, cipher or none", hpmode);
+	}
 	/* Tests inject the clock (signing time) here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);

@@ -17,6 +17,20 @@ hp_mode_name(enum hp_mode m)
 	return m == HP_CLEAR ? "clear" : m == HP_CIPHER ? "cipher" : "none";
 }
 
+int
+hp_mode_parse(const char *s, enum hp_mode *m)
+{
+	if (strcmp(s, "clear") == 0 || strcmp(s, "on") == 0)
+		*m = HP_CLEAR;
+	else if (strcmp(s, "cipher") == 0)
+		*m = HP_CIPHER;
+	else if (strcmp(s, "none") == 0 || strcmp(s, "off") == 0)
+		*m = HP_NONE;
+	else
+		return -1;
+	return 0;
+}
+
 static int
 in_list(const char *name, const char *const *list)
 {

@@ -22,6 +22,9 @@ enum hp_mode {
 };
 
 const char *hp_mode_name(enum hp_mode m);
+/* The setting header_protection, SECMAIL_HEADER_PROTECTION, --header-protection: clear (or
+ * on), cipher, none (or off). 0, or -1 for anything else. */
+int hp_mode_parse(const char *s, enum hp_mode *m);
 
 /* Is this a field the sender protects? Every field but the structural ones (Content-*,
  * MIME-Version), trace fields that MTAs add (Received, Return-Path, DKIM-Signature, ...),

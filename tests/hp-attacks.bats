@@ -332,3 +332,26 @@ for m in (s, e, se):
 PY
 	gpgsm_stop
 }
+
+@test "hp: a bad header protection setting: usage error on the command line, configuration error from the environment, nothing written" {
+	run --separate-stderr sign --header-protection maybe "$T/msg"
+	assert_failure 64
+	[ -z "$output" ]
+	[[ $stderr == *"--header-protection: 'maybe' is not clear, cipher or none"* ]]
+	SECMAIL_HEADER_PROTECTION=maybe run --separate-stderr sign "$T/msg"
+	assert_failure 78
+	[ -z "$output" ]
+	[[ $stderr == *"header_protection (SECMAIL_HEADER_PROTECTION or the configuration): 'maybe' is not clear, cipher or none"* ]]
+	grep -v '^Bcc:' "$T/msg" >"$T/m"
+	SECMAIL_HEADER_PROTECTION=maybe run --separate-stderr encrypt "$T/m"
+	assert_failure 78
+	[ -z "$output" ]
+	[[ $stderr == *"header_protection (SECMAIL_HEADER_PROTECTION or"*"expected clear, cipher or none"* ]]
+	# the accepted spellings
+	for v in clear on cipher none off; do
+		SECMAIL_HEADER_PROTECTION=$v sign "$T/msg" >/dev/null
+		SECMAIL_HEADER_PROTECTION=$v encrypt "$T/m" >/dev/null
+	done
+	SECMAIL_HEADER_PROTECTION=off sign "$T/msg" | grep -q '^Content-Type: text/plain; charset=utf-8$'
+	SECMAIL_HEADER_PROTECTION=off encrypt "$T/m" | grep -q '^Subject: merger with ACME$'
+}
