@@ -309,7 +309,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	openssl ocsp -respin "$P/www/ocspstatic" -resp_text -noverify | grep -q 'OCSP Nonce'
 	rm -rf "$XDG_CACHE_HOME/secmail/revocation"
 	verify "$R/ocspstatic.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocspstatic@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/ocsp/ocspstatic: the response does not carry our nonce (replayed?))\""* ]]
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocspstatic@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/ocsp/ocspstatic: the response does not carry our nonce (replayed?))\""* ]]
 	cp "$P/www/ocspstatic-nononce" "$P/www/ocspstatic"
 }
 
