@@ -133,6 +133,8 @@ outbound(const struct gw_policy *p, const char *sender, const char *rcpt, int *f
 		av[n++] = "smime-sign";
 		memcpy(av + n, me.argv, (size_t)me.n * sizeof *av);
 		n += me.n;
+		if (!p->hp)
+			av[n++] = "--no-header-protection";
 		av[n] = NULL;
 		if (step(p, av, fd, &r) != 0)
 			tool_failed("cannot sign", "smime-sign", &r);
@@ -159,11 +161,21 @@ outbound(const struct gw_policy *p, const char *sender, const char *rcpt, int *f
 		av[n++] = "--cipher";
 		av[n++] = (char *)p->cipher;
 	}
+	/* RFC 9788: the header travels protected inside; the outer Subject is obscured only for
+	 * the domains the policy names. A gateway cannot know whether the recipient's reader
+	 * restores a protected Subject (no legacy display element is written), and its users
+	 * never chose to hide it: elsewhere the outer fields stay as they are
+	 * (hcp_no_confidentiality). */
+	if (!p->hp)
+		av[n++] = "--no-header-protection";
+	else if (!gw_obscured(p, rcpt))
+		av[n++] = "--no-header-confidentiality";
 	av[n] = NULL;
 	/* On failure *fd is still the message as signed. */
 	switch (step(p, av, fd, &r)) {
 	case 0:
-		buf_addf(sum, ", encrypted for %s", rcpt);
+		buf_addf(sum, ", encrypted for %s%s", rcpt, gw_obscured(p, rcpt)
+		    ? " (Subject obscured)" : "");
 		break;
 	case EX_DATAERR:	/* no usable certificate (the reason says which) */
 	case EX_UNAVAILABLE:	/* an algorithm the recipient's key needs is not available */

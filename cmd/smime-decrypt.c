@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "envelope.h"
 #include "envmsg.h"
+#include "hp.h"
 #include "io.h"
 #include "keys.h"
 #include "msg.h"
@@ -73,7 +74,7 @@ struct run {
 	int strict, extract;
 	enum result result;
 	struct err why;		/* R_FAILED: the reason */
-	char note[160];		/* R_DECRYPTED: a comment for the record, or "" */
+	char note[400];		/* R_DECRYPTED: a comment for the record, or "" */
 };
 
 /* Failures after which the message itself may be fine: the MDA should retry (contract 2). */
@@ -203,22 +204,61 @@ emit_original(struct run *r, int body, uint64_t off, int rest, const struct env_
 		die(&e);
 }
 
+/* RFC 9788: the decrypted entity is the cryptographic payload when its Content-Type has hp;
+ * then its protected fields replace the outer ones (the obscured Subject comes back) and the
+ * record says so, with what differed outside. A signed entity is left to smime-verify. 1
+ * with *shown (the header to write, record included) when protected, else 0. */
+static int
+protected_header(struct run *r, int pfd, const struct env_info *info, struct msg_header *shown)
+{
+	struct msg_header ih;
+	struct hp_info hpi;
+	struct err e;
+	char d[300];
+	size_t len;
+	int rc = 0;
+
+	if (envmsg_read_decrypted_header(pfd, &ih, &e) != 0)
+		die(&e);
+	if (ih.n == 0 || hp_mode_of(&ih) == HP_NONE) {
+		msg_header_free(&ih);
+		add_record(r, info);
+		return 0;
+	}
+	/* what differed, before the record (which is no field of the sender's) is added */
+	if (hp_merge(&r->h, &ih, 1, shown, &hpi, &e) != 0)
+		die(&e);
+	msg_header_free(shown);
+	hp_describe(&hpi, d, sizeof d);
+	len = strlen(r->note);
+	snprintf(r->note + len, sizeof r->note - len, "%s%s", len ? "; " : "", d);
+	add_record(r, info);
+	if (hp_merge(&r->h, &ih, 1, shown, &hpi, &e) != 0)
+		die(&e);
+	rc = 1;
+	msg_header_free(&ih);
+	return rc;
+}
+
 /* Decrypted: the outer fields but the envelope's Content-* ones, then the entity. */
 static void
 emit_decrypted(struct run *r, int pfd, const struct env_info *info)
 {
+	struct msg_header shown;
 	struct err e;
 	size_t i;
-	int bare;
+	int bare, hp;
 
 	r->result = R_DECRYPTED;
 	for (i = r->h.n; i-- > 0;)
 		if (envmsg_is_inner(r->h.f[i].name))
 			msg_header_delete(&r->h, i);
-	add_record(r, info);
-	if (msg_header_write(&r->o, &r->h) != 0)
+	hp = protected_header(r, pfd, info, &shown);
+	if (msg_header_write(&r->o, hp ? &shown : &r->h) != 0)
 		out_err(r);
-	if (envmsg_write_decrypted(pfd, r->h.crlf, r->authserv, &r->o, &bare, &e) != 0)
+	if (hp)
+		msg_header_free(&shown);
+	if (envmsg_write_decrypted(pfd, r->h.crlf, r->authserv, hp, &r->o, &bare, &e) != 0)
 		die(&e);
 	close(pfd);
 }

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "envelope.h"
 #include "envmsg.h"
+#include "hp.h"
 #include "io.h"
 #include "msg.h"
 #include "recips.h"
@@ -25,6 +26,7 @@ static const char usage[] =
     "usage: smime-encrypt [-r CERTFILE]... [-R ADDRESS]... [--cert-dir DIR]\n"
     "                     [--self CERTFILE | --no-self] [--cipher NAME] [--oaep]\n"
     "                     [--allow-weak] [--bcc-dir DIR] [--recipients-only]\n"
+    "                     [--no-header-protection | --no-header-confidentiality]\n"
     "                     [--crl-file FILE] [--crl-path DIR] [--revocation MODE]\n"
     "                     [--no-fetch] [FILE]\n"
     "       smime-encrypt --rewrap --cert LISTCERT (--key LISTKEY | --p12 FILE)\n"
@@ -47,6 +49,11 @@ static const char usage[] =
     "      --allow-weak      permit a weak cipher (des-ede3-cbc) named with --cipher\n"
     "      --bcc-dir DIR     write one separately encrypted copy per Bcc recipient to DIR\n"
     "      --recipients-only encrypt for -r and -R only, not for To, Cc and Bcc (gateways)\n"
+    "      --no-header-protection  keep the header outside as it is (RFC 9788 off): no\n"
+    "                        protected copy inside, the Subject not obscured\n"
+    "      --no-header-confidentiality  protect the header inside but obscure nothing\n"
+    "                        outside (hcp_no_confidentiality): for readers that do not\n"
+    "                        restore a protected Subject\n"
     "      --rewrap          re-wrap an encrypted message for list members (exploder)\n"
     "      --cert FILE, --key FILE, --p12 FILE   the list's certificate and key\n"
     "      --pass-file FILE, --pass-fd FD, --pass-env VAR   the key's passphrase\n"
@@ -63,11 +70,12 @@ static const char usage[] =
     BATCH_USAGE
     "  Encrypted messages are skipped unless --force; not with --rewrap or --bcc-dir.\n"
     "\n"
-    "Defaults: the configuration file (cert_dir, self, cipher, oaep; for --rewrap cert, key,\n"
-    "p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT (else SECMAIL_CERT),\n"
-    "and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12, SECMAIL_PASS_FILE; revocation\n"
-    "as smime-verify (crl_file, crl_path, revocation, fetch, fetch_timeout,\n"
-    "revocation_cache; issuers from ca_file or SECMAIL_CA_FILE).\n";
+    "Defaults: the configuration file (cert_dir, self, cipher, oaep, header_protection; for\n"
+    "--rewrap cert, key, p12, pass_file, pass_env), then SECMAIL_CERT_DIR, SECMAIL_SELF_CERT\n"
+    "(else SECMAIL_CERT),\n"
+    "SECMAIL_HEADER_PROTECTION, and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12,\n"
+    "SECMAIL_PASS_FILE; revocation as smime-verify (crl_file, crl_path, revocation, fetch,\n"
+    "fetch_timeout, revocation_cache; issuers from ca_file or SECMAIL_CA_FILE).\n";
 
 /* The content entity goes into the envelope through this sink. */
 static int
@@ -76,10 +84,12 @@ enc_write(void *ctx, const void *p, size_t n, struct err *e)
 	return env_enc_write(ctx, p, n, e);
 }
 
-/* One encrypted message to o. */
+/* One encrypted message to o; ph: the header-protection payload header (RFC 9788), or NULL
+ * for the content entity of h alone. */
 static int
-emit(const struct msg_header *h, const char *mbox_from, const char *bcc, STACK_OF(X509) *certs,
-    enum env_cipher c, int flags, struct io_in *in, int sp, struct io_out *o, struct err *e)
+emit(const struct msg_header *h, const struct msg_header *ph, const char *mbox_from,
+    const char *bcc, STACK_OF(X509) *certs, enum env_cipher c, int flags, struct io_in *in,
+    int sp, struct io_out *o, struct err *e)
 {
 	struct msg_header oh;
 	struct envmsg_b64out b;
@@ -102,7 +112,8 @@ emit(const struct msg_header *h, const char *mbox_from, const char *bcc, STACK_O
 		goto out;
 	es.write = enc_write;
 	es.ctx = x;
-	if ((sp >= 0 ? envmsg_copy_fd(sp, &es, e) : envmsg_write_entity(h, in, &es, e)) != 0 || env_enc_final(x, e) != 0
+	if ((sp >= 0 ? envmsg_copy_fd(sp, &es, e) : ph != NULL ? envmsg_write_payload(ph, in, &es, e)
+	    : envmsg_write_entity(h, in, &es, e)) != 0 || env_enc_final(x, e) != 0
 	    || envmsg_b64out_final(&b, e) != 0)
 		goto out;
 	rc = 0;
@@ -145,7 +156,7 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 			return -1;
 		}
 		if (io_out_init(&o, a.fd, path, e) != 0
-		    || emit(h, NULL, r->bcc[i].addr, one, c, flags, NULL, sp, &o, e) != 0
+		    || emit(h, NULL, NULL, r->bcc[i].addr, one, c, flags, NULL, sp, &o, e) != 0
 		    || io_out_finish(&o) != 0 || io_atomic_commit(&a, e) != 0) {
 			if (o.failed)
 				*e = o.e;
@@ -159,12 +170,48 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 	return 0;
 }
 
+/*
+ * RFC 9788 header protection, once recipients are known: a content that is not signed becomes
+ * the payload (*ph: the header fields, HP-Outer, hp=cipher), and the outer header h is
+ * obscured (hcp_baseline: Subject "[...]"; with confidential 0, hcp_no_confidentiality: left
+ * as it is). A signed content is already a payload and is not protected again; its outer
+ * Subject is obscured only when the signed part protects one (the reader gets it back from
+ * there). 1 with *ph set, 0 without, -1 on errors.
+ */
+static int
+protect(struct msg_header *h, struct msg_header *ph, int confidential, struct io_in *in,
+    struct err *e)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Type");
+	struct mime_type ct;
+	struct err ignore;
+	int signed_content = 0;
+
+	if (f != NULL && mime_type_parse(f->value, 0, &ct, &ignore) == 0) {
+		const char *st = mime_type_param(&ct, "smime-type");
+
+		signed_content = mime_type_is(&ct, "multipart", "signed")
+		    || ((mime_type_is(&ct, "application", "pkcs7-mime")
+		    || mime_type_is(&ct, "application", "x-pkcs7-mime"))
+		    && (st == NULL || strcasecmp(st, "signed-data") == 0));
+		mime_type_free(&ct);
+	}
+	if (signed_content)
+		return confidential && envmsg_signed_hp(h, in) && hp_obscure(h, e) < 0 ? -1 : 0;
+	if (hp_complete(h, time(NULL), e) != 0 || hp_payload_header(h, HP_CIPHER,
+	    confidential ? hp_hcp_baseline : hp_hcp_none, ph, e) != 0
+	    || (confidential && hp_obscure(h, e) < 0))
+		return -1;
+	return 1;
+}
+
 struct encrypter {
 	const struct recips_opts *ro;
 	enum env_cipher c;	/* --cipher, else ENV_CIPHER_NONE: chosen per message */
 	int flags;
 	const char *bccdir;
 	int rewrap;
+	int hp, hp_conf;	/* header protection (RFC 9788): -1/1 on, 0 off; confidentiality */
 	int warned;		/* the missing sender certificate was reported */
 	char rv_warned[300];	/* the revocation warning said already (once a worker) */
 };
@@ -177,10 +224,10 @@ encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
 	struct encrypter *x = ctx;
 	enum env_cipher c = x->c;
 	struct recips r;
-	struct msg_header h;
+	struct msg_header h, ph;
 	struct io_in in;
 	struct io_out o;
-	int sp = -1;
+	int sp = -1, have_ph = 0;
 
 	if (io_in_init(&in, m->in, m->name, e) != 0 || io_out_init(&o, m->out, m->out_name,
 	    e) != 0)
@@ -239,6 +286,10 @@ encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
 			    "you will not be able to read this message yourself");
 		if (c == ENV_CIPHER_NONE)
 			c = r.cipher;
+		if (x->hp != 0)
+			have_ph = protect(&h, &ph, x->hp_conf, &in, e);
+		if (have_ph < 0)
+			cli_die_err(e);
 		if (r.nbcc > 0) {
 			/* The entity is needed once per copy: spool it (canonical) first. */
 			struct io_out so;
@@ -247,14 +298,16 @@ encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
 			if ((sp = io_spool(e)) < 0 || io_out_init(&so, sp, "temporary file", e) != 0)
 				cli_die_err(e);
 			ss = io_out_sink(&so);
-			if (envmsg_write_entity(&h, &in, &ss, e) != 0)
+			if ((have_ph ? envmsg_write_payload(&ph, &in, &ss, e)
+			    : envmsg_write_entity(&h, &in, &ss, e)) != 0)
 				cli_die_err(e);
 			if (io_out_finish(&so) != 0)
 				cli_die_err(&so.e);
 			if (bcc_copies(&h, &r, x->bccdir, sp, c, x->flags, e) != 0)
 				cli_die_err(e);
 		}
-		if (emit(&h, h.mbox_from, NULL, r.certs, c, x->flags, &in, sp, &o, e) != 0)
+		if (emit(&h, have_ph ? &ph : NULL, h.mbox_from, NULL, r.certs, c, x->flags, &in, sp,
+		    &o, e) != 0)
 			cli_die_err(e);
 	}
 	if (io_out_finish(&o) != 0)
@@ -268,6 +321,8 @@ encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
 		snprintf(x->rv_warned, sizeof x->rv_warned, "%s", revoke_warning(x->ro->revoke));
 	}
 	msg_header_free(&h);
+	if (have_ph)
+		msg_header_free(&ph);
 	io_in_free(&in);
 	return 0;
 }
@@ -286,6 +341,8 @@ main(int argc, char **argv)
 		{ "allow-weak", no_argument, NULL, 'W' },
 		{ "bcc-dir", required_argument, NULL, 'b' },
 		{ "recipients-only", no_argument, NULL, 'o' },
+		{ "no-header-protection", no_argument, NULL, 'N' },	/* issue 14 */
+		{ "no-header-confidentiality", no_argument, NULL, 'Y' },
 		{ "rewrap", no_argument, NULL, 'w' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
@@ -310,9 +367,9 @@ main(int argc, char **argv)
 	struct conf cf;
 	struct revoke_opts rvo;
 	char cachedir[4096];
-	const char *now, *cafile;
+	const char *now, *cafile, *hpv;
 	enum env_cipher c;
-	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, rc, k;
+	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, rc, k, hp = -1, hp_conf = 1;
 
 	cli_init(argc, argv);
 	batch_init(&bt, "encrypted", BATCH_SKIP_ENCRYPTED);
@@ -340,6 +397,8 @@ main(int argc, char **argv)
 		case 'W': weak = 1; break;
 		case 'b': bccdir = optarg; break;
 		case 'o': ro.only_named = 1; break;
+		case 'N': hp = 0; break;
+		case 'Y': hp_conf = 0; break;
 		case 'w': rewrap = 1; break;
 		case 'c': ro.keys.cert = optarg; break;
 		case 'k': ro.keys.key = optarg; break;
@@ -389,6 +448,16 @@ main(int argc, char **argv)
 			flags |= ENV_OAEP;
 	}
 	keys_opts_defaults(&ro.keys, &cf, (rewrap ? KEYS_DEF_IDENTITY : 0) | KEYS_DEF_PASS);
+	if (hp < 0 && (hpv = conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection"))
+	    != NULL) {
+		enum hp_mode hm;
+
+		if (hp_mode_parse(hpv, &hm) != 0)
+			cli_die(EX_CONFIG, "header_protection (SECMAIL_HEADER_PROTECTION or %s): "
+			    "expected clear, cipher or none", cf.path ? cf.path : "smime.conf");
+		if (hm == HP_NONE)
+			hp = 0;
+	}
 	/* Issue 13: the clock (tests inject it), revocation, the issuers to check it with. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		ro.now = rvo.now = (time_t)cli_number(now, (long long)1 << 40);
@@ -428,6 +497,8 @@ main(int argc, char **argv)
 	x.flags = flags;
 	x.bccdir = bccdir;
 	x.rewrap = rewrap;
+	x.hp = hp;
+	x.hp_conf = hp_conf;
 	x.warned = 0;
 	x.rv_warned[0] = '\0';
 	/* Batch mode: options and the store set up once, encrypt_one for every message. */

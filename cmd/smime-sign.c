@@ -17,6 +17,8 @@ static const char usage[] =
     "                  [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                  [--opaque | --certs-only] [--digest sha256|sha384|sha512] [--pss]\n"
     "                  [--encrypt-cert FILE] [--no-from-check]\n"
+    "                  [--no-header-protection | --header-protection clear|cipher]\n"
+    "                  [--receipt-request[=ADDRESS,...]]\n"
     "                  [--capabilities PRESET|LIST] [--expiry-warning DAYS] [FILE]\n"
     "       smime-sign [options] --out-dir DIR [--force] FILE...\n"
     "       smime-sign [options] --maildir DIR (--to-maildir DIR | --in-place | --exec CMD)\n"
@@ -38,6 +40,11 @@ static const char usage[] =
     "      --pss               RSA-PSS signatures instead of PKCS#1 v1.5\n"
     "      --encrypt-cert FILE announce FILE as the certificate to encrypt to\n"
     "      --no-from-check     sign even if the certificate does not name the From address\n"
+    "      --no-header-protection  sign the content only, not the header (RFC 9788 off)\n"
+    "      --header-protection MODE  clear (default: the header fields are signed too) or\n"
+    "                          cipher (for a message smime-encrypt encrypts next), none\n"
+    "      --receipt-request[=ADDRESS,...]  ask for a signed receipt (RFC 2634), sent to\n"
+    "                          ADDRESS (default: the From address)\n"
     "      --capabilities PRESET|LIST  what to announce: secmail (default), cbc,\n"
     "                          openssl-smime, neomutt, mutt, s-nail, gpgsm, nss, or ciphers\n"
     "                          (aes-256-gcm,aes-128-gcm,aes-256-cbc,aes-128-cbc)\n"
@@ -50,9 +57,10 @@ static const char usage[] =
     "  Signed messages are skipped unless --force.\n"
     "\n"
     "Defaults: the configuration file (cert, key, p12, chain, pass_file, pass_env, digest,\n"
-    "capabilities, expiry_warning), then SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12,\n"
-    "SECMAIL_CHAIN, SECMAIL_PASS_FILE, SECMAIL_DIGEST, SECMAIL_CAPABILITIES,\n"
-    "SECMAIL_EXPIRY_WARNING; options override both.\n";
+    "header_protection, capabilities, expiry_warning), then SECMAIL_CERT, SECMAIL_KEY,\n"
+    "SECMAIL_P12, SECMAIL_CHAIN, SECMAIL_PASS_FILE, SECMAIL_DIGEST,\n"
+    "SECMAIL_HEADER_PROTECTION, SECMAIL_CAPABILITIES, SECMAIL_EXPIRY_WARNING; options\n"
+    "override both.\n";
 
 /* Issue 13: what the signature announces, and the signing certificate's dates. */
 enum { OPT_CAPABILITIES = 0x1310, OPT_EXPIRY_WARNING };
@@ -139,6 +147,10 @@ main(int argc, char **argv)
 		{ "pss", no_argument, NULL, 'P' },
 		{ "encrypt-cert", required_argument, NULL, 'e' },
 		{ "no-from-check", no_argument, NULL, 'n' },
+		/* issue 14: header protection and receipts */
+		{ "no-header-protection", no_argument, NULL, 'N' },
+		{ "header-protection", required_argument, NULL, 'M' },
+		{ "receipt-request", optional_argument, NULL, 'R' },
 		{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
 		{ "expiry-warning", required_argument, NULL, OPT_EXPIRY_WARNING },
 		{ "config", required_argument, NULL, 'C' },
@@ -153,13 +165,14 @@ main(int argc, char **argv)
 	STACK_OF(X509) *enc = NULL;
 	const char *name = "standard input", *encfile = NULL, *now, *config = NULL;
 	const char *caps = NULL, *warn_days = NULL;
-	int capnids[8], caps_given, warn_given;
+	int capnids[8], caps_given, warn_given, hp_given;
 	struct conf cf;
 	struct batch bt;
 	struct signer sg;
 	struct batch_msg m;
 	const char *bad;
 	struct err e;
+	const char *hpmode = NULL;
 	int c, fd = STDIN_FILENO, pass_given = 0, rc;
 
 	cli_init(argc, argv);
@@ -181,6 +194,9 @@ main(int argc, char **argv)
 		case 'P': so.cms.pss = 1; break;
 		case 'e': encfile = optarg; break;
 		case 'n': so.no_from_check = 1; break;
+		case 'N': hpmode = "none"; break;
+		case 'M': hpmode = optarg; break;
+		case 'R': so.receipt = 1; so.receipt_to = optarg; break;
 		case 'C': config = optarg; break;
 		case OPT_CAPABILITIES: caps = optarg; break;
 		case OPT_EXPIRY_WARNING: warn_days = optarg; break;
@@ -205,6 +221,16 @@ main(int argc, char **argv)
 	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_CHAIN | (pass_given ? 0 : KEYS_DEF_PASS));
 	if (so.cms.digest == NULL)
 		so.cms.digest = conf_setting(&cf, "SECMAIL_DIGEST", "digest");
+	hp_given = hpmode != NULL;
+	if (hpmode == NULL)
+		hpmode = conf_setting(&cf, "SECMAIL_HEADER_PROTECTION", "header_protection");
+	if (hp_mode_parse(hpmode != NULL ? hpmode : "clear", &so.hp) != 0) {
+		if (hp_given)
+			cli_usage(usage, "--header-protection: '%s' is not clear, cipher or none",
+			    hpmode);
+		cli_die(EX_CONFIG, "header_protection (SECMAIL_HEADER_PROTECTION or the "
+		    "configuration): '%s' is not clear, cipher or none", hpmode);
+	}
 	/* Tests inject the clock (signing time) here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		so.cms.signing_time = (time_t)cli_number(now, (long long)1 << 40);

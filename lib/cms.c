@@ -285,6 +285,122 @@ bad:
 	return err_ssl(e, EX_SOFTWARE, "cannot add the signed attributes");
 }
 
+/* ---- signed receipts (RFC 2634 §2), issue 14 ---- */
+
+/* RFC 2634 §2.7: receipts from all recipients (allOrFirstTier allReceipts), to o->receipt_to
+ * as rfc822Name GeneralNames; the signedContentIdentifier is 32 random octets. */
+static int
+add_receipt_request(CMS_SignerInfo *si, const struct cms_sign_opts *o, struct err *e)
+{
+	STACK_OF(GENERAL_NAMES) *to = sk_GENERAL_NAMES_new_null();
+	CMS_ReceiptRequest *rr = NULL;
+	size_t i;
+	int ok;
+
+	for (i = 0; to != NULL && o->receipt_to[i] != NULL; i++) {
+		GENERAL_NAMES *gns = sk_GENERAL_NAME_new_null();
+		GENERAL_NAME *gn = GENERAL_NAME_new();
+		ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+
+		if (gns == NULL || gn == NULL || ia5 == NULL
+		    || !ASN1_STRING_set(ia5, o->receipt_to[i], (int)strlen(o->receipt_to[i]))) {
+			sk_GENERAL_NAME_free(gns);
+			GENERAL_NAME_free(gn);
+			ASN1_IA5STRING_free(ia5);
+			goto bad;
+		}
+		GENERAL_NAME_set0_value(gn, GEN_EMAIL, ia5);
+		if (!sk_GENERAL_NAME_push(gns, gn)) {
+			GENERAL_NAME_free(gn);
+			sk_GENERAL_NAME_free(gns);
+			goto bad;
+		}
+		if (!sk_GENERAL_NAMES_push(to, gns)) {
+			GENERAL_NAMES_free(gns);
+			goto bad;
+		}
+	}
+	if (to == NULL || (rr = CMS_ReceiptRequest_create0(NULL, 32, 0, NULL, to)) == NULL)
+		goto bad;
+	ok = CMS_add1_ReceiptRequest(si, rr);
+	CMS_ReceiptRequest_free(rr);
+	if (!ok)
+		return err_ssl(e, EX_SOFTWARE, "cannot add the receipt request");
+	return 0;
+bad:
+	sk_GENERAL_NAMES_pop_free(to, GENERAL_NAMES_free);
+	return err_ssl(e, EX_SOFTWARE, "cannot make the receipt request");
+}
+
+int
+cms_sign_receipt_record(struct cms_sign *s, struct buf *der, unsigned char *id, size_t *idlen,
+    struct err *e)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(s->cms);
+	CMS_ReceiptRequest *rr = NULL;
+	ASN1_STRING *scid = NULL;
+	unsigned char *p = NULL;
+	int n, all;
+
+	if (sis == NULL || sk_CMS_SignerInfo_num(sis) < 1
+	    || CMS_get1_ReceiptRequest(sk_CMS_SignerInfo_value(sis, 0), &rr) <= 0)
+		return err_ssl(e, EX_SOFTWARE, "the signature carries no receipt request");
+	CMS_ReceiptRequest_get0_values(rr, &scid, &all, NULL, NULL);
+	if (scid == NULL || ASN1_STRING_length(scid) <= 0 || ASN1_STRING_length(scid) > 128) {
+		CMS_ReceiptRequest_free(rr);
+		return err_set(e, EX_SOFTWARE, "the receipt request has no usable identifier");
+	}
+	*idlen = (size_t)ASN1_STRING_length(scid);
+	memcpy(id, ASN1_STRING_get0_data(scid), *idlen);
+	CMS_ReceiptRequest_free(rr);
+	/* the content (streamed, never held) is not needed: only the signer info is */
+	if (!CMS_is_detached(s->cms) && !CMS_set_detached(s->cms, 1))
+		return err_ssl(e, EX_SOFTWARE, "cannot detach the content");
+	if ((n = i2d_CMS_ContentInfo(s->cms, &p)) <= 0)
+		return err_ssl(e, EX_SOFTWARE, "cannot encode the signature");
+	buf_add(der, p, (size_t)n);
+	OPENSSL_free(p);
+	return buf_check(der, e);
+}
+
+/* RFC 2634 §2.7: a receipt request in the signer info: note it, and its first receiptsTo
+ * address. */
+static void
+receipt_request(CMS_SignerInfo *si, struct cms_result *r)
+{
+	CMS_ReceiptRequest *rr = NULL;
+	STACK_OF(GENERAL_NAMES) *to = NULL;
+	int i, j;
+
+	if (CMS_get1_ReceiptRequest(si, &rr) <= 0) {
+		ERR_clear_error();
+		return;
+	}
+	r->receipt_request = 1;
+	CMS_ReceiptRequest_get0_values(rr, NULL, NULL, NULL, &to);
+	for (i = 0; i < sk_GENERAL_NAMES_num(to) && r->receipt_to[0] == '\0'; i++) {
+		GENERAL_NAMES *gns = sk_GENERAL_NAMES_value(to, i);
+
+		for (j = 0; j < sk_GENERAL_NAME_num(gns); j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, j);
+			int type;
+			ASN1_STRING *v = GENERAL_NAME_get0_value(gn, &type);
+
+			if (type == GEN_EMAIL && v != NULL && ASN1_STRING_length(v) > 0
+			    && (size_t)ASN1_STRING_length(v) < sizeof r->receipt_to
+			    && memchr(ASN1_STRING_get0_data(v), '\0', (size_t)ASN1_STRING_length(v))
+			    == NULL) {
+				memcpy(r->receipt_to, ASN1_STRING_get0_data(v),
+				    (size_t)ASN1_STRING_length(v));
+				r->receipt_to[ASN1_STRING_length(v)] = '\0';
+				break;
+			}
+		}
+	}
+	CMS_ReceiptRequest_free(rr);
+	ERR_clear_error();
+}
+
 struct cms_sign *
 cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
     const struct sink *out, struct err *e)
@@ -344,7 +460,7 @@ cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
 		    || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
 			goto bad;
 	}
-	if (add_attrs(si, o, e) != 0)
+	if (add_attrs(si, o, e) != 0 || (o->receipt_to != NULL && add_receipt_request(si, o, e) != 0))
 		goto fail;
 	for (i = 0; i < sk_X509_num(id->chain); i++)
 		if (!CMS_add1_cert(s->cms, sk_X509_value(id->chain, i)))
@@ -1275,6 +1391,7 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 		goto done;
 	}
 	signed_attrs(si, r);
+	receipt_request(si, r);
 	r->verdict = CMS_V_PASS;
 	if ((st = trust_store(o, e)) == NULL || check_chain(r->signer, st, o, now, r, e) != 0
 	    || (r->verdict == CMS_V_PASS && o->revoke != NULL && check_revocation(o, r,

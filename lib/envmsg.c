@@ -270,6 +270,119 @@ out:
 	return rc;
 }
 
+int
+envmsg_write_payload(const struct msg_header *ph, struct io_in *in, const struct sink *s,
+    struct err *e)
+{
+	struct envmsg_eol eol;
+	struct sink c;
+	size_t i;
+	int rc = -1;
+
+	if (envmsg_eol_init(&eol, s, 1, e) != 0)
+		return -1;
+	c = envmsg_eol_sink(&eol);
+	for (i = 0; i < ph->n; i++)
+		if (sink_write(&c, ph->f[i].raw, ph->f[i].rawlen, e) != 0)
+			goto out;
+	if (sink_write(&c, "\r\n", 2, e) != 0 || envmsg_copy_in(in, &c, e) != 0)
+		goto out;
+	rc = envmsg_eol_final(&eol, e);
+out:
+	envmsg_eol_free(&eol);
+	return rc;
+}
+
+#define PEEK_HP (64 * 1024)
+
+/* The next line of p[0..n) from *pos, without its line end; NULL at the end. */
+static const char *
+next_line(const unsigned char *p, size_t n, size_t *pos, size_t *len)
+{
+	const unsigned char *nl;
+	size_t start = *pos;
+
+	if (start >= n)
+		return NULL;
+	nl = memchr(p + start, '\n', n - start);
+	if (nl == NULL)
+		return NULL;	/* a partial line: not looked at */
+	*pos = (size_t)(nl - p) + 1;
+	*len = (size_t)(nl - p) - start;
+	if (*len > 0 && p[start + *len - 1] == '\r')
+		(*len)--;
+	return (const char *)p + start;
+}
+
+/* Judge one unfolded field of the first part's header. */
+static void
+peek_field(struct buf *f, int *hp, int *subject)
+{
+	struct mime_type ct;
+	struct err e;
+	const char *v;
+
+	if (f->len == 0 || buf_check(f, &e) != 0)
+		return;
+	if (strncasecmp(f->p, "Subject:", 8) == 0)
+		*subject = 1;
+	if (strncasecmp(f->p, "Content-Type:", 13) == 0
+	    && mime_type_parse(f->p + 13, 0, &ct, &e) == 0) {
+		v = mime_type_param(&ct, "hp");
+		*hp = v != NULL && (strcasecmp(v, "clear") == 0 || strcasecmp(v, "cipher") == 0);
+		mime_type_free(&ct);
+	}
+}
+
+int
+envmsg_signed_hp(const struct msg_header *h, struct io_in *in)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Type");
+	const unsigned char *p;
+	const char *line, *b;
+	struct mime_type ct;
+	struct buf fld = BUF_INIT;
+	struct err e;
+	size_t n, pos = 0, len, blen;
+	int found = 0, hp = 0, subject = 0;
+
+	if (f == NULL || mime_type_parse(f->value, 0, &ct, &e) != 0)
+		return 0;
+	if (!mime_type_is(&ct, "multipart", "signed") || (b = mime_type_param(&ct, "boundary"))
+	    == NULL || (blen = strlen(b)) == 0 || blen > MIME_MAX_BOUNDARY) {
+		mime_type_free(&ct);
+		return 0;
+	}
+	if (io_in_fill(in, PEEK_HP) < 0) {
+		mime_type_free(&ct);
+		return 0;
+	}
+	n = io_in_buffered(in, &p);
+	if (n > PEEK_HP)
+		n = PEEK_HP;
+	while ((line = next_line(p, n, &pos, &len)) != NULL) {
+		if (!found) {
+			found = mime_delimiter(line, len, b, blen) == 1;
+			continue;
+		}
+		if (len == 0 || mime_delimiter(line, len, b, blen) != 0)
+			break;
+		if (line[0] != ' ' && line[0] != '\t') {
+			peek_field(&fld, &hp, &subject);
+			buf_reset(&fld);
+		}
+		buf_add(&fld, line, len);
+	}
+	/* the header must have ended within what was looked at */
+	if (line != NULL)
+		peek_field(&fld, &hp, &subject);
+	else
+		hp = 0;
+	buf_free(&fld);
+	mime_type_free(&ct);
+	return found && hp && subject;
+}
+
 /* Outer header: every field but the content ones (and Bcc), then the envelope's own
  * (RFC 8551 §3.3, §3.2.1 for the name). bcc: the one Bcc field to keep, or NULL. */
 int
@@ -504,8 +617,32 @@ out:
 /* ---- the decrypted entity ---- */
 
 int
-envmsg_write_decrypted(int fd, int crlf, const char *authserv, struct io_out *o, int *bare,
-    struct err *e)
+envmsg_read_decrypted_header(int fd, struct msg_header *h, struct err *e)
+{
+	struct io_in in;
+	int ok;
+
+	msg_header_init(h);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
+	if (io_in_init(&in, fd, "temporary file", e) != 0)
+		return -1;
+	ok = msg_header_read(&in, h, e) == 0;
+	io_in_free(&in);
+	if (!ok && e->code != EX_DATAERR)
+		return -1;
+	if (!ok || h->mbox_from != NULL) {
+		msg_header_free(h);
+		msg_header_init(h);
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
+	return 0;
+}
+
+int
+envmsg_write_decrypted(int fd, int crlf, const char *authserv, int content_only,
+    struct io_out *o, int *bare, struct err *e)
 {
 	struct msg_header ih;
 	struct io_in in;
@@ -540,7 +677,8 @@ envmsg_write_decrypted(int fd, int crlf, const char *authserv, struct io_out *o,
 			fields += ih.f[i].rawlen;
 		ar_strip(&ih, authserv);
 		for (i = 0; i < ih.n; i++)
-			if (sink_write(&sk, ih.f[i].raw, ih.f[i].rawlen, e) != 0)
+			if ((!content_only || envmsg_is_inner(ih.f[i].name))
+			    && sink_write(&sk, ih.f[i].raw, ih.f[i].rawlen, e) != 0)
 				goto out;
 		/* the empty line as it was (absent when the entity is a header alone) */
 		if (ih.bytes > fields && sink_write(&sk, "\r\n" + (ih.bytes - fields == 1),

@@ -69,6 +69,18 @@ int envmsg_copy_fd(int fd, const struct sink *s, struct err *e);
 int envmsg_write_entity(const struct msg_header *h, struct io_in *in, const struct sink *s,
     struct err *e);
 
+/* The cryptographic payload of header protection (RFC 9788, hp_payload_header): every field
+ * of ph, the blank line and the rest of in, all with CRLF line ends. */
+int envmsg_write_payload(const struct msg_header *ph, struct io_in *in, const struct sink *s,
+    struct err *e);
+
+/* Is the content of the message (header h, body on in, nothing consumed) signed
+ * (multipart/signed) with header protection: a first part whose Content-Type has an hp
+ * parameter and that protects a Subject? Looked for in the first 64 KiB. Only then may
+ * smime-encrypt obscure the outer Subject of a signed message: the reader gets the signed
+ * one back. 1 yes, 0 no. */
+int envmsg_signed_hp(const struct msg_header *h, struct io_in *in);
+
 /* The header of the encrypted message: every field of in but the Content-* ones and Bcc, raw
  * bytes kept; a "Bcc: bcc" field when bcc is given; MIME-Version: 1.0 if in had none; then
  * the envelope's Content-Type (smime-type enveloped-data, or authEnveloped-data when auth;
@@ -109,9 +121,15 @@ int envmsg_header_strip_raw(int fd, uint64_t len, const char *authserv, struct i
  * Authentication-Results or Secmail-Decryption field claiming authserv in its header removed
  * (the sender chose them); when it is not a MIME entity (no header: bare bytes, RFC 4134
  * §5.1), the blank line that ends the outer header first, so the bytes are its body
- * (*bare = 1). Line ends converted to LF unless crlf. */
-int envmsg_write_decrypted(int fd, int crlf, const char *authserv, struct io_out *o, int *bare,
-    struct err *e);
+ * (*bare = 1). Line ends converted to LF unless crlf. content_only: of the entity's header
+ * only its Content-* fields (header protection: the caller wrote the others, hp_merge). */
+int envmsg_write_decrypted(int fd, int crlf, const char *authserv, int content_only,
+    struct io_out *o, int *bare, struct err *e);
+
+/* The header of the decrypted entity in fd (from its start; rewound after), for header
+ * protection: 0 with h read (h->n == 0 when the entity has none, or is not a MIME entity);
+ * -1 on I/O errors. */
+int envmsg_read_decrypted_header(int fd, struct msg_header *h, struct err *e);
 
 /* An encrypted part somewhere inside a multipart (RFC 8551 §3.1: a part of a larger
  * message): ENVMSG_ENVELOPED parts, and ENVMSG_MAYBE_* ones whose content begins as CMS

@@ -18,7 +18,8 @@
 
 static const char *const known_keys[] = {
 	"keys", "cert_dir", "ca_file", "ca_path", "authserv_id", "require_encryption",
-	"cipher", "sendmail", "tools", "sign", "harvest", NULL,
+	"cipher", "sendmail", "tools", "sign", "harvest", "header_protection", "obscure_subject",
+	NULL,
 };
 
 static const char *
@@ -78,7 +79,9 @@ gw_policy_load(struct gw_policy *p, const char *path, const char *tools_default,
 	p->sendmail = get(&p->cf, "sendmail", "/usr/sbin/sendmail");
 	p->tools = get(&p->cf, "tools", tools_default);
 	p->require = get(&p->cf, "require_encryption", "");
-	if (flag(&p->cf, "sign", 1, &p->sign, e) != 0 || flag(&p->cf, "harvest", 1, &p->harvest, e) != 0)
+	p->obscure = get(&p->cf, "obscure_subject", "");
+	if (flag(&p->cf, "sign", 1, &p->sign, e) != 0 || flag(&p->cf, "harvest", 1, &p->harvest, e) != 0
+	    || flag(&p->cf, "header_protection", 1, &p->hp, e) != 0)
 		return -1;
 	if (p->cipher != NULL && env_cipher_parse(p->cipher) == ENV_CIPHER_NONE)
 		return err_set(e, EX_CONFIG, "%s:%d: cipher: unknown cipher '%s'", path,
@@ -112,10 +115,11 @@ gw_policy_free(struct gw_policy *p)
 	conf_free(&p->cf);
 }
 
-int
-gw_required(const struct gw_policy *p, const char *addr)
+/* Is addr's domain in the list (domains separated by white space or commas; "*": all)? */
+static int
+domain_listed(const char *s, const char *addr)
 {
-	const char *d = strrchr(addr, '@'), *s = p->require;
+	const char *d = strrchr(addr, '@');
 	size_t n;
 
 	if (d == NULL)
@@ -129,6 +133,18 @@ gw_required(const struct gw_policy *p, const char *addr)
 		s += n;
 	}
 	return 0;
+}
+
+int
+gw_required(const struct gw_policy *p, const char *addr)
+{
+	return domain_listed(p->require, addr);
+}
+
+int
+gw_obscured(const struct gw_policy *p, const char *addr)
+{
+	return p->hp && domain_listed(p->obscure, addr);
 }
 
 static int

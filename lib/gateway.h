@@ -15,7 +15,10 @@ struct gw_policy {
 	const char *store;	/* the certificate store */
 	const char *ca_file, *ca_path, *authserv, *cipher, *sendmail, *tools;
 	const char *require;	/* domains whose mail must leave encrypted */
+	const char *obscure;	/* domains whose encrypted mail leaves with the Subject obscured
+				 * (RFC 9788 hcp_baseline); others: hcp_no_confidentiality */
 	int sign, harvest;
+	int hp;			/* header protection (RFC 9788) on */
 };
 
 /*
@@ -30,6 +33,10 @@ void gw_policy_free(struct gw_policy *p);
 
 /* Must mail to addr leave encrypted (its domain is listed in require_encryption, or "*")? */
 int gw_required(const struct gw_policy *p, const char *addr);
+
+/* Does encrypted mail to addr leave with its Subject obscured (its domain is listed in
+ * obscure_subject, or "*"; header protection on)? */
+int gw_obscured(const struct gw_policy *p, const char *addr);
 
 /* A local user's identity: the options to give smime-sign and smime-decrypt. */
 struct gw_ident {

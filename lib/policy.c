@@ -393,10 +393,19 @@ policy_apply(const struct policy_facts *f, struct cms_result *r)
 			reword(r, CMS_V_PASS, "good signature by %s%s", r->identifier, by_sender
 			    ? " (the Sender, accepted with --accept-sender; not the From address)" : "");
 	}
+	if (r->verdict == CMS_V_PASS && f->hp != NULL) {
+		hp_describe(f->hp, why, 300);
+		add_note(r, "%s", why);
+	}
 	if (r->verdict == CMS_V_PASS && f->entity != NULL
+	    && (f->hp == NULL || f->hp->mode == HP_NONE)
 	    && policy_inner_fields(f->entity, f->outer, why, 120))
 		add_note(r, "the signed part carries header fields that differ from the message's, "
 		    "not shown: %s", why);
+	/* RFC 2634 §2.7: a receipt is due only for a valid signature (smime-receipt makes it) */
+	if (r->verdict == CMS_V_PASS && r->receipt_request)
+		add_note(r, "a signed receipt is requested%s%s", r->receipt_to[0] ? " to " : "",
+		    r->receipt_to);
 	if (r->verdict == CMS_V_PASS && r->enc_note[0] != '\0')
 		add_note(r, "its encryption certificate was ignored: %s", r->enc_note);
 	/* Issue 13: a pass whose revocation status nobody could tell (soft mode) says so. */

@@ -11,6 +11,7 @@
 #include "ar.h"
 #include "certstore.h"
 #include "cms.h"
+#include "hp.h"
 #include "msg.h"
 
 #define POLICY_CLOCK_SKEW CERTSTORE_SKEW	/* how far a signing time may lie ahead */
@@ -26,6 +27,10 @@ struct policy_facts {
 	time_t now;
 	int accept_sender;	/* a signer named only by Sender passes */
 	const struct ar_decrypt *dec;	/* smime-decrypt's record (--after-decrypt), or NULL */
+	const struct hp_info *hp;	/* header protection (RFC 9788) of a signature over the
+					 * whole message: author is then the header a reader gets
+					 * (hp_merge), and a pass says whether the header was
+					 * protected and what differed outside; or NULL */
 };
 
 /*
@@ -35,8 +40,10 @@ struct policy_facts {
  *  2. policy_signing_time: not beyond now + POLICY_CLOCK_SKEW;
  *  3. policy_from: the author (From) matches the signer (sets r->identifier on any verdict
  *     with a signer);
- *  4. a pass carries notes that do not change it: signed header fields that differ from the
- *     message's (policy_inner_fields), an encryption certificate that was ignored;
+ *  4. a pass carries notes that do not change it: whether the header was protected
+ *     (RFC 9788) and what differed outside (hp_describe), or, without header protection,
+ *     signed header fields that differ from the message's (policy_inner_fields); an
+ *     encryption certificate that was ignored;
  *  5. wrapping: a signature that covers only a part is policy, naming the part;
  *  6. the decryption record, when given, is folded into the reason (a failed decryption is
  *     permerror).

@@ -25,6 +25,7 @@
 #include "mime.h"
 #include "param.h"
 #include "policy.h"
+#include "receipt.h"
 
 #define CHUNK (256 * 1024)
 
@@ -604,6 +605,59 @@ b64_out_write(void *ctx, const void *p, size_t n, struct err *e)
 	return cte_enc_write(x, s, p, n, e);
 }
 
+/* --receipt-request: the addresses receipts go to (RFC 2634 §2.7 receiptsTo), from
+ * so->receipt_to (comma-separated) or else the From address; NULL-terminated, malloc'd. */
+static char **
+receipt_addrs(const struct msg_header *h, const struct smime_sign_opts *so, struct err *e)
+{
+	const struct msg_field *f = msg_header_get(h, "From");
+	struct addr_list l = { NULL, 0, 0 };
+	char **v;
+	size_t i;
+
+	if (addr_parse(so->receipt_to != NULL ? so->receipt_to : f != NULL ? f->value : "", &l, e)
+	    != 0) {
+		err_wrap(e, "--receipt-request");
+		return NULL;
+	}
+	if (l.n == 0) {
+		addr_list_free(&l);
+		err_set(e, EX_USAGE, "--receipt-request: no address to send receipts to (give one, or "
+		    "a From field)");
+		return NULL;
+	}
+	if ((v = calloc(l.n + 1, sizeof *v)) == NULL) {
+		addr_list_free(&l);
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < l.n; i++)
+		if ((v[i] = strdup(l.v[i].spec)) == NULL) {
+			keys_addrs_free(v);
+			addr_list_free(&l);
+			err_set(e, EX_OSERR, "out of memory");
+			return NULL;
+		}
+	addr_list_free(&l);
+	return v;
+}
+
+/* After signing with a receipt request: keep what the receipt will be checked against. */
+static int
+keep_receipt(struct cms_sign *cs, const struct msg_header *h, const struct smime_sign_opts *so,
+    const char *dir, struct err *e)
+{
+	struct buf der = BUF_INIT;
+	unsigned char rid[RECEIPT_MAX_ID];
+	size_t rlen = 0;
+	int rc;
+
+	rc = cms_sign_receipt_record(cs, &der, rid, &rlen, e) != 0 || receipt_store(dir, rid, rlen,
+	    &der, h, so->cms.signing_time ? so->cms.signing_time : time(NULL), e) != 0 ? -1 : 0;
+	buf_free(&der);
+	return rc != 0 ? err_wrap(e, "keeping the receipt request") : 0;
+}
+
 int
 smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
     const struct smime_sign_opts *so, struct err *e)
@@ -621,6 +675,9 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	size_t i;
 	int body = -1, rc = -1, b64_on = 0, direct, own = 1;
 	off_t base = 0;
+	struct cms_sign_opts co = so->cms;
+	char **rto = NULL, rdir[4096];
+	const char *rd = NULL;
 
 	msg_header_init(&h);
 	msg_header_init(&eh);
@@ -636,8 +693,25 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 		goto out;
 	if ((digest = cms_sign_digest(id, &so->cms, e)) == NULL)
 		goto out;
-	if (entity_header(&h, &eh, e) != 0)
+	if (so->receipt && !so->certs_only) {
+		if ((rd = so->receipt_dir) == NULL && (rd = receipt_default_dir(rdir, sizeof rdir))
+		    == NULL) {
+			err_set(e, EX_CONFIG, "--receipt-request: no place to keep the request (set "
+			    "XDG_STATE_HOME or HOME)");
+			goto out;
+		}
+		if ((rto = receipt_addrs(&h, so, e)) == NULL)
+			goto out;
+		co.receipt_to = rto;
+	}
+	if (so->hp != HP_NONE && !so->certs_only) {
+		/* RFC 9788 §2: the header fields travel inside the signature too. */
+		if (hp_complete(&h, so->cms.signing_time ? so->cms.signing_time : time(NULL), e) != 0
+		    || hp_payload_header(&h, so->hp, hp_hcp_baseline, &eh, e) != 0)
+			goto out;
+	} else if (entity_header(&h, &eh, e) != 0) {
 		goto out;
+	}
 	/* A single part already in quoted-printable or base64 is 7-bit safe as it stands: it is
 	 * streamed straight from the input. Anything else is spooled and looked at first. */
 	direct = so->certs_only || leaf_encoded(&eh);
@@ -713,7 +787,7 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 		goto done;
 	}
 
-	if ((cs = cms_sign_new(id, &so->cms, &dersink, e)) == NULL)
+	if ((cs = cms_sign_new(id, &co, &dersink, e)) == NULL)
 		goto out;
 	fd.cs = cs;
 	fd.out = so->cms.opaque ? NULL : &es;
@@ -741,6 +815,8 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	}
 	if (cms_sign_finish(cs, e) != 0 || cte_enc_finish(&b64, &outsink, e) != 0)
 		goto out;
+	if (rto != NULL && keep_receipt(cs, &h, so, rd, e) != 0)
+		goto out;
 	if (!so->cms.opaque) {
 		if (io_out_puts(o, eol) != 0 || io_out_puts(o, "--") != 0
 		    || io_out_puts(o, boundary) != 0 || io_out_puts(o, "--") != 0
@@ -762,6 +838,7 @@ out:
 	if (b64_on)
 		cte_enc_free(&b64);
 	cms_sign_free(cs);
+	keys_addrs_free(rto);
 	buf_free(&ct);
 	if (body >= 0 && own)
 		close(body);
@@ -1291,7 +1368,8 @@ message_kind(const struct msg_header *h, struct mime_type *ct, enum cte *c, stru
 		st = mime_type_param(ct, "smime-type");
 		/* RFC 8551 §3.2.2; without smime-type (s-nail, old clients) the CMS type
 		 * decides. */
-		if (st == NULL || strcasecmp(st, "signed-data") == 0 || strcasecmp(st, "certs-only") == 0)
+		if (st == NULL || strcasecmp(st, "signed-data") == 0 || strcasecmp(st, "certs-only") == 0
+		    || strcasecmp(st, "signed-receipt") == 0)
 			return K_OPAQUE;
 		if (strcasecmp(st, "enveloped-data") == 0
 		    || strcasecmp(st, "authEnveloped-data") == 0)
@@ -1320,6 +1398,9 @@ struct verify {
 	off_t entity_hdr;
 	int have_entity;
 	STACK_OF(X509) *pinned;
+	struct msg_header shown;	/* header protection: the header a reader gets */
+	struct hp_info hpi;
+	int have_hp;
 	struct err *e;
 };
 
@@ -1332,6 +1413,7 @@ verify_free(struct verify *s)
 	msg_header_free(&s->v.author);
 	msg_header_free(&s->v.entity);
 	msg_header_free(&s->entity);
+	msg_header_free(&s->shown);
 	msg_header_free(&s->h);
 	mime_type_free(&s->ct);
 	sk_X509_pop_free(s->pinned, X509_free);
@@ -1456,6 +1538,13 @@ verify_detached(struct verify *s, struct cms_result *r)
 			return err_ssl(e, EX_OSERR, "out of memory");
 		rc = cms_verify(v->sig.p, v->sig.len, cbio, NULL, &s->co, r, e);
 		BIO_free(cbio);
+		if (rc == 0 && s->vo->sig_der != NULL) {
+			buf_add(s->vo->sig_der, v->sig.p, v->sig.len);
+			if (buf_check(s->vo->sig_der, e) != 0) {
+				cms_result_free(r);
+				return -1;
+			}
+		}
 		return rc;
 	}
 	err_clear(e);
@@ -1544,6 +1633,10 @@ verify_opaque(struct verify *s, struct cms_result *r)
 	    &s->co, r, e) != 0)
 		goto out;
 	rc = r->verdict == CMS_V_PASS ? opaque_entity(s) : 0;
+	if (rc == 0 && s->vo->sig_der != NULL) {
+		buf_add(s->vo->sig_der, dcms.p, dcms.len);
+		rc = buf_check(s->vo->sig_der, e);
+	}
 	if (rc != 0)
 		cms_result_free(r);
 out:
@@ -1591,7 +1684,24 @@ signed_part(const struct verify *s)
 	return s->kind == K_NESTED && s->v.signed_done ? s->v.signed_path : NULL;
 }
 
-static void
+/* RFC 9788 §4: a signature over the whole message whose signed entity carries hp: the
+ * protected fields are what a reader gets, and the policy checks them. 0, or -1 (memory). */
+static int
+protected_header(struct verify *s, const struct msg_header *entity, struct cms_result *r)
+{
+	int encrypted = s->have_dec && s->dec.result == AR_DEC_DECRYPTED;
+
+	memset(&s->hpi, 0, sizeof s->hpi);
+	if (r->verdict != CMS_V_PASS || entity == NULL || signed_part(s) != NULL
+	    || s->v.forwarded || hp_mode_of(entity) == HP_NONE)
+		return 0;
+	if (hp_merge(&s->h, entity, encrypted, &s->shown, &s->hpi, s->e) != 0)
+		return -1;
+	s->have_hp = 1;
+	return 0;
+}
+
+static int
 policy(struct verify *s, struct cms_result *r)
 {
 	struct policy_facts f;
@@ -1608,7 +1718,14 @@ policy(struct verify *s, struct cms_result *r)
 		f.entity = &s->v.entity;
 	else if (s->kind == K_OPAQUE && s->have_entity)
 		f.entity = &s->entity;
+	if (protected_header(s, f.entity, r) != 0)
+		return -1;
+	if (s->have_hp)
+		f.author = &s->shown;
+	if (f.entity != NULL && f.part == NULL && !f.forwarded)
+		f.hp = &s->hpi;
 	policy_apply(&f, r);
+	return 0;
 }
 
 /* --save-certs, and the cipher the message came in: before the header is written, so a
@@ -1670,16 +1787,18 @@ static int
 write_header(struct verify *s, struct io_out *o, const struct cms_result *r, int content_too)
 {
 	const char *eol = s->h.crlf ? "\r\n" : "\n";
+	/* A pass with header protection: the protected fields in place of the outer ones. */
+	const struct msg_header *h = !content_too && s->have_hp ? &s->shown : &s->h;
 	size_t i;
 
 	if (s->h.mbox_from != NULL && io_out_puts(o, s->h.mbox_from) != 0)
 		return out_err(o, s->e);
 	if (put_ar(o, s->authserv, r, signed_part(s), eol, s->e) != 0)
 		return o->failed ? out_err(o, s->e) : -1;
-	for (i = 0; i < s->h.n; i++) {
-		if (!content_too && is_entity_field(s->h.f[i].name))
+	for (i = 0; i < h->n; i++) {
+		if (!content_too && is_entity_field(h->f[i].name))
 			continue;
-		if (io_out_write(o, s->h.f[i].raw, s->h.f[i].rawlen) != 0)
+		if (io_out_write(o, h->f[i].raw, h->f[i].rawlen) != 0)
 			return out_err(o, s->e);
 	}
 	return 0;
@@ -1783,7 +1902,10 @@ smime_verify(struct io_in *in, struct io_out *o, const struct smime_verify_opts 
 	s.kind = message_kind(&s.h, &s.ct, &s.cte, e);
 	if (verify_kind(&s, r) != 0)
 		goto out;
-	policy(&s, r);
+	if (policy(&s, r) != 0) {
+		cms_result_free(r);
+		goto out;
+	}
 	save(&s, r);
 	if (vo->strict && r->verdict != CMS_V_PASS) {
 		rc = 1;

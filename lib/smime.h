@@ -8,6 +8,7 @@
 #include "certstore.h"
 #include "cms.h"
 #include "err.h"
+#include "hp.h"
 #include "io.h"
 #include "keys.h"
 #include "msg.h"
@@ -18,6 +19,17 @@ struct smime_sign_opts {
 	struct cms_sign_opts cms;
 	int certs_only;		/* write a certs-only message instead of signing */
 	int no_from_check;	/* do not require the certificate to name the From address */
+	/* RFC 9788 header protection: the protectable header fields are copied into the
+	 * signed entity, whose Content-Type gets hp=clear (HP_CIPHER: hp=cipher and HP-Outer,
+	 * for a message smime-encrypt encrypts next); Date and Message-ID are added first
+	 * when missing (hp_complete). HP_NONE: only the content entity is signed. */
+	enum hp_mode hp;
+	/* RFC 2634 §2.7: ask for a signed receipt, sent to receipt_to (comma-separated
+	 * addresses; NULL: the From address); what is needed to check it is kept in
+	 * receipt_dir (smime_receipt_dir). */
+	int receipt;
+	const char *receipt_to;
+	const char *receipt_dir;
 };
 
 /*
@@ -50,6 +62,9 @@ struct smime_verify_opts {
 	struct certstore *save;		/* --save-certs: what a passing signature announced
 					 * is stored here before the header is written (and,
 					 * with after_decrypt, the cipher it came in); NULL */
+	struct buf *sig_der;		/* smime-receipt: the SignedData DER of a signature
+					 * that was checked goes here (a receipt answers its
+					 * signer info); NULL */
 };
 
 /* --save-certs: store what a passing signature announced (RFC 8551 §2.7.1) under every

@@ -113,7 +113,7 @@ field() { awk -F'\t' -v n="$1" '{print $n}'; }
 	# smime-verify trusts it as it is, from the default store; before the pin it did not
 	sample_msg "Rogue <rogue@example.org>" | smime-sign --cert "$PKI/rogue.pem" --key "$PKI/rogue.key" >"$T/s"
 	smime-verify --ca-file "$PKI/ca.pem" "$T/s" >"$T/v"
-	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by rogue@example.org"'* ]]
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by rogue@example.org; the header is protected (hp=clear)"'* ]]
 	smime-verify --ca-file "$PKI/ca.pem" --cert-dir "$T/empty" "$T/s" >"$T/v"
 	[[ "$(ar "$T/v")" == *'smime=fail'* ]]
 	# a harvested signature by the same certificate keeps it pinned

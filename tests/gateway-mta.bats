@@ -78,7 +78,8 @@ setup_file() {
 	# alice's site has no mailboxes: everything goes to bob's site, as to the Internet
 	site a "$A_IN" "$A_SUB" "$A_PORT" 'virtual_mailbox_domains =' "relayhost = [127.0.0.1]:$B_IN"
 	site b "$B_IN" "$B_SUB" "$B_PORT"
-	echo "require_encryption partner.example" >>"$G/a/gateway.conf"
+	# bob's site restores a protected Subject: alice's may hide it from the wire (RFC 9788)
+	printf 'require_encryption partner.example\nobscure_subject example.org\n' >>"$G/a/gateway.conf"
 	# keys: alice's at A, bob's at B; A knows bob's certificate from a signed mail of his
 	cat "$PKI/alice.pem" "$PKI/int.pem" >"$G/a/keys/alice@example.org.pem"
 	cp "$PKI/alice.key" "$G/a/keys/alice@example.org.key"
@@ -136,10 +137,12 @@ s.quit()
 PY
 }
 
-# unique FILE ID: a copy of corpus message FILE with Message-ID <ID@example.org> (an outer
-# field, outside any signature), so that each test finds its own delivery.
+# unique FILE ID: a copy of corpus message FILE with Message-ID <ID@example.org> and an
+# X-E2E-Id: ID field, outer fields outside any signature, so that each test finds its own
+# delivery. (Where the signature protects the header, RFC 9788, the reader gets the signed
+# Message-ID back: such a test looks for X-E2E-Id, which nobody protects.)
 unique() {
-	sed "s/^Message-ID: .*/Message-ID: <$2@example.org>/" "$1" >"$T/$2.eml"
+	sed -e "s/^Message-ID: .*/Message-ID: <$2@example.org>/" -e "1i X-E2E-Id: $2" "$1" >"$T/$2.eml"
 	grep -q "^Message-ID: <$2@example.org>" "$T/$2.eml"
 	echo "$T/$2.eml"
 }
@@ -198,14 +201,19 @@ wait_queue() {
 	grep -qi '^Content-Type: multipart/signed' "$T/inner"
 	openssl smime -verify -CAfile "$PKI/ca.pem" -in "$T/inner" -out "$T/text" 2>/dev/null
 	grep -q 'Pay 100 EUR' "$T/text"
-	grep -q 'status=sent (delivered via secmail-out service (secmail-gateway: outbound: signed by alice@example.org, encrypted for bob@example.org))' "$G/mta-a/maillog"
+	# pipe(8) keeps the first 100 characters of the summary: " (Subject obscured)" is cut
+	grep -q 'status=sent (delivered via secmail-out service (secmail-gateway: outbound: signed by alice@example.org, encrypted for bob@example.org (Subject obscu' "$G/mta-a/maillog"
+	# the Subject travelled obscured (A's policy: obscure_subject example.org)
+	grep -q '^Subject: \[\.\.\.\]$' "$T/wire"
+	! grep -q '^Subject: e2e-1' "$T/wire"
 	# the gateway reinjected as its own user
 	grep -q "pickup.*uid=$SMUID from=<alice@example.org>" "$G/mta-a/maillog"
 	pf b postconf -e 'defer_transports ='
 	pf b postfix reload
 	pf b postqueue -f
 	f=$(wait_mail bob@example.org '^Subject: e2e-1$')
-	check_verdict "$f" "$T/wire" pass 'decrypted cipher=aes-256-gcm integrity=aead' 'decrypted' 'alice@example.org'
+	check_verdict "$f" "$T/wire" pass 'decrypted cipher=aes-256-gcm integrity=aead' 'decrypted' 'alice@example.org' \
+		'the header is protected \(hp=clear\); confidential: Subject'
 	grep -q 'Pay 100 EUR' "$f"
 	[ "$(grep -l '^Subject: e2e-1$' "$G/mta-b/Maildir/bob@example.org/new/"* | wc -l)" -eq 1 ]
 	# B learnt alice's certificate from her signature, in a store only secmail can read
@@ -241,14 +249,17 @@ wait_queue() {
 	inject "$B_IN" alice@example.org bob@example.org "$(unique "$CORPUS/signenc-cbc.eml" e2e-fault)"
 	q=$(wait_queue b 'cannot hand the message back to Postfix')
 	[ -n "$q" ]
-	! grep -l '^Message-ID: <e2e-fault@example.org>' "$G/mta-b/Maildir/bob@example.org/new/"* 2>/dev/null
+	! grep -l '^X-E2E-Id: e2e-fault$' "$G/mta-b/Maildir/bob@example.org/new/"* 2>/dev/null
 	grep -q 'status=deferred.*No space left on device' "$G/mta-b/maillog"
 	rm "$G/b/fault"
 	pf b postqueue -f
-	f=$(wait_mail bob@example.org '^Message-ID: <e2e-fault@example.org>')
-	check_verdict "$f" "$CORPUS/signenc-cbc.eml" pass 'decrypted cipher=aes-256-cbc integrity=none' decrypted
+	f=$(wait_mail bob@example.org '^X-E2E-Id: e2e-fault$')
+	# the Message-ID changed outside the signature: the signed one is shown, and said so
+	check_verdict "$f" "$CORPUS/signenc-cbc.eml" pass 'decrypted cipher=aes-256-cbc integrity=none' decrypted \
+		'altered outside, the protected one shown: Message-ID'
+	grep -q '^Message-ID: <sc@example.org>$' "$f"
 	sleep 1
-	[ "$(grep -l '^Message-ID: <e2e-fault@example.org>' "$G/mta-b/Maildir/bob@example.org/new/"* | wc -l)" -eq 1 ]
+	[ "$(grep -l '^X-E2E-Id: e2e-fault$' "$G/mta-b/Maildir/bob@example.org/new/"* | wc -l)" -eq 1 ]
 }
 
 @test "gateway-mta: a broken policy defers the message (never a bounce); fixed, it is delivered" {

@@ -97,7 +97,8 @@ openssl_verify() {
 	[[ $output == *"secmail-gateway: outbound: signed by alice@example.org, encrypted for bob@example.org"* ]]
 	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
 	grep -qi '^Content-Type: application/pkcs7-mime; smime-type=\(authEnveloped\|enveloped\)-data' "$T/out"
-	# the outer fields stay as they were, the text is gone from the wire
+	# the outer fields stay as they were (header protection without confidentiality unless
+	# the policy names the domain: obscure_subject), the text is gone from the wire
 	cmp <(grep -v -i '^content-\|^ name=\|^MIME-Version' "$T/out" | sed '/^$/,$d') <(sed '/^$/,$d' "$T/draft")
 	! grep -q 'Pay 100 EUR' "$T/out"
 	# one RecipientInfo: bob's (To and Cc name others, without certificates: no matter)
@@ -108,6 +109,49 @@ openssl_verify() {
 	grep -qi '^Content-Type: multipart/signed' "$T/plain"
 	openssl_verify "$T/plain"
 	grep -q 'Pay 100 EUR' "$T/verified"
+}
+
+@test "gateway outbound: the header is protected inside; only obscure_subject domains get Subject [...] outside" {
+	# default: signed with hp=clear, the outer Subject as it was (hcp_no_confidentiality)
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
+	grep -q '^Subject: gateway test$' "$T/out"
+	unwrap "$T/out" bob "$T/plain"
+	openssl_verify "$T/plain"
+	python3 - "$T/plain" <<'PY'
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+inner = m.get_payload()[0]
+assert inner.get_param('hp') == 'clear', inner['Content-Type']
+assert inner['Subject'] == 'gateway test' and inner['From'] == 'Alice <alice@example.org>'
+assert inner['HP-Outer'] is None
+PY
+	# a sender without a key: the unsigned payload has hp=cipher and HP-Outer with the real Subject
+	gw --outbound -f erin@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
+	grep -q '^Subject: gateway test$' "$T/out"
+	unwrap "$T/out" bob "$T/plain"
+	grep -q '^Content-Type: text/plain; .*hp=.\?cipher' "$T/plain"
+	grep -q '^HP-Outer: Subject: gateway test' "$T/plain"
+	# a domain the policy names: Subject [...] on the wire, back at the end
+	policy "obscure_subject partner.example, example.org"
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft"
+	[[ $output == *"signed by alice@example.org, encrypted for bob@example.org (Subject obscured)"* ]]
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
+	grep -q '^Subject: \[\.\.\.\]$' "$T/out"
+	! grep -q 'gateway test' "$T/out"
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" --authserv-id "$AUTHSERV" <"$T/out" |
+		smime-verify --after-decrypt --ca-file "$PKI/ca.pem" --authserv-id "$AUTHSERV" >"$T/v"
+	grep -q '^Subject: gateway test$' "$T/v"
+	grep -q 'smime=pass.*the header is protected (hp=clear); confidential: Subject' <(tr -d '\n' <"$T/v" | tr -s ' \t' ' ') || { cat "$T/v"; false; }
+	# header_protection off: the content alone is signed and encrypted, as before RFC 9788
+	policy "header_protection off" "obscure_subject *"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
+	grep -q '^Subject: gateway test$' "$T/out"
+	unwrap "$T/out" bob "$T/plain"
+	! grep -q '^Subject:\|hp=' "$T/plain"
+	policy "header_protection maybe"
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft"
+	[ "$status" -eq 75 ]
+	[[ $output == *"header_protection: expected on or off"* ]]
 }
 
 @test "gateway outbound: no certificate for the recipient: signed only, and says why" {

@@ -26,7 +26,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	local n1 n2
 	n1=$(requests /int.crl) n2=$(requests /root.crl)
 	verify "$R/crlgood.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlgood@example.org" '* ]]
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlgood@example.org; the header is protected (hp=clear)" '* ]]
 	grep -q '^signed by crlgood' "$T/v"
 	[ "$(requests /int.crl)" -eq $((n1 + 1)) ]
 	[ "$(requests /root.crl)" -eq $((n2 + 1)) ]	# the intermediate, against the root's CRL
@@ -79,7 +79,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 @test "revoke: a CRL signed by another key under the issuer's name is not believed" {
 	# Served for the certificate "forged": it vouches for nothing.
 	verify "$R/forged.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by forged@example.org; revocation status of the signer's certificate unknown (CRL http://127.0.0.1:$HTTP_PORT/forged.crl: its signature does not verify with the issuer's key)\""* ]]
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by forged@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (CRL http://127.0.0.1:$HTTP_PORT/forged.crl: its signature does not verify with the issuer's key)\""* ]]
 	# Given as a file, it cannot clear a revoked certificate.
 	verify --crl-file "$P/forged.crl.pem" "$R/crlkc.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on"* ]]
@@ -94,7 +94,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	verify --no-fetch --crl-path "$T/crls" "$R/crlkc.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on $(revdate crlkc) (keyCompromise; CRL file $T/crls/int.crl.pem)\""* ]]
 	verify --no-fetch --crl-path "$T/crls" "$R/crlgood.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlgood@example.org" '* ]]
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlgood@example.org; the header is protected (hp=clear)" '* ]]
 	# DER works as well as PEM; configuration and environment name files too.
 	openssl crl -in "$P/int.crl.pem" -outform DER -out "$T/int.der"
 	SECMAIL_CRL_FILE=$T/int.der verify --no-fetch "$R/crlkc.eml" >"$T/v"
@@ -105,13 +105,13 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	[ "$(wc -l <"$R/srv/log")" -eq "$n" ]
 	# Without a file and without fetching: unknown, and said so.
 	verify --no-fetch "$R/crlgood.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"good signature by crlgood@example.org; revocation status of the signer's certificate unknown (CRL not fetched (fetching is off))"* ]]
+	[[ "$(ar "$T/v")" == *"good signature by crlgood@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (CRL not fetched (fetching is off))"* ]]
 }
 
 @test "revoke: an expired CRL does not vouch for anyone, but a revocation in it stands" {
 	later=$(( $(date +%s) + 8 * 86400 ))	# int.crl's nextUpdate is 7 days away
 	SECMAIL_NOW=$later verify --no-fetch --crl-file "$P/int.crl.pem" "$R/crlgood.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"good signature by crlgood@example.org; revocation status of the signer's certificate unknown (CRL file $P/int.crl.pem: it expired on "* ]]
+	[[ "$(ar "$T/v")" == *"good signature by crlgood@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (CRL file $P/int.crl.pem: it expired on "* ]]
 	SECMAIL_NOW=$later verify --no-fetch --crl-file "$P/int.crl.pem" "$R/crlkc.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on"* ]]
 	# A CRL valid for one hour: fetched answers are cached only while fresh.
@@ -123,7 +123,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 @test "revoke: an unreachable distribution point: pass with a note, temperror in strict mode, the message whole" {
 	run --separate-stderr verify "$R/deadcrl.eml"
 	assert_success
-	[[ "$(ar <(echo "$output"))" == *"smime=pass reason=\"good signature by deadcrl@example.org; revocation status of the signer's certificate unknown (CRL http://127.0.0.1:$DEAD_PORT/int.crl: Connection refused)\""* ]]
+	[[ "$(ar <(echo "$output"))" == *"smime=pass reason=\"good signature by deadcrl@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (CRL http://127.0.0.1:$DEAD_PORT/int.crl: Connection refused)\""* ]]
 	[[ $output == *"signed by deadcrl"* ]]
 	run --separate-stderr verify --revocation strict "$R/deadcrl.eml"
 	assert_success
@@ -149,21 +149,21 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 
 @test "revoke: no source at all: silent by default, temperror in strict mode" {
 	verify "$R/nosrc.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by nosrc@example.org" '* ]]
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by nosrc@example.org; the header is protected (hp=clear)" '* ]]
 	verify --revocation strict "$R/nosrc.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown: it names no CRL distribution point or OCSP responder (strict revocation checking)\""* ]]
 	verify --revocation strict "$R/ldaponly.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"it names no CRL distribution point or OCSP responder; CRL distribution point ldap: only http: URLs are fetched (strict"* ]]
 	# --crl-file covering the issuer is a source.
 	verify --revocation strict --crl-file "$P/int.crl.pem" "$R/nosrc.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by nosrc@example.org" '* ]]
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by nosrc@example.org; the header is protected (hp=clear)" '* ]]
 }
 
 @test "revoke: --revocation off checks nothing and asks no one" {
 	local n
 	n=$(wc -l <"$R/srv/log")
 	verify --revocation off "$R/crlkc.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlkc@example.org" '* ]]
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by crlkc@example.org; the header is protected (hp=clear)" '* ]]
 	printf 'revocation off\n' >"$T/conf"
 	verify -C "$T/conf" "$R/crlkc.eml" | grep -q 'smime=pass'
 	[ "$(wc -l <"$R/srv/log")" -eq "$n" ]
@@ -180,7 +180,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	rev_msg crlgood | smime-sign --cert "$P/crlgood.pem" --key "$P/crlgood.key" \
 		--chain "$P/int.pem" --encrypt-cert "$P/encrev.pem" >"$T/s"
 	verify --save-certs "$T/store" "$T/s" >"$T/v"
-	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by crlgood@example.org; its encryption certificate was ignored: it was revoked on $(revdate encrev) (keyCompromise)\""* ]]
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by crlgood@example.org; the header is protected (hp=clear); its encryption certificate was ignored: it was revoked on $(revdate encrev) (keyCompromise)\""* ]]
 	grep -q '^encryption-certificate: signer$' "$T/store/crlgood@example.org"
 }
 
@@ -219,7 +219,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 @test "revoke: OCSP good passes without a note, as the openssl ocsp client sees it" {
 	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60
 	verify "$R/ocspgood.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by ocspgood@example.org" '* ]]
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by ocspgood@example.org; the header is protected (hp=clear)" '* ]]
 	[ "$(ocsp_requests)" -eq 1 ]
 	run openssl ocsp -issuer "$P/int.pem" -cert "$P/ocspgood.pem" -url "http://127.0.0.1:$OCSP_PORT/" \
 		-CAfile "$P/ca.pem" -verify_other "$P/int.pem"
@@ -239,7 +239,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 @test "revoke: OCSP unknown: pass with a note, temperror in strict mode" {
 	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60
 	verify "$R/ocspunk.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocspunk@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the responder does not know the certificate (status unknown))\""* ]]
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocspunk@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the responder does not know the certificate (status unknown))\""* ]]
 	verify --revocation strict "$R/ocspunk.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the responder does not know the certificate (status unknown)) (strict revocation checking)\""* ]]
 	run openssl ocsp -issuer "$P/int.pem" -cert "$P/ocspunk.pem" -url "http://127.0.0.1:$OCSP_PORT/" \
@@ -250,7 +250,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 @test "revoke: an expired OCSP response vouches for nothing" {
 	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 1
 	SECMAIL_NOW=$(( $(date +%s) + 3600 )) verify "$R/ocspgood.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the response expired on "* ]]
+	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the response expired on "* ]]
 	SECMAIL_NOW=$(( $(date +%s) + 3600 )) verify --revocation strict "$R/ocspgood.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the response expired on "* ]]
 }
@@ -258,7 +258,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 @test "revoke: an OCSP response with a bad signature vouches for nothing" {
 	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60 -badsig
 	verify "$R/ocspgood.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the response signature does not verify)"* ]]
+	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: the response signature does not verify)"* ]]
 	verify --revocation strict "$R/ocspgood.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"smime=temperror"* ]]
 	# Nothing unverified was cached.
@@ -270,7 +270,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	verify "$R/ocspgood.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: signed by neither the issuer nor a responder it authorised)"* ]]
 	verify "$R/ocsprev.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocsprev@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: signed by neither the issuer"* ]]
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocsprev@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: signed by neither the issuer"* ]]
 	ocsp_stop
 	# The issuer itself may sign its answers.
 	ocsp_start -rsigner "$P/int.pem" -rkey "$P/int.key" -nmin 60
@@ -280,13 +280,13 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 
 @test "revoke: an unreachable OCSP responder: pass with a note" {
 	verify "$R/ocspgood.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: Connection refused)"* ]]
+	[[ "$(ar "$T/v")" == *"good signature by ocspgood@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: Connection refused)"* ]]
 }
 
 @test "revoke: OCSP answers are cached until their nextUpdate; a procmail rule does not ask for every message" {
 	ocsp_start -rsigner "$P/responder.pem" -rkey "$P/responder.key" -nmin 60 -nrequest 1
 	verify "$R/ocspgood.eml" >"$T/v1"
-	[[ "$(ar "$T/v1")" == *'smime=pass reason="good signature by ocspgood@example.org" '* ]]
+	[[ "$(ar "$T/v1")" == *'smime=pass reason="good signature by ocspgood@example.org; the header is protected (hp=clear)" '* ]]
 	wait "$(cat "$T/ocsp.pid")"	# -nrequest 1: the responder is gone
 	verify "$R/ocspgood.eml" | cmp - "$T/v1"
 	# Past nextUpdate the cached answer is not used.
@@ -309,7 +309,7 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	openssl ocsp -respin "$P/www/ocspstatic" -resp_text -noverify | grep -q 'OCSP Nonce'
 	rm -rf "$XDG_CACHE_HOME/secmail/revocation"
 	verify "$R/ocspstatic.eml" >"$T/v"
-	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocspstatic@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/ocsp/ocspstatic: the response does not carry our nonce (replayed?))\""* ]]
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocspstatic@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/ocsp/ocspstatic: the response does not carry our nonce (replayed?))\""* ]]
 	cp "$P/www/ocspstatic-nononce" "$P/www/ocspstatic"
 }
 

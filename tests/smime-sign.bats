@@ -7,6 +7,9 @@ load helpers/smime
 
 setup_file() { smime_pki; }
 setup() {
+	# Issue 14: these tests state the behaviour without header protection (RFC 9788),
+	# which tests/hp-*.bats covers.
+	export SECMAIL_HEADER_PROTECTION=none
 	common_setup
 	sample_msg >"$T/msg"
 }

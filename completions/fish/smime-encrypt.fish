@@ -20,6 +20,8 @@ complete -c smime-encrypt -l members -r -d 'Member address list'
 complete -c smime-encrypt -s h -l help -d 'Show help'
 complete -c smime-encrypt -s V -l version -d 'Show version'
 complete -c smime-encrypt -s C -l config -r -d 'Configuration file'
+complete -c smime-encrypt -l no-header-protection -d 'Keep the outer header as it is (RFC 9788 off)'
+complete -c smime-encrypt -l no-header-confidentiality -d 'Protect the header but obscure nothing outside'
 # issue 13: revocation
 complete -c smime-encrypt -l crl-file -r -F -d 'Also check revocation against the CRLs in FILE'
 complete -c smime-encrypt -l crl-path -x -a '(__fish_complete_directories)' -d 'Also check revocation against the CRLs in DIR'

@@ -15,6 +15,9 @@ complete -c smime-sign -l no-from-check -d 'Do not require the certificate to na
 complete -c smime-sign -s C -l config -r -F -d 'Configuration file'
 complete -c smime-sign -s h -l help -d 'Show help'
 complete -c smime-sign -s V -l version -d 'Show version'
+complete -c smime-sign -l no-header-protection -d 'Sign the content only, not the header'
+complete -c smime-sign -l header-protection -x -a 'clear cipher none' -d 'RFC 9788 header protection'
+complete -c smime-sign -l receipt-request -d 'Ask for a signed receipt (RFC 2634)'
 # issue 13
 complete -c smime-sign -l capabilities -x -a 'secmail cbc openssl-smime neomutt mutt s-nail gpgsm nss aes-256-gcm aes-128-gcm aes-256-cbc aes-128-cbc' -d 'What the signature announces'
 complete -c smime-sign -l expiry-warning -x -d 'Warn when the certificate expires within DAYS'
