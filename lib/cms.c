@@ -20,9 +20,12 @@
 #include "addr.h"
 #include "ber.h"
 #include "io.h"
+#include "ossl_features.h"
 
 /* RFC 8551 §2.5.3 id-aa-encrypKeyPref */
 #define OID_ENCRYPT_KEY_PREF "1.2.840.113549.1.9.16.2.11"
+/* RFC 6211 id-aa-CMSAlgorithmProtection (no NID in OpenSSL 3.0's headers) */
+#define OID_ALG_PROTECTION "1.2.840.113549.1.9.52"
 
 /* ---- a BIO over a sink ---- */
 
@@ -111,38 +114,129 @@ cms_sink_bio_err(BIO *b)
 
 /* ---- signing ---- */
 
+static const char *
+micalg1(const char *digest, size_t n)
+{
+	/* RFC 8551 §3.5.3.2; RFC 8419, 9814 and 9882 register no token for SHAKE: "unknown" */
+	if (n == 6 && strncmp(digest, "sha384", n) == 0)
+		return "sha-384";
+	if (n == 6 && strncmp(digest, "sha512", n) == 0)
+		return "sha-512";
+	if (n == 6 && strncmp(digest, "sha224", n) == 0)
+		return "sha-224";
+	if (n == 6 && strncmp(digest, "sha256", n) == 0)
+		return "sha-256";
+	return "unknown";
+}
+
 const char *
 cms_micalg(const char *digest)
 {
-	/* RFC 8551 §3.5.3.2 */
-	if (strcmp(digest, "sha384") == 0)
-		return "sha-384";
-	if (strcmp(digest, "sha512") == 0)
-		return "sha-512";
-	if (strcmp(digest, "sha224") == 0)
-		return "sha-224";
-	return "sha-256";
+	/* Issue 15: two signers with different digests, "sha256,sha512" (cms_sign_digest):
+	 * RFC 1847 §2.1 and RFC 8551 §3.5.3.2 list every one, comma-separated. */
+	static const struct {
+		const char *pair, *micalg;
+	} pairs[] = {
+		{ "sha256,sha384", "sha-256,sha-384" }, { "sha256,sha512", "sha-256,sha-512" },
+		{ "sha384,sha256", "sha-384,sha-256" }, { "sha384,sha512", "sha-384,sha-512" },
+		{ "sha512,sha256", "sha-512,sha-256" }, { "sha512,sha384", "sha-512,sha-384" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		if (strcmp(digest, pairs[i].pair) == 0)
+			return pairs[i].micalg;
+	return micalg1(digest, strlen(digest));
+}
+
+/*
+ * Issue 15: the digest a key's algorithm prescribes for signed attributes, in *d; *d is left
+ * alone for keys that take the one asked for. EX_UNAVAILABLE for keys this OpenSSL cannot
+ * make CMS signatures with.
+ */
+static int
+key_digest(EVP_PKEY *pk, const char **d, struct err *e)
+{
+	const char *name = EVP_PKEY_get0_type_name(pk);
+
+	if (EVP_PKEY_is_a(pk, "ED25519")) {
+		*d = "sha512";	/* RFC 8419 §3.1 */
+		return 0;
+	}
+	if (EVP_PKEY_is_a(pk, "ED448")) {
+#ifndef HAVE_CMS_ED448_SIGN
+		return err_set(e, EX_UNAVAILABLE, "this OpenSSL cannot make Ed448 CMS signatures "
+		    "(RFC 8419 §3.1 wants SHAKE256 identified as id-shake256-len with 512 bits; "
+		    "OpenSSL writes id-shake256 without the length)");
+#else
+		*d = "shake256";
+		return 0;
+#endif
+	}
+	if (name == NULL)
+		return 0;
+	/* RFC 9882 §3.3: SHA-512 MUST be supported for every ML-DSA parameter set (and it is the
+	 * only digest as strong as ML-DSA-87). */
+	if (strncmp(name, "ML-DSA-", 7) == 0) {
+		*d = "sha512";
+		return 0;
+	}
+	/* RFC 9814 §4: SHA-256 with the SHA2 128-bit sets, SHA-512 with the 192- and 256-bit
+	 * ones; the SHAKE sets want SHAKE128/256, for which S/MIME has no micalg yet. */
+	if (strncmp(name, "SLH-DSA-SHA2-128", 16) == 0) {
+		*d = "sha256";
+		return 0;
+	}
+	if (strncmp(name, "SLH-DSA-SHA2-", 13) == 0) {
+		*d = "sha512";
+		return 0;
+	}
+	if (strncmp(name, "SLH-DSA-SHAKE", 13) == 0)
+		return err_set(e, EX_UNAVAILABLE, "%s signatures are not supported (RFC 9814 pairs "
+		    "them with SHAKE, which S/MIME has no micalg for); use an SLH-DSA-SHA2 key", name);
+	return 0;
+}
+
+static const char *
+digest_name(const char *d, struct err *e)
+{
+	if (d == NULL || strcmp(d, "sha256") == 0 || strcmp(d, "sha-256") == 0
+	    || strcmp(d, "SHA256") == 0)
+		return "sha256";
+	if (strcmp(d, "sha384") == 0 || strcmp(d, "sha-384") == 0 || strcmp(d, "SHA384") == 0)
+		return "sha384";
+	if (strcmp(d, "sha512") == 0 || strcmp(d, "sha-512") == 0 || strcmp(d, "SHA512") == 0)
+		return "sha512";
+	err_set(e, EX_USAGE, "unsupported digest '%s' (sha256, sha384 or sha512)", d);
+	return NULL;
 }
 
 const char *
 cms_sign_digest(const struct keys_identity *id, const struct cms_sign_opts *o, struct err *e)
 {
-	const char *d = o->digest != NULL ? o->digest : "sha256";
+	static const char *const pairs[] = { "sha256,sha384", "sha256,sha512", "sha384,sha256",
+	    "sha384,sha512", "sha512,sha256", "sha512,sha384" };
+	const char *d, *d2;
+	char both[32];
+	size_t i;
 
-	if (strcmp(d, "sha-256") == 0 || strcmp(d, "SHA256") == 0)
-		d = "sha256";
-	else if (strcmp(d, "sha-384") == 0 || strcmp(d, "SHA384") == 0)
-		d = "sha384";
-	else if (strcmp(d, "sha-512") == 0 || strcmp(d, "SHA512") == 0)
-		d = "sha512";
-	if (strcmp(d, "sha256") != 0 && strcmp(d, "sha384") != 0 && strcmp(d, "sha512") != 0) {
-		err_set(e, EX_USAGE, "unsupported digest '%s' (sha256, sha384 or sha512)", d);
+	if ((d = digest_name(o->digest, e)) == NULL)
 		return NULL;
-	}
-	/* RFC 8419 §3.1: Ed25519 with signed attributes uses SHA-512. */
-	if (id != NULL && id->pkey != NULL && EVP_PKEY_is_a(id->pkey, "ED25519"))
-		d = "sha512";
-	return d;
+	d2 = d;
+	if (id != NULL && id->pkey != NULL && key_digest(id->pkey, &d, e) != 0)
+		return NULL;
+	if (o->second == NULL || o->second->pkey == NULL)
+		return d;
+	if (key_digest(o->second->pkey, &d2, e) != 0)
+		return NULL;
+	if (strcmp(d, d2) == 0)
+		return d;
+	snprintf(both, sizeof both, "%s,%s", d, d2);
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		if (strcmp(both, pairs[i]) == 0)
+			return pairs[i];
+	err_set(e, EX_UNAVAILABLE, "cannot sign with both keys: digests %s and %s", d, d2);
+	return NULL;
 }
 
 struct cms_sign {
@@ -285,15 +379,152 @@ bad:
 	return err_ssl(e, EX_SOFTWARE, "cannot add the signed attributes");
 }
 
+static int
+is_rsa(EVP_PKEY *pk)
+{
+	return pk != NULL && (EVP_PKEY_is_a(pk, "RSA") || EVP_PKEY_is_a(pk, "RSA-PSS"));
+}
+
+/* The new signature algorithms (issue 15), whose SignerInfos get CMSAlgorithmProtection. */
+static int
+is_new_sig_alg(EVP_PKEY *pk)
+{
+	const char *name = EVP_PKEY_get0_type_name(pk);
+
+	return EVP_PKEY_is_a(pk, "ED25519") || EVP_PKEY_is_a(pk, "ED448") || (name != NULL
+	    && (strncmp(name, "ML-DSA-", 7) == 0 || strncmp(name, "SLH-DSA-", 8) == 0));
+}
+
+/* Can this OpenSSL make a CMS signature with pk? The build-time probes first, then the
+ * provider in use now (keys_alg_available): EX_UNAVAILABLE naming what is missing. */
+static int
+signer_supported(EVP_PKEY *pk, struct err *e)
+{
+	const char *name = EVP_PKEY_get0_type_name(pk);
+
+	if (EVP_PKEY_is_a(pk, "ED25519")) {
+#ifndef HAVE_CMS_ED25519_SIGN
+		return err_set(e, EX_UNAVAILABLE, "this OpenSSL cannot make Ed25519 CMS signatures "
+		    "(RFC 8419): %s", OpenSSL_version(OPENSSL_VERSION));
+#endif
+	} else if (name != NULL && strncmp(name, "ML-DSA-", 7) == 0) {
+#ifndef HAVE_CMS_ML_DSA_SIGN
+		return err_set(e, EX_UNAVAILABLE, "this OpenSSL cannot make %s CMS signatures "
+		    "(RFC 9882): %s", name, OpenSSL_version(OPENSSL_VERSION));
+#endif
+	} else if (name != NULL && strncmp(name, "SLH-DSA-", 8) == 0) {
+#ifndef HAVE_CMS_SLH_DSA_SIGN
+		return err_set(e, EX_UNAVAILABLE, "this OpenSSL cannot make %s CMS signatures "
+		    "(RFC 9814): %s", name, OpenSSL_version(OPENSSL_VERSION));
+#endif
+	} else {
+		return 0;
+	}
+	return keys_alg_available(name, KEYS_ALG_SIGNATURE, e);
+}
+
+/*
+ * RFC 6211 CMSAlgorithmProtection ::= SEQUENCE { digestAlgorithm DigestAlgorithmIdentifier,
+ * signatureAlgorithm [1] IMPLICIT SignatureAlgorithmIdentifier OPTIONAL, ... }: the two
+ * identifiers of the SignerInfo, signed, so that neither can be swapped (RFC 9882 §6).
+ */
+static int
+add_alg_protection(CMS_SignerInfo *si, struct err *e)
+{
+	X509_ALGOR *dig = NULL, *sig = NULL;
+	unsigned char *dd = NULL, *sd = NULL, *der = NULL, *p;
+	ASN1_OBJECT *obj = NULL;
+	int dl, sl, total, ok = 0;
+
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
+	if (dig == NULL || sig == NULL)
+		goto out;
+	dl = i2d_X509_ALGOR(dig, &dd);
+	sl = i2d_X509_ALGOR(sig, &sd);
+	if (dl <= 0 || sl <= 0 || sd[0] != 0x30)
+		goto out;
+	sd[0] = 0xa1;	/* [1] IMPLICIT: the same constructed contents, context tag 1 */
+	total = ASN1_object_size(1, dl + sl, V_ASN1_SEQUENCE);
+	if (total <= 0 || (der = OPENSSL_malloc((size_t)total)) == NULL)
+		goto out;
+	p = der;
+	ASN1_put_object(&p, 1, dl + sl, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(p, dd, (size_t)dl);
+	memcpy(p + dl, sd, (size_t)sl);
+	obj = OBJ_txt2obj(OID_ALG_PROTECTION, 1);
+	ok = obj != NULL && CMS_signed_add1_attr_by_OBJ(si, obj, V_ASN1_SEQUENCE, der, total);
+out:
+	ASN1_OBJECT_free(obj);
+	OPENSSL_free(dd);
+	OPENSSL_free(sd);
+	OPENSSL_free(der);
+	return ok ? 0 : err_ssl(e, EX_SOFTWARE, "cannot add the CMSAlgorithmProtection attribute");
+}
+
+/* A certificate into the SignedData unless it is there already (two signers share a chain). */
+static int
+add_cert_once(CMS_ContentInfo *cms, X509 *x)
+{
+	STACK_OF(X509) *have = CMS_get1_certs(cms);
+	int i, found = 0;
+
+	for (i = 0; i < sk_X509_num(have) && !found; i++)
+		found = X509_cmp(sk_X509_value(have, i), x) == 0;
+	sk_X509_pop_free(have, X509_free);
+	ERR_clear_error();
+	return found || CMS_add1_cert(cms, x);
+}
+
+static int
+add_signer(CMS_ContentInfo *cms, const struct keys_identity *id, const char *dname,
+    const struct cms_sign_opts *o, struct err *e)
+{
+	CMS_SignerInfo *si;
+	const EVP_MD *md;
+	int i, pss, sflags;
+
+	if (id->pkey == NULL || id->cert == NULL)
+		return err_set(e, EX_USAGE, "signing needs a certificate and its private key");
+	if (signer_supported(id->pkey, e) != 0)
+		return -1;
+	pss = o->pss && is_rsa(id->pkey);
+	/* OpenSSL 3.0 cannot stream an encapsulated signature with RSA-PSS parameters ("illegal
+	 * zero content" at the end, as `openssl cms -sign -nodetach -stream` shows), and the
+	 * content is never held in memory here. */
+	if (pss && o->opaque)
+		return err_set(e, EX_UNAVAILABLE, "RSA-PSS with --opaque is not supported (OpenSSL "
+		    "cannot stream it); use the default multipart/signed form");
+	if ((md = EVP_get_digestbyname(dname)) == NULL)
+		return err_ssl(e, EX_SOFTWARE, "digest %s unavailable", dname);
+	sflags = CMS_NOSMIMECAP | CMS_BINARY | CMS_PARTIAL | (pss ? CMS_KEY_PARAM : 0);
+	if ((si = CMS_add1_signer(cms, id->cert, id->pkey, md, sflags)) == NULL)
+		return err_ssl(e, EX_SOFTWARE, "cannot set up the signature");
+	if (pss) {
+		EVP_PKEY_CTX *pctx = CMS_SignerInfo_get0_pkey_ctx(si);
+
+		/* RFC 4056 §3: salt as long as the digest output, MGF1 with the same hash. */
+		if (pctx == NULL || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0
+		    || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0
+		    || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
+			return err_ssl(e, EX_SOFTWARE, "cannot set up the signature");
+	}
+	if (add_attrs(si, o, e) != 0)
+		return -1;
+	if (is_new_sig_alg(id->pkey) && add_alg_protection(si, e) != 0)
+		return -1;
+	for (i = 0; i < sk_X509_num(id->chain); i++)
+		if (!add_cert_once(cms, sk_X509_value(id->chain, i)))
+			return err_ssl(e, EX_SOFTWARE, "cannot set up the signature");
+	return 0;
+}
+
 struct cms_sign *
 cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
     const struct sink *out, struct err *e)
 {
 	struct cms_sign *s;
-	CMS_SignerInfo *si;
-	const EVP_MD *md;
-	const char *dname;
-	int i, rsa, sflags;
+	const char *dname, *comma;
+	char d1[16];
 
 	if (id->pkey == NULL || id->cert == NULL) {
 		err_set(e, EX_USAGE, "signing needs a certificate and its private key");
@@ -301,28 +532,14 @@ cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
 	}
 	if ((dname = cms_sign_digest(id, o, e)) == NULL)
 		return NULL;
-	if (EVP_PKEY_is_a(id->pkey, "ED25519") && OpenSSL_version_num() < 0x30200000L) {
-		err_set(e, EX_UNAVAILABLE, "Ed25519 signatures in CMS need OpenSSL 3.2 or later "
-		    "(this is %s)", OpenSSL_version(OPENSSL_VERSION));
-		return NULL;
-	}
-	rsa = EVP_PKEY_is_a(id->pkey, "RSA") || EVP_PKEY_is_a(id->pkey, "RSA-PSS");
-	if (o->pss && !rsa) {
+	if (o->pss && !is_rsa(id->pkey) && (o->second == NULL || !is_rsa(o->second->pkey))) {
 		err_set(e, EX_USAGE, "--pss needs an RSA key");
 		return NULL;
 	}
-	/* OpenSSL 3.0 cannot stream an encapsulated signature with RSA-PSS parameters ("illegal
-	 * zero content" at the end, as `openssl cms -sign -nodetach -stream` shows), and the
-	 * content is never held in memory here. */
-	if (o->pss && o->opaque) {
-		err_set(e, EX_UNAVAILABLE, "RSA-PSS with --opaque is not supported (OpenSSL cannot "
-		    "stream it); use the default multipart/signed form");
-		return NULL;
-	}
-	if ((md = EVP_get_digestbyname(dname)) == NULL) {
-		err_ssl(e, EX_SOFTWARE, "digest %s unavailable", dname);
-		return NULL;
-	}
+	/* "sha256,sha512": the first signer's digest, then the second's */
+	comma = strchr(dname, ',');
+	snprintf(d1, sizeof d1, "%.*s", comma != NULL ? (int)(comma - dname) : (int)strlen(dname),
+	    dname);
 	if ((s = calloc(1, sizeof *s)) == NULL) {
 		err_set(e, EX_OSERR, "out of memory");
 		return NULL;
@@ -332,25 +549,20 @@ cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
 	    | (o->opaque ? 0 : CMS_DETACHED));
 	if (s->cms == NULL)
 		goto bad;
-	sflags = CMS_NOSMIMECAP | CMS_BINARY | CMS_PARTIAL | (o->pss ? CMS_KEY_PARAM : 0);
-	if ((si = CMS_add1_signer(s->cms, id->cert, id->pkey, md, sflags)) == NULL)
-		goto bad;
-	if (o->pss) {
-		EVP_PKEY_CTX *pctx = CMS_SignerInfo_get0_pkey_ctx(si);
-
-		/* RFC 4056 §3: salt as long as the digest output, MGF1 with the same hash. */
-		if (pctx == NULL || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0
-		    || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0
-		    || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
+	if (add_signer(s->cms, id, d1, o, e) != 0)
+		goto fail;
+	if (o->second != NULL) {
+		if (X509_cmp(o->second->cert, id->cert) == 0) {
+			err_set(e, EX_USAGE, "the two signing certificates are the same");
+			goto fail;
+		}
+		if (add_signer(s->cms, o->second, comma != NULL ? comma + 1 : d1, o, e) != 0)
+			goto fail;
+		if (!add_cert_once(s->cms, o->second->cert))
 			goto bad;
 	}
-	if (add_attrs(si, o, e) != 0)
-		goto fail;
-	for (i = 0; i < sk_X509_num(id->chain); i++)
-		if (!CMS_add1_cert(s->cms, sk_X509_value(id->chain, i)))
-			goto bad;
 	if (o->enc_cert != NULL && X509_cmp(o->enc_cert, id->cert) != 0
-	    && !CMS_add1_cert(s->cms, o->enc_cert))
+	    && !add_cert_once(s->cms, o->enc_cert))
 		goto bad;
 	if ((s->out = cms_sink_bio(out)) == NULL)
 		goto bad;
@@ -1064,10 +1276,19 @@ unusable_key(X509 *x, EVP_PKEY *pk, struct cms_result *r)
 		return verdict(r, CMS_V_NEUTRAL, "the signer's DSA key has no domain parameters "
 		    "(inherited from its issuer, RFC 3279 section 2.3.2, which is not supported), so "
 		    "the signature cannot be checked"), 1;
-	if (pk == NULL)
+	if (pk == NULL) {
+		char oid[80] = "";
+		const char *pq = NULL;
+
+		if (obj != NULL && OBJ_obj2txt(oid, sizeof oid, obj, 1) > 0)
+			pq = keys_alg_by_oid(oid);
+		if (pq != NULL)	/* issue 15: ML-DSA or SLH-DSA on an OpenSSL without them */
+			return verdict(r, CMS_V_NEUTRAL, "unsupported signature algorithm %s: this "
+			    "OpenSSL cannot check it", pq), 1;
 		return verdict(r, CMS_V_NEUTRAL, "the signer's %s public key cannot be read, so the "
 		    "signature cannot be checked", nid != NID_undef ? OBJ_nid2sn(nid) : "unknown"),
 		    1;
+	}
 	return verdict(r, CMS_V_NEUTRAL, "the signer's %s key has no domain parameters, so the "
 	    "signature cannot be checked", OBJ_nid2sn(EVP_PKEY_get_base_id(pk))), 1;
 }

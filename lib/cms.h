@@ -29,6 +29,9 @@ struct cms_sign_opts {
 	const int *caps;	/* issue 13: the SMIMECapabilities to announce (cipher NIDs, most
 				 * preferred first; cms_caps_parse); NULL: CMS_CAPS_DEFAULT */
 	int ncaps;
+	const struct keys_identity *second;	/* issue 15: a second signer (e.g. ML-DSA
+				 * beside RSA or ECDSA): one SignedData, two SignerInfos with the
+				 * same signed attributes; NULL: one signer */
 };
 
 /*
@@ -48,11 +51,16 @@ struct cms_sign_opts {
 #define CMS_CAPS_DEFAULT "secmail"
 int cms_caps_parse(const char *spec, int *nids, int max, int *n, struct err *e);
 
-/* The digest that will be used (Ed25519 keys need SHA-512: RFC 8419 §3.1), as an OpenSSL
- * name, or NULL with e set for an unknown name. */
+/* The digest that will be used, as an OpenSSL name, or NULL with e set for an unknown name.
+ * The key's algorithm may prescribe one, whatever o->digest says: SHA-512 for Ed25519 (RFC 8419
+ * §3.1) and ML-DSA (RFC 9882), SHA-256 for SLH-DSA-SHA2-128*, SHA-512 for the other SHA2 sets
+ * (RFC 9814 §4); keys this OpenSSL cannot make CMS signatures with (Ed448, SLH-DSA-SHAKE)
+ * give EX_UNAVAILABLE. With o->second and a different digest for it, both, first signer's
+ * first: "sha256,sha512" (cms_micalg lists both). */
 const char *cms_sign_digest(const struct keys_identity *id, const struct cms_sign_opts *o,
     struct err *e);
-/* RFC 8551 §3.5.3.2 micalg value for a digest name: "sha-256", ... */
+/* RFC 8551 §3.5.3.2 micalg value for a digest name: "sha-256", ..., "sha-256,sha-512" for a
+ * pair; "unknown" for a digest without a token. */
 const char *cms_micalg(const char *digest);
 
 struct cms_sign;
