@@ -350,6 +350,19 @@ add_attrs(CMS_SignerInfo *si, const struct cms_sign_opts *o, struct err *e)
 	for (i = 0; i < nc; i++)
 		if (!CMS_add_simple_smimecap(&algs, cv[i], -1))
 			goto bad;
+#ifdef HAVE_CMS_KEMRI
+	/* Issue 15: an ML-KEM encryption certificate announced with it, so the signer can
+	 * open KEMRecipientInfo: its algorithm too (RFC 9936: the OID, no parameters), after
+	 * the content-encryption algorithms. */
+	if (o->enc_cert != NULL && keys_is_pq(X509_get0_pubkey(o->enc_cert))) {
+		ASN1_OBJECT *kem = NULL;
+
+		if (!X509_PUBKEY_get0_param(&kem, NULL, NULL, NULL,
+		    X509_get_X509_PUBKEY(o->enc_cert)) || OBJ_obj2nid(kem) == NID_undef
+		    || !CMS_add_simple_smimecap(&algs, OBJ_obj2nid(kem), -1))
+			goto bad;
+	}
+#endif
 	ok = CMS_add_smimecap(si, algs);
 	sk_X509_ALGOR_pop_free(algs, X509_ALGOR_free);
 	if (!ok)
@@ -1142,7 +1155,8 @@ enc_usable(X509 *x, X509_STORE *st, const struct cms_verify_opts *o, time_t now,
 		snprintf(r->enc_note, sizeof r->enc_note, "it is not for e-mail protection");
 		return 1;
 	}
-	rsa = EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA;
+	/* issue 15: ML-KEM keys encapsulate: keyEncipherment (RFC 9936), as RSA */
+	rsa = EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA || keys_is_pq(pk);
 	if ((flags & EXFLAG_KUSAGE)
 	    && !(X509_get_key_usage(x) & (rsa ? KU_KEY_ENCIPHERMENT : KU_KEY_AGREEMENT))) {
 		snprintf(r->enc_note, sizeof r->enc_note, "its key usage does not permit %s",

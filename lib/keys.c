@@ -225,6 +225,36 @@ keys_check_pair(X509 *cert, EVP_PKEY *pkey, struct err *e)
 	return 0;
 }
 
+static const char *keys_alg_by_oid_(const char *oid);
+
+/* Issue 15: the algorithm of an unencrypted PKCS#8 key this OpenSSL could not decode, when it
+ * is one of issue 15's (an ML-DSA or ML-KEM key on OpenSSL 3.0), else NULL. */
+static const char *
+pkcs8_new_alg(const unsigned char *p, size_t n)
+{
+	PKCS8_PRIV_KEY_INFO *p8;
+	const ASN1_OBJECT *obj = NULL;
+	const char *name = NULL;
+	char oid[80];
+	BIO *b;
+
+	if ((b = BIO_new_mem_buf(p, (int)n)) == NULL)
+		return NULL;
+	p8 = PEM_read_bio_PKCS8_PRIV_KEY_INFO(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (p8 == NULL) {
+		const unsigned char *q = p;
+
+		p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &q, (long)n);
+	}
+	if (p8 != NULL && PKCS8_pkey_get0(&obj, NULL, NULL, NULL, p8) && obj != NULL
+	    && OBJ_obj2txt(oid, sizeof oid, obj, 1) > 0)
+		name = keys_alg_by_oid_(oid);
+	PKCS8_PRIV_KEY_INFO_free(p8);	/* wipes the key octets */
+	ERR_clear_error();
+	return name;
+}
+
 static int
 load_key(const char *path, const struct secret *s, struct keys_identity *id, struct err *e)
 {
@@ -249,8 +279,13 @@ load_key(const char *path, const struct secret *s, struct keys_identity *id, str
 		id->pkey = d2i_AutoPrivateKey(NULL, &q, (long)n);
 	}
 	if (id->pkey == NULL) {
+		const char *alg = pc.asked ? NULL : pkcs8_new_alg(p, n);
+
 		keys_file_free(p, n);
 		ERR_clear_error();
+		if (alg != NULL)
+			return err_set(e, EX_UNAVAILABLE, "%s: this OpenSSL has no %s (%s)", path, alg,
+			    OpenSSL_version(OPENSSL_VERSION));
 		if (pc.asked && s->p == NULL)
 			return err_set(e, EX_USAGE, "%s: the key is encrypted and needs a passphrase "
 			    "(--pass-file, --pass-fd or --pass-env)", path);
@@ -419,6 +454,12 @@ static const struct {
 	{ "2.16.840.1.101.3.4.4.1", "ML-KEM-512" }, { "2.16.840.1.101.3.4.4.2", "ML-KEM-768" },
 	{ "2.16.840.1.101.3.4.4.3", "ML-KEM-1024" },
 };
+
+static const char *
+keys_alg_by_oid_(const char *oid)
+{
+	return keys_alg_by_oid(oid);
+}
 
 const char *
 keys_alg_by_oid(const char *oid)
