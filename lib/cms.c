@@ -1307,30 +1307,229 @@ unusable_key(X509 *x, EVP_PKEY *pk, struct cms_result *r)
 	    "signature cannot be checked", OBJ_nid2sn(EVP_PKEY_get_base_id(pk))), 1;
 }
 
-/* Before CMS_verify: a signer key that cannot be used is reported as such, never as an
- * altered message. 1 when a verdict was set. */
-static int
-signer_keys(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis, struct cms_result *r)
+int
+cms_require_parse(const char *s, enum cms_require *r)
 {
+	static const char *const names[] = { "any", "classical", "pq", "both" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*r = (enum cms_require)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* The name of the algorithm of a signer whose key cannot be used, for the report. */
+static void
+unusable_alg(X509 *x, char *out, size_t n)
+{
+	ASN1_OBJECT *obj = NULL;
+	const char *pq;
+	char oid[80] = "";
+
+	snprintf(out, n, "unknown");
+	if (!X509_PUBKEY_get0_param(&obj, NULL, NULL, NULL, X509_get_X509_PUBKEY(x)) || obj == NULL)
+		return;
+	if (OBJ_obj2txt(oid, sizeof oid, obj, 1) > 0 && (pq = keys_alg_by_oid(oid)) != NULL)
+		snprintf(out, n, "%s", pq);
+	else if (OBJ_obj2nid(obj) != NID_undef)
+		snprintf(out, n, "%s", OBJ_nid2sn(OBJ_obj2nid(obj)));
+	else
+		snprintf(out, n, "%s", oid);
+}
+
+/* Issue 15: the weakest digest (output bits) an ML-DSA or SLH-DSA key of this name may sign
+ * over: its security category's strength twice (collisions), RFC 9882 and RFC 9814; 0 for
+ * other keys. */
+static int
+min_digest_bits(const char *name)
+{
+	if (name == NULL)
+		return 0;
+	if (strcmp(name, "ML-DSA-44") == 0)
+		return 256;
+	if (strcmp(name, "ML-DSA-65") == 0)
+		return 384;
+	if (strcmp(name, "ML-DSA-87") == 0)
+		return 512;
+	if (strncmp(name, "SLH-DSA-", 8) == 0) {
+		const char *p = strrchr(name, '-');
+
+		return p != NULL && strncmp(p + 1, "128", 3) == 0 ? 256 : p != NULL
+		    && strncmp(p + 1, "192", 3) == 0 ? 384 : 512;
+	}
+	return 0;
+}
+
+/*
+ * Before CMS_verify: a signer key that cannot be used is reported as such, never as an
+ * altered message. With one SignerInfo that sets the verdict (1). With several (issue 15),
+ * those this OpenSSL cannot check are moved to aside (put back before the structure is
+ * freed) and noted; if none is left, the verdict is set. A digest weaker than the key's
+ * strength fails. 0 otherwise.
+ */
+static int
+signer_keys(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis, STACK_OF(CMS_SignerInfo) *aside,
+    struct cms_result *r)
+{
+	struct cms_signer_note *sn;
+	CMS_SignerInfo *si;
+	X509_ALGOR *dig;
 	EVP_PKEY *pk;
+	const EVP_MD *md;
 	X509 *x;
-	int i;
+	int i, n = sk_CMS_SignerInfo_num(sis), bits;
 
 	if (CMS_set1_signers_certs(cms, NULL, 0) < 0)
 		return 0;	/* CMS_verify reports it */
 	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
 		pk = NULL;
 		x = NULL;
-		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), &pk, &x, NULL, NULL);
+		dig = NULL;
+		si = sk_CMS_SignerInfo_value(sis, i);
+		CMS_SignerInfo_get0_algs(si, &pk, &x, &dig, NULL);
 		if (x == NULL)
 			continue;	/* not in the message: CMS_verify says so */
 		if (pk == NULL)
 			pk = X509_get0_pubkey(x);
-		if (pk == NULL || EVP_PKEY_missing_parameters(pk))
-			return unusable_key(x, pk, r);
+		if (pk == NULL || EVP_PKEY_missing_parameters(pk)) {
+			if (n == 1)
+				return unusable_key(x, pk, r);
+			if (r->nsigners < CMS_MAX_SIGNERS) {
+				sn = &r->signers[r->nsigners++];
+				unusable_alg(x, sn->alg, sizeof sn->alg);
+				sn->pq = strncmp(sn->alg, "ML-DSA-", 7) == 0
+				    || strncmp(sn->alg, "SLH-DSA-", 8) == 0;
+				sn->outcome = CMS_SIGNER_UNCHECKED;
+			}
+			if (!sk_CMS_SignerInfo_push(aside, sk_CMS_SignerInfo_delete(sis, i)))
+				return verdict(r, CMS_V_TEMPERROR, "out of memory"), 1;
+			i--;
+			continue;
+		}
+		bits = min_digest_bits(EVP_PKEY_get0_type_name(pk));
+		md = NULL;
+		if (dig != NULL) {
+			const ASN1_OBJECT *dobj = NULL;
+
+			X509_ALGOR_get0(&dobj, NULL, NULL, dig);
+			md = dobj != NULL ? EVP_get_digestbyobj(dobj) : NULL;
+		}
+		if (bits > 0 && md != NULL && EVP_MD_get_size(md) * 8 < bits)
+			return verdict(r, CMS_V_FAIL, "the %s signature is over a %s digest, weaker "
+			    "than the key (at least %d bits needed, RFC 9882/RFC 9814)",
+			    EVP_PKEY_get0_type_name(pk), EVP_MD_get0_name(md), bits), 1;
 	}
 	ERR_clear_error();
+	if (sk_CMS_SignerInfo_num(sis) == 0) {
+		char list[200] = "";
+
+		for (i = 0; i < r->nsigners; i++)
+			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+			    r->signers[i].alg);
+		return verdict(r, CMS_V_NEUTRAL, "unsupported signature algorithms %s: this OpenSSL "
+		    "cannot check any of them", list), 1;
+	}
 	return 0;
+}
+
+/* Does x name one of addrs? */
+static int
+names_one_of(X509 *x, char **addrs, struct err *e)
+{
+	char **names;
+	size_t i, j;
+	int found = 0;
+
+	if ((names = keys_cert_addrs(x, e)) == NULL)
+		return -1;
+	for (i = 0; names[i] != NULL && !found; i++)
+		for (j = 0; addrs[j] != NULL && !found; j++)
+			found = addr_spec_eq(names[i], addrs[j]);
+	keys_addrs_free(names);
+	return found;
+}
+
+/*
+ * Issue 15, after the first signer's checks passed: note every verified signer, count the
+ * kinds o->require asks for (a further signer only when it names the identity's address and
+ * its chain verifies), and fail when one is missing. -1 on hard errors.
+ */
+static int
+signer_policy(CMS_ContentInfo *cms, X509_STORE *st, const struct cms_verify_opts *o,
+    time_t now, struct cms_result *r, struct err *e)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+	struct cms_signer_note *sn;
+	int i, have_c = 0, have_pq = 0, code, named;
+
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis) && r->nsigners < CMS_MAX_SIGNERS; i++) {
+		EVP_PKEY *pk = NULL;
+		X509 *x = NULL;
+		STACK_OF(X509) *chain = NULL;
+
+		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), &pk, &x, NULL, NULL);
+		if (x == NULL)
+			continue;
+		if (pk == NULL)
+			pk = X509_get0_pubkey(x);
+		sn = &r->signers[r->nsigners++];
+		snprintf(sn->alg, sizeof sn->alg, "%s", pk != NULL ? EVP_PKEY_get0_type_name(pk) : "?");
+		sn->pq = keys_is_pq(pk);
+		sn->outcome = CMS_SIGNER_PASS;
+		if (X509_cmp(x, r->signer) != 0) {
+			if ((named = names_one_of(x, r->signer_addrs, e)) < 0)
+				return -1;
+			code = X509_V_ERR_UNSPECIFIED;
+			if (named && (code = chain_of(x, r->certs, st, o, now, X509_PURPOSE_SMIME_SIGN,
+			    &chain, e)) < 0)
+				return -1;
+			sk_X509_pop_free(chain, X509_free);
+			if (code != X509_V_OK)
+				sn->outcome = CMS_SIGNER_NOT_COUNTED;
+		}
+		if (sn->outcome == CMS_SIGNER_PASS)
+			*(sn->pq ? &have_pq : &have_c) = 1;
+	}
+	if ((o->require == CMS_REQUIRE_CLASSICAL || o->require == CMS_REQUIRE_BOTH) && !have_c)
+		return verdict(r, CMS_V_FAIL, "no verified classical signature, which the policy "
+		    "requires"), 0;
+	if ((o->require == CMS_REQUIRE_PQ || o->require == CMS_REQUIRE_BOTH) && !have_pq)
+		return verdict(r, CMS_V_FAIL, "no verified post-quantum signature, which the policy "
+		    "requires"), 0;
+	return 0;
+}
+
+void
+cms_signers_summary(const struct cms_result *r, char *buf, size_t n)
+{
+	static const char *const what[] = { "pass", "not checked here", "not counted (another "
+	    "signer or untrusted)" };
+	size_t len;
+	int i;
+
+	buf[0] = '\0';
+	if (r->nsigners < 2 && !(r->nsigners == 1 && r->signers[0].outcome != CMS_SIGNER_PASS))
+		return;
+	for (i = 0; i < r->nsigners; i++) {
+		len = strlen(buf);
+		snprintf(buf + len, n - len, "%s%s %s", i ? ", " : "signers: ", r->signers[i].alg,
+		    what[r->signers[i].outcome]);
+	}
+}
+
+/* A verdict other than pass names the signers after its reason. */
+static void
+signers_summary(struct cms_result *r)
+{
+	char sum[200];
+	size_t len = strlen(r->reason);
+
+	cms_signers_summary(r, sum, sizeof sum);
+	if (sum[0] != '\0' && r->verdict != CMS_V_PASS)
+		snprintf(r->reason + len, sizeof r->reason - len, " (%s)", sum);
 }
 
 /* CMS_verify failed: say why, truthfully (the error queue, newest last). */
@@ -1391,11 +1590,34 @@ verify_failed(CMS_SignerInfo *si, unsigned long last, struct cms_result *r)
 		    ERR_reason_error_string(last) ? ERR_reason_error_string(last) : "unknown");
 }
 
+/* Issue 15: several signers and CMS_verify failed: name the one whose signature does not
+ * verify, when it is one signature (and not the content) that is bad. */
+static void
+which_failed(STACK_OF(CMS_SignerInfo) *sis, struct cms_result *r)
+{
+	EVP_PKEY *pk;
+	int i;
+	size_t len;
+
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		pk = NULL;
+		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), &pk, NULL, NULL, NULL);
+		if (CMS_SignerInfo_verify(sk_CMS_SignerInfo_value(sis, i)) == 1)
+			continue;
+		len = strlen(r->reason);
+		snprintf(r->reason + len, sizeof r->reason - len, " (the %s signature, SignerInfo %d "
+		    "of %d)", pk != NULL ? EVP_PKEY_get0_type_name(pk) : "?", i + 1,
+		    sk_CMS_SignerInfo_num(sis));
+		break;
+	}
+	ERR_clear_error();
+}
+
 int
 cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_out,
     const struct cms_verify_opts *o, struct cms_result *r, struct err *e)
 {
-	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(CMS_SignerInfo) *sis, *aside = NULL;
 	STACK_OF(X509) *signers = NULL;
 	X509_STORE *st = NULL;
 	CMS_ContentInfo *cms;
@@ -1438,9 +1660,11 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 		    "multipart/signed");
 		goto done;
 	}
-	si = sk_CMS_SignerInfo_value(sis, 0);
-	if (signer_keys(cms, sis, r))
+	if ((aside = sk_CMS_SignerInfo_new_null()) == NULL)
+		goto oom;
+	if (signer_keys(cms, sis, aside, r))
 		goto done;
+	si = sk_CMS_SignerInfo_value(sis, 0);
 	/* Signature and message digest (RFC 5652 §5.6); the chain is checked separately below
 	 * so that each failure has its own message. */
 	if (CMS_verify(cms, NULL, NULL, content, content_out, CMS_NO_SIGNER_CERT_VERIFY
@@ -1452,6 +1676,8 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 			goto done;
 		}
 		verify_failed(si, ec, r);
+		if (sk_CMS_SignerInfo_num(sis) > 1)
+			which_failed(sis, r);
 		goto done;
 	}
 	signers = CMS_get0_signers(cms);
@@ -1470,13 +1696,15 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 	if ((st = trust_store(o, e)) == NULL || check_chain(r->signer, st, o, now, r, e) != 0
 	    || (r->verdict == CMS_V_PASS && o->revoke != NULL && check_revocation(o, r,
 	    "the signer's certificate", e) != 0)
-	    || (r->verdict == CMS_V_PASS && check_enc(si, st, o, now, r, e) != 0)) {
+	    || (r->verdict == CMS_V_PASS && check_enc(si, st, o, now, r, e) != 0)
+	    || (r->verdict == CMS_V_PASS && signer_policy(cms, st, o, now, r, e) != 0)) {
 		rc = -1;
 		goto done;
 	}
 	if (r->verdict == CMS_V_PASS)
 		snprintf(r->reason, sizeof r->reason, "good signature by %s",
 		    r->signer_addrs[0] ? r->signer_addrs[0] : "the signer");
+	signers_summary(r);
 	goto done;
 oom:
 	err_set(e, EX_OSERR, "out of memory");
@@ -1484,6 +1712,11 @@ oom:
 done:
 	X509_STORE_free(st);
 	sk_X509_free(signers);
+	/* the SignerInfos set aside go back, to be freed with the structure */
+	while (aside != NULL && sk_CMS_SignerInfo_num(aside) > 0)
+		if (!sk_CMS_SignerInfo_push(CMS_get0_SignerInfos(cms), sk_CMS_SignerInfo_pop(aside)))
+			break;
+	sk_CMS_SignerInfo_free(aside);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	if (rc != 0)
