@@ -143,3 +143,26 @@ sys.stdout.write(m.get_payload())' "$T/fx/mlkem.eml"; } >"$T/der.eml"
 		smime-decrypt --cert "$T/fx/bob-mlkem.pem" --key "$T/fx/bob-mlkem.key" "$T/der.eml" | grep -q '^Secmail-Decryption: .* decrypted'
 	fi
 }
+
+@test "pq-verify: the docs: --help, man pages lint clean, completions offer --require-signature" {
+	run smime-verify --help
+	[[ $output == *"--require-signature any|classical|pq|both"* ]]
+	run smime-sign --help
+	[[ $output == *"twice: a second signer"* ]]
+	for m in smime-sign smime-verify smime-encrypt; do
+		run mandoc -Tlint -W warning "$TOP/man/$m.1"
+		assert_success
+		[ -z "$output" ]
+	done
+	grep -q 'Fl Fl require-signature Cm any | classical | pq | both' "$TOP/man/smime-verify.1"
+	grep -q 'RFC 8418' "$TOP/man/smime-encrypt.1"
+	run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/smime-verify' && COMP_WORDS=(smime-verify --require-s) COMP_CWORD=1 && _smime_verify && echo \"\${COMPREPLY[@]}\""
+	assert_output "--require-signature"
+	run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$TOP/completions/bash/smime-verify' && COMP_WORDS=(smime-verify --require-signature b) COMP_CWORD=2 && _smime_verify && echo \"\${COMPREPLY[@]}\""
+	assert_output "both"
+	run zsh -n "$TOP/completions/zsh/_smime-verify"
+	assert_success
+	run fish -c "source '$TOP/completions/fish/smime-verify.fish'; complete -C'smime-verify --require-sig'"
+	[[ $output == "--require-signature"* ]]
+	grep -q "^## Choosing post-quantum protection" "$TOP/README.md"
+}
