@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "aliases.h"
 #include "buf.h"
+#include "conf.h"
 #include "io.h"
 
 #define LINE_MAX_ALIAS	(64 * 1024)
@@ -37,19 +38,6 @@ aliases_free(struct aliases *a)
 	free(a->v);
 	free(a->path);
 	aliases_init(a);
-}
-
-static char *
-trim(char *p)
-{
-	char *end;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	end = p + strlen(p);
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		*--end = '\0';
-	return p;
 }
 
 /* Split a value at the commas that are not inside a quoted string, <...> or a comment. */
@@ -78,7 +66,7 @@ add_targets(struct alias *x, char *v, struct err *e)
 			char c = *p, *t, **nv;
 
 			*p = '\0';
-			t = trim(start);
+			t = conf_trim(start);
 			if (*t != '\0') {
 				if ((nv = realloc(x->to, (x->nto + 1) * sizeof *nv)) == NULL)
 					return err_set(e, EX_OSERR, "out of memory");
@@ -128,14 +116,14 @@ parse_entry(struct aliases *a, char *l, int line, struct err *e)
 {
 	char *colon, *name;
 
-	l = trim(l);
+	l = conf_trim(l);
 	if (*l == '\0' || *l == '#')
 		return 0;
 	colon = strchr(l, ':');
 	if (colon == NULL || colon == l)
 		return err_set(e, EX_CONFIG, "%s:%d: expected 'name: address, ...'", a->path, line);
 	*colon = '\0';
-	name = trim(l);
+	name = conf_trim(l);
 	if (*name == '"' || strpbrk(name, " \t@<>,") != NULL)
 		return err_set(e, EX_CONFIG, "%s:%d: bad alias name '%s'", a->path, line, name);
 	return add_alias(a, name, colon + 1, line, e);
@@ -173,7 +161,7 @@ aliases_load(struct aliases *a, const char *path, struct err *e)
 		if (l[0] == ' ' || l[0] == '\t') {	/* a continuation (aliases(5)) */
 			if (cur.len > 0 && l[strspn(l, " \t\r\n")] != '#') {
 				buf_addc(&cur, ' ');
-				buf_adds(&cur, trim(l));
+				buf_adds(&cur, conf_trim(l));
 			}
 			continue;
 		}
@@ -344,8 +332,8 @@ aliases_domain(const char *given, char *out, size_t cap)
 
 		if (fgets(l, sizeof l, f) != NULL) {
 			l[strcspn(l, "\r\n")] = '\0';
-			if (is_domain(trim(l))) {
-				snprintf(out, cap, "%s", trim(l));
+			if (is_domain(conf_trim(l))) {
+				snprintf(out, cap, "%s", conf_trim(l));
 				fclose(f);
 				return;
 			}

@@ -95,8 +95,8 @@ entry_add(struct conf_section *s, const char *k, const char *v, int line)
 	return 0;
 }
 
-static char *
-trim(char *p)
+char *
+conf_trim(char *p)
 {
 	char *end;
 
@@ -127,11 +127,11 @@ parse_account(struct conf *c, char *rest, const char *path, int line, struct err
 
 	if (colon != NULL) {
 		*colon = '\0';
-		parent = trim(colon + 1);
+		parent = conf_trim(colon + 1);
 		if (!valid_name(parent))
 			return err_set(e, EX_CONFIG, "%s:%d: bad account name after ':'", path, line);
 	}
-	name = trim(rest);
+	name = conf_trim(rest);
 	if (!valid_name(name))
 		return err_set(e, EX_CONFIG, "%s:%d: bad account name", path, line);
 	if (strcmp(name, "default") == 0 && parent != NULL) {
@@ -156,7 +156,7 @@ parse_line(struct conf *c, char *l, const char *path, int line, struct err *e)
 	char *key, *val;
 	size_t n;
 
-	l = trim(l);
+	l = conf_trim(l);
 	if (*l == '\0' || *l == '#')
 		return 0;
 	key = l;
@@ -164,7 +164,7 @@ parse_line(struct conf *c, char *l, const char *path, int line, struct err *e)
 	val = l + n;
 	if (*val != '\0')
 		*val++ = '\0';
-	val = trim(val);
+	val = conf_trim(val);
 	if (strcmp(key, "defaults") == 0) {
 		if (*val != '\0')
 			return err_set(e, EX_CONFIG, "%s:%d: 'defaults' takes no value", path, line);

@@ -74,6 +74,8 @@ const char *conf_setting(const struct conf *c, const char *var, const char *key)
 /* Line number where the effective value was set (0 if unset), for error messages. */
 int conf_line(const struct conf *c, const char *account, const char *key);
 
+/* The line with leading blanks and trailing blanks and line ends cut off, in place. */
+char *conf_trim(char *p);
 /* Interpret a boolean value: on/yes/true/1 → 1, off/no/false/0 → 0, else -1. */
 int conf_bool(const char *v);
 
