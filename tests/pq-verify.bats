@@ -166,3 +166,23 @@ sys.stdout.write(m.get_payload())' "$T/fx/mlkem.eml"; } >"$T/der.eml"
 	[[ $output == "--require-signature"* ]]
 	grep -q "^## Choosing post-quantum protection" "$TOP/README.md"
 }
+
+@test "pq-verify: attack: an ML-DSA signature whose certificate does not chain does not satisfy pq or both" {
+	# alice's RSA key from the test PKI and an ML-DSA key certified by another CA (the
+	# fixtures'), made by openssl cms where it can, else by smime-sign's RSA half alone
+	sample_msg >"$T/msg"
+	if ossl_has CMS_ML_DSA_SIGN; then
+		printf 'Content-Type: text/plain\r\n\r\nmixed\r\n' >"$T/ent"
+		openssl cms -sign -md sha512 -in "$T/ent" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" \
+			-signer "$T/fx/alice-mldsa.pem" -inkey "$T/fx/alice-mldsa.key" -certfile "$PKI/int.pem" \
+			-out "$T/s"
+		{ printf 'From: alice@example.org\n'; cat "$T/s"; } >"$T/in"
+		[[ $(verdict "$T/in" any "$PKI/ca.pem") == *'smime=pass'*'signers: RSA pass, ML-DSA-65 not counted (another signer or untrusted)'* ]]
+		for p in pq both; do
+			[[ $(verdict "$T/in" $p "$PKI/ca.pem") == *'smime=fail reason="no verified post-quantum signature, which the policy requires (signers: RSA pass, ML-DSA-65 not counted'* ]]
+		done
+	else
+		# the fixture's own dual signature, its CA not trusted here: no pass at all
+		[[ $(verdict "$T/fx/dual.eml" any "$PKI/ca.pem") == *'smime=fail reason="the signer'"'"'s certificate does not chain'* ]]
+	fi
+}
