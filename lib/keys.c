@@ -225,8 +225,6 @@ keys_check_pair(X509 *cert, EVP_PKEY *pkey, struct err *e)
 	return 0;
 }
 
-static const char *keys_alg_by_oid_(const char *oid);
-
 /* Issue 15: the algorithm of an unencrypted PKCS#8 key this OpenSSL could not decode, when it
  * is one of issue 15's (an ML-DSA or ML-KEM key on OpenSSL 3.0), else NULL. */
 static const char *
@@ -249,7 +247,7 @@ pkcs8_new_alg(const unsigned char *p, size_t n)
 	}
 	if (p8 != NULL && PKCS8_pkey_get0(&obj, NULL, NULL, NULL, p8) && obj != NULL
 	    && OBJ_obj2txt(oid, sizeof oid, obj, 1) > 0)
-		name = keys_alg_by_oid_(oid);
+		name = keys_alg_by_oid(oid);
 	PKCS8_PRIV_KEY_INFO_free(p8);	/* wipes the key octets */
 	ERR_clear_error();
 	return name;
@@ -454,12 +452,6 @@ static const struct {
 	{ "2.16.840.1.101.3.4.4.1", "ML-KEM-512" }, { "2.16.840.1.101.3.4.4.2", "ML-KEM-768" },
 	{ "2.16.840.1.101.3.4.4.3", "ML-KEM-1024" },
 };
-
-static const char *
-keys_alg_by_oid_(const char *oid)
-{
-	return keys_alg_by_oid(oid);
-}
 
 const char *
 keys_alg_by_oid(const char *oid)
