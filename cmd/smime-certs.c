@@ -10,6 +10,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "buf.h"
 #include "certimport.h"
 #include "certstore.h"
 #include "cli.h"
@@ -90,6 +91,24 @@ out_pem(X509 *x)
 }
 
 /* ---- formatting ---- */
+
+/* An address as the tool shows it: it comes from a certificate someone sent, so controls,
+ * bidirectional overrides and bytes that are not UTF-8 are escaped (buf_add_printable), in
+ * the machine form too (no tab or line break gets through). */
+struct shown {
+	char s[2048];
+};
+
+static const char *
+shown(const char *addr, struct shown *sh)
+{
+	struct buf b = BUF_INIT;
+
+	buf_add_printable(&b, addr, strlen(addr));
+	snprintf(sh->s, sizeof sh->s, "%s", b.p != NULL && !b.oom ? b.p : "?");
+	buf_free(&b);
+	return sh->s;
+}
 
 static void
 fmt_t(time_t t, char *buf, size_t n)
@@ -177,6 +196,7 @@ static int
 cmd_list(struct certstore *cs, char **addrs)
 {
 	struct certstore_entry ent;
+	struct shown a;
 	struct desc d;
 	struct err e;
 	char **all = NULL, caps[300], st[40], stored[40];
@@ -197,11 +217,11 @@ cmd_list(struct certstore *cs, char **addrs)
 		if (machine) {
 			fmt_t(ent.signing_time, st, sizeof st);
 			fmt_t(ent.stored, stored, sizeof stored);
-			outf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ent.addr,
+			outf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shown(ent.addr, &a),
 			    certstore_origin_name(ent.origin), d.nb, d.na, d.key, d.fp, d.subject,
 			    d.issuer, caps, ent.enc_separate ? "separate" : "signer", st, stored);
 		} else {
-			outf("%s  %s  %.10s..%.10s  %s  %s  %s  issuer %s\n", ent.addr,
+			outf("%s  %s  %.10s..%.10s  %s  %s  %s  issuer %s\n", shown(ent.addr, &a),
 			    certstore_origin_name(ent.origin), d.nb, d.na, d.key, caps, d.subject,
 			    d.issuer);
 		}
@@ -214,11 +234,12 @@ cmd_list(struct certstore *cs, char **addrs)
 static void
 show_cert(const char *addr, const char *role, X509 *x)
 {
+	struct shown a;
 	struct desc d;
 
 	describe(x, &d);
 	if (machine) {
-		outf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", addr, role, d.subject, d.issuer,
+		outf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shown(addr, &a), role, d.subject, d.issuer,
 		    d.serial, d.nb, d.na, d.key, d.fp);
 		return;
 	}
@@ -231,6 +252,7 @@ static int
 cmd_show(struct certstore *cs, const char *addr)
 {
 	struct certstore_entry ent;
+	struct shown a;
 	char caps[300], st[40], stored[40];
 	int i, k;
 
@@ -241,7 +263,7 @@ cmd_show(struct certstore *cs, const char *addr)
 		fmt_t(ent.signing_time, st, sizeof st);
 		fmt_t(ent.stored, stored, sizeof stored);
 		outf("address: %s\norigin: %s\nstored: %s\nsigning-time: %s\ncapabilities: %s\n"
-		    "received-cipher: %s\nencryption-certificate: %s\n", ent.addr,
+		    "received-cipher: %s\nencryption-certificate: %s\n", shown(ent.addr, &a),
 		    certstore_origin_name(ent.origin), stored, st, caps,
 		    ent.received_cipher != NID_undef ? OBJ_nid2ln(ent.received_cipher) : "-",
 		    ent.enc_separate ? "separate" : "signer");
@@ -275,6 +297,7 @@ cmd_export(struct certstore *cs, const char *addr)
 static int
 cmd_remove(struct certstore *cs, char **addrs)
 {
+	struct shown a;
 	struct err e;
 	int i, rc = EX_OK;
 
@@ -284,7 +307,7 @@ cmd_remove(struct certstore *cs, char **addrs)
 			rc = e.code;
 			continue;
 		}
-		outf(machine ? "removed\t%s\n" : "removed %s\n", addrs[i]);
+		outf(machine ? "removed\t%s\n" : "removed %s\n", shown(addrs[i], &a));
 	}
 	return rc;
 }
@@ -295,6 +318,7 @@ cmd_expiring(struct certstore *cs, const char *arg)
 {
 	struct certstore_entry ent;
 	struct desc d, sd;
+	struct shown a;
 	struct err e;
 	long long days = cli_number(arg, 36500);
 	char **all;
@@ -317,13 +341,13 @@ cmd_expiring(struct certstore *cs, const char *arg)
 			found = 1;
 			left = (long long)(d.not_after - now) / 86400;
 			if (machine)
-				outf("%s\t%s\t%lld\t%s\n", ent.addr, d.na, d.not_after < now
+				outf("%s\t%s\t%lld\t%s\n", shown(ent.addr, &a), d.na, d.not_after < now
 				    ? -(long long)((now - d.not_after + 86399) / 86400) : left, d.fp);
 			else if (d.not_after < now)
-				outf("%s  expired %s (%lld days ago)\n", ent.addr, d.na,
+				outf("%s  expired %s (%lld days ago)\n", shown(ent.addr, &a), d.na,
 				    (long long)(now - d.not_after) / 86400);
 			else
-				outf("%s  expires %s (in %lld day%s)\n", ent.addr, d.na, left,
+				outf("%s  expires %s (in %lld day%s)\n", shown(ent.addr, &a), d.na, left,
 				    left == 1 ? "" : "s");
 		}
 		certstore_entry_free(&ent);
@@ -335,11 +359,12 @@ cmd_expiring(struct certstore *cs, const char *arg)
 static void
 report(void *ctx, const char *what, const char *addr, X509 *x)
 {
+	struct shown a;
 	char fp[96];
 
 	(void)ctx;
 	certimport_fingerprint(x, fp);
-	outf(machine ? "%s\t%s\t%s\n" : "%s %s (SHA-256 %s)\n", what, addr, fp);
+	outf(machine ? "%s\t%s\t%s\n" : "%s %s (SHA-256 %s)\n", what, shown(addr, &a), fp);
 }
 
 static int

@@ -427,7 +427,10 @@ import_message(struct run *u, int fd, const char *path, struct err *e)
 		ent.ncaps = r.ncaps < CERTSTORE_MAX_CAPS ? r.ncaps : CERTSTORE_MAX_CAPS;
 		memcpy(ent.caps, r.caps, (size_t)ent.ncaps * sizeof ent.caps[0]);
 		ent.chain = r.chain;
-		ent.origin = CERTSTORE_IMPORTED;
+		/* "imported" says a CA vouched for it. A signer that passed only because the
+		 * store already trusts it as it is (no chain) is not; as a harvested signature,
+		 * the entry keeps the origin it has (pinned). */
+		ent.origin = sk_X509_num(r.chain) > 0 ? CERTSTORE_IMPORTED : CERTSTORE_HARVESTED;
 		ent.received_cipher = NID_undef;
 		if ((k = certstore_put_at(u->o->store, &ent, now_of(u->o) + CERTSTORE_SKEW, e)) < 0)
 			rc = -1;
@@ -487,14 +490,47 @@ fingerprint_is(X509 *x, const char *want)
 	return n == 64 && m == 64 && memcmp(a, b, 64) == 0;
 }
 
+/* Would pinning x take an address from another certificate? A pinned certificate vouches
+ * for itself only: checking its fingerprint with its owner says whose it is, not that every
+ * address it claims is theirs. So it never replaces what the store holds for an address
+ * (verified by a CA, or pinned before); the user removes that entry first. 1 with why, 0
+ * no, -1 out of memory. */
+static int
+pin_conflict(X509 *x, struct certstore *cs, char *why, size_t n)
+{
+	struct certstore_entry old;
+	struct err e;
+	char **addrs, fp[96];
+	size_t i;
+	int k = 0;
+
+	if ((addrs = keys_cert_addrs(x, &e)) == NULL)
+		return -1;
+	for (i = 0; addrs[i] != NULL && k == 0; i++) {
+		if (certstore_get(cs, addrs[i], &old, &e) != 0)
+			continue;	/* none (or a corrupt one, which a pin may replace) */
+		/* The same signer (with or without a separate encryption certificate) is the
+		 * same correspondent: pinning it only changes how it is trusted. */
+		if (X509_cmp(old.signer, x) != 0) {
+			certimport_fingerprint(old.signer, fp);
+			snprintf(why, n, "%s already has another certificate in the store (SHA-256 "
+			    "%s); to pin this one instead, remove it first", addrs[i], fp);
+			k = 1;
+		}
+		certstore_entry_free(&old);
+	}
+	keys_addrs_free(addrs);
+	return k;
+}
+
 int
 certimport_pin(const char *path, const struct certimport_opts *o, certimport_report_fn *rep,
     void *ctx, struct err *e)
 {
 	struct run u = { o, rep, ctx, BUF_INIT, 0 };
 	STACK_OF(X509) *set = NULL, *none = NULL;
-	char name[200], why[300];
-	int fd, i, rc = -1, any = 0;
+	char name[200], why[600];
+	int fd, i, k, rc = -1, any = 0;
 
 	if ((fd = open_input(path, e)) < 0)
 		return -1;
@@ -522,6 +558,14 @@ certimport_pin(const char *path, const struct certimport_opts *o, certimport_rep
 		    && !(X509_get_extended_key_usage(x) & (XKU_SMIME | XKU_ANYEKU))) {
 			snprintf(why, sizeof why, "it is not for e-mail protection (extended key "
 			    "usage)");
+			refuse(&u, "%s: %s: %s", path, name, why);
+			continue;
+		}
+		if ((k = pin_conflict(x, o->store, why, sizeof why)) != 0) {
+			if (k < 0) {
+				rc = err_set(e, EX_OSERR, "out of memory");
+				break;
+			}
 			refuse(&u, "%s: %s: %s", path, name, why);
 			continue;
 		}

@@ -866,6 +866,25 @@ no_anchor(int code)
 	    || code == X509_V_ERR_CERT_UNTRUSTED;
 }
 
+/* A CA above an e-mail certificate whose extended key usage excludes e-mail protection (a
+ * TLS-only sub-CA) does not vouch for it: OpenSSL's S/MIME purposes refuse such a CA, and so do
+ * the paths that verify without one (stored and encryption certificates). The first such CA,
+ * or NULL. */
+static X509 *
+ca_not_for_email(STACK_OF(X509) *chain)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509 *ca = sk_X509_value(chain, i);
+
+		if ((X509_get_extension_flags(ca) & EXFLAG_XKUSAGE)
+		    && !(X509_get_extended_key_usage(ca) & (XKU_SMIME | XKU_ANYEKU)))
+			return ca;
+	}
+	return NULL;
+}
+
 /* X509_verify_cert of x against st at now: the X509_V_* result; on X509_V_OK *chain (if not
  * NULL) gets the certificates above x. -1 with e set when it cannot be run. */
 static int
@@ -1102,6 +1121,10 @@ cms_cert_verify(X509 *x, STACK_OF(X509) *untrusted, const struct cms_verify_opts
 		snprintf(why, n, "it is not for e-mail protection (extended key usage)");
 		goto no;
 	}
+	if (ca_not_for_email(*chain) != NULL) {
+		snprintf(why, n, "a CA above it is not for e-mail protection (extended key usage)");
+		goto no;
+	}
 	if (o->revoke == NULL)
 		return 0;
 	memset(&r, 0, sizeof r);
@@ -1142,6 +1165,11 @@ enc_usable(X509 *x, X509_STORE *st, const struct cms_verify_opts *o, time_t now,
 	if (code != X509_V_OK) {
 		snprintf(r->enc_note, sizeof r->enc_note, "it does not verify (%s)",
 		    X509_verify_cert_error_string(code));
+		return 1;
+	}
+	if (ca_not_for_email(*chain) != NULL) {
+		snprintf(r->enc_note, sizeof r->enc_note, "a CA above it is not for e-mail "
+		    "protection");
 		return 1;
 	}
 	if (pk == NULL) {

@@ -569,6 +569,7 @@ idp_covers(const DIST_POINT_NAME *dpn, X509 *x)
 static int
 crl_scope(X509_CRL *crl, X509 *x, char *why, size_t n)
 {
+	STACK_OF(X509_REVOKED) *revs;
 	ISSUING_DIST_POINT *idp;
 	int i, crit = -1, nid;
 
@@ -581,6 +582,20 @@ crl_scope(X509_CRL *crl, X509 *x, char *why, size_t n)
 		if (X509_EXTENSION_get_critical(ext) && nid != NID_issuing_distribution_point
 		    && nid != NID_crl_number && nid != NID_authority_key_identifier)
 			return snprintf(why, n, "an unknown critical extension"), -1;
+	}
+	/* RFC 5280 §5.3: the same for entry extensions. reasonCode and invalidityDate are never
+	 * critical; certificateIssuer (critical) belongs to indirect CRLs, which we do not use,
+	 * and would move the entries after it to another CA. */
+	revs = X509_CRL_get_REVOKED(crl);
+	for (i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+		const STACK_OF(X509_EXTENSION) *exts =
+		    X509_REVOKED_get0_extensions(sk_X509_REVOKED_value(revs, i));
+		int j;
+
+		for (j = 0; j < sk_X509_EXTENSION_num(exts); j++)
+			if (X509_EXTENSION_get_critical(sk_X509_EXTENSION_value(exts, j)))
+				return snprintf(why, n, "an entry with a critical extension (not "
+				    "supported)"), -1;
 	}
 	idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit, NULL);
 	ERR_clear_error();
@@ -935,7 +950,7 @@ ocsp_answer(OCSP_RESPONSE *resp, OCSP_REQUEST *req, OCSP_CERTID *id, X509 *issue
 	X509 *signer = NULL;
 	time_t tu, nu = 0;
 	char s[40];
-	int st, status = -1, reason = -1, rc = 0, stale;
+	int st, status = -1, reason = -1, rc = 0, stale, k;
 
 	*fresh_until = 0;
 	if ((st = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
@@ -946,8 +961,11 @@ ocsp_answer(OCSP_RESPONSE *resp, OCSP_REQUEST *req, OCSP_CERTID *id, X509 *issue
 		snprintf(why, n, "not a basic OCSP response");
 		goto out;
 	}
-	/* RFC 8954: a nonce we sent must come back unchanged; a responder may leave it out. */
-	if (req != NULL && OCSP_check_nonce(req, bs) <= 0) {
+	/* RFC 8954 §2.1: a nonce we sent must come back unchanged; a responder may leave it
+	 * out (answers produced ahead of time, RFC 5019), and then thisUpdate/nextUpdate alone
+	 * bound a replay, as for a CRL. OCSP_check_nonce: 1 equal, 0 different, -1 not in the
+	 * response, 2 and 3 cannot happen (we always send one). */
+	if (req != NULL && (k = OCSP_check_nonce(req, bs)) != 1 && k != -1) {
 		snprintf(why, n, "the response does not carry our nonce (replayed?)");
 		goto out;
 	}

@@ -294,6 +294,25 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	[[ "$(ar "$T/v2")" == *"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$OCSP_PORT/: Connection refused)"* ]]
 }
 
+@test "revoke: an OCSP answer without a nonce counts (pre-produced answers); one with another request's nonce is a replay" {
+	# Responders that pre-produce their answers leave the nonce out (RFC 8954 section 2.1
+	# lets them); a revocation they report must not be dropped for it.
+	cp "$P/www/ocspstatic-nononce" "$P/www/ocspstatic"
+	openssl ocsp -respin "$P/www/ocspstatic" -resp_text -noverify | grep -q 'Cert Status: revoked'
+	run openssl ocsp -respin "$P/www/ocspstatic" -resp_text -noverify
+	refute_output --partial 'OCSP Nonce'
+	verify "$R/ocspstatic.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=fail reason=\"the signer's certificate was revoked on $(revdate ocspstatic) (keyCompromise; OCSP http://127.0.0.1:$HTTP_PORT/ocsp/ocspstatic)\""* ]]
+	[ "$(grep -c '^POST /ocsp/ocspstatic$' "$R/srv/log")" -ge 1 ]
+	# An answer that carries a nonce must carry ours: this one answered another request.
+	cp "$P/www/ocspstatic-nonce" "$P/www/ocspstatic"
+	openssl ocsp -respin "$P/www/ocspstatic" -resp_text -noverify | grep -q 'OCSP Nonce'
+	rm -rf "$XDG_CACHE_HOME/secmail/revocation"
+	verify "$R/ocspstatic.eml" >"$T/v"
+	[[ "$(ar "$T/v")" == *"smime=pass reason=\"good signature by ocspstatic@example.org; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/ocsp/ocspstatic: the response does not carry our nonce (replayed?))\""* ]]
+	cp "$P/www/ocspstatic-nononce" "$P/www/ocspstatic"
+}
+
 # ---- smime-encrypt ----
 
 enc_msg() { printf 'From: alice@example.org\nTo: %s\nSubject: s\n\nsecret\n' "$1"; }

@@ -36,6 +36,21 @@ evil_pki() {
 		openssl x509 -req -in big.csr -CA "$PKI/int.pem" -CAkey "$PKI/int.key" \
 			-set_serial "0x7$(head -c 549 /dev/zero | tr '\0' 'A' | xxd -p -c 1000 | head -c 1097)" \
 			-days 365 -extfile big.ext -out big.pem
+		# encryption certificates for Alice under sub-CAs of the test intermediate: one whose
+		# extended key usage is TLS only, one for e-mail (the control)
+		for eku in serverAuth emailProtection; do
+			openssl req -new -newkey rsa:2048 -nodes -keyout "sub-$eku.key" -out "sub-$eku.csr" \
+				-subj "/CN=Sub CA $eku"
+			printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\nextendedKeyUsage=%s\n' "$eku" >"sub-$eku.ext"
+			openssl x509 -req -in "sub-$eku.csr" -CA "$PKI/int.pem" -CAkey "$PKI/int.key" \
+				-set_serial "0x5$RANDOM" -days 365 -extfile "sub-$eku.ext" -out "sub-$eku.pem"
+			openssl req -new -newkey rsa:2048 -nodes -keyout "enc-$eku.key" -out "enc-$eku.csr" \
+				-subj "/CN=alice enc/emailAddress=alice@example.org"
+			printf 'subjectAltName=email:alice@example.org\nkeyUsage=critical,keyEncipherment\nextendedKeyUsage=emailProtection\n' >"enc-$eku.ext"
+			openssl x509 -req -in "enc-$eku.csr" -CA "sub-$eku.pem" -CAkey "sub-$eku.key" \
+				-set_serial 0x6006 -days 365 -extfile "enc-$eku.ext" -out "enc-$eku.pem"
+			cat "$PKI/chain.pem" "sub-$eku.pem" >"chain-$eku.pem"
+		done
 		# a DSA signer
 		openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 -out dsa.param
 		openssl genpkey -paramfile dsa.param -out dsa.key
@@ -155,6 +170,39 @@ fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
 		noeku) [[ $stderr == *"ignored: it is not for e-mail protection"* ]] ;;
 		esac
 	done
+}
+
+@test "attack: an encryption certificate under a CA that is not for e-mail (TLS only) is not stored" {
+	for eku in emailProtection serverAuth; do
+		sign --chain "$E/chain-$eku.pem" --encrypt-cert "$E/enc-$eku.pem" "$T/msg" >"$T/s"
+		rm -rf "$T/store"
+		run --separate-stderr verify --save-certs "$T/store" "$T/s"
+		assert_success
+		assert_output --partial "smime=pass"
+		case $eku in
+		emailProtection)	# the control: the same certificate under an e-mail CA is stored
+			grep -q '^encryption-certificate: ' "$T/store/alice@example.org"
+			! grep -q '^encryption-certificate: signer$' "$T/store/alice@example.org"
+			grep -q "$(sed -n 2p "$E/enc-$eku.pem")" "$T/store/alice@example.org" ;;
+		serverAuth)
+			grep -q '^encryption-certificate: signer$' "$T/store/alice@example.org"
+			! grep -q "$(sed -n 2p "$E/enc-$eku.pem")" "$T/store/alice@example.org"
+			[[ $stderr == *"ignored: a CA above it is not for e-mail protection"* ]] ;;
+		esac
+	done
+}
+
+@test "attack: smime-certs import refuses a certificate under a CA that is not for e-mail" {
+	export XDG_DATA_HOME="$T/data"
+	cat "$E/enc-serverAuth.pem" "$E/chain-serverAuth.pem" >"$T/tls.pem"
+	cat "$E/enc-emailProtection.pem" "$E/chain-emailProtection.pem" >"$T/mail.pem"
+	run --separate-stderr smime-certs --ca-file "$PKI/ca.pem" import "$T/tls.pem"
+	assert_failure
+	[[ $stderr == *"a CA above it is not for e-mail protection"* ]]
+	[ ! -e "$T/data/secmail/certs/alice@example.org" ]
+	run --separate-stderr smime-certs --ca-file "$PKI/ca.pem" import "$T/mail.pem"
+	assert_success
+	[ -e "$T/data/secmail/certs/alice@example.org" ]
 }
 
 # ---- 2. the cipher noted for a sender ----

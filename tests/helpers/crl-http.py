@@ -5,6 +5,8 @@ revocation tests (tests/revoke-*.bats).
   GET /NAME             DIR/NAME as application/pkix-crl, 404 when there is none
   GET /hang/...         read the request, then never answer (a fetch that times out)
   GET /status/CODE/...  answer with status CODE and an empty body
+  POST /ocsp/NAME       DIR/NAME as application/ocsp-response, whatever was asked (OCSP
+                        answers made ahead, as responders that pre-produce them send)
 
 Every request line is appended to LOG as it arrives, so tests can count fetches. The port,
 chosen by the kernel, is written to PORTFILE once the server listens."""
@@ -44,6 +46,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = open(path, "rb").read()
         self.send_response(200)
         self.send_header("Content-Type", "application/pkix-crl")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        if n > 0:
+            self.rfile.read(min(n, 65536))
+        with open(logfile, "a") as f:
+            f.write("POST %s\n" % self.path)
+        parts = self.path.split("/")
+        path = os.path.join(root, os.path.basename(self.path))
+        if len(parts) != 3 or parts[1] != "ocsp" or not os.path.isfile(path):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = open(path, "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ocsp-response")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

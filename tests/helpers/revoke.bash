@@ -21,7 +21,7 @@ revoke_setup_file() {
 	local now u ca
 	now=$(date +%s)
 	for u in crlgood crlkc crlsup ocspgood ocsprev ocspunk deadcrl hang forged ldaponly nosrc \
-		underbad roguecdp; do
+		underbad roguecdp ocspstatic; do
 		ca=$P/int.pem
 		[ $u = underbad ] && ca=$P/bad.pem
 		[ $u = roguecdp ] && ca=$P/rogue.pem

@@ -1,10 +1,15 @@
 /* revoke_test.c — the revocation settings (built-in < configuration < environment < command
- * line), reason codes and their policy (RFC 5280 §5.3.1). The checks themselves run against
- * real servers in tests/revoke-verify.bats. */
+ * line), reason codes and their policy (RFC 5280 §5.3.1), and what a CRL built here in
+ * memory says (entry extensions). The fetching checks run against real servers in
+ * tests/revoke-verify.bats. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "conf.h"
 #include "revoke.h"
@@ -24,6 +29,129 @@ conf_text(struct conf *c, const char *text)
 	rc = conf_load(c, path, 0, &e);
 	unlink(path);
 	return rc;
+}
+
+/* ---- a CA, a certificate it issued, and CRLs it signs ---- */
+
+static EVP_PKEY *
+ec_key(void)
+{
+	return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+}
+
+static X509 *
+cert(const char *cn, EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey, long serial)
+{
+	X509 *x = X509_new();
+	X509_EXTENSION *ext;
+	X509V3_CTX ctx;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : X509_get_subject_name(x));
+	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&ctx, ca ? ca : x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf(NULL, &ctx, "basicConstraints", ca ? "CA:FALSE" : "critical,CA:TRUE");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	X509_sign(x, cakey, EVP_sha256());
+	return x;
+}
+
+/* A CRL of ca, fresh for a week, listing serial 99 (not our certificate); with crit, that
+ * entry carries a critical extension of a private OID (RFC 5280 §5.3: a CRL with one the
+ * application does not process MUST NOT be used). Written PEM to path. */
+static int
+write_crl(const char *path, X509 *ca, EVP_PKEY *cakey, int crit)
+{
+	X509_CRL *crl = X509_CRL_new();
+	X509_REVOKED *r = X509_REVOKED_new();
+	ASN1_INTEGER *serial = ASN1_INTEGER_new();
+	ASN1_TIME *t = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
+	X509_EXTENSION *ext;
+	FILE *f;
+	int rc;
+
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca));
+	X509_CRL_set1_lastUpdate(crl, t);
+	ASN1_TIME_adj(t, time(NULL), 7, 0);
+	X509_CRL_set1_nextUpdate(crl, t);
+	ASN1_INTEGER_set(serial, 99);
+	X509_REVOKED_set_serialNumber(r, serial);
+	ASN1_TIME_adj(t, time(NULL), -1, 0);
+	X509_REVOKED_set_revocationDate(r, t);
+	if (crit) {
+		ASN1_OCTET_STRING_set(v, (const unsigned char *)"\x05\x00", 2);	/* NULL */
+		ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 1, v);
+		X509_REVOKED_add_ext(r, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	X509_CRL_add0_revoked(crl, r);
+	X509_CRL_sort(crl);
+	X509_CRL_sign(crl, cakey, EVP_sha256());
+	rc = (f = fopen(path, "w")) != NULL && PEM_write_X509_CRL(f, crl) == 1 ? 0 : -1;
+	if (f != NULL)
+		fclose(f);
+	X509_CRL_free(crl);
+	ASN1_INTEGER_free(serial);
+	ASN1_TIME_free(t);
+	ASN1_OCTET_STRING_free(v);
+	ASN1_OBJECT_free(oid);
+	return rc;
+}
+
+/* What revoke_check says about x (issued by ca) with only the CRL file path: no fetching. */
+static int
+check_with(const char *path, X509 *x, X509 *ca, struct revoke_answer *a)
+{
+	struct revoke_opts o;
+	struct revoke *rv;
+	struct err e;
+	int rc;
+
+	revoke_opts_init(&o);
+	o.mode = REVOKE_SOFT;
+	o.crl_file = path;
+	o.fetch = 0;
+	if ((rv = revoke_new(&o, &e)) == NULL)
+		return -1;
+	rc = revoke_check(rv, x, ca, a, &e);
+	revoke_free(rv);
+	return rc;
+}
+
+static void
+crl_entries(void)
+{
+	char path[] = "/tmp/revoke_test_crl.XXXXXX";
+	EVP_PKEY *cakey = ec_key(), *key = ec_key();
+	X509 *ca = cert("Unit CA", cakey, NULL, cakey, 1);
+	X509 *x = cert("unit user", key, ca, cakey, 2);
+	struct revoke_answer a;
+	int fd = mkstemp(path);
+
+	ok(fd >= 0 && cakey != NULL && key != NULL && ca != NULL && x != NULL, "a CA and a user");
+	close(fd);
+	/* The control: the same CRL without the critical entry extension says "good". */
+	ok(write_crl(path, ca, cakey, 0) == 0 && check_with(path, x, ca, &a) == 0
+	    && a.status == REVOKE_GOOD, "a CRL not listing the certificate: good");
+	/* RFC 5280 §5.3: an entry extension we do not process, marked critical, makes the
+	 * whole CRL unusable (it could, say, qualify which certificates the list covers). */
+	ok(write_crl(path, ca, cakey, 1) == 0 && check_with(path, x, ca, &a) == 0
+	    && a.status == REVOKE_UNKNOWN && strstr(a.why, "critical") != NULL,
+	    "a CRL with an unknown critical entry extension is not used: %s", a.why);
+	unlink(path);
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(cakey);
 }
 
 int
@@ -121,5 +249,7 @@ main(void)
 	    "--revocation never: usage");
 	ok(revoke_getopt(REVOKE_OPT_NO_FETCH, NULL, &o, &e) == 1 && o.fetch == 0, "--no-fetch");
 	ok(revoke_getopt('x', NULL, &o, &e) == 0, "other options are not ours");
+
+	crl_entries();
 	return tap_done();
 }
