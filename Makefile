@@ -52,7 +52,11 @@ BUILD      := build/ossl-$(OPENSSL)$(if $(SAN),/san)
 endif
 OSSL_HOME  := $(CURDIR)/build/ossl-$(OPENSSL)/openssl
 SSL_CFLAGS := -I$(OSSL_HOME)/include
-SSL_LIBS   := -L$(OSSL_HOME)/lib -Wl,-rpath,$(OSSL_HOME)/lib -lssl -lcrypto
+# $$ORIGIN first: a copy of the binaries with the libraries in ../openssl/lib runs where the
+# cache is out of reach (tests/gateway-mta.bats runs them as another user; ~/.cache may sit
+# in a home only its owner can enter).
+SSL_LIBS   := -L$(OSSL_HOME)/lib -Wl,-rpath,'$$ORIGIN/../openssl/lib' -Wl,-rpath,$(OSSL_HOME)/lib \
+	-lssl -lcrypto
 export PATH := $(OSSL_HOME)/bin:$(PATH)
 $(OSSL_HOME)/bin/openssl:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps

@@ -13,7 +13,8 @@
 #include "smime.h"
 
 static const char usage[] =
-    "usage: smime-sign [--cert FILE --key FILE | --p12 FILE] [--chain FILE]\n"
+    "usage: smime-sign [--cert FILE --key FILE [--cert FILE --key FILE] | --p12 FILE]\n"
+    "                  [--chain FILE]\n"
     "                  [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
     "                  [--opaque | --certs-only] [--digest sha256|sha384|sha512] [--pss]\n"
     "                  [--encrypt-cert FILE] [--no-from-check]\n"
@@ -27,8 +28,9 @@ static const char usage[] =
     "Sign the RFC 5322 message in FILE (or standard input) with S/MIME and write it to\n"
     "standard output: multipart/signed by default.\n"
     "\n"
-    "  -c, --cert FILE         signer certificate (PEM)\n"
-    "  -k, --key FILE          private key (PEM, may be encrypted)\n"
+    "  -c, --cert FILE         signer certificate (PEM); twice: a second signer\n"
+    "  -k, --key FILE          private key (PEM, may be encrypted); the n-th goes with the\n"
+    "                          n-th --cert (e.g. RSA or ECDSA plus ML-DSA)\n"
     "  -p, --p12 FILE          PKCS#12 file with key, certificate and chain\n"
     "      --chain FILE        intermediate certificates to include\n"
     "      --pass-file FILE    read the passphrase from FILE (first line)\n"
@@ -101,6 +103,41 @@ check_dates(X509 *cert, time_t now, const char *days, int given)
 		cli_warn("warning: the signing %s: renew it", warn);
 }
 
+/* Issue 15: --cert and --key given a second time name a second signer (e.g. ML-DSA beside
+ * RSA or ECDSA): one SignedData with two SignerInfos. */
+static void
+second_opt(struct keys_opts *ko2, const char *arg, int key)
+{
+	const char **slot = key ? &ko2->key : &ko2->cert;
+
+	if (*slot != NULL)
+		cli_usage(usage, "--%s: at most two signers", key ? "key" : "cert");
+	*slot = arg;
+}
+
+/* The second signer, when --cert/--key were given twice: its key is read with the first
+ * one's passphrase file or variable (a descriptor can be read only once). */
+static const struct keys_identity *
+load_second(const struct keys_opts *ko, struct keys_opts *ko2, struct keys_identity *id2,
+    int certs_only)
+{
+	struct err e;
+
+	if (ko2->cert == NULL && ko2->key == NULL)
+		return NULL;
+	if (ko2->cert == NULL || ko2->key == NULL)
+		cli_usage(usage, "a second signer needs both --cert and --key");
+	if (ko->p12 != NULL)
+		cli_usage(usage, "a second signer needs --cert/--key for the first one too");
+	if (certs_only)
+		cli_usage(usage, "--certs-only takes one certificate");
+	ko2->pass_file = ko->pass_file;
+	ko2->pass_env = ko->pass_env;
+	if (keys_load_identity(ko2, id2, &e) != 0)
+		cli_die_err(&e);
+	return id2;
+}
+
 struct signer {
 	const struct keys_identity *id;
 	const struct smime_sign_opts *so;
@@ -161,7 +198,8 @@ main(int argc, char **argv)
 	};
 	struct smime_sign_opts so;
 	struct keys_opts ko;
-	struct keys_identity id;
+	struct keys_identity id, id2;
+	struct keys_opts ko2;
 	STACK_OF(X509) *enc = NULL;
 	const char *name = "standard input", *encfile = NULL, *now, *config = NULL;
 	const char *caps = NULL, *warn_days = NULL;
@@ -179,10 +217,11 @@ main(int argc, char **argv)
 	batch_init(&bt, "signed", BATCH_SKIP_SIGNED);
 	memset(&so, 0, sizeof so);
 	keys_opts_init(&ko);
+	keys_opts_init(&ko2);
 	while ((c = getopt_long(argc, argv, "c:k:p:od:C:hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': ko.cert = optarg; break;
-		case 'k': ko.key = optarg; break;
+		case 'c': ko.cert == NULL ? (void)(ko.cert = optarg) : second_opt(&ko2, optarg, 0); break;
+		case 'k': ko.key == NULL ? (void)(ko.key = optarg) : second_opt(&ko2, optarg, 1); break;
 		case 'p': ko.p12 = optarg; break;
 		case 'H': ko.chain = optarg; break;
 		case 'F': ko.pass_file = optarg; pass_given = 1; break;
@@ -255,6 +294,9 @@ main(int argc, char **argv)
 		cli_die(EX_USAGE, "no signer certificate: give --cert or --p12");
 	if (!so.certs_only)
 		check_dates(id.cert, so.cms.signing_time, warn_days, warn_given);
+	so.cms.second = load_second(&ko, &ko2, &id2, so.certs_only);
+	if (so.cms.second != NULL)
+		check_dates(id2.cert, so.cms.signing_time, warn_days, warn_given);
 	if (encfile != NULL) {
 		if (keys_load_certs(encfile, &enc, &e) != 0)
 			cli_die_err(&e);
@@ -266,6 +308,8 @@ main(int argc, char **argv)
 	if (batch_active(&bt)) {
 		rc = batch_run(&bt, argv + optind, argc - optind, sign_one, &sg, &e);
 		keys_identity_free(&id);
+		if (so.cms.second != NULL)
+			keys_identity_free(&id2);
 		sk_X509_pop_free(enc, X509_free);
 		conf_free(&cf);
 		if (rc < 0)
@@ -280,9 +324,13 @@ main(int argc, char **argv)
 	m.decrypted = -1;
 	if (sign_one(&sg, &m, &e) != 0) {
 		keys_identity_free(&id);
+		if (so.cms.second != NULL)
+			keys_identity_free(&id2);
 		cli_die_err(&e);
 	}
 	keys_identity_free(&id);
+	if (so.cms.second != NULL)
+		keys_identity_free(&id2);
 	sk_X509_pop_free(enc, X509_free);
 	conf_free(&cf);
 	cli_close_stdout();

@@ -19,7 +19,8 @@ static const char usage[] =
     "usage: smime-verify [-Eks] [--after-decrypt] [--accept-sender] [--ca-file FILE]\n"
     "                    [--ca-path DIR] [--save-certs DIR] [--cert-dir DIR]\n"
     "                    [--authserv-id ID] [--crl-file FILE] [--crl-path DIR]\n"
-    "                    [--revocation soft|strict|off] [--no-fetch] [-C FILE] [FILE]\n"
+    "                    [--revocation soft|strict|off] [--no-fetch]\n"
+    "                    [--require-signature any|classical|pq|both] [-C FILE] [FILE]\n"
     "       smime-verify [options] --out-dir DIR [--force] FILE...\n"
     "       smime-verify [options] --maildir DIR (--to-maildir DIR | --in-place | --exec CMD)\n"
     "                    [--cur]\n"
@@ -44,6 +45,9 @@ static const char usage[] =
     "      --revocation MODE   soft (default; status unknown: pass with a note), strict\n"
     "                          (status unknown: temperror) or off\n"
     "      --no-fetch          never fetch CRLs or ask OCSP responders (files, cache)\n"
+    "      --require-signature any|classical|pq|both  the kinds of signature that must be\n"
+    "                          present and verify (any: one; classical: RSA, ECDSA or\n"
+    "                          EdDSA; pq: ML-DSA or SLH-DSA; both)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
@@ -51,8 +55,9 @@ static const char usage[] =
     BATCH_USAGE
     "  In a Maildir, --after-decrypt applies to the messages smime-decrypt wrote.\n"
     "\n"
-    "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id), then\n"
-    "SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR, SECMAIL_AUTHSERV_ID; revocation:\n"
+    "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id,\n"
+    "require_signature), then SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR,\n"
+    "SECMAIL_AUTHSERV_ID, SECMAIL_REQUIRE_SIGNATURE; revocation:\n"
     "crl_file, crl_path, revocation, fetch, fetch_timeout, revocation_cache, then\n"
     "SECMAIL_CRL_FILE, SECMAIL_CRL_PATH, SECMAIL_REVOCATION, SECMAIL_FETCH_TIMEOUT,\n"
     "SECMAIL_REVOCATION_CACHE.\n"
@@ -92,6 +97,26 @@ open_store(const char *dir)
 	if (dir != NULL && certstore_open(&cs, dir, &e) != 0)
 		cli_die_err(&e);
 	return dir != NULL ? cs : NULL;
+}
+
+/* Issue 15: which kinds of signature must verify (--require-signature). */
+enum { OPT_REQUIRE_SIGNATURE = 0x1510 };
+
+static void
+setup_require(struct cms_verify_opts *o, const char *given, struct conf *cf)
+{
+	const char *v = given != NULL ? given : conf_setting(cf, "SECMAIL_REQUIRE_SIGNATURE",
+	    "require_signature");
+
+	if (v == NULL)
+		return;
+	if (cms_require_parse(v, &o->require) != 0) {
+		if (given != NULL)
+			cli_usage(usage, "--require-signature: '%s' is not any, classical, pq or "
+			    "both", v);
+		cli_die(EX_CONFIG, "require_signature: '%s' is not any, classical, pq or both "
+		    "(SECMAIL_REQUIRE_SIGNATURE or the configuration)", v);
+	}
 }
 
 struct verifier {
@@ -172,6 +197,7 @@ main(int argc, char **argv)
 		{ "authserv-id", required_argument, NULL, 'a' },
 		REVOKE_LONGOPTS,	/* issue 13 */
 		{ "config", required_argument, NULL, 'C' },
+		{ "require-signature", required_argument, NULL, OPT_REQUIRE_SIGNATURE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		BATCH_LONGOPTS,
@@ -189,6 +215,7 @@ main(int argc, char **argv)
 	struct conf cf;
 	struct err e;
 	int c, fd = STDIN_FILENO, exit_code = 0, status, rc;
+	const char *require = NULL;
 
 	cli_init(argc, argv);
 	memset(&vo, 0, sizeof vo);
@@ -211,6 +238,7 @@ main(int argc, char **argv)
 		case 'D': cert_dir = optarg; break;
 		case 'a': vo.authserv_id = optarg; break;
 		case 'C': config = optarg; break;
+		case OPT_REQUIRE_SIGNATURE: require = optarg; break;
 		case 'h': cli_help(usage);
 		case 'V': cli_version();
 		default:
@@ -248,6 +276,7 @@ main(int argc, char **argv)
 	if (vo.authserv_id == NULL)
 		vo.authserv_id = conf_setting(&cf, "SECMAIL_AUTHSERV_ID", "authserv_id");
 	check_authserv(vo.authserv_id);
+	setup_require(&vo.cms, require, &cf);
 	/* Tests inject the clock here. */
 	if ((now = conf_setting(NULL, "SECMAIL_NOW", NULL)) != NULL)
 		vo.cms.now = (time_t)cli_number(now, (long long)1 << 40);

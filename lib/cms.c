@@ -20,9 +20,12 @@
 #include "addr.h"
 #include "ber.h"
 #include "io.h"
+#include "ossl_features.h"
 
 /* RFC 8551 §2.5.3 id-aa-encrypKeyPref */
 #define OID_ENCRYPT_KEY_PREF "1.2.840.113549.1.9.16.2.11"
+/* RFC 6211 id-aa-CMSAlgorithmProtection (no NID in OpenSSL 3.0's headers) */
+#define OID_ALG_PROTECTION "1.2.840.113549.1.9.52"
 
 /* ---- a BIO over a sink ---- */
 
@@ -111,38 +114,129 @@ cms_sink_bio_err(BIO *b)
 
 /* ---- signing ---- */
 
+static const char *
+micalg1(const char *digest, size_t n)
+{
+	/* RFC 8551 §3.5.3.2; RFC 8419, 9814 and 9882 register no token for SHAKE: "unknown" */
+	if (n == 6 && strncmp(digest, "sha384", n) == 0)
+		return "sha-384";
+	if (n == 6 && strncmp(digest, "sha512", n) == 0)
+		return "sha-512";
+	if (n == 6 && strncmp(digest, "sha224", n) == 0)
+		return "sha-224";
+	if (n == 6 && strncmp(digest, "sha256", n) == 0)
+		return "sha-256";
+	return "unknown";
+}
+
 const char *
 cms_micalg(const char *digest)
 {
-	/* RFC 8551 §3.5.3.2 */
-	if (strcmp(digest, "sha384") == 0)
-		return "sha-384";
-	if (strcmp(digest, "sha512") == 0)
-		return "sha-512";
-	if (strcmp(digest, "sha224") == 0)
-		return "sha-224";
-	return "sha-256";
+	/* Issue 15: two signers with different digests, "sha256,sha512" (cms_sign_digest):
+	 * RFC 1847 §2.1 and RFC 8551 §3.5.3.2 list every one, comma-separated. */
+	static const struct {
+		const char *pair, *micalg;
+	} pairs[] = {
+		{ "sha256,sha384", "sha-256,sha-384" }, { "sha256,sha512", "sha-256,sha-512" },
+		{ "sha384,sha256", "sha-384,sha-256" }, { "sha384,sha512", "sha-384,sha-512" },
+		{ "sha512,sha256", "sha-512,sha-256" }, { "sha512,sha384", "sha-512,sha-384" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		if (strcmp(digest, pairs[i].pair) == 0)
+			return pairs[i].micalg;
+	return micalg1(digest, strlen(digest));
+}
+
+/*
+ * Issue 15: the digest a key's algorithm prescribes for signed attributes, in *d; *d is left
+ * alone for keys that take the one asked for. EX_UNAVAILABLE for keys this OpenSSL cannot
+ * make CMS signatures with.
+ */
+static int
+key_digest(EVP_PKEY *pk, const char **d, struct err *e)
+{
+	const char *name = EVP_PKEY_get0_type_name(pk);
+
+	if (EVP_PKEY_is_a(pk, "ED25519")) {
+		*d = "sha512";	/* RFC 8419 §3.1 */
+		return 0;
+	}
+	if (EVP_PKEY_is_a(pk, "ED448")) {
+#ifndef HAVE_CMS_ED448_SIGN
+		return err_set(e, EX_UNAVAILABLE, "this OpenSSL cannot make Ed448 CMS signatures "
+		    "(RFC 8419 §3.1 wants SHAKE256 identified as id-shake256-len with 512 bits; "
+		    "OpenSSL writes id-shake256 without the length)");
+#else
+		*d = "shake256";
+		return 0;
+#endif
+	}
+	if (name == NULL)
+		return 0;
+	/* RFC 9882 §3.3: SHA-512 MUST be supported for every ML-DSA parameter set (and it is the
+	 * only digest as strong as ML-DSA-87). */
+	if (strncmp(name, "ML-DSA-", 7) == 0) {
+		*d = "sha512";
+		return 0;
+	}
+	/* RFC 9814 §4: SHA-256 with the SHA2 128-bit sets, SHA-512 with the 192- and 256-bit
+	 * ones; the SHAKE sets want SHAKE128/256, for which S/MIME has no micalg yet. */
+	if (strncmp(name, "SLH-DSA-SHA2-128", 16) == 0) {
+		*d = "sha256";
+		return 0;
+	}
+	if (strncmp(name, "SLH-DSA-SHA2-", 13) == 0) {
+		*d = "sha512";
+		return 0;
+	}
+	if (strncmp(name, "SLH-DSA-SHAKE", 13) == 0)
+		return err_set(e, EX_UNAVAILABLE, "%s signatures are not supported (RFC 9814 pairs "
+		    "them with SHAKE, which S/MIME has no micalg for); use an SLH-DSA-SHA2 key", name);
+	return 0;
+}
+
+static const char *
+digest_name(const char *d, struct err *e)
+{
+	if (d == NULL || strcmp(d, "sha256") == 0 || strcmp(d, "sha-256") == 0
+	    || strcmp(d, "SHA256") == 0)
+		return "sha256";
+	if (strcmp(d, "sha384") == 0 || strcmp(d, "sha-384") == 0 || strcmp(d, "SHA384") == 0)
+		return "sha384";
+	if (strcmp(d, "sha512") == 0 || strcmp(d, "sha-512") == 0 || strcmp(d, "SHA512") == 0)
+		return "sha512";
+	err_set(e, EX_USAGE, "unsupported digest '%s' (sha256, sha384 or sha512)", d);
+	return NULL;
 }
 
 const char *
 cms_sign_digest(const struct keys_identity *id, const struct cms_sign_opts *o, struct err *e)
 {
-	const char *d = o->digest != NULL ? o->digest : "sha256";
+	static const char *const pairs[] = { "sha256,sha384", "sha256,sha512", "sha384,sha256",
+	    "sha384,sha512", "sha512,sha256", "sha512,sha384" };
+	const char *d, *d2;
+	char both[32];
+	size_t i;
 
-	if (strcmp(d, "sha-256") == 0 || strcmp(d, "SHA256") == 0)
-		d = "sha256";
-	else if (strcmp(d, "sha-384") == 0 || strcmp(d, "SHA384") == 0)
-		d = "sha384";
-	else if (strcmp(d, "sha-512") == 0 || strcmp(d, "SHA512") == 0)
-		d = "sha512";
-	if (strcmp(d, "sha256") != 0 && strcmp(d, "sha384") != 0 && strcmp(d, "sha512") != 0) {
-		err_set(e, EX_USAGE, "unsupported digest '%s' (sha256, sha384 or sha512)", d);
+	if ((d = digest_name(o->digest, e)) == NULL)
 		return NULL;
-	}
-	/* RFC 8419 §3.1: Ed25519 with signed attributes uses SHA-512. */
-	if (id != NULL && id->pkey != NULL && EVP_PKEY_is_a(id->pkey, "ED25519"))
-		d = "sha512";
-	return d;
+	d2 = d;
+	if (id != NULL && id->pkey != NULL && key_digest(id->pkey, &d, e) != 0)
+		return NULL;
+	if (o->second == NULL || o->second->pkey == NULL)
+		return d;
+	if (key_digest(o->second->pkey, &d2, e) != 0)
+		return NULL;
+	if (strcmp(d, d2) == 0)
+		return d;
+	snprintf(both, sizeof both, "%s,%s", d, d2);
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		if (strcmp(both, pairs[i]) == 0)
+			return pairs[i];
+	err_set(e, EX_UNAVAILABLE, "cannot sign with both keys: digests %s and %s", d, d2);
+	return NULL;
 }
 
 struct cms_sign {
@@ -256,6 +350,19 @@ add_attrs(CMS_SignerInfo *si, const struct cms_sign_opts *o, struct err *e)
 	for (i = 0; i < nc; i++)
 		if (!CMS_add_simple_smimecap(&algs, cv[i], -1))
 			goto bad;
+#ifdef HAVE_CMS_KEMRI
+	/* Issue 15: an ML-KEM encryption certificate announced with it, so the signer can
+	 * open KEMRecipientInfo: its algorithm too (RFC 9936: the OID, no parameters), after
+	 * the content-encryption algorithms. */
+	if (o->enc_cert != NULL && keys_is_pq(X509_get0_pubkey(o->enc_cert))) {
+		ASN1_OBJECT *kem = NULL;
+
+		if (!X509_PUBKEY_get0_param(&kem, NULL, NULL, NULL,
+		    X509_get_X509_PUBKEY(o->enc_cert)) || OBJ_obj2nid(kem) == NID_undef
+		    || !CMS_add_simple_smimecap(&algs, OBJ_obj2nid(kem), -1))
+			goto bad;
+	}
+#endif
 	ok = CMS_add_smimecap(si, algs);
 	sk_X509_ALGOR_pop_free(algs, X509_ALGOR_free);
 	if (!ok)
@@ -401,15 +508,155 @@ receipt_request(CMS_SignerInfo *si, struct cms_result *r)
 	ERR_clear_error();
 }
 
+static int
+is_rsa(EVP_PKEY *pk)
+{
+	return pk != NULL && (EVP_PKEY_is_a(pk, "RSA") || EVP_PKEY_is_a(pk, "RSA-PSS"));
+}
+
+/* The new signature algorithms (issue 15), whose SignerInfos get CMSAlgorithmProtection. */
+static int
+is_new_sig_alg(EVP_PKEY *pk)
+{
+	const char *name = EVP_PKEY_get0_type_name(pk);
+
+	return EVP_PKEY_is_a(pk, "ED25519") || EVP_PKEY_is_a(pk, "ED448") || (name != NULL
+	    && (strncmp(name, "ML-DSA-", 7) == 0 || strncmp(name, "SLH-DSA-", 8) == 0));
+}
+
+/* Can this OpenSSL make a CMS signature with pk? The build-time probes first, then the
+ * provider in use now (keys_alg_available): EX_UNAVAILABLE naming what is missing. */
+static int
+signer_supported(EVP_PKEY *pk, struct err *e)
+{
+	const char *name = EVP_PKEY_get0_type_name(pk);
+
+	if (EVP_PKEY_is_a(pk, "ED25519")) {
+#ifndef HAVE_CMS_ED25519_SIGN
+		return err_set(e, EX_UNAVAILABLE, "this OpenSSL cannot make Ed25519 CMS signatures "
+		    "(RFC 8419): %s", OpenSSL_version(OPENSSL_VERSION));
+#endif
+	} else if (name != NULL && strncmp(name, "ML-DSA-", 7) == 0) {
+#ifndef HAVE_CMS_ML_DSA_SIGN
+		return err_set(e, EX_UNAVAILABLE, "this OpenSSL cannot make %s CMS signatures "
+		    "(RFC 9882): %s", name, OpenSSL_version(OPENSSL_VERSION));
+#endif
+	} else if (name != NULL && strncmp(name, "SLH-DSA-", 8) == 0) {
+#ifndef HAVE_CMS_SLH_DSA_SIGN
+		return err_set(e, EX_UNAVAILABLE, "this OpenSSL cannot make %s CMS signatures "
+		    "(RFC 9814): %s", name, OpenSSL_version(OPENSSL_VERSION));
+#endif
+	} else {
+		return 0;
+	}
+	return keys_alg_available(name, KEYS_ALG_SIGNATURE, e);
+}
+
+/*
+ * RFC 6211 CMSAlgorithmProtection ::= SEQUENCE { digestAlgorithm DigestAlgorithmIdentifier,
+ * signatureAlgorithm [1] IMPLICIT SignatureAlgorithmIdentifier OPTIONAL, ... }: the two
+ * identifiers of the SignerInfo, signed, so that neither can be swapped (RFC 9882 §6).
+ */
+static int
+add_alg_protection(CMS_SignerInfo *si, struct err *e)
+{
+	X509_ALGOR *dig = NULL, *sig = NULL;
+	unsigned char *dd = NULL, *sd = NULL, *der = NULL, *p;
+	ASN1_OBJECT *obj = NULL;
+	int dl, sl, total, ok = 0;
+
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
+	if (dig == NULL || sig == NULL)
+		goto out;
+	dl = i2d_X509_ALGOR(dig, &dd);
+	sl = i2d_X509_ALGOR(sig, &sd);
+	if (dl <= 0 || sl <= 0 || sd[0] != 0x30)
+		goto out;
+	sd[0] = 0xa1;	/* [1] IMPLICIT: the same constructed contents, context tag 1 */
+	total = ASN1_object_size(1, dl + sl, V_ASN1_SEQUENCE);
+	if (total <= 0 || (der = OPENSSL_malloc((size_t)total)) == NULL)
+		goto out;
+	p = der;
+	ASN1_put_object(&p, 1, dl + sl, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(p, dd, (size_t)dl);
+	memcpy(p + dl, sd, (size_t)sl);
+	obj = OBJ_txt2obj(OID_ALG_PROTECTION, 1);
+	ok = obj != NULL && CMS_signed_add1_attr_by_OBJ(si, obj, V_ASN1_SEQUENCE, der, total);
+out:
+	ASN1_OBJECT_free(obj);
+	OPENSSL_free(dd);
+	OPENSSL_free(sd);
+	OPENSSL_free(der);
+	return ok ? 0 : err_ssl(e, EX_SOFTWARE, "cannot add the CMSAlgorithmProtection attribute");
+}
+
+/* A certificate into the SignedData unless it is there already (two signers share a chain). */
+static int
+add_cert_once(CMS_ContentInfo *cms, X509 *x)
+{
+	STACK_OF(X509) *have = CMS_get1_certs(cms);
+	int i, found = 0;
+
+	for (i = 0; i < sk_X509_num(have) && !found; i++)
+		found = X509_cmp(sk_X509_value(have, i), x) == 0;
+	sk_X509_pop_free(have, X509_free);
+	ERR_clear_error();
+	return found || CMS_add1_cert(cms, x);
+}
+
+static int
+add_signer(CMS_ContentInfo *cms, const struct keys_identity *id, const char *dname,
+    const struct cms_sign_opts *o, int first, struct err *e)
+{
+	CMS_SignerInfo *si;
+	const EVP_MD *md;
+	int i, pss, sflags;
+
+	if (id->pkey == NULL || id->cert == NULL)
+		return err_set(e, EX_USAGE, "signing needs a certificate and its private key");
+	if (signer_supported(id->pkey, e) != 0)
+		return -1;
+	pss = o->pss && is_rsa(id->pkey);
+	/* OpenSSL 3.0 cannot stream an encapsulated signature with RSA-PSS parameters ("illegal
+	 * zero content" at the end, as `openssl cms -sign -nodetach -stream` shows), and the
+	 * content is never held in memory here. */
+	if (pss && o->opaque)
+		return err_set(e, EX_UNAVAILABLE, "RSA-PSS with --opaque is not supported (OpenSSL "
+		    "cannot stream it); use the default multipart/signed form");
+	if ((md = EVP_get_digestbyname(dname)) == NULL)
+		return err_ssl(e, EX_SOFTWARE, "digest %s unavailable", dname);
+	sflags = CMS_NOSMIMECAP | CMS_BINARY | CMS_PARTIAL | (pss ? CMS_KEY_PARAM : 0);
+	if ((si = CMS_add1_signer(cms, id->cert, id->pkey, md, sflags)) == NULL)
+		return err_ssl(e, EX_SOFTWARE, "cannot set up the signature");
+	if (pss) {
+		EVP_PKEY_CTX *pctx = CMS_SignerInfo_get0_pkey_ctx(si);
+
+		/* RFC 4056 §3: salt as long as the digest output, MGF1 with the same hash. */
+		if (pctx == NULL || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0
+		    || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0
+		    || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
+			return err_ssl(e, EX_SOFTWARE, "cannot set up the signature");
+	}
+	if (add_attrs(si, o, e) != 0)
+		return -1;
+	/* One receipt request, in the first SignerInfo: the receipt binds that signature. */
+	if (first && o->receipt_to != NULL && add_receipt_request(si, o, e) != 0)
+		return -1;
+	if (is_new_sig_alg(id->pkey) && add_alg_protection(si, e) != 0)
+		return -1;
+	for (i = 0; i < sk_X509_num(id->chain); i++)
+		if (!add_cert_once(cms, sk_X509_value(id->chain, i)))
+			return err_ssl(e, EX_SOFTWARE, "cannot set up the signature");
+	return 0;
+}
+
 struct cms_sign *
 cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
     const struct sink *out, struct err *e)
 {
 	struct cms_sign *s;
-	CMS_SignerInfo *si;
-	const EVP_MD *md;
-	const char *dname;
-	int i, rsa, sflags;
+	const char *dname, *comma;
+	char d1[16];
 
 	if (id->pkey == NULL || id->cert == NULL) {
 		err_set(e, EX_USAGE, "signing needs a certificate and its private key");
@@ -417,28 +664,14 @@ cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
 	}
 	if ((dname = cms_sign_digest(id, o, e)) == NULL)
 		return NULL;
-	if (EVP_PKEY_is_a(id->pkey, "ED25519") && OpenSSL_version_num() < 0x30200000L) {
-		err_set(e, EX_UNAVAILABLE, "Ed25519 signatures in CMS need OpenSSL 3.2 or later "
-		    "(this is %s)", OpenSSL_version(OPENSSL_VERSION));
-		return NULL;
-	}
-	rsa = EVP_PKEY_is_a(id->pkey, "RSA") || EVP_PKEY_is_a(id->pkey, "RSA-PSS");
-	if (o->pss && !rsa) {
+	if (o->pss && !is_rsa(id->pkey) && (o->second == NULL || !is_rsa(o->second->pkey))) {
 		err_set(e, EX_USAGE, "--pss needs an RSA key");
 		return NULL;
 	}
-	/* OpenSSL 3.0 cannot stream an encapsulated signature with RSA-PSS parameters ("illegal
-	 * zero content" at the end, as `openssl cms -sign -nodetach -stream` shows), and the
-	 * content is never held in memory here. */
-	if (o->pss && o->opaque) {
-		err_set(e, EX_UNAVAILABLE, "RSA-PSS with --opaque is not supported (OpenSSL cannot "
-		    "stream it); use the default multipart/signed form");
-		return NULL;
-	}
-	if ((md = EVP_get_digestbyname(dname)) == NULL) {
-		err_ssl(e, EX_SOFTWARE, "digest %s unavailable", dname);
-		return NULL;
-	}
+	/* "sha256,sha512": the first signer's digest, then the second's */
+	comma = strchr(dname, ',');
+	snprintf(d1, sizeof d1, "%.*s", comma != NULL ? (int)(comma - dname) : (int)strlen(dname),
+	    dname);
 	if ((s = calloc(1, sizeof *s)) == NULL) {
 		err_set(e, EX_OSERR, "out of memory");
 		return NULL;
@@ -448,25 +681,20 @@ cms_sign_new(const struct keys_identity *id, const struct cms_sign_opts *o,
 	    | (o->opaque ? 0 : CMS_DETACHED));
 	if (s->cms == NULL)
 		goto bad;
-	sflags = CMS_NOSMIMECAP | CMS_BINARY | CMS_PARTIAL | (o->pss ? CMS_KEY_PARAM : 0);
-	if ((si = CMS_add1_signer(s->cms, id->cert, id->pkey, md, sflags)) == NULL)
-		goto bad;
-	if (o->pss) {
-		EVP_PKEY_CTX *pctx = CMS_SignerInfo_get0_pkey_ctx(si);
-
-		/* RFC 4056 §3: salt as long as the digest output, MGF1 with the same hash. */
-		if (pctx == NULL || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0
-		    || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0
-		    || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
+	if (add_signer(s->cms, id, d1, o, 1, e) != 0)
+		goto fail;
+	if (o->second != NULL) {
+		if (X509_cmp(o->second->cert, id->cert) == 0) {
+			err_set(e, EX_USAGE, "the two signing certificates are the same");
+			goto fail;
+		}
+		if (add_signer(s->cms, o->second, comma != NULL ? comma + 1 : d1, o, 0, e) != 0)
+			goto fail;
+		if (!add_cert_once(s->cms, o->second->cert))
 			goto bad;
 	}
-	if (add_attrs(si, o, e) != 0 || (o->receipt_to != NULL && add_receipt_request(si, o, e) != 0))
-		goto fail;
-	for (i = 0; i < sk_X509_num(id->chain); i++)
-		if (!CMS_add1_cert(s->cms, sk_X509_value(id->chain, i)))
-			goto bad;
 	if (o->enc_cert != NULL && X509_cmp(o->enc_cert, id->cert) != 0
-	    && !CMS_add1_cert(s->cms, o->enc_cert))
+	    && !add_cert_once(s->cms, o->enc_cert))
 		goto bad;
 	if ((s->out = cms_sink_bio(out)) == NULL)
 		goto bad;
@@ -1090,7 +1318,8 @@ enc_usable(X509 *x, X509_STORE *st, const struct cms_verify_opts *o, time_t now,
 		snprintf(r->enc_note, sizeof r->enc_note, "it is not for e-mail protection");
 		return 1;
 	}
-	rsa = EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA;
+	/* issue 15: ML-KEM keys encapsulate: keyEncipherment (RFC 9936), as RSA */
+	rsa = EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA || keys_is_pq(pk);
 	if ((flags & EXFLAG_KUSAGE)
 	    && !(X509_get_key_usage(x) & (rsa ? KU_KEY_ENCIPHERMENT : KU_KEY_AGREEMENT))) {
 		snprintf(r->enc_note, sizeof r->enc_note, "its key usage does not permit %s",
@@ -1224,38 +1453,246 @@ unusable_key(X509 *x, EVP_PKEY *pk, struct cms_result *r)
 		return verdict(r, CMS_V_NEUTRAL, "the signer's DSA key has no domain parameters "
 		    "(inherited from its issuer, RFC 3279 section 2.3.2, which is not supported), so "
 		    "the signature cannot be checked"), 1;
-	if (pk == NULL)
+	if (pk == NULL) {
+		char oid[80] = "";
+		const char *pq = NULL;
+
+		if (obj != NULL && OBJ_obj2txt(oid, sizeof oid, obj, 1) > 0)
+			pq = keys_alg_by_oid(oid);
+		if (pq != NULL)	/* issue 15: ML-DSA or SLH-DSA on an OpenSSL without them */
+			return verdict(r, CMS_V_NEUTRAL, "unsupported signature algorithm %s: this "
+			    "OpenSSL cannot check it", pq), 1;
 		return verdict(r, CMS_V_NEUTRAL, "the signer's %s public key cannot be read, so the "
 		    "signature cannot be checked", nid != NID_undef ? OBJ_nid2sn(nid) : "unknown"),
 		    1;
+	}
 	return verdict(r, CMS_V_NEUTRAL, "the signer's %s key has no domain parameters, so the "
 	    "signature cannot be checked", OBJ_nid2sn(EVP_PKEY_get_base_id(pk))), 1;
 }
 
-/* Before CMS_verify: a signer key that cannot be used is reported as such, never as an
- * altered message. 1 when a verdict was set. */
-static int
-signer_keys(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis, struct cms_result *r)
+int
+cms_require_parse(const char *s, enum cms_require *r)
 {
+	static const char *const names[] = { "any", "classical", "pq", "both" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*r = (enum cms_require)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* The name of the algorithm of a signer whose key cannot be used, for the report. */
+static void
+unusable_alg(X509 *x, char *out, size_t n)
+{
+	ASN1_OBJECT *obj = NULL;
+	const char *pq;
+	char oid[80] = "";
+
+	snprintf(out, n, "unknown");
+	if (!X509_PUBKEY_get0_param(&obj, NULL, NULL, NULL, X509_get_X509_PUBKEY(x)) || obj == NULL)
+		return;
+	if (OBJ_obj2txt(oid, sizeof oid, obj, 1) > 0 && (pq = keys_alg_by_oid(oid)) != NULL)
+		snprintf(out, n, "%s", pq);
+	else if (OBJ_obj2nid(obj) != NID_undef)
+		snprintf(out, n, "%s", OBJ_nid2sn(OBJ_obj2nid(obj)));
+	else
+		snprintf(out, n, "%s", oid);
+}
+
+/* Issue 15: the weakest digest (output bits) an ML-DSA or SLH-DSA key of this name may sign
+ * over: its security category's strength twice (collisions), RFC 9882 and RFC 9814; 0 for
+ * other keys. */
+static int
+min_digest_bits(const char *name)
+{
+	if (name == NULL)
+		return 0;
+	if (strcmp(name, "ML-DSA-44") == 0)
+		return 256;
+	if (strcmp(name, "ML-DSA-65") == 0)
+		return 384;
+	if (strcmp(name, "ML-DSA-87") == 0)
+		return 512;
+	if (strncmp(name, "SLH-DSA-", 8) == 0) {
+		const char *p = strrchr(name, '-');
+
+		return p != NULL && strncmp(p + 1, "128", 3) == 0 ? 256 : p != NULL
+		    && strncmp(p + 1, "192", 3) == 0 ? 384 : 512;
+	}
+	return 0;
+}
+
+/*
+ * Before CMS_verify: a signer key that cannot be used is reported as such, never as an
+ * altered message. With one SignerInfo that sets the verdict (1). With several (issue 15),
+ * those this OpenSSL cannot check are moved to aside (put back before the structure is
+ * freed) and noted; if none is left, the verdict is set. A digest weaker than the key's
+ * strength fails. 0 otherwise.
+ */
+static int
+signer_keys(CMS_ContentInfo *cms, STACK_OF(CMS_SignerInfo) *sis, STACK_OF(CMS_SignerInfo) *aside,
+    struct cms_result *r)
+{
+	struct cms_signer_note *sn;
+	CMS_SignerInfo *si;
+	X509_ALGOR *dig;
 	EVP_PKEY *pk;
+	const EVP_MD *md;
 	X509 *x;
-	int i;
+	int i, n = sk_CMS_SignerInfo_num(sis), bits;
 
 	if (CMS_set1_signers_certs(cms, NULL, 0) < 0)
 		return 0;	/* CMS_verify reports it */
 	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
 		pk = NULL;
 		x = NULL;
-		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), &pk, &x, NULL, NULL);
+		dig = NULL;
+		si = sk_CMS_SignerInfo_value(sis, i);
+		CMS_SignerInfo_get0_algs(si, &pk, &x, &dig, NULL);
 		if (x == NULL)
 			continue;	/* not in the message: CMS_verify says so */
 		if (pk == NULL)
 			pk = X509_get0_pubkey(x);
-		if (pk == NULL || EVP_PKEY_missing_parameters(pk))
-			return unusable_key(x, pk, r);
+		if (pk == NULL || EVP_PKEY_missing_parameters(pk)) {
+			if (n == 1)
+				return unusable_key(x, pk, r);
+			if (r->nsigners < CMS_MAX_SIGNERS) {
+				sn = &r->signers[r->nsigners++];
+				unusable_alg(x, sn->alg, sizeof sn->alg);
+				sn->pq = strncmp(sn->alg, "ML-DSA-", 7) == 0
+				    || strncmp(sn->alg, "SLH-DSA-", 8) == 0;
+				sn->outcome = CMS_SIGNER_UNCHECKED;
+			}
+			if (!sk_CMS_SignerInfo_push(aside, sk_CMS_SignerInfo_delete(sis, i)))
+				return verdict(r, CMS_V_TEMPERROR, "out of memory"), 1;
+			i--;
+			continue;
+		}
+		bits = min_digest_bits(EVP_PKEY_get0_type_name(pk));
+		md = NULL;
+		if (dig != NULL) {
+			const ASN1_OBJECT *dobj = NULL;
+
+			X509_ALGOR_get0(&dobj, NULL, NULL, dig);
+			md = dobj != NULL ? EVP_get_digestbyobj(dobj) : NULL;
+		}
+		if (bits > 0 && md != NULL && EVP_MD_get_size(md) * 8 < bits)
+			return verdict(r, CMS_V_FAIL, "the %s signature is over a %s digest, weaker "
+			    "than the key (at least %d bits needed, RFC 9882/RFC 9814)",
+			    EVP_PKEY_get0_type_name(pk), EVP_MD_get0_name(md), bits), 1;
 	}
 	ERR_clear_error();
+	if (sk_CMS_SignerInfo_num(sis) == 0) {
+		char list[200] = "";
+
+		for (i = 0; i < r->nsigners; i++)
+			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+			    r->signers[i].alg);
+		return verdict(r, CMS_V_NEUTRAL, "unsupported signature algorithms %s: this OpenSSL "
+		    "cannot check any of them", list), 1;
+	}
 	return 0;
+}
+
+/* Does x name one of addrs? */
+static int
+names_one_of(X509 *x, char **addrs, struct err *e)
+{
+	char **names;
+	size_t i, j;
+	int found = 0;
+
+	if ((names = keys_cert_addrs(x, e)) == NULL)
+		return -1;
+	for (i = 0; names[i] != NULL && !found; i++)
+		for (j = 0; addrs[j] != NULL && !found; j++)
+			found = addr_spec_eq(names[i], addrs[j]);
+	keys_addrs_free(names);
+	return found;
+}
+
+/*
+ * Issue 15, after the first signer's checks passed: note every verified signer, count the
+ * kinds o->require asks for (a further signer only when it names the identity's address and
+ * its chain verifies), and fail when one is missing. -1 on hard errors.
+ */
+static int
+signer_policy(CMS_ContentInfo *cms, X509_STORE *st, const struct cms_verify_opts *o,
+    time_t now, struct cms_result *r, struct err *e)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+	struct cms_signer_note *sn;
+	int i, have_c = 0, have_pq = 0, code, named;
+
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis) && r->nsigners < CMS_MAX_SIGNERS; i++) {
+		EVP_PKEY *pk = NULL;
+		X509 *x = NULL;
+		STACK_OF(X509) *chain = NULL;
+
+		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), &pk, &x, NULL, NULL);
+		if (x == NULL)
+			continue;
+		if (pk == NULL)
+			pk = X509_get0_pubkey(x);
+		sn = &r->signers[r->nsigners++];
+		snprintf(sn->alg, sizeof sn->alg, "%s", pk != NULL ? EVP_PKEY_get0_type_name(pk) : "?");
+		sn->pq = keys_is_pq(pk);
+		sn->outcome = CMS_SIGNER_PASS;
+		if (X509_cmp(x, r->signer) != 0) {
+			if ((named = names_one_of(x, r->signer_addrs, e)) < 0)
+				return -1;
+			code = X509_V_ERR_UNSPECIFIED;
+			if (named && (code = chain_of(x, r->certs, st, o, now, X509_PURPOSE_SMIME_SIGN,
+			    &chain, e)) < 0)
+				return -1;
+			sk_X509_pop_free(chain, X509_free);
+			if (code != X509_V_OK)
+				sn->outcome = CMS_SIGNER_NOT_COUNTED;
+		}
+		if (sn->outcome == CMS_SIGNER_PASS)
+			*(sn->pq ? &have_pq : &have_c) = 1;
+	}
+	if ((o->require == CMS_REQUIRE_CLASSICAL || o->require == CMS_REQUIRE_BOTH) && !have_c)
+		return verdict(r, CMS_V_FAIL, "no verified classical signature, which the policy "
+		    "requires"), 0;
+	if ((o->require == CMS_REQUIRE_PQ || o->require == CMS_REQUIRE_BOTH) && !have_pq)
+		return verdict(r, CMS_V_FAIL, "no verified post-quantum signature, which the policy "
+		    "requires"), 0;
+	return 0;
+}
+
+void
+cms_signers_summary(const struct cms_result *r, char *buf, size_t n)
+{
+	static const char *const what[] = { "pass", "not checked here", "not counted (another "
+	    "signer or untrusted)" };
+	size_t len;
+	int i;
+
+	buf[0] = '\0';
+	if (r->nsigners < 2 && !(r->nsigners == 1 && r->signers[0].outcome != CMS_SIGNER_PASS))
+		return;
+	for (i = 0; i < r->nsigners; i++) {
+		len = strlen(buf);
+		snprintf(buf + len, n - len, "%s%s %s", i ? ", " : "signers: ", r->signers[i].alg,
+		    what[r->signers[i].outcome]);
+	}
+}
+
+/* A verdict other than pass names the signers after its reason. */
+static void
+signers_summary(struct cms_result *r)
+{
+	char sum[200];
+	size_t len = strlen(r->reason);
+
+	cms_signers_summary(r, sum, sizeof sum);
+	if (sum[0] != '\0' && r->verdict != CMS_V_PASS)
+		snprintf(r->reason + len, sizeof r->reason - len, " (%s)", sum);
 }
 
 /* CMS_verify failed: say why, truthfully (the error queue, newest last). */
@@ -1316,11 +1753,34 @@ verify_failed(CMS_SignerInfo *si, unsigned long last, struct cms_result *r)
 		    ERR_reason_error_string(last) ? ERR_reason_error_string(last) : "unknown");
 }
 
+/* Issue 15: several signers and CMS_verify failed: name the one whose signature does not
+ * verify, when it is one signature (and not the content) that is bad. */
+static void
+which_failed(STACK_OF(CMS_SignerInfo) *sis, struct cms_result *r)
+{
+	EVP_PKEY *pk;
+	int i;
+	size_t len;
+
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		pk = NULL;
+		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, i), &pk, NULL, NULL, NULL);
+		if (CMS_SignerInfo_verify(sk_CMS_SignerInfo_value(sis, i)) == 1)
+			continue;
+		len = strlen(r->reason);
+		snprintf(r->reason + len, sizeof r->reason - len, " (the %s signature, SignerInfo %d "
+		    "of %d)", pk != NULL ? EVP_PKEY_get0_type_name(pk) : "?", i + 1,
+		    sk_CMS_SignerInfo_num(sis));
+		break;
+	}
+	ERR_clear_error();
+}
+
 int
 cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_out,
     const struct cms_verify_opts *o, struct cms_result *r, struct err *e)
 {
-	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(CMS_SignerInfo) *sis, *aside = NULL;
 	STACK_OF(X509) *signers = NULL;
 	X509_STORE *st = NULL;
 	CMS_ContentInfo *cms;
@@ -1363,9 +1823,11 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 		    "multipart/signed");
 		goto done;
 	}
-	si = sk_CMS_SignerInfo_value(sis, 0);
-	if (signer_keys(cms, sis, r))
+	if ((aside = sk_CMS_SignerInfo_new_null()) == NULL)
+		goto oom;
+	if (signer_keys(cms, sis, aside, r))
 		goto done;
+	si = sk_CMS_SignerInfo_value(sis, 0);
 	/* Signature and message digest (RFC 5652 §5.6); the chain is checked separately below
 	 * so that each failure has its own message. */
 	if (CMS_verify(cms, NULL, NULL, content, content_out, CMS_NO_SIGNER_CERT_VERIFY
@@ -1377,6 +1839,8 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 			goto done;
 		}
 		verify_failed(si, ec, r);
+		if (sk_CMS_SignerInfo_num(sis) > 1)
+			which_failed(sis, r);
 		goto done;
 	}
 	signers = CMS_get0_signers(cms);
@@ -1396,13 +1860,15 @@ cms_verify(const unsigned char *der, size_t derlen, BIO *content, BIO *content_o
 	if ((st = trust_store(o, e)) == NULL || check_chain(r->signer, st, o, now, r, e) != 0
 	    || (r->verdict == CMS_V_PASS && o->revoke != NULL && check_revocation(o, r,
 	    "the signer's certificate", e) != 0)
-	    || (r->verdict == CMS_V_PASS && check_enc(si, st, o, now, r, e) != 0)) {
+	    || (r->verdict == CMS_V_PASS && check_enc(si, st, o, now, r, e) != 0)
+	    || (r->verdict == CMS_V_PASS && signer_policy(cms, st, o, now, r, e) != 0)) {
 		rc = -1;
 		goto done;
 	}
 	if (r->verdict == CMS_V_PASS)
 		snprintf(r->reason, sizeof r->reason, "good signature by %s",
 		    r->signer_addrs[0] ? r->signer_addrs[0] : "the signer");
+	signers_summary(r);
 	goto done;
 oom:
 	err_set(e, EX_OSERR, "out of memory");
@@ -1410,6 +1876,11 @@ oom:
 done:
 	X509_STORE_free(st);
 	sk_X509_free(signers);
+	/* the SignerInfos set aside go back, to be freed with the structure */
+	while (aside != NULL && sk_CMS_SignerInfo_num(aside) > 0)
+		if (!sk_CMS_SignerInfo_push(CMS_get0_SignerInfos(cms), sk_CMS_SignerInfo_pop(aside)))
+			break;
+	sk_CMS_SignerInfo_free(aside);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	if (rc != 0)

@@ -32,6 +32,9 @@ struct cms_sign_opts {
 	const int *caps;	/* issue 13: the SMIMECapabilities to announce (cipher NIDs, most
 				 * preferred first; cms_caps_parse); NULL: CMS_CAPS_DEFAULT */
 	int ncaps;
+	const struct keys_identity *second;	/* issue 15: a second signer (e.g. ML-DSA
+				 * beside RSA or ECDSA): one SignedData, two SignerInfos with the
+				 * same signed attributes; NULL: one signer */
 };
 
 /*
@@ -51,11 +54,16 @@ struct cms_sign_opts {
 #define CMS_CAPS_DEFAULT "secmail"
 int cms_caps_parse(const char *spec, int *nids, int max, int *n, struct err *e);
 
-/* The digest that will be used (Ed25519 keys need SHA-512: RFC 8419 §3.1), as an OpenSSL
- * name, or NULL with e set for an unknown name. */
+/* The digest that will be used, as an OpenSSL name, or NULL with e set for an unknown name.
+ * The key's algorithm may prescribe one, whatever o->digest says: SHA-512 for Ed25519 (RFC 8419
+ * §3.1) and ML-DSA (RFC 9882), SHA-256 for SLH-DSA-SHA2-128*, SHA-512 for the other SHA2 sets
+ * (RFC 9814 §4); keys this OpenSSL cannot make CMS signatures with (Ed448, SLH-DSA-SHAKE)
+ * give EX_UNAVAILABLE. With o->second and a different digest for it, both, first signer's
+ * first: "sha256,sha512" (cms_micalg lists both). */
 const char *cms_sign_digest(const struct keys_identity *id, const struct cms_sign_opts *o,
     struct err *e);
-/* RFC 8551 §3.5.3.2 micalg value for a digest name: "sha-256", ... */
+/* RFC 8551 §3.5.3.2 micalg value for a digest name: "sha-256", ..., "sha-256,sha-512" for a
+ * pair; "unknown" for a digest without a token. */
 const char *cms_micalg(const char *digest);
 
 struct cms_sign;
@@ -100,6 +108,17 @@ enum cms_verdict {
 };
 const char *cms_verdict_name(enum cms_verdict v);
 
+/* Issue 15: which kinds of signature must be present and verify (smime-verify
+ * --require-signature). Classical: RSA, RSA-PSS, ECDSA, EdDSA; post-quantum: ML-DSA, SLH-DSA. */
+enum cms_require {
+	CMS_REQUIRE_ANY,	/* at least one SignerInfo verifies (the default) */
+	CMS_REQUIRE_CLASSICAL,
+	CMS_REQUIRE_PQ,
+	CMS_REQUIRE_BOTH,
+};
+/* "any", "classical", "pq", "both" -> 0 with *r; -1 for another name. */
+int cms_require_parse(const char *s, enum cms_require *r);
+
 struct cms_verify_opts {
 	const char *ca_file;	/* trust anchors; both NULL: the system's default paths */
 	const char *ca_path;
@@ -109,6 +128,20 @@ struct cms_verify_opts {
 				 * calls (batch mode); NULL: read at each call */
 	struct revoke *revoke;	/* revocation of the signer's chain and of the encryption
 				 * certificate (see cms_verify); NULL: not checked */
+	enum cms_require require;	/* issue 15 */
+};
+
+/* Issue 15: what became of each SignerInfo, in the message's order. */
+#define CMS_MAX_SIGNERS 8
+enum cms_signer_outcome {
+	CMS_SIGNER_PASS,	/* verified, and counts (names the identity's address, chains) */
+	CMS_SIGNER_UNCHECKED,	/* an algorithm this OpenSSL cannot check: reported, ignored */
+	CMS_SIGNER_NOT_COUNTED,	/* verified, but another signer's or not trusted */
+};
+struct cms_signer_note {
+	char alg[40];		/* "RSA", "ML-DSA-65", ... */
+	int pq;			/* a post-quantum algorithm */
+	enum cms_signer_outcome outcome;
 };
 
 /* The trust anchors o names (ca_file/ca_path, else the system's), for cms_verify_opts.anchors;
@@ -149,9 +182,15 @@ struct cms_result {
 	char receipt_to[256];	/* the first address receipts go to, or "" */
 	char rev_note[300];	/* pass: the revocation status could not be learnt (soft mode),
 				 * for the reason; or "" */
+	struct cms_signer_note signers[CMS_MAX_SIGNERS];	/* issue 15 */
+	int nsigners;
 };
 
 void cms_result_free(struct cms_result *r);
+
+/* Issue 15: "signers: RSA pass, ML-DSA-65 not checked here" when there were several signers
+ * or one was not checked, else "". */
+void cms_signers_summary(const struct cms_result *r, char *buf, size_t n);
 
 /*
  * Verify the SignedData in der/derlen. content: the detached content (already canonical), or
@@ -175,6 +214,15 @@ void cms_result_free(struct cms_result *r);
  * same name -, is valid now, has emailProtection when it has an extended key usage, permits
  * keyEncipherment (RSA) or keyAgreement (other keys) when it has a key usage, and names one of
  * the signer's addresses. Otherwise enc_cert stays NULL and enc_note says why.
+ *
+ * Several SignerInfos (issue 15): every one whose algorithm this OpenSSL can check must verify
+ * (one that does not fails the verdict: someone tampered), those it cannot check are reported
+ * and ignored; the identity is the first that verified; another counts for o->require only
+ * when its certificate names one of the identity's addresses and chains like the first. A
+ * kind o->require asks for that is missing fails, saying what was missing. A SignerInfo whose
+ * digest is weaker than its ML-DSA or SLH-DSA key's strength (RFC 9882, RFC 9814: SHA-256 for
+ * the 128-bit sets, at least SHA-384 for 192, SHA-512 for 256) fails. The reason lists each
+ * signer's algorithm and outcome when there are several or one was not checked.
  *
  * Revocation (o->revoke, after the chain verified; RFC 5280 §6.3, RFC 6960): the signer's
  * certificate and every CA certificate above it but the trust anchor (a pinned certificate

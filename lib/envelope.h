@@ -61,6 +61,11 @@ enum {
  * (expired, not yet valid, keyUsage without keyEncipherment/keyAgreement, EKU without
  * emailProtection, unsupported key type). */
 int env_cert_usable(X509 *cert, struct err *e);
+/* Issue 15: ML-KEM (RFC 9629 KEMRecipientInfo, OpenSSL 3.6) is usable when this OpenSSL's CMS
+ * has it, with keyUsage keyEncipherment alone; X25519/X448 (RFC 8418) and ML-KEM on an OpenSSL
+ * without KEMRecipientInfo are EX_UNAVAILABLE, saying why. */
+/* Issue 15: is cert's key ML-KEM? 1 with *level (512, 768, 1024; level may be NULL), else 0. */
+int env_cert_is_mlkem(X509 *cert, int *level);
 
 /* Streaming encryption: every byte written goes into the envelope; out receives BER
  * (indefinite lengths) as it is produced. */

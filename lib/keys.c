@@ -12,6 +12,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/provider.h>
@@ -224,6 +225,34 @@ keys_check_pair(X509 *cert, EVP_PKEY *pkey, struct err *e)
 	return 0;
 }
 
+/* Issue 15: the algorithm of an unencrypted PKCS#8 key this OpenSSL could not decode, when it
+ * is one of issue 15's (an ML-DSA or ML-KEM key on OpenSSL 3.0), else NULL. */
+static const char *
+pkcs8_new_alg(const unsigned char *p, size_t n)
+{
+	PKCS8_PRIV_KEY_INFO *p8;
+	const ASN1_OBJECT *obj = NULL;
+	const char *name = NULL;
+	char oid[80];
+	BIO *b;
+
+	if ((b = BIO_new_mem_buf(p, (int)n)) == NULL)
+		return NULL;
+	p8 = PEM_read_bio_PKCS8_PRIV_KEY_INFO(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (p8 == NULL) {
+		const unsigned char *q = p;
+
+		p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &q, (long)n);
+	}
+	if (p8 != NULL && PKCS8_pkey_get0(&obj, NULL, NULL, NULL, p8) && obj != NULL
+	    && OBJ_obj2txt(oid, sizeof oid, obj, 1) > 0)
+		name = keys_alg_by_oid(oid);
+	PKCS8_PRIV_KEY_INFO_free(p8);	/* wipes the key octets */
+	ERR_clear_error();
+	return name;
+}
+
 static int
 load_key(const char *path, const struct secret *s, struct keys_identity *id, struct err *e)
 {
@@ -248,8 +277,13 @@ load_key(const char *path, const struct secret *s, struct keys_identity *id, str
 		id->pkey = d2i_AutoPrivateKey(NULL, &q, (long)n);
 	}
 	if (id->pkey == NULL) {
+		const char *alg = pc.asked ? NULL : pkcs8_new_alg(p, n);
+
 		keys_file_free(p, n);
 		ERR_clear_error();
+		if (alg != NULL)
+			return err_set(e, EX_UNAVAILABLE, "%s: this OpenSSL has no %s (%s)", path, alg,
+			    OpenSSL_version(OPENSSL_VERSION));
 		if (pc.asked && s->p == NULL)
 			return err_set(e, EX_USAGE, "%s: the key is encrypted and needs a passphrase "
 			    "(--pass-file, --pass-fd or --pass-env)", path);
@@ -396,6 +430,95 @@ add_chain(const char *path, STACK_OF(X509) *chain, struct err *e)
 	return 0;
 }
 
+/* Issue 15: the algorithms of issue 15 by OID (NIST CSOR sigAlgs and kems), for naming what
+ * an OpenSSL that does not know them cannot use. */
+static const struct {
+	const char *oid, *name;
+} new_algs[] = {
+	{ "2.16.840.1.101.3.4.3.17", "ML-DSA-44" }, { "2.16.840.1.101.3.4.3.18", "ML-DSA-65" },
+	{ "2.16.840.1.101.3.4.3.19", "ML-DSA-87" },
+	{ "2.16.840.1.101.3.4.3.20", "SLH-DSA-SHA2-128s" },
+	{ "2.16.840.1.101.3.4.3.21", "SLH-DSA-SHA2-128f" },
+	{ "2.16.840.1.101.3.4.3.22", "SLH-DSA-SHA2-192s" },
+	{ "2.16.840.1.101.3.4.3.23", "SLH-DSA-SHA2-192f" },
+	{ "2.16.840.1.101.3.4.3.24", "SLH-DSA-SHA2-256s" },
+	{ "2.16.840.1.101.3.4.3.25", "SLH-DSA-SHA2-256f" },
+	{ "2.16.840.1.101.3.4.3.26", "SLH-DSA-SHAKE-128s" },
+	{ "2.16.840.1.101.3.4.3.27", "SLH-DSA-SHAKE-128f" },
+	{ "2.16.840.1.101.3.4.3.28", "SLH-DSA-SHAKE-192s" },
+	{ "2.16.840.1.101.3.4.3.29", "SLH-DSA-SHAKE-192f" },
+	{ "2.16.840.1.101.3.4.3.30", "SLH-DSA-SHAKE-256s" },
+	{ "2.16.840.1.101.3.4.3.31", "SLH-DSA-SHAKE-256f" },
+	{ "2.16.840.1.101.3.4.4.1", "ML-KEM-512" }, { "2.16.840.1.101.3.4.4.2", "ML-KEM-768" },
+	{ "2.16.840.1.101.3.4.4.3", "ML-KEM-1024" },
+};
+
+const char *
+keys_alg_by_oid(const char *oid)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof new_algs / sizeof new_algs[0]; i++)
+		if (strcmp(oid, new_algs[i].oid) == 0)
+			return new_algs[i].name;
+	return NULL;
+}
+
+/* A certificate whose public key this OpenSSL cannot decode: EX_UNAVAILABLE naming the
+ * algorithm when it is one of issue 15's, else the key is left for the usual checks. */
+static int
+known_key(X509 *x, const char *path, struct err *e)
+{
+	ASN1_OBJECT *alg = NULL;
+	X509_PUBKEY *pub;
+	const char *name;
+	char oid[80];
+
+	if (X509_get0_pubkey(x) != NULL)
+		return 0;
+	ERR_clear_error();
+	if ((pub = X509_get_X509_PUBKEY(x)) == NULL
+	    || !X509_PUBKEY_get0_param(&alg, NULL, NULL, NULL, pub)
+	    || OBJ_obj2txt(oid, sizeof oid, alg, 1) <= 0)
+		return err_set(e, EX_DATAERR, "%s: the certificate's public key cannot be read",
+		    path);
+	if ((name = keys_alg_by_oid(oid)) != NULL)
+		return err_set(e, EX_UNAVAILABLE, "%s: this OpenSSL has no %s (%s)", path, name,
+		    OpenSSL_version(OPENSSL_VERSION));
+	return err_set(e, EX_DATAERR, "%s: the certificate's public key algorithm %s is not "
+	    "supported", path, oid);
+}
+
+int
+keys_alg_available(const char *alg, int kind, struct err *e)
+{
+	EVP_SIGNATURE *sig;
+	EVP_KEM *kem;
+
+	if (kind == KEYS_ALG_KEM) {
+		if ((kem = EVP_KEM_fetch(NULL, alg, NULL)) != NULL) {
+			EVP_KEM_free(kem);
+			return 0;
+		}
+	} else if ((sig = EVP_SIGNATURE_fetch(NULL, alg, NULL)) != NULL) {
+		EVP_SIGNATURE_free(sig);
+		return 0;
+	}
+	ERR_clear_error();
+	return err_set(e, EX_UNAVAILABLE, "%s is not available in this OpenSSL's providers (%s): "
+	    "check its configuration (openssl.cnf, FIPS mode)", alg,
+	    OpenSSL_version(OPENSSL_VERSION));
+}
+
+int
+keys_is_pq(EVP_PKEY *pk)
+{
+	const char *name = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
+
+	return name != NULL && (strncmp(name, "ML-DSA-", 7) == 0
+	    || strncmp(name, "SLH-DSA-", 8) == 0 || strncmp(name, "ML-KEM-", 7) == 0);
+}
+
 static int
 load(const struct keys_opts *o, const struct secret *s, struct keys_identity *id, struct err *e)
 {
@@ -410,6 +533,8 @@ load(const struct keys_opts *o, const struct secret *s, struct keys_identity *id
 		if (o->cert != NULL && add_chain(o->cert, id->chain, e) == 0)
 			id->cert = sk_X509_shift(id->chain);	/* the rest is chain */
 		if (o->cert != NULL && id->cert == NULL)
+			return -1;
+		if (id->cert != NULL && known_key(id->cert, o->cert, e) != 0)
 			return -1;
 		if (load_key(o->key, s, id, e) != 0)
 			return -1;

@@ -46,6 +46,8 @@ void keys_opts_init(struct keys_opts *o);
  * A PKCS#12 file protected with an algorithm only OpenSSL's legacy provider has (RC2-40,
  * as gpgsm and Windows export) is read with that provider loaded for the parse alone;
  * EX_UNAVAILABLE, saying what to do, when it cannot be loaded.
+ * Issue 15: a certificate or key of an algorithm this OpenSSL does not know (ML-DSA, SLH-DSA,
+ * ML-KEM on OpenSSL 3.0-3.4) is EX_UNAVAILABLE naming the algorithm, not "not a key".
  */
 /*
  * Fill what the command line left unset, built-in < configuration file < environment
@@ -86,6 +88,21 @@ int keys_check_validity(X509 *x, time_t now, int warn_days, char *warn, size_t n
 int keys_cert_dates(X509 *x, time_t *not_before, time_t *not_after);
 /* "2026-11-30 09:55:11 UTC" */
 void keys_fmt_time(time_t t, char *buf, size_t n);
+
+/*
+ * Issue 15: can the OpenSSL in use, as configured now (its providers: a FIPS configuration or
+ * another openssl.cnf may lack what the build offered), use algorithm alg ("ML-DSA-65",
+ * "ML-KEM-768", "ED25519") for kind? 0, or -1 with e set (EX_UNAVAILABLE) naming it.
+ */
+enum { KEYS_ALG_SIGNATURE, KEYS_ALG_KEM };
+int keys_alg_available(const char *alg, int kind, struct err *e);
+
+/* Issue 15: the name of a post-quantum algorithm by its dotted OID ("ML-DSA-65"), for
+ * messages where this OpenSSL does not know it; NULL for others. */
+const char *keys_alg_by_oid(const char *oid);
+
+/* Issue 15: is pk a post-quantum key (ML-DSA, SLH-DSA, ML-KEM)? */
+int keys_is_pq(EVP_PKEY *pk);
 
 /* "Read a whole small file into wiped-on-free memory": *len set; NULL with e set. The buffer
  * has a NUL after the data. Free with keys_file_free. */

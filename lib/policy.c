@@ -408,6 +408,12 @@ policy_apply(const struct policy_facts *f, struct cms_result *r)
 		    r->receipt_to);
 	if (r->verdict == CMS_V_PASS && r->enc_note[0] != '\0')
 		add_note(r, "its encryption certificate was ignored: %s", r->enc_note);
+	/* Issue 15: with several signers, or one this OpenSSL cannot check, each one's lot */
+	if (r->verdict == CMS_V_PASS) {
+		cms_signers_summary(r, why, sizeof why);
+		if (why[0] != '\0')
+			add_note(r, "%s", why);
+	}
 	/* Issue 13: a pass whose revocation status nobody could tell (soft mode) says so. */
 	if (r->verdict == CMS_V_PASS && r->rev_note[0] != '\0')
 		add_note(r, "%s", r->rev_note);

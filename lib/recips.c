@@ -99,7 +99,18 @@ add_cert(struct recips *r, X509 *cert, struct err *e)
 struct failures {
 	struct buf b;
 	int n;
+	int unavailable;	/* issue 15: how many were algorithms this OpenSSL lacks */
 };
+
+/* A certificate refused for its algorithm (EX_UNAVAILABLE: X25519, ML-KEM without
+ * KEMRecipientInfo) counts, so that a refusal for that alone exits 69. */
+static void
+fail_add_why(struct failures *f, const char *addr, const struct err *why)
+{
+	if (why->code == EX_UNAVAILABLE)
+		f->unavailable++;
+	buf_addf(&f->b, "%s%s: %s", f->n++ ? "; " : "", addr, why->msg);
+}
 
 static void
 fail_add(struct failures *f, const char *addr, const char *why)
@@ -213,7 +224,7 @@ load_files(const struct recips_opts *o, const struct recips_strlist *files,
 				return -1;
 			}
 			if (usable(o, x, xs, &why) != 0) {
-				fail_add(f, names.n ? names.v[0] : files->v[i], why.msg);
+				fail_add_why(f, names.n ? names.v[0] : files->v[i], &why);
 			} else {
 				size_t k;
 
@@ -241,7 +252,8 @@ load_files(const struct recips_opts *o, const struct recips_strlist *files,
  * seen in mail from it (*prev; ENV_CIPHER_NONE if none). */
 static X509 *
 store_cert(const struct recips_opts *o, struct certstore *cs, const char *addr,
-    enum env_cipher *caps, int *known, enum env_cipher *prev, struct failures *f)
+    enum env_cipher *caps, int *known, enum env_cipher *prev, struct failures *f,
+    X509 **classic)
 {
 	struct certstore_entry ent;
 	struct err why;
@@ -257,11 +269,33 @@ store_cert(const struct recips_opts *o, struct certstore *cs, const char *addr,
 	}
 	x = ent.cert;
 	ent.cert = NULL;
+	/* Issue 15: an encryption certificate of an algorithm this OpenSSL cannot encrypt to
+	 * (ML-KEM without KEMRecipientInfo, X25519), beside a signer's certificate that can
+	 * receive mail: that one, as before. */
+	if (ent.enc_separate && ent.signer != NULL && usable(o, x, ent.chain, &why) != 0 && why.code == EX_UNAVAILABLE
+	    && usable(o, ent.signer, ent.chain, &why) == 0) {
+		X509_free(x);
+		x = ent.signer;
+		ent.signer = NULL;
+		ent.enc_separate = 0;
+	}
 	if (usable(o, x, ent.chain, &why) != 0) {
-		fail_add(f, addr, why.msg);
+		fail_add_why(f, addr, &why);
 		certstore_entry_free(&ent);
 		X509_free(x);
 		return NULL;
+	}
+	/* Issue 15, hybrid: an entry whose encryption certificate is ML-KEM and whose signer's
+	 * certificate can receive mail too (RSA or EC) gives both, so that the envelope opens
+	 * with either key: harvest-now-decrypt-later protection from the first, older clients
+	 * keep working with the second. */
+	if (classic != NULL) {
+		*classic = NULL;
+		if (ent.enc_separate && ent.signer != NULL && env_cert_is_mlkem(x, NULL)
+		    && usable(o, ent.signer, ent.chain, &why) == 0) {
+			*classic = ent.signer;
+			ent.signer = NULL;
+		}
 	}
 	for (i = 0; i < ent.ncaps && n < ENV_NCIPHERS; i++) {
 		enum env_cipher c = env_cipher_from_nid(ent.caps[i]);
@@ -290,12 +324,30 @@ recips_cert_dir(const char *given, char *buf, size_t n)
 	return certstore_default_dir(buf, n);	/* the one smime-verify fills */
 }
 
+/* Issue 15, RFC 9936 security considerations: the content-encryption key should be as strong
+ * as the KEM that protects it. With an ML-KEM-768/1024 recipient, AES-256 in the mode chosen
+ * (every client that opens KEMRecipientInfo has it). */
+static void
+strength_for_mlkem(struct recips *r)
+{
+	int i, level;
+
+	for (i = 0; i < sk_X509_num(r->certs); i++)
+		if (env_cert_is_mlkem(sk_X509_value(r->certs, i), &level) && level >= 768) {
+			if (r->cipher == ENV_AES128_GCM)
+				r->cipher = ENV_AES256_GCM;
+			else if (r->cipher == ENV_AES128_CBC)
+				r->cipher = ENV_AES256_CBC;
+			return;
+		}
+}
+
 int
 recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want_bcc,
     struct recips *r, struct err *e)
 {
 	struct recips_strlist to = { 0 }, bcc = { 0 }, covered = { 0 };
-	struct failures f = { BUF_INIT, 0 };
+	struct failures f = { BUF_INIT, 0, 0 };
 	struct certstore *cs = NULL;
 	enum env_cipher (*caps)[ENV_NCIPHERS + 1] = NULL;
 	const enum env_cipher **capp = NULL;
@@ -330,16 +382,20 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 	if (sk_X509_num(r->certs) > 0)
 		capp[nc++] = NULL;
 	for (i = 0; i < to.n; i++) {
-		X509 *x;
+		X509 *x, *classic = NULL;
 
 		if (strlist_has(&covered, to.v[i]))
 			continue;
-		if ((x = store_cert(o, cs, to.v[i], caps[nc], &known, &prev[nc], &f)) == NULL)
+		if ((x = store_cert(o, cs, to.v[i], caps[nc], &known, &prev[nc], &f, &classic))
+		    == NULL)
 			continue;
 		capp[nc] = known ? caps[nc] : NULL;
 		nc++;
 		rc = add_cert(r, x, e);
 		X509_free(x);
+		if (rc == 0 && classic != NULL)
+			rc = add_cert(r, classic, e);
+		X509_free(classic);
 		if (rc != 0)
 			goto out;
 		rc = -1;
@@ -381,7 +437,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 				}
 			} else {
 				r->bcc[i].cert = store_cert(o, cs, bcc.v[i], caps[nc], &known, &prev[nc],
-				    &f);
+				    &f, NULL);
 				if (r->bcc[i].cert != NULL) {
 					capp[nc] = known ? caps[nc] : NULL;
 					nc++;
@@ -419,7 +475,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 	}
 	if (f.n > 0) {
 		if (buf_check(&f.b, e) == 0)
-			err_set(e, EX_DATAERR, "no usable certificate for %d recipient%s (nothing "
+			err_set(e, f.unavailable == f.n ? EX_UNAVAILABLE : EX_DATAERR, "no usable certificate for %d recipient%s (nothing "
 			    "written): %s", f.n, f.n == 1 ? "" : "s", f.b.p);
 		goto out;
 	}
@@ -433,6 +489,7 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 		goto out;
 	}
 	r->cipher = env_cipher_choose(capp, prev, nc);
+	strength_for_mlkem(r);
 	rc = 0;
 	goto out;
 oom:
@@ -454,7 +511,7 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
     struct err *e)
 {
 	struct recips_strlist addrs = { 0 }, covered = { 0 };
-	struct failures f = { BUF_INIT, 0 };
+	struct failures f = { BUF_INIT, 0, 0 };
 	struct certstore *cs = NULL;
 	enum env_cipher caps[ENV_NCIPHERS + 1], unused;
 	const char *dir;
@@ -506,7 +563,7 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 
 		if (strlist_has(&covered, addrs.v[i]))
 			continue;
-		if ((x = store_cert(o, cs, addrs.v[i], caps, &known, &unused, &f)) == NULL)
+		if ((x = store_cert(o, cs, addrs.v[i], caps, &known, &unused, &f, NULL)) == NULL)
 			continue;
 		rc = add_cert(r, x, e);
 		X509_free(x);

@@ -691,6 +691,9 @@ smime_sign(struct io_in *in, struct io_out *o, const struct keys_identity *id,
 	eol = h.crlf ? "\r\n" : "\n";
 	if (!so->no_from_check && smime_from_check(&h, id->cert, e) != 0)
 		goto out;
+	if (!so->no_from_check && so->cms.second != NULL
+	    && smime_from_check(&h, so->cms.second->cert, e) != 0)	/* issue 15 */
+		goto out;
 	if ((digest = cms_sign_digest(id, &so->cms, e)) == NULL)
 		goto out;
 	if (so->receipt && !so->certs_only) {

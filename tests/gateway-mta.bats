@@ -71,6 +71,17 @@ setup_file() {
 	mkdir "$G/bin"
 	cp "$SECMAIL_BIN"/* "$G/bin/"
 	chmod 755 "$G/bin" "$G/bin"/*
+	# Built against a private OpenSSL (make check OPENSSL=3.6): its libraries go next to the
+	# copies, where their rpath ($ORIGIN/../openssl/lib) finds them, since the cache may be
+	# in a home the gateway's user cannot enter.
+	local lib
+	lib=$(ldd "$SECMAIL_BIN/smime-sign" | awk '$1 == "libcrypto.so.3" { print $3 }')
+	case $lib in
+	/usr/* | /lib/*) ;;
+	*)	mkdir -p "$G/openssl/lib"
+		cp -L "$(dirname "$lib")"/libcrypto.so.3 "$(dirname "$lib")"/libssl.so.3 "$G/openssl/lib/"
+		chmod -R go+rX "$G/openssl" ;;
+	esac
 	cp "$PKI/ca.pem" "$G/ca.pem"
 	chmod 644 "$G/ca.pem"
 	A_IN=$(freeport) A_SUB=$(freeport) A_PORT=$(freeport) B_IN=$(freeport) B_SUB=$(freeport) B_PORT=$(freeport)

@@ -194,7 +194,7 @@ assert p[1]["Content-Transfer-Encoding"] == "base64"
 		assert_success
 	else
 		assert_failure 69
-		[[ $stderr == *"Ed25519 signatures in CMS need OpenSSL 3.2"* ]]
+		[[ $stderr == *"this OpenSSL cannot make Ed25519 CMS signatures (RFC 8419)"* ]]
 	fi
 }
 

@@ -1,6 +1,6 @@
 # fish completion for smime-sign(1)
-complete -c smime-sign -s c -l cert -r -F -d 'Signer certificate (PEM)'
-complete -c smime-sign -s k -l key -r -F -d 'Private key (PEM)'
+complete -c smime-sign -s c -l cert -r -F -d 'Signer certificate (PEM); twice: a second signer'
+complete -c smime-sign -s k -l key -r -F -d 'Private key (PEM); the n-th goes with the n-th --cert'
 complete -c smime-sign -s p -l p12 -r -F -d 'PKCS#12 file'
 complete -c smime-sign -l chain -r -F -d 'Intermediate certificates'
 complete -c smime-sign -l pass-file -r -F -d 'Read the passphrase from FILE'

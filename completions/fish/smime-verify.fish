@@ -17,6 +17,8 @@ complete -c smime-verify -l crl-file -r -F -d 'Also check revocation against the
 complete -c smime-verify -l crl-path -x -a '(__fish_complete_directories)' -d 'Also check revocation against the CRLs in DIR'
 complete -c smime-verify -l revocation -x -a 'soft strict off' -d 'What an unknown revocation status means'
 complete -c smime-verify -l no-fetch -d 'Never fetch CRLs or ask OCSP responders'
+# issue 15
+complete -c smime-verify -l require-signature -x -a 'any classical pq both' -d 'Kinds of signature that must verify'
 # batch mode (issue 12)
 complete -c smime-verify -l out-dir -x -a '(__fish_complete_directories)' -d 'Batch: write each FILE to DIR under its name'
 complete -c smime-verify -l maildir -x -a '(__fish_complete_directories)' -d 'Batch: the messages in the Maildir DIR'

@@ -74,7 +74,7 @@ ocsp_stop() {
 	return 0
 }
 
-ocsp_requests() { grep -c "Received request" "$T/ocsp.log" || true; }
+ocsp_requests() { grep -ci "received request" "$T/ocsp.log" || true; }
 
 # The Authentication-Results field of a message, unfolded.
 ar() { sed -n '1{p;:a;n;/^[ \t]/{p;ba};q}' "$1" | tr -d '\r\n' | tr -s ' \t' ' '; }
