@@ -414,8 +414,11 @@ certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct er
 	return certstore_put_at(cs, ent, time(NULL) + CERTSTORE_SKEW, e);
 }
 
-int
-certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t latest,
+/* Write ent under its address, under the store's lock. Unless replace is set, an existing
+ * entry stays when its signing time is as new (and believable), and a new signature by a
+ * certificate the user imported or pinned keeps that origin. 1 written, 0 kept, -1 error. */
+static int
+put_entry(struct certstore *cs, const struct certstore_entry *ent, time_t latest, int replace,
     struct err *e)
 {
 	struct certstore_entry old;
@@ -432,20 +435,19 @@ certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t
 	}
 	if ((lock = lock_store(cs, e)) < 0 || (path = entry_path(cs, addr, e)) == NULL)
 		goto out;
-	/* RFC 8551 §2.7.1: keep what we have unless this signature is newer. */
 	if (certstore_get(cs, addr, &old, e) == 0) {
 		time_t t = old.signing_time;
 
 		/* What we saw in their mail outlives a certificate update. */
 		if (received == NID_undef)
 			received = old.received_cipher;
-		/* A new signature by a certificate the user imported or pinned keeps it so. */
-		if (ent->origin == CERTSTORE_HARVESTED && old.origin != CERTSTORE_HARVESTED
-		    && X509_cmp(old.signer, ent->signer) == 0)
+		if (!replace && ent->origin == CERTSTORE_HARVESTED
+		    && old.origin != CERTSTORE_HARVESTED && X509_cmp(old.signer, ent->signer) == 0)
 			origin = old.origin;
 		certstore_entry_free(&old);
-		/* A stored time from the future proves nothing (issue 9 item 3). */
-		if (ent->signing_time <= t && t <= latest) {
+		/* RFC 8551 §2.7.1: keep what we have unless this signature is newer; a stored
+		 * time from the future proves nothing (issue 9 item 3). */
+		if (!replace && ent->signing_time <= t && t <= latest) {
 			rc = 0;
 			goto out;
 		}
@@ -461,6 +463,13 @@ out:
 	free(path);
 	free(addr);
 	return rc;
+}
+
+int
+certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t latest,
+    struct err *e)
+{
+	return put_entry(cs, ent, latest, 0, e);
 }
 
 int
@@ -516,34 +525,7 @@ certstore_dir(const struct certstore *cs)
 int
 certstore_replace(struct certstore *cs, const struct certstore_entry *ent, struct err *e)
 {
-	struct certstore_entry old;
-	char *addr = NULL, *path = NULL;
-	int lock = -1, rc = -1, received = ent->received_cipher;
-
-	if (ent->signer == NULL || ent->addr == NULL)
-		return err_set(e, EX_SOFTWARE, "certificate store entry without signer or address");
-	if (lower_dup(ent->addr, &addr, e) != 0)
-		return -1;
-	if (io_dir_private(cs->dir, 1, e) != 0) {
-		err_wrap(e, "certificate store");
-		goto out;
-	}
-	if ((lock = lock_store(cs, e)) < 0 || (path = entry_path(cs, addr, e)) == NULL)
-		goto out;
-	if (certstore_get(cs, addr, &old, e) == 0) {
-		if (received == NID_undef)
-			received = old.received_cipher;
-		certstore_entry_free(&old);
-	} else if (e->code != EX_NOINPUT && e->code != EX_DATAERR) {
-		goto out;
-	}
-	rc = write_entry(path, ent, addr, received, -1, e);
-out:
-	if (lock >= 0)
-		close(lock);
-	free(path);
-	free(addr);
-	return rc;
+	return put_entry(cs, ent, 0, 1, e) < 0 ? -1 : 0;
 }
 
 int
