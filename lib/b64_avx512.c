@@ -11,14 +11,14 @@
 #include "b64.h"
 
 #if defined(B64_AVX512_SIMDE)
+/* 512-bit vectors passed by value without -mavx512f: clang warns about the ABI (GCC's note
+ * needs -Wno-psabi on its command line); nothing crosses a library boundary here. */
+#pragma GCC diagnostic ignored "-Wpsabi"
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 /* SIMDe 0.7.4 aliases _mm512_madd_epi16 with the four arguments of its masked form. */
 #undef _mm512_madd_epi16
 #define _mm512_madd_epi16(a, b) simde_mm512_madd_epi16(a, b)
-/* 512-bit vectors passed by value without -mavx512f: GCC and clang note the ABI; nothing
- * crosses a library boundary here. */
-#pragma GCC diagnostic ignored "-Wpsabi"
 #define B64_AVX512_KERNEL b64_kernel_avx512_simde
 #define B64_AVX512_NAME "avx512-simde"
 #elif defined(__x86_64__) || defined(__i386__)
@@ -119,7 +119,7 @@ static const unsigned char dec_gather[64] = {
 };
 
 struct dec_consts {
-	__m512i lut_lo, lut_hi, pack1, pack2, gather, sp, tab, four;
+	__m512i lut_lo, lut_hi, pack1, pack2, gather, sp, tab, cr;
 };
 
 static void
@@ -134,7 +134,7 @@ dec_consts_init(struct dec_consts *k, int url)
 	k->gather = _mm512_loadu_si512((const void *)dec_gather);
 	k->sp = _mm512_set1_epi8(' ');
 	k->tab = _mm512_set1_epi8('\t');
-	k->four = _mm512_set1_epi8(4);
+	k->cr = _mm512_set1_epi8('\r');
 }
 
 /* Decode the 64 characters at in into 48 bytes at out (64 bytes stored); returns the mask of
@@ -153,12 +153,15 @@ dec64(const struct dec_consts *k, const unsigned char *in, unsigned char *out, _
 	return bad;
 }
 
-/* White space among the 64 characters: ' ', and '\t'..'\r' (c - 9 <= 4 unsigned). */
+/* White space among the 64 characters: ' ', and '\t'..'\r'. Two compares, not the
+ * subtraction the AVX2 kernel uses: SIMDe computes 8-bit wrap-around with signed
+ * arithmetic, which UBSan rightly reports. */
 static inline uint64_t
 ws64(const struct dec_consts *k, __m512i c)
 {
 	return (uint64_t)_mm512_cmpeq_epi8_mask(c, k->sp)
-	    | (uint64_t)_mm512_cmple_epu8_mask(_mm512_sub_epi8(c, k->tab), k->four);
+	    | ((uint64_t)_mm512_cmpge_epu8_mask(c, k->tab)
+	    & (uint64_t)_mm512_cmple_epu8_mask(c, k->cr));
 }
 
 /*
