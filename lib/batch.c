@@ -145,6 +145,23 @@ batch_active(const struct batch *b)
 	    || b->exec != NULL || b->cur || b->force || b->jobs != 0;
 }
 
+int
+batch_single(struct batch_msg *m, const char *file, struct err *e)
+{
+	memset(m, 0, sizeof *m);
+	m->in = STDIN_FILENO;
+	m->out = STDOUT_FILENO;
+	m->name = "standard input";
+	m->out_name = "standard output";
+	m->decrypted = -1;
+	if (file == NULL || strcmp(file, "-") == 0)
+		return 0;
+	m->name = file;
+	if ((m->in = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_sys(e, EX_NOINPUT, "cannot open %s", file);
+	return 0;
+}
+
 const char *
 batch_check(const struct batch *b, int nfiles)
 {
