@@ -103,22 +103,53 @@ hp_complete(struct msg_header *h, time_t now, struct err *e)
 	return rc;
 }
 
-/* Insert a copy of f (its raw bytes kept) at index at of h. */
+/* A copy of s (n bytes) with every bare CR (one not before an LF) made a space: a reader
+ * that takes a bare CR for a line end would otherwise see a field of the attacker's making
+ * (a second From, an Authentication-Results claiming our authserv-id) inside another one. */
+static char *
+copy_no_bare_cr(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	size_t i;
+
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		p[i] = s[i] == '\r' && (i + 1 >= n || s[i + 1] != '\n') ? ' ' : s[i];
+	p[n] = '\0';
+	return p;
+}
+
+/* Insert a copy of f (its raw bytes kept, bare CRs made spaces) at index at of h. Not
+ * through msg_fold: a field as it came need not be one we could fold (a word longer than a
+ * line, a bare CR), and such a field must never stop the message from being written. */
 static int
 insert_raw(struct msg_header *h, size_t at, const struct msg_field *f, struct err *e)
 {
 	struct msg_field *g;
+	char *name, *value, *raw;
 
-	if (msg_header_insert(h, at, f->name, f->value, e) != 0)
+	if (at > h->n)
+		at = h->n;
+	if (msg_header_insert(h, at, "X", "", e) != 0)
 		return -1;
-	g = &h->f[at];
-	free(g->raw);
-	if ((g->raw = malloc(f->rawlen + 1)) == NULL) {
-		g->rawlen = 0;
+	name = strdup(f->name);
+	value = copy_no_bare_cr(f->value, strlen(f->value));
+	raw = copy_no_bare_cr(f->raw, f->rawlen);
+	if (name == NULL || value == NULL || raw == NULL) {
+		free(name);
+		free(value);
+		free(raw);
+		msg_header_delete(h, at);
 		return err_set(e, EX_OSERR, "out of memory");
 	}
-	memcpy(g->raw, f->raw, f->rawlen);
-	g->raw[f->rawlen] = '\0';
+	g = &h->f[at];
+	free(g->name);
+	free(g->value);
+	free(g->raw);
+	g->name = name;
+	g->value = value;
+	g->raw = raw;
 	g->rawlen = f->rawlen;
 	return 0;
 }
