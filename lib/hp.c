@@ -160,6 +160,21 @@ add_raw(struct msg_header *h, const struct msg_field *f, struct err *e)
 	return insert_raw(h, h->n, f, e);
 }
 
+/* A field for comparing only (never written): name and value, not folded, so that a value
+ * that could not be folded stops nothing. */
+static int
+add_unfolded(struct msg_header *h, const char *name, const char *value, struct err *e)
+{
+	struct msg_field f;
+
+	memset(&f, 0, sizeof f);
+	f.name = (char *)name;
+	f.value = (char *)value;
+	f.raw = (char *)value;
+	f.rawlen = strlen(value);
+	return insert_raw(h, h->n, &f, e);
+}
+
 /* insert_raw for a field from another entity (the payload is canonical, CRLF): its line
  * ends become h's, so that a reader never meets a header with two kinds. */
 static int
@@ -402,7 +417,7 @@ hp_outer_fields(const struct msg_header *payload, struct msg_header *ref, struct
 			;
 		if (strpbrk(name, " \t") != NULL)
 			continue;
-		if (msg_header_add(ref, name, v, e) != 0)
+		if (add_unfolded(ref, name, v, e) != 0)
 			return -1;
 	}
 	return any;
@@ -447,7 +462,7 @@ obscured_copy(const struct msg_header *payload, struct msg_header *out, struct e
 	msg_header_init(out);
 	for (i = 0; i < payload->n; i++)
 		if (protects(payload, payload->f[i].name)
-		    && msg_header_add(out, payload->f[i].name, payload->f[i].value, e) != 0)
+		    && add_unfolded(out, payload->f[i].name, payload->f[i].value, e) != 0)
 			return -1;
 	return hp_obscure(out, e) < 0 ? -1 : 0;
 }
