@@ -67,7 +67,10 @@ check_merge(const struct msg_header *outer, const struct msg_header *payload, in
 	size_t i, n;
 
 	if (hp_merge(outer, payload, encrypted, &out, &info, &e) != 0) {
-		if (e.code != EX_OSERR && e.code != EX_DATAERR)
+		/* Fields as they came never stop it (a bare CR, a word too long to fold): only
+		 * memory, or more fields together than one header may have. */
+		if (e.code != EX_OSERR && (e.code != EX_DATAERR
+		    || outer->n + payload->n < MSG_MAX_FIELDS))
 			abort();
 		msg_header_free(&out);
 		return;
@@ -82,6 +85,10 @@ check_merge(const struct msg_header *outer, const struct msg_header *payload, in
 
 		if (strncasecmp(f->name, "Content-", 8) == 0 || strcasecmp(f->name, HP_OUTER_FIELD) == 0)
 			abort();
+		/* no bare CR: a reader could take it for a line end */
+		for (n = 0; n < f->rawlen; n++)
+			if (f->raw[n] == '\r' && (n + 1 == f->rawlen || f->raw[n + 1] != '\n'))
+				abort();
 		if (from_outer(outer, f))
 			continue;
 		/* from the payload: protectable, named there, in our line ends */
