@@ -190,6 +190,8 @@ insert_raw_eol(struct msg_header *h, size_t at, const struct msg_field *f, struc
 			continue;
 		if (f->raw[i] == '\n')
 			buf_adds(&b, h->crlf ? "\r\n" : "\n");
+		else if (f->raw[i] == '\r')
+			buf_addc(&b, ' ');	/* bare: see copy_no_bare_cr */
 		else
 			buf_add(&b, f->raw + i, 1);
 	}

@@ -46,13 +46,25 @@ bounded(const char *s, size_t n)
 	return memchr(s, '\0', n) != NULL;
 }
 
+/* The same bytes, but that a bare CR in a may be a space in b (hp_merge writes it so). */
+static int
+same_raw(const char *a, const char *b, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (a[k] != b[k] && !(a[k] == '\r' && b[k] == ' ' && (k + 1 == n || a[k + 1] != '\n')))
+			return 0;
+	return 1;
+}
+
 static int
 from_outer(const struct msg_header *outer, const struct msg_field *f)
 {
 	size_t i;
 
 	for (i = 0; i < outer->n; i++)
-		if (outer->f[i].rawlen == f->rawlen && memcmp(outer->f[i].raw, f->raw, f->rawlen) == 0)
+		if (outer->f[i].rawlen == f->rawlen && same_raw(outer->f[i].raw, f->raw, f->rawlen))
 			return 1;
 	return 0;
 }
