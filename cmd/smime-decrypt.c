@@ -126,6 +126,16 @@ copy_fd_rest(struct run *r, int fd, uint64_t off)
 	copy_range(r, fd, off, (uint64_t)end - off);
 }
 
+static void
+no_bare_cr(char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n'))
+			p[i] = ' ';
+}
+
 /* The Secmail-Decryption record, first in the header (after an mbox "From " line). */
 static void
 add_record(struct run *r, const struct env_info *info)
@@ -408,6 +418,10 @@ read_header(struct run *r)
 	fields += r->h.mbox_from != NULL ? strlen(r->h.mbox_from) : 0;
 	r->blank = r->h.bytes > fields ? r->h.bytes - fields : 0;
 	ar_strip(&r->h, r->authserv);
+	/* A bare CR (not before an LF) becomes a space: a reader that takes it for a line end
+	 * would see a record of ours hidden inside another field, which ar_strip never saw. */
+	for (i = 0; i < r->h.n; i++)
+		no_bare_cr(r->h.f[i].raw, r->h.f[i].rawlen);
 }
 
 /* One message, from m->in to m->out: the single-message path and every message of a batch.

@@ -461,8 +461,6 @@ list_maildir(struct run *r, int sub, struct err *e)
 			r->doubt++;
 			continue;
 		}
-		if (recovered(r, sub, d->d_name))
-			continue;
 		if (add_item(r, d->d_name, sub, doubt, e) != 0)
 			break;
 	}
@@ -473,6 +471,87 @@ list_maildir(struct run *r, int sub, struct err *e)
 		return -1;
 	}
 	closedir(dp);
+	return 0;
+}
+
+/* The base of the output name of item i (its key for state 2), malloc'd; NULL when it has
+ * none (a name too long: the message fails on its own) or out of memory. */
+static char *
+out_base(const struct run *r, size_t i)
+{
+	char out[NAME_MAX + 1];
+
+	if (maildir_mark_name(r->v[i].name, r->b->done, out, sizeof out) != 0)
+		return NULL;
+	return strndup(out, maildir_base_len(out));
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+
+	return *x == NULL || *y == NULL ? (*x == NULL) - (*y == NULL) : strcmp(*x, *y);
+}
+
+/*
+ * After listing (Maildir modes): the mark drops ",S=" and ",W=", so two inputs ("A,S=1" in
+ * new/, "A,S=2" or "A:2,S" in cur/) can have one output name. The output of one would be
+ * taken for the other's (state 2), and the other removed unprocessed: such inputs are all
+ * left in place, reported, never processed nor removed. The others in state 2 are removed.
+ */
+static int
+sift(struct run *r, struct err *e)
+{
+	char **key, *k, p[PATHMAX];
+	size_t i, j, n = 0;
+	int clash;
+
+	if (r->n == 0)
+		return 0;
+	if ((key = calloc(r->n, sizeof *key)) == NULL)
+		return err_sys(e, EX_OSERR, "out of memory");
+	for (i = 0; i < r->n; i++)
+		key[i] = out_base(r, i);
+	/* the keys sorted on their own, to find the ones that occur twice */
+	{
+		char **sorted = malloc(r->n * sizeof *sorted);
+
+		if (sorted == NULL) {
+			for (i = 0; i < r->n; i++)
+				free(key[i]);
+			free(key);
+			return err_sys(e, EX_OSERR, "out of memory");
+		}
+		memcpy(sorted, key, r->n * sizeof *sorted);
+		qsort(sorted, r->n, sizeof *sorted, cmp_key);
+		for (i = 0; i < r->n; i++) {
+			k = key[i];
+			clash = 0;
+			if (k != NULL) {
+				char **hit = bsearch(&k, sorted, r->n, sizeof *sorted, cmp_key);
+
+				clash = (hit > sorted && hit[-1] != NULL && strcmp(hit[-1], k) == 0)
+				    || (hit + 1 < sorted + r->n && hit[1] != NULL
+				    && strcmp(hit[1], k) == 0);
+			}
+			if (clash) {
+				inpath(r, i, p);
+				report(p, "another message here would get the same output name (%s,...): "
+				    "left in place, not %s", k, r->b->done);
+				r->failed++;
+			} else if (!recovered(r, r->v[i].sub, r->v[i].name)) {
+				r->v[n++] = r->v[i];
+				continue;
+			}
+			free(r->v[i].name);
+		}
+		free(sorted);
+	}
+	for (j = 0; j < r->n; j++)
+		free(key[j]);
+	free(key);
+	r->n = n;
 	return 0;
 }
 
@@ -579,6 +658,8 @@ setup_maildir(struct run *r, struct err *e)
 	for (s = SUB_NEW; s <= (b->cur ? SUB_CUR : SUB_NEW); s++)
 		if (list_maildir(r, s, e) != 0)
 			return -1;
+	if ((r->mode == M_MAILDIR || r->mode == M_INPLACE) && sift(r, e) != 0)
+		return -1;
 	return 0;
 }
 
@@ -847,7 +928,14 @@ commit(struct run *r)
 				r->skipped++;
 				continue;
 			}
-			/* A Maildir output of this name is this input's: done (state 2). */
+			/* State 2 was settled before the run (sift): an output that appeared
+			 * since is someone else's, and this input is not done. */
+			if (exists) {
+				report(in, "%s appeared during the run: left in place, not %s", out,
+				    r->b->done);
+				r->failed++;
+				continue;
+			}
 		}
 		ok[k] = 1;
 		r->touched_out[r->v[i].sub == SUB_CUR] = 1;
@@ -919,7 +1007,8 @@ hand_over(struct run *r, size_t i)
 		return;
 	}
 	/* In doubt from here until the command's verdict is recorded. */
-	if (!it->doubt && rename(in, mark) != 0) {
+	/* Never over a message left in doubt by a killed run whose name marks the same. */
+	if (!it->doubt && rename_new(in, mark) != 0) {
 		report(in, "cannot mark it as being handed over: %s", strerror(errno));
 		unlink(tmp);
 		r->retry++;

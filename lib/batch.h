@@ -33,9 +33,14 @@
  *   3. only the output: done.
  * Steps of one message: 4. output in tmp, 5. linked into new/ or cur/ and the directory
  * synced, 6. input removed. Names carrying the tool's own mark are outputs and never inputs.
+ * Inputs of one run whose output names would be the same (they differ only in the dropped
+ * size fields, or one is in new/ and one in cur/) are all left in place and reported: an
+ * output is never taken for another input's. An output that appears under an input's name
+ * during the run (someone else's) does not make the input done either.
  *
  * --exec CMD (Maildir only): each output is piped to `/bin/sh -c CMD`. Before CMD starts the
- * input is renamed with the mark ",secmail=exec" (and the directory synced); when CMD exits
+ * input is renamed with the mark ",secmail=exec", never over a file of that name (and the
+ * directory synced); when CMD exits
  * 0 the input is removed, otherwise renamed back. A message still so marked when a later run
  * starts was being handed over when a run was killed: CMD may or may not have taken it, so
  * it is reported "in doubt" and left alone (never sent twice) until --force hands it over

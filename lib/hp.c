@@ -103,22 +103,53 @@ hp_complete(struct msg_header *h, time_t now, struct err *e)
 	return rc;
 }
 
-/* Insert a copy of f (its raw bytes kept) at index at of h. */
+/* A copy of s (n bytes) with every bare CR (one not before an LF) made a space: a reader
+ * that takes a bare CR for a line end would otherwise see a field of the attacker's making
+ * (a second From, an Authentication-Results claiming our authserv-id) inside another one. */
+static char *
+copy_no_bare_cr(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	size_t i;
+
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		p[i] = s[i] == '\r' && (i + 1 >= n || s[i + 1] != '\n') ? ' ' : s[i];
+	p[n] = '\0';
+	return p;
+}
+
+/* Insert a copy of f (its raw bytes kept, bare CRs made spaces) at index at of h. Not
+ * through msg_fold: a field as it came need not be one we could fold (a word longer than a
+ * line, a bare CR), and such a field must never stop the message from being written. */
 static int
 insert_raw(struct msg_header *h, size_t at, const struct msg_field *f, struct err *e)
 {
 	struct msg_field *g;
+	char *name, *value, *raw;
 
-	if (msg_header_insert(h, at, f->name, f->value, e) != 0)
+	if (at > h->n)
+		at = h->n;
+	if (msg_header_insert(h, at, "X", "", e) != 0)
 		return -1;
-	g = &h->f[at];
-	free(g->raw);
-	if ((g->raw = malloc(f->rawlen + 1)) == NULL) {
-		g->rawlen = 0;
+	name = strdup(f->name);
+	value = copy_no_bare_cr(f->value, strlen(f->value));
+	raw = copy_no_bare_cr(f->raw, f->rawlen);
+	if (name == NULL || value == NULL || raw == NULL) {
+		free(name);
+		free(value);
+		free(raw);
+		msg_header_delete(h, at);
 		return err_set(e, EX_OSERR, "out of memory");
 	}
-	memcpy(g->raw, f->raw, f->rawlen);
-	g->raw[f->rawlen] = '\0';
+	g = &h->f[at];
+	free(g->name);
+	free(g->value);
+	free(g->raw);
+	g->name = name;
+	g->value = value;
+	g->raw = raw;
 	g->rawlen = f->rawlen;
 	return 0;
 }
@@ -127,6 +158,21 @@ static int
 add_raw(struct msg_header *h, const struct msg_field *f, struct err *e)
 {
 	return insert_raw(h, h->n, f, e);
+}
+
+/* A field for comparing only (never written): name and value, not folded, so that a value
+ * that could not be folded stops nothing. */
+static int
+add_unfolded(struct msg_header *h, const char *name, const char *value, struct err *e)
+{
+	struct msg_field f;
+
+	memset(&f, 0, sizeof f);
+	f.name = (char *)name;
+	f.value = (char *)value;
+	f.raw = (char *)value;
+	f.rawlen = strlen(value);
+	return insert_raw(h, h->n, &f, e);
 }
 
 /* insert_raw for a field from another entity (the payload is canonical, CRLF): its line
@@ -144,6 +190,8 @@ insert_raw_eol(struct msg_header *h, size_t at, const struct msg_field *f, struc
 			continue;
 		if (f->raw[i] == '\n')
 			buf_adds(&b, h->crlf ? "\r\n" : "\n");
+		else if (f->raw[i] == '\r')
+			buf_addc(&b, ' ');	/* bare: see copy_no_bare_cr */
 		else
 			buf_add(&b, f->raw + i, 1);
 	}
@@ -371,7 +419,7 @@ hp_outer_fields(const struct msg_header *payload, struct msg_header *ref, struct
 			;
 		if (strpbrk(name, " \t") != NULL)
 			continue;
-		if (msg_header_add(ref, name, v, e) != 0)
+		if (add_unfolded(ref, name, v, e) != 0)
 			return -1;
 	}
 	return any;
@@ -416,7 +464,7 @@ obscured_copy(const struct msg_header *payload, struct msg_header *out, struct e
 	msg_header_init(out);
 	for (i = 0; i < payload->n; i++)
 		if (protects(payload, payload->f[i].name)
-		    && msg_header_add(out, payload->f[i].name, payload->f[i].value, e) != 0)
+		    && add_unfolded(out, payload->f[i].name, payload->f[i].value, e) != 0)
 			return -1;
 	return hp_obscure(out, e) < 0 ? -1 : 0;
 }

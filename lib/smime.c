@@ -1786,6 +1786,24 @@ put_ar(struct io_out *o, const char *authserv, const struct cms_result *r, const
 	return rc;
 }
 
+/* A field as it came, but for its bare CRs (one not before an LF), written as spaces: a
+ * reader that takes a bare CR for a line end would see a field hidden inside another one
+ * (an Authentication-Results claiming our authserv-id, a second From) that ar_strip and the
+ * policy never saw. */
+static int
+put_raw(struct io_out *o, const char *raw, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++)
+		if (raw[i] == '\r' && (i + 1 >= n || raw[i + 1] != '\n')) {
+			if (io_out_write(o, raw + start, i - start) != 0 || io_out_puts(o, " ") != 0)
+				return -1;
+			start = i + 1;
+		}
+	return io_out_write(o, raw + start, n - start);
+}
+
 static int
 write_header(struct verify *s, struct io_out *o, const struct cms_result *r, int content_too)
 {
@@ -1801,7 +1819,7 @@ write_header(struct verify *s, struct io_out *o, const struct cms_result *r, int
 	for (i = 0; i < h->n; i++) {
 		if (!content_too && is_entity_field(h->f[i].name))
 			continue;
-		if (io_out_write(o, h->f[i].raw, h->f[i].rawlen) != 0)
+		if (put_raw(o, h->f[i].raw, h->f[i].rawlen) != 0)
 			return out_err(o, s->e);
 	}
 	return 0;

@@ -165,3 +165,21 @@ EXEC='f=$(mktemp "$SENT/m.XXXXXX") && cat >"$f"'
 	[ "$(handed)" -eq "$N" ]
 	[ "$(subjects "$SENT"/*)" = "$(expect_subjects 1 "$N")" ]
 }
+
+@test "exec attack: a message whose hand-over name is that of one left in doubt never replaces it" {
+	export SENT=$T/sent
+	mkdir "$SENT"
+	rm "$T"/box/new/*
+	small_msg 1 >"$T/box/new/1700000001.M1P4242.test,S=100"
+	SECMAIL_BATCH_FAULT=exec-mark:1 run "${SIGN[@]}" --maildir "$T/box" --exec "$EXEC"
+	[ "$status" -eq 137 ]
+	[ "$(files "$T/box/new")" = "1700000001.M1P4242.test,secmail=exec" ]
+	# a second message whose name differs only in its size field
+	small_msg 2 >"$T/box/new/1700000001.M1P4242.test,S=200"
+	run "${SIGN[@]}" --maildir "$T/box" --exec "$EXEC"
+	assert_failure
+	# the one in doubt is still there, as it was: never overwritten by the other
+	[ "$(subjects "$T/box/new/1700000001.M1P4242.test,secmail=exec")" = "batch 1" ]
+	[ "$(subjects "$T"/box/new/*)" = "$(expect_subjects 1 2)" ]
+	[ "$(files "$SENT")" = "" ]
+}

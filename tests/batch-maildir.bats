@@ -191,3 +191,28 @@ teardown() { common_teardown; }
 	[ "$(ls "$T/box/new" | wc -l)" -eq 0 ]
 	! grep -v 'gone (moved or removed since the run started): skipped$' <<<"$stderr" | grep .
 }
+
+# review12: the mark drops ",S=" and ",W=", so two inputs can map to one output name.
+@test "attack: two messages whose names differ only in their size fields are both kept: neither is removed unprocessed" {
+	small_msg 1 >"$T/box/new/1700000001.M1P4242.test,S=100"
+	small_msg 2 >"$T/box/new/1700000001.M1P4242.test,S=200"
+	fill "$T/box" 1 3
+	run --separate-stderr "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
+	assert_failure 1
+	[ "$(files "$T/out/new")" = "1700000003.M3P4242.test,secmail=signed" ]
+	[ "$(files "$T/box/new")" = "$(printf '1700000001.M1P4242.test,S=100\n1700000001.M1P4242.test,S=200')" ]
+	grep -q "^smime-sign: $T/box/new/1700000001.M1P4242.test,S=100: another message here would get the same output name" <<<"$stderr"
+	# every message is still somewhere: the two as they came, the third signed
+	[ "$(subjects "$T"/box/new/* "$T"/out/new/*)" = "$(expect_subjects 1 3)" ]
+	# an output of that name from an earlier run takes neither input away
+	small_msg 9 >"$T/out/new/1700000001.M1P4242.test,secmail=signed"
+	rm "$T/box/new/1700000001.M1P4242.test,S=100"
+	run "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
+	assert_success
+	[ "$(files "$T/box/new")" = "" ]
+	small_msg 1 >"$T/box/new/1700000001.M1P4242.test,S=100"
+	small_msg 2 >"$T/box/new/1700000001.M1P4242.test,S=200"
+	run "${SIGN[@]}" --maildir "$T/box" --in-place
+	assert_failure 1
+	[ "$(subjects "$T"/box/new/*S=*)" = "$(expect_subjects 1 2)" ]
+}

@@ -355,3 +355,87 @@ PY
 	SECMAIL_HEADER_PROTECTION=off sign "$T/msg" | grep -q '^Content-Type: text/plain; charset=utf-8$'
 	SECMAIL_HEADER_PROTECTION=off encrypt "$T/m" | grep -q '^Subject: merger with ACME$'
 }
+
+# A reader that takes a bare CR for a line end (Python's email package, many MUAs) sees a
+# second field inside one that secmail read as a single field: review12.
+bare_cr_readers_see() {	# FILE: the From and Authentication-Results fields a CR-splitting reader sees
+	python3 - "$1" <<'PY'
+import email, sys
+raw = open(sys.argv[1], 'rb').read()
+head = raw.split(b'\n\n', 1)[0]
+assert b'\r' not in head.replace(b'\r\n', b''), 'bare CR in the header written'
+m = email.message_from_bytes(raw)
+print(len(m.get_all('From') or []), len([v for v in m.get_all('Authentication-Results') or [] if v.lstrip().startswith('mx.test')]))
+PY
+}
+
+@test "hp attack: a bare CR in an outer field hides no verdict or From from a reader (protected header or not)" {
+	sign "$T/msg" >"$T/s"
+	sign --no-header-protection "$T/msg" >"$T/n"
+	for f in "$T/s" "$T/n"; do
+		outer "$f" '^Subject: (.*)=>Subject: \1\nX-Note: a\rAuthentication-Results: mx.test; smime=pass header.from=ceo@example.org\nX-Other: b\rFrom: CEO <ceo@example.org>'
+		run verify "$f"
+		assert_success
+		printf '%s\n' "$output" >"$T/v"
+		[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by alice@example.org'* ]]
+		run bare_cr_readers_see "$T/v"
+		assert_success
+		[ "$output" = "1 1" ]
+		grep -q '^X-Note: a Authentication-Results: mx.test' "$T/v"
+	done
+	# not signed: no verdict of ours but none, and no pass a reader could find
+	outer "$T/msg" '^Subject: (.*)=>Subject: \1\nX-Note: a\rAuthentication-Results: mx.test; smime=pass'
+	verify "$T/msg" >"$T/v" || true
+	run bare_cr_readers_see "$T/v"
+	assert_success
+	[ "$output" = "1 1" ]
+	[[ "$(ar "$T/v")" == *'smime=none'* ]]
+}
+
+@test "hp attack: an outer field that cannot be folded does not stop smime-verify: verdict and message written" {
+	sign "$T/msg" >"$T/s"
+	long=$(head -c 1500 /dev/zero | tr '\0' a)
+	outer "$T/s" "^Subject: (.*)=>Subject: \\1\\nX-Long: $long"
+	run verify "$T/s"
+	assert_success
+	printf '%s\n' "$output" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by alice@example.org; the header is protected (hp=clear)"'* ]]
+	grep -q "^X-Long: $long\$" "$T/v"
+	grep -q '^Hello Bob' "$T/v"
+}
+
+@test "hp attack: a protected payload with a field that cannot be folded, encrypted to Bob by anyone, is decrypted" {
+	long=$(head -c 1500 /dev/zero | tr '\0' b)
+	printf 'From: Mallory <mallory@example.net>\r\nTo: bob@example.org\r\nSubject: hi\r\nX-Long: %s\r\nContent-Type: text/plain; hp="cipher"\r\n\r\nbody\r\n' "$long" >"$T/payload"
+	openssl cms -encrypt -aes-256-cbc -binary -in "$T/payload" -out "$T/env" "$PKI/bob.pem"
+	{ printf 'From: Mallory <mallory@example.net>\nTo: bob@example.org\nSubject: [...]\nX-Outer: c\rSecmail-Decryption: mx.test; decrypted cipher=aes-256-gcm integrity=aead\n'; cat "$T/env"; } >"$T/e"
+	run decrypt "$T/e"
+	assert_success
+	printf '%s\n' "$output" >"$T/d"
+	grep -q "^X-Long: $long\$" "$T/d"
+	python3 - "$T/d" <<'PY'
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+assert m['Subject'] == 'hi', m.items()
+recs = m.get_all('Secmail-Decryption')
+assert len(recs) == 1 and 'aes-256-cbc' in recs[0], recs
+assert m.get_payload().strip() == 'body', m.get_payload()
+PY
+}
+
+@test "hp attack: a bare CR in an outer field of a message without header protection hides no record from a reader of smime-decrypt's output" {
+	grep -v '^Bcc:' "$T/msg" | encrypt --no-header-protection >"$T/e"
+	outer "$T/e" '^Subject: (.*)=>Subject: \1\nX-Outer: c\rSecmail-Decryption: mx.test; decrypted cipher=aes-256-gcm integrity=aead'
+	run decrypt "$T/e"
+	assert_success
+	printf '%s\n' "$output" >"$T/d"
+	python3 - "$T/d" <<'PY'
+import email, sys
+raw = open(sys.argv[1], 'rb').read()
+assert b'\r' not in raw.split(b'\n\n', 1)[0], 'bare CR in the header written'
+m = email.message_from_bytes(raw)
+recs = m.get_all('Secmail-Decryption')
+assert len(recs) == 1, recs
+PY
+	grep -q '^X-Outer: c Secmail-Decryption: mx.test' "$T/d"
+}

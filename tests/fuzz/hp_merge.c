@@ -46,13 +46,25 @@ bounded(const char *s, size_t n)
 	return memchr(s, '\0', n) != NULL;
 }
 
+/* The same bytes, but that a bare CR in a may be a space in b (hp_merge writes it so). */
+static int
+same_raw(const char *a, const char *b, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (a[k] != b[k] && !(a[k] == '\r' && b[k] == ' ' && (k + 1 == n || a[k + 1] != '\n')))
+			return 0;
+	return 1;
+}
+
 static int
 from_outer(const struct msg_header *outer, const struct msg_field *f)
 {
 	size_t i;
 
 	for (i = 0; i < outer->n; i++)
-		if (outer->f[i].rawlen == f->rawlen && memcmp(outer->f[i].raw, f->raw, f->rawlen) == 0)
+		if (outer->f[i].rawlen == f->rawlen && same_raw(outer->f[i].raw, f->raw, f->rawlen))
 			return 1;
 	return 0;
 }
@@ -67,7 +79,10 @@ check_merge(const struct msg_header *outer, const struct msg_header *payload, in
 	size_t i, n;
 
 	if (hp_merge(outer, payload, encrypted, &out, &info, &e) != 0) {
-		if (e.code != EX_OSERR && e.code != EX_DATAERR)
+		/* Fields as they came never stop it (a bare CR, a word too long to fold): only
+		 * memory, or more fields together than one header may have. */
+		if (e.code != EX_OSERR && (e.code != EX_DATAERR
+		    || outer->n + payload->n < MSG_MAX_FIELDS))
 			abort();
 		msg_header_free(&out);
 		return;
@@ -82,6 +97,10 @@ check_merge(const struct msg_header *outer, const struct msg_header *payload, in
 
 		if (strncasecmp(f->name, "Content-", 8) == 0 || strcasecmp(f->name, HP_OUTER_FIELD) == 0)
 			abort();
+		/* no bare CR: a reader could take it for a line end */
+		for (n = 0; n < f->rawlen; n++)
+			if (f->raw[n] == '\r' && (n + 1 == f->rawlen || f->raw[n + 1] != '\n'))
+				abort();
 		if (from_outer(outer, f))
 			continue;
 		/* from the payload: protectable, named there, in our line ends */

@@ -395,6 +395,45 @@ test_complete(void)
 	msg_header_free(&h);
 }
 
+/* Fields as they came, copied into the header a reader gets: a bare CR becomes a space (a
+ * reader could take it for a line end), and a word too long to fold stops nothing. */
+static void
+test_merge_as_came(void)
+{
+	struct msg_header o, p, out;
+	struct hp_info info;
+	struct err e;
+	char longw[1600];
+	char *text;
+	size_t i;
+	int bare = 0;
+
+	memset(longw, 'a', sizeof longw - 1);
+	longw[sizeof longw - 1] = '\0';
+	if ((text = malloc(sizeof longw + 300)) == NULL)
+		return;
+	snprintf(text, sizeof longw + 300, "From: a@example.org\nX-Note: a\rAuthentication-"
+	    "Results: mx.test; smime=pass\nX-Long: %s\n\n", longw);
+	ok(parse(&o, text) == 0, "outer header with a bare CR and a long word");
+	snprintf(text, sizeof longw + 300, "From: a@example.org\r\nX-In: %s\r\nX-Cr: b\rFrom: "
+	    "c@example.org\r\nContent-Type: text/plain; hp=clear\r\n\r\n", longw);
+	ok(parse(&p, text) == 0, "payload header with a bare CR and a long word");
+	ok(hp_merge(&o, &p, 1, &out, &info, &e) == 0, "hp_merge copies them");
+	for (i = 0; i < out.n; i++)
+		bare += memchr(out.f[i].raw, '\r', out.f[i].rawlen) != NULL
+		    || strchr(out.f[i].value, '\r') != NULL;
+	ok(bare == 0, "no bare CR in what a reader gets");
+	ok(nth(&out, "X-Note", 0) != NULL && strcmp(nth(&out, "X-Note", 0),
+	    "a Authentication-Results: mx.test; smime=pass") == 0, "the CR is a space");
+	ok(nth(&out, "X-Long", 0) != NULL && strlen(nth(&out, "X-Long", 0)) == strlen(longw)
+	    && nth(&out, "X-In", 0) != NULL, "the long fields are kept as they came");
+	ok(msg_header_count(&out, "From") == 1, "one From");
+	msg_header_free(&o);
+	msg_header_free(&p);
+	msg_header_free(&out);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -406,6 +445,7 @@ main(void)
 	test_merge_clear();
 	test_merge_cipher();
 	test_merge_forged_outer();
+	test_merge_as_came();
 	test_mode_of();
 	test_complete();
 	return tap_done();
