@@ -65,7 +65,10 @@ int
 receipt_store(const char *dir, const unsigned char *id, size_t idlen,
     const struct buf *sigder, const struct msg_header *h, time_t sent, struct err *e)
 {
-	static const char *const keep[] = { "Message-ID", "Date", "From", "To", "Cc", "Subject" };
+	/* To, Cc and Bcc: whom a receipt may come from (receipt_verify). The record is
+	 * private (0600 in a 0700 directory), so Bcc may be kept. */
+	static const char *const keep[] = { "Message-ID", "Date", "From", "To", "Cc", "Bcc",
+	    "Subject" };
 	struct io_atomic a;
 	struct buf t = BUF_INIT;
 	struct cte_enc enc;
@@ -460,6 +463,144 @@ why_failed(struct receipt_result *r)
 		set(r, CMS_V_FAIL, "the receipt's signature does not verify");
 }
 
+/* The addresses the kept message was addressed to (To, Cc, Bcc), NULL-terminated
+ * (keys_addrs_free); a field that does not parse adds nothing. */
+static char **
+kept_recipients(const struct msg_header *h, struct err *e)
+{
+	static const char *const names[] = { "To", "Cc", "Bcc" };
+	struct addr_list l = { NULL, 0, 0 };
+	struct err ignored;
+	char **v;
+	size_t i, k;
+
+	for (k = 0; k < sizeof names / sizeof names[0]; k++)
+		for (i = msg_header_next(h, names[k], 0); i != (size_t)-1;
+		    i = msg_header_next(h, names[k], i + 1))
+			(void)addr_parse_unique(h->f[i].value, &l, &ignored);
+	if ((v = calloc(l.n + 1, sizeof *v)) == NULL) {
+		addr_list_free(&l);
+		err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < l.n; i++)
+		if ((v[i] = strdup(l.v[i].spec)) == NULL) {
+			keys_addrs_free(v);
+			addr_list_free(&l);
+			err_set(e, EX_OSERR, "out of memory");
+			return NULL;
+		}
+	addr_list_free(&l);
+	return v;
+}
+
+static int
+addrs_meet(char **a, char **b)
+{
+	size_t i, j;
+
+	for (i = 0; a[i] != NULL; i++)
+		for (j = 0; b[j] != NULL; j++)
+			if (addr_spec_eq(a[i], b[j]))
+				return 1;
+	return 0;
+}
+
+/* "x@y, z@w" (printable, at most n bytes) for a reason. */
+static void
+addrs_join(char **v, char *out, size_t n)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; v[i] != NULL && i < 8; i++) {
+		buf_adds(&b, i ? ", " : "");
+		buf_add_printable(&b, v[i], strlen(v[i]));
+	}
+	if (v[i] != NULL)
+		buf_adds(&b, ", ...");
+	snprintf(out, n, "%.*s", b.p != NULL && !b.oom ? (int)b.len : 0, b.p != NULL ? b.p : "");
+	buf_free(&b);
+}
+
+/* The receiptList of the request kept in ocms (RFC 2634 §2.7 receiptsFrom), as addresses
+ * (keys_addrs_free); *listed 0 when the request asks allOrFirstTier. */
+static char **
+receipt_list(CMS_ContentInfo *ocms, int *listed, struct err *e)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(ocms);
+	STACK_OF(GENERAL_NAMES) *from = NULL;
+	CMS_ReceiptRequest *rr = NULL;
+	char **v;
+
+	*listed = 0;
+	if (sis != NULL && sk_CMS_SignerInfo_num(sis) > 0
+	    && CMS_get1_ReceiptRequest(sk_CMS_SignerInfo_value(sis, 0), &rr) > 0)
+		CMS_ReceiptRequest_get0_values(rr, NULL, NULL, &from, NULL);
+	if (from != NULL) {
+		*listed = 1;
+		v = receipts_to(from, e);
+	} else if ((v = calloc(1, sizeof *v)) == NULL) {
+		err_set(e, EX_OSERR, "out of memory");
+	}
+	CMS_ReceiptRequest_free(rr);
+	ERR_clear_error();
+	return v;
+}
+
+/*
+ * A receipt proves delivery only from someone the message was sent to (RFC 2634 §2.3: a
+ * receipt is returned by the recipients the request names; anyone else who saw the signed
+ * message can sign one just as well): the receipt signer's certificate must name an address
+ * of the kept To, Cc or Bcc and, for a receiptList request, one on the list. 0 with r set to
+ * fail when it does not, 1 when it does, -1 on errors.
+ */
+static int
+signer_was_asked(CMS_ContentInfo *rcms, CMS_ContentInfo *ocms, struct receipt_result *r,
+    struct err *e)
+{
+	STACK_OF(X509) *signers = CMS_get0_signers(rcms);
+	char **mine = NULL, **rcpt = NULL, **list = NULL, names[200], who[160];
+	char *one[2] = { r->signer, NULL };
+	int listed, rc = -1;
+
+	if (r->signer[0] != '\0')
+		addrs_join(one, who, sizeof who);
+	else
+		snprintf(who, sizeof who, "a certificate without an e-mail address");
+
+	if (signers == NULL || sk_X509_num(signers) < 1) {
+		set(r, CMS_V_FAIL, "the receipt's signer cannot be told");
+		rc = 0;
+		goto out;
+	}
+	if ((mine = keys_cert_addrs(sk_X509_value(signers, 0), e)) == NULL
+	    || (rcpt = kept_recipients(&r->kept, e)) == NULL
+	    || (list = receipt_list(ocms, &listed, e)) == NULL)
+		goto out;
+	rc = 0;
+	if (rcpt[0] == NULL) {
+		set(r, CMS_V_FAIL, "what was kept for this message names no recipient (To, Cc, "
+		    "Bcc): the receipt's signer %s cannot be checked", who);
+	} else if (!addrs_meet(mine, rcpt)) {
+		addrs_join(rcpt, names, sizeof names);
+		set(r, CMS_V_FAIL, "the receipt is signed by %s, who was not asked for one: the "
+		    "message was addressed to %s", who, names);
+	} else if (listed && !addrs_meet(mine, list)) {
+		addrs_join(list, names, sizeof names);
+		set(r, CMS_V_FAIL, "the receipt is signed by %s, who was not asked for one: the "
+		    "request's receiptList names %s", who, names[0] ? names : "no e-mail address");
+	} else {
+		rc = 1;
+	}
+out:
+	sk_X509_free(signers);
+	keys_addrs_free(mine);
+	keys_addrs_free(rcpt);
+	keys_addrs_free(list);
+	return rc;
+}
+
 int
 receipt_verify(const unsigned char *rder, size_t len, const char *dir,
     const struct cms_verify_opts *o, struct receipt_result *r, struct err *e)
@@ -510,10 +651,14 @@ receipt_verify(const unsigned char *rder, size_t len, const char *dir,
 	if ((st = anchors(o, e)) == NULL)
 		goto out;
 	if (CMS_verify_receipt(rcms, ocms, NULL, st, 0) == 1) {
-		r->verdict = CMS_V_PASS;
 		receipt_signer(rcms, r);
-		snprintf(r->reason, sizeof r->reason, "a good receipt by %s", r->signer[0]
-		    ? r->signer : "the recipient");
+		if ((k = signer_was_asked(rcms, ocms, r, e)) < 0)
+			goto out;
+		if (k > 0) {
+			r->verdict = CMS_V_PASS;
+			snprintf(r->reason, sizeof r->reason, "a good receipt by %s", r->signer[0]
+			    ? r->signer : "the recipient");
+		}
 	} else {
 		why_failed(r);
 		receipt_signer(rcms, r);
