@@ -28,15 +28,18 @@
 static const char usage[] =
     "usage: smime-receipt [--cert FILE --key FILE | --p12 FILE]\n"
     "                     [--pass-file FILE | --pass-fd FD | --pass-env VAR]\n"
-    "                     [--ca-file FILE] [--ca-path DIR] [--cert-dir DIR] [-C FILE] [FILE]\n"
+    "                     [--ca-file FILE] [--ca-path DIR] [--cert-dir DIR]\n"
+    "                     [--any-receipts-to] [-C FILE] [FILE]\n"
     "       smime-receipt --check [--receipt-dir DIR] [--ca-file FILE] [--ca-path DIR]\n"
     "                     [-C FILE] [FILE]\n"
     "\n"
     "Answer the signed message in FILE (or standard input) with a signed receipt (RFC 2634)\n"
     "when its sender asked for one and its signature passes: the receipt message goes to\n"
-    "standard output, addressed as the request says, for mailsend -t. With --check, check\n"
-    "the receipt message in FILE against what smime-sign --receipt-request kept, and say\n"
-    "which message it proves delivered, and when.\n"
+    "standard output, for mailsend -t, addressed to those of the request's receiptsTo\n"
+    "addresses that the sender's certificate names (others are dropped with a warning).\n"
+    "With --check, check the receipt message in FILE against what smime-sign\n"
+    "--receipt-request kept, and say which message it proves delivered, and when: only a\n"
+    "receipt from someone the message was addressed to (and on its receiptList) passes.\n"
     "\n"
     "  -c, --cert FILE         your certificate (PEM): the receipt is signed with it\n"
     "  -k, --key FILE          its private key\n"
@@ -47,6 +50,8 @@ static const char usage[] =
     "      --ca-file FILE      trust the CA certificates in FILE (instead of the system's)\n"
     "      --ca-path DIR       trust the CA certificates in DIR (hashed names)\n"
     "      --cert-dir DIR      certificate store whose entries are trusted as pinned\n"
+    "      --any-receipts-to   send the receipt to every receiptsTo address, also to\n"
+    "                          those the sender's certificate does not name\n"
     "      --check             check a receipt instead of making one\n"
     "      --receipt-dir DIR   where smime-sign kept the requests\n"
     "                          (default: ~/.local/state/secmail/receipts)\n"
@@ -108,9 +113,28 @@ our_address(const struct msg_header *h, char **mine)
 	return mine[0];
 }
 
-static int
-make(struct io_in *in, struct smime_verify_opts *vo, struct keys_opts *ko)
+/* The receiptsTo addresses receipt_make dropped, in one line. */
+static void
+warn_dropped(char **dropped)
 {
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; dropped != NULL && dropped[i] != NULL && i < 8; i++)
+		buf_addf(&b, "%s%s", i ? ", " : "", dropped[i]);
+	if (i == 0)
+		return;
+	if (dropped[i] != NULL)
+		buf_adds(&b, ", ...");
+	cli_warn("warning: not sending the receipt to %s: the sender's certificate does not "
+	    "name %s", b.p != NULL && !b.oom ? b.p : "?", i > 1 ? "them" : "it");
+	buf_free(&b);
+}
+
+static int
+make(struct io_in *in, struct smime_verify_opts *vo, struct keys_opts *ko, int any_to)
+{
+	static char *const nobody[] = { NULL };
 	struct keys_identity id;
 	struct cms_result r;
 	struct buf sig = BUF_INIT, der = BUF_INIT, b = BUF_INIT;
@@ -120,10 +144,10 @@ make(struct io_in *in, struct smime_verify_opts *vo, struct keys_opts *ko)
 	struct cte_enc enc;
 	struct sink os;
 	struct err e;
-	char **to = NULL, **mine, why[300], date[64], *mid;
+	char **to = NULL, **dropped = NULL, **mine, why[300], date[64], *mid;
 	const struct msg_field *f;
 	size_t i;
-	int sp;
+	int sp, rc;
 
 	if (keys_load_identity(ko, &id, &e) != 0) {
 		if (e.code == EX_NOINPUT)
@@ -147,12 +171,16 @@ make(struct io_in *in, struct smime_verify_opts *vo, struct keys_opts *ko)
 	if (r.verdict != CMS_V_PASS)
 		cli_die(1, "no receipt: a receipt is only for a validly signed message (smime=%s: "
 		    "%s)", cms_verdict_name(r.verdict), r.reason);
-	if (receipt_make((const unsigned char *)sig.p, sig.len, &id, &der, &to, why, sizeof why,
-	    &e) != 0) {
-		if (to == NULL && why[0] == '\0')
-			die(&e);
+	/* Issue 14 review: by default only to the sender's own addresses (RFC 2634 §2.1:
+	 * receipts go out as local policy and configuration say). */
+	if ((rc = receipt_make((const unsigned char *)sig.p, sig.len, &id, any_to ? NULL
+	    : r.signer_addrs != NULL ? r.signer_addrs : nobody, &der, &to, &dropped, why,
+	    sizeof why, &e)) < 0)
+		die(&e);
+	warn_dropped(dropped);
+	keys_addrs_free(dropped);
+	if (rc != 0)
 		cli_die(1, "no receipt: %s", why);
-	}
 	if (lseek(sp, 0, SEEK_SET) != 0 || io_in_init(&hin, sp, "temporary file", &e) != 0)
 		die(&e);
 	msg_header_init(&h);
@@ -323,6 +351,7 @@ main(int argc, char **argv)
 		{ "ca-path", required_argument, NULL, 'P' },
 		{ "cert-dir", required_argument, NULL, 'd' },
 		{ "check", no_argument, NULL, 'K' },
+		{ "any-receipts-to", no_argument, NULL, 'Y' },
 		{ "receipt-dir", required_argument, NULL, 'r' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -336,7 +365,7 @@ main(int argc, char **argv)
 	struct err e;
 	const char *name = "standard input", *config = NULL, *dir = NULL, *cert_dir = NULL, *now;
 	char defdir[4096], rdir[4096], host[256];
-	int c, fd = STDIN_FILENO, checking = 0, rc;
+	int c, fd = STDIN_FILENO, checking = 0, any_to = 0, rc;
 	ssize_t got;
 
 	cli_init(argc, argv);
@@ -354,6 +383,7 @@ main(int argc, char **argv)
 		case 'P': vo.cms.ca_path = optarg; break;
 		case 'd': cert_dir = optarg; break;
 		case 'K': checking = 1; break;
+		case 'Y': any_to = 1; break;
 		case 'r': dir = optarg; break;
 		case 'C': config = optarg; break;
 		case 'h': cli_help(usage);
@@ -399,7 +429,7 @@ main(int argc, char **argv)
 		if (cert_dir != NULL && certstore_open(&vo.store, cert_dir, &e) != 0)
 			cli_die_err(&e);
 		vo.authserv_id = ar_default_authserv(host, sizeof host);
-		rc = make(&in, &vo, &ko);
+		rc = make(&in, &vo, &ko, any_to);
 		certstore_close(vo.store);
 	}
 	io_in_free(&in);

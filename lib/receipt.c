@@ -180,9 +180,38 @@ receipts_to(STACK_OF(GENERAL_NAMES) *to, struct err *e)
 	return v;
 }
 
+/*
+ * Issue 14 review: keep only the receiptsTo addresses that the original's signer (sender)
+ * names, moving the others to a new list in *dropped. RFC 2634 §2.1 leaves returning the
+ * receipt to "local security policies, and configuration options": a request is the
+ * sender's word, and a stranger must not make us sign and mail receipts to third parties.
+ */
+static int
+keep_senders(char **to, char *const *sender, char ***dropped, struct err *e)
+{
+	size_t i, j, k, n = 0, d = 0;
+
+	for (i = 0; to[i] != NULL; i++)
+		n++;
+	if ((*dropped = calloc(n + 1, sizeof **dropped)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	for (i = j = 0; to[i] != NULL; i++) {
+		for (k = 0; sender[k] != NULL; k++)
+			if (addr_spec_eq(to[i], sender[k]))
+				break;
+		if (sender[k] != NULL)
+			to[j++] = to[i];
+		else
+			(*dropped)[d++] = to[i];
+	}
+	to[j] = NULL;
+	return 0;
+}
+
 int
 receipt_make(const unsigned char *sig, size_t siglen, const struct keys_identity *id,
-    struct buf *der, char ***to, char *why, size_t n, struct err *e)
+    char *const *sender, struct buf *der, char ***to, char ***dropped, char *why, size_t n,
+    struct err *e)
 {
 	const unsigned char *p = sig;
 	CMS_ContentInfo *cms = NULL, *rct = NULL;
@@ -196,6 +225,7 @@ receipt_make(const unsigned char *sig, size_t siglen, const struct keys_identity
 	int all = 0, i, len, rc = 1;
 
 	*to = NULL;
+	*dropped = NULL;
 	why[0] = '\0';
 	ERR_clear_error();
 	if (siglen > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &p, (long)siglen)) == NULL
@@ -243,6 +273,24 @@ receipt_make(const unsigned char *sig, size_t siglen, const struct keys_identity
 		snprintf(why, n, "the receipt request names no e-mail address to send it to");
 		goto out;
 	}
+	if (sender != NULL) {
+		if (keep_senders(*to, sender, dropped, e) != 0) {
+			rc = -1;
+			goto out;
+		}
+		if ((*to)[0] == NULL) {
+			struct buf b = BUF_INIT;
+			size_t k;
+
+			for (k = 0; sender[k] != NULL && k < 4; k++)
+				buf_addf(&b, "%s%s", k ? ", " : "", sender[k]);
+			snprintf(why, n, "the request names no address of the sender (%s) to send it "
+			    "to (--any-receipts-to sends it anyway)", b.p != NULL && !b.oom ? b.p
+			    : "none");
+			buf_free(&b);
+			goto out;
+		}
+	}
 	if ((rct = CMS_sign_receipt(si, id->cert, id->pkey, id->chain, 0)) == NULL
 	    || (len = i2d_CMS_ContentInfo(rct, &out)) <= 0) {
 		rc = err_ssl(e, EX_SOFTWARE, "cannot sign the receipt");
@@ -251,6 +299,10 @@ receipt_make(const unsigned char *sig, size_t siglen, const struct keys_identity
 	buf_add(der, out, (size_t)len);
 	rc = buf_check(der, e);
 out:
+	if (rc == -1) {
+		keys_addrs_free(*dropped);
+		*dropped = NULL;
+	}
 	if (rc != 0) {
 		keys_addrs_free(*to);
 		*to = NULL;

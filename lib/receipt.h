@@ -35,12 +35,17 @@ int receipt_store(const char *dir, const unsigned char *id, size_t idlen,
  * receipts are only for validly signed messages), signed by id. RFC 2634 §2.3 decides
  * whether one is due: a request must be there, the signed content must not itself be a
  * receipt, a receiptList must name one of id's addresses, firstTierRecipients excludes a
- * copy that came through a mailing list (mlExpansionHistory). 0 with the receipt DER in der
- * and *to (NULL-terminated, keys_addrs_free) the receiptsTo addresses; 1 when none is due
- * (why says so); -1 on errors.
+ * copy that came through a mailing list (mlExpansionHistory). sender: the addresses of the
+ * original's (verified) signer certificate; receiptsTo addresses that none of them names
+ * are dropped (issue 14 review: no receipts to third parties a stranger picks), or NULL to
+ * keep every one. 0 with the receipt DER in der and *to (NULL-terminated, keys_addrs_free)
+ * the receiptsTo addresses kept; 1 when none is due (why says so); -1 on errors. On 0 and 1
+ * *dropped is NULL or the addresses dropped (keys_addrs_free), for a warning; none of them
+ * is in *to.
  */
 int receipt_make(const unsigned char *sig, size_t siglen, const struct keys_identity *id,
-    struct buf *der, char ***to, char *why, size_t n, struct err *e);
+    char *const *sender, struct buf *der, char ***to, char ***dropped, char *why, size_t n,
+    struct err *e);
 
 /* The signedContentIdentifier of a receipt (rder: a SignedData over id-ct-receipt,
  * RFC 2634 §2.7 Receipt), up to RECEIPT_MAX_ID octets, into id: the name under which

@@ -8,6 +8,7 @@ complete -c smime-receipt -l pass-env -x -a '(set -xn)' -d 'Take the passphrase 
 complete -c smime-receipt -l ca-file -r -F -d 'Trust anchors'
 complete -c smime-receipt -l ca-path -x -a '(__fish_complete_directories)' -d 'Trust anchor directory'
 complete -c smime-receipt -l cert-dir -x -a '(__fish_complete_directories)' -d 'Certificate store'
+complete -c smime-receipt -l any-receipts-to -d "Send the receipt to every receiptsTo address, not only the sender's"
 complete -c smime-receipt -l check -d 'Check a receipt instead of making one'
 complete -c smime-receipt -l receipt-dir -x -a '(__fish_complete_directories)' -d 'Where smime-sign kept the requests'
 complete -c smime-receipt -s C -l config -r -F -d 'Configuration file'

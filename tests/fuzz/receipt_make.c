@@ -2,7 +2,10 @@
  * arbitrary DER as the SignedData of a message that asks for a receipt. The ReceiptRequest
  * (receiptsFrom: allOrFirstTier or a receiptList; receiptsTo), the mlExpansionHistory
  * check and the receipt signing must never crash; a receipt is made only for a request,
- * never for a receipt, and goes only to addresses that are one printable token with an @. */
+ * never for a receipt, and goes only to addresses that are one printable token with an @.
+ * Every other input is answered as if alice@example.org had signed it (the default: only
+ * receiptsTo addresses the sender's certificate names), the others as --any-receipts-to:
+ * then no address outside the sender's is kept, and none that is dropped is the sender's. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include "addr.h"
 #include "keys.h"
 #include "receipt.h"
 
@@ -52,7 +56,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct buf der = BUF_INIT;
 	struct err e;
-	char **to = NULL, why[300];
+	static char *const sender[] = { "alice@example.org", NULL };
+	char *const *who = size % 2 ? NULL : sender;
+	char **to = NULL, **dropped = NULL, why[300];
 	const unsigned char *p = data;
 	CMS_ContentInfo *cms;
 	size_t i, k;
@@ -66,7 +72,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		is_receipt = ct != NULL && OBJ_obj2nid(ct) == NID_id_smime_ct_receipt;
 		CMS_ContentInfo_free(cms);
 	}
-	rc = receipt_make(data, size, &id, &der, &to, why, sizeof why, &e);
+	rc = receipt_make(data, size, &id, who, &der, &to, &dropped, why, sizeof why, &e);
+	for (i = 0; dropped != NULL && dropped[i] != NULL; i++)
+		if (who == NULL || addr_spec_eq(dropped[i], sender[0]))
+			abort();
 	if (rc == 0) {
 		if (is_receipt || der.len == 0 || to == NULL || to[0] == NULL)
 			abort();
@@ -77,14 +86,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if ((unsigned char)to[i][k] <= ' ' || (unsigned char)to[i][k] >= 0x7f
 				    || strchr(",;<>()\"\\", to[i][k]) != NULL)
 					abort();
+			if (who != NULL && !addr_spec_eq(to[i], sender[0]))
+				abort();
 		}
 	} else if (rc == 1) {
 		if (to != NULL || why[0] == '\0' || memchr(why, '\0', sizeof why) == NULL)
 			abort();
-	} else if (rc != -1 || to != NULL) {
+	} else if (rc != -1 || to != NULL || dropped != NULL) {
 		abort();
 	}
 	keys_addrs_free(to);
+	keys_addrs_free(dropped);
 	buf_free(&der);
 	return 0;
 }
