@@ -575,29 +575,39 @@ addrs_join(char **v, char *out, size_t n)
 	buf_free(&b);
 }
 
-/* The receiptList of the request kept in ocms (RFC 2634 §2.7 receiptsFrom), as addresses
- * (keys_addrs_free); *listed 0 when the request asks allOrFirstTier. */
-static char **
-receipt_list(CMS_ContentInfo *ocms, int *listed, struct err *e)
+/* The receiptList of the request kept in ocms (RFC 2634 §2.7 receiptsFrom): -1 when the
+ * request asks allOrFirstTier (or cannot be read), 1 when it names one of mine (every name,
+ * as receipt_make reads it), else 0 with the addresses it names in names (n bytes). */
+static int
+receipt_list(CMS_ContentInfo *ocms, char **mine, char *names, size_t n, struct err *e)
 {
 	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(ocms);
 	STACK_OF(GENERAL_NAMES) *from = NULL;
 	CMS_ReceiptRequest *rr = NULL;
 	char **v;
+	int i, rc = -1;
 
-	*listed = 0;
+	names[0] = '\0';
 	if (sis != NULL && sk_CMS_SignerInfo_num(sis) > 0
 	    && CMS_get1_ReceiptRequest(sk_CMS_SignerInfo_value(sis, 0), &rr) > 0)
 		CMS_ReceiptRequest_get0_values(rr, NULL, NULL, &from, NULL);
 	if (from != NULL) {
-		*listed = 1;
-		v = receipts_to(from, e);
-	} else if ((v = calloc(1, sizeof *v)) == NULL) {
-		err_set(e, EX_OSERR, "out of memory");
+		for (i = 0; i < sk_GENERAL_NAMES_num(from); i++)
+			if (names_any(sk_GENERAL_NAMES_value(from, i), mine))
+				break;
+		if (i < sk_GENERAL_NAMES_num(from))
+			rc = 1;
+		else if ((v = receipts_to(from, e)) == NULL)
+			rc = -2;
+		else {
+			addrs_join(v, names, n);
+			keys_addrs_free(v);
+			rc = 0;
+		}
 	}
 	CMS_ReceiptRequest_free(rr);
 	ERR_clear_error();
-	return v;
+	return rc;
 }
 
 /*
@@ -612,7 +622,7 @@ signer_was_asked(CMS_ContentInfo *rcms, CMS_ContentInfo *ocms, struct receipt_re
     struct err *e)
 {
 	STACK_OF(X509) *signers = CMS_get0_signers(rcms);
-	char **mine = NULL, **rcpt = NULL, **list = NULL, names[200], who[160];
+	char **mine = NULL, **rcpt = NULL, names[200], who[160];
 	char *one[2] = { r->signer, NULL };
 	int listed, rc = -1;
 
@@ -620,15 +630,13 @@ signer_was_asked(CMS_ContentInfo *rcms, CMS_ContentInfo *ocms, struct receipt_re
 		addrs_join(one, who, sizeof who);
 	else
 		snprintf(who, sizeof who, "a certificate without an e-mail address");
-
 	if (signers == NULL || sk_X509_num(signers) < 1) {
 		set(r, CMS_V_FAIL, "the receipt's signer cannot be told");
 		rc = 0;
 		goto out;
 	}
 	if ((mine = keys_cert_addrs(sk_X509_value(signers, 0), e)) == NULL
-	    || (rcpt = kept_recipients(&r->kept, e)) == NULL
-	    || (list = receipt_list(ocms, &listed, e)) == NULL)
+	    || (rcpt = kept_recipients(&r->kept, e)) == NULL)
 		goto out;
 	rc = 0;
 	if (rcpt[0] == NULL) {
@@ -638,8 +646,9 @@ signer_was_asked(CMS_ContentInfo *rcms, CMS_ContentInfo *ocms, struct receipt_re
 		addrs_join(rcpt, names, sizeof names);
 		set(r, CMS_V_FAIL, "the receipt is signed by %s, who was not asked for one: the "
 		    "message was addressed to %s", who, names);
-	} else if (listed && !addrs_meet(mine, list)) {
-		addrs_join(list, names, sizeof names);
+	} else if ((listed = receipt_list(ocms, mine, names, sizeof names, e)) == -2) {
+		rc = -1;
+	} else if (listed == 0) {
 		set(r, CMS_V_FAIL, "the receipt is signed by %s, who was not asked for one: the "
 		    "request's receiptList names %s", who, names[0] ? names : "no e-mail address");
 	} else {
@@ -649,7 +658,6 @@ out:
 	sk_X509_free(signers);
 	keys_addrs_free(mine);
 	keys_addrs_free(rcpt);
-	keys_addrs_free(list);
 	return rc;
 }
 
