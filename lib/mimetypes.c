@@ -273,10 +273,31 @@ sniff_init(struct sniff *s)
 	cte_scan_init(&s->st);
 }
 
+/*
+ * Binary is final: sniff_result can only say SNIFF_BINARY once a NUL, a control byte or a
+ * bare CR has been seen, and binary content goes as base64 whatever else it holds. So the
+ * scan goes in growing slices (the first ones small: most binary formats show a NUL or a
+ * control byte in their first bytes) and stops classifying there; the rest is only counted.
+ */
+#define SNIFF_SLICE_MIN 64
+#define SNIFF_SLICE_MAX (64 * 1024)
+
 void
 sniff_update(struct sniff *s, const void *p, size_t n)
 {
-	cte_scan(&s->st, p, n);
+	const unsigned char *q = p;
+	size_t k;
+
+	while (n > 0 && !sniff_binary_yet(s)) {
+		k = s->st.bytes < SNIFF_SLICE_MIN ? SNIFF_SLICE_MIN :
+		    s->st.bytes > SNIFF_SLICE_MAX ? SNIFF_SLICE_MAX : (size_t)s->st.bytes;
+		if (k > n)
+			k = n;
+		cte_scan(&s->st, q, k);
+		q += k;
+		n -= k;
+	}
+	s->st.bytes += n;
 }
 
 int
