@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "mimetypes.h"
+#include "mimetypes_ref.h"
 #include "tap.h"
 
 static enum sniff_kind
@@ -33,6 +34,78 @@ look(struct mimetypes *t, const char *name)
 	if (mimetypes_lookup(t, name, &ty, &e) != 0)
 		return "(error)";
 	return ty;
+}
+
+/* The block search against the reference on random files over a small alphabet (white space,
+ * '#', NUL, case, types valid and not) and lines longer than a read block, for every
+ * extension in a short list: the same type or the same miss each time. */
+static void
+differential(void)
+{
+	static const char *const exts[] = { "a", "ab", "b", "ba", "aa", "x", "pdf", "a.b" };
+	static const char *const bits[] = { "a", "b", "A", "B", " ", "\t", "\r", "\n", "\n", "#",
+	    "/", "x", ".", "\f", "\v", "text/plain", "application/pdf", "a/b", "Ab/Ba", "pdf",
+	    "PDF", "x/y z", "\n#", "\0" };
+	char path[] = "/tmp/mimetypes_diff.XXXXXX";
+	static char body[70000];
+	unsigned long seed = 12345;
+	size_t i, j, n, bad = 0, runs = 0;
+	int fd = mkstemp(path);
+
+	ok(fd >= 0, "differential: temp file");
+	for (i = 0; i < 3000; i++) {
+		struct mimetypes t;
+		struct err e;
+		size_t want = i % 100 == 0 ? sizeof body - 64 : (i % 200) + 1;
+
+		for (n = 0; n < want;) {
+			const char *b;
+			size_t bl;
+
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			b = bits[(seed >> 33) % (sizeof bits / sizeof bits[0])];
+			bl = b[0] == '\0' ? 1 : strlen(b);
+			if (n + bl > want)
+				break;
+			memcpy(body + n, b, bl);
+			n += bl;
+		}
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, body, n, 0) != (ssize_t)n)
+			break;
+		for (j = 0; j < sizeof exts / sizeof exts[0]; j++) {
+			char name[16], *rt;
+			const char *ty;
+
+			snprintf(name, sizeof name, "f.%s", exts[j]);
+			if (mimetypes_load(&t, path, &e) != 0 || mimetypes_lookup(&t, name, &ty, &e) != 0)
+				ty = "(error)";
+			/* A name with a dot looks up its last extension; the reference is given
+			 * the same one. */
+			if (ref_lookup(path, strrchr(name, '.') + 1, &rt) != 0)
+				rt = strdup("(error)");
+			/* No line names it: the built-in table answers (as with no file). */
+			if (rt == NULL) {
+				struct mimetypes none = { NULL, NULL, 0 };
+				const char *bt;
+
+				if (mimetypes_lookup(&none, name, &bt, &e) == 0 && bt != NULL)
+					rt = strdup(bt);
+			}
+			if ((ty == NULL) != (rt == NULL) || (ty != NULL && strcmp(ty, rt) != 0)) {
+				if (bad++ < 5)
+					printf("# differ on %s (run %zu): %s vs reference %s\n", name, i,
+					    ty ? ty : "(none)", rt ? rt : "(none)");
+			}
+			runs++;
+			free(rt);
+			mimetypes_free(&t);
+		}
+	}
+	close(fd);
+	unlink(path);
+	ok(bad == 0 && runs == 3000 * sizeof exts / sizeof exts[0],
+	    "differential: the block search finds what the line-by-line reference finds (%zu runs)",
+	    runs);
 }
 
 int
@@ -166,6 +239,7 @@ main(void)
 		ok(sniff_str("abcdefgh\xe2\x82", 10, step) == SNIFF_8BIT, "truncated sequence is not utf-8 (step %zu)", step);
 		ok(sniff_str("\x01\x02", 2, step) == SNIFF_BINARY, "C0 controls are binary (step %zu)", step);
 	}
+	differential();
 	is_str(sniff_charset(SNIFF_ASCII), "us-ascii", "ascii charset name");
 	is_str(sniff_charset(SNIFF_UTF8), "utf-8", "utf-8 charset name");
 	ok(sniff_charset(SNIFF_8BIT) == NULL, "no charset for 8-bit");
