@@ -109,6 +109,13 @@ put_field(struct packer *p, const char *name, const char *value)
 	return r;
 }
 
+/* The charset of the user's locale: text that is neither ASCII nor UTF-8 is taken to be in it. */
+static const char *
+locale_cs(const struct packer *p)
+{
+	return p->o->locale_charset != NULL ? p->o->locale_charset() : charset_locale();
+}
+
 /* ---- header text ---- */
 
 static int
@@ -377,7 +384,7 @@ announced_name(struct packer *p, const struct pack_att *a)
 
 	if (!charset_utf8_valid(raw, strlen(raw))) {
 		/* A file name in the locale's legacy charset. */
-		if ((conv = charset_to_utf8(NULL, raw, strlen(raw), &nl, p->e)) == NULL) {
+		if ((conv = charset_to_utf8(locale_cs(p), raw, strlen(raw), &nl, p->e)) == NULL) {
 			err_wrap(p->e, "file name of %s", a->path);
 			return NULL;
 		}
@@ -666,7 +673,7 @@ write_text(struct packer *p, struct src *s, const char *subtype)
 	if (p->o->charset != NULL && !charset_is_utf8(p->o->charset))
 		from = p->o->charset;	/* declared: convert whatever the bytes look like */
 	else if (charset == NULL) {
-		from = p->o->charset ? p->o->charset : charset_locale();
+		from = p->o->charset ? p->o->charset : locale_cs(p);
 		if (charset_is_utf8(from) || charset_is_ascii(from))
 			return err_set(p->e, EX_DATAERR, "%s: the %s text is not valid %s; name its "
 			    "charset with --charset", s->name, subtype, from);

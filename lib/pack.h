@@ -28,6 +28,9 @@ struct pack_opts {
 	int utf8_headers;		/* RFC 6532: leave non-ASCII header text as UTF-8 */
 	int crlf;			/* CRLF line ends in the output */
 	struct mimetypes *types;
+	/* The locale's charset, asked for only when text or a file name is neither ASCII nor
+	 * UTF-8 (so a command can leave setlocale(3) until then); NULL: charset_locale(). */
+	const char *(*locale_charset)(void);
 };
 
 /* Read a message (or a header and body, or a body alone) from in and write the MIME message
