@@ -21,10 +21,15 @@
 #include "rfc2047.h"
 
 #define CHUNK (256 * 1024)
+/* A body on standard input up to this size stays in memory; a bigger one is spooled to a
+ * temp file (bounded memory either way). Most bodies are small: no temp file for them. */
+#define BODY_MEM (64 * 1024)
 
 /* An entity to write: its content fields and where its body comes from. */
 struct src {
-	int fd;			/* body bytes, read from the start; -1: none */
+	int fd;			/* body bytes, read from the start; -1: in mem, or none */
+	unsigned char *mem;	/* or the body itself (at most BODY_MEM bytes), malloc'd */
+	size_t memlen, memoff;
 	const char *name;	/* for messages */
 	struct sniff sn;	/* text or binary, charset, and what the chooser needs */
 	enum sniff_kind kind;	/* after pass 1 */
@@ -290,9 +295,39 @@ fail:
 	return -1;
 }
 
+/* The next bytes of a source, from its file or its memory: as io_read. */
+static ssize_t
+src_read(struct src *s, unsigned char *buf, size_t n)
+{
+	size_t k;
+
+	if (s->fd >= 0)
+		return io_read(s->fd, buf, n);
+	k = s->memlen - s->memoff < n ? s->memlen - s->memoff : n;
+	if (k > 0)
+		memcpy(buf, s->mem + s->memoff, k);
+	s->memoff += k;
+	return (ssize_t)k;
+}
+
+static void
+src_close(struct src *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->mem);
+	s->fd = -1;
+	s->mem = NULL;
+	s->memlen = s->memoff = 0;
+}
+
 static int
 rewind_source(struct src *s, struct err *e)
 {
+	if (s->fd < 0) {
+		s->memoff = 0;
+		return 0;
+	}
 	if (lseek(s->fd, 0, SEEK_SET) != 0)
 		return err_sys(e, EX_IOERR, "cannot rewind %s", s->name);
 	return 0;
@@ -306,7 +341,7 @@ scan_source(struct src *s, unsigned char *chunk, struct err *e)
 	ssize_t n;
 
 	sniff_init(&s->sn);
-	while ((n = io_read(s->fd, chunk, CHUNK)) > 0) {
+	while ((n = src_read(s, chunk, CHUNK)) > 0) {
 		sniff_update(&s->sn, chunk, (size_t)n);
 		if (sniff_binary_yet(&s->sn)) {
 			s->binary_early = 1;
@@ -336,7 +371,7 @@ encode_source(struct packer *p, struct src *s, enum cte cte, int text)
 		flags |= CTE_TEXT;
 	if (cte_enc_init(&enc, cte, flags, p->e) != 0)
 		return -1;
-	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
+	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
 		if (cte_enc_write(&enc, &snk, p->chunk, (size_t)n, p->e) != 0)
 			goto fail;
 	if (n < 0) {
@@ -500,7 +535,7 @@ write_forward(struct packer *p, const struct pack_att *a, struct src *s)
 	}
 	if (puts_(p, p->eol) != 0)
 		return -1;
-	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
+	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
 		if (put_lines(p, p->chunk, (size_t)n, &carry) != 0)
 			return -1;
 	if (n < 0)
@@ -520,19 +555,19 @@ write_attachment(struct packer *p, const struct pack_att *a)
 	if (open_source(a->path, &s, p->chunk, p->e) != 0)
 		return -1;
 	if (scan_source(&s, p->chunk, p->e) != 0) {
-		close(s.fd);
+		src_close(&s);
 		return -1;
 	}
 	if (a->forward || (type == NULL && is_eml(a->path)) ||
 	    (type != NULL && strcasecmp(type, "message/rfc822") == 0)) {
 		r = write_forward(p, a, &s);
-		close(s.fd);
+		src_close(&s);
 		return r;
 	}
 	k = s.kind;
 	if (type == NULL && mimetypes_lookup(p->o->types, a->name ? a->name : a->path, &type,
 	    p->e) != 0) {
-		close(s.fd);
+		src_close(&s);
 		return -1;
 	}
 	if (type == NULL)
@@ -554,41 +589,63 @@ write_attachment(struct packer *p, const struct pack_att *a)
 		r = puts_(p, p->eol);
 	if (r == 0)
 		r = encode_source(p, &s, cte, k != SNIFF_BINARY && cte != CTE_BASE64);
-	close(s.fd);
+	src_close(&s);
 	return r;
 }
 
 /* ---- the body ---- */
 
-/* The stdin body, spooled and sniffed. */
+/* The stdin body, sniffed, in memory when it is at most BODY_MEM bytes, else spooled. */
 static int
 spool_body(struct packer *p, struct io_in *in, struct src *s)
 {
-	ssize_t n;
+	ssize_t n = 0;
 
 	memset(s, 0, sizeof *s);
+	s->fd = -1;
 	s->name = "standard input";
 	sniff_init(&s->sn);
-	if ((s->fd = io_spool(p->e)) < 0)
-		return -1;
-	while ((n = io_in_read(in, p->chunk, CHUNK)) > 0) {
-		sniff_update(&s->sn, p->chunk, (size_t)n);
-		if (io_write_all(s->fd, p->chunk, (size_t)n) != 0) {
-			err_sys(p->e, EX_IOERR, "write error: spool file");
-			goto fail;
-		}
-	}
+	if ((s->mem = malloc(BODY_MEM)) == NULL)
+		return err_sys(p->e, EX_OSERR, "out of memory");
+	while (s->memlen < BODY_MEM &&
+	    (n = io_in_read(in, s->mem + s->memlen, BODY_MEM - s->memlen)) > 0)
+		s->memlen += (size_t)n;
+	if (n >= 0 && s->memlen == BODY_MEM)
+		n = io_in_read(in, p->chunk, CHUNK);	/* more than fits? */
 	if (n < 0) {
 		*p->e = in->e;
 		goto fail;
+	}
+	sniff_update(&s->sn, s->mem, s->memlen);
+	if (n > 0) {
+		/* Too big to keep: the memory, then the rest, go to a spool file. */
+		if ((s->fd = io_spool(p->e)) < 0)
+			goto fail;
+		if (io_write_all(s->fd, s->mem, s->memlen) != 0) {
+			err_sys(p->e, EX_IOERR, "write error: spool file");
+			goto fail;
+		}
+		free(s->mem);
+		s->mem = NULL;
+		s->memlen = 0;
+		do {
+			sniff_update(&s->sn, p->chunk, (size_t)n);
+			if (io_write_all(s->fd, p->chunk, (size_t)n) != 0) {
+				err_sys(p->e, EX_IOERR, "write error: spool file");
+				goto fail;
+			}
+		} while ((n = io_in_read(in, p->chunk, CHUNK)) > 0);
+		if (n < 0) {
+			*p->e = in->e;
+			goto fail;
+		}
 	}
 	s->kind = sniff_result(&s->sn);
 	if (rewind_source(s, p->e) != 0)
 		goto fail;
 	return 0;
 fail:
-	close(s->fd);
-	s->fd = -1;
+	src_close(s);
 	return -1;
 }
 
@@ -631,7 +688,7 @@ convert_source(struct packer *p, struct src *s, const char *from)
 	sniff_init(&sn);
 	ss.fd = sp;
 	ss.sn = &sn;
-	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
+	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
 		if (charset_conv_write(&x, &snk, p->chunk, (size_t)n, p->e) != 0)
 			goto fail;
 	if (n < 0) {
@@ -646,7 +703,7 @@ convert_source(struct packer *p, struct src *s, const char *from)
 		close(sp);
 		return -1;
 	}
-	close(s->fd);
+	src_close(s);
 	s->fd = sp;
 	s->sn = sn;
 	s->kind = sniff_result(&s->sn);
@@ -757,7 +814,7 @@ write_body_part(struct packer *p, struct src *body)
 	r = scan_source(&html, p->chunk, p->e);
 	if (r == 0)
 		r = write_text(p, &html, "html");
-	close(html.fd);
+	src_close(&html);
 	if (r != 0)
 		return -1;
 	return delimiter(p, boundary, 1);
@@ -779,7 +836,7 @@ write_mime_body(struct packer *p, const struct msg_header *h, struct src *body, 
 	if (puts_(p, p->eol) != 0)
 		return -1;
 	/* The body is copied as it is when the line ends agree: it may be "binary". */
-	while ((n = io_read(body->fd, p->chunk, CHUNK)) > 0)
+	while ((n = src_read(body, p->chunk, CHUNK)) > 0)
 		if ((h->crlf == p->o->crlf ? put(p, p->chunk, (size_t)n) :
 		    put_lines(p, p->chunk, (size_t)n, &carry)) != 0)
 			return -1;
@@ -798,6 +855,7 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 	int is_mime, with_body, r = -1, carry = 0;
 	size_t i;
 
+	memset(&body, 0, sizeof body);
 	body.fd = -1;
 	msg_header_init(&h);
 	if ((p.chunk = malloc(CHUNK)) == NULL) {
@@ -872,8 +930,7 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 	}
 	r = delimiter(&p, boundary, 1);
 out:
-	if (body.fd >= 0)
-		close(body.fd);
+	src_close(&body);
 	msg_header_free(&h);
 	free(p.chunk);
 	return r;
