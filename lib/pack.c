@@ -21,14 +21,16 @@
 #include "rfc2047.h"
 
 #define CHUNK (256 * 1024)
-/* A body on standard input up to this size stays in memory; a bigger one is spooled to a
- * temp file (bounded memory either way). Most bodies are small: no temp file for them. */
+/* A body on standard input up to this size stays where it was read, in the input's buffer; a
+ * bigger one is spooled to a temp file (bounded memory either way). Most bodies are small:
+ * no temp file and no copy for them. */
 #define BODY_MEM (64 * 1024)
 
 /* An entity to write: its content fields and where its body comes from. */
 struct src {
 	int fd;			/* body bytes, read from the start; -1: in mem, or none */
-	unsigned char *mem;	/* or the body itself (at most BODY_MEM bytes), malloc'd */
+	const unsigned char *mem;	/* or the body itself (at most BODY_MEM bytes), in the
+					 * input's buffer (not ours to free) */
 	size_t memlen, memoff;
 	const char *name;	/* for messages */
 	struct sniff sn;	/* text or binary, charset, and what the chooser needs */
@@ -42,6 +44,8 @@ struct packer {
 	const char *eol;
 	unsigned char *chunk;
 	struct err *e;
+	struct cte_enc enc;	/* one encoder for every part: its buffers are allocated once */
+	int enc_ready;		/* enc holds buffers (cte_enc_free at the end) */
 };
 
 /* ---- output helpers ---- */
@@ -315,7 +319,6 @@ src_close(struct src *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
-	free(s->mem);
 	s->fd = -1;
 	s->mem = NULL;
 	s->memlen = s->memoff = 0;
@@ -359,7 +362,6 @@ scan_source(struct src *s, unsigned char *chunk, struct err *e)
 static int
 encode_source(struct packer *p, struct src *s, enum cte cte, int text)
 {
-	struct cte_enc enc;
 	struct sink snk = io_out_sink(p->out);
 	ssize_t n;
 	int flags = (p->o->crlf ? CTE_CRLF : 0) | CTE_TERMINATE;
@@ -369,22 +371,20 @@ encode_source(struct packer *p, struct src *s, enum cte cte, int text)
 	 * they were. */
 	if (text && cte != CTE_BASE64)
 		flags |= CTE_TEXT;
-	if (cte_enc_init(&enc, cte, flags, p->e) != 0)
-		return -1;
-	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
-		if (cte_enc_write(&enc, &snk, p->chunk, (size_t)n, p->e) != 0)
-			goto fail;
-	if (n < 0) {
-		err_sys(p->e, EX_IOERR, "read error: %s", s->name);
-		goto fail;
+	if (p->enc_ready) {
+		if (cte_enc_reinit(&p->enc, cte, flags, p->e) != 0)
+			return -1;
+	} else {
+		if (cte_enc_init(&p->enc, cte, flags, p->e) != 0)
+			return -1;
+		p->enc_ready = 1;
 	}
-	if (cte_enc_finish(&enc, &snk, p->e) != 0)
-		goto fail;
-	cte_enc_free(&enc);
-	return 0;
-fail:
-	cte_enc_free(&enc);
-	return -1;
+	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
+		if (cte_enc_write(&p->enc, &snk, p->chunk, (size_t)n, p->e) != 0)
+			return -1;
+	if (n < 0)
+		return err_sys(p->e, EX_IOERR, "read error: %s", s->name);
+	return cte_enc_finish(&p->enc, &snk, p->e);
 }
 
 /* ---- parts ---- */
@@ -595,50 +595,50 @@ write_attachment(struct packer *p, const struct pack_att *a)
 
 /* ---- the body ---- */
 
-/* The stdin body, sniffed, in memory when it is at most BODY_MEM bytes, else spooled. */
+/* The stdin body, sniffed: left in the input's buffer when it ends within BODY_MEM bytes,
+ * else spooled. */
 static int
 spool_body(struct packer *p, struct io_in *in, struct src *s)
 {
-	ssize_t n = 0;
+	const unsigned char *b;
+	ssize_t n;
+	size_t m;
 
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
 	s->name = "standard input";
 	sniff_init(&s->sn);
-	if ((s->mem = malloc(BODY_MEM)) == NULL)
-		return err_sys(p->e, EX_OSERR, "out of memory");
-	while (s->memlen < BODY_MEM &&
-	    (n = io_in_read(in, s->mem + s->memlen, BODY_MEM - s->memlen)) > 0)
-		s->memlen += (size_t)n;
-	if (n >= 0 && s->memlen == BODY_MEM)
-		n = io_in_read(in, p->chunk, CHUNK);	/* more than fits? */
-	if (n < 0) {
+	if (io_in_fill(in, BODY_MEM + 1) < 0) {
 		*p->e = in->e;
+		return -1;
+	}
+	m = io_in_buffered(in, &b);
+	sniff_update(&s->sn, b, m);
+	if (in->eof && m <= BODY_MEM) {
+		s->mem = b;		/* valid as long as nothing more is read from in */
+		s->memlen = m;
+		io_in_skip(in, m);
+		s->kind = sniff_result(&s->sn);
+		return 0;
+	}
+	/* Too big to keep: what is buffered, then the rest, go to a spool file. */
+	if ((s->fd = io_spool(p->e)) < 0)
+		return -1;
+	if (io_write_all(s->fd, b, m) != 0) {
+		err_sys(p->e, EX_IOERR, "write error: spool file");
 		goto fail;
 	}
-	sniff_update(&s->sn, s->mem, s->memlen);
-	if (n > 0) {
-		/* Too big to keep: the memory, then the rest, go to a spool file. */
-		if ((s->fd = io_spool(p->e)) < 0)
-			goto fail;
-		if (io_write_all(s->fd, s->mem, s->memlen) != 0) {
+	io_in_skip(in, m);
+	while ((n = io_in_read(in, p->chunk, CHUNK)) > 0) {
+		sniff_update(&s->sn, p->chunk, (size_t)n);
+		if (io_write_all(s->fd, p->chunk, (size_t)n) != 0) {
 			err_sys(p->e, EX_IOERR, "write error: spool file");
 			goto fail;
 		}
-		free(s->mem);
-		s->mem = NULL;
-		s->memlen = 0;
-		do {
-			sniff_update(&s->sn, p->chunk, (size_t)n);
-			if (io_write_all(s->fd, p->chunk, (size_t)n) != 0) {
-				err_sys(p->e, EX_IOERR, "write error: spool file");
-				goto fail;
-			}
-		} while ((n = io_in_read(in, p->chunk, CHUNK)) > 0);
-		if (n < 0) {
-			*p->e = in->e;
-			goto fail;
-		}
+	}
+	if (n < 0) {
+		*p->e = in->e;
+		goto fail;
 	}
 	s->kind = sniff_result(&s->sn);
 	if (rewind_source(s, p->e) != 0)
@@ -848,13 +848,18 @@ write_mime_body(struct packer *p, const struct msg_header *h, struct src *body, 
 int
 pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, struct err *e)
 {
-	struct packer p = { o, out, o->crlf ? "\r\n" : "\n", NULL, e };
+	struct packer p;
 	struct msg_header h;
 	struct src body;
 	char boundary[MIME_BOUNDARY_LEN + 1];
 	int is_mime, with_body, r = -1, carry = 0;
 	size_t i;
 
+	memset(&p, 0, sizeof p);
+	p.o = o;
+	p.out = out;
+	p.eol = o->crlf ? "\r\n" : "\n";
+	p.e = e;
 	memset(&body, 0, sizeof body);
 	body.fd = -1;
 	msg_header_init(&h);
@@ -931,6 +936,8 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 	r = delimiter(&p, boundary, 1);
 out:
 	src_close(&body);
+	if (p.enc_ready)
+		cte_enc_free(&p.enc);
 	msg_header_free(&h);
 	free(p.chunk);
 	return r;

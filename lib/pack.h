@@ -34,7 +34,8 @@ struct pack_opts {
 };
 
 /* Read a message (or a header and body, or a body alone) from in and write the MIME message
- * to out. Attached files are streamed, twice each; the body is spooled to a temp file. */
+ * to out. Attached files are streamed, twice each; the body is kept in in's buffer when it is
+ * at most 64 KiB (in must not be read until this returns), else spooled to a temp file. */
 int pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, struct err *e);
 
 /* Smallest fragment size pack_split accepts. */
