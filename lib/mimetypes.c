@@ -181,7 +181,7 @@ mimetypes_free(struct mimetypes *t)
  * *type (malloc'd), or NULL when no line names ext. A file that has gone away since
  * mimetypes_load is no entry.
  */
-#define MT_BLOCK (16 * 1024)
+#define MT_BLOCK 4096
 
 static int
 mt_space(unsigned char c)
@@ -310,8 +310,9 @@ too_big(const char *path, struct err *e)
 static int
 file_lookup(const char *path, const char *ext, char **type, struct err *e)
 {
-	unsigned char *buf = NULL, *nb, *nl;
-	size_t cap = 0, have = 0, done, at = 0, ncap, elen = strlen(ext);
+	/* A block on the stack; the heap only for a line longer than that. */
+	unsigned char sbuf[MT_BLOCK + 1], *buf = sbuf, *nb, *nl;
+	size_t cap = MT_BLOCK, have = 0, done, at = 0, ncap, elen = strlen(ext);
 	uint64_t total = 0, base;	/* bytes read; the file offset of buf[0] */
 	ssize_t n;
 	int fd, r = 0, eof = 0, found;
@@ -326,10 +327,12 @@ file_lookup(const char *path, const char *ext, char **type, struct err *e)
 		 * doubles the buffer (bounded: the line must end within the size limit). */
 		if (cap - have < MT_BLOCK) {
 			ncap = have + MT_BLOCK > 2 * have ? have + MT_BLOCK : 2 * have;
-			if ((nb = realloc(buf, ncap + 1)) == NULL) {
+			if ((nb = realloc(buf == sbuf ? NULL : buf, ncap + 1)) == NULL) {
 				r = err_sys(e, EX_OSERR, "out of memory");
 				break;
 			}
+			if (buf == sbuf)
+				memcpy(nb, sbuf, have);
 			buf = nb;
 			cap = ncap;
 		}
@@ -379,7 +382,8 @@ file_lookup(const char *path, const char *ext, char **type, struct err *e)
 		memmove(buf, buf + done, have - done);
 		have -= done;
 	}
-	free(buf);
+	if (buf != sbuf)
+		free(buf);
 	close(fd);
 	return r;
 }
