@@ -135,15 +135,15 @@ deps:
 # The suite: bats files and C unit tests, summarised as "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all units check-arm64
-	SECMAIL_BIN=$(CURDIR)/$(BUILD)/bin SECMAIL_UNIT=$(CURDIR)/$(BUILD)/unit \
-	  SECMAIL_TOOLS=$(CURDIR)/$(BUILD)/tools tests/run
+	SECMAIL_BIN=$(abspath $(BUILD))/bin SECMAIL_UNIT=$(abspath $(BUILD))/unit \
+	  SECMAIL_TOOLS=$(abspath $(BUILD))/tools tests/run
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	SECMAIL_BIN=$(CURDIR)/$(BUILD)/bin scripts/demo
+	SECMAIL_BIN=$(abspath $(BUILD))/bin scripts/demo
 
 bench: all
-	SECMAIL_BIN=$(CURDIR)/$(BUILD)/bin bench/run
+	SECMAIL_BIN=$(abspath $(BUILD))/bin bench/run
 
 # AArch64: the NEON base64 kernel and the portable (word-at-a-time) scanning paths that x86
 # builds never compile, cross-compiled statically and run under qemu-user: the codec, scanner

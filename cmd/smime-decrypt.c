@@ -1,7 +1,6 @@
 /* smime-decrypt — open S/MIME enveloped-data or authEnveloped-data mail, as a mail filter:
  * every message comes out whole, decrypted or as it came, with a Secmail-Decryption record
  * saying which (lib/ar.h); see the filter contract in smime-decrypt(1). */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,9 +488,9 @@ main(int argc, char **argv)
 	struct conf cf;
 	struct batch bt;
 	struct batch_msg m;
-	const char *name = "standard input", *config = NULL, *as = NULL, *bad;
+	const char *config = NULL, *as = NULL, *bad;
 	char host[256];
-	int c, fd = STDIN_FILENO, exit_code = 0, rc;
+	int c, exit_code = 0, rc;
 
 	cli_init(argc, argv);
 	batch_init(&bt, "decrypted", 0);
@@ -537,13 +536,8 @@ main(int argc, char **argv)
 		    "'%s' is not a token (RFC 8601 §2.2)", as);
 	r.authserv = as != NULL ? as : ar_default_authserv(host, sizeof host);
 	keys_opts_defaults(&ko, &cf, KEYS_DEF_IDENTITY | KEYS_DEF_PASS);
-	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
-			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
-			cli_die_err(&e);
-		}
-	}
+	if (!batch_active(&bt) && batch_single(&m, optind < argc ? argv[optind] : NULL, &e) != 0)
+		cli_die_err(&e);
 	if (keys_load_identity(&ko, &r.id, &e) != 0)
 		die_key(&e);
 	/* Batch mode: the key is loaded once, decrypt_one runs for every message. */
@@ -555,12 +549,6 @@ main(int argc, char **argv)
 			cli_die_err(&e);
 		return rc;
 	}
-	memset(&m, 0, sizeof m);
-	m.in = fd;
-	m.out = STDOUT_FILENO;
-	m.name = name;
-	m.out_name = "standard output";
-	m.decrypted = -1;
 	decrypt_one(&r, &m, &e);
 	keys_identity_free(&r.id);
 	conf_free(&cf);

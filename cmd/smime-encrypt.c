@@ -1,6 +1,5 @@
 /* smime-encrypt — encrypt a message's content for its recipients (S/MIME, RFC 8551), or
  * re-wrap an encrypted message for the members of a list. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,13 +362,13 @@ main(int argc, char **argv)
 	struct batch bt;
 	struct batch_msg m;
 	struct err e;
-	const char *name = "standard input", *cipher = NULL, *bccdir = NULL, *config = NULL, *bad;
+	const char *cipher = NULL, *bccdir = NULL, *config = NULL, *bad;
 	struct conf cf;
 	struct revoke_opts rvo;
 	char cachedir[4096];
 	const char *now, *cafile, *hpv;
 	enum env_cipher c;
-	int ch, fd = STDIN_FILENO, flags = 0, weak = 0, rewrap = 0, rc, k, hp = -1, hp_conf = 1;
+	int ch, flags = 0, weak = 0, rewrap = 0, rc, k, hp = -1, hp_conf = 1;
 
 	cli_init(argc, argv);
 	batch_init(&bt, "encrypted", BATCH_SKIP_ENCRYPTED);
@@ -485,13 +484,8 @@ main(int argc, char **argv)
 	if (rewrap && (cipher != NULL || bccdir != NULL))
 		cli_usage(usage, "--rewrap keeps the content and its cipher: --cipher and "
 		    "--bcc-dir do not apply");
-	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
-			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
-			cli_die_err(&e);
-		}
-	}
+	if (!batch_active(&bt) && batch_single(&m, optind < argc ? argv[optind] : NULL, &e) != 0)
+		cli_die_err(&e);
 	x.ro = &ro;
 	x.c = c;
 	x.flags = flags;
@@ -512,12 +506,6 @@ main(int argc, char **argv)
 			cli_die_err(&e);
 		return rc;
 	}
-	memset(&m, 0, sizeof m);
-	m.in = fd;
-	m.out = STDOUT_FILENO;
-	m.name = name;
-	m.out_name = "standard output";
-	m.decrypted = -1;
 	encrypt_one(&x, &m, &e);
 	revoke_free(ro.revoke);
 	sk_X509_pop_free(ro.issuers, X509_free);

@@ -1,5 +1,4 @@
 /* smime-sign — S/MIME-sign a message, keeping its outer header fields outside the signature. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +200,7 @@ main(int argc, char **argv)
 	struct keys_identity id, id2;
 	struct keys_opts ko2;
 	STACK_OF(X509) *enc = NULL;
-	const char *name = "standard input", *encfile = NULL, *now, *config = NULL;
+	const char *encfile = NULL, *now, *config = NULL;
 	const char *caps = NULL, *warn_days = NULL;
 	int capnids[8], caps_given, warn_given, hp_given;
 	struct conf cf;
@@ -211,7 +210,7 @@ main(int argc, char **argv)
 	const char *bad;
 	struct err e;
 	const char *hpmode = NULL;
-	int c, fd = STDIN_FILENO, pass_given = 0, rc;
+	int c, pass_given = 0, rc;
 
 	cli_init(argc, argv);
 	batch_init(&bt, "signed", BATCH_SKIP_SIGNED);
@@ -281,13 +280,8 @@ main(int argc, char **argv)
 	if (warn_days == NULL)
 		warn_days = conf_setting(&cf, "SECMAIL_EXPIRY_WARNING", "expiry_warning");
 
-	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
-			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
-			cli_die_err(&e);
-		}
-	}
+	if (!batch_active(&bt) && batch_single(&m, optind < argc ? argv[optind] : NULL, &e) != 0)
+		cli_die_err(&e);
 	if (keys_load_identity(&ko, &id, &e) != 0)
 		cli_die_err(&e);
 	if (id.cert == NULL)
@@ -316,12 +310,6 @@ main(int argc, char **argv)
 			cli_die_err(&e);
 		return rc;
 	}
-	memset(&m, 0, sizeof m);
-	m.in = fd;
-	m.out = STDOUT_FILENO;
-	m.name = name;
-	m.out_name = "standard output";
-	m.decrypted = -1;
 	if (sign_one(&sg, &m, &e) != 0) {
 		keys_identity_free(&id);
 		if (so.cms.second != NULL)

@@ -1,6 +1,5 @@
 /* smime-verify — verify an S/MIME signed message and say so in Authentication-Results. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,13 +207,13 @@ main(int argc, char **argv)
 	struct batch bt;
 	struct batch_msg m;
 	const char *bad;
-	const char *name = "standard input", *save_dir = NULL, *cert_dir = NULL, *now, *config = NULL;
+	const char *save_dir = NULL, *cert_dir = NULL, *now, *config = NULL;
 	char defdir[4096], cachedir[4096];
 	struct revoke_opts ro;
 	struct revoke *rv;
 	struct conf cf;
 	struct err e;
-	int c, fd = STDIN_FILENO, exit_code = 0, status, rc;
+	int c, exit_code = 0, status, rc;
 	const char *require = NULL;
 
 	cli_init(argc, argv);
@@ -285,13 +284,8 @@ main(int argc, char **argv)
 		cli_die_err(&e);
 	vo.cms.revoke = rv;
 
-	if (!batch_active(&bt) && optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
-			err_sys(&e, EX_NOINPUT, "cannot open %s", name);
-			cli_die_err(&e);
-		}
-	}
+	if (!batch_active(&bt) && batch_single(&m, optind < argc ? argv[optind] : NULL, &e) != 0)
+		cli_die_err(&e);
 	vo.save = open_store(save_dir);
 	vo.store = save_dir != NULL && cert_dir != NULL && strcmp(save_dir, cert_dir) == 0 ? vo.save
 	    : open_store(cert_dir);
@@ -307,12 +301,6 @@ main(int argc, char **argv)
 		if (status < 0)
 			cli_die_err(&e);
 	} else {
-		memset(&m, 0, sizeof m);
-		m.in = fd;
-		m.out = STDOUT_FILENO;
-		m.name = name;
-		m.out_name = "standard output";
-		m.decrypted = -1;
 		if (verify_one(&vf, &m, &e) != 0)
 			die_filter(&e);
 		status = vf.withheld ? 1 : exit_code && vf.verdict != CMS_V_PASS ? 1 : EX_OK;

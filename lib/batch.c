@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "envmsg.h"
 #include "io.h"
+#include "maildir.h"
 #include "msg.h"
 #include "param.h"
 
@@ -144,6 +145,23 @@ batch_active(const struct batch *b)
 	    || b->exec != NULL || b->cur || b->force || b->jobs != 0;
 }
 
+int
+batch_single(struct batch_msg *m, const char *file, struct err *e)
+{
+	memset(m, 0, sizeof *m);
+	m->in = STDIN_FILENO;
+	m->out = STDOUT_FILENO;
+	m->name = "standard input";
+	m->out_name = "standard output";
+	m->decrypted = -1;
+	if (file == NULL || strcmp(file, "-") == 0)
+		return 0;
+	m->name = file;
+	if ((m->in = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_sys(e, EX_NOINPUT, "cannot open %s", file);
+	return 0;
+}
+
 const char *
 batch_check(const struct batch *b, int nfiles)
 {
@@ -195,69 +213,6 @@ join3(char *path, const char *a, const char *b, const char *c)
 	return join(path, a, b) == 0 ? join(path, path, c) : -1;
 }
 
-/* The base of a Maildir name: up to the info (":2,FLAGS"). */
-static size_t
-base_len(const char *name)
-{
-	const char *c = strchr(name, ':');
-
-	return c != NULL ? (size_t)(c - name) : strlen(name);
-}
-
-/* Does the name's base carry the field ",secmail=WHAT"? */
-static int
-has_mark(const char *name, const char *what)
-{
-	size_t blen = base_len(name), wl = strlen(what);
-	const char *p = memchr(name, ',', blen), *end = name + blen, *f, *q;
-
-	for (; p != NULL; p = q) {
-		f = p + 1;
-		q = memchr(f, ',', (size_t)(end - f));
-		if ((size_t)((q != NULL ? q : end) - f) == 8 + wl && memcmp(f, "secmail=", 8) == 0
-		    && memcmp(f + 8, what, wl) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* NAME with ",secmail=WHAT" added to its base, its ",S=" and ",W=" size fields (Dovecot's)
- * left out since the size changes, and its info kept. -1 when longer than a file name may
- * be. */
-static int
-mark_name(const char *name, const char *what, char *out, size_t n)
-{
-	size_t blen = base_len(name), len = 0, fl;
-	const char *end = name + blen, *p, *q;
-	char tmp[PATHMAX];
-
-	p = memchr(name, ',', blen);
-	q = p != NULL ? p : end;
-	len = (size_t)snprintf(tmp, sizeof tmp, "%.*s", (int)(q - name), name);
-	for (; p != NULL && len < sizeof tmp; p = q) {
-		q = memchr(p + 1, ',', (size_t)(end - p - 1));
-		fl = (size_t)((q != NULL ? q : end) - p);
-		if (fl >= 3 && (p[1] == 'S' || p[1] == 'W') && p[2] == '=')
-			continue;
-		len += (size_t)snprintf(tmp + len, sizeof tmp - len, "%.*s", (int)fl, p);
-	}
-	if (len < sizeof tmp)
-		len += (size_t)snprintf(tmp + len, sizeof tmp - len, ",secmail=%s%s", what, end);
-	if (len >= sizeof tmp || len > NAME_MAX || len >= n)
-		return -1;
-	memcpy(out, tmp, len + 1);
-	return 0;
-}
-
-/* A cur/ message flagged trashed or draft (maildir info "2,FLAGS"): never sent or changed. */
-static int
-flagged_away(const char *name)
-{
-	const char *c = strchr(name, ':');
-
-	return c != NULL && strncmp(c, ":2,", 3) == 0 && strpbrk(c + 3, "TD") != NULL;
-}
-
 static int
 inpath(const struct run *r, size_t i, char *path)
 {
@@ -286,7 +241,7 @@ outpath(const struct run *r, size_t i, char *path)
 		s = strrchr(it->name, '/');
 		return join(path, r->out, s != NULL ? s + 1 : it->name);
 	}
-	if (mark_name(it->name, r->b->done, name, sizeof name) != 0)
+	if (maildir_mark_name(it->name, r->b->done, name, sizeof name) != 0)
 		return -1;
 	return join3(path, r->out, subs[it->sub], name);
 }
@@ -300,7 +255,7 @@ doubtpath(const struct run *r, size_t i, char *path)
 
 	if (it->doubt)
 		return inpath(r, i, path);
-	if (mark_name(it->name, "exec", name, sizeof name) != 0)
+	if (maildir_mark_name(it->name, "exec", name, sizeof name) != 0)
 		return -1;
 	return join3(path, r->in, subs[it->sub], name);
 }
@@ -420,7 +375,7 @@ list_outputs(struct run *r, struct err *e)
 		if (join(p, r->out, subs[s]) != 0 || (dp = opendir(p)) == NULL)
 			return err_sys(e, EX_IOERR, "cannot read %s/%s", r->out, subs[s]);
 		while ((errno = 0, d = readdir(dp)) != NULL) {
-			if (d->d_name[0] == '.' || !has_mark(d->d_name, r->b->done))
+			if (d->d_name[0] == '.' || !maildir_has_mark(d->d_name, r->b->done))
 				continue;
 			if (r->nouts == r->outcap) {
 				r->outcap = r->outcap ? r->outcap * 2 : 64;
@@ -428,7 +383,7 @@ list_outputs(struct run *r, struct err *e)
 					break;
 				r->outs = v;
 			}
-			if ((r->outs[r->nouts] = strndup(d->d_name, base_len(d->d_name))) == NULL)
+			if ((r->outs[r->nouts] = strndup(d->d_name, maildir_base_len(d->d_name))) == NULL)
 				break;
 			r->nouts++;
 		}
@@ -453,9 +408,9 @@ recovered(struct run *r, int sub, const char *name)
 
 	if (r->mode != M_MAILDIR && r->mode != M_INPLACE)
 		return 0;
-	if (mark_name(name, r->b->done, out, sizeof out) != 0)
+	if (maildir_mark_name(name, r->b->done, out, sizeof out) != 0)
 		return 0;
-	out[base_len(out)] = '\0';
+	out[maildir_base_len(out)] = '\0';
 	if (r->nouts == 0 || bsearch(&key, r->outs, r->nouts, sizeof *r->outs, cmp_str) == NULL)
 		return 0;
 	if (join3(p, r->in, subs[sub], name) != 0)
@@ -485,9 +440,9 @@ list_maildir(struct run *r, int sub, struct err *e)
 	if (join(p, r->in, subs[sub]) != 0 || (dp = opendir(p)) == NULL)
 		return err_sys(e, EX_IOERR, "cannot read %s/%s", r->in, subs[sub]);
 	while ((errno = 0, d = readdir(dp)) != NULL) {
-		if (d->d_name[0] == '.' || (sub == SUB_CUR && flagged_away(d->d_name)))
+		if (d->d_name[0] == '.' || (sub == SUB_CUR && maildir_flagged_away(d->d_name)))
 			continue;
-		if (has_mark(d->d_name, r->b->done))
+		if (maildir_has_mark(d->d_name, r->b->done))
 			continue;	/* an output (--in-place), never an input */
 		if (join(f, p, d->d_name) != 0)
 			continue;
@@ -498,7 +453,7 @@ list_maildir(struct run *r, int sub, struct err *e)
 			r->skipped++;
 			continue;
 		}
-		doubt = r->mode == M_EXEC && has_mark(d->d_name, "exec");
+		doubt = r->mode == M_EXEC && maildir_has_mark(d->d_name, "exec");
 		if (doubt && !r->b->force) {
 			report(f, "in doubt: a run was stopped while handing it to '%s', which may or "
 			    "may not have taken it; check (mailsend --list), then remove it, or hand "
@@ -729,7 +684,7 @@ work_one(struct run *r, size_t i, batch_fn *fn, void *ctx, int *code)
 	memset(&m, 0, sizeof m);
 	m.name = in;
 	m.out_name = r->mode == M_EXEC ? tmp : out;
-	m.decrypted = it->sub == SUB_FILE ? -1 : has_mark(it->name, "decrypted");
+	m.decrypted = it->sub == SUB_FILE ? -1 : maildir_has_mark(it->name, "decrypted");
 	if ((m.in = open(in, O_RDONLY | O_CLOEXEC | (it->sub == SUB_FILE ? 0 : O_NOFOLLOW))) < 0) {
 		if (errno == ENOENT && it->sub != SUB_FILE) {
 			report(in, "gone (moved or removed since the run started): skipped");

@@ -141,6 +141,10 @@ int batch_active(const struct batch *b);
  * (for cli_usage). */
 const char *batch_check(const struct batch *b, int nfiles);
 
+/* Single-message mode: m reads FILE (NULL or "-": standard input) and writes standard
+ * output. -1 with e set (EX_NOINPUT) when FILE cannot be opened. */
+int batch_single(struct batch_msg *m, const char *file, struct err *e);
+
 /*
  * Run fn over every input. Returns the exit status: 0 every input done (or skipped as done
  * already), 1 some failed (or are in doubt), 75 (EX_TEMPFAIL) some failed and every failure

@@ -1,6 +1,7 @@
 /* maildir.c — a message copy delivered into a Maildir (see maildir.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,4 +112,63 @@ maildir_abort(struct maildir_copy *m)
 	if (m->ready)
 		unlink(m->tmp);
 	m->ready = 0;
+}
+
+/* ---- names (the batch mode's marks; see maildir.h) ---- */
+
+size_t
+maildir_base_len(const char *name)
+{
+	const char *c = strchr(name, ':');
+
+	return c != NULL ? (size_t)(c - name) : strlen(name);
+}
+
+int
+maildir_has_mark(const char *name, const char *what)
+{
+	size_t blen = maildir_base_len(name), wl = strlen(what);
+	const char *p = memchr(name, ',', blen), *end = name + blen, *f, *q;
+
+	for (; p != NULL; p = q) {
+		f = p + 1;
+		q = memchr(f, ',', (size_t)(end - f));
+		if ((size_t)((q != NULL ? q : end) - f) == 8 + wl && memcmp(f, "secmail=", 8) == 0
+		    && memcmp(f + 8, what, wl) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+maildir_mark_name(const char *name, const char *what, char *out, size_t n)
+{
+	size_t blen = maildir_base_len(name), len = 0, fl;
+	const char *end = name + blen, *p, *q;
+	char tmp[4096];
+
+	p = memchr(name, ',', blen);
+	q = p != NULL ? p : end;
+	len = (size_t)snprintf(tmp, sizeof tmp, "%.*s", (int)(q - name), name);
+	for (; p != NULL && len < sizeof tmp; p = q) {
+		q = memchr(p + 1, ',', (size_t)(end - p - 1));
+		fl = (size_t)((q != NULL ? q : end) - p);
+		if (fl >= 3 && (p[1] == 'S' || p[1] == 'W') && p[2] == '=')
+			continue;
+		len += (size_t)snprintf(tmp + len, sizeof tmp - len, "%.*s", (int)fl, p);
+	}
+	if (len < sizeof tmp)
+		len += (size_t)snprintf(tmp + len, sizeof tmp - len, ",secmail=%s%s", what, end);
+	if (len >= sizeof tmp || len > NAME_MAX || len >= n)
+		return -1;
+	memcpy(out, tmp, len + 1);
+	return 0;
+}
+
+int
+maildir_flagged_away(const char *name)
+{
+	const char *c = strchr(name, ':');
+
+	return c != NULL && strncmp(c, ":2,", 3) == 0 && strpbrk(c + 3, "TD") != NULL;
 }

@@ -9,38 +9,20 @@
 #include <unistd.h>
 
 #include "aliases.h"
-#include "io.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char path[64];
-
-static void
-cleanup(void)
-{
-	unlink(path);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct aliases a;
 	struct err e;
+	const char *path;
 	size_t i;
-	int fd;
 
-	if (path[0] == '\0') {
-		snprintf(path, sizeof path, "/tmp/aliases_fuzz.%ld", (long)getpid());
-		atexit(cleanup);
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
+	if ((path = fuzz_file("aliases", data, size)) == NULL)
 		return 0;
-	if (io_write_all(fd, data, size) != 0) {
-		close(fd);
-		return 0;
-	}
-	close(fd);
 	aliases_init(&a);
 	if (aliases_load(&a, path, &e) == 0) {
 		for (i = 0; i <= a.n && i < 64; i++) {

@@ -7,38 +7,20 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "io.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char path[64];
-
-static void
-cleanup(void)
-{
-	unlink(path);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct conf c;
 	struct err e;
+	const char *path;
 	size_t i;
-	int fd;
 
-	if (path[0] == '\0') {
-		snprintf(path, sizeof path, "/tmp/conf_load_fuzz.%ld", (long)getpid());
-		atexit(cleanup);
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
+	if ((path = fuzz_file("conf_load", data, size)) == NULL)
 		return 0;
-	if (io_write_all(fd, data, size) != 0) {
-		close(fd);
-		return 0;
-	}
-	close(fd);
 	conf_init(&c);
 	if (conf_load(&c, path, 0, &e) == 0) {
 		(void)conf_get(&c, NULL, "server");

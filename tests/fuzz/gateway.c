@@ -11,17 +11,10 @@
 #include <unistd.h>
 
 #include "gateway.h"
+#include "fuzz_file.h"
 #include "io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char path[64];
-
-static void
-cleanup(void)
-{
-	unlink(path);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,22 +25,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gw_ident id;
 	enum gw_kind k;
 	struct err e;
+	const char *path;
 	char *from = NULL, v[64];
 	size_t i;
 	int fd;
 
-	if (path[0] == '\0') {
-		snprintf(path, sizeof path, "/tmp/gateway_fuzz.%ld", (long)getpid());
-		atexit(cleanup);
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
+	if ((path = fuzz_file("gateway", data, size)) == NULL)
 		return 0;
-	if (io_write_all(fd, data, size) != 0) {
-		close(fd);
-		return 0;
-	}
-	close(fd);
 	if (gw_policy_load(&p, path, "/usr/bin", &e) == 0) {
 		for (i = 0; addrs[i] != NULL; i++) {
 			(void)gw_required(&p, addrs[i]);
