@@ -5,9 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "io.h"
+#include "fuzz_file.h"
 #include "mimetypes.h"
 #include "../unit/mimetypes_ref.h"
 
@@ -16,22 +15,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[] = "/tmp/fuzz_mimetypes.XXXXXX";
-	static int fd = -1;
 	const uint8_t *nl = memchr(data, '\n', size);
 	struct mimetypes t;
 	struct err e;
-	const char *ty, *want;
+	const char *ty, *want, *path;
 	char name[80], *rt;
 	size_t el;
 
 	if (nl == NULL || (el = (size_t)(nl - data)) == 0 || el > 60 || memchr(data, '\0', el) ||
 	    memchr(data, '/', el) || memchr(data, '.', el))
 		return 0;
-	if (fd < 0 && (fd = mkstemp(path)) < 0)
-		abort();
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, nl + 1, size - el - 1, 0) != (ssize_t)(size - el - 1))
-		abort();
+	if ((path = fuzz_file("mimetypes", nl + 1, size - el - 1)) == NULL)
+		return 0;
 	memcpy(name, "f.", 2);
 	memcpy(name + 2, data, el);
 	name[el + 2] = '\0';
