@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,6 +107,68 @@ differential(void)
 	ok(bad == 0 && runs == 3000 * sizeof exts / sizeof exts[0],
 	    "differential: the block search finds what the line-by-line reference finds (%zu runs)",
 	    runs);
+}
+
+/* Hostile files just under the size limit (a user may point SECMAIL_MIME_TYPES anywhere):
+ * one line of 4 MiB with a near-miss of the extension every three bytes, the same after a
+ * '#', and one line that never ends. The search looks at each line once and each hit in
+ * constant time: linear, not quadratic. Under a CPU-time limit (RLIMIT_CPU, not wall-clock
+ * time) a few seconds above what the test has used, which a quadratic search would exceed
+ * by hours. */
+static void
+hostile_linear(void)
+{
+	static const struct {
+		const char *head, *rep, *tail, *want;
+	} cases[] = {
+		{ "x/y", " xa", "\nt/a a\n", "t/a" },
+		{ "x/y #", " a", "\nt/b a\n", "t/b" },
+		{ "x/y", " xa", "", NULL },
+	};
+	char path[] = "/tmp/mimetypes_hostile.XXXXXX";
+	size_t i, n, room = MIMETYPES_MAX_FILE - 64;
+	char *body = malloc(MIMETYPES_MAX_FILE);
+	unsigned long factor = 1;
+	struct rlimit rl;
+	struct rusage ru;
+	int fd = mkstemp(path);
+
+	if (getenv("SECMAIL_TEST_CPU_FACTOR") != NULL)
+		factor = strtoul(getenv("SECMAIL_TEST_CPU_FACTOR"), NULL, 10);
+	getrusage(RUSAGE_SELF, &ru);
+	getrlimit(RLIMIT_CPU, &rl);
+	rl.rlim_cur = (rlim_t)ru.ru_utime.tv_sec + (rlim_t)ru.ru_stime.tv_sec
+	    + 4 * (rlim_t)(factor > 0 ? factor : 1);
+	setrlimit(RLIMIT_CPU, &rl);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct mimetypes t;
+		struct err e;
+		const char *ty = "(error)";
+		size_t rl_ = strlen(cases[i].rep), tl = strlen(cases[i].tail);
+
+		n = strlen(cases[i].head);
+		memcpy(body, cases[i].head, n);
+		while (n + rl_ + tl <= room) {
+			memcpy(body + n, cases[i].rep, rl_);
+			n += rl_;
+		}
+		memcpy(body + n, cases[i].tail, tl);
+		n += tl;
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, body, n, 0) != (ssize_t)n)
+			break;
+		if (mimetypes_load(&t, path, &e) == 0 && mimetypes_lookup(&t, "f.a", &ty, &e) != 0)
+			ty = "(error)";
+		ok(cases[i].want ? ty != NULL && strcmp(ty, cases[i].want) == 0 : ty == NULL,
+		    "hostile mime.types %zu (%zu bytes): %s in linear time", i, n,
+		    cases[i].want ? cases[i].want : "no match");
+		mimetypes_free(&t);
+	}
+	getrlimit(RLIMIT_CPU, &rl);
+	rl.rlim_cur = RLIM_INFINITY;
+	setrlimit(RLIMIT_CPU, &rl);
+	close(fd);
+	unlink(path);
+	free(body);
 }
 
 int
@@ -240,6 +303,7 @@ main(void)
 		ok(sniff_str("\x01\x02", 2, step) == SNIFF_BINARY, "C0 controls are binary (step %zu)", step);
 	}
 	differential();
+	hostile_linear();
 	is_str(sniff_charset(SNIFF_ASCII), "us-ascii", "ascii charset name");
 	is_str(sniff_charset(SNIFF_UTF8), "utf-8", "utf-8 charset name");
 	ok(sniff_charset(SNIFF_8BIT) == NULL, "no charset for 8-bit");
