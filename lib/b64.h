@@ -1,7 +1,7 @@
 /* b64.h — streaming base64 (RFC 4648 §4) and base64url (§5) encoder and decoder.
- * The bulk work is done by a kernel chosen at run time (AVX2 when the CPU has it, NEON on
- * AArch64, a portable scalar one otherwise); SECMAIL_B64_KERNEL=scalar|avx2|neon forces one
- * (for tests). */
+ * The bulk work is done by a kernel chosen at run time (AVX-512 VBMI, else AVX2, when the CPU
+ * has it, NEON on AArch64, a portable scalar one otherwise);
+ * SECMAIL_B64_KERNEL=scalar|avx2|avx512|neon forces one (for tests). */
 #ifndef SECMAIL_B64_H
 #define SECMAIL_B64_H
 
@@ -79,6 +79,7 @@ long long b64_decode(const char *in, size_t n, unsigned char *out, int flags);
 extern const struct b64_kernel b64_kernel_scalar;
 #if defined(__x86_64__) || defined(__i386__)
 extern const struct b64_kernel b64_kernel_avx2;
+extern const struct b64_kernel b64_kernel_avx512;
 #endif
 #if defined(__aarch64__)
 extern const struct b64_kernel b64_kernel_neon;

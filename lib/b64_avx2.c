@@ -141,9 +141,14 @@ dec_lines(const struct dec_consts *k, const unsigned char *p, size_t n, size_t w
 
 			if (p[i + 76] != '\n' || p[i + 153] != '\n')
 				break;
-			bad = dec32(k, p + i, o, &c) | dec32(k, p + i + 32, o + 24, &c)
-			    | dec32(k, p + i + 44, o + 33, &c) | dec32(k, p + i + 77, o + 57, &c)
-			    | dec32(k, p + i + 109, o + 81, &c) | dec32(k, p + i + 121, o + 90, &c);
+			/* One statement each: the operands of | are not ordered, and a block's
+			 * last 8 bytes are garbage the next (overlapping) block must overwrite. */
+			bad = dec32(k, p + i, o, &c);
+			bad |= dec32(k, p + i + 32, o + 24, &c);
+			bad |= dec32(k, p + i + 44, o + 33, &c);
+			bad |= dec32(k, p + i + 77, o + 57, &c);
+			bad |= dec32(k, p + i + 109, o + 81, &c);
+			bad |= dec32(k, p + i + 121, o + 90, &c);
 			if (bad != 0)
 				break;
 			i += 2 * 77;
