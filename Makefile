@@ -17,6 +17,11 @@ WARN      := -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes
              -Wmissing-prototypes -Wformat=2 -Wvla -Werror
 HARDEN    := -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+# Every function and datum in a section of its own, unused ones dropped at link time: a
+# program carries, relocates and imports from libc only what it calls (a small mime-pack
+# spent as long starting up and faulting pages in as working).
+GC        := -ffunction-sections -fdata-sections
+GC_LD     := -Wl,--gc-sections
 
 # libunistring ships no .pc file on Debian; fall back to plain -l.
 SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
@@ -73,8 +78,8 @@ endif
 
 ALL_CPPFLAGS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(FORTIFY) -DSECMAIL_VERSION='"$(VERSION)"' \
                -Ilib $(SSL_CFLAGS) $(US_CFLAGS) $(CPPFLAGS)
-ALL_CFLAGS   = $(WARN) $(HARDEN) $(SAN) $(CFLAGS)
-ALL_LDFLAGS  = $(HARDEN_LD) $(SAN) $(LDFLAGS)
+ALL_CFLAGS   = $(WARN) $(HARDEN) $(GC) $(SAN) $(CFLAGS)
+ALL_LDFLAGS  = $(HARDEN_LD) $(GC_LD) $(SAN) $(LDFLAGS)
 LIBS         = $(SSL_LIBS) $(US_LIBS)
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))

@@ -2,11 +2,13 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "charset.h"
 #include "cli.h"
 #include "io.h"
 #include "mimetypes.h"
@@ -36,6 +38,24 @@ static const char usage[] =
     "  -V, --version           show the version and exit\n";
 
 enum { OPT_CID = 256, OPT_FORWARD, OPT_HTML, OPT_UTF8, OPT_CRLF, OPT_SPLIT, OPT_SPLITDIR };
+
+/*
+ * The locale is needed only for its charset (lib/pack.h), and only when text or a file name
+ * is neither ASCII nor UTF-8: setlocale(3) reads the locale files then, not at every start
+ * (it cost more than packing a small message). Everything else mime-pack compares is ASCII
+ * (field names, types, parameters) and is compared as ASCII.
+ */
+static const char *
+locale_charset_lazy(void)
+{
+	static int set;
+
+	if (!set) {
+		setlocale(LC_CTYPE, "");
+		set = 1;
+	}
+	return charset_locale();
+}
 
 /* "10M", "512k", "4096" -> octets; -1 if malformed. */
 static long long
@@ -104,8 +124,13 @@ main(int argc, char **argv)
 	int c, fd, pending = 0;
 
 	cli_init(argc, argv);
-	setlocale(LC_CTYPE, "");
+	/* A handful of fixed buffers (256 KiB at most each) live for the whole run: from the
+	 * heap, not one mmap/munmap pair each; untouched pages cost nothing. */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TOP_PAD, 2 * 1024 * 1024);	/* one brk(2) for them all */
 	memset(&o, 0, sizeof o);
+	o.locale_charset = locale_charset_lazy;
 	memset(&next, 0, sizeof next);
 	/* At most one attachment per argument. */
 	if ((att = calloc((size_t)argc, sizeof *att)) == NULL)

@@ -309,10 +309,17 @@ alloc_bufs(char **a, char **b, struct err *e)
 	return 0;
 }
 
-int
-cte_enc_init(struct cte_enc *x, enum cte c, int flags, struct err *e)
+/* Set the encoder up for c, reusing whatever buffers x already holds. */
+static int
+enc_setup(struct cte_enc *x, enum cte c, int flags, struct err *e)
 {
+	char *buf1 = x->buf1, *buf2 = x->buf2;
+	struct b64_enc *b64 = x->b64;
+
 	memset(x, 0, sizeof *x);
+	x->buf1 = buf1;
+	x->buf2 = buf2;
+	x->b64 = b64;
 	x->cte = c;
 	x->flags = flags;
 	x->last_eol = 1;
@@ -322,19 +329,33 @@ cte_enc_init(struct cte_enc *x, enum cte c, int flags, struct err *e)
 	if (c == CTE_BASE64 || c == CTE_QP)
 		canon_init(&x->canon, CANON_CRLF);	/* RFC 2045 §6.8, RFC 2049 §4 */
 	if (c == CTE_BASE64) {
-		if ((x->b64 = malloc(sizeof *x->b64)) == NULL)
+		if (x->b64 == NULL && (x->b64 = malloc(sizeof *x->b64)) == NULL)
 			return err_set(e, EX_OSERR, "out of memory");
 		b64_enc_init(x->b64, flags & CTE_CRLF ? B64_CRLF : 0, 76);
 	}
 	if (c == CTE_QP)
 		qp_enc_init(&x->qp, (flags & CTE_TEXT ? 0 : QP_BINARY) | (flags & CTE_CRLF ? QP_CRLF : 0)
 		    | (flags & CTE_TERMINATE ? QP_TERMINATE : 0));
-	if (alloc_bufs(&x->buf1, &x->buf2, e) != 0) {
-		free(x->b64);
-		x->b64 = NULL;
+	if (x->buf1 == NULL && alloc_bufs(&x->buf1, &x->buf2, e) != 0)
+		return -1;
+	return 0;
+}
+
+int
+cte_enc_init(struct cte_enc *x, enum cte c, int flags, struct err *e)
+{
+	memset(x, 0, sizeof *x);
+	if (enc_setup(x, c, flags, e) != 0) {
+		cte_enc_free(x);
 		return -1;
 	}
 	return 0;
+}
+
+int
+cte_enc_reinit(struct cte_enc *x, enum cte c, int flags, struct err *e)
+{
+	return enc_setup(x, c, flags, e);
 }
 
 /* 7bit and 8bit must hold what their names promise (RFC 2045 §2.7, §2.8). */

@@ -124,6 +124,10 @@ struct cte_enc {
  * boundary, RFC 2046 §5.1.1).
  */
 int cte_enc_init(struct cte_enc *x, enum cte c, int flags, struct err *e);
+/* As cte_enc_init, for an encoder initialised before and not freed, that has finished (or
+ * failed): its buffers are kept, so a writer of many parts allocates them once. After an
+ * error the encoder still needs cte_enc_free. */
+int cte_enc_reinit(struct cte_enc *x, enum cte c, int flags, struct err *e);
 int cte_enc_write(struct cte_enc *x, const struct sink *s, const void *p, size_t n,
     struct err *e);
 int cte_enc_finish(struct cte_enc *x, const struct sink *s, struct err *e);

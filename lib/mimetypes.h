@@ -38,7 +38,7 @@ struct mimetypes {
 int mimetypes_load(struct mimetypes *t, const char *path, struct err *e);
 void mimetypes_free(struct mimetypes *t);
 
-/* The type for a file name by its last extension, case-insensitively ("a/b.tar.GZ" ->
+/* The type for a file name by its last extension, ASCII case-insensitively ("a/b.tar.GZ" ->
  * "application/gzip"), in *type, or NULL when unknown. Only the last path component is
  * looked at. The file's first line naming the extension wins over the built-in table. *type
  * stays valid until mimetypes_free. 0, or -1 when the file cannot be read. */
@@ -62,7 +62,9 @@ enum sniff_kind {
 };
 
 struct sniff {
-	struct cte_stats st;	/* also what cte_choose needs */
+	struct cte_stats st;	/* also what cte_choose needs; once binary is certain only
+				 * st.bytes goes on counting (binary goes as base64 whatever
+				 * the rest holds, so the rest is not classified) */
 };
 
 void sniff_init(struct sniff *s);

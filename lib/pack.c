@@ -21,10 +21,17 @@
 #include "rfc2047.h"
 
 #define CHUNK (256 * 1024)
+/* A body on standard input up to this size stays where it was read, in the input's buffer; a
+ * bigger one is spooled to a temp file (bounded memory either way). Most bodies are small:
+ * no temp file and no copy for them. */
+#define BODY_MEM (64 * 1024)
 
 /* An entity to write: its content fields and where its body comes from. */
 struct src {
-	int fd;			/* body bytes, read from the start; -1: none */
+	int fd;			/* body bytes, read from the start; -1: in mem, or none */
+	const unsigned char *mem;	/* or the body itself (at most BODY_MEM bytes), in the
+					 * input's buffer (not ours to free) */
+	size_t memlen, memoff;
 	const char *name;	/* for messages */
 	struct sniff sn;	/* text or binary, charset, and what the chooser needs */
 	enum sniff_kind kind;	/* after pass 1 */
@@ -37,6 +44,8 @@ struct packer {
 	const char *eol;
 	unsigned char *chunk;
 	struct err *e;
+	struct cte_enc enc;	/* one encoder for every part: its buffers are allocated once */
+	int enc_ready;		/* enc holds buffers (cte_enc_free at the end) */
 };
 
 /* ---- output helpers ---- */
@@ -107,6 +116,13 @@ put_field(struct packer *p, const char *name, const char *value)
 	r = puts_(p, f);
 	free(f);
 	return r;
+}
+
+/* The charset of the user's locale: text that is neither ASCII nor UTF-8 is taken to be in it. */
+static const char *
+locale_cs(const struct packer *p)
+{
+	return p->o->locale_charset != NULL ? p->o->locale_charset() : charset_locale();
 }
 
 /* ---- header text ---- */
@@ -283,9 +299,38 @@ fail:
 	return -1;
 }
 
+/* The next bytes of a source, from its file or its memory: as io_read. */
+static ssize_t
+src_read(struct src *s, unsigned char *buf, size_t n)
+{
+	size_t k;
+
+	if (s->fd >= 0)
+		return io_read(s->fd, buf, n);
+	k = s->memlen - s->memoff < n ? s->memlen - s->memoff : n;
+	if (k > 0)
+		memcpy(buf, s->mem + s->memoff, k);
+	s->memoff += k;
+	return (ssize_t)k;
+}
+
+static void
+src_close(struct src *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->mem = NULL;
+	s->memlen = s->memoff = 0;
+}
+
 static int
 rewind_source(struct src *s, struct err *e)
 {
+	if (s->fd < 0) {
+		s->memoff = 0;
+		return 0;
+	}
 	if (lseek(s->fd, 0, SEEK_SET) != 0)
 		return err_sys(e, EX_IOERR, "cannot rewind %s", s->name);
 	return 0;
@@ -299,7 +344,7 @@ scan_source(struct src *s, unsigned char *chunk, struct err *e)
 	ssize_t n;
 
 	sniff_init(&s->sn);
-	while ((n = io_read(s->fd, chunk, CHUNK)) > 0) {
+	while ((n = src_read(s, chunk, CHUNK)) > 0) {
 		sniff_update(&s->sn, chunk, (size_t)n);
 		if (sniff_binary_yet(&s->sn)) {
 			s->binary_early = 1;
@@ -317,7 +362,6 @@ scan_source(struct src *s, unsigned char *chunk, struct err *e)
 static int
 encode_source(struct packer *p, struct src *s, enum cte cte, int text)
 {
-	struct cte_enc enc;
 	struct sink snk = io_out_sink(p->out);
 	ssize_t n;
 	int flags = (p->o->crlf ? CTE_CRLF : 0) | CTE_TERMINATE;
@@ -327,22 +371,20 @@ encode_source(struct packer *p, struct src *s, enum cte cte, int text)
 	 * they were. */
 	if (text && cte != CTE_BASE64)
 		flags |= CTE_TEXT;
-	if (cte_enc_init(&enc, cte, flags, p->e) != 0)
-		return -1;
-	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
-		if (cte_enc_write(&enc, &snk, p->chunk, (size_t)n, p->e) != 0)
-			goto fail;
-	if (n < 0) {
-		err_sys(p->e, EX_IOERR, "read error: %s", s->name);
-		goto fail;
+	if (p->enc_ready) {
+		if (cte_enc_reinit(&p->enc, cte, flags, p->e) != 0)
+			return -1;
+	} else {
+		if (cte_enc_init(&p->enc, cte, flags, p->e) != 0)
+			return -1;
+		p->enc_ready = 1;
 	}
-	if (cte_enc_finish(&enc, &snk, p->e) != 0)
-		goto fail;
-	cte_enc_free(&enc);
-	return 0;
-fail:
-	cte_enc_free(&enc);
-	return -1;
+	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
+		if (cte_enc_write(&p->enc, &snk, p->chunk, (size_t)n, p->e) != 0)
+			return -1;
+	if (n < 0)
+		return err_sys(p->e, EX_IOERR, "read error: %s", s->name);
+	return cte_enc_finish(&p->enc, &snk, p->e);
 }
 
 /* ---- parts ---- */
@@ -377,7 +419,7 @@ announced_name(struct packer *p, const struct pack_att *a)
 
 	if (!charset_utf8_valid(raw, strlen(raw))) {
 		/* A file name in the locale's legacy charset. */
-		if ((conv = charset_to_utf8(NULL, raw, strlen(raw), &nl, p->e)) == NULL) {
+		if ((conv = charset_to_utf8(locale_cs(p), raw, strlen(raw), &nl, p->e)) == NULL) {
 			err_wrap(p->e, "file name of %s", a->path);
 			return NULL;
 		}
@@ -493,7 +535,7 @@ write_forward(struct packer *p, const struct pack_att *a, struct src *s)
 	}
 	if (puts_(p, p->eol) != 0)
 		return -1;
-	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
+	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
 		if (put_lines(p, p->chunk, (size_t)n, &carry) != 0)
 			return -1;
 	if (n < 0)
@@ -513,19 +555,19 @@ write_attachment(struct packer *p, const struct pack_att *a)
 	if (open_source(a->path, &s, p->chunk, p->e) != 0)
 		return -1;
 	if (scan_source(&s, p->chunk, p->e) != 0) {
-		close(s.fd);
+		src_close(&s);
 		return -1;
 	}
 	if (a->forward || (type == NULL && is_eml(a->path)) ||
 	    (type != NULL && strcasecmp(type, "message/rfc822") == 0)) {
 		r = write_forward(p, a, &s);
-		close(s.fd);
+		src_close(&s);
 		return r;
 	}
 	k = s.kind;
 	if (type == NULL && mimetypes_lookup(p->o->types, a->name ? a->name : a->path, &type,
 	    p->e) != 0) {
-		close(s.fd);
+		src_close(&s);
 		return -1;
 	}
 	if (type == NULL)
@@ -547,23 +589,46 @@ write_attachment(struct packer *p, const struct pack_att *a)
 		r = puts_(p, p->eol);
 	if (r == 0)
 		r = encode_source(p, &s, cte, k != SNIFF_BINARY && cte != CTE_BASE64);
-	close(s.fd);
+	src_close(&s);
 	return r;
 }
 
 /* ---- the body ---- */
 
-/* The stdin body, spooled and sniffed. */
+/* The stdin body, sniffed: left in the input's buffer when it ends within BODY_MEM bytes,
+ * else spooled. */
 static int
 spool_body(struct packer *p, struct io_in *in, struct src *s)
 {
+	const unsigned char *b;
 	ssize_t n;
+	size_t m;
 
 	memset(s, 0, sizeof *s);
+	s->fd = -1;
 	s->name = "standard input";
 	sniff_init(&s->sn);
+	if (io_in_fill(in, BODY_MEM + 1) < 0) {
+		*p->e = in->e;
+		return -1;
+	}
+	m = io_in_buffered(in, &b);
+	sniff_update(&s->sn, b, m);
+	if (in->eof && m <= BODY_MEM) {
+		s->mem = b;		/* valid as long as nothing more is read from in */
+		s->memlen = m;
+		io_in_skip(in, m);
+		s->kind = sniff_result(&s->sn);
+		return 0;
+	}
+	/* Too big to keep: what is buffered, then the rest, go to a spool file. */
 	if ((s->fd = io_spool(p->e)) < 0)
 		return -1;
+	if (io_write_all(s->fd, b, m) != 0) {
+		err_sys(p->e, EX_IOERR, "write error: spool file");
+		goto fail;
+	}
+	io_in_skip(in, m);
 	while ((n = io_in_read(in, p->chunk, CHUNK)) > 0) {
 		sniff_update(&s->sn, p->chunk, (size_t)n);
 		if (io_write_all(s->fd, p->chunk, (size_t)n) != 0) {
@@ -580,8 +645,7 @@ spool_body(struct packer *p, struct io_in *in, struct src *s)
 		goto fail;
 	return 0;
 fail:
-	close(s->fd);
-	s->fd = -1;
+	src_close(s);
 	return -1;
 }
 
@@ -624,7 +688,7 @@ convert_source(struct packer *p, struct src *s, const char *from)
 	sniff_init(&sn);
 	ss.fd = sp;
 	ss.sn = &sn;
-	while ((n = io_read(s->fd, p->chunk, CHUNK)) > 0)
+	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
 		if (charset_conv_write(&x, &snk, p->chunk, (size_t)n, p->e) != 0)
 			goto fail;
 	if (n < 0) {
@@ -639,7 +703,7 @@ convert_source(struct packer *p, struct src *s, const char *from)
 		close(sp);
 		return -1;
 	}
-	close(s->fd);
+	src_close(s);
 	s->fd = sp;
 	s->sn = sn;
 	s->kind = sniff_result(&s->sn);
@@ -666,7 +730,7 @@ write_text(struct packer *p, struct src *s, const char *subtype)
 	if (p->o->charset != NULL && !charset_is_utf8(p->o->charset))
 		from = p->o->charset;	/* declared: convert whatever the bytes look like */
 	else if (charset == NULL) {
-		from = p->o->charset ? p->o->charset : charset_locale();
+		from = p->o->charset ? p->o->charset : locale_cs(p);
 		if (charset_is_utf8(from) || charset_is_ascii(from))
 			return err_set(p->e, EX_DATAERR, "%s: the %s text is not valid %s; name its "
 			    "charset with --charset", s->name, subtype, from);
@@ -750,7 +814,7 @@ write_body_part(struct packer *p, struct src *body)
 	r = scan_source(&html, p->chunk, p->e);
 	if (r == 0)
 		r = write_text(p, &html, "html");
-	close(html.fd);
+	src_close(&html);
 	if (r != 0)
 		return -1;
 	return delimiter(p, boundary, 1);
@@ -772,7 +836,7 @@ write_mime_body(struct packer *p, const struct msg_header *h, struct src *body, 
 	if (puts_(p, p->eol) != 0)
 		return -1;
 	/* The body is copied as it is when the line ends agree: it may be "binary". */
-	while ((n = io_read(body->fd, p->chunk, CHUNK)) > 0)
+	while ((n = src_read(body, p->chunk, CHUNK)) > 0)
 		if ((h->crlf == p->o->crlf ? put(p, p->chunk, (size_t)n) :
 		    put_lines(p, p->chunk, (size_t)n, &carry)) != 0)
 			return -1;
@@ -784,13 +848,19 @@ write_mime_body(struct packer *p, const struct msg_header *h, struct src *body, 
 int
 pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, struct err *e)
 {
-	struct packer p = { o, out, o->crlf ? "\r\n" : "\n", NULL, e };
+	struct packer p;
 	struct msg_header h;
 	struct src body;
 	char boundary[MIME_BOUNDARY_LEN + 1];
 	int is_mime, with_body, r = -1, carry = 0;
 	size_t i;
 
+	memset(&p, 0, sizeof p);
+	p.o = o;
+	p.out = out;
+	p.eol = o->crlf ? "\r\n" : "\n";
+	p.e = e;
+	memset(&body, 0, sizeof body);
 	body.fd = -1;
 	msg_header_init(&h);
 	if ((p.chunk = malloc(CHUNK)) == NULL) {
@@ -865,8 +935,9 @@ pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, st
 	}
 	r = delimiter(&p, boundary, 1);
 out:
-	if (body.fd >= 0)
-		close(body.fd);
+	src_close(&body);
+	if (p.enc_ready)
+		cte_enc_free(&p.enc);
 	msg_header_free(&h);
 	free(p.chunk);
 	return r;

@@ -28,10 +28,14 @@ struct pack_opts {
 	int utf8_headers;		/* RFC 6532: leave non-ASCII header text as UTF-8 */
 	int crlf;			/* CRLF line ends in the output */
 	struct mimetypes *types;
+	/* The locale's charset, asked for only when text or a file name is neither ASCII nor
+	 * UTF-8 (so a command can leave setlocale(3) until then); NULL: charset_locale(). */
+	const char *(*locale_charset)(void);
 };
 
 /* Read a message (or a header and body, or a body alone) from in and write the MIME message
- * to out. Attached files are streamed, twice each; the body is spooled to a temp file. */
+ * to out. Attached files are streamed, twice each; the body is kept in in's buffer when it is
+ * at most 64 KiB (in must not be read until this returns), else spooled to a temp file. */
 int pack_message(struct io_in *in, struct io_out *out, const struct pack_opts *o, struct err *e);
 
 /* Smallest fragment size pack_split accepts. */

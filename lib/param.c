@@ -696,10 +696,16 @@ mime_param_append(struct buf *b, const char *name, const char *value, struct err
 	/* RFC 2046 §5.1.1: a boundary is at most 70 characters and readers look for it
 	 * plainly; many do not join RFC 2231 sections for it. Never split it. */
 	unsplit = strcasecmp(name, "boundary") == 0;
-	if (token && (nlen + 1 + n <= MIME_PARAM_PIECE || unsplit))
-		buf_addf(b, "; %s=%s", name, value);
-	else if (printable && (nlen + 1 + qw <= MIME_PARAM_PIECE || unsplit)) {
-		buf_addf(b, "; %s=", name);
+	if (token && (nlen + 1 + n <= MIME_PARAM_PIECE || unsplit)) {
+		/* Not buf_addf: printf machinery costs a small mime-pack more than the rest. */
+		buf_adds(b, "; ");
+		buf_adds(b, name);
+		buf_addc(b, '=');
+		buf_adds(b, value);
+	} else if (printable && (nlen + 1 + qw <= MIME_PARAM_PIECE || unsplit)) {
+		buf_adds(b, "; ");
+		buf_adds(b, name);
+		buf_addc(b, '=');
 		add_quoted(b, value, n);
 	} else if (printable)
 		append_sections_quoted(b, name, value, n);

@@ -510,3 +510,68 @@ PYEOF
 	assert_failure 65
 	assert_output --partial "ends inside a character at byte 3"
 }
+
+# A body of $1 bytes of UTF-8 text lines, after a header ($T/in), and its bytes alone ($T/body).
+body_of_size() {
+	python3 - "$1" "$T/in" "$T/body" <<'PYEOF'
+import sys
+n, inp, body = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+line = "Grüße, line %07d: the quick brown fox jumps over the lazy dog\n"
+b = b"".join(line.encode() % i for i in range(n // 40 + 2))[:n - 1] + b"\n"
+assert len(b) == n
+open(body, "wb").write(b)
+open(inp, "wb").write(b"From: a@example.org\nSubject: size\n\n" + b)
+PYEOF
+}
+
+# Python's email package reads the first text/plain part of $1 back as exactly $2's bytes.
+py_body_is() {	# py_body_is OUT BODYFILE
+	python3 - "$1" "$2" <<'PYEOF'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+part = next(p for p in m.walk() if p.get_content_type() == "text/plain")
+want = open(sys.argv[2], "rb").read().decode("utf-8")
+got = part.get_content()
+assert got == want, (len(got), len(want))
+assert not m.defects and not part.defects
+PYEOF
+}
+
+@test "mime-pack: bodies on either side of the in-memory bound (64 KiB) come out whole" {
+	printf 'attached\n' >"$T/a.txt"
+	for n in 1 65535 65536 65537 300000; do
+		body_of_size "$n"
+		mime-pack <"$T/in" >"$T/out"
+		py_body_is "$T/out" "$T/body"
+		mime-pack -a "$T/a.txt" <"$T/in" >"$T/out2"
+		py_body_is "$T/out2" "$T/body"
+		py_leaf "$T/out2" 2 text/plain a.txt "$T/a.txt"
+	done
+}
+
+@test "mime-pack: a small body is kept in memory (no temp file); a big one is spooled to TMPDIR" {
+	body_of_size 65536
+	TMPDIR="$T/missing" mime-pack <"$T/in" >"$T/out"
+	py_body_is "$T/out" "$T/body"
+	body_of_size 65537
+	run --separate-stderr env TMPDIR="$T/missing" mime-pack <"$T/in"
+	[ "$status" -eq 73 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "mime-pack: cannot create temporary file in $T/missing: "* ]]
+	TMPDIR="$T" mime-pack <"$T/in" >"$T/out"
+	py_body_is "$T/out" "$T/body"
+}
+
+@test "mime-pack: text in no known charset is named by the locale's charset, read only when needed" {
+	printf 'Subject: x\n\ncaf\xe9\n' >"$T/latin"
+	run --separate-stderr env LC_ALL=C.UTF-8 mime-pack <"$T/latin"
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mime-pack: standard input: the plain text is not valid UTF-8; name its charset with --charset" ]
+	run --separate-stderr env LC_ALL=C mime-pack <"$T/latin"
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mime-pack: standard input: the plain text is not valid ANSI_X3.4-1968; name its charset with --charset" ]
+	printf 'x\n' >"$T/$(printf 'caf\xe9.txt')"
+	run --separate-stderr env LC_ALL=C mime-pack -a "$T/$(printf 'caf\xe9.txt')" <"$T/draft"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"file name of"*"not valid ANSI_X3.4-1968" ]]
+}

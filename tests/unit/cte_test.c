@@ -497,6 +497,76 @@ test_white_space_linear(void)
 	free(text);
 }
 
+/* One encoder reinitialised for part after part (what a MIME writer does to allocate its
+ * buffers once) writes what a fresh encoder writes for each, whatever the previous part left
+ * behind: a pending base64 group, an unfinished QP line, a part that failed. */
+static void
+reinit_same(void)
+{
+	static const struct {
+		enum cte c;
+		int flags;
+		const char *in;
+		size_t n;
+	} parts[] = {
+#define P(c, f, s) { c, f, s, sizeof s - 1 }
+		P(CTE_BASE64, 0, "ab"),
+		P(CTE_QP, CTE_TEXT | CTE_TERMINATE, "caf\xC3\xA9 line =\nnext"),
+		P(CTE_7BIT, 0, "caf\xC3\xA9"),		/* fails: 8-bit data in 7bit */
+		P(CTE_7BIT, CTE_TEXT | CTE_CRLF, "a\nb\n"),
+		P(CTE_BASE64, CTE_CRLF, "\0\1\2\3\4\5\6"),
+		P(CTE_QP, 0, "\xFF\r\n\xFE"),
+		P(CTE_8BIT, CTE_TEXT, "\xC3\xA9\r\nx"),
+		P(CTE_BASE64, CTE_TEXT, "text\nlines\n"),
+		P(CTE_QP, CTE_CRLF, "trailing \t"),
+#undef P
+	};
+	struct cte_enc shared, fresh;
+	struct err e;
+	size_t i, bad = 0;
+
+	err_clear(&e);
+	ok(cte_enc_init(&shared, CTE_7BIT, 0, &e) == 0, "reinit: first init");
+	for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		struct mem a = { NULL, 0, 0, 0 }, b = { NULL, 0, 0, 0 };
+		struct sink sa = { mem_write, &a }, sb = { mem_write, &b };
+		int ra, rb;
+
+		ra = cte_enc_reinit(&shared, parts[i].c, parts[i].flags, &e) == 0 &&
+		    cte_enc_write(&shared, &sa, parts[i].in, parts[i].n, &e) == 0 &&
+		    cte_enc_finish(&shared, &sa, &e) == 0;
+		rb = cte_enc_init(&fresh, parts[i].c, parts[i].flags, &e) == 0 &&
+		    cte_enc_write(&fresh, &sb, parts[i].in, parts[i].n, &e) == 0 &&
+		    cte_enc_finish(&fresh, &sb, &e) == 0;
+		cte_enc_free(&fresh);
+		if (ra != rb || a.n != b.n || (a.n > 0 && memcmp(a.p, b.p, a.n) != 0)) {
+			printf("# part %zu: reinit %d/%zu bytes, fresh %d/%zu bytes\n", i, ra, a.n, rb, b.n);
+			bad++;
+		}
+		free(a.p);
+		free(b.p);
+	}
+	ok(bad == 0, "reinit: each part encodes as with a fresh encoder");
+	{
+		/* The 998-octet line check starts again with each part. */
+		static char line[600];
+		struct mem m = { NULL, 0, 0, 0 };
+		struct sink sm = { mem_write, &m };
+
+		memset(line, 'a', sizeof line);
+		ok(cte_enc_reinit(&shared, CTE_8BIT, 0, &e) == 0 &&
+		    cte_enc_write(&shared, &sm, line, sizeof line, &e) == 0 &&
+		    cte_enc_finish(&shared, &sm, &e) == 0 &&
+		    cte_enc_reinit(&shared, CTE_8BIT, 0, &e) == 0 &&
+		    cte_enc_write(&shared, &sm, line, sizeof line, &e) == 0,
+		    "reinit: an unended 600-octet line in one 8bit part does not count in the next");
+		free(m.p);
+	}
+	ok(cte_enc_reinit(&shared, CTE_UNKNOWN, 0, &e) == -1 && e.code == EX_SOFTWARE,
+	    "reinit: unknown cannot be encoded either");
+	cte_enc_free(&shared);
+}
+
 int
 main(void)
 {
@@ -507,5 +577,6 @@ main(void)
 	test_roundtrip();
 	test_specifics();
 	test_white_space_linear();
+	reinit_same();
 	return tap_done();
 }

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mimetypes.h"
+#include "mimetypes_ref.h"
 #include "tap.h"
 
 static enum sniff_kind
@@ -33,6 +35,140 @@ look(struct mimetypes *t, const char *name)
 	if (mimetypes_lookup(t, name, &ty, &e) != 0)
 		return "(error)";
 	return ty;
+}
+
+/* The block search against the reference on random files over a small alphabet (white space,
+ * '#', NUL, case, types valid and not) and lines longer than a read block, for every
+ * extension in a short list: the same type or the same miss each time. */
+static void
+differential(void)
+{
+	static const char *const exts[] = { "a", "ab", "b", "ba", "aa", "x", "pdf", "a.b" };
+	static const char *const bits[] = { "a", "b", "A", "B", " ", "\t", "\r", "\n", "\n", "#",
+	    "/", "x", ".", "\f", "\v", "text/plain", "application/pdf", "a/b", "Ab/Ba", "pdf",
+	    "PDF", "x/y z", "\n#", "\0" };
+	char path[] = "/tmp/mimetypes_diff.XXXXXX";
+	static char body[70000];
+	unsigned long seed = 12345;
+	size_t i, j, n, bad = 0, runs = 0;
+	int fd = mkstemp(path);
+
+	ok(fd >= 0, "differential: temp file");
+	for (i = 0; i < 3000; i++) {
+		struct mimetypes t;
+		struct err e;
+		size_t want = i % 100 == 0 ? sizeof body - 64 : (i % 200) + 1;
+
+		for (n = 0; n < want;) {
+			const char *b;
+			size_t bl;
+
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			b = bits[(seed >> 33) % (sizeof bits / sizeof bits[0])];
+			bl = b[0] == '\0' ? 1 : strlen(b);
+			if (n + bl > want)
+				break;
+			memcpy(body + n, b, bl);
+			n += bl;
+		}
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, body, n, 0) != (ssize_t)n)
+			break;
+		for (j = 0; j < sizeof exts / sizeof exts[0]; j++) {
+			char name[16], *rt;
+			const char *ty;
+
+			snprintf(name, sizeof name, "f.%s", exts[j]);
+			if (mimetypes_load(&t, path, &e) != 0 || mimetypes_lookup(&t, name, &ty, &e) != 0)
+				ty = "(error)";
+			/* A name with a dot looks up its last extension; the reference is given
+			 * the same one. */
+			if (ref_lookup(path, strrchr(name, '.') + 1, &rt) != 0)
+				rt = strdup("(error)");
+			/* No line names it: the built-in table answers (as with no file). */
+			if (rt == NULL) {
+				struct mimetypes none = { NULL, NULL, 0 };
+				const char *bt;
+
+				if (mimetypes_lookup(&none, name, &bt, &e) == 0 && bt != NULL)
+					rt = strdup(bt);
+			}
+			if ((ty == NULL) != (rt == NULL) || (ty != NULL && strcmp(ty, rt) != 0)) {
+				if (bad++ < 5)
+					printf("# differ on %s (run %zu): %s vs reference %s\n", name, i,
+					    ty ? ty : "(none)", rt ? rt : "(none)");
+			}
+			runs++;
+			free(rt);
+			mimetypes_free(&t);
+		}
+	}
+	close(fd);
+	unlink(path);
+	ok(bad == 0 && runs == 3000 * sizeof exts / sizeof exts[0],
+	    "differential: the block search finds what the line-by-line reference finds (%zu runs)",
+	    runs);
+}
+
+/* Hostile files just under the size limit (a user may point SECMAIL_MIME_TYPES anywhere):
+ * one line of 4 MiB with a near-miss of the extension every three bytes, the same after a
+ * '#', and one line that never ends. The search looks at each line once and each hit in
+ * constant time: linear, not quadratic. Under a CPU-time limit (RLIMIT_CPU, not wall-clock
+ * time) a few seconds above what the test has used, which a quadratic search would exceed
+ * by hours. */
+static void
+hostile_linear(void)
+{
+	static const struct {
+		const char *head, *rep, *tail, *want;
+	} cases[] = {
+		{ "x/y", " xa", "\nt/a a\n", "t/a" },
+		{ "x/y #", " a", "\nt/b a\n", "t/b" },
+		{ "x/y", " xa", "", NULL },
+	};
+	char path[] = "/tmp/mimetypes_hostile.XXXXXX";
+	size_t i, n, room = MIMETYPES_MAX_FILE - 64;
+	char *body = malloc(MIMETYPES_MAX_FILE);
+	unsigned long factor = 1;
+	struct rlimit rl;
+	struct rusage ru;
+	int fd = mkstemp(path);
+
+	if (getenv("SECMAIL_TEST_CPU_FACTOR") != NULL)
+		factor = strtoul(getenv("SECMAIL_TEST_CPU_FACTOR"), NULL, 10);
+	getrusage(RUSAGE_SELF, &ru);
+	getrlimit(RLIMIT_CPU, &rl);
+	rl.rlim_cur = (rlim_t)ru.ru_utime.tv_sec + (rlim_t)ru.ru_stime.tv_sec
+	    + 4 * (rlim_t)(factor > 0 ? factor : 1);
+	setrlimit(RLIMIT_CPU, &rl);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct mimetypes t;
+		struct err e;
+		const char *ty = "(error)";
+		size_t rl_ = strlen(cases[i].rep), tl = strlen(cases[i].tail);
+
+		n = strlen(cases[i].head);
+		memcpy(body, cases[i].head, n);
+		while (n + rl_ + tl <= room) {
+			memcpy(body + n, cases[i].rep, rl_);
+			n += rl_;
+		}
+		memcpy(body + n, cases[i].tail, tl);
+		n += tl;
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, body, n, 0) != (ssize_t)n)
+			break;
+		if (mimetypes_load(&t, path, &e) == 0 && mimetypes_lookup(&t, "f.a", &ty, &e) != 0)
+			ty = "(error)";
+		ok(cases[i].want ? ty != NULL && strcmp(ty, cases[i].want) == 0 : ty == NULL,
+		    "hostile mime.types %zu (%zu bytes): %s in linear time", i, n,
+		    cases[i].want ? cases[i].want : "no match");
+		mimetypes_free(&t);
+	}
+	getrlimit(RLIMIT_CPU, &rl);
+	rl.rlim_cur = RLIM_INFINITY;
+	setrlimit(RLIMIT_CPU, &rl);
+	close(fd);
+	unlink(path);
+	free(body);
 }
 
 int
@@ -166,6 +302,8 @@ main(void)
 		ok(sniff_str("abcdefgh\xe2\x82", 10, step) == SNIFF_8BIT, "truncated sequence is not utf-8 (step %zu)", step);
 		ok(sniff_str("\x01\x02", 2, step) == SNIFF_BINARY, "C0 controls are binary (step %zu)", step);
 	}
+	differential();
+	hostile_linear();
 	is_str(sniff_charset(SNIFF_ASCII), "us-ascii", "ascii charset name");
 	is_str(sniff_charset(SNIFF_UTF8), "utf-8", "utf-8 charset name");
 	ok(sniff_charset(SNIFF_8BIT) == NULL, "no charset for 8-bit");
