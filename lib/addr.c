@@ -711,6 +711,27 @@ addr_list_free(struct addr_list *l)
 	memset(l, 0, sizeof *l);
 }
 
+char **
+addr_list_specs(struct addr_list *l, struct err *e)
+{
+	char **v;
+	size_t i;
+
+	if ((v = calloc(l->n + 1, sizeof *v)) != NULL)
+		for (i = 0; i < l->n; i++)
+			if ((v[i] = strdup(l->v[i].spec)) == NULL) {
+				while (i > 0)
+					free(v[--i]);
+				free(v);
+				v = NULL;
+				break;
+			}
+	addr_list_free(l);
+	if (v == NULL)
+		err_set(e, EX_OSERR, "out of memory");
+	return v;
+}
+
 int
 addr_spec_eq(const char *a, const char *b)
 {

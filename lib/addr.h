@@ -44,6 +44,9 @@ int addr_parse(const char *value, struct addr_list *l, struct err *e);
  */
 int addr_parse_bare(const char *value, struct addr_list *l, struct err *e);
 void addr_list_free(struct addr_list *l);
+/* The specs of l as a NULL-terminated array of strings (free each, then the array, e.g. with
+ * keys_addrs_free); l is freed either way. NULL with e set (EX_OSERR) when out of memory. */
+char **addr_list_specs(struct addr_list *l, struct err *e);
 /* As addr_parse, but skips mailboxes whose spec is already in l (collecting recipients from
  * several fields). On error l is unchanged. */
 int addr_parse_unique(const char *value, struct addr_list *l, struct err *e);

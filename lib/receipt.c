@@ -523,27 +523,13 @@ kept_recipients(const struct msg_header *h, struct err *e)
 	static const char *const names[] = { "To", "Cc", "Bcc" };
 	struct addr_list l = { NULL, 0, 0 };
 	struct err ignored;
-	char **v;
 	size_t i, k;
 
 	for (k = 0; k < sizeof names / sizeof names[0]; k++)
 		for (i = msg_header_next(h, names[k], 0); i != (size_t)-1;
 		    i = msg_header_next(h, names[k], i + 1))
 			(void)addr_parse_unique(h->f[i].value, &l, &ignored);
-	if ((v = calloc(l.n + 1, sizeof *v)) == NULL) {
-		addr_list_free(&l);
-		err_set(e, EX_OSERR, "out of memory");
-		return NULL;
-	}
-	for (i = 0; i < l.n; i++)
-		if ((v[i] = strdup(l.v[i].spec)) == NULL) {
-			keys_addrs_free(v);
-			addr_list_free(&l);
-			err_set(e, EX_OSERR, "out of memory");
-			return NULL;
-		}
-	addr_list_free(&l);
-	return v;
+	return addr_list_specs(&l, e);
 }
 
 static int

@@ -612,8 +612,6 @@ receipt_addrs(const struct msg_header *h, const struct smime_sign_opts *so, stru
 {
 	const struct msg_field *f = msg_header_get(h, "From");
 	struct addr_list l = { NULL, 0, 0 };
-	char **v;
-	size_t i;
 
 	if (addr_parse(so->receipt_to != NULL ? so->receipt_to : f != NULL ? f->value : "", &l, e)
 	    != 0) {
@@ -626,20 +624,7 @@ receipt_addrs(const struct msg_header *h, const struct smime_sign_opts *so, stru
 		    "a From field)");
 		return NULL;
 	}
-	if ((v = calloc(l.n + 1, sizeof *v)) == NULL) {
-		addr_list_free(&l);
-		err_set(e, EX_OSERR, "out of memory");
-		return NULL;
-	}
-	for (i = 0; i < l.n; i++)
-		if ((v[i] = strdup(l.v[i].spec)) == NULL) {
-			keys_addrs_free(v);
-			addr_list_free(&l);
-			err_set(e, EX_OSERR, "out of memory");
-			return NULL;
-		}
-	addr_list_free(&l);
-	return v;
+	return addr_list_specs(&l, e);
 }
 
 /* After signing with a receipt request: keep what the receipt will be checked against. */

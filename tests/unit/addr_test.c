@@ -217,6 +217,29 @@ test_unique(void)
 	addr_list_free(&l);
 }
 
+static void
+test_specs(void)
+{
+	struct addr_list l = { NULL, 0, 0 };
+	struct err e;
+	char **v;
+	size_t i;
+
+	ok(addr_parse("Bob <b@x>, g: c@y, \"q\"@z;", &l, &e) == 0 && l.n == 3, "three mailboxes");
+	v = addr_list_specs(&l, &e);
+	ok(v != NULL && l.n == 0 && l.v == NULL, "specs taken, the list freed");
+	is_str(v != NULL ? v[0] : NULL, "b@x", "first spec");
+	is_str(v != NULL ? v[1] : NULL, "c@y", "a group member's spec");
+	is_str(v != NULL ? v[2] : NULL, "q@z", "a needlessly quoted local part as its spec");
+	ok(v != NULL && v[3] == NULL, "NULL-terminated");
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+	v = addr_list_specs(&l, &e);
+	ok(v != NULL && v[0] == NULL, "an empty list gives an empty array");
+	free(v);
+}
+
 int
 main(void)
 {
@@ -225,5 +248,6 @@ main(void)
 	test_limits();
 	test_spec_eq();
 	test_unique();
+	test_specs();
 	return tap_done();
 }
