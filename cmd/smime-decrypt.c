@@ -225,7 +225,7 @@ protected_header(struct run *r, int pfd, const struct env_info *info, struct msg
 	struct err e;
 	char d[300];
 	size_t len;
-	int rc = 0;
+	int rc = 0, merged;
 
 	if (envmsg_read_decrypted_header(pfd, &ih, &e) != 0)
 		die(&e);
@@ -235,11 +235,23 @@ protected_header(struct run *r, int pfd, const struct env_info *info, struct msg
 		return 0;
 	}
 	/* what differed, before the record (which is no field of the sender's) is added */
-	if (hp_merge(&r->h, &ih, 1, shown, &hpi, &e) != 0)
+	merged = hp_merge(&r->h, &ih, 1, shown, &hpi, &e) == 0;
+	if (!merged && e.code != EX_DATAERR)
 		die(&e);
+	len = strlen(r->note);
+	if (!merged || shown->n >= MSG_MAX_FIELDS) {
+		/* More fields outside and inside together than a header may hold (someone added
+		 * fields outside): the outer header is written as it came, and the record says so. */
+		snprintf(r->note + len, sizeof r->note - len, "%sthe header is protected (hp=%s), "
+		    "but it cannot be shown: more than %d header fields", len ? "; " : "",
+		    hp_mode_name(hp_mode_of(&ih)), MSG_MAX_FIELDS);
+		msg_header_free(shown);
+		msg_header_free(&ih);
+		add_record(r, info);
+		return 0;
+	}
 	msg_header_free(shown);
 	hp_describe(&hpi, d, sizeof d);
-	len = strlen(r->note);
 	snprintf(r->note + len, sizeof r->note - len, "%s%s", len ? "; " : "", d);
 	add_record(r, info);
 	if (hp_merge(&r->h, &ih, 1, shown, &hpi, &e) != 0)

@@ -469,8 +469,8 @@ obscured_copy(const struct msg_header *payload, struct msg_header *out, struct e
 	return hp_obscure(out, e) < 0 ? -1 : 0;
 }
 
-int
-hp_merge(const struct msg_header *outer, const struct msg_header *payload, int encrypted,
+static int
+merge(const struct msg_header *outer, const struct msg_header *payload, int encrypted,
     struct msg_header *out, struct hp_info *info, struct err *e)
 {
 	struct msg_header ref;
@@ -539,6 +539,16 @@ hp_merge(const struct msg_header *outer, const struct msg_header *payload, int e
 			list_add(info->confidential, sizeof info->confidential, payload->f[i].name);
 	msg_header_free(&ref);
 	return 0;
+}
+
+int
+hp_merge(const struct msg_header *outer, const struct msg_header *payload, int encrypted,
+    struct msg_header *out, struct hp_info *info, struct err *e)
+{
+	if (merge(outer, payload, encrypted, out, info, e) == 0)
+		return 0;
+	msg_header_free(out);
+	return -1;
 }
 
 void

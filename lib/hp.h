@@ -90,7 +90,9 @@ struct hp_info {
  * payload (only the hp_protectable ones: never its Content-*, HP-Outer, trace, verdict or Bcc
  * fields, which the sender does not protect and which would pass for ours) put where the
  * first replaced outer field was (else at the end); raw bytes kept. encrypted: the message came encrypted (HP-Outer is
- * believed only then). out is initialised here; info says what differed.
+ * believed only then). out is initialised here; info says what differed. -1 with e set when
+ * out cannot be made (out is then empty): EX_DATAERR when the two together have more fields
+ * than a header may hold (MSG_MAX_FIELDS), EX_OSERR when memory runs out.
  */
 int hp_merge(const struct msg_header *outer, const struct msg_header *payload, int encrypted,
     struct msg_header *out, struct hp_info *info, struct err *e);

@@ -1673,18 +1673,31 @@ signed_part(const struct verify *s)
 }
 
 /* RFC 9788 §4: a signature over the whole message whose signed entity carries hp: the
- * protected fields are what a reader gets, and the policy checks them. 0, or -1 (memory). */
+ * protected fields are what a reader gets, and the policy checks them. When the two headers
+ * together hold more fields than a header may (an attacker adding fields outside), the
+ * protected one cannot be shown: permerror, the message written as it came. 0, or -1
+ * (memory). */
 static int
 protected_header(struct verify *s, const struct msg_header *entity, struct cms_result *r)
 {
 	int encrypted = s->have_dec && s->dec.result == AR_DEC_DECRYPTED;
+	struct err e;
 
 	memset(&s->hpi, 0, sizeof s->hpi);
 	if (r->verdict != CMS_V_PASS || entity == NULL || signed_part(s) != NULL
 	    || s->v.forwarded || hp_mode_of(entity) == HP_NONE)
 		return 0;
-	if (hp_merge(&s->h, entity, encrypted, &s->shown, &s->hpi, s->e) != 0)
-		return -1;
+	if (hp_merge(&s->h, entity, encrypted, &s->shown, &s->hpi, &e) != 0) {
+		if (e.code != EX_DATAERR) {
+			*s->e = e;
+			return -1;
+		}
+		r->verdict = CMS_V_PERMERROR;
+		snprintf(r->reason, sizeof r->reason, "the header is protected (hp=%s), but it "
+		    "cannot be shown: %.200s", hp_mode_name(hp_mode_of(entity)), e.msg);
+		memset(&s->hpi, 0, sizeof s->hpi);
+		return 0;
+	}
 	s->have_hp = 1;
 	return 0;
 }

@@ -439,3 +439,56 @@ assert len(recs) == 1, recs
 PY
 	grep -q '^X-Outer: c Secmail-Decryption: mx.test' "$T/d"
 }
+
+# A draft with N (default 6000) header fields besides its own: smime-sign and smime-encrypt
+# protect them all, so the message carries them inside and outside.
+big_draft() {
+	{ sed -n '/^$/q;/^Bcc:/d;p' "$T/msg"
+	  for i in $(seq "${1:-6000}"); do printf 'X-Filler-%d: %d\n' "$i" "$i"; done
+	  printf '\nHello Bob\n'; } >"$T/big"
+}
+
+@test "hp attack: fields added outside until outer and protected ones together exceed what a header may hold: smime-verify writes the message with permerror, never holds it back" {
+	big_draft
+	sign <"$T/big" >"$T/s"
+	# untouched, the protected header is shown: 6000 of each is within bounds
+	run verify <"$T/s"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by alice@example.org; the header is protected (hp=clear)"'* ]]
+	# on the way the 6000 outside become 6000 others: more than 10000 fields to show
+	outer "$T/s" '^X-Filler-=>X-Added-'
+	run verify <"$T/s"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=permerror reason="the header is protected (hp=clear), but it cannot be shown: more than 10000 header fields"'* ]]
+	# the message as it came, after the verdict: every outer field, the signed body
+	[ "$(grep -c '^X-Added-' "$T/v")" -eq 6000 ]
+	[ "$(tail -n +2 "$T/v" | cmp - "$T/s" && echo same)" = same ] || diff <(tail -n +2 "$T/v") "$T/s" | head -5
+	run verify -E <"$T/s"
+	[ "$status" -eq 1 ]
+}
+
+@test "hp attack: an encrypted message whose outer and protected fields together exceed what a header may hold is decrypted with the outer header and a record saying so" {
+	# inside, 4000 fields and their 4000 HP-Outer copies; outside, the 4000 become others
+	# and 5000 more are added: 9000 outside, 13000 to show
+	big_draft 4000
+	encrypt <"$T/big" >"$T/e"
+	outer "$T/e" '^X-Filler-=>X-Added-'
+	{ for i in $(seq 5000); do printf 'X-More-%d: %d\n' "$i" "$i"; done; cat "$T/e"; } >"$T/e2"
+	mv "$T/e2" "$T/e"
+	[ "$(grep -c '^X-Added-' "$T/e")" -eq 4000 ]
+	run decrypt <"$T/e"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/d"
+	python3 - "$T/d" <<'PY'
+import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.compat32)
+rec = ' '.join(m['Secmail-Decryption'].split())
+assert rec.startswith('mx.test; decrypted cipher='), rec
+assert 'the header is protected (hp=cipher), but it cannot be shown: more than 10000 header fields' in rec, rec
+assert m['Subject'] == '[...]', m['Subject']	# the obscured one: nothing restored
+assert len(m.get_all('X-Added-1') or []) == 1
+assert m.get_payload(decode=True).endswith(b'Hello Bob\n'), m.get_payload()
+PY
+}

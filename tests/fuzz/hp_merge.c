@@ -84,7 +84,8 @@ check_merge(const struct msg_header *outer, const struct msg_header *payload, in
 		if (e.code != EX_OSERR && (e.code != EX_DATAERR
 		    || outer->n + payload->n < MSG_MAX_FIELDS))
 			abort();
-		msg_header_free(&out);
+		if (out.n != 0 || out.f != NULL)
+			abort();	/* a failed merge leaves nothing half made */
 		return;
 	}
 	if (!bounded(info.differ, sizeof info.differ) || !bounded(info.added, sizeof info.added)
