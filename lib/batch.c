@@ -442,8 +442,17 @@ list_maildir(struct run *r, int sub, struct err *e)
 	while ((errno = 0, d = readdir(dp)) != NULL) {
 		if (d->d_name[0] == '.' || (sub == SUB_CUR && maildir_flagged_away(d->d_name)))
 			continue;
-		if (maildir_has_mark(d->d_name, r->b->done))
-			continue;	/* an output (--in-place), never an input */
+		if (maildir_has_mark(d->d_name, r->b->done)) {
+			/* An output, never an input: at home with --in-place; elsewhere a run
+			 * in place left it, and it is said once a run, not passed over. */
+			if (r->mode != M_INPLACE && join(f, p, d->d_name) == 0) {
+				report(f, "named as %s by secmail already: never taken as an input "
+				    "(rename it without ',secmail=%s' to do it again)", r->b->done,
+				    r->b->done);
+				r->skipped++;
+			}
+			continue;
+		}
 		if (join(f, p, d->d_name) != 0)
 			continue;
 		if (d->d_type != DT_REG && (d->d_type != DT_UNKNOWN

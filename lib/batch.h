@@ -32,7 +32,8 @@
  *      removed, nothing is processed;
  *   3. only the output: done.
  * Steps of one message: 4. output in tmp, 5. linked into new/ or cur/ and the directory
- * synced, 6. input removed. Names carrying the tool's own mark are outputs and never inputs.
+ * synced, 6. input removed. Names carrying the tool's own mark are outputs and never inputs
+ * (reported, except with --in-place where they are at home).
  * Inputs of one run whose output names would be the same (they differ only in the dropped
  * size fields, or one is in new/ and one in cur/) are all left in place and reported: an
  * output is never taken for another input's. An output that appears under an input's name

@@ -66,6 +66,22 @@ teardown() { common_teardown; }
 	[ "$(files "$T/box/tmp")" = "" ]
 }
 
+@test "maildir: a message named as an output of ours (left by an --in-place run) is reported by --to-maildir, never taken, never removed" {
+	fill "$T/box" 1
+	f=$T/box/new/1700000002.M2P4242.test,secmail=signed
+	small_msg 2 >"$f"
+	run --separate-stderr "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
+	assert_success
+	[ "$stderr" = "smime-sign: $f: named as signed by secmail already: never taken as an input (rename it without ',secmail=signed' to do it again)" ]
+	[ -f "$f" ]
+	[ "$(files "$T/out/new")" = "1700000001.M1P4242.test,secmail=signed" ]
+	# --in-place: such names are its own outputs, and it says nothing about them
+	run --separate-stderr "${SIGN[@]}" --maildir "$T/box" --in-place
+	assert_success
+	[ "$stderr" = "" ]
+	[ -f "$f" ]
+}
+
 @test "maildir: a message signed already stays where it is, reported; --force signs it" {
 	fill "$T/box" 2
 	f=$T/box/new/1700000002.M2P4242.test
