@@ -183,7 +183,7 @@ receipts_to(STACK_OF(GENERAL_NAMES) *to, struct err *e)
 /*
  * Issue 14 review: keep only the receiptsTo addresses that the original's signer (sender)
  * names, moving the others to a new list in *dropped. RFC 2634 §2.1 leaves returning the
- * receipt to "local security policies, and configuration options": a request is the
+ * receipt to local security policy and configuration: a request is the
  * sender's word, and a stranger must not make us sign and mail receipts to third parties.
  */
 static int
