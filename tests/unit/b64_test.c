@@ -472,7 +472,7 @@ forced(void)
 }
 
 #if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
-/* The kernel's own CPUID/XGETBV test against Linux's view (/proc/cpuinfo lists a feature
+/* Our feature test (glibc's record, or the compiler's without glibc) against Linux's view (/proc/cpuinfo lists a feature
  * only when the CPU has it and the kernel enabled its register state). */
 static int
 cpuinfo_has(const char *const *flags, size_t n)
