@@ -48,6 +48,9 @@ rss() {
 	rm -f "$f"
 }
 
+# awk: a time in seconds as the table shows it, in ms below 0.1 s (per-process rows).
+BENCH_SECS='function secs(t) { return t < 0.1 ? sprintf("%.3fms", t * 1000) : sprintf("%.3fs", t) }'
+
 row() {
 	local line
 	line=$(python3 - "$@" <<'PY'
@@ -56,11 +59,11 @@ work, anchor, a, b, target, ra, rb = sys.argv[1:8]
 r = float(a) / float(b)
 verdict = "" if target == "-" else ("ok" if r >= float(target) else "MISSED")
 tgt = "-" if target == "-" else ">=%s" % target
-print("%s\t%s\t%.4f\t%.4f\t%.2f\t%s\t%s\t%s\t%s" % (work, anchor, float(a), float(b), r, tgt, verdict, ra, rb))
+print("%s\t%s\t%.6g\t%.6g\t%.2f\t%s\t%s\t%s\t%s" % (work, anchor, float(a), float(b), r, tgt, verdict, ra, rb))
 PY
 )
 	[ -n "${BENCH_TABLE:-}" ] && printf '%s\n' "$line" >>"$BENCH_TABLE"
-	printf '%s\n' "$line" | awk -F'\t' '{ printf "%-46s %-28s %8.3fs %8.3fs %6sx %7s %-6s\n", $1, $2, $3, $4, $5, $6, $7 }'
+	printf '%s\n' "$line" | awk -F'\t' "$BENCH_SECS"'{ printf "%-46s %-28s %9s %9s %6sx %7s %-6s\n", $1, $2, secs($3), secs($4), $5, $6, $7 }'
 }
 
 # A row that is not measured (yet), with the reason.
