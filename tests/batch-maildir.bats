@@ -85,7 +85,8 @@ teardown() { common_teardown; }
 @test "maildir: a message signed already stays where it is, reported; --force signs it" {
 	fill "$T/box" 2
 	f=$T/box/new/1700000002.M2P4242.test
-	"${SIGN[@]}" "$f" >"$T/s" && mv "$T/s" "$f"
+	"${SIGN[@]}" "$f" >"$T/s"
+	mv "$T/s" "$f"
 	run --separate-stderr "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
 	assert_success
 	[ "$stderr" = "smime-sign: $f: already signed: skipped (--force does it again)" ]
@@ -203,7 +204,8 @@ teardown() { common_teardown; }
 	wait
 	assert_success
 	n=$(ls "$T/out/new" | wc -l)
-	[ "$n" -ge 30 ] && [ "$n" -le 40 ]
+	[ "$n" -ge 30 ]
+	[ "$n" -le 40 ]
 	[ "$(ls "$T/box/new" | wc -l)" -eq 0 ]
 	! grep -v 'gone (moved or removed since the run started): skipped$' <<<"$stderr" | grep . || false
 }

@@ -428,7 +428,8 @@ body
 	run awk 'length > 78' "$T/out"
 	assert_output ""
 	{ head -c 3000000 /dev/zero | tr '\0' x; printf '\n'; } >"$T/want"
-	$PY save "$T/out" "$T" && cmp "$T/1" "$T/want"
+	$PY save "$T/out" "$T"
+	cmp "$T/1" "$T/want"
 	mime-unpack -p 1 "$T/out" | cmp - "$T/want"
 }
 
