@@ -1455,6 +1455,7 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 			if (s->code == 354) {	/* must not happen; end the data at once */
 				s->broken = 1;
 			}
+			r->accepted = 0;
 			*e = pl.mail_err;
 			rset(s);
 			return -1;
@@ -1466,6 +1467,7 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 		}
 		if (s->code != 354) {
 			reply_err(s, 0, "DATA", e);
+			r->accepted = 0;	/* RCPT accepted, the message not */
 			rset(s);
 			return -1;
 		}
@@ -1479,6 +1481,7 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 			goto fail;
 		if (s->code != 354) {
 			reply_err(s, 0, "DATA", e);
+			r->accepted = 0;	/* RCPT accepted, the message not */
 			rset(s);
 			return -1;
 		}
@@ -1514,6 +1517,7 @@ norcpt:
 	rset(s);
 	return -1;
 fail:
+	r->accepted = 0;	/* whatever RCPT said, the message did not get through */
 	if (!s->broken)
 		rset(s);
 	return err_wrap(e, "%s", s->host);
@@ -1556,13 +1560,16 @@ smtp_send_all(struct smtp *s, const struct smtp_env *env, int fd, const struct s
 			break;
 		if (smtp_send(s, &next, fd, sc, &r2, &e2) == 0) {
 			r->accepted += r2.accepted;
-		} else if (r2.accepted == 0 && e2.code != EX_NOUSER) {
-			/* the transaction failed as a whole: the rest wait, deferred */
+		} else {
+			/* The transaction failed (DATA refused, the connection lost, the data
+			 * refused): none of its recipients has the message, even those whose RCPT
+			 * was accepted. They wait, deferred; the refused keep their 5xx. */
 			for (i = 0; i < k; i++)
 				if (more[i].code < 400) {
 					more[i].code = 451;
 					snprintf(more[i].reply, sizeof more[i].reply, "451 %.240s", e2.msg);
 				}
+			r2.accepted = 0;
 		}
 		for (i = 0; i < k; i++) {
 			env->rcpt[ix[i]].code = more[i].code;

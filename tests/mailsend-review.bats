@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# mailsend's adversarial review: a hostile or broken server, a queue damaged by a crash, and
+# hostile messages. Each test builds its hostile input or server itself (helpers/smtp-script.py).
+
+load helpers/common
+load helpers/mailsend
+
+setup_file() {
+	export PKI="$BATS_FILE_TMPDIR/pki"
+	"$BATS_TEST_DIRNAME/helpers/mailsend-pki.sh" "$PKI"
+}
+
+T0=1800000000
+
+setup() {
+	common_setup
+	export XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state HOME=$T
+	export SECMAIL_NOW=$T0
+	S=$T/srv
+	Q=$T/q
+	SCRIPT_PIDS=()
+}
+teardown() {
+	local p
+	for p in "${SCRIPT_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	stop_faults
+	common_teardown
+}
+
+# start_script DIR [smtp-script.py options...]: the scripted server, with the test PKI's
+# certificate for STARTTLS; sets FPORT.
+start_script() {
+	local d=$1 i
+	shift
+	mkdir -p "$d"
+	python3 "$TOP/tests/helpers/smtp-script.py" --port-file "$d/port" --dir "$d" \
+		--cert "$PKI/server.pem" --key "$PKI/server.key" "$@" 2>"$d/server.err" &
+	SCRIPT_PIDS+=($!)
+	for i in $(seq 100); do
+		[ -s "$d/port" ] && break
+		sleep 0.05
+	done
+	FPORT=$(cat "$d/port")
+}
+
+send() {
+	mailsend --server "127.0.0.1:$FPORT" --tls-trust-file "$PKI/ca.pem" --timeout 3 \
+		--queue "$Q" "$@"
+}
+entries() { ls "$Q/new" 2>/dev/null | wc -l; }
+rcpts_of() { sed -n '/^$/q; s/^rcpt //p' "$Q/new/"*; }
+
+# RFC 5321 4.5.3.1.10: the recipients past the server's limit (452) go in a second transaction.
+# When that one fails at DATA, its recipients do not have the message, whatever RCPT said.
+@test "review: a second transaction (after 452) refused at DATA: its recipients are queued, not counted as sent" {
+	start_script "$S" --rcpt-limit 1 --data-reply '2=451 4.3.0 try again later'
+	run send r1@example.org r2@example.org < <(msg two)
+	assert_success
+	assert_output --partial "queued as"
+	grep -qx 'rcpt <r1@example.org>' "$S/env.1"
+	[ ! -e "$S/msg.2" ]
+	[ "$(entries)" -eq 1 ]
+	run rcpts_of
+	assert_output "r2@example.org"
+}
+
+@test "review: the same at --flush: the entry keeps the undelivered recipient, nothing is sent twice" {
+	start_script "$S" --rcpt-limit 1 --data-reply '2=451 4.3.0 try again later'
+	send -odq r1@example.org r2@example.org < <(msg two)
+	[ "$(entries)" -eq 1 ]
+	run mailsend --flush --queue "$Q"
+	assert_failure 75
+	assert_output --partial "deferred for 1 recipient"
+	[ "$(entries)" -eq 1 ]
+	run sed -n 's/^done //p' "$Q/state/"*
+	assert_output "r1@example.org"
+	# the next flush, with the server healthy, sends to r2 only
+	SECMAIL_NOW=$((T0 + 4000)) mailsend --flush --queue "$Q"
+	[ "$(entries)" -eq 0 ]
+	run cat "$S/env.2"
+	assert_output --partial "rcpt <r2@example.org>"
+	refute_output --partial "r1@"
+	[ ! -e "$S/msg.3" ]
+}
