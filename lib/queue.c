@@ -128,8 +128,12 @@ safe_value(const char *v)
 	return strchr(v, '\n') == NULL && strchr(v, '\r') == NULL;
 }
 
+/* The "size" line's digits: written as zeros, then the message's octet count once it is
+ * copied, so that a file cut short (or grown) after a crash is seen and never sent. */
+#define SIZE_DIGITS	20
+
 static int
-env_text(const struct queue_env *env, struct buf *b, struct err *e)
+env_text(const struct queue_env *env, struct buf *b, size_t *size_at, struct err *e)
 {
 	size_t i;
 
@@ -153,6 +157,8 @@ env_text(const struct queue_env *env, struct buf *b, struct err *e)
 	for (i = 0; i < env->nset; i++)
 		OPT("set", env->set[i])
 #undef OPT
+	*size_at = b->len + 5;
+	buf_addf(b, "size %0*d\n", SIZE_DIGITS, 0);
 	buf_addc(b, '\n');
 	return buf_check(b, e);
 }
@@ -185,12 +191,15 @@ queue_add(struct queue *q, const struct queue_env *env, const struct queue_state
 	struct buf b = BUF_INIT;
 	char tmp[4096], dst[4096], dir[4096];
 	unsigned char *blk = NULL;
+	char digits[SIZE_DIGITS + 1];
+	unsigned long long total = 0;
+	size_t size_at = 0;
 	int fd = -1;
 	ssize_t n;
 
 	if (env->nrcpt == 0)
 		return err_set(e, EX_USAGE, "no recipients to queue");
-	if (env_text(env, &b, e) != 0)
+	if (env_text(env, &b, &size_at, e) != 0)
 		goto fail;
 	new_id(id, 128, queue_now());
 	if (sub(q, "tmp", id, tmp, sizeof tmp, e) != 0 || sub(q, "new", id, dst, sizeof dst, e) != 0)
@@ -208,13 +217,20 @@ queue_add(struct queue *q, const struct queue_env *env, const struct queue_state
 		err_set(e, EX_OSERR, "out of memory");
 		goto fail_unlink;
 	}
-	while ((n = io_read(msgfd, blk, IO_BUFSIZE)) > 0)
+	while ((n = io_read(msgfd, blk, IO_BUFSIZE)) > 0) {
 		if (io_write_all(fd, blk, (size_t)n) != 0) {
 			err_sys(e, EX_IOERR, "cannot write %s", tmp);
 			goto fail_unlink;
 		}
+		total += (unsigned long long)n;
+	}
 	if (n < 0) {
 		err_sys(e, EX_IOERR, "cannot read the message to queue");
+		goto fail_unlink;
+	}
+	snprintf(digits, sizeof digits, "%0*llu", SIZE_DIGITS, total);
+	if (pwrite(fd, digits, SIZE_DIGITS, (off_t)size_at) != SIZE_DIGITS) {
+		err_sys(e, EX_IOERR, "cannot write %s", tmp);
 		goto fail_unlink;
 	}
 	/* maildir: the data is on disk before the name appears in new/, and the name is on disk
@@ -412,6 +428,7 @@ read_env(int fd, const char *path, struct queue_item *it, struct err *e)
 	struct io_in in;
 	const unsigned char *l;
 	ssize_t n;
+	long long size = -1;
 	int first = 1, rc = -1, have_from = 0;
 
 	if (io_in_init(&in, fd, path, e) != 0)
@@ -461,6 +478,15 @@ read_env(int fd, const char *path, struct queue_item *it, struct err *e)
 			}
 			if (add_str(&it->env.rcpt, &it->env.nrcpt, val) != 0)
 				goto oom;
+		} else if (strcmp(line, "size") == 0) {
+			char *end;
+
+			errno = 0;
+			size = strtoll(val, &end, 10);
+			if (errno != 0 || end == val || *end != '\0' || size < 0) {
+				err_set(e, EX_DATAERR, "%s: corrupt size line", path);
+				goto out;
+			}
 		} else if (strcmp(line, "set") == 0) {
 			if (strchr(val, ' ') == NULL || it->env.nset >= 64) {
 				err_set(e, EX_DATAERR, "%s: corrupt setting line", path);
@@ -486,6 +512,13 @@ read_env(int fd, const char *path, struct queue_item *it, struct err *e)
 		goto out;
 	}
 	it->msgoff = (off_t)in.off;
+	/* Entries of older versions have no size line: taken as they are. */
+	if (size >= 0 && (long long)(it->size - it->msgoff) != size) {
+		err_set(e, EX_DATAERR, "%s: the message is %lld octets, its envelope says %lld: cut "
+		    "short or damaged (a crash?); kept, not sent", path,
+		    (long long)(it->size - it->msgoff), size);
+		goto out;
+	}
 	if (lseek(fd, it->msgoff, SEEK_SET) < 0) {
 		err_sys(e, EX_IOERR, "cannot seek %s", path);
 		goto out;

@@ -85,3 +85,43 @@ rcpts_of() { sed -n '/^$/q; s/^rcpt //p' "$Q/new/"*; }
 	refute_output --partial "r1@"
 	[ ! -e "$S/msg.3" ]
 }
+
+# A queue file is complete when it appears (fsync, then rename), but a crash of the machine
+# on a file system that does not order data before names, a restore or a copy can still cut
+# it short. Its envelope says how long the message is: a shorter or longer one is never sent.
+@test "review: a queue entry cut short (or grown) after a crash is reported and kept, never sent half" {
+	start_script "$S"
+	printf 'From: alice@example.org\nTo: bob@example.org\nSubject: long\n\n' >"$T/m"
+	seq 1 2000 >>"$T/m"
+	send -odq <"$T/m"
+	f=$(ls "$Q/new/"*)
+	cp "$f" "$T/whole"
+	truncate -s -3000 "$f"
+	run mailsend --flush --queue "$Q"
+	assert_failure 75
+	assert_output --partial "cut short or damaged"
+	[ ! -e "$S/msg.1" ]
+	[ "$(entries)" -eq 1 ]
+	# grown: a line of junk after the message
+	cp "$T/whole" "$f"
+	echo junk >>"$f"
+	run mailsend --flush --queue "$Q"
+	assert_failure 75
+	[ ! -e "$S/msg.1" ]
+	# whole again: sent, exactly the message queued
+	cp "$T/whole" "$f"
+	mailsend --flush --queue "$Q"
+	[ "$(entries)" -eq 0 ]
+	tr -d '\r' <"$S/msg.1" | tail -1 | grep -qx 2000
+	grep -qx "size $(printf '%020d' "$(sed '1,/^$/d' "$T/whole" | wc -c)")" "$T/whole"
+}
+
+@test "review: an entry of an older version (no size line) is still sent" {
+	start_script "$S"
+	send -odq < <(msg old)
+	f=$(ls "$Q/new/"*)
+	sed -i '/^size [0-9]*$/d' "$f"
+	mailsend --flush --queue "$Q"
+	[ "$(entries)" -eq 0 ]
+	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: old'
+}
