@@ -125,3 +125,33 @@ rcpts_of() { sed -n '/^$/q; s/^rcpt //p' "$Q/new/"*; }
 	[ "$(entries)" -eq 0 ]
 	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: old'
 }
+
+# RFC 5322 3.6.6: Resent-Bcc is as blind as Bcc. A message re-sent with -t goes to its Resent-
+# recipients (as sendmail and Postfix read it), and the Resent-Bcc never reaches anyone.
+@test "review: -t on a re-sent message: Resent-To/Cc/Bcc are the recipients, Resent-Bcc is removed" {
+	start_script "$S"
+	printf 'Resent-From: alice@example.org\nResent-To: dave@example.org\nResent-Cc: erin@example.org\nResent-Bcc: hidden@example.org\nFrom: carol@example.org\nTo: bob@example.org\nSubject: fwd\n\nbody\n' |
+		send -t -f alice@example.org
+	run cat "$S/env.1"
+	assert_output --partial "rcpt <dave@example.org>"
+	assert_output --partial "rcpt <erin@example.org>"
+	assert_output --partial "rcpt <hidden@example.org>"
+	refute_output --partial "bob@"
+	python3 - "$S/msg.1" <<'PY'
+import sys, email
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+assert m['Resent-Bcc'] is None, m['Resent-Bcc']
+assert b'hidden' not in open(sys.argv[1], 'rb').read()
+assert m['Resent-To'] == 'dave@example.org' and m['To'] == 'bob@example.org'
+PY
+}
+
+@test "review: a Resent-Bcc is removed with recipients given as arguments too" {
+	start_script "$S"
+	printf 'From: a@example.org\nTo: b@example.org\nResent-Bcc: hidden@example.org\nSubject: s\n\nbody\n' |
+		send b@example.org
+	run grep -ci 'hidden' "$S/msg.1"
+	assert_output 0
+	run cat "$S/env.1"
+	refute_output --partial "hidden"
+}
