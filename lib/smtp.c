@@ -38,6 +38,10 @@
 #define T_CMD		300	/* EHLO, STARTTLS, AUTH, RSET, QUIT */
 
 #define REPLY_LINES_MAX	1000
+/* RFC 4954 §4: a command line is at most 512 octets with its CRLF, but a SASL response line
+ * may be 12288 (the longest line we send). */
+#define SMTP_CMD_LINE	512
+#define SMTP_AUTH_LINE	12288
 
 /* No CR, LF or other control octet: nothing that could end an SMTP command early. */
 static int
@@ -191,19 +195,21 @@ cmd(struct smtp *s, struct err *e, const char *fmt, ...) ERR_PRINTF(3, 4);
 static int
 cmd(struct smtp *s, struct err *e, const char *fmt, ...)
 {
-	char line[2048];
+	char line[SMTP_AUTH_LINE + 1];
 	va_list ap;
-	int n;
+	int n, rc;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n > sizeof line - 3)
+	if (n < 0 || (size_t)n > SMTP_AUTH_LINE - 2) {
+		OPENSSL_cleanse(line, sizeof line);	/* it may hold AUTH data */
 		return err_set(e, EX_DATAERR, "SMTP command too long");
+	}
 	memcpy(line + n, "\r\n", 2);
-	n = put(s, line, (size_t)n + 2, tmo(s, T_CMD), e);
-	OPENSSL_cleanse(line, sizeof line);
-	return n;
+	rc = put(s, line, (size_t)n + 2, tmo(s, T_CMD), e);
+	OPENSSL_cleanse(line, (size_t)n + 2);
+	return rc;
 }
 
 /* Fill the read buffer; 0, or -1 on timeout, error or end of stream. */
@@ -783,6 +789,24 @@ out:
 }
 
 /*
+ * RFC 4954 §4: AUTH with an initial response, unless that would make the line longer than
+ * SMTP allows (an OAuth token of Microsoft 365 is thousands of octets): then AUTH alone and
+ * the response after the server's empty 334. 0: sent, the reply is to be read; 1: the
+ * server answered AUTH with something else, in s->code; -1: error.
+ */
+static int
+auth_start(struct smtp *s, const char *mech, const char *b64, struct err *e)
+{
+	if (strlen("AUTH ") + strlen(mech) + 1 + strlen(b64) + 2 <= SMTP_CMD_LINE)
+		return cmd(s, e, "AUTH %s %s", mech, b64);
+	if (cmd(s, e, "AUTH %s", mech) != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		return -1;
+	if (s->code != 334)
+		return 1;
+	return cmd(s, e, "%s", b64);
+}
+
+/*
  * XOAUTH2 and OAUTHBEARER (RFC 7628): the access token as initial response (RFC 4954 §4).
  * A refusal comes as a 334 challenge carrying the server's JSON error; the client answers
  * it (an empty line for XOAUTH2, ^A for OAUTHBEARER, RFC 7628 §3.2.3) and the final reply
@@ -812,13 +836,13 @@ auth_oauth(struct smtp *s, const struct smtp_opts *o, const char *token, int bea
 			return err_set(e, EX_OSERR, "out of memory");
 		}
 		b[b64_encode(m, len, b, 0)] = '\0';
-		rc = cmd(s, e, "AUTH %s %s", mech, b);
+		rc = auth_start(s, mech, b, e);
 		OPENSSL_cleanse(b, strlen(b));
 		free(b);
 		OPENSSL_cleanse(m, len);
 		free(m);
 	}
-	if (rc != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+	if (rc < 0 || (rc == 0 && reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0))
 		return -1;
 	if (s->code == 334) {
 		char why[SMTP_REPLY_MAX];

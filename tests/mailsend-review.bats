@@ -155,3 +155,26 @@ PY
 	run cat "$S/env.1"
 	refute_output --partial "hidden"
 }
+
+# RFC 4954 section 4: the AUTH line obeys SMTP's 512 octets; a longer initial response goes
+# after an empty 334. Microsoft 365's OAuth access tokens are 1500-3000 octets or more.
+@test "review: a long OAuth token (2500 octets) is sent after an empty 334, not on an over-long AUTH line" {
+	tok=$(head -c 1875 /dev/urandom | base64 -w0 | tr '+/' '-_')
+	[ "${#tok}" -eq 2500 ]
+	start_script "$S" --oauth-token "$tok"
+	printf '%s' "$tok" >"$T/tok"
+	msg | send --user alice@example.org --auth xoauth2 --passwordeval "cat $T/tok"
+	grep -q '^auth-form: after-334 ' "$S/transcript"
+	grep -qx 'auth: oauth ok' "$S/transcript"
+	[ -f "$S/msg.1" ]
+	# no line we sent was over 512 octets, but for the SASL response
+	run awk 'length($0) > 510 && !/^[A-Za-z0-9+\/=]+$/' "$S/transcript"
+	assert_output ""
+}
+
+@test "review: a short OAuth token still goes on the AUTH line (one round trip)" {
+	start_script "$S" --oauth-token short-token
+	msg | send --user alice@example.org --auth xoauth2 --passwordeval 'echo short-token'
+	grep -q '^auth-form: initial ' "$S/transcript"
+	[ -f "$S/msg.1" ]
+}

@@ -13,6 +13,11 @@ the data) is stored as D/msg.N (dot-unstuffed, CRLF as received) with D/env.N ("
   --ehlo-lines L1|L2..  the EHLO reply as these lines (CRLF added), instead of the usual one
   --starttls-inject T   after "220 go ahead" to STARTTLS, send T too in the same write
                         ("\\r\\n" written as such is turned into CRLF), before TLS starts
+  --oauth-token T       offer AUTH XOAUTH2 (after STARTTLS) and accept bearer token T only,
+                        with the response on the AUTH line or after an empty 334 (RFC 4954
+                        section 4); the way it came is logged ("auth-form: ...")
+Strict on lengths as RFC 5321 4.5.3.1.4 and RFC 4954 section 4 allow: a command line over
+512 octets with its CRLF is answered 500 5.5.2; a SASL response line may have 12288.
 """
 import argparse
 import os
@@ -30,6 +35,7 @@ ap.add_argument("--data-reply", action="append", default=[])
 ap.add_argument("--end-reply", action="append", default=[])
 ap.add_argument("--ehlo-lines")
 ap.add_argument("--starttls-inject")
+ap.add_argument("--oauth-token")
 args = ap.parse_args()
 
 
@@ -86,6 +92,9 @@ def serve(sock):
         log(l.rstrip(b"\r\n"))
         cmd = l.decode("utf-8", "replace").strip()
         up = cmd.upper()
+        if len(l) > 512:
+            c.send("500 5.5.2 line too long\r\n")
+            continue
         if up.startswith("EHLO"):
             if args.ehlo_lines is not None:
                 c.send("".join(x + "\r\n" for x in args.ehlo_lines.split("|")))
@@ -93,6 +102,8 @@ def serve(sock):
             ext = ["PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", "SIZE 100000000"]
             if args.cert and not tls:
                 ext.append("STARTTLS")
+            if args.oauth_token and tls:
+                ext.append("AUTH XOAUTH2")
             c.send("250-script.example\r\n" + "".join("250-%s\r\n" % e for e in ext[:-1]) +
                    "250 %s\r\n" % ext[-1])
         elif up.startswith("HELO"):
@@ -105,6 +116,25 @@ def serve(sock):
             c.s = cx.wrap_socket(c.s, server_side=True)
             c.buf = b""
             tls = True
+        elif up.startswith("AUTH XOAUTH2") and args.oauth_token:
+            import base64
+            parts = cmd.split(" ")
+            if len(parts) == 3:
+                resp, form = parts[2], "initial"
+            else:
+                c.send("334 \r\n")
+                r = c.line()
+                if len(r) > 12288:
+                    c.send("500 5.5.6 response too long\r\n")
+                    continue
+                resp, form = r.decode().strip(), "after-334"
+            log(("auth-form: %s %d" % (form, len(resp))).encode())
+            kv = dict(p.split("=", 1) for p in base64.b64decode(resp).decode().split("\x01") if p)
+            if kv.get("auth") == "Bearer " + args.oauth_token:
+                log(b"auth: oauth ok")
+                c.send("235 2.7.0 ok\r\n")
+            else:
+                c.send("535 5.7.8 token refused\r\n")
         elif up.startswith("MAIL FROM:"):
             mail, rcpts = cmd[10:], []
             c.send("250 2.1.0 ok\r\n")
