@@ -18,6 +18,7 @@
 
 #define ENV_MAX		(256LL * 1024 * 1024)	/* envelope bytes: a sanity bound, not a budget */
 #define MAGIC		"secmail-queue 1\n"
+#define ENV_LINE_MAX	4096	/* a line of an entry's envelope or state, with its LF */
 
 long long
 queue_now(void)
@@ -549,9 +550,11 @@ private_file(int fd, const char *p, struct err *e)
 static int
 read_state(struct queue *q, struct queue_item *it, struct err *e)
 {
-	char p[4096], line[1024];
+	char p[4096], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	FILE *f;
-	int fd;
+	int fd, rc = 0;
 
 	if (sub(q, "state", it->id, p, sizeof p, e) != 0)
 		return -1;
@@ -572,11 +575,17 @@ read_state(struct queue *q, struct queue_item *it, struct err *e)
 		close(fd);
 		return -1;
 	}
-	while (fgets(line, sizeof line, f) != NULL) {
-		char *v = strchr(line, ' ');
+	/* Whole lines, however long: a "done" address cut at a buffer's end would never be
+	 * found done (sent again at each retry), and its rest would be read as a line. */
+	while ((len = getline(&line, &cap, f)) > 0) {
+		char *v;
 
-		line[strcspn(line, "\n")] = '\0';
-		if (v == NULL)
+		if (line[len - 1] != '\n' || (size_t)len > ENV_LINE_MAX) {
+			rc = err_set(e, EX_DATAERR, "%s: truncated or corrupt state line", p);
+			break;
+		}
+		line[len - 1] = '\0';
+		if ((v = strchr(line, ' ')) == NULL)
 			continue;
 		*v++ = '\0';
 		if (strcmp(line, "attempts") == 0)
@@ -586,12 +595,15 @@ read_state(struct queue *q, struct queue_item *it, struct err *e)
 		else if (strcmp(line, "last") == 0)
 			snprintf(it->st.last, sizeof it->st.last, "%s", v);
 		else if (strcmp(line, "done") == 0 && queue_mark_done(&it->st, v, e) != 0) {
-			fclose(f);
-			return -1;
+			rc = -1;
+			break;
 		}
 	}
+	if (rc == 0 && ferror(f))
+		rc = err_sys(e, EX_IOERR, "cannot read %s", p);
+	free(line);
 	fclose(f);
-	return 0;
+	return rc;
 }
 
 static int

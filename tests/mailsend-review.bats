@@ -178,3 +178,20 @@ PY
 	grep -q '^auth-form: initial ' "$S/transcript"
 	[ -f "$S/msg.1" ]
 }
+
+# The state file records the recipients already served ("done ADDR"), and its lines were read
+# into 1024 octets: a longer address was cut, never found done, and sent again at every retry
+# (its rest, read as a line of its own, could even set a key).
+@test "review: a delivered recipient with a long address is not sent it again at the next retry" {
+	start_fault "$S" --mode rcpt-bad
+	long=$(printf 'x%.0s' $(seq 1 1100))@example.org
+	send -odq "$long" later@example.org < <(msg long)
+	run mailsend --flush --queue "$Q"
+	assert_failure 75
+	grep -qx "rcpt <$long>" "$S/env.1"
+	SECMAIL_NOW=$((T0 + 1800)) run mailsend --flush --queue "$Q"
+	assert_failure 75
+	[ "$(grep -c 'RCPT TO:<later@example.org>' "$S/transcript")" -eq 2 ]
+	[ "$(grep -c 'RCPT TO:<xxxx' "$S/transcript")" -eq 1 ]
+	[ ! -e "$S/msg.2" ]
+}
