@@ -195,3 +195,16 @@ PY
 	[ "$(grep -c 'RCPT TO:<xxxx' "$S/transcript")" -eq 1 ]
 	[ ! -e "$S/msg.2" ]
 }
+
+# CVE-2011-0411 class: what a man in the middle sends in clear right after the 220 to
+# STARTTLS must never be read as a reply inside TLS (it would answer EHLO or AUTH for the
+# real server). Sound on main; this test keeps it so.
+@test "review: replies injected in clear after the STARTTLS 220 end the session; no AUTH, no mail" {
+	start_script "$S" --starttls-inject '250-script.example\r\n250 AUTH PLAIN\r\n235 2.7.0 ok\r\n'
+	run send --user alice --pass-file /dev/null < <(msg)
+	assert_failure 76
+	assert_output --partial "data after the STARTTLS reply"
+	run grep -cE '^(AUTH|MAIL|EHLO)' "$S/transcript"
+	assert_output 1
+	[ ! -e "$S/msg.1" ]
+}
