@@ -208,3 +208,27 @@ PY
 	assert_output 1
 	[ ! -e "$S/msg.1" ]
 }
+
+# A flush that delivered to some recipients and then dies (kill -9, a reboot) while sending the
+# bounce for the others must not deliver to the first ones again: what was delivered is on
+# disk before the bounce is tried.
+@test "review: kill -9 while a flush sends a bounce: the recipients already served do not get it twice" {
+	start_script "$S" --refuse bad --stall-bounce-once
+	send -odq ok@example.org bad@example.org < <(msg partial)
+	mailsend --flush --queue "$Q" 2>"$T/flush.err" &
+	pid=$!
+	for i in $(seq 200); do
+		grep -q '^MAIL FROM:<>' "$S/transcript" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q '^MAIL FROM:<>' "$S/transcript"
+	kill -9 "$pid"
+	wait "$pid" || true
+	grep -qx 'rcpt <ok@example.org>' "$S/env.1"
+	# the next flush bounces bad@ to the sender and sends nothing more to ok@
+	SECMAIL_NOW=$((T0 + 4000)) run mailsend --flush --force --queue "$Q"
+	[ "$(grep -c 'RCPT TO:<ok@example.org>' "$S/transcript")" -eq 1 ]
+	[ "$(entries)" -eq 0 ]
+	grep -qx 'rcpt <alice@example.org>' "$S/env.2"
+	[ ! -e "$S/msg.3" ]
+}

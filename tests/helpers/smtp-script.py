@@ -16,6 +16,9 @@ the data) is stored as D/msg.N (dot-unstuffed, CRLF as received) with D/env.N ("
   --oauth-token T       offer AUTH XOAUTH2 (after STARTTLS) and accept bearer token T only,
                         with the response on the AUTH line or after an empty 334 (RFC 4954
                         section 4); the way it came is logged ("auth-form: ...")
+  --refuse PREFIX       550 5.1.1 for recipients whose address starts with PREFIX
+  --stall-bounce-once   the first MAIL FROM:<> of the run gets no reply, ever (the
+                        client is stuck in sending a bounce)
 Strict on lengths as RFC 5321 4.5.3.1.4 and RFC 4954 section 4 allow: a command line over
 512 octets with its CRLF is answered 500 5.5.2; a SASL response line may have 12288.
 """
@@ -24,6 +27,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
@@ -36,6 +40,8 @@ ap.add_argument("--end-reply", action="append", default=[])
 ap.add_argument("--ehlo-lines")
 ap.add_argument("--starttls-inject")
 ap.add_argument("--oauth-token")
+ap.add_argument("--refuse")
+ap.add_argument("--stall-bounce-once", action="store_true")
 args = ap.parse_args()
 
 
@@ -50,7 +56,7 @@ def by_index(items):
 data_reply = by_index(args.data_reply)
 end_reply = by_index(args.end_reply)
 lock = threading.Lock()
-count = {"data": 0, "end": 0, "msg": 0}
+count = {"data": 0, "end": 0, "msg": 0, "bounce": 0}
 
 
 def log(line):
@@ -136,11 +142,15 @@ def serve(sock):
             else:
                 c.send("535 5.7.8 token refused\r\n")
         elif up.startswith("MAIL FROM:"):
+            if args.stall_bounce_once and up.startswith("MAIL FROM:<>") and bump("bounce") == 1:
+                time.sleep(3600)
             mail, rcpts = cmd[10:], []
             c.send("250 2.1.0 ok\r\n")
         elif up.startswith("RCPT TO:"):
             if mail is None:
                 c.send("503 5.5.1 need MAIL\r\n")
+            elif args.refuse and cmd[8:].strip().startswith("<" + args.refuse):
+                c.send("550 5.1.1 no such user\r\n")
             elif args.rcpt_limit and len(rcpts) >= args.rcpt_limit:
                 c.send("452 4.5.3 too many recipients\r\n")
             else:
