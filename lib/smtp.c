@@ -39,8 +39,10 @@
 
 #define REPLY_LINES_MAX	1000
 /* RFC 4954 §4: a command line is at most 512 octets with its CRLF, but a SASL response line
- * may be 12288 (the longest line we send). */
+ * may be 12288. MAIL and RCPT lines with their parameters (RFC 5321 §4.5.3.1.4 lets
+ * extensions lengthen them) are kept under SMTP_CMD_MAX. */
 #define SMTP_CMD_LINE	512
+#define SMTP_CMD_MAX	2048
 #define SMTP_AUTH_LINE	12288
 
 /* No CR, LF or other control octet: nothing that could end an SMTP command early. */
@@ -189,26 +191,53 @@ put(struct smtp *s, const void *p, size_t n, int t, struct err *e)
 	return 0;
 }
 
-/* Queue a command line (CRLF added). */
+/* Queue a line of at most max octets with the CRLF added. */
 static int
-cmd(struct smtp *s, struct err *e, const char *fmt, ...) ERR_PRINTF(3, 4);
+vline(struct smtp *s, size_t max, struct err *e, const char *fmt, va_list ap) ERR_PRINTF(4, 0);
 static int
-cmd(struct smtp *s, struct err *e, const char *fmt, ...)
+vline(struct smtp *s, size_t max, struct err *e, const char *fmt, va_list ap)
 {
 	char line[SMTP_AUTH_LINE + 1];
-	va_list ap;
 	int n, rc;
 
-	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n > SMTP_AUTH_LINE - 2) {
+	if (n < 0 || (size_t)n + 2 > max) {
 		OPENSSL_cleanse(line, sizeof line);	/* it may hold AUTH data */
 		return err_set(e, EX_DATAERR, "SMTP command too long");
 	}
 	memcpy(line + n, "\r\n", 2);
 	rc = put(s, line, (size_t)n + 2, tmo(s, T_CMD), e);
 	OPENSSL_cleanse(line, (size_t)n + 2);
+	return rc;
+}
+
+/* Queue a command line (CRLF added). */
+static int
+cmd(struct smtp *s, struct err *e, const char *fmt, ...) ERR_PRINTF(3, 4);
+static int
+cmd(struct smtp *s, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vline(s, SMTP_CMD_MAX, e, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Queue a SASL response line (RFC 4954 §4: up to 12288 octets). */
+static int
+sasl_line(struct smtp *s, struct err *e, const char *fmt, ...) ERR_PRINTF(3, 4);
+static int
+sasl_line(struct smtp *s, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vline(s, SMTP_AUTH_LINE, e, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -667,7 +696,7 @@ auth_send_b64(struct smtp *s, const void *p, size_t n, struct err *e)
 	if (out == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	out[b64_encode(p, n, out, 0)] = '\0';
-	rc = cmd(s, e, "%s", out);
+	rc = sasl_line(s, e, "%s", out);
 	OPENSSL_cleanse(out, strlen(out));
 	free(out);
 	return rc;
@@ -803,7 +832,7 @@ auth_start(struct smtp *s, const char *mech, const char *b64, struct err *e)
 		return -1;
 	if (s->code != 334)
 		return 1;
-	return cmd(s, e, "%s", b64);
+	return sasl_line(s, e, "%s", b64);
 }
 
 /*

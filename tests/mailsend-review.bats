@@ -182,7 +182,7 @@ PY
 # The state file records the recipients already served ("done ADDR"), and its lines were read
 # into 1024 octets: a longer address was cut, never found done, and sent again at every retry
 # (its rest, read as a line of its own, could even set a key).
-@test "review: a delivered recipient with a long address is not sent it again at the next retry" {
+@test "review: a delivered recipient with a long address is not sent the message again at the next retry" {
 	start_fault "$S" --mode rcpt-bad
 	long=$(printf 'x%.0s' $(seq 1 1100))@example.org
 	send -odq "$long" later@example.org < <(msg long)
