@@ -123,10 +123,13 @@ queue_open(struct queue *q, const char *dir, struct err *e)
 	return 0;
 }
 
+/* A value that fits one envelope line (read back in ENV_LINE_MAX octets, key and LF
+ * included) and does not break it. */
 static int
 safe_value(const char *v)
 {
-	return strchr(v, '\n') == NULL && strchr(v, '\r') == NULL;
+	return strchr(v, '\n') == NULL && strchr(v, '\r') == NULL &&
+	    strlen(v) < ENV_LINE_MAX - sizeof "account ";
 }
 
 /* The "size" line's digits: written as zeros, then the message's octet count once it is
@@ -141,15 +144,16 @@ env_text(const struct queue_env *env, struct buf *b, size_t *size_at, struct err
 	buf_adds(b, MAGIC);
 	buf_addf(b, "created %lld\n", env->created);
 	if (!safe_value(env->from))
-		return err_set(e, EX_DATAERR, "line break in envelope sender");
+		return err_set(e, EX_DATAERR, "line break or over-long envelope sender");
 	buf_addf(b, "from %s\n", env->from);
 	for (i = 0; i < env->nrcpt; i++) {
 		if (!safe_value(env->rcpt[i]) || env->rcpt[i][0] == '\0')
-			return err_set(e, EX_DATAERR, "bad envelope recipient");
+			return err_set(e, EX_DATAERR, "bad envelope recipient (empty, a line break, "
+			    "or over %d octets)", ENV_LINE_MAX - (int)sizeof "account ");
 		buf_addf(b, "rcpt %s\n", env->rcpt[i]);
 	}
 #define OPT(k, v) if ((v) != NULL) { \
-		if (!safe_value(v)) return err_set(e, EX_DATAERR, "line break in %s", k); \
+		if (!safe_value(v)) return err_set(e, EX_DATAERR, "line break or over-long %s", k); \
 		buf_addf(b, "%s %s\n", k, v); }
 	OPT("notify", env->notify)
 	OPT("ret", env->ret)

@@ -232,3 +232,13 @@ PY
 	grep -qx 'rcpt <alice@example.org>' "$S/env.2"
 	[ ! -e "$S/msg.3" ]
 }
+
+# A queue entry's lines are read back in 4096 octets: one that cannot be read back must not
+# be written, or the message is "queued" (exit 0) and then never sent.
+@test "review: a recipient too long for a queue entry is refused at queueing time, not queued unreadable" {
+	long=$(printf 'y%.0s' $(seq 1 5000))@example.org
+	run send -odq --server 127.0.0.1:1 "$long" < <(msg)
+	assert_failure 65
+	assert_output --partial "cannot queue the message"
+	[ "$(entries)" -eq 0 ]
+}
