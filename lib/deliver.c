@@ -263,6 +263,10 @@ flush_one(struct run *run, struct queue_item *it, char *key, struct err *fatal)
 			left = 0;
 		}
 	}
+	/* Those delivered are on disk before the bounce is tried: a crash while it is being
+	 * sent must not bring them the message again. */
+	if (b.n > 0 && rc == 0 && it->st.ndone > 0 && queue_save_state(run->q, it, &e) != 0)
+		report(run, it->id, "%s", e.msg);
 	if (b.n > 0) {
 		char who[300];
 		struct err be;

@@ -18,6 +18,7 @@
 
 #define ENV_MAX		(256LL * 1024 * 1024)	/* envelope bytes: a sanity bound, not a budget */
 #define MAGIC		"secmail-queue 1\n"
+#define ENV_LINE_MAX	4096	/* a line of an entry's envelope or state, with its LF */
 
 long long
 queue_now(void)
@@ -122,29 +123,37 @@ queue_open(struct queue *q, const char *dir, struct err *e)
 	return 0;
 }
 
+/* A value that fits one envelope line (read back in ENV_LINE_MAX octets, key and LF
+ * included) and does not break it. */
 static int
 safe_value(const char *v)
 {
-	return strchr(v, '\n') == NULL && strchr(v, '\r') == NULL;
+	return strchr(v, '\n') == NULL && strchr(v, '\r') == NULL &&
+	    strlen(v) < ENV_LINE_MAX - sizeof "account ";
 }
 
+/* The "size" line's digits: written as zeros, then the message's octet count once it is
+ * copied, so that a file cut short (or grown) after a crash is seen and never sent. */
+#define SIZE_DIGITS	20
+
 static int
-env_text(const struct queue_env *env, struct buf *b, struct err *e)
+env_text(const struct queue_env *env, struct buf *b, size_t *size_at, struct err *e)
 {
 	size_t i;
 
 	buf_adds(b, MAGIC);
 	buf_addf(b, "created %lld\n", env->created);
 	if (!safe_value(env->from))
-		return err_set(e, EX_DATAERR, "line break in envelope sender");
+		return err_set(e, EX_DATAERR, "line break or over-long envelope sender");
 	buf_addf(b, "from %s\n", env->from);
 	for (i = 0; i < env->nrcpt; i++) {
 		if (!safe_value(env->rcpt[i]) || env->rcpt[i][0] == '\0')
-			return err_set(e, EX_DATAERR, "bad envelope recipient");
+			return err_set(e, EX_DATAERR, "bad envelope recipient (empty, a line break, "
+			    "or over %d octets)", ENV_LINE_MAX - (int)sizeof "account ");
 		buf_addf(b, "rcpt %s\n", env->rcpt[i]);
 	}
 #define OPT(k, v) if ((v) != NULL) { \
-		if (!safe_value(v)) return err_set(e, EX_DATAERR, "line break in %s", k); \
+		if (!safe_value(v)) return err_set(e, EX_DATAERR, "line break or over-long %s", k); \
 		buf_addf(b, "%s %s\n", k, v); }
 	OPT("notify", env->notify)
 	OPT("ret", env->ret)
@@ -153,6 +162,8 @@ env_text(const struct queue_env *env, struct buf *b, struct err *e)
 	for (i = 0; i < env->nset; i++)
 		OPT("set", env->set[i])
 #undef OPT
+	*size_at = b->len + 5;
+	buf_addf(b, "size %0*d\n", SIZE_DIGITS, 0);
 	buf_addc(b, '\n');
 	return buf_check(b, e);
 }
@@ -185,12 +196,15 @@ queue_add(struct queue *q, const struct queue_env *env, const struct queue_state
 	struct buf b = BUF_INIT;
 	char tmp[4096], dst[4096], dir[4096];
 	unsigned char *blk = NULL;
+	char digits[SIZE_DIGITS + 1];
+	unsigned long long total = 0;
+	size_t size_at = 0;
 	int fd = -1;
 	ssize_t n;
 
 	if (env->nrcpt == 0)
 		return err_set(e, EX_USAGE, "no recipients to queue");
-	if (env_text(env, &b, e) != 0)
+	if (env_text(env, &b, &size_at, e) != 0)
 		goto fail;
 	new_id(id, 128, queue_now());
 	if (sub(q, "tmp", id, tmp, sizeof tmp, e) != 0 || sub(q, "new", id, dst, sizeof dst, e) != 0)
@@ -208,13 +222,20 @@ queue_add(struct queue *q, const struct queue_env *env, const struct queue_state
 		err_set(e, EX_OSERR, "out of memory");
 		goto fail_unlink;
 	}
-	while ((n = io_read(msgfd, blk, IO_BUFSIZE)) > 0)
+	while ((n = io_read(msgfd, blk, IO_BUFSIZE)) > 0) {
 		if (io_write_all(fd, blk, (size_t)n) != 0) {
 			err_sys(e, EX_IOERR, "cannot write %s", tmp);
 			goto fail_unlink;
 		}
+		total += (unsigned long long)n;
+	}
 	if (n < 0) {
 		err_sys(e, EX_IOERR, "cannot read the message to queue");
+		goto fail_unlink;
+	}
+	snprintf(digits, sizeof digits, "%0*llu", SIZE_DIGITS, total);
+	if (pwrite(fd, digits, SIZE_DIGITS, (off_t)size_at) != SIZE_DIGITS) {
+		err_sys(e, EX_IOERR, "cannot write %s", tmp);
 		goto fail_unlink;
 	}
 	/* maildir: the data is on disk before the name appears in new/, and the name is on disk
@@ -412,6 +433,7 @@ read_env(int fd, const char *path, struct queue_item *it, struct err *e)
 	struct io_in in;
 	const unsigned char *l;
 	ssize_t n;
+	long long size = -1;
 	int first = 1, rc = -1, have_from = 0;
 
 	if (io_in_init(&in, fd, path, e) != 0)
@@ -461,6 +483,15 @@ read_env(int fd, const char *path, struct queue_item *it, struct err *e)
 			}
 			if (add_str(&it->env.rcpt, &it->env.nrcpt, val) != 0)
 				goto oom;
+		} else if (strcmp(line, "size") == 0) {
+			char *end;
+
+			errno = 0;
+			size = strtoll(val, &end, 10);
+			if (errno != 0 || end == val || *end != '\0' || size < 0) {
+				err_set(e, EX_DATAERR, "%s: corrupt size line", path);
+				goto out;
+			}
 		} else if (strcmp(line, "set") == 0) {
 			if (strchr(val, ' ') == NULL || it->env.nset >= 64) {
 				err_set(e, EX_DATAERR, "%s: corrupt setting line", path);
@@ -486,6 +517,13 @@ read_env(int fd, const char *path, struct queue_item *it, struct err *e)
 		goto out;
 	}
 	it->msgoff = (off_t)in.off;
+	/* Entries of older versions have no size line: taken as they are. */
+	if (size >= 0 && (long long)(it->size - it->msgoff) != size) {
+		err_set(e, EX_DATAERR, "%s: the message is %lld octets, its envelope says %lld: cut "
+		    "short or damaged (a crash?); kept, not sent", path,
+		    (long long)(it->size - it->msgoff), size);
+		goto out;
+	}
 	if (lseek(fd, it->msgoff, SEEK_SET) < 0) {
 		err_sys(e, EX_IOERR, "cannot seek %s", path);
 		goto out;
@@ -516,9 +554,11 @@ private_file(int fd, const char *p, struct err *e)
 static int
 read_state(struct queue *q, struct queue_item *it, struct err *e)
 {
-	char p[4096], line[1024];
+	char p[4096], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	FILE *f;
-	int fd;
+	int fd, rc = 0;
 
 	if (sub(q, "state", it->id, p, sizeof p, e) != 0)
 		return -1;
@@ -539,11 +579,17 @@ read_state(struct queue *q, struct queue_item *it, struct err *e)
 		close(fd);
 		return -1;
 	}
-	while (fgets(line, sizeof line, f) != NULL) {
-		char *v = strchr(line, ' ');
+	/* Whole lines, however long: a "done" address cut at a buffer's end would never be
+	 * found done (sent again at each retry), and its rest would be read as a line. */
+	while ((len = getline(&line, &cap, f)) > 0) {
+		char *v;
 
-		line[strcspn(line, "\n")] = '\0';
-		if (v == NULL)
+		if (line[len - 1] != '\n' || (size_t)len > ENV_LINE_MAX) {
+			rc = err_set(e, EX_DATAERR, "%s: truncated or corrupt state line", p);
+			break;
+		}
+		line[len - 1] = '\0';
+		if ((v = strchr(line, ' ')) == NULL)
 			continue;
 		*v++ = '\0';
 		if (strcmp(line, "attempts") == 0)
@@ -553,12 +599,15 @@ read_state(struct queue *q, struct queue_item *it, struct err *e)
 		else if (strcmp(line, "last") == 0)
 			snprintf(it->st.last, sizeof it->st.last, "%s", v);
 		else if (strcmp(line, "done") == 0 && queue_mark_done(&it->st, v, e) != 0) {
-			fclose(f);
-			return -1;
+			rc = -1;
+			break;
 		}
 	}
+	if (rc == 0 && ferror(f))
+		rc = err_sys(e, EX_IOERR, "cannot read %s", p);
+	free(line);
 	fclose(f);
-	return 0;
+	return rc;
 }
 
 static int

@@ -15,8 +15,11 @@
  *	DIR/new/ID	a queued message: envelope lines, an empty line, the message.
  *			The envelope: "secmail-queue 1", then "created T", "from ADDR",
  *			"rcpt ADDR"..., "notify", "ret", "envid", "account NAME" and
- *			"set KEY VALUE" lines (the settings that reach the server); lines
- *			of unknown keys are skipped (written by a newer version)
+ *			"set KEY VALUE" lines (the settings that reach the server) and
+ *			"size N" (the message's octets: an entry whose message is not N
+ *			octets long is damaged, reported and never sent; entries without
+ *			it are older); lines of unknown keys are skipped (written by a
+ *			newer version)
  *	DIR/state/ID	its retry state (attempts, next attempt, last error, recipients done);
  *			replaced atomically; missing means "due now, never tried"
  *	DIR/failed/ID	given up and the bounce could not be sent either

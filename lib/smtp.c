@@ -38,6 +38,12 @@
 #define T_CMD		300	/* EHLO, STARTTLS, AUTH, RSET, QUIT */
 
 #define REPLY_LINES_MAX	1000
+/* RFC 4954 §4: a command line is at most 512 octets with its CRLF, but a SASL response line
+ * may be 12288. MAIL and RCPT lines with their parameters (RFC 5321 §4.5.3.1.4 lets
+ * extensions lengthen them) are kept under SMTP_CMD_MAX. */
+#define SMTP_CMD_LINE	512
+#define SMTP_CMD_MAX	2048
+#define SMTP_AUTH_LINE	12288
 
 /* No CR, LF or other control octet: nothing that could end an SMTP command early. */
 static int
@@ -185,25 +191,54 @@ put(struct smtp *s, const void *p, size_t n, int t, struct err *e)
 	return 0;
 }
 
+/* Queue a line of at most max octets with the CRLF added. */
+static int
+vline(struct smtp *s, size_t max, struct err *e, const char *fmt, va_list ap) ERR_PRINTF(4, 0);
+static int
+vline(struct smtp *s, size_t max, struct err *e, const char *fmt, va_list ap)
+{
+	char line[SMTP_AUTH_LINE + 1];
+	int n, rc;
+
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	if (n < 0 || (size_t)n + 2 > max) {
+		OPENSSL_cleanse(line, sizeof line);	/* it may hold AUTH data */
+		return err_set(e, EX_DATAERR, "SMTP command too long");
+	}
+	memcpy(line + n, "\r\n", 2);
+	rc = put(s, line, (size_t)n + 2, tmo(s, T_CMD), e);
+	OPENSSL_cleanse(line, (size_t)n + 2);
+	return rc;
+}
+
 /* Queue a command line (CRLF added). */
 static int
 cmd(struct smtp *s, struct err *e, const char *fmt, ...) ERR_PRINTF(3, 4);
 static int
 cmd(struct smtp *s, struct err *e, const char *fmt, ...)
 {
-	char line[2048];
 	va_list ap;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
+	rc = vline(s, SMTP_CMD_MAX, e, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n > sizeof line - 3)
-		return err_set(e, EX_DATAERR, "SMTP command too long");
-	memcpy(line + n, "\r\n", 2);
-	n = put(s, line, (size_t)n + 2, tmo(s, T_CMD), e);
-	OPENSSL_cleanse(line, sizeof line);
-	return n;
+	return rc;
+}
+
+/* Queue a SASL response line (RFC 4954 §4: up to 12288 octets). */
+static int
+sasl_line(struct smtp *s, struct err *e, const char *fmt, ...) ERR_PRINTF(3, 4);
+static int
+sasl_line(struct smtp *s, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vline(s, SMTP_AUTH_LINE, e, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* Fill the read buffer; 0, or -1 on timeout, error or end of stream. */
@@ -661,7 +696,7 @@ auth_send_b64(struct smtp *s, const void *p, size_t n, struct err *e)
 	if (out == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	out[b64_encode(p, n, out, 0)] = '\0';
-	rc = cmd(s, e, "%s", out);
+	rc = sasl_line(s, e, "%s", out);
 	OPENSSL_cleanse(out, strlen(out));
 	free(out);
 	return rc;
@@ -783,6 +818,24 @@ out:
 }
 
 /*
+ * RFC 4954 §4: AUTH with an initial response, unless that would make the line longer than
+ * SMTP allows (an OAuth token of Microsoft 365 is thousands of octets): then AUTH alone and
+ * the response after the server's empty 334. 0: sent, the reply is to be read; 1: the
+ * server answered AUTH with something else, in s->code; -1: error.
+ */
+static int
+auth_start(struct smtp *s, const char *mech, const char *b64, struct err *e)
+{
+	if (strlen("AUTH ") + strlen(mech) + 1 + strlen(b64) + 2 <= SMTP_CMD_LINE)
+		return cmd(s, e, "AUTH %s %s", mech, b64);
+	if (cmd(s, e, "AUTH %s", mech) != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+		return -1;
+	if (s->code != 334)
+		return 1;
+	return sasl_line(s, e, "%s", b64);
+}
+
+/*
  * XOAUTH2 and OAUTHBEARER (RFC 7628): the access token as initial response (RFC 4954 §4).
  * A refusal comes as a 334 challenge carrying the server's JSON error; the client answers
  * it (an empty line for XOAUTH2, ^A for OAUTHBEARER, RFC 7628 §3.2.3) and the final reply
@@ -812,13 +865,13 @@ auth_oauth(struct smtp *s, const struct smtp_opts *o, const char *token, int bea
 			return err_set(e, EX_OSERR, "out of memory");
 		}
 		b[b64_encode(m, len, b, 0)] = '\0';
-		rc = cmd(s, e, "AUTH %s %s", mech, b);
+		rc = auth_start(s, mech, b, e);
 		OPENSSL_cleanse(b, strlen(b));
 		free(b);
 		OPENSSL_cleanse(m, len);
 		free(m);
 	}
-	if (rc != 0 || reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0)
+	if (rc < 0 || (rc == 0 && reply(s, tmo(s, T_CMD), 0, "AUTH", e) != 0))
 		return -1;
 	if (s->code == 334) {
 		char why[SMTP_REPLY_MAX];
@@ -1455,6 +1508,7 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 			if (s->code == 354) {	/* must not happen; end the data at once */
 				s->broken = 1;
 			}
+			r->accepted = 0;
 			*e = pl.mail_err;
 			rset(s);
 			return -1;
@@ -1466,6 +1520,7 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 		}
 		if (s->code != 354) {
 			reply_err(s, 0, "DATA", e);
+			r->accepted = 0;	/* RCPT accepted, the message not */
 			rset(s);
 			return -1;
 		}
@@ -1479,6 +1534,7 @@ smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_
 			goto fail;
 		if (s->code != 354) {
 			reply_err(s, 0, "DATA", e);
+			r->accepted = 0;	/* RCPT accepted, the message not */
 			rset(s);
 			return -1;
 		}
@@ -1514,6 +1570,7 @@ norcpt:
 	rset(s);
 	return -1;
 fail:
+	r->accepted = 0;	/* whatever RCPT said, the message did not get through */
 	if (!s->broken)
 		rset(s);
 	return err_wrap(e, "%s", s->host);
@@ -1556,13 +1613,16 @@ smtp_send_all(struct smtp *s, const struct smtp_env *env, int fd, const struct s
 			break;
 		if (smtp_send(s, &next, fd, sc, &r2, &e2) == 0) {
 			r->accepted += r2.accepted;
-		} else if (r2.accepted == 0 && e2.code != EX_NOUSER) {
-			/* the transaction failed as a whole: the rest wait, deferred */
+		} else {
+			/* The transaction failed (DATA refused, the connection lost, the data
+			 * refused): none of its recipients has the message, even those whose RCPT
+			 * was accepted. They wait, deferred; the refused keep their 5xx. */
 			for (i = 0; i < k; i++)
 				if (more[i].code < 400) {
 					more[i].code = 451;
 					snprintf(more[i].reply, sizeof more[i].reply, "451 %.240s", e2.msg);
 				}
+			r2.accepted = 0;
 		}
 		for (i = 0; i < k; i++) {
 			env->rcpt[ix[i]].code = more[i].code;

@@ -103,7 +103,7 @@ struct smtp_env {
 };
 
 struct smtp_result {
-	size_t accepted;		/* recipients accepted */
+	size_t accepted;		/* recipients that have the message (0 when it failed) */
 	unsigned long long size;	/* octets sent in DATA */
 	char reply[SMTP_REPLY_MAX];	/* the server's reply to the end of data */
 	char sha256[65];		/* of the message as sent (CRLF, before dot-stuffing) */
@@ -131,8 +131,9 @@ int smtp_send(struct smtp *s, const struct smtp_env *env, int fd, const struct s
  * smtp_send, and then, while the server's limit on recipients per message answered some
  * with 452 and the last transaction delivered to others, one more transaction for those
  * on the same connection (RFC 5321 §4.5.3.1.10), until none is left or one brings no
- * progress (those keep their 4xx: deferred). r is the first transaction's, with accepted
- * counting them all.
+ * progress (those keep their 4xx: deferred). A further transaction that fails leaves each
+ * of its recipients deferred (451) or refused, never accepted, whatever RCPT answered. r is
+ * the first transaction's, with accepted counting them all.
  */
 int smtp_send_all(struct smtp *s, const struct smtp_env *env, int fd, const struct smtp_scan *sc,
     struct smtp_result *r, struct err *e);

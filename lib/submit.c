@@ -299,6 +299,20 @@ bare_cr_field(const struct msg_header *h)
 	return NULL;
 }
 
+/* RFC 5322 §3.6.6: a message re-sent carries Resent- fields; its recipients are then those of
+ * Resent-To, Resent-Cc and Resent-Bcc, not the original To, Cc and Bcc (sendmail and Postfix
+ * -t read them so too). */
+static int
+is_resent(const struct msg_header *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strncasecmp(h->f[i].name, "Resent-", 7) == 0)
+			return 1;
+	return 0;
+}
+
 /* Everything about one message that the steps below share. */
 struct job {
 	struct submit_cfg *c;
@@ -485,7 +499,9 @@ prepare(struct job *j, int infd, char *const *args, size_t nargs, const struct s
     struct err *e)
 {
 	struct submit_cfg *c = j->c;
-	static const char *addr_fields[] = { "To", "Cc", "Bcc", "From", "Sender", "Reply-To" };
+	static const char *addr_fields[] = { "To", "Cc", "Bcc", "From", "Sender", "Reply-To",
+	    "Resent-To", "Resent-Cc", "Resent-Bcc", "Resent-From", "Resent-Sender" };
+	static const char *resent_rcpt[] = { "Resent-To", "Resent-Cc", "Resent-Bcc" };
 	struct io_in in;
 	struct msg_header h;
 	const char *bad, *cf;
@@ -517,12 +533,14 @@ prepare(struct job *j, int infd, char *const *args, size_t nargs, const struct s
 				goto out;
 			}
 	} else {
+		const char **rf = is_resent(&h) ? resent_rcpt : addr_fields;
+
 		if (c->use_fields || nargs == 0)
 			for (k = 0; k < 3; k++)
-				for (i = msg_header_next(&h, addr_fields[k], 0); i != (size_t)-1;
-				    i = msg_header_next(&h, addr_fields[k], i + 1))
+				for (i = msg_header_next(&h, rf[k], 0); i != (size_t)-1;
+				    i = msg_header_next(&h, rf[k], i + 1))
 					if (add_list(c, h.f[i].value, &j->rcpt, e) != 0) {
-						err_wrap(e, "%s", addr_fields[k]);
+						err_wrap(e, "%s", rf[k]);
 						goto out;
 					}
 		for (i = 0; i < nargs; i++)
@@ -588,6 +606,7 @@ prepare(struct job *j, int infd, char *const *args, size_t nargs, const struct s
 		goto out;
 	}
 	msg_header_remove(&h, "Bcc");	/* RFC 5322 §3.6.3: Bcc recipients stay hidden */
+	msg_header_remove(&h, "Resent-Bcc");	/* §3.6.6: the same for a re-sent message */
 	free(h.mbox_from);		/* an mbox "From " line is not part of the message */
 	h.mbox_from = NULL;
 	if (!c->gateway && msg_complete_submission(&h, j->from, c->fullname, (time_t)queue_now(),

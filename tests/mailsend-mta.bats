@@ -68,11 +68,11 @@ etc_snapshot() {
 	f=$(wait_mail bob@example.org "$s")
 	grep -qx 'Return-Path: <alice@example.org>' "$f"
 	grep -qx 'Delivered-To: bob@example.org' "$f"
-	! grep -qi '^Bcc:' "$f"
+	refute grep -qi '^Bcc:' "$f"
 	sed '1,/^$/d' "$f" | cmp - <(sed '1,/^$/d' "$T/in")
 	g=$(wait_mail carol@example.org "$s")
 	grep -qx 'Delivered-To: carol@example.org' "$g"
-	! grep -qi '^Bcc:' "$g"
+	refute grep -qi '^Bcc:' "$g"
 	grep -q '^Message-ID: <' "$f"
 	grep -q '^Date: ' "$f"
 }
@@ -174,7 +174,7 @@ etc_snapshot() {
 	# outside the instance's mount namespace, /etc/postfix is the system's
 	run postconf -h queue_directory
 	refute_output "$MTA/spool"
-	! grep -rq "$MTA" /etc/postfix
+	refute grep -rq "$MTA" /etc/postfix
 }
 
 @test "mta: /etc/postfix and /etc/sasldb2 stay byte-identical with their ctimes, even when a run fails half-way" {

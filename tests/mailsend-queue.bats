@@ -283,7 +283,7 @@ plant() {	# plant DIR: a queue entry written by hand, as an attacker would
 	run mailsend --server "127.0.0.1:$FPORT" --tls-trust-file "$PKI/ca.pem" --no-queue \
 		bob@example.org < <(msg)
 	[ "$(sent)" -le 1 ]
-	! grep -q planted "$S"/msg.* 2>/dev/null
+	refute grep -q planted "$S"/msg.* 2>/dev/null
 }
 
 @test "queue: a queue directory (or a subdirectory) writable by group or others is refused" {
@@ -338,7 +338,7 @@ plant() {	# plant DIR: a queue entry written by hand, as an attacker would
 	assert_output --partial "1700000000.P1R03.link is a symbolic link"
 	[ "$(sent)" -eq 1 ]
 	tr -d '\r' <"$S/msg.1" | grep -qx 'Subject: good'
-	! grep -q planted "$S"/msg.*
+	refute grep -q planted "$S"/msg.*
 }
 
 # Issue 11: a flush with nothing to do is silent (cron mails only on trouble); one with
@@ -378,7 +378,7 @@ plant() {	# plant DIR: a queue entry written by hand, as an attacker would
 	grep -qx 'set user alice' "$f"
 	grep -qx "set server 127.0.0.1:$FAULT_PORT" "$f"
 	grep -qx "set tls_trust_file $PKI/ca.pem" "$f"
-	! grep -q s3cret "$f"
+	refute grep -q s3cret "$f"
 	start_fault "$S"
 	flush --force
 	grep -qx "auth: $(printf '\0alice\0s3cret-pw' | base64 -w0)" "$S/transcript"

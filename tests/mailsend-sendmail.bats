@@ -336,7 +336,7 @@ rcpt <carol@example.org>"
 	assert_output "rcpt <mallory@example.net>"
 	[ ! -e "$S/env.4" ]
 	# every copy is what smime-encrypt made for that recipient, Bcc field removed
-	! grep -qi '^Bcc:' "$S/msg.2" "$S/msg.3"
+	refute grep -qi '^Bcc:' "$S/msg.2" "$S/msg.3"
 	grep -q 'smime-type=enveloped-data' "$S/msg.2"
 	[ "$(ls "$T/bcc" | wc -l)" -eq 0 ]	# sent: removed
 }

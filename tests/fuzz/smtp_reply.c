@@ -1,5 +1,6 @@
 /* smtp_reply.c — libFuzzer target: whatever a server sends (greeting, EHLO extensions,
- * multi-line and garbled replies, early close), the client must end in a clean error or a
+ * multi-line and garbled replies, AUTH challenges (also for a response sent after an empty
+ * 334), early close), the client must end in a clean error or a
  * completed transaction, never crash, hang or over-read. The same bytes also end the message
  * sent, so the scan and the line-end normalisation of the body see any input too. */
 #include <stdint.h>
@@ -46,9 +47,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.tls = SMTP_TLS_NONE;
 	o.helo = "client.example";
 	o.timeout = 1;
-	if (size > 0 && (data[0] & 1)) {	/* half the inputs also run AUTH */
+	/* Half the inputs also run AUTH, chosen by the length: the first octet of a session
+	 * that gets anywhere is always '2'. */
+	if (size & 1) {
 		o.user = "fuzz";
 		o.auth_in_clear = 1;
+		if (size & 2) {	/* XOAUTH2 with a token too long for the AUTH line */
+			static char tok[700];
+			static struct secret pw = { tok, sizeof tok - 1, sizeof tok };
+
+			memset(tok, 'T', sizeof tok - 1);
+			o.auth = "xoauth2";
+			o.pass = &pw;
+		}
 	}
 	if (smtp_open_fd(&s, sv[1], &o, &e) == 0) {
 		mfd = io_spool(&e);
