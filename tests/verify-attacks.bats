@@ -347,6 +347,29 @@ decrypted_record() {
 	assert_success
 }
 
+@test "attack: a comment or group name that is another address is policy (readers show it as the name)" {
+	for from in 'mallory@example.net (alice@example.org)' \
+		'(=?utf-8?q?alice=40example.org?=) mallory@example.net' \
+		'"alice@example.org": mallory@example.net;'; do
+		sample_msg "$from" | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+		# what a reader shows: Python's parseaddr and its group parser name alice@example.org
+		python3 -c 'import sys, email.utils as u, email.policy as p, email, email.header as h
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=p.default)
+g = m["From"].groups[0]
+name = str(h.make_header(h.decode_header(u.parseaddr(sys.argv[2])[0])))
+assert "alice@example.org" in (name, g.display_name), (sys.argv[2], g)' "$T/s" "$from"
+		run verify "$T/s"
+		assert_success
+		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the From field shows the address alice@example.org in a comment or group name, but its mailbox is mallory@example.net"'* ]]
+	done
+	# a comment that is a name, or the address itself, is fine
+	for from in 'mallory@example.net (Mallory)' 'Mallory <mallory@example.net> (mallory@EXAMPLE.net)'; do
+		sample_msg "$from" | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+		run verify -E "$T/s"
+		assert_success
+	done
+}
+
 @test "attack: header fields inside the signed entity are never promoted; a difference is reported" {
 	# Alice signs an entity that carries its own From and Subject
 	printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: outer\nMIME-Version: 1.0\nContent-Type: text/plain\n\nbody\n' >"$T/plain"
