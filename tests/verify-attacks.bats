@@ -405,6 +405,36 @@ PY
 
 # ---- 6. eContentType ----
 
+@test "attack: signed header lines joined with bare CRs (the digest reads them as line ends) never surface as fields" {
+	# Alice signs an entity whose content field is followed by a From and a Subject of its own
+	printf 'Content-Type: text/plain\r\nFrom: The CEO <ceo@example.org>\r\nSubject: wire 9000 EUR\r\n\r\nbody\r\n' >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	# on the way, the CRLFs inside that header become bare CRs: the signature still verifies
+	wrap_signed "$T/entity" "$T/sig" "Alice <alice@example.org>" \
+		| sed '/^Content-Type: text\/plain$/{N;N;s/\n/\r/g}' >"$T/m"
+	grep -q "$(printf 'text/plain\rFrom: The CEO')" "$T/m"
+	# openssl cms agrees: the part, its line ends made canonical, is what Alice signed
+	python3 - "$T/m" "$T/canon" <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+part = raw.split(b"--XyZ\n")[1].rsplit(b"\n", 1)[0]
+open(sys.argv[2], "wb").write(re.sub(b"\r\n|\r|\n", b"\r\n", part))
+PY
+	openssl cms -verify -binary -inform DER -in "$T/sig" -content "$T/canon" -CAfile "$PKI/ca.pem" -purpose any -out /dev/null 2>/dev/null
+	run verify "$T/m"
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	[[ "$(ar "$T/out")" == *'smime=pass reason="good signature by alice@example.org'* ]]
+	# no reader that ends lines at a bare CR finds the CEO's From or the signed Subject
+	! grep -q $'\r' "$T/out"
+	python3 - "$T/out" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert m.get_all("From") == ["Alice <alice@example.org>"], m.get_all("From")
+assert m.get_all("Subject") == ["wrapped"], m.get_all("Subject")
+PY
+}
+
 @test "attack: opaque signed-data whose eContentType is not id-data is not a pass and not unwrapped" {
 	printf 'Content-Type: text/plain\r\n\r\nPay 9000 EUR.\r\n' >"$T/c"
 	openssl cms -sign -binary -nodetach -econtent_type 1.2.840.113549.1.9.16.1.4 -in "$T/c" \
