@@ -1635,6 +1635,43 @@ out:
 	return rc;
 }
 
+/* A signed message whose structure readers may read differently from us (with --keep it
+ * is written as it came, and a reader parses it itself): two Content-Type or
+ * Content-Transfer-Encoding fields (we take the first, some take the last), a boundary given
+ * more than once (RFC 2231 forms against a plain one: readers differ on which wins), or a
+ * transfer encoding on the multipart/signed (RFC 2045 §6.4 allows none but 7bit, 8bit and
+ * binary; a reader that decodes it sees other parts). 1 with r set, else 0. */
+static int
+ambiguous(struct verify *s, struct cms_result *r)
+{
+	const struct msg_field *f = msg_header_get(&s->h, "Content-Type");
+	size_t nct = msg_header_count(&s->h, "Content-Type");
+	size_t ncte = msg_header_count(&s->h, "Content-Transfer-Encoding");
+	struct err e;
+	int nb;
+
+	if (nct > 1 || ncte > 1) {
+		set_verdict(r, CMS_V_PERMERROR, "the message has %zu %s fields (RFC 2045 allows "
+		    "one): a reader may take another than the one checked", nct > 1 ? nct : ncte,
+		    nct > 1 ? "Content-Type" : "Content-Transfer-Encoding");
+		return 1;
+	}
+	if (s->kind != K_DETACHED)
+		return 0;
+	if (!identity(s->cte)) {
+		set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has a Content-Transfer-Encoding "
+		    "(RFC 2045 allows none on a multipart): a reader that decodes it sees other "
+		    "parts");
+		return 1;
+	}
+	if (f != NULL && (nb = mime_type_param_count(f->value, "boundary", &e)) > 1) {
+		set_verdict(r, CMS_V_PERMERROR, "the multipart/signed gives its boundary %d times: "
+		    "readers differ on which one holds, so they may see other parts", nb);
+		return 1;
+	}
+	return 0;
+}
+
 /* The verdict before the mail policy: 0 with r set, -1 on transient errors. */
 static int
 verify_kind(struct verify *s, struct cms_result *r)
@@ -1658,8 +1695,12 @@ verify_kind(struct verify *s, struct cms_result *r)
 		return 0;
 	case K_DETACHED:
 	case K_NESTED:
+		if (s->kind == K_DETACHED && ambiguous(s, r))
+			return 0;
 		return verify_detached(s, r);
 	case K_OPAQUE:
+		if (ambiguous(s, r))
+			return 0;
 		return verify_opaque(s, r);
 	}
 	return 0;

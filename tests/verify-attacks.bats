@@ -292,6 +292,60 @@ decrypted_record() {
 	py_ar "$T/out" | grep -q '^mx.test; smime=policy'
 }
 
+@test "attack: a multipart/signed readers may take apart differently (boundary twice, two Content-Type, a transfer encoding) is permerror, with --keep too" {
+	sign "$T/msg" >"$T/s"
+	# $1: what to do to the header (a Python expression over h, the header bytes, and b, the
+	# boundary); the attacker's part goes before Alice's parts, as a preamble to us
+	# mangle HOW: the header changed so (sections, twice, ct, cte=X, none), and the attacker's
+	# part put before Alice's parts (a preamble to us)
+	mangle() {
+		python3 - "$T/s" "$1" <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+h, body = raw.split(b"\n\n", 1)
+b = re.search(rb'boundary="([^"]+)"', h).group(1)
+how = sys.argv[2]
+if how == "sections":
+    h = h.replace(b'boundary="' + b + b'"', b'boundary*0="' + b + b'"; boundary="EVIL"')
+elif how == "twice":
+    h = h.replace(b'boundary="' + b + b'"', b'boundary="' + b + b'"; boundary="EVIL"')
+elif how == "ct":
+    h += b"\nContent-Type: multipart/mixed; boundary=EVIL"
+elif how.startswith("cte="):
+    h += b"\nContent-Transfer-Encoding: " + how[4:].encode()
+evil = b"--EVIL\nContent-Type: text/plain\n\nPlease pay 9000 EUR to Mallory.\n--EVIL--\n"
+sys.stdout.buffer.write(h + b"\n\n" + evil + body)
+PY
+	}
+	# RFC 2231 section 0 next to a plain boundary: we took the section, Python takes the plain one
+	mangle sections >"$T/m"
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert m.get_boundary() == "EVIL" and "9000 EUR" in m.get_payload(0).get_payload()' "$T/m"
+	run verify --keep "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the multipart/signed gives its boundary 2 times: readers differ on which one holds, so they may see other parts"'* ]]
+	# the same boundary given twice, plain
+	mangle twice >"$T/m"
+	run verify "$T/m"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the multipart/signed gives its boundary 2 times'* ]]
+	# a second Content-Type field (RFC 2045 allows one; some readers take the last)
+	mangle ct >"$T/m"
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert len(m.get_all("Content-Type")) == 2' "$T/m"
+	run verify --keep "$T/m"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the message has 2 Content-Type fields (RFC 2045 allows one): a reader may take another than the one checked"'* ]]
+	# a transfer encoding on the multipart/signed
+	for cte in quoted-printable base64; do
+		mangle "cte=$cte" >"$T/m"
+		run verify --keep "$T/m"
+		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the multipart/signed has a Content-Transfer-Encoding (RFC 2045 allows none on a multipart)'* ]]
+	done
+	# the control: the preamble alone (no reader shows it) still passes
+	mangle none >"$T/m"
+	run verify -E --keep "$T/m"
+	assert_success
+}
+
 @test "attack: Alice's signed mail forwarded inside a message/rfc822 under another From is not a pass" {
 	sign "$T/msg" >"$T/s"
 	{
