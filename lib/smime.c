@@ -1864,34 +1864,20 @@ write_header(struct verify *s, struct io_out *o, const struct cms_result *r, int
 	return 0;
 }
 
-/* A field as it came, its bare CRs as spaces (see put_raw), to a sink. */
-static int
-sink_raw(const struct sink *sk, const char *raw, size_t n, struct err *e)
-{
-	size_t i, start = 0;
-
-	for (i = 0; i < n; i++)
-		if (raw[i] == '\r' && (i + 1 >= n || raw[i + 1] != '\n')) {
-			if (sink_write(sk, raw + start, i - start, e) != 0 || sink_write(sk, " ", 1, e) != 0)
-				return -1;
-			start = i + 1;
-		}
-	return sink_write(sk, raw + start, n - start, e);
-}
-
 /* The content fields of the signed entity: only they join the outer header (issue 9 item
  * 5d: a From inside the signature is never shown as the message's). A bare CR in them is
  * written as a space: the digest takes it for a line end (RFC 8551 §3.1.1 canonical form),
  * so anyone may turn a signed CRLF into one, and a reader that splits lines at it would
  * see a signed From or Subject as a field of the message, which our parser never did. */
 static int
-entity_fields(const struct msg_header *eh, const struct sink *sk, struct err *e)
+entity_fields(struct msg_header *eh, const struct sink *sk, struct err *e)
 {
 	size_t i;
 
+	msg_header_no_bare_cr(eh);
 	for (i = 0; i < eh->n; i++)
 		if (is_entity_field(eh->f[i].name)
-		    && sink_raw(sk, eh->f[i].raw, eh->f[i].rawlen, e) != 0)
+		    && sink_write(sk, eh->f[i].raw, eh->f[i].rawlen, e) != 0)
 			return -1;
 	return 0;
 }
@@ -1918,7 +1904,7 @@ write_message(struct verify *s, struct io_out *o, const struct cms_result *r)
 		return -1;
 	if (s->kind == K_DETACHED) {
 		/* The signed part as it came, its content fields joining the header. */
-		const struct vwalk *v = &s->v;
+		struct vwalk *v = &s->v;
 		uint64_t hdr = v->entity_hdr <= v->raw_len ? v->entity_hdr : v->raw_len;
 		size_t i, fields = 0;
 
