@@ -1762,11 +1762,24 @@ policy(struct verify *s, struct cms_result *r)
 		f.entity = &s->entity;
 	if (protected_header(s, f.entity, r) != 0)
 		return -1;
-	if (s->have_hp)
+	/* With --keep the outer header is written, so its From is the one a reader sees (one
+	 * that knows RFC 9788 sees the protected From, checked below). */
+	if (s->have_hp && !s->vo->keep)
 		f.author = &s->shown;
+	s->hpi.outer_written = s->have_hp && s->vo->keep;
 	if (f.entity != NULL && f.part == NULL && !f.forwarded)
 		f.hp = &s->hpi;
 	policy_apply(&f, r);
+	if (s->have_hp && s->vo->keep && r->verdict == CMS_V_PASS && r->signer_addrs != NULL) {
+		char why[sizeof r->reason], *m = NULL;
+		int by = 0;
+
+		if (policy_from(&s->shown, r->signer_addrs, s->vo->accept_sender, &m, &by, why,
+		    sizeof why) != CMS_V_PASS)
+			set_verdict(r, CMS_V_POLICY, "the protected header (what a reader of RFC 9788 "
+			    "shows): %.400s", why);
+		free(m);
+	}
 	return 0;
 }
 
