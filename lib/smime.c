@@ -1743,6 +1743,29 @@ protected_header(struct verify *s, const struct msg_header *entity, struct cms_r
 	return 0;
 }
 
+/* RFC 2634 §1.1 triple wrapping, or a gateway signing what was encrypted already: the
+ * signature covers the ciphertext; what it decrypts to (which a reader shows) the signer
+ * need not have seen. A pass says so. */
+static void
+encrypted_note(const struct msg_header *entity, struct cms_result *r)
+{
+	const struct msg_field *f = entity != NULL ? msg_header_get(entity, "Content-Type") : NULL;
+	struct mime_type ct;
+	enum cte c;
+	struct err e;
+	size_t len;
+
+	memset(&ct, 0, sizeof ct);
+	if (r->verdict != CMS_V_PASS || f == NULL)
+		return;
+	if (message_kind(entity, &ct, &c, &e) == K_ENCRYPTED) {
+		len = strlen(r->reason);
+		snprintf(r->reason + len, sizeof r->reason - len, "%sthe signed content is encrypted: "
+		    "the signature covers the ciphertext, not what it decrypts to", len ? "; " : "");
+	}
+	mime_type_free(&ct);
+}
+
 static int
 policy(struct verify *s, struct cms_result *r)
 {
@@ -1770,6 +1793,7 @@ policy(struct verify *s, struct cms_result *r)
 	if (f.entity != NULL && f.part == NULL && !f.forwarded)
 		f.hp = &s->hpi;
 	policy_apply(&f, r);
+	encrypted_note(f.entity, r);
 	if (s->have_hp && s->vo->keep && r->verdict == CMS_V_PASS && r->signer_addrs != NULL) {
 		char why[sizeof r->reason], *m = NULL;
 		int by = 0;

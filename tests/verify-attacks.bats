@@ -480,7 +480,7 @@ PY
 	printf '%s\n' "$output" >"$T/out"
 	[[ "$(ar "$T/out")" == *'smime=pass reason="good signature by alice@example.org'* ]]
 	# no reader that ends lines at a bare CR finds the CEO's From or the signed Subject
-	! grep -q $'\r' "$T/out"
+	[ "$(grep -c $'\r' "$T/out")" -eq 0 ]
 	python3 - "$T/out" <<'PY'
 import email, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"))
@@ -757,4 +757,25 @@ PY
 		n=$((n + 1))
 	done
 	[ "$n" -gt 40 ]
+}
+
+@test "attack: a signature over encrypted content (sign after encrypt, RFC 2634 triple wrapping) says the pass covers the ciphertext" {
+	# anyone's ciphertext to Bob, signed by Alice (a signing gateway, or a re-signed message)
+	printf 'Content-Type: text/plain\r\n\r\nI, the CEO, order a transfer.\r\n' >"$T/pay"
+	openssl cms -encrypt -binary -aes-256-cbc -in "$T/pay" -outform DER -out "$T/der" "$PKI/bob.pem" 2>/dev/null
+	{ printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n'
+	  printf 'Content-Transfer-Encoding: base64\r\n\r\n'; base64 "$T/der" | sed 's/$/\r/'; } >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	wrap_signed "$T/entity" "$T/sig" "Alice <alice@example.org>" >"$T/m"
+	run --separate-stderr verify "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=pass reason="good signature by alice@example.org; the header is not protected (only the content is); the signed content is encrypted: the signature covers the ciphertext, not what it decrypts to"'* ]]
+	# what it decrypts to is there for the reader: openssl cms opens the part written
+	printf '%s\n' "$output" >"$T/out"
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+sys.stdout.buffer.write(m.get_payload(decode=True))' "$T/out" >"$T/der2"
+	openssl cms -decrypt -binary -inform DER -in "$T/der2" -recip "$PKI/bob.pem" -inkey "$PKI/bob.key" | grep -q 'the CEO'
+	# a signed message that is not encrypted has no such note
+	sign "$T/msg" | verify >"$T/out"
+	[[ "$(ar "$T/out")" == *'smime=pass'* && "$(ar "$T/out")" != *ciphertext* ]]
 }
