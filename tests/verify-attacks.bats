@@ -779,3 +779,25 @@ sys.stdout.buffer.write(m.get_payload(decode=True))' "$T/out" >"$T/der2"
 	sign "$T/msg" | verify >"$T/out"
 	[[ "$(ar "$T/out")" == *'smime=pass'* && "$(ar "$T/out")" != *ciphertext* ]]
 }
+
+@test "attack: a verdict or record whose authserv-id is RFC 2047-encoded (readers show it decoded, as ours) is removed" {
+	sign "$T/msg" >"$T/s"
+	{ printf 'Authentication-Results: =?us-ascii?q?mx.test?=; smime=pass\n'
+	  printf 'Authentication-Results: "=?utf-8?b?bXgudGVzdA==?="; smime=pass\n'
+	  printf 'Secmail-Decryption: =?us-ascii?q?mx.test?=; decrypted cipher=aes-256-gcm integrity=aead\n'
+	  cat "$T/s"; } >"$T/m"
+	# what a header view that decodes encoded-words shows (Python's, outside quotes; mutt's
+	# inside them too): our authserv-id
+	python3 -c 'import email, sys, email.header as h
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+for v in m.get_all("Authentication-Results") + m.get_all("Secmail-Decryption"):
+    assert v.startswith("\"") or str(h.make_header(h.decode_header(v))).replace(" ;", ";").startswith("mx.test;"), v' "$T/m"
+	for cmd in "verify" "verify --keep" "smime-decrypt --cert $PKI/bob.pem --key $PKI/bob.key"; do
+		$cmd "$T/m" >"$T/out" 2>/dev/null
+		[ "$(grep -c -e '=?us-ascii?q?mx' -e 'bXgudGVzdA' "$T/out")" -eq 0 ]
+		grep -q '^Subject: =?utf-8?q?gr=C3=BC=C3=9Fe?=' "$T/out"
+	done
+	# smime-decrypt | smime-verify --after-decrypt: no record taken for one of ours
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/m" | verify --after-decrypt >"$T/out"
+	[[ "$(ar "$T/out")" == *'smime=pass reason="good signature by alice@example.org; the header is not protected (only the content is)"'* ]]
+}
