@@ -70,7 +70,7 @@ exactly_once() {	# exactly_once OUT
 		wait "$pid" 2>/dev/null || true
 		# the workers die with it
 		sleep 0.1
-		! pgrep -f -- "--to-maildir $T/out" >/dev/null
+		refute pgrep -f -- "--to-maildir $T/out" >/dev/null
 	done
 	run "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
 	assert_success

@@ -205,10 +205,10 @@ wait_queue() {
 	pf b postcat -h -b -q "$q" >"$T/wire"
 	# what travelled between the sites: an envelope for bob only, alice's signature inside
 	grep -qi '^Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data' "$T/wire"
-	! grep -q 'Pay 100 EUR' "$T/wire"
+	refute grep -q 'Pay 100 EUR' "$T/wire"
 	body_of "$T/wire" | base64 -d >"$T/env.der"
 	openssl cms -decrypt -binary -inform DER -in "$T/env.der" -recip "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/inner"
-	! openssl cms -decrypt -binary -inform DER -in "$T/env.der" -recip "$PKI/alice.pem" -inkey "$PKI/alice.key" -out /dev/null 2>/dev/null
+	refute openssl cms -decrypt -binary -inform DER -in "$T/env.der" -recip "$PKI/alice.pem" -inkey "$PKI/alice.key" -out /dev/null 2>/dev/null
 	grep -qi '^Content-Type: multipart/signed' "$T/inner"
 	openssl smime -verify -CAfile "$PKI/ca.pem" -in "$T/inner" -out "$T/text" 2>/dev/null
 	grep -q 'Pay 100 EUR' "$T/text"
@@ -216,7 +216,7 @@ wait_queue() {
 	grep -q 'status=sent (delivered via secmail-out service (secmail-gateway: outbound: signed by alice@example.org, encrypted for bob@example.org (Subject obscu' "$G/mta-a/maillog"
 	# the Subject travelled obscured (A's policy: obscure_subject example.org)
 	grep -q '^Subject: \[\.\.\.\]$' "$T/wire"
-	! grep -q '^Subject: e2e-1' "$T/wire"
+	refute grep -q '^Subject: e2e-1' "$T/wire"
 	# the gateway reinjected as its own user
 	grep -q "pickup.*uid=$SMUID from=<alice@example.org>" "$G/mta-a/maillog"
 	pf b postconf -e 'defer_transports ='
@@ -260,7 +260,7 @@ wait_queue() {
 	inject "$B_IN" alice@example.org bob@example.org "$(unique "$CORPUS/signenc-cbc.eml" e2e-fault)"
 	q=$(wait_queue b 'cannot hand the message back to Postfix')
 	[ -n "$q" ]
-	! grep -l '^X-E2E-Id: e2e-fault$' "$G/mta-b/Maildir/bob@example.org/new/"* 2>/dev/null
+	refute grep -l '^X-E2E-Id: e2e-fault$' "$G/mta-b/Maildir/bob@example.org/new/"* 2>/dev/null
 	grep -q 'status=deferred.*No space left on device' "$G/mta-b/maillog"
 	rm "$G/b/fault"
 	pf b postqueue -f
@@ -284,7 +284,7 @@ wait_queue() {
 	pf b postqueue -f
 	f=$(wait_mail bob@example.org '^Message-ID: <e2e-policy@example.org>')
 	check_verdict "$f" "$CORPUS/plain.eml" none -
-	! grep -q 'status=bounced' "$G/mta-b/maillog"
+	refute grep -q 'status=bounced' "$G/mta-b/maillog"
 }
 
 @test "gateway-mta: an authenticated user cannot send as someone else (the signing key follows the sender)" {
@@ -308,7 +308,7 @@ PY
 @test "gateway-mta: the keys are readable by the gateway's user only; /etc/passwd and /etc/group unchanged" {
 	[ "$(stat -c '%u %a' "$G/a/keys")" = "$SMUID 700" ]
 	[ "$(stat -c '%u %a' "$G/a/keys/alice@example.org.key")" = "$SMUID 600" ]
-	! setpriv --reuid=65534 --regid=65534 --clear-groups cat "$G/a/keys/alice@example.org.key" 2>/dev/null
+	refute setpriv --reuid=65534 --regid=65534 --clear-groups cat "$G/a/keys/alice@example.org.key" 2>/dev/null
 	sha256sum /etc/passwd /etc/group >"$T/etc.now"
 	stat -c '%n %Z' /etc/passwd /etc/group >>"$T/etc.now"
 	cmp "$ETC_BEFORE" "$T/etc.now"

@@ -100,12 +100,12 @@ openssl_verify() {
 	# the outer fields stay as they were (header protection without confidentiality unless
 	# the policy names the domain: obscure_subject), the text is gone from the wire
 	cmp <(grep -v -i '^content-\|^ name=\|^MIME-Version' "$T/out" | sed '/^$/,$d') <(sed '/^$/,$d' "$T/draft")
-	! grep -q 'Pay 100 EUR' "$T/out"
+	refute grep -q 'Pay 100 EUR' "$T/out"
 	# one RecipientInfo: bob's (To and Cc name others, without certificates: no matter)
 	der_of "$T/out" "$T/env.der"
 	[ "$(nrecips "$T/env.der")" -eq 1 ]
 	unwrap "$T/out" bob "$T/plain"
-	! unwrap "$T/out" alice "$T/x" 2>/dev/null
+	refute unwrap "$T/out" alice "$T/x" 2>/dev/null
 	grep -qi '^Content-Type: multipart/signed' "$T/plain"
 	openssl_verify "$T/plain"
 	grep -q 'Pay 100 EUR' "$T/verified"
@@ -137,7 +137,7 @@ PY
 	[[ $output == *"signed by alice@example.org, encrypted for bob@example.org (Subject obscured)"* ]]
 	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
 	grep -q '^Subject: \[\.\.\.\]$' "$T/out"
-	! grep -q 'gateway test' "$T/out"
+	refute grep -q 'gateway test' "$T/out"
 	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" --authserv-id "$AUTHSERV" <"$T/out" |
 		smime-verify --after-decrypt --ca-file "$PKI/ca.pem" --authserv-id "$AUTHSERV" >"$T/v"
 	grep -q '^Subject: gateway test$' "$T/v"
@@ -147,7 +147,7 @@ PY
 	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
 	grep -q '^Subject: gateway test$' "$T/out"
 	unwrap "$T/out" bob "$T/plain"
-	! grep -q '^Subject:\|hp=' "$T/plain"
+	refute grep -q '^Subject:\|hp=' "$T/plain"
 	policy "header_protection maybe"
 	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft"
 	[ "$status" -eq 75 ]
@@ -190,7 +190,7 @@ PY
 	[[ $output == *"not signed (From is not the sender), encrypted for bob@example.org"* ]]
 	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/draft" >"$T/out" 2>/dev/null
 	unwrap "$T/out" bob "$T/plain"
-	! grep -qi 'multipart/signed' "$T/plain"
+	refute grep -qi 'multipart/signed' "$T/plain"
 	grep -q 'Pay 100 EUR' "$T/plain"
 }
 
@@ -317,7 +317,7 @@ PY
 	[ "$(nrecips "$T/env.der")" -eq 1 ]
 	unwrap "$T/out" bob "$T/plain"
 	grep -q '^hi' "$T/plain"
-	! grep -qi '^Bcc:' "$T/out"	# as smime-encrypt always does: never in the encrypted message
+	refute grep -qi '^Bcc:' "$T/out"	# as smime-encrypt always does: never in the encrypted message
 	run smime-encrypt --recipients-only <"$T/m"
 	[ "$status" -eq 64 ]
 	[[ $output == *"--recipients-only needs recipients"* ]]

@@ -116,7 +116,7 @@ EOF
 		f=$(ls -A "$T/out")
 		[[ $f != .* ]]
 		[[ $f != */* ]]
-		! printf '%s' "$f" | LC_ALL=C grep -q '[[:cntrl:]]'
+		! printf '%s' "$f" | LC_ALL=C grep -q '[[:cntrl:]]' || false
 		[ "$(cat "$T/out/$f")" = abc ]
 	done
 	[ ! -e "$T/evil" ] && [ ! -e "$T/b" ]

@@ -291,7 +291,7 @@ sys.stdout.write("".join("Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n
 @test "msgcore: boundaries are unique and cannot occur in base64 or quoted-printable output" {
 	for i in $(seq 200); do "$MT" -b; done >"$T/b"
 	[ "$(sort -u "$T/b" | wc -l)" -eq 200 ]
-	! grep -Ev '^=_[0-9a-f]{32}$' "$T/b"
+	refute grep -Ev '^=_[0-9a-f]{32}$' "$T/b"
 	python3 - "$T/b" <<'EOF'
 import base64, os, quopri, sys
 data = bytes(range(256)) * 4 + os.urandom(100000) + b"=_" * 100 + b"\n--=_abc\n"

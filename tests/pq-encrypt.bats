@@ -135,7 +135,7 @@ mlkem_cert() {
 		[[ $stderr == *"carol@example.org: certificate has an X"*" key: OpenSSL's CMS cannot encrypt to it (RFC 8418 key agreement is not implemented"* ]]
 	done
 	# and the probes agree: no OpenSSL here has RFC 8418 in CMS
-	! ossl_has CMS_X25519
+	refute ossl_has CMS_X25519
 }
 
 # bob announces an ML-KEM encryption certificate in a signed message; alice's store learns it
@@ -185,7 +185,7 @@ learn_bob() {
 @test "pq-encrypt: a signature announcing an ML-KEM encryption certificate lists ML-KEM in SMIMECapabilities, others do not" {
 	smime-sign --cert "$PKI/alice.pem" --key "$PKI/alice.key" "$T/msg" >"$T/s"
 	openssl cms -cmsout -print -in "$T/s" >"$T/p"
-	! grep -q 'ML-KEM\|2.16.840.1.101.3.4.4' "$T/p"
+	refute grep -q 'ML-KEM\|2.16.840.1.101.3.4.4' "$T/p"
 	if ossl_has CMS_KEMRI; then
 		learn_bob "$PKI/bob-mlkem.pem"
 		openssl cms -cmsout -print -in "$T/bs" | grep -q 'OBJECT *:ML-KEM-768'
@@ -193,6 +193,6 @@ learn_bob() {
 	else
 		learn_bob "$T/fx/bob-mlkem.pem"
 		grep -q '^capabilities: ' "$T/store/bob@example.org"
-		! grep -q '^capabilities: .*2.16.840.1.101.3.4.4' "$T/store/bob@example.org"
+		refute grep -q '^capabilities: .*2.16.840.1.101.3.4.4' "$T/store/bob@example.org"
 	fi
 }

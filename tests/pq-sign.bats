@@ -117,7 +117,7 @@ alg_protection() {
 
 @test "pq-sign: Ed448 is refused with 69 saying why (OpenSSL writes id-shake256 without the length RFC 8419 wants)" {
 	if [ ! -f "$PKI/erin.pem" ]; then
-		! openssl list -signature-algorithms | grep -qi ed448
+		! openssl list -signature-algorithms | grep -qi ed448 || false
 		return
 	fi
 	ossl_has CMS_ED448_SIGN && false

@@ -78,7 +78,7 @@ odec() {
 	smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/out" | unrec | cmp - "$T/msg"
 	sed 's/$/\r/' "$T/msg" >"$T/msg.crlf"
 	smime-encrypt -r "$PKI/bob.pem" --no-self "$T/msg.crlf" >"$T/out"
-	! grep -q $'[^\r]$' <(head -n -1 "$T/out")
+	refute grep -q $'[^\r]$' <(head -n -1 "$T/out")
 	smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/out" | unrec | cmp - "$T/msg.crlf"
 	# an mbox "From " line stays in front
 	{ printf 'From alice@example.org Sun Nov 29 04:00:00 2026\n'; cat "$T/msg"; } >"$T/mbox"
@@ -223,7 +223,7 @@ odec() {
 	mkdir "$T/bcc"
 	smime-encrypt -r "$PKI/bob.pem" -r "$PKI/dave.pem" -r "$PKI/carol.pem" --self "$PKI/alice.pem" \
 		--bcc-dir "$T/bcc" "$T/m2" >"$T/out"
-	! grep -qi '^Bcc:' "$T/out"
+	refute grep -qi '^Bcc:' "$T/out"
 	payload "$T/out" "$T/env.der"
 	[ "$(nrecips "$T/env.der")" = 2 ]	# bob and alice only
 	odec "$T/out" bob >/dev/null

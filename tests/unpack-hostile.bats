@@ -25,8 +25,8 @@ only_files() {	# only_files DIR NAME...
 	run --separate-stderr mime-unpack -l "$T/m"
 	assert_success
 	# Nothing but tabs and line ends below 0x20, no C1 control (U+009B is a CSI).
-	! printf '%s' "$output" | LC_ALL=C tr -d '\t\n' | LC_ALL=C grep -q '[[:cntrl:]]'
-	! printf '%s' "$output" | grep -q $'\u009b'
+	! printf '%s' "$output" | LC_ALL=C tr -d '\t\n' | LC_ALL=C grep -q '[[:cntrl:]]' || false
+	! printf '%s' "$output" | grep -q $'\u009b' || false
 	# Four lines: an LF in a name does not start a new one, and tabs do not add columns.
 	[ "${#lines[@]}" -eq 4 ]
 	for l in "${lines[@]}"; do [ "$(printf '%s' "$l" | awk -F'\t' '{print NF}')" -eq 5 ]; done
