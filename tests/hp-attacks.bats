@@ -187,6 +187,37 @@ PY
 	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the signer'"'"'s certificate is for alice@example.org, not for the From address ceo@example.org"'* ]]
 }
 
+@test "hp attack: with --keep the outer header is written, so its From is the one checked (and the protected one too)" {
+	# (a) Mallory puts the CEO's From outside Alice's protected message; --keep writes it
+	sign "$T/msg" >"$T/s"
+	outer "$T/s" '^From: .*=>From: The CEO <ceo@example.org>;;^Subject: .*=>Subject: wire 9000 EUR'
+	run --separate-stderr verify -E --keep "$T/s"
+	assert_failure 1
+	printf '%s\n' "$output" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=policy reason="the signer'"'"'s certificate is for alice@example.org, not for the From address ceo@example.org"'* ]]
+	# what a reader without RFC 9788 shows: the CEO's From, so no pass may stand next to it
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert m["From"] == "The CEO <ceo@example.org>", m["From"]' "$T/v"
+	# without --keep the protected From is written, and it passes
+	run verify -E "$T/s"
+	assert_success
+	# (b) only the Subject altered: a pass, whose reason says the altered one is what is written
+	sign "$T/msg" >"$T/s"
+	outer "$T/s" '^Subject: .*=>Subject: wire 9000 EUR;;^To: =>Reply-To: evil@example.net\nTo: '
+	run verify -E --keep "$T/s"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'the header is protected (hp=clear); altered outside, the altered one shown: Subject; added outside, shown: Reply-To"'* ]]
+	# (c) Alice's own protected From names the CEO, the outer one is hers: policy with --keep too
+	printf 'From: The CEO <ceo@example.org>\r\nTo: bob@example.org\r\nSubject: wire 9000 EUR\r\nContent-Type: text/plain; hp="clear"\r\n\r\nbody\r\n' >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	wrap_signed "$T/entity" "$T/sig" "Alice <alice@example.org>" >"$T/m"
+	run verify -E --keep "$T/m"
+	assert_failure 1
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the protected header (what a reader of RFC 9788 shows): the signer'"'"'s certificate is for alice@example.org, not for the From address ceo@example.org"'* ]]
+	# the control: an untouched protected message passes with --keep
+	sign "$T/msg" | verify -E --keep >/dev/null
+}
+
 @test "hp: a message without header protection behaves as before and says so" {
 	sign --no-header-protection "$T/msg" >"$T/s"
 	verify "$T/s" >"$T/v"
