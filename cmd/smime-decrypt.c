@@ -126,16 +126,6 @@ copy_fd_rest(struct run *r, int fd, uint64_t off)
 	copy_range(r, fd, off, (uint64_t)end - off);
 }
 
-static void
-no_bare_cr(char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n'))
-			p[i] = ' ';
-}
-
 /* The Secmail-Decryption record, first in the header (after an mbox "From " line). */
 static void
 add_record(struct run *r, const struct env_info *info)
@@ -432,8 +422,7 @@ read_header(struct run *r)
 	ar_strip(&r->h, r->authserv);
 	/* A bare CR (not before an LF) becomes a space: a reader that takes it for a line end
 	 * would see a record of ours hidden inside another field, which ar_strip never saw. */
-	for (i = 0; i < r->h.n; i++)
-		no_bare_cr(r->h.f[i].raw, r->h.f[i].rawlen);
+	msg_header_no_bare_cr(&r->h);
 }
 
 /* One message, from m->in to m->out: the single-message path and every message of a batch.

@@ -3,9 +3,12 @@
 #include "ar.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include "rfc2047.h"
 
 const char *
 ar_default_authserv(char *buf, size_t n)
@@ -76,8 +79,8 @@ ar_authserv(const char *value, char *out, size_t n)
 	return k > 0 ? 0 : -1;
 }
 
-int
-ar_claims(const char *value, const char *authserv)
+static int
+same_id(const char *value, const char *authserv)
 {
 	char id[256];
 	size_t n = strlen(authserv);
@@ -90,6 +93,25 @@ ar_claims(const char *value, const char *authserv)
 	if (strlen(id) == n + 1 && id[n] == '.')
 		id[n] = '\0';
 	return strlen(id) == n && strncasecmp(id, authserv, n) == 0;
+}
+
+int
+ar_claims(const char *value, const char *authserv)
+{
+	struct err e;
+	char *d;
+	int r;
+
+	if (same_id(value, authserv))
+		return 1;
+	/* RFC 2047 has no place in an authserv-id, but mutt and Thunderbird's header view
+	 * decode encoded-words in any field: "=?us-ascii?q?mx.example.org?=; smime=pass" is
+	 * shown as our verdict. */
+	if (strstr(value, "=?") == NULL || (d = rfc2047_decode(value, &e)) == NULL)
+		return 0;
+	r = same_id(d, authserv);
+	free(d);
+	return r;
 }
 
 size_t

@@ -541,6 +541,32 @@ verdict_field(const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Write a piece of the raw header with every bare CR as a space (msg_header_no_bare_cr):
+ * *cr carries a CR that ended the piece before, whose fate the next byte decides. */
+static int
+write_no_bare_cr(struct io_out *o, const unsigned char *p, size_t n, int *cr)
+{
+	size_t i, start = 0;
+
+	if (*cr && n > 0) {
+		*cr = 0;
+		if (io_out_puts(o, p[0] == '\n' ? "\r" : " ") != 0)
+			return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (p[i] != '\r' || (i + 1 < n && p[i + 1] == '\n'))
+			continue;
+		if (io_out_write(o, p + start, i - start) != 0)
+			return -1;
+		start = i + 1;
+		if (i + 1 == n)
+			*cr = 1;
+		else if (io_out_puts(o, " ") != 0)
+			return -1;
+	}
+	return io_out_write(o, p + start, n - start);
+}
+
 /* A buffered verdict field: written unless it claims authserv. */
 static int
 flush_field(struct buf *f, int over, const char *authserv, struct io_out *o, struct err *e)
@@ -553,8 +579,13 @@ flush_field(struct buf *f, int over, const char *authserv, struct io_out *o, str
 			return -1;
 		colon = memchr(f->p, ':', f->len);
 		if (memchr(f->p, '\0', f->len) != NULL || colon == NULL
-		    || !ar_claims(colon + 1, authserv))
-			rc = io_out_write(o, f->p, f->len);
+		    || !ar_claims(colon + 1, authserv)) {
+			int cr = 0;
+
+			rc = write_no_bare_cr(o, (const unsigned char *)f->p, f->len, &cr);
+			if (rc == 0 && cr)
+				rc = io_out_puts(o, " ");
+		}
 		if (rc != 0)
 			*e = o->e;
 	}
@@ -571,7 +602,7 @@ envmsg_header_strip_raw(int fd, uint64_t len, const char *authserv, struct io_ou
 	const unsigned char *p;
 	uint64_t done = 0;
 	ssize_t r;
-	int complete, bol = 1, hold = 0, over = 0, rc = -1;
+	int complete, bol = 1, hold = 0, over = 0, cr = 0, rc = -1;
 
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		return err_sys(e, EX_IOERR, "cannot rewind the temporary file");
@@ -590,7 +621,9 @@ envmsg_header_strip_raw(int fd, uint64_t len, const char *authserv, struct io_ou
 		}
 		bol = complete;
 		if (!hold) {
-			if (io_out_write(o, p, (size_t)r) != 0) {
+			/* a record of ours hidden behind a bare CR is no field to us, and one to
+			 * a reader that ends lines there */
+			if (write_no_bare_cr(o, p, (size_t)r, &cr) != 0) {
 				*e = o->e;
 				goto out;
 			}
@@ -605,6 +638,10 @@ envmsg_header_strip_raw(int fd, uint64_t len, const char *authserv, struct io_ou
 	}
 	if (done < len) {
 		err_set(e, EX_IOERR, "the temporary file is shorter than written");
+		goto out;
+	}
+	if (cr && io_out_puts(o, " ") != 0) {
+		*e = o->e;
 		goto out;
 	}
 	rc = flush_field(&f, over, authserv, o, e);
@@ -676,6 +713,8 @@ envmsg_write_decrypted(int fd, int crlf, const char *authserv, int content_only,
 		for (i = 0; i < ih.n; i++)
 			fields += ih.f[i].rawlen;
 		ar_strip(&ih, authserv);
+		/* the payload is anyone's: no record of ours hidden behind a bare CR */
+		msg_header_no_bare_cr(&ih);
 		for (i = 0; i < ih.n; i++)
 			if ((!content_only || envmsg_is_inner(ih.f[i].name))
 			    && sink_write(&sk, ih.f[i].raw, ih.f[i].rawlen, e) != 0)

@@ -570,8 +570,10 @@ hp_describe(const struct hp_info *info, char *buf, size_t n)
 	if (info->confidential[0] != '\0' && len < n)
 		len += (size_t)snprintf(buf + len, n - len, "; confidential: %s", info->confidential);
 	if (info->differ[0] != '\0' && len < n)
-		len += (size_t)snprintf(buf + len, n - len, "; altered outside, the protected %s "
-		    "shown: %s", strchr(info->differ, ',') ? "ones" : "one", info->differ);
+		len += (size_t)snprintf(buf + len, n - len, "; altered outside, the %s %s shown: %s",
+		    info->outer_written ? "altered" : "protected",
+		    strchr(info->differ, ',') ? "ones" : "one", info->differ);
 	if (info->added[0] != '\0' && len < n)
-		snprintf(buf + len, n - len, "; added outside, not shown: %s", info->added);
+		snprintf(buf + len, n - len, "; added outside, %s: %s", info->outer_written
+		    ? "shown" : "not shown", info->added);
 }

@@ -82,6 +82,9 @@ struct hp_info {
 				 * (hp="clear") or recorded in HP-Outer (hp="cipher") */
 	char added[160];	/* fields a reader sees, present outside only: not shown */
 	char confidential[160];	/* hp="cipher": fields the sender obscured or removed outside */
+	int outer_written;	/* the caller writes the outer fields, not the merged ones
+				 * (smime-verify --keep): differ and added are what a reader
+				 * sees */
 };
 
 /*

@@ -492,6 +492,18 @@ toolong:
 	return NULL;
 }
 
+void
+msg_header_no_bare_cr(struct msg_header *h)
+{
+	size_t i, k;
+
+	for (i = 0; i < h->n; i++)
+		for (k = 0; k < h->f[i].rawlen; k++)
+			if (h->f[i].raw[k] == '\r' && (k + 1 >= h->f[i].rawlen
+			    || h->f[i].raw[k + 1] != '\n'))
+				h->f[i].raw[k] = ' ';
+}
+
 int
 msg_is_content_field(const char *name)
 {

@@ -100,6 +100,10 @@ char *msg_fold(const char *name, const char *value, const char *eol, struct err 
 /* Is this a MIME content field (Content-* or MIME-Version)? S/MIME signs and encrypts the
  * content fields with the body and keeps the others outside. */
 int msg_is_content_field(const char *name);
+/* Every bare CR (one not before an LF) in the fields' raw bytes made a space, so that no
+ * reader that takes it for a line end sees a field there (a second From, a verdict claiming
+ * our authserv-id) that our parser read as part of another field. The values keep theirs. */
+void msg_header_no_bare_cr(struct msg_header *h);
 
 /* RFC 5322 §3.3 date-time for t in the local time zone with a numeric zone and English names,
  * e.g. "Sun, 29 Nov 2026 04:21:15 +0100". 0, or -1 if buf (n bytes; 32 suffice) is too small. */

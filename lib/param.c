@@ -521,6 +521,33 @@ mime_type_parse(const char *value, int is_disposition, struct mime_type *t, stru
 	return rc;
 }
 
+int
+mime_type_param_count(const char *value, const char *name, struct err *e)
+{
+	struct parser ps = { value, NULL, 0, e };
+	struct mime_type t;
+	size_t i, blen;
+	long sec;
+	int ext, n = 0, rc;
+
+	memset(&t, 0, sizeof t);
+	if (strlen(value) > MIME_PARAM_VALUE_MAX)
+		return err_set(e, EX_DATAERR, "Content-Type value longer than %d bytes",
+		    MIME_PARAM_VALUE_MAX);
+	rc = parse(&ps, 0, &t);
+	for (i = 0; i < ps.nraw; i++) {
+		/* a plain value, an extended one and a section 0 each start a value */
+		if (rc == 0 && split_attr(ps.raw[i].attr, &blen, &sec, &ext) && sec <= 0
+		    && blen == strlen(name) && strncasecmp(ps.raw[i].attr, name, blen) == 0)
+			n++;
+		free(ps.raw[i].attr);
+		free(ps.raw[i].value);
+	}
+	free(ps.raw);
+	mime_type_free(&t);
+	return rc != 0 ? -1 : n;
+}
+
 void
 mime_type_free(struct mime_type *t)
 {

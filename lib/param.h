@@ -65,6 +65,13 @@ struct mime_type {
 int mime_type_parse(const char *value, int is_disposition, struct mime_type *t, struct err *e);
 void mime_type_free(struct mime_type *t);
 
+/* How many values the Content-Type value gives parameter `name`: each plain, RFC 2231
+ * extended (name*) or section 0 (name*0, name*0*) form counts, repeated ones too. Readers
+ * differ on which one wins (mime_type_parse: the extended form, then the sections, then the
+ * first plain one; Python's email: the first plain one), so more than one is ambiguous.
+ * -1 (e set) when the value does not parse. */
+int mime_type_param_count(const char *value, const char *name, struct err *e);
+
 /* The value of parameter `name` (case-insensitive), or NULL. */
 const char *mime_type_param(const struct mime_type *t, const char *name);
 /* 1 if t is type/subtype (case-insensitive); subtype NULL matches any. */

@@ -143,6 +143,14 @@ policy_from(const struct msg_header *h, char *const *signer, int accept_sender, 
 			    "%s", shown, l.v[i].spec);
 			goto policy;
 		}
+	/* Comments and group names are display names too: "mallory@example.net
+	 * (alice@example.org)" is shown as alice@example.org by mutt, Python's parseaddr and
+	 * webmail built on nodemailer's addressparser; so is a group "alice@example.org":. */
+	if (policy_field_spoof(f->value, &l, shown, sizeof shown)) {
+		setf(why, n, "the From field shows the address %s in a comment or group name, but "
+		    "its mailbox is %s", shown, l.v[0].spec);
+		goto policy;
+	}
 	k = named(l.v[0].spec, signer);
 	*matched = strdup(signer[k - 1]);
 	addr_list_free(&l);
@@ -170,11 +178,14 @@ at_sign(const unsigned char *p)
 	return 0;
 }
 
-int
-policy_name_spoof(const char *name, const char *spec, char *shown, size_t n)
+/* Every address-looking run of text (RFC 2047 decoded here) must be one that own() accepts;
+ * 1 with the first other one in shown, else 0. */
+static int
+spoof_scan(const char *text, int (*own)(const char *shown, const void *ctx), const void *ctx,
+    char *shown, size_t n)
 {
 	struct err e;
-	char *d = rfc2047_decode(name, &e);
+	char *d = rfc2047_decode(text, &e);
 	const unsigned char *s, *p, *a, *b;
 	size_t at;
 	int hit = 0;
@@ -197,11 +208,41 @@ policy_name_spoof(const char *name, const char *spec, char *shown, size_t n)
 		if (a == p || b == p + at)
 			continue;	/* "Alice @ home": no address */
 		snprintf(shown, n, "%.*s", (int)(b - a), (const char *)a);
-		hit = !(at == 1 && addr_spec_eq(shown, spec));
+		hit = !(at == 1 && own(shown, ctx));
 		p = b - 1;
 	}
 	free(d);
 	return hit;
+}
+
+static int
+is_spec(const char *shown, const void *spec)
+{
+	return addr_spec_eq(shown, spec);
+}
+
+static int
+in_list(const char *shown, const void *list)
+{
+	const struct addr_list *l = list;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (addr_spec_eq(shown, l->v[i].spec))
+			return 1;
+	return 0;
+}
+
+int
+policy_name_spoof(const char *name, const char *spec, char *shown, size_t n)
+{
+	return spoof_scan(name, is_spec, spec, shown, n);
+}
+
+int
+policy_field_spoof(const char *value, const struct addr_list *l, char *shown, size_t n)
+{
+	return spoof_scan(value, in_list, l, shown, n);
 }
 
 static int

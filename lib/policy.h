@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "addr.h"
 #include "ar.h"
 #include "certstore.h"
 #include "cms.h"
@@ -57,7 +58,8 @@ enum cms_verdict policy_signing_time(time_t t, time_t now, char *why, size_t n);
 /*
  * Rule 3 (RFC 8550 §3, made stricter): the header must have exactly one From field, naming
  * at least one mailbox; the signer's certificate must name every From mailbox; no display
- * name may show an address other than its mailbox's (policy_name_spoof). A Sender that the
+ * name may show an address other than its mailbox's (policy_name_spoof), nor may a comment
+ * or group name (policy_field_spoof: readers show a comment as the name). A Sender that the
  * certificate names instead passes only with accept_sender. CMS_V_PASS with *matched (the
  * certificate's spelling of the author's address, malloc'd; NULL when out of memory) and
  * *by_sender, or CMS_V_POLICY with why.
@@ -68,6 +70,10 @@ enum cms_verdict policy_from(const struct msg_header *h, char *const *signer,
  * spec (an "@", or the full-width or small commercial at, between two non-empty runs)? 1
  * with the address shown in shown (n bytes), else 0. */
 int policy_name_spoof(const char *name, const char *spec, char *shown, size_t n);
+/* The same over a whole address field (comments, group names and quoted local parts
+ * included): every address it shows must be a mailbox of l. 1 with the first other one in
+ * shown, else 0. */
+int policy_field_spoof(const char *value, const struct addr_list *l, char *shown, size_t n);
 /* Rule 4: the signed entity's header fields other than Content-* and MIME-Version that no
  * outer field of the same name carries with the same value: 1 with their names in why, else
  * 0. They are never written into the output header. */

@@ -1635,6 +1635,43 @@ out:
 	return rc;
 }
 
+/* A signed message whose structure readers may read differently from us (with --keep it
+ * is written as it came, and a reader parses it itself): two Content-Type or
+ * Content-Transfer-Encoding fields (we take the first, some take the last), a boundary given
+ * more than once (RFC 2231 forms against a plain one: readers differ on which wins), or a
+ * transfer encoding on the multipart/signed (RFC 2045 §6.4 allows none but 7bit, 8bit and
+ * binary; a reader that decodes it sees other parts). 1 with r set, else 0. */
+static int
+ambiguous(struct verify *s, struct cms_result *r)
+{
+	const struct msg_field *f = msg_header_get(&s->h, "Content-Type");
+	size_t nct = msg_header_count(&s->h, "Content-Type");
+	size_t ncte = msg_header_count(&s->h, "Content-Transfer-Encoding");
+	struct err e;
+	int nb;
+
+	if (nct > 1 || ncte > 1) {
+		set_verdict(r, CMS_V_PERMERROR, "the message has %zu %s fields (RFC 2045 allows "
+		    "one): a reader may take another than the one checked", nct > 1 ? nct : ncte,
+		    nct > 1 ? "Content-Type" : "Content-Transfer-Encoding");
+		return 1;
+	}
+	if (s->kind != K_DETACHED)
+		return 0;
+	if (!identity(s->cte)) {
+		set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has a Content-Transfer-Encoding "
+		    "(RFC 2045 allows none on a multipart): a reader that decodes it sees other "
+		    "parts");
+		return 1;
+	}
+	if (f != NULL && (nb = mime_type_param_count(f->value, "boundary", &e)) > 1) {
+		set_verdict(r, CMS_V_PERMERROR, "the multipart/signed gives its boundary %d times: "
+		    "readers differ on which one holds, so they may see other parts", nb);
+		return 1;
+	}
+	return 0;
+}
+
 /* The verdict before the mail policy: 0 with r set, -1 on transient errors. */
 static int
 verify_kind(struct verify *s, struct cms_result *r)
@@ -1658,8 +1695,12 @@ verify_kind(struct verify *s, struct cms_result *r)
 		return 0;
 	case K_DETACHED:
 	case K_NESTED:
+		if (s->kind == K_DETACHED && ambiguous(s, r))
+			return 0;
 		return verify_detached(s, r);
 	case K_OPAQUE:
+		if (ambiguous(s, r))
+			return 0;
 		return verify_opaque(s, r);
 	}
 	return 0;
@@ -1702,6 +1743,29 @@ protected_header(struct verify *s, const struct msg_header *entity, struct cms_r
 	return 0;
 }
 
+/* RFC 2634 §1.1 triple wrapping, or a gateway signing what was encrypted already: the
+ * signature covers the ciphertext; what it decrypts to (which a reader shows) the signer
+ * need not have seen. A pass says so. */
+static void
+encrypted_note(const struct msg_header *entity, struct cms_result *r)
+{
+	const struct msg_field *f = entity != NULL ? msg_header_get(entity, "Content-Type") : NULL;
+	struct mime_type ct;
+	enum cte c;
+	struct err e;
+	size_t len;
+
+	memset(&ct, 0, sizeof ct);
+	if (r->verdict != CMS_V_PASS || f == NULL)
+		return;
+	if (message_kind(entity, &ct, &c, &e) == K_ENCRYPTED) {
+		len = strlen(r->reason);
+		snprintf(r->reason + len, sizeof r->reason - len, "%sthe signed content is encrypted: "
+		    "the signature covers the ciphertext, not what it decrypts to", len ? "; " : "");
+	}
+	mime_type_free(&ct);
+}
+
 static int
 policy(struct verify *s, struct cms_result *r)
 {
@@ -1721,11 +1785,25 @@ policy(struct verify *s, struct cms_result *r)
 		f.entity = &s->entity;
 	if (protected_header(s, f.entity, r) != 0)
 		return -1;
-	if (s->have_hp)
+	/* With --keep the outer header is written, so its From is the one a reader sees (one
+	 * that knows RFC 9788 sees the protected From, checked below). */
+	if (s->have_hp && !s->vo->keep)
 		f.author = &s->shown;
+	s->hpi.outer_written = s->have_hp && s->vo->keep;
 	if (f.entity != NULL && f.part == NULL && !f.forwarded)
 		f.hp = &s->hpi;
 	policy_apply(&f, r);
+	encrypted_note(f.entity, r);
+	if (s->have_hp && s->vo->keep && r->verdict == CMS_V_PASS && r->signer_addrs != NULL) {
+		char why[sizeof r->reason], *m = NULL;
+		int by = 0;
+
+		if (policy_from(&s->shown, r->signer_addrs, s->vo->accept_sender, &m, &by, why,
+		    sizeof why) != CMS_V_PASS)
+			set_verdict(r, CMS_V_POLICY, "the protected header (what a reader of RFC 9788 "
+			    "shows): %.400s", why);
+		free(m);
+	}
 	return 0;
 }
 
@@ -1824,12 +1902,16 @@ write_header(struct verify *s, struct io_out *o, const struct cms_result *r, int
 }
 
 /* The content fields of the signed entity: only they join the outer header (issue 9 item
- * 5d: a From inside the signature is never shown as the message's). */
+ * 5d: a From inside the signature is never shown as the message's). A bare CR in them is
+ * written as a space: the digest takes it for a line end (RFC 8551 §3.1.1 canonical form),
+ * so anyone may turn a signed CRLF into one, and a reader that splits lines at it would
+ * see a signed From or Subject as a field of the message, which our parser never did. */
 static int
-entity_fields(const struct msg_header *eh, const struct sink *sk, struct err *e)
+entity_fields(struct msg_header *eh, const struct sink *sk, struct err *e)
 {
 	size_t i;
 
+	msg_header_no_bare_cr(eh);
 	for (i = 0; i < eh->n; i++)
 		if (is_entity_field(eh->f[i].name)
 		    && sink_write(sk, eh->f[i].raw, eh->f[i].rawlen, e) != 0)
@@ -1859,7 +1941,7 @@ write_message(struct verify *s, struct io_out *o, const struct cms_result *r)
 		return -1;
 	if (s->kind == K_DETACHED) {
 		/* The signed part as it came, its content fields joining the header. */
-		const struct vwalk *v = &s->v;
+		struct vwalk *v = &s->v;
 		uint64_t hdr = v->entity_hdr <= v->raw_len ? v->entity_hdr : v->raw_len;
 		size_t i, fields = 0;
 

@@ -703,13 +703,17 @@ submit_message(struct submit_cfg *c, int infd, char *const *args, size_t nargs,
 	rc = connect_server(&j, &o, e);
 	if (rc == 0)
 		rc = smtp_send_all(&c->conn, &se, j.fd, &j.sc, &res, e);
-	/* EX_NOUSER: every recipient refused, some perhaps only for now; sorted out below. */
+	/* EX_NOUSER: every recipient refused, some perhaps only for now; sorted out below.
+	 * EX_PROTOCOL (no STARTTLS, a certificate not trusted, replies that are not SMTP, a
+	 * server that cannot prove it knows the password) is deferred as --flush defers it:
+	 * nothing was sent, and a caller such as cron throws away what we refuse, so a man in
+	 * the middle who strips STARTTLS would otherwise make its mail disappear. */
 	if (rc != 0 && e->code != EX_NOUSER) {
-		int code = e->code;
+		int code = e->code, temp = code == EX_TEMPFAIL || code == EX_PROTOCOL;
 
 		submit_log_line(c->log, j.from, j.r, j.rcpt.n, j.sc.size,
-		    code == EX_TEMPFAIL ? "deferred" : "failed", e->msg);
-		if (code != EX_TEMPFAIL) {
+		    temp ? "deferred" : "failed", e->msg);
+		if (!temp) {
 			if (c->errors >= SUBMIT_ERR_MAIL && (code == EX_UNAVAILABLE ||
 			    code == EX_DATAERR)) {
 				for (i = 0; i < j.rcpt.n; i++)

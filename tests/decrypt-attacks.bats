@@ -212,3 +212,42 @@ PY
 	smime-decrypt --cert "$PKI/alice.pem" --key "$PKI/alice.key" "$T/out" >"$T/dec"
 	[ "$(CHECK record "$T/dec")" = 'mx.example.org; decrypted cipher=aes-128-gcm integrity=aead' ]
 }
+
+@test "attack: a record or verdict hidden behind a bare CR in the payload's content fields (anyone can encrypt to Bob) reaches no reader" {
+	printf 'Content-Type: text/plain\rAuthentication-Results: mx.example.org; smime=pass\rSecmail-Decryption: mx.example.org; decrypted cipher=aes-256-gcm integrity=aead\r\n\r\nPay Mallory.\r\n' >"$T/pay"
+	openssl cms -encrypt -binary -aes-256-cbc -in "$T/pay" -outform DER -out "$T/der" "$PKI/bob.pem" 2>/dev/null
+	wrap "$T/der" enveloped-data >"$T/m"
+	run --separate-stderr smime-decrypt "${KEYS[@]}" "$T/m"
+	assert_success
+	printf '%s\n' "$output" >"$T/d"
+	# Python's email ends header lines at a bare CR: it finds only our record, saying CBC
+	python3 - "$T/d" <<'PY'
+import email, sys
+raw = open(sys.argv[1], 'rb').read()
+assert b'\r' not in raw.split(b'\n\n', 1)[0], 'bare CR in the header written'
+m = email.message_from_bytes(raw)
+recs = m.get_all('Secmail-Decryption')
+assert len(recs) == 1 and 'aes-256-cbc integrity=none' in ' '.join(recs[0].split()), recs
+assert m.get_all('Authentication-Results') is None, m.get_all('Authentication-Results')
+PY
+	# and smime-verify after it says what happened
+	smime-verify --after-decrypt <"$T/d" | sed -n 1,2p | tr -d '\n' | grep -q 'smime=none reason="decrypted (aes-256-cbc, no integrity protection)'
+}
+
+@test "attack: a verdict hidden behind a bare CR in a header smime-decrypt cannot parse (passed on raw) reaches no reader" {
+	for cut in "X-A: a" "Authentication-Results: other.example; x"; do
+		printf 'From: a@example.net\n%s\rAuthentication-Results: mx.example.org; smime=pass\nnot a field\nSubject: s\r\n\nbody\n' "$cut" >"$T/m"
+		run --separate-stderr smime-decrypt "${KEYS[@]}" "$T/m"
+		assert_success
+		printf '%s\n' "$output" >"$T/d"
+		python3 - "$T/d" <<'PY'
+import email, re, sys
+raw = open(sys.argv[1], 'rb').read()
+assert not re.search(rb'\r(?!\n)', raw.split(b'\nbody')[0]), 'bare CR in the header written'
+m = email.message_from_bytes(raw)
+assert all(not v.startswith('mx.example.org') for v in m.get_all('Authentication-Results') or []), m.get_all('Authentication-Results')
+PY
+		# the rest as it came (a CR before its LF stays)
+		grep -q $'^Subject: s\r$' "$T/d"
+	done
+}

@@ -57,8 +57,8 @@ PY
 	# without header protection: the content entity alone, as before
 	sign --no-header-protection "$T/msg" >"$T/n"
 	split_signed "$T/n" "$T/c2" "$T/sig2"
-	! grep -qi '^Subject:' "$T/c2"
-	! grep -q 'hp=' "$T/c2"
+	refute grep -qi '^Subject:' "$T/c2"
+	refute grep -q 'hp=' "$T/c2"
 }
 
 @test "hp sign: Date and Message-ID are added before protecting when the draft has none" {
@@ -76,8 +76,8 @@ PY
 	sed -i 's/^Bcc: .*/Bcc: carol@example.org/' "$T/msg"
 	mkdir "$T/bcc"
 	encrypt -r "$PKI/carol.pem" --bcc-dir "$T/bcc" "$T/msg" >"$T/e"
-	! grep -q 'merger' "$T/e" "$T/bcc/bcc-carol@example.org.eml"
-	! grep -q 'secret' "$T/e"
+	refute grep -q 'merger' "$T/e" "$T/bcc/bcc-carol@example.org.eml"
+	refute grep -q 'secret' "$T/e"
 	grep -q '^Subject: \[\.\.\.\]$' "$T/e"
 	openssl cms -decrypt -in "$T/e" -recip "$PKI/bob.pem" -inkey "$PKI/bob.key" -out "$T/p"
 	python3 - "$T/p" "$T/e" <<'PY'
@@ -117,7 +117,7 @@ PY
 	for mode in clear cipher; do
 		sign --header-protection $mode "$T/m" | encrypt >"$T/w"
 		grep -q '^Subject: \[\.\.\.\]$' "$T/w"
-		! grep -q merger "$T/w"
+		refute grep -q merger "$T/w"
 		decrypt "$T/w" | verify --after-decrypt >"$T/v"
 		[[ "$(ar "$T/v")" == *"smime=pass reason=\"decrypted (aes-256-cbc, no integrity protection of its own; the signature inside covers the content); good signature by alice@example.org; the header is protected (hp=$mode); confidential: Subject, Keywords\""* ]]
 		python3 - "$T/v" <<'PY'
@@ -129,7 +129,7 @@ PY
 	done
 	# the signed copy is protected once: no second set of fields inside the envelope
 	sign "$T/m" | encrypt | openssl cms -decrypt -recip "$PKI/bob.pem" -inkey "$PKI/bob.key" >"$T/inner"
-	! grep -q '^HP-Outer' "$T/inner"
+	refute grep -q '^HP-Outer' "$T/inner"
 	[ "$(grep -c '^Subject: merger with ACME' "$T/inner")" -eq 1 ]
 }
 
@@ -140,8 +140,8 @@ PY
 	assert_success
 	printf '%s\n' "$output" >"$T/v"
 	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by alice@example.org; the header is protected (hp=clear); altered outside, the protected one shown: Subject; added outside, not shown: Reply-To"'* ]]
-	! grep -q 'pay 9000' "$T/v"
-	! grep -q 'evil@example.net' "$T/v"
+	refute grep -q 'pay 9000' "$T/v"
+	refute grep -q 'evil@example.net' "$T/v"
 	[ "$(grep -c '^Subject: merger with ACME' "$T/v")" -eq 1 ]
 }
 
@@ -154,7 +154,7 @@ PY
 	{ printf 'Secmail-Decryption: mx.test; decrypted cipher=aes-256-gcm integrity=aead\n'; cat "$T/s"; } >"$T/f"
 	verify "$T/f" >"$T/v"
 	[[ "$(ar "$T/v")" == *'but the message was not encrypted'* ]]
-	! grep -q 'Secmail-Decryption' "$T/v"
+	refute grep -q 'Secmail-Decryption' "$T/v"
 }
 
 @test "hp attack: HP-Outer fields in an unsigned outer header are not trusted" {
@@ -185,6 +185,37 @@ PY
 	run verify -E "$T/m"
 	assert_failure 1
 	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the signer'"'"'s certificate is for alice@example.org, not for the From address ceo@example.org"'* ]]
+}
+
+@test "hp attack: with --keep the outer header is written, so its From is the one checked (and the protected one too)" {
+	# (a) Mallory puts the CEO's From outside Alice's protected message; --keep writes it
+	sign "$T/msg" >"$T/s"
+	outer "$T/s" '^From: .*=>From: The CEO <ceo@example.org>;;^Subject: .*=>Subject: wire 9000 EUR'
+	run --separate-stderr verify -E --keep "$T/s"
+	assert_failure 1
+	printf '%s\n' "$output" >"$T/v"
+	[[ "$(ar "$T/v")" == *'smime=policy reason="the signer'"'"'s certificate is for alice@example.org, not for the From address ceo@example.org"'* ]]
+	# what a reader without RFC 9788 shows: the CEO's From, so no pass may stand next to it
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert m["From"] == "The CEO <ceo@example.org>", m["From"]' "$T/v"
+	# without --keep the protected From is written, and it passes
+	run verify -E "$T/s"
+	assert_success
+	# (b) only the Subject altered: a pass, whose reason says the altered one is what is written
+	sign "$T/msg" >"$T/s"
+	outer "$T/s" '^Subject: .*=>Subject: wire 9000 EUR;;^To: =>Reply-To: evil@example.net\nTo: '
+	run verify -E --keep "$T/s"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'the header is protected (hp=clear); altered outside, the altered one shown: Subject; added outside, shown: Reply-To"'* ]]
+	# (c) Alice's own protected From names the CEO, the outer one is hers: policy with --keep too
+	printf 'From: The CEO <ceo@example.org>\r\nTo: bob@example.org\r\nSubject: wire 9000 EUR\r\nContent-Type: text/plain; hp="clear"\r\n\r\nbody\r\n' >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	wrap_signed "$T/entity" "$T/sig" "Alice <alice@example.org>" >"$T/m"
+	run verify -E --keep "$T/m"
+	assert_failure 1
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the protected header (what a reader of RFC 9788 shows): the signer'"'"'s certificate is for alice@example.org, not for the From address ceo@example.org"'* ]]
+	# the control: an untouched protected message passes with --keep
+	sign "$T/msg" | verify -E --keep >/dev/null
 }
 
 @test "hp: a message without header protection behaves as before and says so" {
@@ -229,7 +260,7 @@ PY
 	decrypt "$T/e" | verify --after-decrypt >"$T/v"
 	[ "$(count_claims "$T/v" Authentication-Results)" -eq 1 ]
 	[[ "$(ar "$T/v")" == *'smime=none reason="decrypted (aes-256-cbc, no integrity protection'* ]]
-	! grep -q 'ceo@example.org\|aes-256-gcm' "$T/v"
+	refute grep -q 'ceo@example.org\|aes-256-gcm' "$T/v"
 }
 
 @test "hp attack: a verdict inside a signed payload is not shown next to ours" {
@@ -241,7 +272,7 @@ PY
 	verify "$T/m" >"$T/v"
 	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by mallory@example.net; the header is protected (hp=clear)'* ]]
 	[ "$(count_claims "$T/v" Authentication-Results)" -eq 1 ]
-	! grep -q 'ceo@example.org' "$T/v"
+	refute grep -q 'ceo@example.org' "$T/v"
 	[ "$(grep -c '^Received:' "$T/v")" -eq 1 ]
 	grep -q '^Received: from mallory.example.net by mx.test' "$T/v"
 }
@@ -264,7 +295,7 @@ PY
 	outer "$T/e" '^Subject: .*=>Subject: pay 9000 EUR now'
 	decrypt "$T/e" >"$T/d"
 	grep -q '^Subject: merger with ACME$' "$T/d" || { cat "$T/d"; false; }
-	! grep -q 'pay 9000' "$T/d"
+	refute grep -q 'pay 9000' "$T/d"
 	[[ "$(tr -d '\n' <"$T/d" | tr -s ' \t' ' ')" == *'the header is protected (hp=cipher); altered outside, the protected one shown: Subject'* ]]
 	# a signed content keeps its outer Subject too
 	sign "$T/msg" | grep -v '^Bcc:' | encrypt --no-header-confidentiality >"$T/se"

@@ -443,3 +443,26 @@ plant() {	# plant DIR: a queue entry written by hand, as an attacker would
 	run sh -c "cat '$S'/env.* | grep -c rcpt"
 	assert_output 5
 }
+
+# A man in the middle who strips STARTTLS (or shows a certificate we do not trust) must not
+# make the message disappear: cron, which calls us as sendmail, throws away what we refuse.
+# It is queued, nothing is sent in clear, and the next --flush delivers it over TLS, once.
+@test "queue: a message deferred because STARTTLS was stripped goes out over TLS at the next --flush, once" {
+	start_fault "$S" --mode no-starttls
+	run mailsend --server "127.0.0.1:$FAULT_PORT" --tls-trust-file "$PKI/ca.pem" --timeout 3 \
+		-FCronDaemon -i -B8BITMIME -oem bob@example.org < <(msg stripped)
+	assert_success
+	assert_output --partial "does not offer STARTTLS"
+	[ "$(count new)" -eq 1 ]
+	[ "$(sent)" -eq 0 ]
+	refute grep -qs '^MAIL' "$S/transcript"
+	stop_faults
+	start_fault "$S.2"
+	flush --force
+	[ "$(ls "$S.2"/msg.* | wc -l)" -eq 1 ]
+	grep -q '^STARTTLS' "$S.2/transcript"
+	tr -d '\r' <"$S.2/msg.1" | grep -qx 'Subject: stripped'
+	[ "$(count new)" -eq 0 ]
+	flush --force
+	[ "$(ls "$S.2"/msg.* | wc -l)" -eq 1 ]
+}

@@ -201,7 +201,7 @@ PY
 # real server). Sound on main; this test keeps it so.
 @test "review: replies injected in clear after the STARTTLS 220 end the session; no AUTH, no mail" {
 	start_script "$S" --starttls-inject '250-script.example\r\n250 AUTH PLAIN\r\n235 2.7.0 ok\r\n'
-	run send --user alice --pass-file /dev/null < <(msg)
+	run send --no-queue --user alice --pass-file /dev/null < <(msg)
 	assert_failure 76
 	assert_output --partial "data after the STARTTLS reply"
 	run grep -cE '^(AUTH|MAIL|EHLO)' "$S/transcript"

@@ -63,3 +63,14 @@ teardown() { common_teardown; }
 	kill "$pid"
 	assert_output --regexp '^Max core file size +0 +0 +bytes'
 }
+
+# Honest tests: bats runs a test under set -e, which ignores a negated status, so '! cmd'
+# on its own line in a test (or in a loop, or a branch) passes whatever cmd does. About 70
+# checks had crept in; refute, or '! pipeline || false', can fail. ('! a || b' is live: b,
+# the last command of the list, fails the test. The last line of a function would count
+# too, but one rule is simpler to keep.)
+@test "shared: no test asserts with a bare '! cmd', which bats would never fail" {
+	run bash -c "grep -nE '^[[:space:]]*! |(then|else|do|;)[[:space:]]+! ' \"\$1\"/tests/*.bats |
+		grep -vE '(if|while|until|elif) ! ' | grep -v '|| '" _ "$TOP"
+	assert_output ""
+}

@@ -108,13 +108,13 @@ fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
 	f="$T/store/alice@example.org"
 	grep -q '^encryption-certificate: signer$' "$f"
 	# nothing in the entry is the attacker's
-	! grep -q "$(sed -n 2p "$E/fake-mallory.pem")" "$f"
-	! grep -q "$(sed -n 2p "$E/fakeint.pem")" "$f"
+	refute grep -q "$(sed -n 2p "$E/fake-mallory.pem")" "$f"
+	refute grep -q "$(sed -n 2p "$E/fakeint.pem")" "$f"
 	# smime-encrypt now encrypts to Alice's own certificate: she can read it, the attacker cannot
 	printf 'From: bob@example.org\nTo: alice@example.org\nSubject: s\n\nsecret\n' |
 		smime-encrypt --cert-dir "$T/store" >"$T/enc"
 	openssl cms -decrypt -in "$T/enc" -inkey "$PKI/alice.key" -recip "$PKI/alice.pem" | grep -q secret
-	! openssl cms -decrypt -in "$T/enc" -inkey "$E/fake-mallory.key" -recip "$E/fake-mallory.pem" 2>/dev/null
+	refute openssl cms -decrypt -in "$T/enc" -inkey "$E/fake-mallory.key" -recip "$E/fake-mallory.pem" 2>/dev/null
 }
 
 @test "attack: a forged certificate naming Alice, with aliceenc's issuer name and serial, is ignored too" {
@@ -155,7 +155,7 @@ fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
 	f="$T/store/alice@example.org"
 	# the signer, then the chain that verified it: the intermediate and the root
 	[ "$(grep -c 'BEGIN CERTIFICATE' "$f")" -eq 3 ]
-	for x in fakeint fake-mallory; do ! grep -q "$(sed -n 2p "$E/$x.pem")" "$f"; done
+	for x in fakeint fake-mallory; do refute grep -q "$(sed -n 2p "$E/$x.pem")" "$f"; done
 	grep -q "$(sed -n 2p "$PKI/int.pem")" "$f"
 }
 
@@ -185,11 +185,11 @@ fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
 		case $eku in
 		emailProtection)	# the control: the same certificate under an e-mail CA is stored
 			grep -q '^encryption-certificate: ' "$T/store/alice@example.org"
-			! grep -q '^encryption-certificate: signer$' "$T/store/alice@example.org"
+			refute grep -q '^encryption-certificate: signer$' "$T/store/alice@example.org"
 			grep -q "$(sed -n 2p "$E/enc-$eku.pem")" "$T/store/alice@example.org" ;;
 		serverAuth)
 			grep -q '^encryption-certificate: signer$' "$T/store/alice@example.org"
-			! grep -q "$(sed -n 2p "$E/enc-$eku.pem")" "$T/store/alice@example.org"
+			refute grep -q "$(sed -n 2p "$E/enc-$eku.pem")" "$T/store/alice@example.org"
 			[[ $stderr == *"ignored: a CA above it is not for e-mail protection"* ]] ;;
 		esac
 	done
@@ -219,18 +219,18 @@ decrypted_record() {
 	sign "$T/msg" >"$T/s"
 	verify --save-certs "$T/store" "$T/s" >/dev/null
 	f="$T/store/alice@example.org"
-	! grep -q '^received-cipher:' "$f"
+	refute grep -q '^received-cipher:' "$f"
 	# an unsigned message claiming to be from Alice, "decrypted" with AES-128-CBC
 	{ decrypted_record aes-128-cbc none; cat "$T/msg"; } >"$T/unsigned"
 	run verify --after-decrypt --save-certs "$T/store" "$T/unsigned"
 	assert_success
 	assert_output --partial "smime=none"
-	! grep -q '^received-cipher:' "$f"
+	refute grep -q '^received-cipher:' "$f"
 	# Alice's signed message, altered: not noted either
 	{ decrypted_record aes-128-cbc none; sed 's/^Hello Bob,/Hello Eve,/' "$T/s"; } >"$T/bad"
 	run verify --after-decrypt --save-certs "$T/store" "$T/bad"
 	assert_output --partial "smime=fail"
-	! grep -q '^received-cipher:' "$f"
+	refute grep -q '^received-cipher:' "$f"
 	# her genuine message that came in AES-256-GCM: noted
 	{ decrypted_record aes-256-gcm aead; cat "$T/s"; } >"$T/good"
 	run verify --after-decrypt --save-certs "$T/store" "$T/good"
@@ -269,7 +269,7 @@ decrypted_record() {
 	run verify --save-certs "$T/store" "$T/s2"
 	assert_output --partial "smime=pass"
 	grep -q '^encryption-certificate: signer$' "$f"
-	! grep -q '^signing-time: 2090' "$f"
+	refute grep -q '^signing-time: 2090' "$f"
 }
 
 # ---- 4. wrapping ----
@@ -290,6 +290,60 @@ decrypted_record() {
 	assert_failure 1
 	printf '%s\n' "$output" >"$T/out"
 	py_ar "$T/out" | grep -q '^mx.test; smime=policy'
+}
+
+@test "attack: a multipart/signed readers may take apart differently (boundary twice, two Content-Type, a transfer encoding) is permerror, with --keep too" {
+	sign "$T/msg" >"$T/s"
+	# $1: what to do to the header (a Python expression over h, the header bytes, and b, the
+	# boundary); the attacker's part goes before Alice's parts, as a preamble to us
+	# mangle HOW: the header changed so (sections, twice, ct, cte=X, none), and the attacker's
+	# part put before Alice's parts (a preamble to us)
+	mangle() {
+		python3 - "$T/s" "$1" <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+h, body = raw.split(b"\n\n", 1)
+b = re.search(rb'boundary="([^"]+)"', h).group(1)
+how = sys.argv[2]
+if how == "sections":
+    h = h.replace(b'boundary="' + b + b'"', b'boundary*0="' + b + b'"; boundary="EVIL"')
+elif how == "twice":
+    h = h.replace(b'boundary="' + b + b'"', b'boundary="' + b + b'"; boundary="EVIL"')
+elif how == "ct":
+    h += b"\nContent-Type: multipart/mixed; boundary=EVIL"
+elif how.startswith("cte="):
+    h += b"\nContent-Transfer-Encoding: " + how[4:].encode()
+evil = b"--EVIL\nContent-Type: text/plain\n\nPlease pay 9000 EUR to Mallory.\n--EVIL--\n"
+sys.stdout.buffer.write(h + b"\n\n" + evil + body)
+PY
+	}
+	# RFC 2231 section 0 next to a plain boundary: we took the section, Python takes the plain one
+	mangle sections >"$T/m"
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert m.get_boundary() == "EVIL" and "9000 EUR" in m.get_payload(0).get_payload()' "$T/m"
+	run verify --keep "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the multipart/signed gives its boundary 2 times: readers differ on which one holds, so they may see other parts"'* ]]
+	# the same boundary given twice, plain
+	mangle twice >"$T/m"
+	run verify "$T/m"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the multipart/signed gives its boundary 2 times'* ]]
+	# a second Content-Type field (RFC 2045 allows one; some readers take the last)
+	mangle ct >"$T/m"
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert len(m.get_all("Content-Type")) == 2' "$T/m"
+	run verify --keep "$T/m"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the message has 2 Content-Type fields (RFC 2045 allows one): a reader may take another than the one checked"'* ]]
+	# a transfer encoding on the multipart/signed
+	for cte in quoted-printable base64; do
+		mangle "cte=$cte" >"$T/m"
+		run verify --keep "$T/m"
+		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="the multipart/signed has a Content-Transfer-Encoding (RFC 2045 allows none on a multipart)'* ]]
+	done
+	# the control: the preamble alone (no reader shows it) still passes
+	mangle none >"$T/m"
+	run verify -E --keep "$T/m"
+	assert_success
 }
 
 @test "attack: Alice's signed mail forwarded inside a message/rfc822 under another From is not a pass" {
@@ -340,11 +394,34 @@ decrypted_record() {
 	sample_msg "$(printf '"alice@example.org\342\200\256gro.elpmaxe" <mallory@example.net>')" | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
 	verify "$T/s" >"$T/out"
 	ar "$T/out" | grep -q 'shows the address alice@example.org\\\\u202[eE]gro.elpmaxe'
-	! ar "$T/out" | grep -q "$(printf '\342\200\256')"
+	! ar "$T/out" | grep -q "$(printf '\342\200\256')" || false
 	# a display name that is the mailbox itself is fine
 	sample_msg '"mallory@example.net" <mallory@example.net>' | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
 	run verify -E "$T/s"
 	assert_success
+}
+
+@test "attack: a comment or group name that is another address is policy (readers show it as the name)" {
+	for from in 'mallory@example.net (alice@example.org)' \
+		'(=?utf-8?q?alice=40example.org?=) mallory@example.net' \
+		'"alice@example.org": mallory@example.net;'; do
+		sample_msg "$from" | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+		# what a reader shows: Python's parseaddr and its group parser name alice@example.org
+		python3 -c 'import sys, email.utils as u, email.policy as p, email, email.header as h
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=p.default)
+g = m["From"].groups[0]
+name = str(h.make_header(h.decode_header(u.parseaddr(sys.argv[2])[0])))
+assert "alice@example.org" in (name, g.display_name), (sys.argv[2], g)' "$T/s" "$from"
+		run verify "$T/s"
+		assert_success
+		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=policy reason="the From field shows the address alice@example.org in a comment or group name, but its mailbox is mallory@example.net"'* ]]
+	done
+	# a comment that is a name, or the address itself, is fine
+	for from in 'mallory@example.net (Mallory)' 'Mallory <mallory@example.net> (mallory@EXAMPLE.net)'; do
+		sample_msg "$from" | smime-sign --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" --chain "$PKI/chain.pem" >"$T/s"
+		run verify -E "$T/s"
+		assert_success
+	done
 }
 
 @test "attack: header fields inside the signed entity are never promoted; a difference is reported" {
@@ -357,8 +434,8 @@ decrypted_record() {
 	assert_success
 	printf '%s\n' "$output" >"$T/out"
 	[ "$(grep -c '^From:' "$T/out")" -eq 1 ]
-	! grep -q 'ceo@example.org' "$T/out"
-	! grep -q '^Subject: wire' "$T/out"
+	refute grep -q 'ceo@example.org' "$T/out"
+	refute grep -q '^Subject: wire' "$T/out"
 	[[ "$(ar "$T/out")" == *'smime=pass reason="good signature by alice@example.org; the header is not protected (only the content is); the signed part carries header fields that differ from the message'"'"'s, not shown: From, Subject"'* ]]
 	python3 - "$T/out" <<'PY'
 import email, sys
@@ -381,6 +458,36 @@ PY
 }
 
 # ---- 6. eContentType ----
+
+@test "attack: signed header lines joined with bare CRs (the digest reads them as line ends) never surface as fields" {
+	# Alice signs an entity whose content field is followed by a From and a Subject of its own
+	printf 'Content-Type: text/plain\r\nFrom: The CEO <ceo@example.org>\r\nSubject: wire 9000 EUR\r\n\r\nbody\r\n' >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	# on the way, the CRLFs inside that header become bare CRs: the signature still verifies
+	wrap_signed "$T/entity" "$T/sig" "Alice <alice@example.org>" \
+		| sed '/^Content-Type: text\/plain$/{N;N;s/\n/\r/g}' >"$T/m"
+	grep -q "$(printf 'text/plain\rFrom: The CEO')" "$T/m"
+	# openssl cms agrees: the part, its line ends made canonical, is what Alice signed
+	python3 - "$T/m" "$T/canon" <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+part = raw.split(b"--XyZ\n")[1].rsplit(b"\n", 1)[0]
+open(sys.argv[2], "wb").write(re.sub(b"\r\n|\r|\n", b"\r\n", part))
+PY
+	openssl cms -verify -binary -inform DER -in "$T/sig" -content "$T/canon" -CAfile "$PKI/ca.pem" -purpose any -out /dev/null 2>/dev/null
+	run verify "$T/m"
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	[[ "$(ar "$T/out")" == *'smime=pass reason="good signature by alice@example.org'* ]]
+	# no reader that ends lines at a bare CR finds the CEO's From or the signed Subject
+	[ "$(grep -c $'\r' "$T/out")" -eq 0 ]
+	python3 - "$T/out" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert m.get_all("From") == ["Alice <alice@example.org>"], m.get_all("From")
+assert m.get_all("Subject") == ["wrapped"], m.get_all("Subject")
+PY
+}
 
 @test "attack: opaque signed-data whose eContentType is not id-data is not a pass and not unwrapped" {
 	printf 'Content-Type: text/plain\r\n\r\nPay 9000 EUR.\r\n' >"$T/c"
@@ -413,16 +520,23 @@ PY
 	sed 's/^Hello Bob,/Hello Eve,/' "$T/good" >"$T/bad"
 	printf 'From: a@example.org\nSubject: junk\nthis line has no colon\n\nbody\n' >"$T/broken"
 	for m in "$T/good" "$T/bad" "$T/msg" "$T/broken"; do
+		# --after-decrypt trusts the record at its input (smime-verify(1), "Decrypted
+		# mail"): it runs as documented, behind smime-decrypt, which removes forged ones
 		for opt in "" --keep --after-decrypt; do
 			{ printf '%s\n' "${forged[@]}"; printf 'Authentication-Results: other.example; spf=pass\n'; cat "$m"; } >"$T/in"
-			verify $opt "$T/in" >"$T/out"
+			if [ "$opt" = --after-decrypt ]; then
+				smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/in" |
+					verify --after-decrypt >"$T/out"
+			else
+				verify $opt "$T/in" >"$T/out"
+			fi
 			py_ar "$T/out" >"$T/ars"
 			# exactly one field claims mx.test: ours, first
 			[ "$(grep -ci '^[("]*mx\.test' "$T/ars")" -eq 1 ] || { cat "$T/out"; false; }
 			head -1 "$T/out" | grep -q '^Authentication-Results: mx.test; smime='
 			grep -q '^other.example; spf=pass$' "$T/ars"
-			! grep -qi '^secmail-decryption' "$T/out"
-			! grep -qi 'comment) mx.test' "$T/out"
+			refute grep -qi '^secmail-decryption' "$T/out"
+			refute grep -qi 'comment) mx.test' "$T/out"
 		done
 	done
 }
@@ -650,4 +764,47 @@ PY
 		n=$((n + 1))
 	done
 	[ "$n" -gt 40 ]
+}
+
+@test "attack: a signature over encrypted content (sign after encrypt, RFC 2634 triple wrapping) says the pass covers the ciphertext" {
+	# anyone's ciphertext to Bob, signed by Alice (a signing gateway, or a re-signed message)
+	printf 'Content-Type: text/plain\r\n\r\nI, the CEO, order a transfer.\r\n' >"$T/pay"
+	openssl cms -encrypt -binary -aes-256-cbc -in "$T/pay" -outform DER -out "$T/der" "$PKI/bob.pem" 2>/dev/null
+	{ printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n'
+	  printf 'Content-Transfer-Encoding: base64\r\n\r\n'; base64 "$T/der" | sed 's/$/\r/'; } >"$T/entity"
+	openssl cms -sign -binary -in "$T/entity" -signer "$PKI/alice.pem" -inkey "$PKI/alice.key" -certfile "$PKI/int.pem" -outform DER -out "$T/sig"
+	wrap_signed "$T/entity" "$T/sig" "Alice <alice@example.org>" >"$T/m"
+	run --separate-stderr verify "$T/m"
+	assert_success
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=pass reason="good signature by alice@example.org; the header is not protected (only the content is); the signed content is encrypted: the signature covers the ciphertext, not what it decrypts to"'* ]]
+	# what it decrypts to is there for the reader: openssl cms opens the part written
+	printf '%s\n' "$output" >"$T/out"
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+sys.stdout.buffer.write(m.get_payload(decode=True))' "$T/out" >"$T/der2"
+	openssl cms -decrypt -binary -inform DER -in "$T/der2" -recip "$PKI/bob.pem" -inkey "$PKI/bob.key" | grep -q 'the CEO'
+	# a signed message that is not encrypted has no such note
+	sign "$T/msg" | verify >"$T/out"
+	[[ "$(ar "$T/out")" == *'smime=pass'* && "$(ar "$T/out")" != *ciphertext* ]]
+}
+
+@test "attack: a verdict or record whose authserv-id is RFC 2047-encoded (readers show it decoded, as ours) is removed" {
+	sign "$T/msg" >"$T/s"
+	{ printf 'Authentication-Results: =?us-ascii?q?mx.test?=; smime=pass\n'
+	  printf 'Authentication-Results: "=?utf-8?b?bXgudGVzdA==?="; smime=pass\n'
+	  printf 'Secmail-Decryption: =?us-ascii?q?mx.test?=; decrypted cipher=aes-256-gcm integrity=aead\n'
+	  cat "$T/s"; } >"$T/m"
+	# what a header view that decodes encoded-words shows (Python's, outside quotes; mutt's
+	# inside them too): our authserv-id
+	python3 -c 'import email, sys, email.header as h
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+for v in m.get_all("Authentication-Results") + m.get_all("Secmail-Decryption"):
+    assert v.startswith("\"") or str(h.make_header(h.decode_header(v))).replace(" ;", ";").startswith("mx.test;"), v' "$T/m"
+	for cmd in "verify" "verify --keep" "smime-decrypt --cert $PKI/bob.pem --key $PKI/bob.key"; do
+		$cmd "$T/m" >"$T/out" 2>/dev/null
+		[ "$(grep -c -e '=?us-ascii?q?mx' -e 'bXgudGVzdA' "$T/out")" -eq 0 ]
+		grep -q '^Subject: =?utf-8?q?gr=C3=BC=C3=9Fe?=' "$T/out"
+	done
+	# smime-decrypt | smime-verify --after-decrypt: no record taken for one of ours
+	smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/m" | verify --after-decrypt >"$T/out"
+	[[ "$(ar "$T/out")" == *'smime=pass reason="good signature by alice@example.org; the header is not protected (only the content is)"'* ]]
 }

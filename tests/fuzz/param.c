@@ -1,6 +1,8 @@
 /* param.c — libFuzzer target: Content-Type / Content-Disposition parsing (RFC 2045, 2183,
  * 2231) must never crash; every parsed value that is UTF-8 must survive mime_param_append and
- * a second parse unchanged. First byte: 0 parse as Content-Type, else as a disposition. */
+ * a second parse unchanged; mime_type_param_count agrees with the parse (it fails with it,
+ * counts every parameter kept at least once). First byte: 0 parse as Content-Type, else
+ * as a disposition. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mime_type_parse(s, disp, &t, &e) != 0) {
 		if (e.code != EX_DATAERR || t.type != NULL || t.nparams != 0)
 			abort();
+		if (!disp && mime_type_param_count(s, "boundary", &e) != -1)
+			abort();
 		free(s);
 		return 0;
 	}
@@ -38,6 +42,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < t.nparams; i++) {
 		struct buf b = BUF_INIT;
 		const char *v = t.params[i].value;
+
+		if (!disp && mime_type_param_count(s, t.params[i].name, &e) < 1)
+			abort();
 
 		if (!charset_utf8_valid(v, strlen(v)) && t.params[i].charset != NULL)
 			abort();	/* RFC 2231 values are always UTF-8 */

@@ -30,6 +30,13 @@ test_authserv(void)
 		{ "; smime=pass", 0 },
 		{ "", 0 },
 		{ "(mx.example.org) other.example; smime=pass", 0 },
+		/* RFC 2047, which readers decode for display */
+		{ "=?us-ascii?q?mx.example.org?=; smime=pass", 1 },
+		{ "=?utf-8?b?bXguZXhhbXBsZS5vcmc=?= ; smime=pass", 1 },
+		{ "\"=?us-ascii?q?MX.example.org?=\"; smime=pass", 1 },
+		{ "(=?us-ascii?q?x?=) mx.example.org; smime=pass", 1 },
+		{ "=?us-ascii?q?other.example?=; smime=pass", 0 },
+		{ "=?us-ascii?q?mx.example.org.evil?=; smime=pass", 0 },
 	};
 	size_t i;
 	char id[64];

@@ -584,6 +584,21 @@ test_submission(void)
 	close(fd);
 }
 
+static void
+test_no_bare_cr(void)
+{
+	static const char in[] = "X-A: a\rFrom: x\r\nSubject: b\r\n c\r\r\nTo: d\r\n\r\n";
+	struct msg_header h;
+	struct err e;
+
+	ok(parse(in, sizeof in - 1, &h, &e, NULL, 0) == 0 && h.n == 3, "three fields");
+	msg_header_no_bare_cr(&h);
+	ok(h.n == 3 && strcmp(h.f[0].raw, "X-A: a From: x\r\n") == 0
+	    && strcmp(h.f[1].raw, "Subject: b\r\n c \r\n") == 0
+	    && strcmp(h.f[2].raw, "To: d\r\n") == 0, "bare CRs made spaces, CRLFs kept");
+	msg_header_free(&h);
+}
+
 int
 main(void)
 {
@@ -598,5 +613,6 @@ main(void)
 	test_fold_encoded_words();
 	test_submission();
 	test_lenient();
+	test_no_bare_cr();
 	return tap_done();
 }

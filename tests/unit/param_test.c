@@ -310,6 +310,33 @@ test_write(void)
 	buf_free(&b);
 }
 
+static void
+test_param_count(void)
+{
+	static const struct {
+		const char *value;
+		int n;
+	} c[] = {
+		{ "multipart/signed; boundary=a", 1 },
+		{ "multipart/signed; protocol=x", 0 },
+		{ "multipart/signed; boundary=a; BOUNDARY=b", 2 },
+		{ "multipart/signed; boundary*0=a; boundary*1=b", 1 },
+		{ "multipart/signed; boundary*0=a; boundary*1=b; boundary=c", 2 },
+		{ "multipart/signed; boundary*=''a; boundary=c", 2 },
+		{ "multipart/signed; boundary*0*=''a; boundary*0=b", 2 },
+		{ "multipart/signed; xboundary=a; boundaryx=b", 0 },
+		{ "multipart", -1 },
+	};
+	struct err er;
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		n = mime_type_param_count(c[i].value, "boundary", &er);
+		ok(n == c[i].n, "boundary given %d times in '%s' (%d)", c[i].n, c[i].value, n);
+	}
+}
+
 int
 main(void)
 {
@@ -318,6 +345,7 @@ main(void)
 	test_sloppy();
 	test_errors();
 	test_write();
+	test_param_count();
 	mime_type_free(&t);
 	return tap_done();
 }

@@ -117,6 +117,23 @@ test_from(void)
 	    sizeof why) == CMS_V_POLICY && strstr(why, "shows the address bob@example.org, but the "
 	    "mailbox is alice@example.org") != NULL, "a display name showing another address: %s",
 	    why);
+	/* a comment or a group name shows an address too */
+	ok(from(FROM("From", "alice@example.org (bob@example.org)"), alice, 0, &m, &by, why,
+	    sizeof why) == CMS_V_POLICY && strstr(why, "shows the address bob@example.org in a "
+	    "comment or group name, but its mailbox is alice@example.org") != NULL,
+	    "a comment showing another address: %s", why);
+	ok(from(FROM("From", "(=?utf-8?q?bob=40example.org?=) alice@example.org"), alice, 0, &m,
+	    &by, why, sizeof why) == CMS_V_POLICY && strstr(why, "bob@example.org") != NULL,
+	    "... RFC 2047-encoded, before the address: %s", why);
+	ok(from(FROM("From", "\"bob@example.org\": alice@example.org;"), alice, 0, &m, &by, why,
+	    sizeof why) == CMS_V_POLICY && strstr(why, "bob@example.org") != NULL,
+	    "a group name showing another address: %s", why);
+	ok(from(FROM("From", "Alice <alice@example.org> (alice@EXAMPLE.org)"), alice, 0, &m, &by,
+	    why, sizeof why) == CMS_V_PASS, "a comment repeating the address itself: %s", why);
+	free(m);
+	ok(from(FROM("From", "alice@example.org (Alice at home)"), alice, 0, &m, &by, why,
+	    sizeof why) == CMS_V_PASS, "an old-style comment name: %s", why);
+	free(m);
 #undef FROM
 }
 
