@@ -74,7 +74,8 @@ static const char usage[] =
     "(else SECMAIL_CERT),\n"
     "SECMAIL_HEADER_PROTECTION, and for --rewrap SECMAIL_CERT, SECMAIL_KEY, SECMAIL_P12,\n"
     "SECMAIL_PASS_FILE; revocation as smime-verify (crl_file, crl_path, revocation, fetch,\n"
-    "fetch_timeout, revocation_cache; issuers from ca_file or SECMAIL_CA_FILE).\n";
+    "fetch_timeout, fetch_budget, revocation_cache; issuers from ca_file or\n"
+    "SECMAIL_CA_FILE).\n";
 
 /* The content entity goes into the envelope through this sink. */
 static int

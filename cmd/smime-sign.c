@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "certimport.h"
 #include "cli.h"
 #include "conf.h"
 #include "io.h"
@@ -49,7 +50,8 @@ static const char usage[] =
     "      --capabilities PRESET|LIST  what to announce: secmail (default), cbc,\n"
     "                          openssl-smime, neomutt, mutt, s-nail, gpgsm, nss, or ciphers\n"
     "                          (aes-256-gcm,aes-128-gcm,aes-256-cbc,aes-128-cbc)\n"
-    "      --expiry-warning DAYS  warn when the certificate expires within DAYS (30; 0: never)\n"
+    "      --expiry-warning DAYS  warn when a certificate the signature carries expires\n"
+    "                          within DAYS (30; 0: never)\n"
     "  -C, --config FILE       read FILE instead of ~/.config/secmail/smime.conf\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
@@ -82,24 +84,64 @@ setup_caps(struct cms_sign_opts *o, const char *spec, int given, int *nids, int 
 	o->caps = nids;
 }
 
-/* An expired or not yet valid signing certificate is refused (a cron job would otherwise
- * go on sending signatures every reader rejects); one that expires soon is warned about. */
-static void
-check_dates(X509 *cert, time_t now, const char *days, int given)
+/* The --expiry-warning window in days: the option, else the configuration's value. */
+static int
+warn_window(const char *days, int given)
 {
 	long long d = EXPIRY_WARNING_DAYS;
-	char warn[200];
-	struct err e;
 
 	if (days != NULL && (d = cli_number(days, 36500)) < 0) {
 		if (given)
 			cli_usage(usage, "--expiry-warning: '%s' is not a number of days", days);
 		cli_die(EX_CONFIG, "expiry_warning: '%s' is not a number of days", days);
 	}
-	if (keys_check_validity(cert, now ? now : time(NULL), (int)d, warn, sizeof warn, &e) != 0)
-		cli_die(EX_DATAERR, "cannot sign: the signing %s", e.msg);
-	if (warn[0] != '\0')
-		cli_warn("warning: the signing %s: renew it", warn);
+	return (int)d;
+}
+
+/*
+ * An expired or not yet valid certificate is refused (a cron job would otherwise go on sending
+ * signatures every reader rejects), one that expires within days is warned about. what names
+ * it: NULL for a signing certificate, else where it came from ("in the chain"), and then the
+ * message names its subject too, since the user may not know which certificate of a file
+ * is meant.
+ */
+static void
+check_cert(X509 *x, time_t now, int days, const char *what)
+{
+	static const char lead[] = "certificate ";
+	char warn[200], name[256], who[320];
+	const char *msg;
+	struct err e;
+	int rc;
+
+	rc = keys_check_validity(x, now ? now : time(NULL), days, warn, sizeof warn, &e);
+	msg = rc != 0 ? e.msg : warn;
+	if (rc == 0 && warn[0] == '\0')
+		return;
+	if (strncmp(msg, lead, sizeof lead - 1) == 0)
+		msg += sizeof lead - 1;
+	if (what == NULL) {
+		snprintf(who, sizeof who, "the signing certificate");
+	} else {
+		certimport_name(X509_get_subject_name(x), name, sizeof name);
+		snprintf(who, sizeof who, "the certificate \"%s\" %s", name, what);
+	}
+	if (rc != 0)
+		cli_die(EX_DATAERR, "cannot sign: %s %s", who, msg);
+	cli_warn("warning: %s %s: renew it", who, msg);
+}
+
+/* Issue 13: the dates of every certificate the signature carries: the signer's and each in
+ * its chain (--chain, the --cert file, the PKCS#12 file: an expired intermediate makes every
+ * recipient reject the signature). */
+static void
+check_identity(const struct keys_identity *id, time_t now, int days)
+{
+	int i;
+
+	check_cert(id->cert, now, days, NULL);
+	for (i = 0; i < sk_X509_num(id->chain); i++)
+		check_cert(sk_X509_value(id->chain, i), now, days, "in the chain");
 }
 
 /* Issue 15: --cert and --key given a second time name a second signer (e.g. ML-DSA beside
@@ -210,7 +252,7 @@ main(int argc, char **argv)
 	const char *bad;
 	struct err e;
 	const char *hpmode = NULL;
-	int c, pass_given = 0, rc;
+	int c, pass_given = 0, rc, days;
 
 	cli_init(argc, argv);
 	batch_init(&bt, "signed", BATCH_SKIP_SIGNED);
@@ -286,16 +328,20 @@ main(int argc, char **argv)
 		cli_die_err(&e);
 	if (id.cert == NULL)
 		cli_die(EX_USAGE, "no signer certificate: give --cert or --p12");
+	days = warn_window(warn_days, warn_given);
 	if (!so.certs_only)
-		check_dates(id.cert, so.cms.signing_time, warn_days, warn_given);
+		check_identity(&id, so.cms.signing_time, days);
 	so.cms.second = load_second(&ko, &ko2, &id2, so.certs_only);
 	if (so.cms.second != NULL)
-		check_dates(id2.cert, so.cms.signing_time, warn_days, warn_given);
+		check_identity(&id2, so.cms.signing_time, days);
 	if (encfile != NULL) {
 		if (keys_load_certs(encfile, &enc, &e) != 0)
 			cli_die_err(&e);
 	}
 	so.cms.enc_cert = enc != NULL ? sk_X509_value(enc, 0) : NULL;
+	/* Replies would be encrypted to a dead key. */
+	if (so.cms.enc_cert != NULL && !so.certs_only)
+		check_cert(so.cms.enc_cert, so.cms.signing_time, days, "given with --encrypt-cert");
 	sg.id = &id;
 	sg.so = &so;
 	/* Batch mode: the key is loaded once, sign_one runs for every message (lib/batch.h). */

@@ -57,9 +57,9 @@ static const char usage[] =
     "Defaults: the configuration file (ca_file, ca_path, cert_dir, authserv_id,\n"
     "require_signature), then SECMAIL_CA_FILE, SECMAIL_CA_PATH, SECMAIL_CERT_DIR,\n"
     "SECMAIL_AUTHSERV_ID, SECMAIL_REQUIRE_SIGNATURE; revocation:\n"
-    "crl_file, crl_path, revocation, fetch, fetch_timeout, revocation_cache, then\n"
-    "SECMAIL_CRL_FILE, SECMAIL_CRL_PATH, SECMAIL_REVOCATION, SECMAIL_FETCH_TIMEOUT,\n"
-    "SECMAIL_REVOCATION_CACHE.\n"
+    "crl_file, crl_path, revocation, fetch, fetch_timeout, fetch_budget, revocation_cache,\n"
+    "then SECMAIL_CRL_FILE, SECMAIL_CRL_PATH, SECMAIL_REVOCATION, SECMAIL_FETCH_TIMEOUT,\n"
+    "SECMAIL_FETCH_BUDGET, SECMAIL_REVOCATION_CACHE.\n"
     "Exit status: 0 written, 1 withheld (--strict) or not pass (-E), 66 empty input,\n"
     "75 a transient failure (nothing complete written: retry), 64 usage, 78 configuration.\n";
 

@@ -281,7 +281,7 @@ store_cert(struct run *u, X509 *x, STACK_OF(X509) *chain, int origin, struct err
 	struct err ignore;
 	char **addrs;
 	size_t i;
-	int rc = 0;
+	int rc = 0, k;
 
 	if ((addrs = keys_cert_addrs(x, e)) == NULL)
 		return -1;
@@ -303,8 +303,17 @@ store_cert(struct run *u, X509 *x, STACK_OF(X509) *chain, int origin, struct err
 		ent.signing_time = now_of(u->o);
 		ent.origin = origin;
 		ent.received_cipher = NID_undef;
-		if ((rc = certstore_replace(u->o->store, &ent, e)) == 0)
-			u->rep(u->ctx, origin == CERTSTORE_PINNED ? "pinned" : "imported", addrs[i], x);
+		/* A pin replaces only the same certificate (pin_conflict); an import keeps the
+		 * newer of two certificates (certstore_import). */
+		if (origin == CERTSTORE_PINNED) {
+			if ((rc = certstore_replace(u->o->store, &ent, e)) == 0)
+				u->rep(u->ctx, "pinned", addrs[i], x);
+		} else if ((k = certstore_import(u->o->store, &ent, now_of(u->o),
+		    now_of(u->o) + CERTSTORE_SKEW, e)) >= 0) {
+			u->rep(u->ctx, k ? "imported" : "kept", addrs[i], x);
+		} else {
+			rc = -1;
+		}
 	}
 	keys_addrs_free(addrs);
 	return rc;
@@ -432,7 +441,8 @@ import_message(struct run *u, int fd, const char *path, struct err *e)
 		 * the entry keeps the origin it has (pinned). */
 		ent.origin = sk_X509_num(r.chain) > 0 ? CERTSTORE_IMPORTED : CERTSTORE_HARVESTED;
 		ent.received_cipher = NID_undef;
-		if ((k = certstore_put_at(u->o->store, &ent, now_of(u->o) + CERTSTORE_SKEW, e)) < 0)
+		if ((k = certstore_import(u->o->store, &ent, now_of(u->o),
+		    now_of(u->o) + CERTSTORE_SKEW, e)) < 0)
 			rc = -1;
 		else
 			u->rep(u->ctx, k ? "imported" : "kept", ent.addr, ent.cert);

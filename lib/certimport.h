@@ -23,7 +23,8 @@ struct certimport_opts {
 };
 
 /* What happened to one address: "imported", "pinned", "unchanged" (the store already has this
- * certificate), "kept" (the store has a newer signature). */
+ * certificate), "kept" (the store has a newer signature, or a newer certificate to encrypt
+ * to: certstore_import). */
 typedef void certimport_report_fn(void *ctx, const char *what, const char *addr, X509 *cert);
 
 /*

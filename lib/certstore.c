@@ -417,13 +417,44 @@ certstore_put(struct certstore *cs, const struct certstore_entry *ent, struct er
 /* Write ent under its address, under the store's lock. Unless replace is set, an existing
  * entry stays when its signing time is as new (and believable), and a new signature by a
  * certificate the user imported or pinned keeps that origin. 1 written, 0 kept, -1 error. */
+/* How put_entry decides. */
+enum put_mode {
+	PUT_SIGNED,	/* a harvested signature: a later signing time (certstore_put_at) */
+	PUT_REPLACE,	/* whatever is stored (certstore_replace) */
+	PUT_IMPORT,	/* an import: certstore_import */
+};
+
+int
+certstore_newer(X509 *a, X509 *b, time_t now)
+{
+	time_t anb, ana, bnb, bna;
+	int av, bv, c;
+
+	if (keys_cert_dates(a, &anb, &ana) != 0)
+		return 0;
+	if (keys_cert_dates(b, &bnb, &bna) != 0)
+		return 1;
+	av = anb <= now && now <= ana;
+	bv = bnb <= now && now <= bna;
+	if (av != bv)
+		return av;
+	if (anb != bnb)
+		return anb > bnb;
+	if (ana != bna)
+		return ana > bna;
+	/* The same dates: any fixed order, so that the order of imports does not matter. */
+	c = X509_cmp(a, b);
+	return c > 0;
+}
+
 static int
-put_entry(struct certstore *cs, const struct certstore_entry *ent, time_t latest, int replace,
-    struct err *e)
+put_entry(struct certstore *cs, const struct certstore_entry *ent, time_t latest,
+    enum put_mode mode, time_t now, struct err *e)
 {
 	struct certstore_entry old;
 	char *addr = NULL, *path = NULL;
-	int lock = -1, rc = -1, received = ent->received_cipher, origin = -1;
+	int lock = -1, rc = -1, received = ent->received_cipher, origin = -1, keep = 0;
+	int replace = mode == PUT_REPLACE;
 
 	if (ent->signer == NULL || ent->addr == NULL)
 		return err_set(e, EX_SOFTWARE, "certificate store entry without signer or address");
@@ -444,10 +475,16 @@ put_entry(struct certstore *cs, const struct certstore_entry *ent, time_t latest
 		if (!replace && ent->origin == CERTSTORE_HARVESTED
 		    && old.origin != CERTSTORE_HARVESTED && X509_cmp(old.signer, ent->signer) == 0)
 			origin = old.origin;
-		certstore_entry_free(&old);
 		/* RFC 8551 §2.7.1: keep what we have unless this signature is newer; a stored
 		 * time from the future proves nothing (issue 9 item 3). */
-		if (!replace && ent->signing_time <= t && t <= latest) {
+		if (!replace && ent->signing_time <= t && t <= latest)
+			keep = 1;
+		/* An import of another certificate to encrypt to: the newer one stays, whatever
+		 * the order of the imports (secmail-certstore(5)). */
+		if (mode == PUT_IMPORT && X509_cmp(old.cert, ent->cert) != 0)
+			keep = !certstore_newer(ent->cert, old.cert, now);
+		certstore_entry_free(&old);
+		if (keep) {
 			rc = 0;
 			goto out;
 		}
@@ -469,7 +506,14 @@ int
 certstore_put_at(struct certstore *cs, const struct certstore_entry *ent, time_t latest,
     struct err *e)
 {
-	return put_entry(cs, ent, latest, 0, e);
+	return put_entry(cs, ent, latest, PUT_SIGNED, 0, e);
+}
+
+int
+certstore_import(struct certstore *cs, const struct certstore_entry *ent, time_t now,
+    time_t latest, struct err *e)
+{
+	return put_entry(cs, ent, latest, PUT_IMPORT, now, e);
 }
 
 int
@@ -525,7 +569,7 @@ certstore_dir(const struct certstore *cs)
 int
 certstore_replace(struct certstore *cs, const struct certstore_entry *ent, struct err *e)
 {
-	return put_entry(cs, ent, 0, 1, e) < 0 ? -1 : 0;
+	return put_entry(cs, ent, 0, PUT_REPLACE, 0, e) < 0 ? -1 : 0;
 }
 
 int

@@ -26,7 +26,8 @@
  *   GeneralizedTime in UTC. An entry is only replaced by one with a later signing time
  *   (RFC 8551 §2.7.1), and only from signatures that verified (the caller's duty), unless the
  *   stored time lies in the future (certstore_put_at): a time no clock has reached yet
- *   cannot freeze an entry.
+ *   cannot freeze an entry. An import of another certificate to encrypt to keeps the newer
+ *   certificate instead (certstore_import, certstore_newer), whatever the order.
  * - capabilities: the SMIMECapabilities (RFC 8551 §2.5.2) as dotted OIDs, in the sender's
  *   order of preference; the line is absent when the signature announced none.
  * - encryption-certificate: "signer", or "separate" when SMIMEEncryptionKeyPreference
@@ -123,9 +124,25 @@ char *certstore_filename(const char *addr, struct err *e);
 
 /* Issue 13, for smime-certs. */
 
-/* Save ent whatever is stored (an import or a pin: the user's decision), keeping the
- * received-cipher of an entry it replaces. ent->stored is set here. 0 or -1. */
+/* Save ent whatever is stored (a pin: the user's decision), keeping the received-cipher of an
+ * entry it replaces. ent->stored is set here. 0 or -1. */
 int certstore_replace(struct certstore *cs, const struct certstore_entry *ent, struct err *e);
+/*
+ * An import (smime-certs import). When the stored entry's certificate to encrypt to differs
+ * from ent->cert, the newer of the two (certstore_newer at now) stays, whatever the stored
+ * signing time; with the same certificate, ent replaces the entry when its signing time is
+ * later, as certstore_put_at. So importing several certificates for an address, in one run
+ * or over several, in any order, leaves the same one. 1 written, 0 kept, -1 on error.
+ */
+int certstore_import(struct certstore *cs, const struct certstore_entry *ent, time_t now,
+    time_t latest, struct err *e);
+/*
+ * Is a the newer certificate to encrypt to than b, at now? One valid at now beats one that
+ * is not (expired or not yet valid); then the later notBefore (a renewal is issued after
+ * what it renews), then the later notAfter; equal dates: a fixed order of the encodings.
+ * A certificate whose dates cannot be read loses.
+ */
+int certstore_newer(X509 *a, X509 *b, time_t now);
 /* Remove addr's entry: 0; -1 with EX_NOINPUT when there is none. */
 int certstore_remove(struct certstore *cs, const char *addr, struct err *e);
 /* The addresses with an entry, sorted, as a NULL-terminated malloc'd array (free with

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/asn1.h>
@@ -43,6 +44,11 @@ struct revoke {
 	int cache;	/* 0 not looked at, 1 usable, 2 missing (created on first write), -1 not
 			 * usable (see warning) */
 	char warning[300];
+	/* The fetch budget of the verification under way (see revoke_check). */
+	struct timespec deadline;
+	X509 *walk_next;	/* the issuer named in the last call: the walk goes on if the
+				 * next call is for it */
+	int cut;		/* the last fetch had less than the per-fetch timeout */
 };
 
 /* ---- options ---- */
@@ -166,6 +172,15 @@ revoke_opts_defaults(struct revoke_opts *o, const struct conf *cf, char *buf, si
 				return err_set(e, EX_CONFIG, "fetch_timeout: '%s' is not a number of "
 				    "seconds from 1 to 300", v);
 			o->timeout = (int)t;
+		}
+	}
+	if (o->budget <= 0) {
+		o->budget = REVOKE_BUDGET;
+		if ((v = conf_setting(cf, "SECMAIL_FETCH_BUDGET", "fetch_budget")) != NULL) {
+			if ((t = small_number(v)) < 1 || t > 3600)
+				return err_set(e, EX_CONFIG, "fetch_budget: '%s' is not a number of "
+				    "seconds from 1 to 3600", v);
+			o->budget = (int)t;
 		}
 	}
 	if (o->cache_dir == NULL
@@ -508,6 +523,8 @@ revoke_new(const struct revoke_opts *o, struct err *e)
 	rv->o = *o;
 	if (rv->o.timeout <= 0)
 		rv->o.timeout = REVOKE_TIMEOUT;
+	if (rv->o.budget <= 0)
+		rv->o.budget = REVOKE_BUDGET;
 	if (rv->o.mode == REVOKE_UNSET)
 		rv->o.mode = REVOKE_SOFT;
 	if (rv->o.fetch < 0)
@@ -527,6 +544,7 @@ revoke_free(struct revoke *rv)
 		free(rv->crls[i].src);
 	}
 	free(rv->crls);
+	X509_free(rv->walk_next);
 	free(rv);
 }
 
@@ -807,6 +825,75 @@ failed(struct revoke *rv, const char *url, time_t now, const char *why)
 		cache_put(rv, "failed", url, strlen(url), line, (size_t)n);
 }
 
+/* ---- the fetch budget of one verification ---- */
+
+static void
+budget_start(struct revoke *rv)
+{
+	if (clock_gettime(CLOCK_MONOTONIC, &rv->deadline) != 0)
+		rv->deadline.tv_sec = 0;	/* no clock: no fetches */
+	else
+		rv->deadline.tv_sec += rv->o.budget;
+}
+
+/* Milliseconds left of the budget, 0 when it is spent. */
+static long long
+budget_left(const struct revoke *rv)
+{
+	struct timespec now;
+	long long ms;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return 0;
+	ms = ((long long)rv->deadline.tv_sec - now.tv_sec) * 1000
+	    + (rv->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? ms : 0;
+}
+
+/* The timeout of the next fetch in seconds: the per-fetch one, or what is left of the budget
+ * (rounded up) when that is less; 0 when the budget is spent. */
+static int
+fetch_timeout(struct revoke *rv)
+{
+	long long left = budget_left(rv);
+
+	rv->cut = 0;
+	if (left <= 0)
+		return 0;
+	if (left < (long long)rv->o.timeout * 1000) {
+		rv->cut = 1;
+		return (int)((left + 999) / 1000);
+	}
+	return rv->o.timeout;
+}
+
+/* Before a fetch: 1 when the budget is spent (the source is not asked, why added). */
+static int
+spent(struct revoke *rv, struct revoke_answer *a, const char *kind, const char *url)
+{
+	if (budget_left(rv) > 0)
+		return 0;
+	why_add(a, "%s %s: not asked, the %d seconds for revocation fetches were spent", kind,
+	    url, rv->o.budget);
+	return 1;
+}
+
+/* After a fetch that failed: a source the budget cut short does not rest; what it said gets
+ * the reason. */
+static void
+fetch_failed(struct revoke *rv, const char *url, time_t now, char *why, size_t n)
+{
+	size_t len;
+
+	if (rv->cut && budget_left(rv) <= 0) {
+		len = strlen(why);
+		snprintf(why + len, n - len, " (cut short: the %d seconds for revocation fetches "
+		    "ran out)", rv->o.budget);
+		return;
+	}
+	failed(rv, url, now, why);
+}
+
 /* ---- HTTP ---- */
 
 /* A connection to host:port within timeout seconds, as a non-blocking socket BIO (OpenSSL's
@@ -1066,7 +1153,7 @@ ocsp_cached(struct revoke *rv, OCSP_CERTID *id, X509 *issuer, time_t now,
 }
 
 static OCSP_RESPONSE *
-ocsp_post(const struct revoke *rv, const char *url, OCSP_REQUEST *req, char *why, size_t n)
+ocsp_post(const char *url, OCSP_REQUEST *req, int timeout, char *why, size_t n)
 {
 	OCSP_RESPONSE *resp = NULL;
 	BIO *rq, *rs = NULL;
@@ -1077,7 +1164,7 @@ ocsp_post(const struct revoke *rv, const char *url, OCSP_REQUEST *req, char *why
 		goto out;
 	}
 	if ((rs = http_fetch(url, rq, "application/ocsp-request", "application/ocsp-response",
-	    REVOKE_MAX_OCSP, rv->o.timeout, why, n)) == NULL)
+	    REVOKE_MAX_OCSP, timeout, why, n)) == NULL)
 		goto out;
 	if ((resp = d2i_OCSP_RESPONSE_bio(rs, NULL)) == NULL)
 		snprintf(why, n, "the answer is not an OCSP response");
@@ -1112,8 +1199,8 @@ ocsp_fetch(struct revoke *rv, const char *url, OCSP_CERTID *id, X509 *issuer, ti
 	snprintf(src, sizeof src, "OCSP %s", url);
 	/* Only a responder that did not answer rests: one that answered "unknown" for this
 	 * certificate may know the next. */
-	if ((resp = ocsp_post(rv, url, req, why, sizeof why)) == NULL) {
-		failed(rv, url, now, why);
+	if ((resp = ocsp_post(url, req, fetch_timeout(rv), why, sizeof why)) == NULL) {
+		fetch_failed(rv, url, now, why, sizeof why);
 		goto out;
 	}
 	rc = ocsp_answer(resp, req, id, issuer, now, src, a, &until, why, sizeof why);
@@ -1216,11 +1303,13 @@ crl_fetch(struct revoke *rv, const char *url, X509 *x, X509 *issuer, time_t now,
 	int rc = 0;
 
 	snprintf(src, sizeof src, "CRL %s", url);
-	b = http_fetch(url, NULL, NULL, NULL, REVOKE_MAX_CRL, rv->o.timeout, why, sizeof why);
+	b = http_fetch(url, NULL, NULL, NULL, REVOKE_MAX_CRL, fetch_timeout(rv), why, sizeof why);
 	if (b != NULL && ((n = BIO_get_mem_data(b, (char **)&p)) <= 0
 	    || (crl = crl_from(p, (size_t)n)) == NULL))
 		snprintf(why, sizeof why, "the answer is not a CRL (DER)");
-	if (crl == NULL)
+	if (b == NULL)
+		fetch_failed(rv, url, now, why, sizeof why);
+	else if (crl == NULL)
 		failed(rv, url, now, why);
 	if (crl != NULL && (rc = crl_answer(crl, x, issuer, now, src, a, why, sizeof why)) == 1
 	    && asn1_time_t(X509_CRL_get0_nextUpdate(crl), &next) == 0 && next > now)
@@ -1280,6 +1369,7 @@ revoke_check(struct revoke *rv, X509 *x, X509 *issuer, struct revoke_answer *a, 
 	STACK_OF(OPENSSL_STRING) *aia = NULL;
 	char *crl[REVOKE_MAX_URLS], *ocsp[REVOKE_MAX_URLS];
 	OCSP_CERTID *id = NULL;
+	X509 *prev;
 	time_t now = now_of(rv);
 	int i, ncrl = 0, nocsp = 0, done = 0;
 
@@ -1288,6 +1378,13 @@ revoke_check(struct revoke *rv, X509 *x, X509 *issuer, struct revoke_answer *a, 
 	a->reason = -1;
 	if (load_local(rv, e) != 0)
 		return -1;
+	/* One budget per walk up a chain: a call that does not go on to the last issuer starts
+	 * a new verification. */
+	if (rv->walk_next == NULL || X509_cmp(x, rv->walk_next) != 0)
+		budget_start(rv);
+	prev = rv->walk_next;
+	rv->walk_next = X509_up_ref(issuer) ? issuer : NULL;
+	X509_free(prev);
 	if (local_answer(rv, x, issuer, now, a))
 		return 0;
 	/* RFC 5280 §4.2.2.1: id-ad-ocsp access locations. */
@@ -1320,11 +1417,12 @@ revoke_check(struct revoke *rv, X509 *x, X509 *issuer, struct revoke_answer *a, 
 		goto out;
 	}
 	for (i = 0; i < nocsp; i++)
-		if (!resting(rv, ocsp[i], now, a, "OCSP") && ocsp_fetch(rv, ocsp[i], id, issuer, now,
-		    a))
+		if (!resting(rv, ocsp[i], now, a, "OCSP") && !spent(rv, a, "OCSP", ocsp[i])
+		    && ocsp_fetch(rv, ocsp[i], id, issuer, now, a))
 			goto out;
 	for (i = 0; i < ncrl; i++)
-		if (!resting(rv, crl[i], now, a, "CRL") && crl_fetch(rv, crl[i], x, issuer, now, a))
+		if (!resting(rv, crl[i], now, a, "CRL") && !spent(rv, a, "CRL", crl[i])
+		    && crl_fetch(rv, crl[i], x, issuer, now, a))
 			goto out;
 out:
 	for (i = 0; i < nocsp; i++)

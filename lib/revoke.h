@@ -15,6 +15,8 @@
 #include "err.h"
 
 #define REVOKE_TIMEOUT	5			/* seconds per fetch, by default */
+#define REVOKE_BUDGET	15			/* seconds for all fetches of one
+						 * verification, by default */
 #define REVOKE_MAX_CRL	(16 * 1024 * 1024)	/* a CRL file or download */
 #define REVOKE_MAX_OCSP	(64 * 1024)		/* an OCSP response */
 #define REVOKE_SKEW	(5 * 60)		/* a thisUpdate may lie this far ahead */
@@ -37,6 +39,8 @@ struct revoke_opts {
 	int fetch;		/* ask distribution points and responders over HTTP: 1, 0, or
 				 * -1 (not given) */
 	int timeout;		/* seconds per fetch; 0: not given */
+	int budget;		/* seconds for all fetches of one verification (the walk up
+				 * one chain); 0: not given */
 	time_t now;		/* 0: time(NULL) */
 };
 
@@ -60,7 +64,7 @@ int revoke_mode_parse(const char *s, enum revoke_mode *m);
  * Fill what the command line left unset, built-in < configuration file < environment:
  * mode (SECMAIL_REVOCATION, "revocation"), crl_file (SECMAIL_CRL_FILE, "crl_file"), crl_path
  * (SECMAIL_CRL_PATH, "crl_path"), fetch ("fetch" on/off), timeout (SECMAIL_FETCH_TIMEOUT,
- * "fetch_timeout"), cache_dir (SECMAIL_REVOCATION_CACHE, "revocation_cache", else
+ * "fetch_timeout"), budget (SECMAIL_FETCH_BUDGET, "fetch_budget"), cache_dir (SECMAIL_REVOCATION_CACHE, "revocation_cache", else
  * revoke_default_cache; buf holds it). -1 with EX_CONFIG for a bad value.
  */
 int revoke_opts_defaults(struct revoke_opts *o, const struct conf *cf, char *buf, size_t n,
@@ -102,6 +106,14 @@ enum revoke_mode revoke_mode(const struct revoke *rv);
  * a "good" only from a fresh one. A source that failed is not asked again for REVOKE_RETRY
  * seconds. Returns 0 with a filled (any status), -1 with e set when the local CRLs cannot be
  * read (EX_TEMPFAIL; EX_CONFIG when a file holds no CRL) or memory runs out.
+ *
+ * All fetches of one verification share one budget (o->budget seconds, on the monotonic
+ * clock): a verification is a walk up one chain, each call for the issuer of the one
+ * before, so a call whose x is not the previous call's issuer starts a new one with the
+ * full budget. Each fetch gets the per-fetch timeout or what is left of the budget,
+ * whichever is less; once it is spent no source is asked, and what the local CRLs and the
+ * cache do not answer is UNKNOWN, saying so in why. A source cut short by the budget does
+ * not rest (it was not given its full time).
  */
 int revoke_check(struct revoke *rv, X509 *x, X509 *issuer, struct revoke_answer *a,
     struct err *e);

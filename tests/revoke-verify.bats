@@ -147,6 +147,95 @@ verify() { smime-verify --ca-file "$P/ca.pem" "$@"; }
 	[ "$(requests /hang/int.crl)" -eq $((n + 2)) ]
 }
 
+# ---- one budget for all fetches of a verification ----
+
+# slow_msg: $R/slow.eml, signed by "slow", whose certificate names three OCSP responders and
+# three CRL distribution points on the test server that accept the request and never answer
+slow_msg() {
+	[ -f "$R/slow.eml" ] && return 0
+	local H=http://127.0.0.1:$HTTP_PORT
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$R/slow.key" 2>/dev/null
+	openssl req -new -key "$R/slow.key" -subj "/CN=slow/emailAddress=slow@example.org" -out "$R/slow.csr"
+	cat >"$R/slow.ext" <<EXT
+keyUsage=critical,digitalSignature,keyAgreement
+basicConstraints=CA:false
+subjectAltName=email:slow@example.org
+extendedKeyUsage=emailProtection
+authorityInfoAccess=OCSP;URI:$H/hang/o1,OCSP;URI:$H/hang/o2,OCSP;URI:$H/hang/o3
+crlDistributionPoints=URI:$H/hang/c1,URI:$H/hang/c2,URI:$H/hang/c3
+EXT
+	openssl x509 -req -in "$R/slow.csr" -CA "$P/int.pem" -CAkey "$P/int.key" -set_serial 0x5105 \
+		-days 30 -extfile "$R/slow.ext" -out "$R/slow.pem" 2>/dev/null
+	rev_msg slow | smime-sign --cert "$R/slow.pem" --key "$R/slow.key" --chain "$P/int.pem" >"$R/slow.eml"
+}
+posts() { grep -c "^POST $1\$" "$R/srv/log" || true; }
+
+@test "revoke: responders and distribution points that all hang cost one budget (fetch_budget), then the status is unknown" {
+	local n1 n2 n3 g1
+	slow_msg
+	n1=$(posts /hang/o1) n2=$(posts /hang/o2) n3=$(posts /hang/o3) g1=$(requests /hang/c1)
+	# Each fetch may take 5 seconds (six sources: 30); the budget of 2 ends the walk. The outer
+	# timeout is only a guard against a hang.
+	SECMAIL_FETCH_TIMEOUT=5 SECMAIL_FETCH_BUDGET=2 run --separate-stderr timeout 60 smime-verify \
+		--ca-file "$P/ca.pem" "$R/slow.eml"
+	assert_success
+	[[ $output == *"signed by slow"* ]]
+	reason=$(ar <(echo "$output"))
+	[[ $reason == *"smime=pass reason=\"good signature by slow@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout (cut short: the 2 seconds for revocation fetches ran out); OCSP http://127.0.0.1:$HTTP_PORT/hang/o2: not asked, the 2 seconds for revocation fetches were spent;"* ]]
+	# the first responder was asked once, the others never
+	[ "$(posts /hang/o1)" -eq $((n1 + 1)) ]
+	[ "$(posts /hang/o2)" -eq "$n2" ]
+	[ "$(posts /hang/o3)" -eq "$n3" ]
+	[ "$(requests /hang/c1)" -eq "$g1" ]
+	# strict mode: temperror, the message written whole
+	SECMAIL_FETCH_TIMEOUT=5 run --separate-stderr timeout 60 smime-verify --ca-file "$P/ca.pem" \
+		--revocation strict -C <(printf 'fetch_budget 2\n') "$R/slow.eml"
+	assert_success
+	[[ $output == *"signed by slow"* ]]
+	[[ "$(ar <(echo "$output"))" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout (cut short: the 2 seconds for revocation fetches ran out); OCSP http://127.0.0.1:$HTTP_PORT/hang/o2: not asked"*"(strict revocation checking)\""* ]]
+	[[ $stderr == *"temperror: revocation status of the signer's certificate unknown"* ]]
+	# a source cut short by the budget does not rest: it had less than its own timeout
+	[ "$(posts /hang/o1)" -eq $((n1 + 2)) ]
+}
+
+@test "revoke: the budget is per verification: in batch mode every message gets its own" {
+	local n1
+	slow_msg
+	mkdir "$T/in" "$T/out"
+	cp "$R/slow.eml" "$T/in/a.eml"
+	cp "$R/slow.eml" "$T/in/b.eml"
+	n1=$(posts /hang/o1)
+	SECMAIL_FETCH_TIMEOUT=5 SECMAIL_FETCH_BUDGET=1 run --separate-stderr timeout 60 smime-verify \
+		--ca-file "$P/ca.pem" --out-dir "$T/out" "$T/in/a.eml" "$T/in/b.eml"
+	assert_success
+	for m in a b; do
+		[[ "$(ar "$T/out/$m.eml")" == *"smime=pass reason=\"good signature by slow@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout (cut short: the 1 seconds for revocation fetches ran out); OCSP http://127.0.0.1:$HTTP_PORT/hang/o2: not asked"* ]]
+	done
+	[ "$(posts /hang/o1)" -eq $((n1 + 2)) ]
+}
+
+@test "revoke: within the budget a source that hangs has its own timeout and rests; bad fetch_budget values are refused (78)" {
+	local n1 n2
+	slow_msg
+	n1=$(posts /hang/o1) n2=$(posts /hang/o2)
+	# a budget of 3 and fetches of 1 second: o1 and o2 time out in full (and rest), o3 is cut
+	SECMAIL_FETCH_TIMEOUT=1 SECMAIL_FETCH_BUDGET=3 run --separate-stderr timeout 60 smime-verify \
+		--ca-file "$P/ca.pem" "$R/slow.eml"
+	assert_success
+	[[ "$(ar <(echo "$output"))" == *"unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout; OCSP http://127.0.0.1:$HTTP_PORT/hang/o2: transfer timeout; "* ]]
+	SECMAIL_FETCH_TIMEOUT=1 SECMAIL_FETCH_BUDGET=3 run --separate-stderr timeout 60 smime-verify \
+		--ca-file "$P/ca.pem" "$R/slow.eml"
+	[[ "$(ar <(echo "$output"))" == *"unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: failed (transfer timeout), not asked again before "* ]]
+	[ "$(posts /hang/o1)" -eq $((n1 + 1)) ]
+	[ "$(posts /hang/o2)" -eq $((n2 + 1)) ]
+	for bad in 0 -1 3601 soon; do
+		SECMAIL_FETCH_BUDGET=$bad run --separate-stderr smime-verify --ca-file "$P/ca.pem" "$R/slow.eml"
+		assert_failure 78
+		[ -z "$output" ]
+		[[ $stderr == *"fetch_budget: '$bad' is not a number of seconds from 1 to 3600"* ]]
+	done
+}
+
 @test "revoke: no source at all: silent by default, temperror in strict mode" {
 	verify "$R/nosrc.eml" >"$T/v"
 	[[ "$(ar "$T/v")" == *'smime=pass reason="good signature by nosrc@example.org; the header is protected (hp=clear)" '* ]]

@@ -20,7 +20,7 @@ complete -c smime-sign -l header-protection -x -a 'clear cipher none' -d 'RFC 97
 complete -c smime-sign -l receipt-request -d 'Ask for a signed receipt (RFC 2634)'
 # issue 13
 complete -c smime-sign -l capabilities -x -a 'secmail cbc openssl-smime neomutt mutt s-nail gpgsm nss aes-256-gcm aes-128-gcm aes-256-cbc aes-128-cbc' -d 'What the signature announces'
-complete -c smime-sign -l expiry-warning -x -d 'Warn when the certificate expires within DAYS'
+complete -c smime-sign -l expiry-warning -x -d 'Warn when a certificate the signature carries expires within DAYS'
 # batch mode (issue 12)
 complete -c smime-sign -l out-dir -x -a '(__fish_complete_directories)' -d 'Batch: write each FILE to DIR under its name'
 complete -c smime-sign -l maildir -x -a '(__fish_complete_directories)' -d 'Batch: the messages in the Maildir DIR'

@@ -4,6 +4,7 @@ revocation tests (tests/revoke-*.bats).
 
   GET /NAME             DIR/NAME as application/pkix-crl, 404 when there is none
   GET /hang/...         read the request, then never answer (a fetch that times out)
+  POST /hang/...        the same for an OCSP request
   GET /status/CODE/...  answer with status CODE and an empty body
   POST /ocsp/NAME       DIR/NAME as application/ocsp-response, whatever was asked (OCSP
                         answers made ahead, as responders that pre-produce them send)
@@ -57,6 +58,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(logfile, "a") as f:
             f.write("POST %s\n" % self.path)
         parts = self.path.split("/")
+        if len(parts) > 1 and parts[1] == "hang":
+            time.sleep(120)
+            return
         path = os.path.join(root, os.path.basename(self.path))
         if len(parts) != 3 or parts[1] != "ocsp" or not os.path.isfile(path):
             self.send_response(404)

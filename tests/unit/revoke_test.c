@@ -186,6 +186,7 @@ main(void)
 	unsetenv("SECMAIL_CRL_FILE");
 	unsetenv("SECMAIL_CRL_PATH");
 	unsetenv("SECMAIL_FETCH_TIMEOUT");
+	unsetenv("SECMAIL_FETCH_BUDGET");
 	unsetenv("SECMAIL_REVOCATION_CACHE");
 	setenv("XDG_CACHE_HOME", "/x/cache", 1);
 	conf_init(&c);
@@ -193,6 +194,8 @@ main(void)
 	ok(revoke_opts_defaults(&o, &c, buf, sizeof buf, &e) == 0, "defaults");
 	ok(o.mode == REVOKE_SOFT && o.fetch == 1 && o.timeout == REVOKE_TIMEOUT && o.crl_file == NULL,
 	    "soft, fetching, %d seconds", REVOKE_TIMEOUT);
+	ok(o.budget == REVOKE_BUDGET && REVOKE_BUDGET == 15, "a budget of 15 seconds for all "
+	    "fetches of a verification");
 	is_str(o.cache_dir, "/x/cache/secmail/revocation", "cache under XDG_CACHE_HOME");
 	unsetenv("XDG_CACHE_HOME");
 	setenv("HOME", "/home/u", 1);
@@ -202,11 +205,16 @@ main(void)
 
 	/* Configuration, then the environment over it, then the command line over both. */
 	ok(conf_text(&c, "revocation strict\ncrl_file /c/file\nfetch off\nfetch_timeout 2\n"
-	    "revocation_cache /c/cache\n") == 0, "a configuration");
+	    "fetch_budget 7\nrevocation_cache /c/cache\n") == 0, "a configuration");
 	revoke_opts_init(&o);
 	ok(revoke_opts_defaults(&o, &c, buf, sizeof buf, &e) == 0 && o.mode == REVOKE_STRICT
-	    && o.fetch == 0 && o.timeout == 2 && strcmp(o.crl_file, "/c/file") == 0
+	    && o.fetch == 0 && o.timeout == 2 && o.budget == 7 && strcmp(o.crl_file, "/c/file") == 0
 	    && strcmp(o.cache_dir, "/c/cache") == 0, "taken from the file");
+	setenv("SECMAIL_FETCH_BUDGET", "3600", 1);
+	revoke_opts_init(&o);
+	ok(revoke_opts_defaults(&o, &c, buf, sizeof buf, &e) == 0 && o.budget == 3600,
+	    "SECMAIL_FETCH_BUDGET over fetch_budget");
+	unsetenv("SECMAIL_FETCH_BUDGET");
 	setenv("SECMAIL_REVOCATION", "off", 1);
 	setenv("SECMAIL_CRL_PATH", "/env/crls", 1);
 	revoke_opts_init(&o);
@@ -240,6 +248,20 @@ main(void)
 	    "a bad SECMAIL_FETCH_TIMEOUT refused: %s", e.msg);
 	unsetenv("SECMAIL_FETCH_TIMEOUT");
 	conf_free(&c);
+	{
+		static const char *const bad[] = { "fetch_budget 0\n", "fetch_budget 3601\n",
+		    "fetch_budget 1s\n", "fetch_budget -2\n", "fetch_budget 99999999999\n" };
+		size_t k;
+
+		for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+			ok(conf_text(&c, bad[k]) == 0, "a configuration");
+			revoke_opts_init(&o);
+			ok(revoke_opts_defaults(&o, &c, buf, sizeof buf, &e) != 0
+			    && e.code == EX_CONFIG && strstr(e.msg, "fetch_budget") != NULL,
+			    "refused: %s", e.msg);
+			conf_free(&c);
+		}
+	}
 
 	/* The option parser. */
 	revoke_opts_init(&o);
