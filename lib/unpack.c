@@ -53,6 +53,22 @@ name_drops(ucs4_t c)
 	return buf_is_bidi(c) || uc_is_general_category(c, UC_CATEGORY_Cf);
 }
 
+/* Characters drawn as a slash or backslash (fraction and division slash, set minus, the
+ * big, small and fullwidth solidus and reverse solidus): a name holding them would be
+ * listed as if it were a path ("..∕..∕etc∕passwd"), and NFKC, which some tools apply, turns
+ * the fullwidth ones into real separators. They become '_' as '/' and '\\' do. */
+static int
+name_slash(ucs4_t c)
+{
+	switch (c) {
+	case 0x2044: case 0x2215: case 0x2216: case 0x29f5: case 0x29f8: case 0x29f9:
+	case 0xfe68: case 0xff0f: case 0xff3c:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 char *
 unpack_safe_name(const char *name, const char *fallback, struct err *e)
 {
@@ -80,8 +96,8 @@ unpack_safe_name(const char *name, const char *fallback, struct err *e)
 		if (c >= 0x80 && u8_mbtouc(&uc, (const uint8_t *)s, k) == (int)k) {
 			if (name_drops(uc))
 				continue;
-			if (uc == 0x2028 || uc == 0x2029) {
-				buf_addc(&b, '_');	/* line and paragraph separators, as LF */
+			if (uc == 0x2028 || uc == 0x2029 || name_slash(uc)) {
+				buf_addc(&b, '_');	/* line and paragraph separators (as LF), slashes */
 				continue;
 			}
 		}
@@ -181,6 +197,7 @@ unpack_commit(struct io_atomic *a, const char *dir, const char *name, int force,
 struct pending {
 	char *tmp;
 	char *name;
+	char *path;	/* where it was put, once named */
 };
 
 /* What the command does with the part being walked. */
@@ -532,6 +549,7 @@ keep_pending(struct unpack *u, struct err *e)
 	v = &u->pend[u->npend];
 	v->tmp = strdup(u->at.tmp);
 	v->name = strdup(u->filename);
+	v->path = NULL;
 	if (v->tmp == NULL || v->name == NULL) {
 		free(v->tmp);
 		free(v->name);
@@ -614,35 +632,56 @@ cb_cancel(void *ctx, struct mime_part *p)
 	u->decoding = 0;
 }
 
+/* Does an earlier attachment of this run have the name of attachment i? Names that differ
+ * only in ASCII case count as the same: they are one file on case-insensitive file systems. */
+static int
+named_before(const struct unpack *u, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (strcasecmp(u->pend[j].name, u->pend[i].name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+unlink_named(struct unpack *u, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n && !u->force; j++)
+		unlink(u->pend[j].path);
+}
+
 /* After a successful walk: give the extracted files their names. If one cannot be named,
  * the ones named before it are removed again (unless -f replaced an existing file there:
- * what it held is gone either way), so a failed run leaves the directory as it was. */
+ * what it held is gone either way), so a failed run leaves the directory as it was. -f
+ * replaces files that were there before, never one this run wrote: a second attachment of
+ * the same name gets a name of its own. */
 static int
 name_files(struct unpack *u, struct err *e)
 {
 	char used[4096];
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < u->npend; i++) {
-		if (unpack_link(u->pend[i].tmp, u->dir, u->pend[i].name, u->force, used, sizeof used,
-		    e) != 0) {
-			for (j = 0; j < i && !u->force; j++)
-				unlink(u->pend[j].name);
+		if (unpack_link(u->pend[i].tmp, u->dir, u->pend[i].name,
+		    u->force && !named_before(u, i), used, sizeof used, e) != 0) {
+			unlink_named(u, i);
 			return -1;
 		}
 		free(u->pend[i].tmp);
 		u->pend[i].tmp = NULL;
-		free(u->pend[i].name);
-		if ((u->pend[i].name = strdup(used)) == NULL) {
+		if ((u->pend[i].path = strdup(used)) == NULL) {
 			err_sys(e, EX_OSERR, "out of memory");
-			for (j = 0; j < i && !u->force; j++)
-				unlink(u->pend[j].name);
+			unlink_named(u, i);
 			unlink(used);
 			return -1;
 		}
 	}
 	for (i = 0; i < u->npend; i++) {
-		outs(u, u->pend[i].name);
+		outs(u, u->pend[i].path);
 		outs(u, "\n");
 	}
 	return 0;
@@ -656,6 +695,7 @@ free_pending(struct unpack *u)
 	for (i = 0; i < u->npend; i++) {
 		free(u->pend[i].tmp);
 		free(u->pend[i].name);
+		free(u->pend[i].path);
 	}
 	free(u->pend);
 	u->pend = NULL;

@@ -310,3 +310,59 @@ EOF2
 	assert_failure 65
 	[ -z "$(ls -A "$T/out")" ]
 }
+
+# Attachments named as given, each FILE's content base64-encoded, written byte by byte.
+named_parts() {	# named_parts OUT 'DISPOSITION-PARAMS' FILE ...
+	python3 - "$@" <<'EOF2'
+import base64, sys
+out, args = sys.argv[1], sys.argv[2:]
+m = ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '']
+for params, path in zip(args[0::2], args[1::2]):
+    m += ['--b', 'Content-Type: application/octet-stream',
+          'Content-Disposition: attachment; ' + params, 'Content-Transfer-Encoding: base64', '',
+          base64.b64encode(open(path, 'rb').read()).decode()]
+m += ['--b--', '']
+open(out, 'w').write('\n'.join(m))
+EOF2
+}
+
+@test "mime-unpack: -f replaces files from before, never an attachment of the same message" {
+	printf 'first' >"$T/1"; printf 'second' >"$T/2"; printf 'third' >"$T/3"
+	named_parts "$T/m" 'filename="a.txt"' "$T/1" 'filename="a.txt"' "$T/2" 'filename="A.TXT"' "$T/3"
+	echo old >"$T/out/a.txt"
+	run mime-unpack -f -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/a.txt
+$T/out/a-1.txt
+$T/out/A.TXT"
+	[ "$(cat "$T/out/a.txt")" = first ]
+	[ "$(cat "$T/out/a-1.txt")" = second ]
+	[ "$(cat "$T/out/A.TXT")" = third ]
+	[ "$(ls "$T/out" | wc -l)" -eq 3 ]
+	# without -f every one has a name of its own too, and the old file stays
+	rm -rf "$T/out" && mkdir "$T/out" && echo old >"$T/out/a.txt"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	[ "$(cat "$T/out/a.txt")" = old ]
+	[ "$(cat "$T/out/a-1.txt")" = first ] && [ "$(cat "$T/out/a-2.txt")" = second ]
+	[ "$(cat "$T/out/A.TXT")" = third ]
+}
+
+@test "mime-unpack: characters drawn as slashes in names become '_'" {
+	printf 'abc' >"$T/1"
+	# U+2215 DIVISION SLASH, U+FF0F FULLWIDTH SOLIDUS, U+2044 FRACTION SLASH, U+FF3C
+	# FULLWIDTH REVERSE SOLIDUS, U+29F8 BIG SOLIDUS; RFC 2231 and RFC 2047 forms
+	named_parts "$T/m" "filename*=utf-8''..%E2%88%95..%E2%88%95etc%EF%BC%8Fpasswd" "$T/1" \
+	    'filename="=?utf-8?q?x=E2=81=84y=EF=BC=BCz=E2=A7=B8w?="' "$T/1"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/_.._etc_passwd
+$T/out/x_y_z_w"
+	# Python's email package reads the same names before they are made safe
+	run python3 -c 'import email, sys
+for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk():
+    if p.get_filename(): print(p.get_filename())' "$T/m"
+	assert_line --index 0 '..∕..∕etc／passwd'
+	[ "$(ls "$T/out" | wc -l)" -eq 2 ]
+	[ "$(cat "$T/out/_.._etc_passwd")" = abc ]
+}
