@@ -36,6 +36,9 @@ struct src {
 	struct sniff sn;	/* text or binary, charset, and what the chooser needs */
 	enum sniff_kind kind;	/* after pass 1 */
 	int binary_early;	/* pass 1 stopped early: the data is binary */
+	int shared;		/* a file others may write to while it is read twice (not a
+				 * private spool, not the input's buffer) */
+	struct sniff again;	/* pass 2's counts, for a shared file that is not binary */
 };
 
 struct packer {
@@ -275,6 +278,7 @@ open_source(const char *path, struct src *s, unsigned char *chunk, struct err *e
 	}
 	if (S_ISREG(st.st_mode)) {
 		s->fd = fd;
+		s->shared = 1;
 		return 0;
 	}
 	if ((sp = io_spool(e)) < 0) {
@@ -322,6 +326,7 @@ src_close(struct src *s)
 	s->fd = -1;
 	s->mem = NULL;
 	s->memlen = s->memoff = 0;
+	s->shared = 0;
 }
 
 static int
@@ -333,7 +338,66 @@ rewind_source(struct src *s, struct err *e)
 	}
 	if (lseek(s->fd, 0, SEEK_SET) != 0)
 		return err_sys(e, EX_IOERR, "cannot rewind %s", s->name);
+	sniff_init(&s->again);
 	return 0;
+}
+
+/* Pass 2 holds more of something than pass 1 counted? Every count only grows as bytes come,
+ * so this is known before the bytes are used. */
+static int
+grew(const struct cte_stats *b, const struct cte_stats *a)
+{
+	return b->bytes > a->bytes || b->lines > a->lines || b->nul > a->nul ||
+	    b->nonascii > a->nonascii || b->ctl > a->ctl || b->bare_cr > a->bare_cr ||
+	    b->bare_lf > a->bare_lf || b->longest > a->longest || b->cur > a->longest ||
+	    b->from_lines > a->from_lines || b->ws_lines > a->ws_lines ||
+	    b->dot_lines > a->dot_lines || b->utf8_bad > a->utf8_bad;
+}
+
+static int
+same(const struct cte_stats *b, const struct cte_stats *a)
+{
+	return !grew(b, a) && b->bytes == a->bytes && b->lines == a->lines &&
+	    b->nonascii == a->nonascii && b->bare_lf == a->bare_lf &&
+	    b->longest == a->longest && b->from_lines == a->from_lines &&
+	    b->ws_lines == a->ws_lines && b->dot_lines == a->dot_lines &&
+	    b->utf8_bad == a->utf8_bad && b->ends_nl == a->ends_nl;
+}
+
+/*
+ * Pass 2's read: as src_read, but a file someone else can write to must hold what pass 1
+ * saw, since the type, charset and transfer encoding were chosen from it. A file changed in
+ * between (7bit text that now has a bare CR, which would arrive as a line break, or a
+ * "From " line that a signature does not survive) is an error before the changed bytes are
+ * used, or at its end when it shrank; bytes appended after pass 1 are left out. Binary data
+ * goes as base64 and needs no check.
+ */
+static ssize_t
+src_read_again(struct src *s, unsigned char *buf, size_t n, struct err *e)
+{
+	uint64_t left = s->sn.st.bytes - s->again.st.bytes;
+	ssize_t r;
+
+	/* What was appended after pass 1 is not read (a log file being written): the part
+	 * is what pass 1 saw. */
+	if (s->shared && !s->binary_early && n > left)
+		n = (size_t)left;
+	r = n > 0 ? src_read(s, buf, n) : 0;
+	if (r < 0) {
+		err_sys(e, EX_IOERR, "read error: %s", s->name);
+		return -1;
+	}
+	if (!s->shared || s->binary_early)
+		return r;
+	if (r > 0)
+		sniff_update(&s->again, buf, (size_t)r);
+	else
+		cte_scan_final(&s->again.st);
+	if (r > 0 ? grew(&s->again.st, &s->sn.st) : !same(&s->again.st, &s->sn.st)) {
+		err_set(e, EX_TEMPFAIL, "%s changed while it was being read", s->name);
+		return -1;
+	}
+	return r;
 }
 
 /* Pass 1: sniff text/binary and gather what the transfer encoding chooser needs. Binary
@@ -379,11 +443,11 @@ encode_source(struct packer *p, struct src *s, enum cte cte, int text)
 			return -1;
 		p->enc_ready = 1;
 	}
-	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
+	while ((n = src_read_again(s, p->chunk, CHUNK, p->e)) > 0)
 		if (cte_enc_write(&p->enc, &snk, p->chunk, (size_t)n, p->e) != 0)
 			return -1;
 	if (n < 0)
-		return err_sys(p->e, EX_IOERR, "read error: %s", s->name);
+		return -1;
 	return cte_enc_finish(&p->enc, &snk, p->e);
 }
 
@@ -535,11 +599,11 @@ write_forward(struct packer *p, const struct pack_att *a, struct src *s)
 	}
 	if (puts_(p, p->eol) != 0)
 		return -1;
-	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
+	while ((n = src_read_again(s, p->chunk, CHUNK, p->e)) > 0)
 		if (put_lines(p, p->chunk, (size_t)n, &carry) != 0)
 			return -1;
 	if (n < 0)
-		return err_sys(p->e, EX_IOERR, "read error: %s", s->name);
+		return -1;
 	return carry ? put(p, "\r", 1) : 0;
 }
 

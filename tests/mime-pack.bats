@@ -576,3 +576,54 @@ PYEOF
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"file name of"*"not valid ANSI_X3.4-1968" ]]
 }
+
+# A file is read twice: once to choose type, charset and encoding, once to encode it. What
+# another process changes in between must not go out under the first read's declarations.
+reread() {	# reread FILE AT|'' HEXBYTES MIME-PACK-ARGS...: change FILE at mime-pack's rewind
+	local f=$1 at=$2 bytes=$3
+	shift 3
+	[ -e "$T/reread.so" ] ||
+		cc -shared -fPIC -o "$T/reread.so" "$BATS_TEST_DIRNAME/helpers/reread-shim.c" -ldl
+	run env REREAD_FILE="$(realpath "$f")" ${at:+REREAD_AT=$at} REREAD_BYTES="$bytes" \
+	    LD_PRELOAD="$T/reread.so" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    mime-pack "$@" <"$T/draft"
+}
+
+@test "mime-pack: a file changed between its two reads is refused, never sent as pass 1 saw it" {
+	printf 'one\ntwo\n' >"$T/orig"
+	# the line end after "one" becomes a bare CR: 7bit text would carry it as a line break
+	cp "$T/orig" "$T/a.txt"
+	reread "$T/a.txt" 3 0d -a "$T/a.txt"
+	assert_failure 75
+	assert_output --regexp '^mime-pack: .*/a\.txt changed while it was being read$'
+	# "two" becomes "From": a 7bit line that mbox transports rewrite (and signatures break on)
+	printf 'one\ntwo\n' >"$T/a.txt"
+	reread "$T/a.txt" 4 46726f6d20 -a "$T/a.txt"
+	assert_failure 75
+	# cut short after pass 1
+	printf 'one\ntwo\n' >"$T/a.txt"
+	reread "$T/a.txt" 4 '' -a "$T/a.txt"
+	assert_failure 75
+	# an attached message (message/rfc822 in 7bit) whose body is rewritten
+	printf 'Subject: fw\n\nshort\n' >"$T/fw.eml"
+	reread "$T/fw.eml" 13 "$(printf '41%.0s' $(seq 100))" --forward "$T/fw.eml"
+	assert_failure 75
+	assert_output --partial 'fw.eml changed while it was being read'
+	# the same runs without a change succeed (the shim itself changes nothing else)
+	printf 'one\ntwo\n' >"$T/a.txt"
+	run env LD_PRELOAD="$T/reread.so" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    mime-pack -a "$T/a.txt" <"$T/draft"
+	assert_success
+}
+
+@test "mime-pack: bytes appended to a file after its first read are left out" {
+	printf 'one\ntwo\n' >"$T/orig"
+	cp "$T/orig" "$T/a.txt"
+	reread "$T/a.txt" '' 00ff0d0a46726f6d20780a -a "$T/a.txt"
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	py_leaf "$T/out" 2 text/plain a.txt "$T/orig"
+	grep -q '^Content-Transfer-Encoding: 7bit' <(sed -n '/name=a.txt/,$p' "$T/out")
+}
