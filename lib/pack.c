@@ -510,11 +510,12 @@ attachment_fields(struct packer *p, const struct pack_att *a, const char *type,
 	buf_adds(&b, type);
 	if (charset != NULL && mime_param_append(&b, "charset", charset, p->e) != 0)
 		goto out;
-	if (is_ascii(name)) {
+	if (is_ascii(name) && strstr(name, "=?") == NULL) {
 		if (mime_param_append(&b, "name", name, p->e) != 0)
 			goto out;
 	} else {
-		/* A phrase's encoded words hold no '"' or '\\': safe in a quoted-string. */
+		/* A phrase's encoded words hold no '"' or '\\': safe in a quoted-string. A name
+		 * holding "=?" is encoded too, so readers do not decode it as a word. */
 		if ((w = enc2047(name, RFC2047_PHRASE, 0, p->e)) == NULL)
 			goto out;
 		buf_addf(&b, "; name=\"%s\"", w);

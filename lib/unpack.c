@@ -321,24 +321,26 @@ dest_write(void *ctx, const void *p, size_t n, struct err *e)
 }
 
 /* The file name of a part: Content-Disposition filename (RFC 2183, RFC 2231), else the
- * Content-Type name; plain values may carry RFC 2047 words, which are decoded. NULL if none
- * (or out of memory, which only loses the name). */
+ * Content-Type name; plain values may carry RFC 2047 words, which are decoded. An RFC 2231
+ * extended value is decoded text already: what looks like an encoded word in it is taken as
+ * written, as Python's email package takes it. NULL if none (or out of memory, which only
+ * loses the name). */
 static char *
 part_filename(const struct mime_part *p)
 {
 	const struct msg_field *f = msg_header_get(p->h, "Content-Disposition");
+	const struct mime_param *v = NULL;
 	struct mime_type d;
-	const char *v = NULL;
 	struct err e;
 	char *r = NULL;
 
 	memset(&d, 0, sizeof d);
 	if (f != NULL && mime_type_parse(f->value, 1, &d, &e) == 0)
-		v = mime_type_param(&d, "filename");
+		v = mime_type_param_get(&d, "filename");
 	if (v == NULL)
-		v = mime_type_param(&p->ct, "name");
+		v = mime_type_param_get(&p->ct, "name");
 	if (v != NULL)
-		r = rfc2047_decode(v, &e);
+		r = v->extended ? strdup(v->value) : rfc2047_decode(v->value, &e);
 	mime_type_free(&d);
 	return r;
 }

@@ -627,3 +627,28 @@ reread() {	# reread FILE AT|'' HEXBYTES MIME-PACK-ARGS...: change FILE at mime-p
 	py_leaf "$T/out" 2 text/plain a.txt "$T/orig"
 	grep -q '^Content-Transfer-Encoding: 7bit' <(sed -n '/name=a.txt/,$p' "$T/out")
 }
+
+@test "mime-pack: a file name that looks like an RFC 2047 word is announced so readers take it literally" {
+	printf 'x\n' >"$T/f"
+	n='=?utf-8?q?invoice.exe=00?=.txt'
+	mime-pack -n "$n" -a "$T/f" <"$T/draft" >"$T/out"
+	# Python's email, both policies: filename and the old name= parameter
+	run python3 - "$T/out" <<'PY'
+import email, sys
+from email import policy
+from email.header import decode_header, make_header
+for pol in (policy.compat32, policy.default):
+    m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=pol)
+    for p in m.walk():
+        if p.get_filename():
+            print(p.get_filename())
+            print(str(make_header(decode_header(email.message_from_binary_file(open(sys.argv[1], "rb")).get_payload()[1].get_param("name")))))
+PY
+	assert_success
+	assert_output "$n
+$n
+$n
+$n"
+	run mime-unpack -l "$T/out"
+	assert_line --index 2 --partial "$n"
+}

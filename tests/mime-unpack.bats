@@ -366,3 +366,19 @@ for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk():
 	[ "$(ls "$T/out" | wc -l)" -eq 2 ]
 	[ "$(cat "$T/out/_.._etc_passwd")" = abc ]
 }
+
+@test "mime-unpack: an RFC 2231 name is not decoded again as RFC 2047, as Python reads it" {
+	printf 'abc' >"$T/1"
+	named_parts "$T/m" "filename*=utf-8''%3D%3Futf-8%3Fq%3Fevil.exe%3F%3D.txt" "$T/1" \
+	    'filename="=?utf-8?q?plain=2Etxt?="' "$T/1"
+	run python3 -c 'import email, sys
+for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk():
+    if p.get_filename(): print(p.get_filename())' "$T/m"
+	assert_line --index 0 '=?utf-8?q?evil.exe?=.txt'
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/=?utf-8?q?evil.exe?=.txt
+$T/out/plain.txt"
+	run mime-unpack -l "$T/m"
+	assert_line --index 1 --regexp $'\t=\\?utf-8\\?q\\?evil\\.exe\\?=\\.txt$'
+}
