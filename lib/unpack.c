@@ -448,6 +448,23 @@ selected(struct unpack *u, const struct mime_part *p, const char *number, int at
 	}
 }
 
+/* A bare CR (one not before an LF) in a header: Python's email and Thunderbird end a line
+ * there, the walker does not, so they would see fields (a Content-Disposition, a filename)
+ * where we see one field's value: what is listed or extracted would not be what a reader
+ * shows. RFC 5322 §2.2 allows CR only in CRLF; such a header is refused. */
+static int
+has_bare_cr(const struct msg_header *h)
+{
+	const char *r;
+	size_t i, k;
+
+	for (i = 0; i < h->n; i++)
+		for (r = h->f[i].raw, k = 0; k < h->f[i].rawlen; k++)
+			if (r[k] == '\r' && (k + 1 == h->f[i].rawlen || r[k + 1] != '\n'))
+				return 1;
+	return 0;
+}
+
 static int
 cb_begin(void *ctx, struct mime_part *p, struct err *e)
 {
@@ -472,6 +489,9 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 	}
 	if (unpack_part_number(p, number, sizeof number) != 0)
 		return err_set(e, EX_DATAERR, "MIME part numbers too long");
+	if (has_bare_cr(p->h))
+		return err_set(e, EX_DATAERR, "part %s: a header field holds a bare CR (readers "
+		    "differ on where its lines end)", number);
 	free(u->filename);
 	u->filename = part_filename(p);
 	attachment = is_attachment(p, u->filename);

@@ -382,3 +382,27 @@ $T/out/plain.txt"
 	run mime-unpack -l "$T/m"
 	assert_line --index 1 --regexp $'\t=\\?utf-8\\?q\\?evil\\.exe\\?=\\.txt$'
 }
+
+@test "mime-unpack: a bare CR in a header is refused, not read otherwise than Python reads it" {
+	# Python's email ends a line at the bare CR and sees an attachment evil.exe
+	printf 'From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\rContent-Disposition: attachment; filename=evil.exe\n\nMZ\n--b--\n' >"$T/m"
+	run python3 -c 'import email, sys
+print([p.get_filename() for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk()])' "$T/m"
+	assert_output "[None, 'evil.exe']"
+	for mode in -l "-x $T/out"; do
+		run mime-unpack $mode "$T/m"
+		assert_failure 65
+		assert_line 'mime-unpack: part 1: a header field holds a bare CR (readers differ on where its lines end)'
+	done
+	[ -z "$(ls -A "$T/out")" ]
+	# a whole message with bare CR line ends: Python sees the parts, mime-unpack refuses
+	printf 'From: a@example.org\rContent-Type: multipart/mixed; boundary=b\r\r--b\rContent-Disposition: attachment; filename=x.bin\r\rMZ\r--b--\r' >"$T/m"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_failure 65
+	[ -z "$(ls -A "$T/out")" ]
+	# CR LF line ends are fine
+	printf 'From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Disposition: attachment; filename=x.bin\r\n\r\nMZ\r\n--b--\r\n' >"$T/m"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/x.bin"
+}
