@@ -229,14 +229,34 @@ fail:
 	return NULL;
 }
 
-/* One input header field, raw, or re-encoded when it holds non-ASCII text (RFC 2047). */
+/* Does the field's raw text have a line over RFC 5322 §2.1.1's 998 octets? */
+static int
+has_long_line(const struct msg_field *f)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < f->rawlen; i++)
+		if (f->raw[i] == '\n') {
+			if (i - start > MSG_MAX_OUT_LINE + 1)	/* + 1: a CR before the LF */
+				return 1;
+			start = i + 1;
+		}
+	return f->rawlen - start > MSG_MAX_OUT_LINE;
+}
+
+/* One input header field, raw, or re-encoded when it holds non-ASCII text (RFC 2047) or a
+ * line too long to send (then it is folded, its long words encoded). */
 static int
 write_input_field(struct packer *p, const struct msg_field *f)
 {
 	char *v;
-	int carry = 0, r;
+	int carry = 0, r, long_line = has_long_line(f);
 
-	if (p->o->utf8_headers || is_ascii(f->value) || in_list(raw_fields, f->name))
+	if (long_line && in_list(raw_fields, f->name))
+		return err_set(p->e, EX_DATAERR, "header field %s has a line over %d octets",
+		    f->name, MSG_MAX_OUT_LINE);
+	if (!long_line &&
+	    (p->o->utf8_headers || is_ascii(f->value) || in_list(raw_fields, f->name)))
 		return put_lines(p, (const unsigned char *)f->raw, f->rawlen, &carry);
 	if (!charset_utf8_valid(f->value, strlen(f->value)))
 		return err_set(p->e, EX_DATAERR, "header field %s is neither ASCII nor UTF-8",

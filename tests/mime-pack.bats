@@ -652,3 +652,30 @@ $n"
 	run mime-unpack -l "$T/out"
 	assert_line --index 2 --partial "$n"
 }
+
+@test "mime-pack: a draft's header line over 998 octets is folded (or refused), never sent as it is" {
+	python3 - "$T/d" <<'PY'
+import sys
+open(sys.argv[1], "w").write("From: a@example.org\nTo: " +
+    ", ".join("user%d@example.org" % i for i in range(100)) + "\nSubject: " + "x" * 2500 +
+    "\nX-Long: " + "abc " * 400 + "end\n\nbody\n")
+PY
+	run mime-pack <"$T/d"
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	[ "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$T/out")" -le 998 ]
+	# Python's email reads the same field values back
+	run python3 - "$T/d" "$T/out" <<'PY'
+import email, sys
+from email import policy
+a, b = (email.message_from_binary_file(open(f, "rb"), policy=policy.default) for f in sys.argv[1:])
+for k in ("To", "Subject", "X-Long"):
+    print(k, str(a[k]) == str(b[k]))
+PY
+	assert_output $'To True\nSubject True\nX-Long True'
+	# a field that must stay as written cannot be folded for it
+	printf 'Message-ID: <%s@example.org>\n\nbody\n' "$(printf 'x%.0s' $(seq 1200))" >"$T/d"
+	run mime-pack <"$T/d"
+	assert_failure 65
+	assert_output 'mime-pack: header field Message-ID has a line over 998 octets'
+}
