@@ -573,7 +573,8 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 	}
 	if (f.n > 0) {
 		if (buf_check(&f.b, e) == 0)
-			err_set(e, EX_DATAERR, "no usable certificate for %d member%s (nothing "
+			err_set(e, f.unavailable == f.n ? EX_UNAVAILABLE : EX_DATAERR,
+			    "no usable certificate for %d member%s (nothing "
 			    "written): %s", f.n, f.n == 1 ? "" : "s", f.b.p);
 		goto out;
 	}
