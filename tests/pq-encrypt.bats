@@ -230,3 +230,31 @@ learn_bob() {
 	assert_failure 65
 	[ -z "$output" ]
 }
+
+@test "pq-encrypt: a Bcc recipient with an RSA signer and ML-KEM encryption certificate in the store gets both in their copy, the shared envelope neither" {
+	printf 'From: carol@example.org\nTo: alice@example.org\nBcc: bob@example.org\nSubject: x\n\nThe launch codes.\n' >"$T/m"
+	mkdir "$T/bcc"
+	if ! ossl_has CMS_KEMRI; then
+		learn_bob "$T/fx/bob-mlkem.pem"
+		smime-encrypt --no-self -r "$PKI/alice.pem" --cert-dir "$T/store" --bcc-dir "$T/bcc" "$T/m" >"$T/out"
+		[ "$(ri_kinds "$T/out")" = "ktri" ]
+		[ "$(ri_kinds "$T/bcc/bcc-bob@example.org.eml")" = "ktri" ]
+		openssl cms -decrypt -in "$T/bcc/bcc-bob@example.org.eml" -inkey "$PKI/bob.key" -recip "$PKI/bob.pem" -out /dev/null
+		return
+	fi
+	learn_bob "$PKI/bob-mlkem.pem" --capabilities aes-128-cbc
+	smime-encrypt --no-self -r "$PKI/alice.pem" --cert-dir "$T/store" --bcc-dir "$T/bcc" "$T/m" >"$T/out"
+	[ "$(ri_kinds "$T/out")" = "ktri" ]
+	for k in bob bob-mlkem; do
+		run openssl cms -decrypt -in "$T/out" -inkey "$PKI/$k.key" -recip "$PKI/$k.pem" -out /dev/null
+		assert_failure
+	done
+	b="$T/bcc/bcc-bob@example.org.eml"
+	[ "$(ri_kinds "$b")" = "ktri kemri" ]
+	openssl cms -decrypt -in "$b" -inkey "$PKI/bob-mlkem.key" -recip "$PKI/bob-mlkem.pem" -out "$T/d1"
+	openssl cms -decrypt -in "$b" -inkey "$PKI/bob.key" -recip "$PKI/bob.pem" -out "$T/d2"
+	grep -q 'The launch codes.' "$T/d1"
+	cmp "$T/d1" "$T/d2"
+	# RFC 9936: the ML-KEM-768 key in a Bcc copy makes the content key AES-256 too
+	openssl cms -cmsout -print -in "$b" | grep -A1 contentEncryptionAlgorithm | grep -q 'aes-256-cbc'
+}
