@@ -353,15 +353,17 @@ is_attachment(const struct mime_part *p, const char *filename)
 	return filename != NULL || (f != NULL && strncasecmp(f->value, "attachment", 10) == 0);
 }
 
-/* Is p, or a part it is in, the signature of a multipart/signed (RFC 1847 §2.1: the second
- * body part is the control information)? */
+/* Is p the signature of a multipart/signed (RFC 1847 §2.1: the second body part is the
+ * control information)? Only a part whose type is a signature's: anything else in that place
+ * (an executable named as it likes) is an attachment like any other, and is written. */
 static int
-in_signature(const struct mime_part *p)
+is_signature(const struct mime_part *p)
 {
-	for (; p->parent != NULL; p = p->parent)
-		if (p->index == 2 && mime_type_is(&p->parent->ct, "multipart", "signed"))
-			return 1;
-	return 0;
+	return p->index == 2 && p->parent != NULL &&
+	    mime_type_is(&p->parent->ct, "multipart", "signed") &&
+	    (mime_type_is(&p->ct, "application", "pkcs7-signature") ||
+	    mime_type_is(&p->ct, "application", "x-pkcs7-signature") ||
+	    mime_type_is(&p->ct, "application", "pgp-signature"));
 }
 
 static const char *
@@ -443,7 +445,7 @@ selected(struct unpack *u, const struct mime_part *p, const char *number, int at
 	switch (u->mode) {
 	case UNPACK_LIST: return 1;
 	case UNPACK_PART: return strcmp(number, u->want) == 0;
-	case UNPACK_EXTRACT: return attachment && (u->keep_signatures || !in_signature(p));
+	case UNPACK_EXTRACT: return attachment && (u->keep_signatures || !is_signature(p));
 	default: return 0;
 	}
 }

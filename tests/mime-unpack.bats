@@ -406,3 +406,25 @@ print([p.get_filename() for p in email.message_from_binary_file(open(sys.argv[1]
 	assert_success
 	assert_output "$T/out/x.bin"
 }
+
+@test "mime-unpack: -x skips only a signature in a multipart/signed's second place, not anything put there" {
+	printf 'MZ payload' >"$T/evil"
+	python3 - "$T/m" "$T/evil" <<'PY'
+import base64, sys
+m = ['MIME-Version: 1.0',
+     'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="s"',
+     '', '--s', 'Content-Type: text/plain', '', 'see the attachment', '--s',
+     'Content-Type: application/octet-stream; name="invoice.exe"',
+     'Content-Disposition: attachment; filename="invoice.exe"',
+     'Content-Transfer-Encoding: base64', '', base64.b64encode(open(sys.argv[2], 'rb').read()).decode(),
+     '--s--', '']
+open(sys.argv[1], 'w').write('\n'.join(m))
+PY
+	run python3 -c 'import email, sys
+print([p.get_filename() for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk()])' "$T/m"
+	assert_output "[None, None, 'invoice.exe']"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/invoice.exe"
+	cmp "$T/out/invoice.exe" "$T/evil"
+}
