@@ -536,7 +536,7 @@ attachment_fields(struct packer *p, const struct pack_att *a, const char *type,
 	} else {
 		/* A phrase's encoded words hold no '"' or '\\': safe in a quoted-string. A name
 		 * holding "=?" is encoded too, so readers do not decode it as a word. */
-		if ((w = enc2047(name, RFC2047_PHRASE, 0, p->e)) == NULL)
+		if ((w = enc2047(name, RFC2047_PHRASE, 7, p->e)) == NULL)	/* " name=\"" */
 			goto out;
 		buf_addf(&b, "; name=\"%s\"", w);
 	}

@@ -679,3 +679,20 @@ PY
 	assert_failure 65
 	assert_output 'mime-pack: header field Message-ID has a line over 998 octets'
 }
+
+@test "mime-pack: long non-ASCII names: every line with RFC 2047 words within 76 columns, both names decode" {
+	printf 'x\n' >"$T/f"
+	for n in "$(python3 -c "print('日本語のファイル名' * 20 + '.docx')")" \
+	    "$(python3 -c "print('a' * 1500 + 'é.bin')")" "$(python3 -c "print('😀' * 80 + '.txt')")"; do
+		mime-pack -n "$n" -a "$T/f" <"$T/draft" >"$T/out"
+		# RFC 2047 section 2: a line holding encoded words is at most 76 characters
+		[ "$(grep -F '=?' "$T/out" | awk '{ if (length($0) > m) m = length($0) } END { print m }')" -le 76 ]
+		run python3 - "$T/out" "$n" <<'PY'
+import email, sys
+from email.header import decode_header, make_header
+p = email.message_from_binary_file(open(sys.argv[1], "rb")).get_payload()[1]
+print(p.get_filename() == sys.argv[2], str(make_header(decode_header(p.get_param("name")))) == sys.argv[2])
+PY
+		assert_output "True True"
+	done
+}
