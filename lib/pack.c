@@ -36,6 +36,9 @@ struct src {
 	struct sniff sn;	/* text or binary, charset, and what the chooser needs */
 	enum sniff_kind kind;	/* after pass 1 */
 	int binary_early;	/* pass 1 stopped early: the data is binary */
+	int shared;		/* a file others may write to while it is read twice (not a
+				 * private spool, not the input's buffer) */
+	struct sniff again;	/* pass 2's counts, for a shared file that is not binary */
 };
 
 struct packer {
@@ -226,14 +229,34 @@ fail:
 	return NULL;
 }
 
-/* One input header field, raw, or re-encoded when it holds non-ASCII text (RFC 2047). */
+/* Does the field's raw text have a line over RFC 5322 §2.1.1's 998 octets? */
+static int
+has_long_line(const struct msg_field *f)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < f->rawlen; i++)
+		if (f->raw[i] == '\n') {
+			if (i - start > MSG_MAX_OUT_LINE + 1)	/* + 1: a CR before the LF */
+				return 1;
+			start = i + 1;
+		}
+	return f->rawlen - start > MSG_MAX_OUT_LINE;
+}
+
+/* One input header field, raw, or re-encoded when it holds non-ASCII text (RFC 2047) or a
+ * line too long to send (then it is folded, its long words encoded). */
 static int
 write_input_field(struct packer *p, const struct msg_field *f)
 {
 	char *v;
-	int carry = 0, r;
+	int carry = 0, r, long_line = has_long_line(f);
 
-	if (p->o->utf8_headers || is_ascii(f->value) || in_list(raw_fields, f->name))
+	if (long_line && in_list(raw_fields, f->name))
+		return err_set(p->e, EX_DATAERR, "header field %s has a line over %d octets",
+		    f->name, MSG_MAX_OUT_LINE);
+	if (!long_line &&
+	    (p->o->utf8_headers || is_ascii(f->value) || in_list(raw_fields, f->name)))
 		return put_lines(p, (const unsigned char *)f->raw, f->rawlen, &carry);
 	if (!charset_utf8_valid(f->value, strlen(f->value)))
 		return err_set(p->e, EX_DATAERR, "header field %s is neither ASCII nor UTF-8",
@@ -275,6 +298,7 @@ open_source(const char *path, struct src *s, unsigned char *chunk, struct err *e
 	}
 	if (S_ISREG(st.st_mode)) {
 		s->fd = fd;
+		s->shared = 1;
 		return 0;
 	}
 	if ((sp = io_spool(e)) < 0) {
@@ -322,6 +346,7 @@ src_close(struct src *s)
 	s->fd = -1;
 	s->mem = NULL;
 	s->memlen = s->memoff = 0;
+	s->shared = 0;
 }
 
 static int
@@ -333,7 +358,66 @@ rewind_source(struct src *s, struct err *e)
 	}
 	if (lseek(s->fd, 0, SEEK_SET) != 0)
 		return err_sys(e, EX_IOERR, "cannot rewind %s", s->name);
+	sniff_init(&s->again);
 	return 0;
+}
+
+/* Pass 2 holds more of something than pass 1 counted? Every count only grows as bytes come,
+ * so this is known before the bytes are used. */
+static int
+grew(const struct cte_stats *b, const struct cte_stats *a)
+{
+	return b->bytes > a->bytes || b->lines > a->lines || b->nul > a->nul ||
+	    b->nonascii > a->nonascii || b->ctl > a->ctl || b->bare_cr > a->bare_cr ||
+	    b->bare_lf > a->bare_lf || b->longest > a->longest || b->cur > a->longest ||
+	    b->from_lines > a->from_lines || b->ws_lines > a->ws_lines ||
+	    b->dot_lines > a->dot_lines || b->utf8_bad > a->utf8_bad;
+}
+
+static int
+same(const struct cte_stats *b, const struct cte_stats *a)
+{
+	return !grew(b, a) && b->bytes == a->bytes && b->lines == a->lines &&
+	    b->nonascii == a->nonascii && b->bare_lf == a->bare_lf &&
+	    b->longest == a->longest && b->from_lines == a->from_lines &&
+	    b->ws_lines == a->ws_lines && b->dot_lines == a->dot_lines &&
+	    b->utf8_bad == a->utf8_bad && b->ends_nl == a->ends_nl;
+}
+
+/*
+ * Pass 2's read: as src_read, but a file someone else can write to must hold what pass 1
+ * saw, since the type, charset and transfer encoding were chosen from it. A file changed in
+ * between (7bit text that now has a bare CR, which would arrive as a line break, or a
+ * "From " line that a signature does not survive) is an error before the changed bytes are
+ * used, or at its end when it shrank; bytes appended after pass 1 are left out. Binary data
+ * goes as base64 and needs no check.
+ */
+static ssize_t
+src_read_again(struct src *s, unsigned char *buf, size_t n, struct err *e)
+{
+	uint64_t left = s->sn.st.bytes - s->again.st.bytes;
+	ssize_t r;
+
+	/* What was appended after pass 1 is not read (a log file being written): the part
+	 * is what pass 1 saw. */
+	if (s->shared && !s->binary_early && n > left)
+		n = (size_t)left;
+	r = n > 0 ? src_read(s, buf, n) : 0;
+	if (r < 0) {
+		err_sys(e, EX_IOERR, "read error: %s", s->name);
+		return -1;
+	}
+	if (!s->shared || s->binary_early)
+		return r;
+	if (r > 0)
+		sniff_update(&s->again, buf, (size_t)r);
+	else
+		cte_scan_final(&s->again.st);
+	if (r > 0 ? grew(&s->again.st, &s->sn.st) : !same(&s->again.st, &s->sn.st)) {
+		err_set(e, EX_TEMPFAIL, "%s changed while it was being read", s->name);
+		return -1;
+	}
+	return r;
 }
 
 /* Pass 1: sniff text/binary and gather what the transfer encoding chooser needs. Binary
@@ -379,11 +463,11 @@ encode_source(struct packer *p, struct src *s, enum cte cte, int text)
 			return -1;
 		p->enc_ready = 1;
 	}
-	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
+	while ((n = src_read_again(s, p->chunk, CHUNK, p->e)) > 0)
 		if (cte_enc_write(&p->enc, &snk, p->chunk, (size_t)n, p->e) != 0)
 			return -1;
 	if (n < 0)
-		return err_sys(p->e, EX_IOERR, "read error: %s", s->name);
+		return -1;
 	return cte_enc_finish(&p->enc, &snk, p->e);
 }
 
@@ -446,12 +530,13 @@ attachment_fields(struct packer *p, const struct pack_att *a, const char *type,
 	buf_adds(&b, type);
 	if (charset != NULL && mime_param_append(&b, "charset", charset, p->e) != 0)
 		goto out;
-	if (is_ascii(name)) {
+	if (is_ascii(name) && strstr(name, "=?") == NULL) {
 		if (mime_param_append(&b, "name", name, p->e) != 0)
 			goto out;
 	} else {
-		/* A phrase's encoded words hold no '"' or '\\': safe in a quoted-string. */
-		if ((w = enc2047(name, RFC2047_PHRASE, 0, p->e)) == NULL)
+		/* A phrase's encoded words hold no '"' or '\\': safe in a quoted-string. A name
+		 * holding "=?" is encoded too, so readers do not decode it as a word. */
+		if ((w = enc2047(name, RFC2047_PHRASE, 7, p->e)) == NULL)	/* " name=\"" */
 			goto out;
 		buf_addf(&b, "; name=\"%s\"", w);
 	}
@@ -535,11 +620,11 @@ write_forward(struct packer *p, const struct pack_att *a, struct src *s)
 	}
 	if (puts_(p, p->eol) != 0)
 		return -1;
-	while ((n = src_read(s, p->chunk, CHUNK)) > 0)
+	while ((n = src_read_again(s, p->chunk, CHUNK, p->e)) > 0)
 		if (put_lines(p, p->chunk, (size_t)n, &carry) != 0)
 			return -1;
 	if (n < 0)
-		return err_sys(p->e, EX_IOERR, "read error: %s", s->name);
+		return -1;
 	return carry ? put(p, "\r", 1) : 0;
 }
 

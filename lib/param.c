@@ -393,6 +393,7 @@ assemble(const struct parser *ps, const char *base, size_t blen, struct mime_par
 		buf_free(&v);
 		return -1;
 	}
+	mp->extended = any_ext;
 	if (any_ext) {
 		const char *cs = mp->charset != NULL ? mp->charset : "us-ascii";
 
@@ -565,15 +566,23 @@ mime_type_free(struct mime_type *t)
 	memset(t, 0, sizeof *t);
 }
 
-const char *
-mime_type_param(const struct mime_type *t, const char *name)
+const struct mime_param *
+mime_type_param_get(const struct mime_type *t, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < t->nparams; i++)
 		if (strcasecmp(t->params[i].name, name) == 0)
-			return t->params[i].value;
+			return &t->params[i];
 	return NULL;
+}
+
+const char *
+mime_type_param(const struct mime_type *t, const char *name)
+{
+	const struct mime_param *mp = mime_type_param_get(t, name);
+
+	return mp ? mp->value : NULL;
 }
 
 int
@@ -716,8 +725,8 @@ mime_param_append(struct buf *b, const char *name, const char *value, struct err
 
 		if (c >= 0x80 || !is_token_char(c))
 			token = 0;
-		if (c < 0x20 || c >= 0x7f)
-			printable = 0;
+		if (c < 0x20 || c >= 0x7f || (c == '=' && i + 1 < n && value[i + 1] == '?'))
+			printable = 0;	/* "=?": read as an encoded word by most readers */
 		qw += quoted_width(c);
 	}
 	/* RFC 2046 §5.1.1: a boundary is at most 70 characters and readers look for it

@@ -23,6 +23,9 @@ struct mime_param {
 			 * does that for the callers that want it, e.g. file names). */
 	char *charset;	/* RFC 2231 charset as written, or NULL */
 	char *lang;	/* RFC 2231 language as written, or NULL */
+	int extended;	/* the value came from RFC 2231 extended form (name*= or a name*N*
+			 * section): it is decoded text, and "=?" in it is not an RFC 2047
+			 * encoded word */
 };
 
 struct mime_type {
@@ -74,13 +77,17 @@ int mime_type_param_count(const char *value, const char *name, struct err *e);
 
 /* The value of parameter `name` (case-insensitive), or NULL. */
 const char *mime_type_param(const struct mime_type *t, const char *name);
+/* The parameter itself, or NULL. */
+const struct mime_param *mime_type_param_get(const struct mime_type *t, const char *name);
 /* 1 if t is type/subtype (case-insensitive); subtype NULL matches any. */
 int mime_type_is(const struct mime_type *t, const char *type, const char *subtype);
 
 /*
  * Append "; name=value" to a header value being built in b. The value (UTF-8) is written as a
  * token when it is one, else as a quoted-string; values that are not printable ASCII are
- * written in RFC 2231 extended form name*=utf-8''%E2%82%AC, and values too long for one line
+ * written in RFC 2231 extended form name*=utf-8''%E2%82%AC, as are values holding "=?" (most
+ * readers decode RFC 2047 encoded words in plain parameter values, against RFC 2047 §5, so
+ * "=?utf-8?q?x=00?=.txt" would not be read as written), and values too long for one line
  * are split into RFC 2231 sections (name*0="..."; name*1="..." or name*0*=utf-8''...;
  * name*1*=...), each "; "-separated piece short enough (MIME_PARAM_PIECE) that msg_fold can
  * keep every line within 78 columns. A UTF-8 character is never split across sections.

@@ -53,6 +53,22 @@ name_drops(ucs4_t c)
 	return buf_is_bidi(c) || uc_is_general_category(c, UC_CATEGORY_Cf);
 }
 
+/* Characters drawn as a slash or backslash (fraction and division slash, set minus, the
+ * big, small and fullwidth solidus and reverse solidus): a name holding them would be
+ * listed as if it were a path ("..∕..∕etc∕passwd"), and NFKC, which some tools apply, turns
+ * the fullwidth ones into real separators. They become '_' as '/' and '\\' do. */
+static int
+name_slash(ucs4_t c)
+{
+	switch (c) {
+	case 0x2044: case 0x2215: case 0x2216: case 0x29f5: case 0x29f8: case 0x29f9:
+	case 0xfe68: case 0xff0f: case 0xff3c:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 char *
 unpack_safe_name(const char *name, const char *fallback, struct err *e)
 {
@@ -80,8 +96,8 @@ unpack_safe_name(const char *name, const char *fallback, struct err *e)
 		if (c >= 0x80 && u8_mbtouc(&uc, (const uint8_t *)s, k) == (int)k) {
 			if (name_drops(uc))
 				continue;
-			if (uc == 0x2028 || uc == 0x2029) {
-				buf_addc(&b, '_');	/* line and paragraph separators, as LF */
+			if (uc == 0x2028 || uc == 0x2029 || name_slash(uc)) {
+				buf_addc(&b, '_');	/* line and paragraph separators (as LF), slashes */
 				continue;
 			}
 		}
@@ -181,6 +197,7 @@ unpack_commit(struct io_atomic *a, const char *dir, const char *name, int force,
 struct pending {
 	char *tmp;
 	char *name;
+	char *path;	/* where it was put, once named */
 };
 
 /* What the command does with the part being walked. */
@@ -304,24 +321,26 @@ dest_write(void *ctx, const void *p, size_t n, struct err *e)
 }
 
 /* The file name of a part: Content-Disposition filename (RFC 2183, RFC 2231), else the
- * Content-Type name; plain values may carry RFC 2047 words, which are decoded. NULL if none
- * (or out of memory, which only loses the name). */
+ * Content-Type name; plain values may carry RFC 2047 words, which are decoded. An RFC 2231
+ * extended value is decoded text already: what looks like an encoded word in it is taken as
+ * written, as Python's email package takes it. NULL if none (or out of memory, which only
+ * loses the name). */
 static char *
 part_filename(const struct mime_part *p)
 {
 	const struct msg_field *f = msg_header_get(p->h, "Content-Disposition");
+	const struct mime_param *v = NULL;
 	struct mime_type d;
-	const char *v = NULL;
 	struct err e;
 	char *r = NULL;
 
 	memset(&d, 0, sizeof d);
 	if (f != NULL && mime_type_parse(f->value, 1, &d, &e) == 0)
-		v = mime_type_param(&d, "filename");
+		v = mime_type_param_get(&d, "filename");
 	if (v == NULL)
-		v = mime_type_param(&p->ct, "name");
+		v = mime_type_param_get(&p->ct, "name");
 	if (v != NULL)
-		r = rfc2047_decode(v, &e);
+		r = v->extended ? strdup(v->value) : rfc2047_decode(v->value, &e);
 	mime_type_free(&d);
 	return r;
 }
@@ -334,15 +353,17 @@ is_attachment(const struct mime_part *p, const char *filename)
 	return filename != NULL || (f != NULL && strncasecmp(f->value, "attachment", 10) == 0);
 }
 
-/* Is p, or a part it is in, the signature of a multipart/signed (RFC 1847 §2.1: the second
- * body part is the control information)? */
+/* Is p the signature of a multipart/signed (RFC 1847 §2.1: the second body part is the
+ * control information)? Only a part whose type is a signature's: anything else in that place
+ * (an executable named as it likes) is an attachment like any other, and is written. */
 static int
-in_signature(const struct mime_part *p)
+is_signature(const struct mime_part *p)
 {
-	for (; p->parent != NULL; p = p->parent)
-		if (p->index == 2 && mime_type_is(&p->parent->ct, "multipart", "signed"))
-			return 1;
-	return 0;
+	return p->index == 2 && p->parent != NULL &&
+	    mime_type_is(&p->parent->ct, "multipart", "signed") &&
+	    (mime_type_is(&p->ct, "application", "pkcs7-signature") ||
+	    mime_type_is(&p->ct, "application", "x-pkcs7-signature") ||
+	    mime_type_is(&p->ct, "application", "pgp-signature"));
 }
 
 static const char *
@@ -424,9 +445,26 @@ selected(struct unpack *u, const struct mime_part *p, const char *number, int at
 	switch (u->mode) {
 	case UNPACK_LIST: return 1;
 	case UNPACK_PART: return strcmp(number, u->want) == 0;
-	case UNPACK_EXTRACT: return attachment && (u->keep_signatures || !in_signature(p));
+	case UNPACK_EXTRACT: return attachment && (u->keep_signatures || !is_signature(p));
 	default: return 0;
 	}
+}
+
+/* A bare CR (one not before an LF) in a header: Python's email and Thunderbird end a line
+ * there, the walker does not, so they would see fields (a Content-Disposition, a filename)
+ * where we see one field's value: what is listed or extracted would not be what a reader
+ * shows. RFC 5322 §2.2 allows CR only in CRLF; such a header is refused. */
+static int
+has_bare_cr(const struct msg_header *h)
+{
+	const char *r;
+	size_t i, k;
+
+	for (i = 0; i < h->n; i++)
+		for (r = h->f[i].raw, k = 0; k < h->f[i].rawlen; k++)
+			if (r[k] == '\r' && (k + 1 == h->f[i].rawlen || r[k + 1] != '\n'))
+				return 1;
+	return 0;
 }
 
 static int
@@ -453,6 +491,9 @@ cb_begin(void *ctx, struct mime_part *p, struct err *e)
 	}
 	if (unpack_part_number(p, number, sizeof number) != 0)
 		return err_set(e, EX_DATAERR, "MIME part numbers too long");
+	if (has_bare_cr(p->h))
+		return err_set(e, EX_DATAERR, "part %s: a header field holds a bare CR (readers "
+		    "differ on where its lines end)", number);
 	free(u->filename);
 	u->filename = part_filename(p);
 	attachment = is_attachment(p, u->filename);
@@ -532,6 +573,7 @@ keep_pending(struct unpack *u, struct err *e)
 	v = &u->pend[u->npend];
 	v->tmp = strdup(u->at.tmp);
 	v->name = strdup(u->filename);
+	v->path = NULL;
 	if (v->tmp == NULL || v->name == NULL) {
 		free(v->tmp);
 		free(v->name);
@@ -614,35 +656,56 @@ cb_cancel(void *ctx, struct mime_part *p)
 	u->decoding = 0;
 }
 
+/* Does an earlier attachment of this run have the name of attachment i? Names that differ
+ * only in ASCII case count as the same: they are one file on case-insensitive file systems. */
+static int
+named_before(const struct unpack *u, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (strcasecmp(u->pend[j].name, u->pend[i].name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+unlink_named(struct unpack *u, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n && !u->force; j++)
+		unlink(u->pend[j].path);
+}
+
 /* After a successful walk: give the extracted files their names. If one cannot be named,
  * the ones named before it are removed again (unless -f replaced an existing file there:
- * what it held is gone either way), so a failed run leaves the directory as it was. */
+ * what it held is gone either way), so a failed run leaves the directory as it was. -f
+ * replaces files that were there before, never one this run wrote: a second attachment of
+ * the same name gets a name of its own. */
 static int
 name_files(struct unpack *u, struct err *e)
 {
 	char used[4096];
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < u->npend; i++) {
-		if (unpack_link(u->pend[i].tmp, u->dir, u->pend[i].name, u->force, used, sizeof used,
-		    e) != 0) {
-			for (j = 0; j < i && !u->force; j++)
-				unlink(u->pend[j].name);
+		if (unpack_link(u->pend[i].tmp, u->dir, u->pend[i].name,
+		    u->force && !named_before(u, i), used, sizeof used, e) != 0) {
+			unlink_named(u, i);
 			return -1;
 		}
 		free(u->pend[i].tmp);
 		u->pend[i].tmp = NULL;
-		free(u->pend[i].name);
-		if ((u->pend[i].name = strdup(used)) == NULL) {
+		if ((u->pend[i].path = strdup(used)) == NULL) {
 			err_sys(e, EX_OSERR, "out of memory");
-			for (j = 0; j < i && !u->force; j++)
-				unlink(u->pend[j].name);
+			unlink_named(u, i);
 			unlink(used);
 			return -1;
 		}
 	}
 	for (i = 0; i < u->npend; i++) {
-		outs(u, u->pend[i].name);
+		outs(u, u->pend[i].path);
 		outs(u, "\n");
 	}
 	return 0;
@@ -656,6 +719,7 @@ free_pending(struct unpack *u)
 	for (i = 0; i < u->npend; i++) {
 		free(u->pend[i].tmp);
 		free(u->pend[i].name);
+		free(u->pend[i].path);
 	}
 	free(u->pend);
 	u->pend = NULL;

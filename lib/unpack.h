@@ -15,7 +15,8 @@ struct mime_part;
 /*
  * A file name that is safe to create in a directory, from a decoded (UTF-8, possibly
  * ill-formed) name: ill-formed UTF-8 repaired to U+FFFD, NFC, '/', '\\', C0 and C1 controls,
- * DEL and U+2028/U+2029 replaced by '_', format characters (Unicode Cf: bidirectional
+ * DEL, U+2028/U+2029 and the characters drawn as slashes (U+2044, U+2215, U+2216, U+29F5,
+ * U+29F8, U+29F9, U+FE68, U+FF0F, U+FF3C) replaced by '_', format characters (Unicode Cf: bidirectional
  * controls such as U+202E, zero-width characters) dropped, leading dots and white space and
  * trailing dots and white space dropped, cut to UNPACK_NAME_MAX octets at a character
  * boundary keeping a short extension.

@@ -576,3 +576,123 @@ PYEOF
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"file name of"*"not valid ANSI_X3.4-1968" ]]
 }
+
+# A file is read twice: once to choose type, charset and encoding, once to encode it. What
+# another process changes in between must not go out under the first read's declarations.
+reread() {	# reread FILE AT|'' HEXBYTES MIME-PACK-ARGS...: change FILE at mime-pack's rewind
+	local f=$1 at=$2 bytes=$3
+	shift 3
+	[ -e "$T/reread.so" ] ||
+		cc -shared -fPIC -o "$T/reread.so" "$BATS_TEST_DIRNAME/helpers/reread-shim.c" -ldl
+	run env REREAD_FILE="$(realpath "$f")" ${at:+REREAD_AT=$at} REREAD_BYTES="$bytes" \
+	    LD_PRELOAD="$T/reread.so" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    mime-pack "$@" <"$T/draft"
+}
+
+@test "mime-pack: a file changed between its two reads is refused, never sent as pass 1 saw it" {
+	printf 'one\ntwo\n' >"$T/orig"
+	# the line end after "one" becomes a bare CR: 7bit text would carry it as a line break
+	cp "$T/orig" "$T/a.txt"
+	reread "$T/a.txt" 3 0d -a "$T/a.txt"
+	assert_failure 75
+	assert_output --regexp '^mime-pack: .*/a\.txt changed while it was being read$'
+	# "two" becomes "From": a 7bit line that mbox transports rewrite (and signatures break on)
+	printf 'one\ntwo\n' >"$T/a.txt"
+	reread "$T/a.txt" 4 46726f6d20 -a "$T/a.txt"
+	assert_failure 75
+	# cut short after pass 1
+	printf 'one\ntwo\n' >"$T/a.txt"
+	reread "$T/a.txt" 4 '' -a "$T/a.txt"
+	assert_failure 75
+	# an attached message (message/rfc822 in 7bit) whose body is rewritten
+	printf 'Subject: fw\n\nshort\n' >"$T/fw.eml"
+	reread "$T/fw.eml" 13 "$(printf '41%.0s' $(seq 100))" --forward "$T/fw.eml"
+	assert_failure 75
+	assert_output --partial 'fw.eml changed while it was being read'
+	# the same runs without a change succeed (the shim itself changes nothing else)
+	printf 'one\ntwo\n' >"$T/a.txt"
+	run env LD_PRELOAD="$T/reread.so" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    mime-pack -a "$T/a.txt" <"$T/draft"
+	assert_success
+}
+
+@test "mime-pack: bytes appended to a file after its first read are left out" {
+	printf 'one\ntwo\n' >"$T/orig"
+	cp "$T/orig" "$T/a.txt"
+	reread "$T/a.txt" '' 00ff0d0a46726f6d20780a -a "$T/a.txt"
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	py_leaf "$T/out" 2 text/plain a.txt "$T/orig"
+	grep -q '^Content-Transfer-Encoding: 7bit' <(sed -n '/name=a.txt/,$p' "$T/out")
+}
+
+@test "mime-pack: a file name that looks like an RFC 2047 word is announced so readers take it literally" {
+	printf 'x\n' >"$T/f"
+	n='=?utf-8?q?invoice.exe=00?=.txt'
+	mime-pack -n "$n" -a "$T/f" <"$T/draft" >"$T/out"
+	# Python's email, both policies: filename and the old name= parameter
+	run python3 - "$T/out" <<'PY'
+import email, sys
+from email import policy
+from email.header import decode_header, make_header
+for pol in (policy.compat32, policy.default):
+    m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=pol)
+    for p in m.walk():
+        if p.get_filename():
+            print(p.get_filename())
+            print(str(make_header(decode_header(email.message_from_binary_file(open(sys.argv[1], "rb")).get_payload()[1].get_param("name")))))
+PY
+	assert_success
+	assert_output "$n
+$n
+$n
+$n"
+	run mime-unpack -l "$T/out"
+	assert_line --index 2 --partial "$n"
+}
+
+@test "mime-pack: a draft's header line over 998 octets is folded (or refused), never sent as it is" {
+	python3 - "$T/d" <<'PY'
+import sys
+open(sys.argv[1], "w").write("From: a@example.org\nTo: " +
+    ", ".join("user%d@example.org" % i for i in range(100)) + "\nSubject: " + "x" * 2500 +
+    "\nX-Long: " + "abc " * 400 + "end\n\nbody\n")
+PY
+	run mime-pack <"$T/d"
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	[ "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$T/out")" -le 998 ]
+	# Python's email reads the same field values back
+	run python3 - "$T/d" "$T/out" <<'PY'
+import email, sys
+from email import policy
+a, b = (email.message_from_binary_file(open(f, "rb"), policy=policy.default) for f in sys.argv[1:])
+for k in ("To", "Subject", "X-Long"):
+    print(k, str(a[k]) == str(b[k]))
+PY
+	assert_output $'To True\nSubject True\nX-Long True'
+	# a field that must stay as written cannot be folded for it
+	printf 'Message-ID: <%s@example.org>\n\nbody\n' "$(printf 'x%.0s' $(seq 1200))" >"$T/d"
+	run mime-pack <"$T/d"
+	assert_failure 65
+	assert_output 'mime-pack: header field Message-ID has a line over 998 octets'
+}
+
+@test "mime-pack: long non-ASCII names: every line with RFC 2047 words within 76 columns, both names decode" {
+	printf 'x\n' >"$T/f"
+	for n in "$(python3 -c "print('日本語のファイル名' * 20 + '.docx')")" \
+	    "$(python3 -c "print('a' * 1500 + 'é.bin')")" "$(python3 -c "print('😀' * 80 + '.txt')")"; do
+		mime-pack -n "$n" -a "$T/f" <"$T/draft" >"$T/out"
+		# RFC 2047 section 2: a line holding encoded words is at most 76 characters
+		[ "$(grep -F '=?' "$T/out" | awk '{ if (length($0) > m) m = length($0) } END { print m }')" -le 76 ]
+		run python3 - "$T/out" "$n" <<'PY'
+import email, sys
+from email.header import decode_header, make_header
+p = email.message_from_binary_file(open(sys.argv[1], "rb")).get_payload()[1]
+print(p.get_filename() == sys.argv[2], str(make_header(decode_header(p.get_param("name")))) == sys.argv[2])
+PY
+		assert_output "True True"
+	done
+}

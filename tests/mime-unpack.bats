@@ -310,3 +310,121 @@ EOF2
 	assert_failure 65
 	[ -z "$(ls -A "$T/out")" ]
 }
+
+# Attachments named as given, each FILE's content base64-encoded, written byte by byte.
+named_parts() {	# named_parts OUT 'DISPOSITION-PARAMS' FILE ...
+	python3 - "$@" <<'EOF2'
+import base64, sys
+out, args = sys.argv[1], sys.argv[2:]
+m = ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '']
+for params, path in zip(args[0::2], args[1::2]):
+    m += ['--b', 'Content-Type: application/octet-stream',
+          'Content-Disposition: attachment; ' + params, 'Content-Transfer-Encoding: base64', '',
+          base64.b64encode(open(path, 'rb').read()).decode()]
+m += ['--b--', '']
+open(out, 'w').write('\n'.join(m))
+EOF2
+}
+
+@test "mime-unpack: -f replaces files from before, never an attachment of the same message" {
+	printf 'first' >"$T/1"; printf 'second' >"$T/2"; printf 'third' >"$T/3"
+	named_parts "$T/m" 'filename="a.txt"' "$T/1" 'filename="a.txt"' "$T/2" 'filename="A.TXT"' "$T/3"
+	echo old >"$T/out/a.txt"
+	run mime-unpack -f -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/a.txt
+$T/out/a-1.txt
+$T/out/A.TXT"
+	[ "$(cat "$T/out/a.txt")" = first ]
+	[ "$(cat "$T/out/a-1.txt")" = second ]
+	[ "$(cat "$T/out/A.TXT")" = third ]
+	[ "$(ls "$T/out" | wc -l)" -eq 3 ]
+	# without -f every one has a name of its own too, and the old file stays
+	rm -rf "$T/out" && mkdir "$T/out" && echo old >"$T/out/a.txt"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	[ "$(cat "$T/out/a.txt")" = old ]
+	[ "$(cat "$T/out/a-1.txt")" = first ] && [ "$(cat "$T/out/a-2.txt")" = second ]
+	[ "$(cat "$T/out/A.TXT")" = third ]
+}
+
+@test "mime-unpack: characters drawn as slashes in names become '_'" {
+	printf 'abc' >"$T/1"
+	# U+2215 DIVISION SLASH, U+FF0F FULLWIDTH SOLIDUS, U+2044 FRACTION SLASH, U+FF3C
+	# FULLWIDTH REVERSE SOLIDUS, U+29F8 BIG SOLIDUS; RFC 2231 and RFC 2047 forms
+	named_parts "$T/m" "filename*=utf-8''..%E2%88%95..%E2%88%95etc%EF%BC%8Fpasswd" "$T/1" \
+	    'filename="=?utf-8?q?x=E2=81=84y=EF=BC=BCz=E2=A7=B8w?="' "$T/1"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/_.._etc_passwd
+$T/out/x_y_z_w"
+	# Python's email package reads the same names before they are made safe
+	run python3 -c 'import email, sys
+for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk():
+    if p.get_filename(): print(p.get_filename())' "$T/m"
+	assert_line --index 0 '..∕..∕etc／passwd'
+	[ "$(ls "$T/out" | wc -l)" -eq 2 ]
+	[ "$(cat "$T/out/_.._etc_passwd")" = abc ]
+}
+
+@test "mime-unpack: an RFC 2231 name is not decoded again as RFC 2047, as Python reads it" {
+	printf 'abc' >"$T/1"
+	named_parts "$T/m" "filename*=utf-8''%3D%3Futf-8%3Fq%3Fevil.exe%3F%3D.txt" "$T/1" \
+	    'filename="=?utf-8?q?plain=2Etxt?="' "$T/1"
+	run python3 -c 'import email, sys
+for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk():
+    if p.get_filename(): print(p.get_filename())' "$T/m"
+	assert_line --index 0 '=?utf-8?q?evil.exe?=.txt'
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/=?utf-8?q?evil.exe?=.txt
+$T/out/plain.txt"
+	run mime-unpack -l "$T/m"
+	assert_line --index 1 --regexp $'\t=\\?utf-8\\?q\\?evil\\.exe\\?=\\.txt$'
+}
+
+@test "mime-unpack: a bare CR in a header is refused, not read otherwise than Python reads it" {
+	# Python's email ends a line at the bare CR and sees an attachment evil.exe
+	printf 'From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\rContent-Disposition: attachment; filename=evil.exe\n\nMZ\n--b--\n' >"$T/m"
+	run python3 -c 'import email, sys
+print([p.get_filename() for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk()])' "$T/m"
+	assert_output "[None, 'evil.exe']"
+	for mode in -l "-x $T/out"; do
+		run mime-unpack $mode "$T/m"
+		assert_failure 65
+		assert_line 'mime-unpack: part 1: a header field holds a bare CR (readers differ on where its lines end)'
+	done
+	[ -z "$(ls -A "$T/out")" ]
+	# a whole message with bare CR line ends: Python sees the parts, mime-unpack refuses
+	printf 'From: a@example.org\rContent-Type: multipart/mixed; boundary=b\r\r--b\rContent-Disposition: attachment; filename=x.bin\r\rMZ\r--b--\r' >"$T/m"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_failure 65
+	[ -z "$(ls -A "$T/out")" ]
+	# CR LF line ends are fine
+	printf 'From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Disposition: attachment; filename=x.bin\r\n\r\nMZ\r\n--b--\r\n' >"$T/m"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/x.bin"
+}
+
+@test "mime-unpack: -x skips only a signature in a multipart/signed's second place, not anything put there" {
+	printf 'MZ payload' >"$T/evil"
+	python3 - "$T/m" "$T/evil" <<'PY'
+import base64, sys
+m = ['MIME-Version: 1.0',
+     'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="s"',
+     '', '--s', 'Content-Type: text/plain', '', 'see the attachment', '--s',
+     'Content-Type: application/octet-stream; name="invoice.exe"',
+     'Content-Disposition: attachment; filename="invoice.exe"',
+     'Content-Transfer-Encoding: base64', '', base64.b64encode(open(sys.argv[2], 'rb').read()).decode(),
+     '--s--', '']
+open(sys.argv[1], 'w').write('\n'.join(m))
+PY
+	run python3 -c 'import email, sys
+print([p.get_filename() for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk()])' "$T/m"
+	assert_output "[None, None, 'invoice.exe']"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/invoice.exe"
+	cmp "$T/out/invoice.exe" "$T/evil"
+}

@@ -229,6 +229,12 @@ test_write(void)
 	roundtrip("filename", "", "; filename=\"\"", "empty");
 	roundtrip("filename", "\xE2\x82\xAC rates.pdf", "; filename*=utf-8''%E2%82%AC%20rates.pdf", "non-ASCII");
 	roundtrip("filename", "tab\there", "; filename*=utf-8''tab%09here", "control character");
+	/* Readers decode RFC 2047 words in plain values: one must not show "x.exe" here. */
+	roundtrip("filename", "=?utf-8?q?x.exe=00?=.txt",
+	    "; filename*=utf-8''%3D%3Futf-8%3Fq%3Fx.exe%3D00%3F%3D.txt", "looks like an encoded word");
+	roundtrip("filename", "a=b?c.txt", "; filename=\"a=b?c.txt\"", "'=' and '?' apart stay plain");
+	ok(parse("a/b; name*=utf-8''%3D%3Fx%3F%3D; x=\"=?y?=\"", 0) == 0 &&
+	    t.params[0].extended == 1 && t.params[1].extended == 0, "extended values are marked");
 	for (i = 0; i < 200; i++)
 		big[i] = (char)('a' + i % 26);
 	big[200] = '\0';
