@@ -1236,8 +1236,15 @@ supervise(struct run *r, batch_fn *fn, void *ctx)
 			p[np].fd = r->ws[k].fd;
 			p[np].events = POLLIN;
 			map[np++] = k;
-			if (r->ws[k].timed_out || atomic_load(&r->sh->w[k].item) < 0)
+			if (r->ws[k].timed_out)
 				continue;
+			/* Between messages: it may be on the next one already, and hang there
+			 * without a word; look again in a second, never wait for ever. */
+			if (atomic_load(&r->sh->w[k].item) < 0) {
+				if (wait < 0 || wait > 1000)
+					wait = 1000;
+				continue;
+			}
 			since = atomic_load(&r->sh->w[k].since);
 			left = since + r->timeout * 1000 - now;
 			if (left <= 0) {
