@@ -51,6 +51,12 @@ struct rec {
 	uint16_t pad;
 };
 
+/* A marked output present when the run starts: its base, and when it was written. */
+struct outrec {
+	char *base;
+	struct timespec mtime;	/* the newest of that base */
+};
+
 struct item {
 	char *name;		/* the FILE argument, or the Maildir entry */
 	int sub;		/* SUB_* */
@@ -85,7 +91,7 @@ struct run {
 	char tmp[PATHMAX];	/* where outputs are written first */
 	int lockfd, tmpfd;
 	char runid[96];
-	char **outs;		/* bases of the marked outputs present (recovery), sorted */
+	struct outrec *outs;	/* the marked outputs present (recovery), sorted by base */
 	size_t nouts, outcap;
 	size_t pend[GROUP];	/* outputs complete in tmp/, not yet linked */
 	size_t npend;
@@ -331,12 +337,6 @@ cmp_item(const void *a, const void *b)
 	return x->sub != y->sub ? x->sub - y->sub : strcmp(x->name, y->name);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A Maildir (and its subdirectories) only the user can change; created when create. */
 static int
 maildir_ok(const char *dir, int create, const char *what, struct err *e)
@@ -362,12 +362,28 @@ maildir_ok(const char *dir, int create, const char *what, struct err *e)
 	return 0;
 }
 
-/* The bases of the outputs already in the output Maildir, for state 2 of batch.h. */
+static int
+cmp_out(const void *a, const void *b)
+{
+	return strcmp(((const struct outrec *)a)->base, ((const struct outrec *)b)->base);
+}
+
+static int
+ts_before(struct timespec a, struct timespec b)
+{
+	return a.tv_sec != b.tv_sec ? a.tv_sec < b.tv_sec : a.tv_nsec < b.tv_nsec;
+}
+
+/* The outputs already in the output Maildir, for state 2 of batch.h: their bases and when
+ * they were written. */
 static int
 list_outputs(struct run *r, struct err *e)
 {
-	char p[PATHMAX], **v;
+	char p[PATHMAX];
+	struct outrec *v;
 	struct dirent *d;
+	struct stat st;
+	size_t i, n;
 	DIR *dp;
 	int s;
 
@@ -377,13 +393,18 @@ list_outputs(struct run *r, struct err *e)
 		while ((errno = 0, d = readdir(dp)) != NULL) {
 			if (d->d_name[0] == '.' || !maildir_has_mark(d->d_name, r->b->done))
 				continue;
+			/* Gone since it was listed: no output to go by. */
+			if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
 			if (r->nouts == r->outcap) {
 				r->outcap = r->outcap ? r->outcap * 2 : 64;
 				if ((v = realloc(r->outs, r->outcap * sizeof *v)) == NULL)
 					break;
 				r->outs = v;
 			}
-			if ((r->outs[r->nouts] = strndup(d->d_name, maildir_base_len(d->d_name))) == NULL)
+			r->outs[r->nouts].mtime = st.st_mtim;
+			if ((r->outs[r->nouts].base = strndup(d->d_name,
+			    maildir_base_len(d->d_name))) == NULL)
 				break;
 			r->nouts++;
 		}
@@ -395,26 +416,61 @@ list_outputs(struct run *r, struct err *e)
 		closedir(dp);
 	}
 	/* qsort and bsearch take no null array, even of no elements. */
-	if (r->nouts > 0)
-		qsort(r->outs, r->nouts, sizeof *r->outs, cmp_str);
+	if (r->nouts == 0)
+		return 0;
+	qsort(r->outs, r->nouts, sizeof *r->outs, cmp_out);
+	/* One entry per base (one in new/, one in cur/): the newest. */
+	for (i = 1, n = 1; i < r->nouts; i++) {
+		if (strcmp(r->outs[i].base, r->outs[n - 1].base) != 0) {
+			r->outs[n++] = r->outs[i];
+			continue;
+		}
+		if (ts_before(r->outs[n - 1].mtime, r->outs[i].mtime))
+			r->outs[n - 1].mtime = r->outs[i].mtime;
+		free(r->outs[i].base);
+	}
+	r->nouts = n;
 	return 0;
 }
 
-/* State 2 of batch.h: the input's output is in place already; remove the input. 1 if so. */
+/*
+ * State 2 of batch.h: the input's output is in place already; remove the input. 1 if so, or
+ * if the input is left in place for good reason. A name is not proof: a message that came
+ * after the output was written (a script that reuses its names, "daily-report") is another
+ * message, never removed for it. The interrupted run wrote its output after it read the
+ * input, so the output is not older than the input's last change (ctime: delivery, rename).
+ */
 static int
 recovered(struct run *r, int sub, const char *name)
 {
-	char out[NAME_MAX + 1], p[PATHMAX], *key = out;
+	char out[NAME_MAX + 1], p[PATHMAX];
+	struct outrec key, *hit;
+	struct stat st;
+	int gone;
 
 	if (r->mode != M_MAILDIR && r->mode != M_INPLACE)
 		return 0;
 	if (maildir_mark_name(name, r->b->done, out, sizeof out) != 0)
 		return 0;
 	out[maildir_base_len(out)] = '\0';
-	if (r->nouts == 0 || bsearch(&key, r->outs, r->nouts, sizeof *r->outs, cmp_str) == NULL)
+	key.base = out;
+	if (r->nouts == 0 || (hit = bsearch(&key, r->outs, r->nouts, sizeof *r->outs,
+	    cmp_out)) == NULL)
 		return 0;
 	if (join3(p, r->in, subs[sub], name) != 0)
 		return 0;
+	if ((gone = lstat(p, &st) != 0) && errno != ENOENT) {
+		report(p, "cannot stat: %s", strerror(errno));
+		r->retry++;
+		return 1;
+	}
+	if (!gone && ts_before(hit->mtime, st.st_ctim)) {
+		report(p, "an output named %s,... is older than this message (another message "
+		    "of that name was %s before it): left in place, not %s; rename it to have "
+		    "it %s", out, r->b->done, r->b->done, r->b->done);
+		r->failed++;
+		return 1;
+	}
 	if (unlink(p) != 0 && errno != ENOENT) {
 		report(p, "already %s (a run was interrupted), but the input cannot be removed: %s",
 		    r->b->done, strerror(errno));
@@ -1325,7 +1381,7 @@ out:
 		free(r.v[i].name);
 	free(r.v);
 	for (i = 0; i < r.nouts; i++)
-		free(r.outs[i]);
+		free(r.outs[i].base);
 	free(r.outs);
 	free(r.seen);
 	if (r.sh != NULL && r.sh != MAP_FAILED)

@@ -29,7 +29,9 @@
  * loses nor duplicates a message:
  *   1. input present, no output: the message is processed (again);
  *   2. input present and its marked output present (killed between 5 and 6): the input is
- *      removed, nothing is processed;
+ *      removed, nothing is processed; but only when the output is not older than the input's
+ *      last change (ctime): an older output of that name is an earlier message's (names are
+ *      reused by scripts), and the input is left in place and reported as failed;
  *   3. only the output: done.
  * Steps of one message: 4. output in tmp, 5. linked into new/ or cur/ and the directory
  * synced, 6. input removed. Names carrying the tool's own mark are outputs and never inputs

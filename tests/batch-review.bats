@@ -14,6 +14,44 @@ setup() {
 }
 teardown() { common_teardown; }
 
+# A script that names its drafts itself reuses the names; the output of yesterday's message
+# of that name is still in the output Maildir (a Sent folder, a spool nobody empties).
+@test "attack: today's message under the name of one signed yesterday is never taken for done and removed unsigned" {
+	small_msg 1 >"$T/box/new/daily-report"
+	run "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
+	assert_success
+	out=$T/out/new/daily-report,secmail=signed
+	[ -f "$out" ]
+	touch -d '1 day ago' "$out"
+	small_msg 2 >"$T/box/new/daily-report"
+	fill "$T/box" 1 3
+	run --separate-stderr "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
+	assert_failure 1
+	[ "$stderr" = "smime-sign: $T/box/new/daily-report: an output named daily-report,secmail=signed,... is older than this message (another message of that name was signed before it): left in place, not signed; rename it to have it signed
+smime-sign: 1 of 2 messages not signed: 1 failed, 0 to retry, 0 in doubt" ]
+	# today's message is still there, as it came; yesterday's output is untouched
+	[ "$(subjects "$T/box/new/daily-report")" = "batch 2" ]
+	[ "$(subjects "$out")" = "batch 1" ]
+	[ "$(files "$T/out/new")" = "$(printf '1700000003.M3P4242.test,secmail=signed\ndaily-report,secmail=signed')" ]
+	# renamed as told, it is signed; every message is somewhere, once
+	mv "$T/box/new/daily-report" "$T/box/new/daily-report-2"
+	run "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
+	assert_success
+	[ "$(files "$T/box/new")" = "" ]
+	[ "$(subjects "$T"/out/new/*)" = "$(expect_subjects 1 3)" ]
+	verify_all "$T"/out/new/*
+	# in place, the same: the old output of that name takes no new message away
+	small_msg 4 >"$T/box/new/weekly"
+	run "${SIGN[@]}" --maildir "$T/box" --in-place
+	assert_success
+	touch -d '1 day ago' "$T/box/new/weekly,secmail=signed"
+	small_msg 5 >"$T/box/new/weekly"
+	run "${SIGN[@]}" --maildir "$T/box" --in-place
+	assert_failure 1
+	[ "$(subjects "$T/box/new/weekly")" = "batch 5" ]
+	[ "$(subjects "$T/box/new/weekly,secmail=signed")" = "batch 4" ]
+}
+
 # The supervisor looked at a worker's slot just as it went from one message to the next
 # (-1: between messages) and then waited for the worker's next word without a time limit: a
 # worker that hung on the next message hung the run for ever, holding the Maildir's lock, so
