@@ -943,6 +943,7 @@ commit(struct run *r)
 {
 	char tmp[PATHMAX], out[PATHMAX], in[PATHMAX], d[PATHMAX];
 	int ok[GROUP], s, fd, exists;
+	struct stat st;
 	size_t k, i;
 	struct err e;
 
@@ -966,6 +967,16 @@ commit(struct run *r)
 		if (tmppath(r, i, tmp) != 0 || outpath(r, i, out) != 0) {
 			report(in, "name too long");
 			r->failed++;
+			continue;
+		}
+		/* Moved (a mail reader took it to cur/) or removed while it was worked on: its
+		 * output would be a second copy of a message that is elsewhere, or one the user
+		 * threw away. */
+		if (r->mode != M_DIR && lstat(in, &st) != 0 && errno == ENOENT) {
+			report(in, "gone (moved or removed while it was being %s): no output, so it "
+			    "is not there twice", r->b->done);
+			unlink(tmp);
+			r->skipped++;
 			continue;
 		}
 		if (r->mode == M_DIR && r->b->force) {
@@ -1029,9 +1040,11 @@ commit(struct run *r)
 		if (r->mode == M_DIR)
 			continue;
 		inpath(r, i, in);
-		if (unlink(in) != 0 && errno != ENOENT)
-			report(in, "%s, but the input cannot be removed: %s (the next run will)",
-			    r->b->done, strerror(errno));
+		if (unlink(in) != 0)
+			report(in, errno == ENOENT ? "%s, but moved or removed by someone else just "
+			    "before it was: check for a second copy%s" : "%s, but the input cannot be "
+			    "removed: %s (the next run will)", r->b->done, errno == ENOENT ? ""
+			    : strerror(errno));
 		r->touched_in[r->v[i].sub == SUB_CUR] = 1;
 		fault(r, "input");
 	}

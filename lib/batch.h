@@ -22,7 +22,9 @@
  * Outputs are written to a temporary file, made durable for a group of messages at a time
  * (one syncfs(2) instead of an fsync per message), then linked into place under their final
  * name (never replacing a file, except --force in --out-dir); only after the directory is
- * synced is the input removed (Maildir modes; FILE arguments are never removed). Maildir
+ * synced is the input removed (Maildir modes; FILE arguments are never removed). An input
+ * gone by the time its output would be linked (a mail reader moved it to cur/, or it was
+ * deleted) gets no output: it would be a second copy. Maildir
  * outputs keep the input's unique name and carry a mark saying what was done, e.g.
  * "1700000000.M1P2.host,secmail=signed:2,S" (the name's ",S=" and ",W=" size fields are
  * dropped: the size changed). The state machine, so that a run killed at any point neither

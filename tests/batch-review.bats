@@ -52,6 +52,39 @@ smime-sign: 1 of 2 messages not signed: 1 failed, 0 to retry, 0 in doubt" ]
 	[ "$(subjects "$T/box/new/weekly,secmail=signed")" = "batch 4" ]
 }
 
+# A mail reader moves a message from new/ to cur/ (it was read) while the run works on it.
+# The output is linked in when its group is committed; the worker hangs on the next message
+# (SECMAIL_BATCH_FAULT=hang) so the move surely falls between the two.
+@test "race: a message a mail reader moves to cur/ while it is being verified in place is not there twice afterwards" {
+	small_msg 1 >"$T/m1"
+	"${SIGN[@]}" "$T/m1" >"$T/box/new/1700000001.M1P4242.test"
+	fill "$T/box" 1 2
+	SECMAIL_BATCH_TIMEOUT=3 SECMAIL_BATCH_FAULT=hang:2 timeout -s KILL 60 smime-verify --jobs 1 \
+		--ca-file "$PKI/ca.pem" --maildir "$T/box" --in-place 2>"$T/err" &
+	pid=$!
+	# the first message's output complete in tmp/: the reader moves the input away
+	for ((n = 0; n < 200; n++)); do
+		[ -n "$(ls -A "$T/box/tmp")" ] && break
+		sleep 0.05
+	done
+	[ -n "$(ls -A "$T/box/tmp")" ]
+	mv "$T/box/new/1700000001.M1P4242.test" "$T/box/cur/1700000001.M1P4242.test:2,S"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 75 ]
+	grep -q "^smime-verify: $T/box/new/1700000001.M1P4242.test: gone (moved or removed while it was being verified): no output, so it is not there twice$" "$T/err"
+	# the message once, where the reader put it; its verified copy not beside it
+	[ "$(files "$T/box/new")" = "1700000002.M2P4242.test" ]
+	[ "$(files "$T/box/cur")" = "1700000001.M1P4242.test:2,S" ]
+	[ "$(files "$T/box/tmp")" = "" ]
+	# --cur verifies it where it is now, once
+	run smime-verify --ca-file "$PKI/ca.pem" --maildir "$T/box" --in-place --cur
+	assert_success
+	[ "$(files "$T/box/cur")" = "1700000001.M1P4242.test,secmail=verified:2,S" ]
+	[ "$(files "$T/box/new")" = "1700000002.M2P4242.test,secmail=verified" ]
+	head -1 "$T/box/cur/1700000001.M1P4242.test,secmail=verified:2,S" | grep -q '^Authentication-Results: mx.example.org; smime=pass'
+}
+
 # The supervisor looked at a worker's slot just as it went from one message to the next
 # (-1: between messages) and then waited for the worker's next word without a time limit: a
 # worker that hung on the next message hung the run for ever, holding the Maildir's lock, so
