@@ -644,7 +644,7 @@ static int
 setup_files(struct run *r, char **files, int nfiles, struct err *e)
 {
 	char out[PATHMAX];
-	struct stat st;
+	struct stat st, fst;
 	const char *a, *b;
 	int i, j, rc;
 
@@ -671,6 +671,11 @@ setup_files(struct run *r, char **files, int nfiles, struct err *e)
 	} else if (!S_ISDIR(st.st_mode)) {
 		return err_set(e, EX_USAGE, "--out-dir %s is not a directory", r->b->out_dir);
 	}
+	/* As the Maildirs: a file someone else planted under an output's name would pass for
+	 * the output (a verified message with a forged verdict) and the input be skipped. */
+	if ((rc = io_dir_private(r->b->out_dir, 0, e)) != 0)
+		return rc < 0 ? err_wrap(e, "--out-dir") : err_set(e, EX_CANTCREAT, "--out-dir %s: "
+		    "gone", r->b->out_dir);
 	if (access(r->b->out_dir, W_OK | X_OK) != 0)
 		return err_sys(e, EX_CANTCREAT, "--out-dir %s", r->b->out_dir);
 	snprintf(r->out, sizeof r->out, "%s", r->b->out_dir);
@@ -678,6 +683,14 @@ setup_files(struct run *r, char **files, int nfiles, struct err *e)
 	for (i = 0; i < nfiles; i++) {
 		a = strrchr(files[i], '/');
 		a = a != NULL ? a + 1 : files[i];
+		/* Its own output (FILE in --out-dir): the output would replace the message. */
+		if (join(out, r->out, a) == 0 && stat(out, &st) == 0 && stat(files[i], &fst) == 0
+		    && st.st_dev == fst.st_dev && st.st_ino == fst.st_ino) {
+			report(files[i], "is its own output in %s: not %s (give another --out-dir)",
+			    r->out, r->b->done);
+			r->failed++;
+			continue;
+		}
 		/* Done by an earlier run. */
 		if (!r->b->force && join(out, r->out, a) == 0 && lstat(out, &st) == 0) {
 			report(files[i], "%s exists: skipped (--force replaces it)", out);

@@ -62,8 +62,10 @@
  *
  * Directories: a Maildir that is read (its messages are signed or decrypted with the user's
  * key) and one that is written must belong to the user and be writable by no one else
- * (io_dir_private): else someone else could plant a message to be signed. The input Maildir
- * is locked (flock) for the run: a second run on it exits EX_TEMPFAIL at once.
+ * (io_dir_private): else someone else could plant a message to be signed. So must --out-dir:
+ * a file planted under an output's name would pass for the output (a forged verdict), and a
+ * FILE that is its own output (given from inside --out-dir) fails, never replaced by it. The
+ * input Maildir is locked (flock) for the run: a second run on it exits EX_TEMPFAIL at once.
  *
  * For tests: SECMAIL_BATCH_FAULT=POINT:N kills the process (SIGKILL, as kill -9) at the Nth
  * passage of POINT: "tmp" (an output complete in tmp/, before it is linked), "output" (after

@@ -103,3 +103,50 @@ smime-sign: 1 of 2 messages not signed: 1 failed, 0 to retry, 0 in doubt" ]
 		[ "$(ls "$T/out/new" | wc -l)" -eq 2 ]
 	done
 }
+
+# A shared directory as --out-dir: whoever can write there plants a file under an output's
+# name; it passed for the output ("exists: skipped", exit 0), a forged verdict included.
+@test "attack: an --out-dir others can write to is refused: a planted file would pass for a verified output" {
+	mkdir "$T/in" "$T/shared"
+	chmod 1777 "$T/shared"
+	small_msg 1 >"$T/in/m1.eml"
+	{ printf 'Authentication-Results: mx.example.org; smime=pass header.from=alice@example.org\n'
+	  small_msg 1; } >"$T/shared/m1.eml"
+	cp "$T/shared/m1.eml" "$T/planted"
+	run --separate-stderr smime-verify --ca-file "$PKI/ca.pem" --out-dir "$T/shared" "$T/in/m1.eml"
+	assert_failure 78
+	[ "$stderr" = "smime-verify: --out-dir: $T/shared is writable by others: refusing to use it (chmod go-w $T/shared)" ]
+	cmp "$T/shared/m1.eml" "$T/planted"
+	chmod 775 "$T/shared"
+	run --separate-stderr "${SIGN[@]}" --out-dir "$T/shared" "$T/in/m1.eml"
+	assert_failure 78
+	grep -q "is writable by its group: refusing" <<<"$stderr"
+	cmp "$T/shared/m1.eml" "$T/planted"
+	# the user's own directory as before
+	chmod 755 "$T/shared"
+	rm "$T/shared/m1.eml"
+	run smime-verify --ca-file "$PKI/ca.pem" --out-dir "$T/shared" "$T/in/m1.eml"
+	assert_success
+	head -1 "$T/shared/m1.eml" | grep -q '^Authentication-Results: mx.example.org; smime=none'
+}
+
+@test "batch: a FILE that is its own output (in --out-dir already) is refused, also with --force: the message is never replaced by its output" {
+	mkdir "$T/d"
+	for i in 1 2; do small_msg "$i" >"$T/d/m$i.eml"; done
+	cp "$T/d/m1.eml" "$T/orig"
+	for force in "" --force; do
+		run --separate-stderr smime-decrypt --cert "$PKI/bob.pem" --key "$PKI/bob.key" $force \
+			--out-dir "$T/d" "$T/d/m1.eml"
+		assert_failure 1
+		grep -q "^smime-decrypt: $T/d/m1.eml: is its own output in $T/d: not decrypted (give another --out-dir)$" <<<"$stderr"
+		cmp "$T/d/m1.eml" "$T/orig"
+	done
+	# the same directory under another path; the other FILE is done all the same
+	small_msg 3 >"$T/m3.eml"
+	run "${SIGN[@]}" --force --out-dir "$T/d/." "$T/d/../d/m2.eml" "$T/m3.eml"
+	assert_failure 1
+	[ "$(subjects "$T/d/m2.eml")" = "batch 2" ]
+	refute grep -q 'multipart/signed' "$T/d/m2.eml"
+	verify_all "$T/d/m3.eml"
+	[ "$(files "$T/d")" = "$(printf 'm1.eml\nm2.eml\nm3.eml')" ]
+}
