@@ -150,3 +150,34 @@ smime-sign: 1 of 2 messages not signed: 1 failed, 0 to retry, 0 in doubt" ]
 	verify_all "$T/d/m3.eml"
 	[ "$(files "$T/d")" = "$(printf 'm1.eml\nm2.eml\nm3.eml')" ]
 }
+
+# Verdict isolation: one worker takes every message in turn, so whatever message N leaves
+# (a chain, a cached answer, an error) is there for N+1. Each output must be byte for byte
+# what the one-message path writes for that message alone.
+@test "batch: verdicts do not leak from message to message: each output is the one-message path's, in any order" {
+	mkdir "$T/in"
+	small_msg 1 | "${SIGN[@]}" >"$T/good"
+	sed 's/Message number 1/Message number 9/' "$T/good" >"$T/tampered"
+	small_msg 3 "Mallory <mallory@example.org>" | "${SIGN[@]}" --no-from-check >"$T/wrongfrom"
+	small_msg 5 "Mallory <mallory@example.net>" \
+		| smime-sign --cert "$PKI/mallory-full.pem" --key "$PKI/mallory.key" >"$T/mallory"
+	small_msg 6 >"$T/plain"
+	i=0
+	for k in tampered good wrongfrom good mallory good plain good tampered mallory; do
+		i=$((i + 1))
+		cp "$T/$k" "$T/in/$(printf %02d $i)-$k"
+	done
+	# a verdict is written into its message, not a failure of the run
+	run smime-verify --ca-file "$PKI/ca.pem" --jobs 1 --out-dir "$T/out" "$T"/in/*
+	assert_success
+	for f in "$T"/in/*; do
+		smime-verify --ca-file "$PKI/ca.pem" <"$f" >"$T/single" 2>/dev/null || true
+		cmp "$T/single" "$T/out/${f##*/}"
+	done
+	# and the verdicts are the ones expected, not all alike
+	[ "$(head -qn1 "$T"/out/*-good | grep -c 'smime=pass')" -eq 4 ]
+	[ "$(head -qn1 "$T"/out/*-tampered | grep -c 'smime=fail')" -eq 2 ]
+	[ "$(head -qn1 "$T"/out/*-mallory | grep -c 'smime=pass reason="good signature by$')" -eq 2 ]
+	grep -q '^ mallory@example.net;' "$T"/out/05-mallory
+	refute grep -q 'smime=pass' <(head -qn1 "$T"/out/*-wrongfrom "$T"/out/*-plain)
+}
