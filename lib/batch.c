@@ -467,7 +467,8 @@ recovered(struct run *r, int sub, const char *name)
 	if (!gone && ts_before(hit->mtime, st.st_ctim)) {
 		report(p, "an output named %s,... is older than this message (another message "
 		    "of that name was %s before it): left in place, not %s; rename it to have "
-		    "it %s", out, r->b->done, r->b->done, r->b->done);
+		    "it %s (or remove it if that output is this message)", out, r->b->done,
+		    r->b->done, r->b->done);
 		r->failed++;
 		return 1;
 	}

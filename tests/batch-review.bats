@@ -27,7 +27,7 @@ teardown() { common_teardown; }
 	fill "$T/box" 1 3
 	run --separate-stderr "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
 	assert_failure 1
-	[ "$stderr" = "smime-sign: $T/box/new/daily-report: an output named daily-report,secmail=signed,... is older than this message (another message of that name was signed before it): left in place, not signed; rename it to have it signed
+	[ "$stderr" = "smime-sign: $T/box/new/daily-report: an output named daily-report,secmail=signed,... is older than this message (another message of that name was signed before it): left in place, not signed; rename it to have it signed (or remove it if that output is this message)
 smime-sign: 1 of 2 messages not signed: 1 failed, 0 to retry, 0 in doubt" ]
 	# today's message is still there, as it came; yesterday's output is untouched
 	[ "$(subjects "$T/box/new/daily-report")" = "batch 2" ]
