@@ -308,6 +308,18 @@ fault(struct run *r, const char *point)
 		kill(getpid(), SIGKILL);
 }
 
+/* SECMAIL_BATCH_FAULT=fsync:N: the Nth output synced on its own fails (EIO), as on a disk
+ * that reports a write error; syncfs is then taken as failed too. */
+static int
+sync_fault(struct run *r)
+{
+	if (r->fnum > 0 && strcmp(r->fpoint, "fsync") == 0 && ++r->fcount == r->fnum) {
+		errno = EIO;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- setting up ---- */
 
 static int
@@ -956,21 +968,25 @@ static void
 commit(struct run *r)
 {
 	char tmp[PATHMAX], out[PATHMAX], in[PATHMAX], d[PATHMAX];
-	int ok[GROUP], s, fd, exists;
+	int ok[GROUP], unsynced[GROUP], s, fd, exists;
 	struct stat st;
 	size_t k, i;
 	struct err e;
 
 	if (r->npend == 0)
 		return;
-	if (syncfs(r->tmpfd) != 0) {
-		/* No syncfs (ENOSYS) or a write error it reports: each file on its own. */
+	memset(unsynced, 0, sizeof unsynced);
+	if (strcmp(r->fpoint, "fsync") == 0 || syncfs(r->tmpfd) != 0) {
+		/* No syncfs (ENOSYS) or a write error it reports: each file on its own. One that
+		 * cannot be synced is not known to be on disk: its input must stay. */
 		for (k = 0; k < r->npend; k++) {
 			if (tmppath(r, r->pend[k], tmp) != 0
-			    || (fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0)
+			    || (fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0) {
+				unsynced[k] = errno ? errno : ENAMETOOLONG;
 				continue;
-			if (fsync(fd) != 0)
-				report(tmp, "cannot sync: %s", strerror(errno));
+			}
+			if (fsync(fd) != 0 || sync_fault(r))
+				unsynced[k] = errno ? errno : EIO;
 			close(fd);
 		}
 	}
@@ -981,6 +997,13 @@ commit(struct run *r)
 		if (tmppath(r, i, tmp) != 0 || outpath(r, i, out) != 0) {
 			report(in, "name too long");
 			r->failed++;
+			continue;
+		}
+		if (unsynced[k]) {
+			report(in, "its output cannot be made durable: %s; left in place",
+			    strerror(unsynced[k]));
+			unlink(tmp);
+			r->retry++;
 			continue;
 		}
 		/* Moved (a mail reader took it to cur/) or removed while it was worked on: its

@@ -20,8 +20,10 @@
  * worker: the message is reported by name and a new worker goes on with the next one.
  *
  * Outputs are written to a temporary file, made durable for a group of messages at a time
- * (one syncfs(2) instead of an fsync per message), then linked into place under their final
- * name (never replacing a file, except --force in --out-dir); only after the directory is
+ * (one syncfs(2) instead of an fsync per message; when it fails, an fsync per file, and an
+ * output that cannot be synced is dropped, its input kept), then linked into place under
+ * their final name (never replacing a file, except --force in --out-dir); only after the
+ * directory is
  * synced is the input removed (Maildir modes; FILE arguments are never removed). An input
  * gone by the time its output would be linked (a mail reader moved it to cur/, or it was
  * deleted) gets no output: it would be a second copy. Maildir
@@ -70,7 +72,8 @@
  * For tests: SECMAIL_BATCH_FAULT=POINT:N kills the process (SIGKILL, as kill -9) at the Nth
  * passage of POINT: "tmp" (an output complete in tmp/, before it is linked), "output" (after
  * it is linked, before its input is removed), "input" (after the input is removed), "exec-mark"
- * (input marked, CMD not started), "exec-done" (CMD exited 0, input not yet removed); "crash",
+ * (input marked, CMD not started), "exec-done" (CMD exited 0, input not yet removed); "fsync"
+ * makes the Nth output synced on its own fail with EIO (syncfs taken as failed); "crash",
  * "exit" and "hang" make the worker crash (SIGSEGV), exit with status 3 without a word (as a
  * sanitizer's report would) or hang at the Nth message.
  * SECMAIL_BATCH_TIMEOUT: seconds a worker may spend on one message (default 600) before it

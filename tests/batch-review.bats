@@ -181,3 +181,27 @@ smime-sign: 1 of 2 messages not signed: 1 failed, 0 to retry, 0 in doubt" ]
 	grep -q '^ mallory@example.net;' "$T"/out/05-mallory
 	refute grep -q 'smime=pass' <(head -qn1 "$T"/out/*-wrongfrom "$T"/out/*-plain)
 }
+
+# A disk that reports a write error when the outputs are synced (syncfs fails, then fsync of
+# one file): that output is not known to be on disk. It was linked all the same and its input
+# removed, the error only printed: after a crash the message could be nowhere.
+@test "crash: an output that cannot be synced (EIO) is dropped and its input kept; the rest is done; exit 75" {
+	fill "$T/box" 3
+	SECMAIL_BATCH_FAULT=fsync:2 run --separate-stderr "${SIGN[@]}" --jobs 1 --maildir "$T/box" --to-maildir "$T/out"
+	assert_failure 75
+	grep -q "^smime-sign: $T/box/new/1700000002.M2P4242.test: its output cannot be made durable: Input/output error; left in place$" <<<"$stderr"
+	[ "$(files "$T/box/new")" = "1700000002.M2P4242.test" ]
+	[ "$(files "$T/out/new")" = "$(printf '1700000001.M1P4242.test,secmail=signed\n1700000003.M3P4242.test,secmail=signed')" ]
+	[ "$(files "$T/out/tmp")" = "" ]
+	# the re-run does it
+	run "${SIGN[@]}" --maildir "$T/box" --to-maildir "$T/out"
+	assert_success
+	[ "$(files "$T/box/new")" = "" ]
+	[ "$(subjects "$T"/out/new/*)" = "$(expect_subjects 1 3)" ]
+	# FILE arguments: no output under its name
+	mkdir "$T/in"
+	for i in 1 2; do small_msg "$i" >"$T/in/m$i.eml"; done
+	SECMAIL_BATCH_FAULT=fsync:1 run "${SIGN[@]}" --jobs 1 --out-dir "$T/o" "$T"/in/*.eml
+	assert_failure 75
+	[ "$(files "$T/o")" = "m2.eml" ]
+}
