@@ -51,6 +51,12 @@ struct rec {
 	uint16_t pad;
 };
 
+/* A marked output present when the run starts: its base, and when it was written. */
+struct outrec {
+	char *base;
+	struct timespec mtime;	/* the newest of that base */
+};
+
 struct item {
 	char *name;		/* the FILE argument, or the Maildir entry */
 	int sub;		/* SUB_* */
@@ -85,7 +91,7 @@ struct run {
 	char tmp[PATHMAX];	/* where outputs are written first */
 	int lockfd, tmpfd;
 	char runid[96];
-	char **outs;		/* bases of the marked outputs present (recovery), sorted */
+	struct outrec *outs;	/* the marked outputs present (recovery), sorted by base */
 	size_t nouts, outcap;
 	size_t pend[GROUP];	/* outputs complete in tmp/, not yet linked */
 	size_t npend;
@@ -302,6 +308,18 @@ fault(struct run *r, const char *point)
 		kill(getpid(), SIGKILL);
 }
 
+/* SECMAIL_BATCH_FAULT=fsync:N: the Nth output synced on its own fails (EIO), as on a disk
+ * that reports a write error; syncfs is then taken as failed too. */
+static int
+sync_fault(struct run *r)
+{
+	if (r->fnum > 0 && strcmp(r->fpoint, "fsync") == 0 && ++r->fcount == r->fnum) {
+		errno = EIO;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- setting up ---- */
 
 static int
@@ -331,12 +349,6 @@ cmp_item(const void *a, const void *b)
 	return x->sub != y->sub ? x->sub - y->sub : strcmp(x->name, y->name);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A Maildir (and its subdirectories) only the user can change; created when create. */
 static int
 maildir_ok(const char *dir, int create, const char *what, struct err *e)
@@ -362,12 +374,28 @@ maildir_ok(const char *dir, int create, const char *what, struct err *e)
 	return 0;
 }
 
-/* The bases of the outputs already in the output Maildir, for state 2 of batch.h. */
+static int
+cmp_out(const void *a, const void *b)
+{
+	return strcmp(((const struct outrec *)a)->base, ((const struct outrec *)b)->base);
+}
+
+static int
+ts_before(struct timespec a, struct timespec b)
+{
+	return a.tv_sec != b.tv_sec ? a.tv_sec < b.tv_sec : a.tv_nsec < b.tv_nsec;
+}
+
+/* The outputs already in the output Maildir, for state 2 of batch.h: their bases and when
+ * they were written. */
 static int
 list_outputs(struct run *r, struct err *e)
 {
-	char p[PATHMAX], **v;
+	char p[PATHMAX];
+	struct outrec *v;
 	struct dirent *d;
+	struct stat st;
+	size_t i, n;
 	DIR *dp;
 	int s;
 
@@ -377,13 +405,18 @@ list_outputs(struct run *r, struct err *e)
 		while ((errno = 0, d = readdir(dp)) != NULL) {
 			if (d->d_name[0] == '.' || !maildir_has_mark(d->d_name, r->b->done))
 				continue;
+			/* Gone since it was listed: no output to go by. */
+			if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
 			if (r->nouts == r->outcap) {
 				r->outcap = r->outcap ? r->outcap * 2 : 64;
 				if ((v = realloc(r->outs, r->outcap * sizeof *v)) == NULL)
 					break;
 				r->outs = v;
 			}
-			if ((r->outs[r->nouts] = strndup(d->d_name, maildir_base_len(d->d_name))) == NULL)
+			r->outs[r->nouts].mtime = st.st_mtim;
+			if ((r->outs[r->nouts].base = strndup(d->d_name,
+			    maildir_base_len(d->d_name))) == NULL)
 				break;
 			r->nouts++;
 		}
@@ -395,26 +428,62 @@ list_outputs(struct run *r, struct err *e)
 		closedir(dp);
 	}
 	/* qsort and bsearch take no null array, even of no elements. */
-	if (r->nouts > 0)
-		qsort(r->outs, r->nouts, sizeof *r->outs, cmp_str);
+	if (r->nouts == 0)
+		return 0;
+	qsort(r->outs, r->nouts, sizeof *r->outs, cmp_out);
+	/* One entry per base (one in new/, one in cur/): the newest. */
+	for (i = 1, n = 1; i < r->nouts; i++) {
+		if (strcmp(r->outs[i].base, r->outs[n - 1].base) != 0) {
+			r->outs[n++] = r->outs[i];
+			continue;
+		}
+		if (ts_before(r->outs[n - 1].mtime, r->outs[i].mtime))
+			r->outs[n - 1].mtime = r->outs[i].mtime;
+		free(r->outs[i].base);
+	}
+	r->nouts = n;
 	return 0;
 }
 
-/* State 2 of batch.h: the input's output is in place already; remove the input. 1 if so. */
+/*
+ * State 2 of batch.h: the input's output is in place already; remove the input. 1 if so, or
+ * if the input is left in place for good reason. A name is not proof: a message that came
+ * after the output was written (a script that reuses its names, "daily-report") is another
+ * message, never removed for it. The interrupted run wrote its output after it read the
+ * input, so the output is not older than the input's last change (ctime: delivery, rename).
+ */
 static int
 recovered(struct run *r, int sub, const char *name)
 {
-	char out[NAME_MAX + 1], p[PATHMAX], *key = out;
+	char out[NAME_MAX + 1], p[PATHMAX];
+	struct outrec key, *hit;
+	struct stat st;
+	int gone;
 
 	if (r->mode != M_MAILDIR && r->mode != M_INPLACE)
 		return 0;
 	if (maildir_mark_name(name, r->b->done, out, sizeof out) != 0)
 		return 0;
 	out[maildir_base_len(out)] = '\0';
-	if (r->nouts == 0 || bsearch(&key, r->outs, r->nouts, sizeof *r->outs, cmp_str) == NULL)
+	key.base = out;
+	if (r->nouts == 0 || (hit = bsearch(&key, r->outs, r->nouts, sizeof *r->outs,
+	    cmp_out)) == NULL)
 		return 0;
 	if (join3(p, r->in, subs[sub], name) != 0)
 		return 0;
+	if ((gone = lstat(p, &st) != 0) && errno != ENOENT) {
+		report(p, "cannot stat: %s", strerror(errno));
+		r->retry++;
+		return 1;
+	}
+	if (!gone && ts_before(hit->mtime, st.st_ctim)) {
+		report(p, "an output named %s,... is older than this message (another message "
+		    "of that name was %s before it): left in place, not %s; rename it to have "
+		    "it %s (or remove it if that output is this message)", out, r->b->done,
+		    r->b->done, r->b->done);
+		r->failed++;
+		return 1;
+	}
 	if (unlink(p) != 0 && errno != ENOENT) {
 		report(p, "already %s (a run was interrupted), but the input cannot be removed: %s",
 		    r->b->done, strerror(errno));
@@ -588,7 +657,7 @@ static int
 setup_files(struct run *r, char **files, int nfiles, struct err *e)
 {
 	char out[PATHMAX];
-	struct stat st;
+	struct stat st, fst;
 	const char *a, *b;
 	int i, j, rc;
 
@@ -615,6 +684,11 @@ setup_files(struct run *r, char **files, int nfiles, struct err *e)
 	} else if (!S_ISDIR(st.st_mode)) {
 		return err_set(e, EX_USAGE, "--out-dir %s is not a directory", r->b->out_dir);
 	}
+	/* As the Maildirs: a file someone else planted under an output's name would pass for
+	 * the output (a verified message with a forged verdict) and the input be skipped. */
+	if ((rc = io_dir_private(r->b->out_dir, 0, e)) != 0)
+		return rc < 0 ? err_wrap(e, "--out-dir") : err_set(e, EX_CANTCREAT, "--out-dir %s: "
+		    "gone", r->b->out_dir);
 	if (access(r->b->out_dir, W_OK | X_OK) != 0)
 		return err_sys(e, EX_CANTCREAT, "--out-dir %s", r->b->out_dir);
 	snprintf(r->out, sizeof r->out, "%s", r->b->out_dir);
@@ -622,6 +696,14 @@ setup_files(struct run *r, char **files, int nfiles, struct err *e)
 	for (i = 0; i < nfiles; i++) {
 		a = strrchr(files[i], '/');
 		a = a != NULL ? a + 1 : files[i];
+		/* Its own output (FILE in --out-dir): the output would replace the message. */
+		if (join(out, r->out, a) == 0 && stat(out, &st) == 0 && stat(files[i], &fst) == 0
+		    && st.st_dev == fst.st_dev && st.st_ino == fst.st_ino) {
+			report(files[i], "is its own output in %s: not %s (give another --out-dir)",
+			    r->out, r->b->done);
+			r->failed++;
+			continue;
+		}
 		/* Done by an earlier run. */
 		if (!r->b->force && join(out, r->out, a) == 0 && lstat(out, &st) == 0) {
 			report(files[i], "%s exists: skipped (--force replaces it)", out);
@@ -886,20 +968,25 @@ static void
 commit(struct run *r)
 {
 	char tmp[PATHMAX], out[PATHMAX], in[PATHMAX], d[PATHMAX];
-	int ok[GROUP], s, fd, exists;
+	int ok[GROUP], unsynced[GROUP], s, fd, exists;
+	struct stat st;
 	size_t k, i;
 	struct err e;
 
 	if (r->npend == 0)
 		return;
-	if (syncfs(r->tmpfd) != 0) {
-		/* No syncfs (ENOSYS) or a write error it reports: each file on its own. */
+	memset(unsynced, 0, sizeof unsynced);
+	if (strcmp(r->fpoint, "fsync") == 0 || syncfs(r->tmpfd) != 0) {
+		/* No syncfs (ENOSYS) or a write error it reports: each file on its own. One that
+		 * cannot be synced is not known to be on disk: its input must stay. */
 		for (k = 0; k < r->npend; k++) {
 			if (tmppath(r, r->pend[k], tmp) != 0
-			    || (fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0)
+			    || (fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0) {
+				unsynced[k] = errno ? errno : ENAMETOOLONG;
 				continue;
-			if (fsync(fd) != 0)
-				report(tmp, "cannot sync: %s", strerror(errno));
+			}
+			if (fsync(fd) != 0 || sync_fault(r))
+				unsynced[k] = errno ? errno : EIO;
 			close(fd);
 		}
 	}
@@ -910,6 +997,23 @@ commit(struct run *r)
 		if (tmppath(r, i, tmp) != 0 || outpath(r, i, out) != 0) {
 			report(in, "name too long");
 			r->failed++;
+			continue;
+		}
+		if (unsynced[k]) {
+			report(in, "its output cannot be made durable: %s; left in place",
+			    strerror(unsynced[k]));
+			unlink(tmp);
+			r->retry++;
+			continue;
+		}
+		/* Moved (a mail reader took it to cur/) or removed while it was worked on: its
+		 * output would be a second copy of a message that is elsewhere, or one the user
+		 * threw away. */
+		if (r->mode != M_DIR && lstat(in, &st) != 0 && errno == ENOENT) {
+			report(in, "gone (moved or removed while it was being %s): no output, so it "
+			    "is not there twice", r->b->done);
+			unlink(tmp);
+			r->skipped++;
 			continue;
 		}
 		if (r->mode == M_DIR && r->b->force) {
@@ -973,9 +1077,11 @@ commit(struct run *r)
 		if (r->mode == M_DIR)
 			continue;
 		inpath(r, i, in);
-		if (unlink(in) != 0 && errno != ENOENT)
-			report(in, "%s, but the input cannot be removed: %s (the next run will)",
-			    r->b->done, strerror(errno));
+		if (unlink(in) != 0)
+			report(in, errno == ENOENT ? "%s, but moved or removed by someone else just "
+			    "before it was: check for a second copy%s" : "%s, but the input cannot be "
+			    "removed: %s (the next run will)", r->b->done, errno == ENOENT ? ""
+			    : strerror(errno));
 		r->touched_in[r->v[i].sub == SUB_CUR] = 1;
 		fault(r, "input");
 	}
@@ -1236,8 +1342,15 @@ supervise(struct run *r, batch_fn *fn, void *ctx)
 			p[np].fd = r->ws[k].fd;
 			p[np].events = POLLIN;
 			map[np++] = k;
-			if (r->ws[k].timed_out || atomic_load(&r->sh->w[k].item) < 0)
+			if (r->ws[k].timed_out)
 				continue;
+			/* Between messages: it may be on the next one already, and hang there
+			 * without a word; look again in a second, never wait for ever. */
+			if (atomic_load(&r->sh->w[k].item) < 0) {
+				if (wait < 0 || wait > 1000)
+					wait = 1000;
+				continue;
+			}
 			since = atomic_load(&r->sh->w[k].since);
 			left = since + r->timeout * 1000 - now;
 			if (left <= 0) {
@@ -1318,7 +1431,7 @@ out:
 		free(r.v[i].name);
 	free(r.v);
 	for (i = 0; i < r.nouts; i++)
-		free(r.outs[i]);
+		free(r.outs[i].base);
 	free(r.outs);
 	free(r.seen);
 	if (r.sh != NULL && r.sh != MAP_FAILED)

@@ -20,16 +20,22 @@
  * worker: the message is reported by name and a new worker goes on with the next one.
  *
  * Outputs are written to a temporary file, made durable for a group of messages at a time
- * (one syncfs(2) instead of an fsync per message), then linked into place under their final
- * name (never replacing a file, except --force in --out-dir); only after the directory is
- * synced is the input removed (Maildir modes; FILE arguments are never removed). Maildir
+ * (one syncfs(2) instead of an fsync per message; when it fails, an fsync per file, and an
+ * output that cannot be synced is dropped, its input kept), then linked into place under
+ * their final name (never replacing a file, except --force in --out-dir); only after the
+ * directory is
+ * synced is the input removed (Maildir modes; FILE arguments are never removed). An input
+ * gone by the time its output would be linked (a mail reader moved it to cur/, or it was
+ * deleted) gets no output: it would be a second copy. Maildir
  * outputs keep the input's unique name and carry a mark saying what was done, e.g.
  * "1700000000.M1P2.host,secmail=signed:2,S" (the name's ",S=" and ",W=" size fields are
  * dropped: the size changed). The state machine, so that a run killed at any point neither
  * loses nor duplicates a message:
  *   1. input present, no output: the message is processed (again);
  *   2. input present and its marked output present (killed between 5 and 6): the input is
- *      removed, nothing is processed;
+ *      removed, nothing is processed; but only when the output is not older than the input's
+ *      last change (ctime): an older output of that name is an earlier message's (names are
+ *      reused by scripts), and the input is left in place and reported as failed;
  *   3. only the output: done.
  * Steps of one message: 4. output in tmp, 5. linked into new/ or cur/ and the directory
  * synced, 6. input removed. Names carrying the tool's own mark are outputs and never inputs
@@ -58,13 +64,16 @@
  *
  * Directories: a Maildir that is read (its messages are signed or decrypted with the user's
  * key) and one that is written must belong to the user and be writable by no one else
- * (io_dir_private): else someone else could plant a message to be signed. The input Maildir
- * is locked (flock) for the run: a second run on it exits EX_TEMPFAIL at once.
+ * (io_dir_private): else someone else could plant a message to be signed. So must --out-dir:
+ * a file planted under an output's name would pass for the output (a forged verdict), and a
+ * FILE that is its own output (given from inside --out-dir) fails, never replaced by it. The
+ * input Maildir is locked (flock) for the run: a second run on it exits EX_TEMPFAIL at once.
  *
  * For tests: SECMAIL_BATCH_FAULT=POINT:N kills the process (SIGKILL, as kill -9) at the Nth
  * passage of POINT: "tmp" (an output complete in tmp/, before it is linked), "output" (after
  * it is linked, before its input is removed), "input" (after the input is removed), "exec-mark"
- * (input marked, CMD not started), "exec-done" (CMD exited 0, input not yet removed); "crash",
+ * (input marked, CMD not started), "exec-done" (CMD exited 0, input not yet removed); "fsync"
+ * makes the Nth output synced on its own fail with EIO (syncfs taken as failed); "crash",
  * "exit" and "hang" make the worker crash (SIGSEGV), exit with status 3 without a word (as a
  * sanitizer's report would) or hang at the Nth message.
  * SECMAIL_BATCH_TIMEOUT: seconds a worker may spend on one message (default 600) before it
