@@ -1184,50 +1184,79 @@ revoked(struct cms_result *r, X509 *x, const char *whose, const struct revoke_an
 	    revoke_reason_name(a->reason), a->source);
 }
 
-/* RFC 5280 §6.3, RFC 6960: the signer's certificate and each CA certificate above it but the
- * trust anchor, each against its issuer. 0 with the verdict set, -1 on hard errors. whose:
+/* RFC 5280 §6.3, RFC 6960: x and each CA certificate of chain (what verified above it) but
+ * the trust anchor, each against its issuer. 1 when one is revoked (*which, a say which and
+ * how), 0 when none is known to be (unknown says whose status is not known and why, or is
+ * ""), -1 on hard errors. whose: how x is named. */
+static int
+chain_revocation(const struct cms_verify_opts *o, X509 *x, STACK_OF(X509) *chain,
+    const char *whose, struct revoke_answer *a, X509 **which, char *unknown, size_t un,
+    struct err *e)
+{
+	char who[200], cn[120];
+	int i, n = sk_X509_num(chain), strict = revoke_mode(o->revoke) == REVOKE_STRICT;
+
+	unknown[0] = '\0';
+	for (i = -1; i < n - 1; i++) {
+		*which = i < 0 ? x : sk_X509_value(chain, i);
+		if (revoke_check(o->revoke, *which, sk_X509_value(chain, i + 1), a, e) != 0)
+			return -1;
+		if (a->status == REVOKE_REVOKED)
+			return 1;
+		if (a->status == REVOKE_GOOD || unknown[0] != '\0' || (!a->asked && !strict))
+			continue;
+		if (i < 0) {
+			snprintf(who, sizeof who, "%s", whose);
+		} else {
+			cert_cn(*which, cn, sizeof cn);
+			snprintf(who, sizeof who, "CA \"%s\"", cn);
+		}
+		if (a->asked)
+			snprintf(unknown, un, "revocation status of %s unknown (%s)", who, a->why);
+		else
+			snprintf(unknown, un, "revocation status of %s unknown: it names no CRL "
+			    "distribution point or OCSP responder%s%s", who, a->why[0] ? "; " : "",
+			    a->why);
+	}
+	return 0;
+}
+
+/* A status that could not be learnt: in strict mode temperror, else the pass stays with
+ * unknown in rev_note (the first one only). */
+static void
+revocation_unknown(const struct cms_verify_opts *o, struct cms_result *r, const char *unknown)
+{
+	size_t len;
+
+	if (revoke_mode(o->revoke) == REVOKE_STRICT) {
+		verdict(r, CMS_V_TEMPERROR, "%.360s (strict revocation checking)", unknown);
+		return;
+	}
+	if (r->rev_note[0] != '\0')
+		return;
+	/* One line for people: a long list of sources is cut short. */
+	if ((len = strlen(unknown)) >= sizeof r->rev_note)
+		len = sizeof r->rev_note - 1;
+	memcpy(r->rev_note, unknown, len);
+	r->rev_note[len] = '\0';
+}
+
+/* The signer's chain (chain_revocation): 0 with the verdict set, -1 on hard errors. whose:
  * how the signer's certificate is named in the reason. */
 static int
 check_revocation(const struct cms_verify_opts *o, struct cms_result *r, const char *whose,
     struct err *e)
 {
 	struct revoke_answer a;
-	char who[200], cn[120], unknown[800] = "";
-	size_t len;
-	int i, n = sk_X509_num(r->chain), strict = revoke_mode(o->revoke) == REVOKE_STRICT;
+	char unknown[800];
+	X509 *x;
+	int k;
 
-	for (i = -1; i < n - 1; i++) {
-		X509 *x = i < 0 ? r->signer : sk_X509_value(r->chain, i);
-
-		if (revoke_check(o->revoke, x, sk_X509_value(r->chain, i + 1), &a, e) != 0)
-			return -1;
-		if (a.status == REVOKE_REVOKED)
-			return revoked(r, x, whose, &a);
-		if (a.status == REVOKE_GOOD || unknown[0] != '\0' || (!a.asked && !strict))
-			continue;
-		if (i < 0) {
-			snprintf(who, sizeof who, "%s", whose);
-		} else {
-			cert_cn(x, cn, sizeof cn);
-			snprintf(who, sizeof who, "CA \"%s\"", cn);
-		}
-		if (a.asked)
-			snprintf(unknown, sizeof unknown, "revocation status of %s unknown (%s)", who,
-			    a.why);
-		else
-			snprintf(unknown, sizeof unknown, "revocation status of %s unknown: it names "
-			    "no CRL distribution point or OCSP responder%s%s", who, a.why[0] ? "; " : "",
-			    a.why);
-	}
-	if (unknown[0] == '\0')
-		return 0;
-	if (strict)
-		return verdict(r, CMS_V_TEMPERROR, "%.360s (strict revocation checking)", unknown);
-	/* One line for people: a long list of sources is cut short. */
-	if ((len = strlen(unknown)) >= sizeof r->rev_note)
-		len = sizeof r->rev_note - 1;
-	memcpy(r->rev_note, unknown, len);
-	r->rev_note[len] = '\0';
+	if ((k = chain_revocation(o, r->signer, r->chain, whose, &a, &x, unknown, sizeof unknown,
+	    e)) != 0)
+		return k < 0 ? -1 : revoked(r, x, whose, &a);
+	if (unknown[0] != '\0')
+		revocation_unknown(o, r, unknown);
 	return 0;
 }
 
