@@ -135,11 +135,17 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 	size_t i;
 
 	for (i = 0; i < r->nbcc; i++) {
-		STACK_OF(X509) *one = sk_X509_new_null();
+		STACK_OF(X509) *one = sk_X509_dup(r->bcc[i].certs);
+		int j, has_self = r->self == NULL;
 
-		if (one == NULL || !sk_X509_push(one, r->bcc[i].cert)
-		    || (r->self != NULL && X509_cmp(r->self, r->bcc[i].cert) != 0
-		    && !sk_X509_push(one, r->self))) {
+		if (sk_X509_num(r->bcc[i].certs) == 0) {
+			sk_X509_free(one);
+			return err_set(e, EX_SOFTWARE, "Bcc copy for %s: no certificate",
+			    r->bcc[i].addr);
+		}
+		for (j = 0; j < sk_X509_num(r->bcc[i].certs) && !has_self; j++)
+			has_self = X509_cmp(r->self, sk_X509_value(r->bcc[i].certs, j)) == 0;
+		if (one == NULL || (!has_self && !sk_X509_push(one, r->self))) {
 			sk_X509_free(one);
 			return err_sys(e, EX_OSERR, "out of memory");
 		}

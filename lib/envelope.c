@@ -1298,16 +1298,26 @@ env_rewrap(const struct ber_src *in, EVP_PKEY *pkey, X509 *cert, STACK_OF(X509) 
 	for (i = 0; i < sk_X509_num(members); i++) {
 		CMS_RecipientInfo *ri;
 
-		/* Issue 15: re-wrapping for an ML-KEM member would need the KEM recipient set up
-		 * without the content cipher (as for kari below); not done yet. */
-		if (env_cert_is_mlkem(sk_X509_value(members, i), NULL)) {
-			err_set(e, EX_UNAVAILABLE, "re-wrapping for an ML-KEM member (member %d) is "
-			    "not supported", i + 1);
-			goto out;
-		}
 		if (add_recipient(cms, sk_X509_value(members, i), flags, e) != 0)
 			goto out;
 		ri = sk_CMS_RecipientInfo_value(ris, sk_CMS_RecipientInfo_num(ris) - 1);
+#ifdef HAVE_CMS_KEMRI
+		if (CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_KEM) {
+			/* RFC 9936 §3: id-aes256-wrap for ML-KEM-768 and -1024 (add_recipient set
+			 * id-aes128-wrap for ML-KEM-512). OpenSSL would take the default from the
+			 * content cipher, which is never set up when the content is not
+			 * decrypted, as for kari below. */
+			EVP_CIPHER_CTX *kctx = CMS_RecipientInfo_kemri_get0_ctx(ri);
+
+			if (kctx != NULL)
+				EVP_CIPHER_CTX_set_flags(kctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+			if (kctx == NULL || (EVP_CIPHER_CTX_get0_cipher(kctx) == NULL &&
+			    EVP_EncryptInit_ex(kctx, EVP_aes_256_wrap(), NULL, NULL, NULL) != 1)) {
+				err_ssl(e, EX_SOFTWARE, "cannot set up the ML-KEM key wrap");
+				goto out;
+			}
+		}
+#endif
 		if (CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_AGREE) {
 			/* RFC 5753 §7.2 / RFC 8551: the key wrap matching the content key size.
 			 * Set here because OpenSSL would take it from the content cipher, which

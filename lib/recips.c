@@ -324,22 +324,54 @@ recips_cert_dir(const char *given, char *buf, size_t n)
 	return certstore_default_dir(buf, n);	/* the one smime-verify fills */
 }
 
+/* What -r certificate x is to Bcc address addr: it does not name addr (OTHER), it names addr
+ * and no To or Cc address (BCC: the Bcc copy only), or addr and a To or Cc address too
+ * (SHARED: one key holder, in both). -1 on error. */
+enum { BCC_CERT_OTHER, BCC_CERT_BCC, BCC_CERT_SHARED };
+
+static int
+bcc_cert_role(X509 *x, const char *addr, const struct recips_strlist *to, struct err *e)
+{
+	struct recips_strlist names = { 0 };
+	size_t k;
+	int role = BCC_CERT_OTHER;
+
+	if (cert_addrs(x, &names, e) != 0) {
+		strlist_free(&names);
+		return -1;
+	}
+	if (strlist_has(&names, addr)) {
+		role = BCC_CERT_BCC;
+		for (k = 0; k < names.n; k++)
+			if (strlist_has(to, names.v[k]))
+				role = BCC_CERT_SHARED;
+	}
+	strlist_free(&names);
+	return role;
+}
+
 /* Issue 15, RFC 9936 security considerations: the content-encryption key should be as strong
  * as the KEM that protects it. With an ML-KEM-768/1024 recipient, AES-256 in the mode chosen
  * (every client that opens KEMRecipientInfo has it). */
 static void
 strength_for_mlkem(struct recips *r)
 {
-	int i, level;
+	size_t b;
+	int i, level, strong = 0;
 
-	for (i = 0; i < sk_X509_num(r->certs); i++)
-		if (env_cert_is_mlkem(sk_X509_value(r->certs, i), &level) && level >= 768) {
-			if (r->cipher == ENV_AES128_GCM)
-				r->cipher = ENV_AES256_GCM;
-			else if (r->cipher == ENV_AES128_CBC)
-				r->cipher = ENV_AES256_CBC;
-			return;
-		}
+	/* the shared envelope's certificates, then each Bcc copy's (one cipher for all) */
+	for (i = 0; i < sk_X509_num(r->certs) && !strong; i++)
+		strong = env_cert_is_mlkem(sk_X509_value(r->certs, i), &level) && level >= 768;
+	for (b = 0; b < r->nbcc && !strong; b++)
+		for (i = 0; i < sk_X509_num(r->bcc[b].certs) && !strong; i++)
+			strong = env_cert_is_mlkem(sk_X509_value(r->bcc[b].certs, i), &level)
+			    && level >= 768;
+	if (!strong)
+		return;
+	if (r->cipher == ENV_AES128_GCM)
+		r->cipher = ENV_AES256_GCM;
+	else if (r->cipher == ENV_AES128_CBC)
+		r->cipher = ENV_AES256_CBC;
 }
 
 int
@@ -414,33 +446,54 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 			r->nbcc++;
 			if (!want_bcc)
 				continue;
+			if ((r->bcc[i].certs = sk_X509_new_null()) == NULL)
+				goto oom;
 			if (strlist_has(&covered, bcc.v[i])) {
-				struct recips_strlist names = { 0 };
-				X509 *x = NULL;
-				int j;
+				/* Every -r certificate naming it (a renewal, a hybrid pair) goes into
+				 * the Bcc copy, and out of the shared envelope unless it also names a
+				 * To or Cc recipient: one left behind would name the Bcc recipient to
+				 * every other recipient. */
+				int j = 0, shared;
 
-				/* the -r certificate naming it */
-				for (j = 0; j < sk_X509_num(r->certs) && x == NULL; j++) {
-					strlist_free(&names);
-					if (cert_addrs(sk_X509_value(r->certs, j), &names, e) == 0
-					    && strlist_has(&names, bcc.v[i]))
-						x = sk_X509_value(r->certs, j);
-				}
-				strlist_free(&names);
-				if (x == NULL || !X509_up_ref(x))
-					continue;
-				r->bcc[i].cert = x;
-				/* a Bcc recipient only: out of the shared envelope */
-				if (!strlist_has(&to, bcc.v[i])) {
-					(void)sk_X509_delete_ptr(r->certs, x);
+				while (j < sk_X509_num(r->certs)) {
+					X509 *x = sk_X509_value(r->certs, j);
+
+					if ((shared = bcc_cert_role(x, bcc.v[i], &to, e)) < 0)
+						goto out;
+					if (shared == BCC_CERT_OTHER) {
+						j++;
+						continue;
+					}
+					if (!X509_up_ref(x))
+						goto oom;
+					if (!sk_X509_push(r->bcc[i].certs, x)) {
+						X509_free(x);
+						goto oom;
+					}
+					if (shared == BCC_CERT_SHARED) {
+						j++;
+						continue;
+					}
+					(void)sk_X509_delete(r->certs, j);
 					X509_free(x);	/* the stack's reference */
 				}
 			} else {
-				r->bcc[i].cert = store_cert(o, cs, bcc.v[i], caps[nc], &known, &prev[nc],
-				    &f, NULL);
-				if (r->bcc[i].cert != NULL) {
+				X509 *x, *classic = NULL;
+
+				/* hybrid as for To and Cc: the classical certificate too */
+				x = store_cert(o, cs, bcc.v[i], caps[nc], &known, &prev[nc], &f, &classic);
+				if (x != NULL) {
 					capp[nc] = known ? caps[nc] : NULL;
 					nc++;
+					if (!sk_X509_push(r->bcc[i].certs, x)) {
+						X509_free(x);
+						X509_free(classic);
+						goto oom;
+					}
+					if (classic != NULL && !sk_X509_push(r->bcc[i].certs, classic)) {
+						X509_free(classic);
+						goto oom;
+					}
 				}
 			}
 		}
@@ -573,7 +626,8 @@ recips_rewrap(const struct recips_opts *o, const struct msg_header *h, struct re
 	}
 	if (f.n > 0) {
 		if (buf_check(&f.b, e) == 0)
-			err_set(e, EX_DATAERR, "no usable certificate for %d member%s (nothing "
+			err_set(e, f.unavailable == f.n ? EX_UNAVAILABLE : EX_DATAERR,
+			    "no usable certificate for %d member%s (nothing "
 			    "written): %s", f.n, f.n == 1 ? "" : "s", f.b.p);
 		goto out;
 	}
@@ -602,7 +656,7 @@ recips_free(struct recips *r)
 	X509_free(r->self);
 	for (i = 0; i < r->nbcc; i++) {
 		free(r->bcc[i].addr);
-		X509_free(r->bcc[i].cert);
+		sk_X509_pop_free(r->bcc[i].certs, X509_free);
 	}
 	free(r->bcc);
 	free(r->bcc_list);

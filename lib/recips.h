@@ -48,7 +48,8 @@ void recips_opts_free(struct recips_opts *o);
 
 struct recips_bcc {
 	char *addr;
-	X509 *cert;		/* NULL unless resolved (want_bcc) */
+	STACK_OF(X509) *certs;	/* with want_bcc: every certificate the copy is for (a -r
+				 * renewal, the store's hybrid pair); NULL otherwise */
 };
 
 struct recips {

@@ -196,3 +196,65 @@ learn_bob() {
 		refute grep -q '^capabilities: .*2.16.840.1.101.3.4.4' "$T/store/bob@example.org"
 	fi
 }
+
+@test "pq-encrypt: --rewrap for an ML-KEM member and an RSA one: both open it (openssl cms too), the list key no longer does; else 69" {
+	# bob plays the list: the message is encrypted to bob, then re-wrapped for the members
+	printf 'From: alice@example.org\nTo: bob@example.org\nSubject: to the list\n\nThe launch codes.\n' >"$T/m"
+	smime-encrypt --no-self --recipients-only -r "$PKI/bob.pem" "$T/m" >"$T/tolist"
+	if ! ossl_has CMS_KEMRI; then
+		run --separate-stderr smime-encrypt --rewrap --cert "$PKI/bob.pem" --key "$PKI/bob.key" \
+			-r "$PKI/alice.pem" -r "$T/fx/bob-mlkem.pem" "$T/tolist"
+		[ "$status" -eq 69 ]
+		[ -z "$output" ]
+		[[ $stderr == *"ML-KEM-768"*"this OpenSSL"* ]]
+		return
+	fi
+	mlkem_cert carol512 ML-KEM-512 carol@example.org
+	smime-encrypt --rewrap --cert "$PKI/bob.pem" --key "$PKI/bob.key" \
+		-r "$PKI/bob-mlkem.pem" -r "$PKI/alice.pem" -r "$T/carol512.pem" "$T/tolist" >"$T/out"
+	# (a DER SET OF: sorted by encoding, so the ktri's SEQUENCE tag comes first)
+	[ "$(ri_kinds "$T/out")" = "ktri kemri kemri" ]
+	# RFC 9936: id-aes256-wrap for ML-KEM-768, id-aes128-wrap for ML-KEM-512, HKDF-SHA256
+	openssl cms -cmsout -print -in "$T/out" >"$T/p"
+	[ "$(grep -A1 ' wrap:' "$T/p" | grep -o 'id-aes[0-9]*-wrap' | sort | tr '\n' ' ')" = "id-aes128-wrap id-aes256-wrap " ]
+	[ "$(grep -A1 ' kdf:' "$T/p" | grep -c 'hkdf-with-sha256\|1.2.840.113549.1.9.16.3.28')" = 2 ]
+	openssl cms -decrypt -in "$T/out" -inkey "$PKI/bob-mlkem.key" -recip "$PKI/bob-mlkem.pem" -out "$T/d1"
+	openssl cms -decrypt -in "$T/out" -inkey "$PKI/alice.key" -recip "$PKI/alice.pem" -out "$T/d2"
+	openssl cms -decrypt -in "$T/out" -inkey "$T/carol512.key" -recip "$T/carol512.pem" -out "$T/d3"
+	grep -q 'The launch codes.' "$T/d1"
+	cmp "$T/d1" "$T/d2"
+	cmp "$T/d1" "$T/d3"
+	smime-decrypt --cert "$PKI/bob-mlkem.pem" --key "$PKI/bob-mlkem.key" "$T/out" | grep -q '^The launch codes.'
+	# the list's own key is no longer among the recipients
+	run --separate-stderr smime-decrypt --strict --cert "$PKI/bob.pem" --key "$PKI/bob.key" "$T/out"
+	assert_failure 65
+	[ -z "$output" ]
+}
+
+@test "pq-encrypt: a Bcc recipient with an RSA signer and ML-KEM encryption certificate in the store gets both in their copy, the shared envelope neither" {
+	printf 'From: carol@example.org\nTo: alice@example.org\nBcc: bob@example.org\nSubject: x\n\nThe launch codes.\n' >"$T/m"
+	mkdir "$T/bcc"
+	if ! ossl_has CMS_KEMRI; then
+		learn_bob "$T/fx/bob-mlkem.pem"
+		smime-encrypt --no-self -r "$PKI/alice.pem" --cert-dir "$T/store" --bcc-dir "$T/bcc" "$T/m" >"$T/out"
+		[ "$(ri_kinds "$T/out")" = "ktri" ]
+		[ "$(ri_kinds "$T/bcc/bcc-bob@example.org.eml")" = "ktri" ]
+		openssl cms -decrypt -in "$T/bcc/bcc-bob@example.org.eml" -inkey "$PKI/bob.key" -recip "$PKI/bob.pem" -out /dev/null
+		return
+	fi
+	learn_bob "$PKI/bob-mlkem.pem" --capabilities aes-128-cbc
+	smime-encrypt --no-self -r "$PKI/alice.pem" --cert-dir "$T/store" --bcc-dir "$T/bcc" "$T/m" >"$T/out"
+	[ "$(ri_kinds "$T/out")" = "ktri" ]
+	for k in bob bob-mlkem; do
+		run openssl cms -decrypt -in "$T/out" -inkey "$PKI/$k.key" -recip "$PKI/$k.pem" -out /dev/null
+		assert_failure
+	done
+	b="$T/bcc/bcc-bob@example.org.eml"
+	[ "$(ri_kinds "$b")" = "ktri kemri" ]
+	openssl cms -decrypt -in "$b" -inkey "$PKI/bob-mlkem.key" -recip "$PKI/bob-mlkem.pem" -out "$T/d1"
+	openssl cms -decrypt -in "$b" -inkey "$PKI/bob.key" -recip "$PKI/bob.pem" -out "$T/d2"
+	grep -q 'The launch codes.' "$T/d1"
+	cmp "$T/d1" "$T/d2"
+	# RFC 9936: the ML-KEM-768 key in a Bcc copy makes the content key AES-256 too
+	openssl cms -cmsout -print -in "$b" | grep -A1 contentEncryptionAlgorithm | grep -q 'aes-256-cbc'
+}

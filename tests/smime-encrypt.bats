@@ -241,6 +241,34 @@ odec() {
 	smime-decrypt --strict --cert "$PKI/carol.pem" --key "$PKI/carol.key" "$T/bcc/bcc-carol@example.org.eml" >/dev/null
 }
 
+@test "attack: a Bcc recipient with two certificates (-r twice) is in neither copy but their own: the shared envelope names none of their keys" {
+	# dave's second certificate (a renewal, say), with its own key
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/dave2.key" -out "$T/dave2.csr" \
+		-subj "/CN=dave2/emailAddress=dave@example.org" \
+		-addext "subjectAltName=email:dave@example.org" -addext keyUsage=keyEncipherment 2>/dev/null
+	openssl x509 -req -in "$T/dave2.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -days 30 \
+		-copy_extensions copy -set_serial 777 -out "$T/dave2.pem" 2>/dev/null
+	plain_msg bob@example.org "Bcc: dave@example.org" >"$T/m2"
+	mkdir "$T/bcc"
+	smime-encrypt -r "$PKI/bob.pem" -r "$PKI/dave.pem" -r "$T/dave2.pem" --self "$PKI/alice.pem" \
+		--bcc-dir "$T/bcc" "$T/m2" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	[ "$(nrecips "$T/env.der")" = 2 ]	# bob and alice only
+	for k in "$PKI/dave" "$T/dave2"; do
+		run openssl cms -decrypt -binary -inform DER -in "$T/env.der" -inkey "$k.key" -recip "$k.pem"
+		assert_failure
+	done
+	# dave's copy opens with either of dave's keys (and the sender's), not with bob's
+	payload "$T/bcc/bcc-dave@example.org.eml" "$T/d.der"
+	[ "$(nrecips "$T/d.der")" = 3 ]
+	for k in "$PKI/dave" "$T/dave2"; do
+		openssl cms -decrypt -binary -inform DER -in "$T/d.der" -inkey "$k.key" -recip "$k.pem" |
+			cmp - <(entity_of "$T/m2")
+	done
+	run openssl cms -decrypt -binary -inform DER -in "$T/d.der" -inkey "$PKI/bob.key" -recip "$PKI/bob.pem"
+	assert_failure
+}
+
 @test "encrypt: only Bcc recipients: the sender keeps the main copy; without one it is refused" {
 	printf 'From: alice@example.org\nTo: undisclosed-recipients:;\nBcc: bob@example.org\nSubject: x\n\nhi\n' >"$T/m2"
 	mkdir "$T/bcc"

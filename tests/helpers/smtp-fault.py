@@ -30,11 +30,13 @@ The raw bytes of each DATA phase, from after the 354 reply up to and including t
 """
 import argparse
 import os
-import socket
 import ssl
 import sys
-import threading
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import smtpbase  # noqa: E402 (after the line above)
+from smtpbase import Conn
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
@@ -52,7 +54,7 @@ ap.add_argument("--rcpt-limit", type=int, default=0,
                 help="452 4.5.3 for recipients past this many in one transaction")
 args = ap.parse_args()
 modes = set(m for s in args.mode for m in s.split(","))
-lock = threading.Lock()
+lock = smtpbase.lock
 counter = [0, 0]  # messages, connections
 
 
@@ -97,26 +99,7 @@ def tls_exporter(sock):
 
 
 def log(line):
-    with lock, open(os.path.join(args.dir, "transcript"), "ab") as f:
-        f.write(line + b"\n")
-
-
-class Conn:
-    def __init__(self, sock):
-        self.s = sock
-        self.buf = b""
-
-    def send(self, text):
-        self.s.sendall(text.encode() if isinstance(text, str) else text)
-
-    def line(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError
-            self.buf += d
-        l, self.buf = self.buf.split(b"\n", 1)
-        return l + b"\n"
+    smtpbase.log(args.dir, line)
 
 
 def scram(c, plus=False):
@@ -226,8 +209,7 @@ def serve(sock, n):
             c.send("250 fault.example\r\n")
         elif up == "STARTTLS":
             c.send("220 2.0.0 go ahead\r\n")
-            c.s = ctx().wrap_socket(c.s, server_side=True)
-            c.buf = b""
+            c.starttls(ctx())
             tls = True
         elif up.startswith("AUTH"):
             if "auth-fail" in modes:
@@ -351,12 +333,7 @@ def serve(sock, n):
                 with lock:
                     counter[0] += 1
                     k = counter[0]
-                with open(os.path.join(args.dir, "msg.%d" % k), "wb") as f:
-                    f.write(b"".join(body))
-                with open(os.path.join(args.dir, "raw.%d" % k), "wb") as f:
-                    f.write(b"".join(raw))
-                with open(os.path.join(args.dir, "env.%d" % k), "w") as f:
-                    f.write("from %s\n" % mail + "".join("rcpt %s\n" % r for r in rcpts))
+                smtpbase.store(args.dir, k, body, mail, rcpts, raw)
                 c.send("250 2.0.0 queued as FAULT%d\r\n" % k)
             mail = None
         elif up == "RSET":
@@ -375,25 +352,7 @@ def handle(sock):
     with lock:
         counter[1] += 1
         n = counter[1]
-    try:
-        serve(sock, n)
-    except (EOFError, OSError, ssl.SSLError):
-        pass
-    finally:
-        try:
-            sock.close()
-        except OSError:
-            pass
+    serve(sock, n)
 
 
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", args.port))
-srv.listen(64)
-tmp = args.port_file + ".tmp"
-with open(tmp, "w") as f:
-    f.write("%d\n" % srv.getsockname()[1])
-os.rename(tmp, args.port_file)
-while True:
-    s, _ = srv.accept()
-    threading.Thread(target=handle, args=(s,), daemon=True).start()
+smtpbase.serve_forever(args.port, args.port_file, handle)

@@ -23,11 +23,13 @@ Strict on lengths as RFC 5321 4.5.3.1.4 and RFC 4954 section 4 allow: a command 
 512 octets with its CRLF is answered 500 5.5.2; a SASL response line may have 12288.
 """
 import argparse
-import os
-import socket
 import ssl
-import threading
+import sys
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import smtpbase  # noqa: E402 (after the line above)
+from smtpbase import Conn
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
@@ -55,37 +57,18 @@ def by_index(items):
 
 data_reply = by_index(args.data_reply)
 end_reply = by_index(args.end_reply)
-lock = threading.Lock()
+lock = smtpbase.lock
 count = {"data": 0, "end": 0, "msg": 0, "bounce": 0}
 
 
 def log(line):
-    with lock, open(os.path.join(args.dir, "transcript"), "ab") as f:
-        f.write(line + b"\n")
+    smtpbase.log(args.dir, line)
 
 
 def bump(key):
     with lock:
         count[key] += 1
         return count[key]
-
-
-class Conn:
-    def __init__(self, sock):
-        self.s = sock
-        self.buf = b""
-
-    def send(self, text):
-        self.s.sendall(text.encode() if isinstance(text, str) else text)
-
-    def line(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError
-            self.buf += d
-        l, self.buf = self.buf.split(b"\n", 1)
-        return l + b"\n"
 
 
 def serve(sock):
@@ -119,8 +102,7 @@ def serve(sock):
             c.send("220 2.0.0 go ahead\r\n" + extra)
             cx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             cx.load_cert_chain(args.cert, args.key)
-            c.s = cx.wrap_socket(c.s, server_side=True)
-            c.buf = b""
+            c.starttls(cx)
             tls = True
         elif up.startswith("AUTH XOAUTH2") and args.oauth_token:
             import base64
@@ -181,10 +163,7 @@ def serve(sock):
                 c.send(end_reply[k] + "\r\n")
             else:
                 n = bump("msg")
-                with open(os.path.join(args.dir, "msg.%d" % n), "wb") as f:
-                    f.write(b"".join(body))
-                with open(os.path.join(args.dir, "env.%d" % n), "w") as f:
-                    f.write("from %s\n" % mail + "".join("rcpt %s\n" % r for r in rcpts))
+                smtpbase.store(args.dir, n, body, mail, rcpts)
                 c.send("250 2.0.0 queued as SCRIPT%d\r\n" % n)
             mail = None
         elif up == "RSET":
@@ -199,26 +178,4 @@ def serve(sock):
             c.send("500 5.5.2 what?\r\n")
 
 
-def handle(sock):
-    try:
-        serve(sock)
-    except (EOFError, OSError, ssl.SSLError):
-        pass
-    finally:
-        try:
-            sock.close()
-        except OSError:
-            pass
-
-
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0))
-srv.listen(64)
-tmp = args.port_file + ".tmp"
-with open(tmp, "w") as f:
-    f.write("%d\n" % srv.getsockname()[1])
-os.rename(tmp, args.port_file)
-while True:
-    s, _ = srv.accept()
-    threading.Thread(target=handle, args=(s,), daemon=True).start()
+smtpbase.serve_forever(0, args.port_file, serve)
