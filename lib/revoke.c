@@ -46,7 +46,7 @@ struct revoke {
 	char warning[300];
 	/* The fetch budget of the message under way (see revoke_begin). */
 	struct timespec deadline;
-	int begun;		/* deadline is set */
+	int started;		/* deadline is set (by the message's first revoke_check) */
 	int cut;		/* the last fetch had less than the per-fetch timeout */
 };
 
@@ -828,9 +828,16 @@ failed(struct revoke *rv, const char *url, time_t now, const char *why)
 void
 revoke_begin(struct revoke *rv)
 {
-	if (rv == NULL)
-		return;
-	rv->begun = 1;
+	if (rv != NULL)
+		rv->started = 0;
+}
+
+/* The budget runs from the message's first check, not from revoke_begin: reading and
+ * hashing a large message is not fetching. */
+static void
+budget_start(struct revoke *rv)
+{
+	rv->started = 1;
 	if (clock_gettime(CLOCK_MONOTONIC, &rv->deadline) != 0)
 		rv->deadline.tv_sec = 0;	/* no clock: no fetches */
 	else
@@ -1379,8 +1386,8 @@ revoke_check(struct revoke *rv, X509 *x, X509 *issuer, struct revoke_answer *a, 
 	if (load_local(rv, e) != 0)
 		return -1;
 	/* One budget per message: the command begins each (revoke_begin). */
-	if (!rv->begun)
-		revoke_begin(rv);
+	if (!rv->started)
+		budget_start(rv);
 	if (local_answer(rv, x, issuer, now, a))
 		return 0;
 	/* RFC 5280 §4.2.2.1: id-ad-ocsp access locations. */

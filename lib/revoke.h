@@ -97,12 +97,13 @@ void revoke_free(struct revoke *rv);
 int revoke_load(struct revoke *rv, struct err *e);
 enum revoke_mode revoke_mode(const struct revoke *rv);
 /*
- * Start the fetch budget of one message: every fetch until the next revoke_begin shares
- * o->budget seconds (on the monotonic clock), whatever it is for - the signer's chain, a
- * further signer's, an encryption certificate, each recipient of smime-encrypt. A command
- * calls it once per message, before the first revoke_check for it, so that in a batch each
- * message has the whole budget, however much the one before spent. A checker never begun
- * begins at its first revoke_check (then one budget for all it is asked).
+ * A new message: the fetches from the next revoke_check until the next revoke_begin share
+ * one budget of o->budget seconds (on the monotonic clock, from that first check on),
+ * whatever they are for - the signer's chain, a further signer's, an encryption
+ * certificate, each recipient of smime-encrypt. A command calls it once per message before
+ * checking anything for it, so that in a batch each message has the whole budget, however
+ * much the one before spent. A checker never begun has one budget for all it is asked.
+ * Nothing happens when rv is NULL (revocation off).
  */
 void revoke_begin(struct revoke *rv);
 
