@@ -579,53 +579,104 @@ msg_message_id(const char *domain, struct err *e)
 	return out;
 }
 
+/* "Full Name <from>" or "<from>": the full name (sendmail -F) becomes a phrase, quoted or
+ * RFC 2047-encoded as it needs (RFC 5322 §3.4), so no quote or "<" in it can forge an
+ * address. malloc'd, or NULL. */
+static char *
+from_value(const char *from, const char *fullname, size_t col, struct err *e)
+{
+	struct buf b = BUF_INIT;
+
+	if (fullname != NULL && fullname[0] != '\0') {
+		if (rfc2047_encode(&b, fullname, RFC2047_PHRASE, col, e) != 0) {
+			buf_free(&b);
+			err_wrap(e, "the full name");
+			return NULL;
+		}
+		buf_addc(&b, ' ');
+	}
+	buf_addf(&b, "<%s>", from);
+	return buf_take(&b, e);
+}
+
+/* Insert name: value at h's index at, value from_value / msg_date / msg_message_id. */
+static int
+insert_made(struct msg_header *h, size_t at, const char *name, char *value, struct err *e)
+{
+	int r;
+
+	if (value == NULL)
+		return -1;
+	r = msg_header_insert(h, at, name, value, e);
+	free(value);
+	return r;
+}
+
+static char *
+date_value(time_t now, struct err *e)
+{
+	char v[64], *s;
+
+	if (msg_date(now, v, sizeof v) != 0) {
+		err_set(e, EX_SOFTWARE, "cannot format the date");
+		return NULL;
+	}
+	if ((s = strdup(v)) == NULL)
+		err_sys(e, EX_OSERR, "out of memory");
+	return s;
+}
+
+static char *
+id_value(const char *from, struct err *e)
+{
+	const char *dom = strrchr(from, '@');
+	char *id = msg_message_id(dom != NULL && dom[1] ? dom + 1 : NULL, e);
+
+	return id != NULL ? id : msg_message_id(NULL, e);	/* e.g. a domain-literal sender */
+}
+
 int
 msg_complete_submission(struct msg_header *h, const char *from, const char *fullname,
     time_t now, struct err *e)
 {
-	const char *dom = strrchr(from, '@');
-	char v[512], *id;
+	if (msg_header_get(h, "From") == NULL &&
+	    insert_made(h, h->n, "From", from_value(from, fullname, 6, e), e) != 0)
+		return -1;
+	if (msg_header_get(h, "Date") == NULL &&
+	    insert_made(h, h->n, "Date", date_value(now, e), e) != 0)
+		return -1;
+	if (msg_header_get(h, "Message-ID") == NULL &&
+	    insert_made(h, h->n, "Message-ID", id_value(from, e), e) != 0)
+		return -1;
+	return 0;
+}
 
-	if (msg_header_get(h, "From") == NULL) {
-		struct buf b = BUF_INIT;
-		char *f;
-		int r;
+int
+msg_complete_resent(struct msg_header *h, const char *from, const char *fullname, time_t now,
+    struct err *e)
+{
+	size_t top, end, i;
+	int date = 0, rfrom = 0, id = 0;
 
-		/* RFC 5322 §3.4: the full name (sendmail -F) becomes a phrase, quoted or
-		 * RFC 2047-encoded as it needs, so no quote or "<" in it can forge an address. */
-		if (fullname != NULL && fullname[0] != '\0') {
-			if (rfc2047_encode(&b, fullname, RFC2047_PHRASE, 6, e) != 0) {
-				buf_free(&b);
-				return err_wrap(e, "the full name");
-			}
-			buf_addc(&b, ' ');
-		}
-		buf_addf(&b, "<%s>", from);
-		if ((f = buf_take(&b, e)) == NULL)
-			return -1;
-		r = msg_header_add(h, "From", f, e);
-		free(f);
-		if (r != 0)
-			return -1;
+	for (top = 0; top < h->n && strncasecmp(h->f[top].name, "Resent-", 7) != 0; top++)
+		;
+	if (top == h->n)
+		return 0;
+	for (end = top; end < h->n && strncasecmp(h->f[end].name, "Resent-", 7) == 0; end++)
+		;
+	for (i = top; i < end; i++) {
+		date |= strcasecmp(h->f[i].name, "Resent-Date") == 0;
+		rfrom |= strcasecmp(h->f[i].name, "Resent-From") == 0;
+		id |= strcasecmp(h->f[i].name, "Resent-Message-ID") == 0;
 	}
-	if (msg_header_get(h, "Date") == NULL) {
-		if (msg_date(now, v, sizeof v) != 0)
-			return err_set(e, EX_SOFTWARE, "cannot format the date");
-		if (msg_header_add(h, "Date", v, e) != 0)
-			return -1;
-	}
-	if (msg_header_get(h, "Message-ID") == NULL) {
-		id = msg_message_id(dom != NULL && dom[1] ? dom + 1 : NULL, e);
-		if (id == NULL)
-			id = msg_message_id(NULL, e);	/* e.g. a domain-literal sender */
-		if (id == NULL)
-			return -1;
-		if (msg_header_add(h, "Message-ID", id, e) != 0) {
-			free(id);
-			return -1;
-		}
-		free(id);
-	}
+	/* at the top of the block, so it stays one block */
+	if (!id && insert_made(h, top, "Resent-Message-ID", id_value(from, e), e) != 0)
+		return -1;
+	if (!rfrom && insert_made(h, top, "Resent-From", from_value(from, fullname, 13, e),
+	    e) != 0)
+		return -1;
+	if (!date && insert_made(h, top, "Resent-Date", date_value(now, e), e) != 0)
+		return -1;
 	return 0;
 }
 

@@ -120,6 +120,14 @@ char *msg_message_id(const char *domain, struct err *e);
  */
 int msg_complete_submission(struct msg_header *h, const char *from, const char *fullname,
     time_t now, struct err *e);
+/*
+ * RFC 5322 §3.6.6: each block of resent fields has a Resent-Date and a Resent-From (and,
+ * SHOULD, a Resent-Message-ID). The topmost block (the first run of Resent-* fields, the
+ * newest) gets those it lacks, at its top, as sendmail and Postfix add them; a header without
+ * Resent-* fields is left alone.
+ */
+int msg_complete_resent(struct msg_header *h, const char *from, const char *fullname,
+    time_t now, struct err *e);
 
 /* Write h, the blank line and the rest of `in` (the body) to a private spool file (io_spool),
  * rewound; returns its fd, or -1. */

@@ -609,8 +609,9 @@ prepare(struct job *j, int infd, char *const *args, size_t nargs, const struct s
 	msg_header_remove(&h, "Resent-Bcc");	/* §3.6.6: the same for a re-sent message */
 	free(h.mbox_from);		/* an mbox "From " line is not part of the message */
 	h.mbox_from = NULL;
-	if (!c->gateway && msg_complete_submission(&h, j->from, c->fullname, (time_t)queue_now(),
-	    e) != 0)
+	if (!c->gateway && (msg_complete_submission(&h, j->from, c->fullname,
+	    (time_t)queue_now(), e) != 0 || msg_complete_resent(&h, j->from, c->fullname,
+	    (time_t)queue_now(), e) != 0))
 		goto out;
 	if ((j->fd = msg_spool(&in, &h, e)) < 0)
 		goto out;

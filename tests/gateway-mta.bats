@@ -42,6 +42,12 @@ site() {
 	chmod 644 "$G/$x/gateway.conf"
 }
 
+# What the tests must leave as it was: the bytes and change times of /etc/passwd and /etc/group.
+etc_state() {
+	sha256sum /etc/passwd /etc/group
+	stat -c '%n %Z' /etc/passwd /etc/group
+}
+
 setup_file() {
 	if [ "$(id -u)" != 0 ]; then
 		skip "needs root: tests/helpers/mta.sh runs a private Postfix in a mount namespace"
@@ -49,8 +55,7 @@ setup_file() {
 	[ -x "$MTA_SH" ] || { echo "tests/helpers/mta.sh is missing (the mailsend branch)" >&2; return 1; }
 	corpus_setup
 	export ETC_BEFORE="$BATS_FILE_TMPDIR/etc.before"
-	sha256sum /etc/passwd /etc/group >"$ETC_BEFORE"
-	stat -c '%n %Z' /etc/passwd /etc/group >>"$ETC_BEFORE"
+	etc_state >"$ETC_BEFORE"
 	G=$(mktemp -d /tmp/secmail-gw.XXXXXX)
 	chmod 755 "$G"
 	export G
@@ -309,8 +314,6 @@ PY
 	[ "$(stat -c '%u %a' "$G/a/keys")" = "$SMUID 700" ]
 	[ "$(stat -c '%u %a' "$G/a/keys/alice@example.org.key")" = "$SMUID 600" ]
 	refute setpriv --reuid=65534 --regid=65534 --clear-groups cat "$G/a/keys/alice@example.org.key" 2>/dev/null
-	sha256sum /etc/passwd /etc/group >"$T/etc.now"
-	stat -c '%n %Z' /etc/passwd /etc/group >>"$T/etc.now"
-	cmp "$ETC_BEFORE" "$T/etc.now"
+	etc_state | cmp "$ETC_BEFORE" -
 	! grep -q '^secmail:' /etc/passwd || [ "$(getent passwd secmail | cut -d: -f3)" = "$SMUID" ]
 }

@@ -146,6 +146,42 @@ assert m['Resent-To'] == 'dave@example.org' and m['To'] == 'bob@example.org'
 PY
 }
 
+# RFC 5322 3.6.6: each resent block has a Resent-Date and a Resent-From (and should have a
+# Resent-Message-ID). What the topmost block lacks is added at its top, as sendmail and
+# Postfix do; an older block and a complete one are left as they are.
+@test "review: -t on a re-sent message adds the Resent-Date, Resent-From and Resent-Message-ID its block lacks" {
+	start_script "$S"
+	printf 'Resent-To: dave@example.org\nFrom: carol@example.org\nTo: bob@example.org\nDate: Sun, 31 Dec 2023 00:00:00 +0000\nMessage-ID: <orig@example.org>\nSubject: fwd\n\nbody\n' |
+		send -t -f alice@example.org -F 'Alice "the boss" Q'
+	python3 - "$S/msg.1" <<'PY'
+import sys, email, email.utils
+raw = open(sys.argv[1], 'rb').read()
+m = email.message_from_bytes(raw)
+names = [k.lower() for k in m.keys()]
+top = names[:4]
+assert sorted(top) == ['resent-date', 'resent-from', 'resent-message-id', 'resent-to'], names
+assert email.utils.parsedate_to_datetime(m['Resent-Date']) is not None
+name, addr = email.utils.parseaddr(str(email.header.make_header(email.header.decode_header(m['Resent-From']))))
+assert addr == 'alice@example.org' and name == 'Alice "the boss" Q', (name, addr)
+rid = m['Resent-Message-ID']
+assert rid.startswith('<') and rid.endswith('@example.org>') and rid != '<orig@example.org>', rid
+# the original fields are untouched, and there is one of each
+assert m['Date'] == 'Sun, 31 Dec 2023 00:00:00 +0000' and m['Message-ID'] == '<orig@example.org>'
+for k in ('resent-date', 'resent-from', 'resent-message-id', 'date', 'message-id', 'from'):
+    assert names.count(k) == 1, (k, names)
+PY
+	# a complete block is left as it is: nothing added
+	printf 'Resent-Date: Mon, 1 Jan 2024 00:00:00 +0000\nResent-From: eve@example.org\nResent-Message-ID: <r1@example.org>\nResent-To: dave@example.org\nFrom: carol@example.org\nTo: bob@example.org\nDate: Sun, 31 Dec 2023 00:00:00 +0000\nMessage-ID: <orig@example.org>\nSubject: fwd\n\nbody\n' >"$T/full"
+	send -t -f alice@example.org <"$T/full"
+	tr -d '\r' <"$S/msg.2" | cmp - "$T/full"
+	# only the top block is completed: an older one lacking a Resent-Message-ID stays so
+	printf 'Resent-To: dave@example.org\nReceived: by relay; Mon, 1 Jan 2024 00:00:00 +0000\nResent-Date: Mon, 1 Jan 2024 00:00:00 +0000\nResent-From: eve@example.org\nResent-To: old@example.org\nFrom: carol@example.org\nTo: bob@example.org\nDate: Sun, 31 Dec 2023 00:00:00 +0000\nMessage-ID: <orig@example.org>\nSubject: fwd\n\nbody\n' |
+		send -t -f alice@example.org
+	[ "$(tr -d '\r' <"$S/msg.3" | grep -c '^Resent-Message-ID:')" = 1 ]
+	[ "$(tr -d '\r' <"$S/msg.3" | sed -n '4p')" = "Resent-To: dave@example.org" ]
+	[ "$(tr -d '\r' <"$S/msg.3" | grep -c '^Resent-Date:')" = 2 ]
+}
+
 @test "review: a Resent-Bcc is removed with recipients given as arguments too" {
 	start_script "$S"
 	printf 'From: a@example.org\nTo: b@example.org\nResent-Bcc: hidden@example.org\nSubject: s\n\nbody\n' |

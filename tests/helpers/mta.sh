@@ -132,28 +132,30 @@ chmod 755 "$d"
 trap 'rc=$?; [ $rc -eq 0 ] || stop "$d"; exit $rc' EXIT
 trap 'exit 1' INT TERM HUP
 
-rm -rf "$d/etc" "$d/spool" "$d/data"
-mkdir -p "$d/etc/sasl" "$d/spool" "$d/data" "$d/Maildir"
+# the instance's own configuration directory (bind-mounted over /etc/postfix below)
+inst_etc=$d/etc
+rm -rf "$inst_etc" "$d/spool" "$d/data"
+mkdir -p "$inst_etc/sasl" "$d/spool" "$d/data" "$d/Maildir"
 if [ -z "$pki" ]; then
 	pki=$d/pki
 	"$here/mailsend-pki.sh" "$pki"
 fi
 # The meta files Postfix reads from its default configuration directory (postfix-script,
 # postfix-files, dynamicmaps.cf ...): copies, so that the bind mount hides nothing it needs.
-cp -a /etc/postfix/. "$d/etc/"
-rm -f "$d/etc/main.cf" "$d/etc/master.cf"
-rm -rf "$d/etc/sasl" && mkdir -p "$d/etc/sasl"
-cp "$pki/server.pem" "$pki/server.key" "$d/etc/"
-chmod 600 "$d/etc/server.key"
+cp -a /etc/postfix/. "$inst_etc/"
+rm -f "$inst_etc/main.cf" "$inst_etc/master.cf"
+rm -rf "$inst_etc/sasl" && mkdir -p "$inst_etc/sasl"
+cp "$pki/server.pem" "$pki/server.key" "$inst_etc/"
+chmod 600 "$inst_etc/server.key"
 chown postfix "$d/data" "$d/Maildir"
 uid=$(id -u postfix) gid=$(id -g postfix)
 
-: >"$d/etc/vmailbox"
+: >"$inst_etc/vmailbox"
 for a in $mailboxes; do
-	printf '%s %s/\n' "$a" "$a" >>"$d/etc/vmailbox"
+	printf '%s %s/\n' "$a" "$a" >>"$inst_etc/vmailbox"
 done
 
-cat >"$d/etc/main.cf" <<EOC
+cat >"$inst_etc/main.cf" <<EOC
 # written by tests/helpers/mta.sh for a private test instance
 compatibility_level = 3.6
 queue_directory = $d/spool
@@ -166,11 +168,11 @@ mydestination =
 mynetworks = 127.0.0.0/8
 virtual_mailbox_domains = $(echo $domains | tr ' ' ',')
 virtual_mailbox_base = $d/Maildir
-virtual_mailbox_maps = texthash:$d/etc/vmailbox
+virtual_mailbox_maps = texthash:$inst_etc/vmailbox
 virtual_uid_maps = static:$uid
 virtual_gid_maps = static:$gid
-smtpd_tls_cert_file = $d/etc/server.pem
-smtpd_tls_key_file = $d/etc/server.key
+smtpd_tls_cert_file = $inst_etc/server.pem
+smtpd_tls_key_file = $inst_etc/server.key
 smtpd_tls_security_level = may
 smtpd_tls_auth_only = yes
 smtpd_sasl_auth_enable = yes
@@ -188,7 +190,7 @@ $mainx
 EOC
 
 # Every service unchrooted (the instance lives in a temp directory); smtpd on PORT.
-cat >"$d/etc/master.cf" <<EOC
+cat >"$inst_etc/master.cf" <<EOC
 $port inet  n       -       n       -       -       smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -219,7 +221,7 @@ EOC
 
 # Cyrus SASL as smtpd uses it: Debian's Postfix reads $config_directory/sasl/smtpd.conf,
 # which inside the namespace is this one.
-cat >"$d/etc/sasl/smtpd.conf" <<EOC
+cat >"$inst_etc/sasl/smtpd.conf" <<EOC
 pwcheck_method: auxprop
 auxprop_plugin: sasldb
 mech_list: PLAIN LOGIN SCRAM-SHA-256
