@@ -235,6 +235,7 @@ encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
 	struct io_out o;
 	int sp = -1, have_ph = 0;
 
+	revoke_begin(x->ro->revoke);	/* one revocation fetch budget per message */
 	if (io_in_init(&in, m->in, m->name, e) != 0 || io_out_init(&o, m->out, m->out_name,
 	    e) != 0)
 		cli_die_err(e);

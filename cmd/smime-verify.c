@@ -147,6 +147,9 @@ verify_one(void *ctx, const struct batch_msg *m, struct err *e)
 		io_in_free(&in);
 		return -1;
 	}
+	/* One revocation fetch budget per message (issue 13): one hostile message cannot
+	 * starve the next ones of a verdict. */
+	revoke_begin(vo.cms.revoke);
 	rc = smime_verify(&in, &o, &vo, &r, e);
 	io_in_free(&in);
 	if (rc < 0 || io_out_finish(&o) != 0) {

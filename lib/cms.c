@@ -1184,50 +1184,79 @@ revoked(struct cms_result *r, X509 *x, const char *whose, const struct revoke_an
 	    revoke_reason_name(a->reason), a->source);
 }
 
-/* RFC 5280 §6.3, RFC 6960: the signer's certificate and each CA certificate above it but the
- * trust anchor, each against its issuer. 0 with the verdict set, -1 on hard errors. whose:
+/* RFC 5280 §6.3, RFC 6960: x and each CA certificate of chain (what verified above it) but
+ * the trust anchor, each against its issuer. 1 when one is revoked (*which, a say which and
+ * how), 0 when none is known to be (unknown says whose status is not known and why, or is
+ * ""), -1 on hard errors. whose: how x is named. */
+static int
+chain_revocation(const struct cms_verify_opts *o, X509 *x, STACK_OF(X509) *chain,
+    const char *whose, struct revoke_answer *a, X509 **which, char *unknown, size_t un,
+    struct err *e)
+{
+	char who[200], cn[120];
+	int i, n = sk_X509_num(chain), strict = revoke_mode(o->revoke) == REVOKE_STRICT;
+
+	unknown[0] = '\0';
+	for (i = -1; i < n - 1; i++) {
+		*which = i < 0 ? x : sk_X509_value(chain, i);
+		if (revoke_check(o->revoke, *which, sk_X509_value(chain, i + 1), a, e) != 0)
+			return -1;
+		if (a->status == REVOKE_REVOKED)
+			return 1;
+		if (a->status == REVOKE_GOOD || unknown[0] != '\0' || (!a->asked && !strict))
+			continue;
+		if (i < 0) {
+			snprintf(who, sizeof who, "%s", whose);
+		} else {
+			cert_cn(*which, cn, sizeof cn);
+			snprintf(who, sizeof who, "CA \"%s\"", cn);
+		}
+		if (a->asked)
+			snprintf(unknown, un, "revocation status of %s unknown (%s)", who, a->why);
+		else
+			snprintf(unknown, un, "revocation status of %s unknown: it names no CRL "
+			    "distribution point or OCSP responder%s%s", who, a->why[0] ? "; " : "",
+			    a->why);
+	}
+	return 0;
+}
+
+/* A status that could not be learnt: in strict mode temperror, else the pass stays with
+ * unknown in rev_note (the first one only). */
+static void
+revocation_unknown(const struct cms_verify_opts *o, struct cms_result *r, const char *unknown)
+{
+	size_t len;
+
+	if (revoke_mode(o->revoke) == REVOKE_STRICT) {
+		verdict(r, CMS_V_TEMPERROR, "%.360s (strict revocation checking)", unknown);
+		return;
+	}
+	if (r->rev_note[0] != '\0')
+		return;
+	/* One line for people: a long list of sources is cut short. */
+	if ((len = strlen(unknown)) >= sizeof r->rev_note)
+		len = sizeof r->rev_note - 1;
+	memcpy(r->rev_note, unknown, len);
+	r->rev_note[len] = '\0';
+}
+
+/* The signer's chain (chain_revocation): 0 with the verdict set, -1 on hard errors. whose:
  * how the signer's certificate is named in the reason. */
 static int
 check_revocation(const struct cms_verify_opts *o, struct cms_result *r, const char *whose,
     struct err *e)
 {
 	struct revoke_answer a;
-	char who[200], cn[120], unknown[800] = "";
-	size_t len;
-	int i, n = sk_X509_num(r->chain), strict = revoke_mode(o->revoke) == REVOKE_STRICT;
+	char unknown[800];
+	X509 *x;
+	int k;
 
-	for (i = -1; i < n - 1; i++) {
-		X509 *x = i < 0 ? r->signer : sk_X509_value(r->chain, i);
-
-		if (revoke_check(o->revoke, x, sk_X509_value(r->chain, i + 1), &a, e) != 0)
-			return -1;
-		if (a.status == REVOKE_REVOKED)
-			return revoked(r, x, whose, &a);
-		if (a.status == REVOKE_GOOD || unknown[0] != '\0' || (!a.asked && !strict))
-			continue;
-		if (i < 0) {
-			snprintf(who, sizeof who, "%s", whose);
-		} else {
-			cert_cn(x, cn, sizeof cn);
-			snprintf(who, sizeof who, "CA \"%s\"", cn);
-		}
-		if (a.asked)
-			snprintf(unknown, sizeof unknown, "revocation status of %s unknown (%s)", who,
-			    a.why);
-		else
-			snprintf(unknown, sizeof unknown, "revocation status of %s unknown: it names "
-			    "no CRL distribution point or OCSP responder%s%s", who, a.why[0] ? "; " : "",
-			    a.why);
-	}
-	if (unknown[0] == '\0')
-		return 0;
-	if (strict)
-		return verdict(r, CMS_V_TEMPERROR, "%.360s (strict revocation checking)", unknown);
-	/* One line for people: a long list of sources is cut short. */
-	if ((len = strlen(unknown)) >= sizeof r->rev_note)
-		len = sizeof r->rev_note - 1;
-	memcpy(r->rev_note, unknown, len);
-	r->rev_note[len] = '\0';
+	if ((k = chain_revocation(o, r->signer, r->chain, whose, &a, &x, unknown, sizeof unknown,
+	    e)) != 0)
+		return k < 0 ? -1 : revoked(r, x, whose, &a);
+	if (unknown[0] != '\0')
+		revocation_unknown(o, r, unknown);
 	return 0;
 }
 
@@ -1615,10 +1644,64 @@ names_one_of(X509 *x, char **addrs, struct err *e)
 	return found;
 }
 
+enum { FURTHER_COUNTS, FURTHER_REVOKED, FURTHER_UNKNOWN };
+#define FURTHER_WHY	400
+
+/* Issue 13 for a further signer whose chain verified (i: its index): FURTHER_COUNTS, or it
+ * does not count: FURTHER_REVOKED (revoked_why says so, for the first one) or, in strict
+ * mode, FURTHER_UNKNOWN (pending says why, for the first one); -1 on hard errors. In soft
+ * mode an unknown status counts, noted as for the signer. Both strings FURTHER_WHY long. */
+static int
+further_revocation(const struct cms_verify_opts *o, X509 *x, STACK_OF(X509) *chain, int i,
+    const char *alg, struct cms_result *r, char *revoked_why, char *pending, struct err *e)
+{
+	struct revoke_answer a;
+	char whose[120], unknown[800], when[40];
+	X509 *which;
+	int k;
+
+	snprintf(whose, sizeof whose, "the certificate of signer %d (%s)", i + 1, alg);
+	if ((k = chain_revocation(o, x, chain, whose, &a, &which, unknown, sizeof unknown, e)) < 0)
+		return -1;
+	if (k > 0) {
+		utc_time(a.when, when, sizeof when);
+		if (revoked_why[0] == '\0')
+			snprintf(revoked_why, FURTHER_WHY, "%s%.80s was revoked on %s (%s; %.200s)",
+			    which == x ? "" : "a CA above ", whose, when, revoke_reason_name(a.reason),
+			    a.source);
+		return FURTHER_REVOKED;
+	}
+	if (unknown[0] == '\0')
+		return FURTHER_COUNTS;
+	if (revoke_mode(o->revoke) != REVOKE_STRICT) {
+		revocation_unknown(o, r, unknown);
+		return FURTHER_COUNTS;
+	}
+	if (pending[0] == '\0')
+		snprintf(pending, FURTHER_WHY, "%.360s", unknown);
+	return FURTHER_UNKNOWN;
+}
+
+/* The policy wants a kind of signature no signer that counts supplied: fail, or temperror
+ * when a further signer of that kind did not count only because its revocation status is
+ * unknown (strict mode). */
+static int
+missing_kind(const struct cms_verify_opts *o, struct cms_result *r, const char *kind,
+    int unknown, const char *pending, const char *revoked_why)
+{
+	if (unknown) {
+		revocation_unknown(o, r, pending);
+		return 0;
+	}
+	return verdict(r, CMS_V_FAIL, "no verified %s signature, which the policy requires%s%.300s",
+	    kind, revoked_why[0] ? ": " : "", revoked_why);
+}
+
 /*
  * Issue 15, after the first signer's checks passed: note every verified signer, count the
- * kinds o->require asks for (a further signer only when it names the identity's address and
- * its chain verifies), and fail when one is missing. -1 on hard errors.
+ * kinds o->require asks for (a further signer only when it names the identity's address,
+ * its chain verifies and, issue 13, it is not revoked), and fail when one is missing. -1 on
+ * hard errors.
  */
 static int
 signer_policy(CMS_ContentInfo *cms, X509_STORE *st, const struct cms_verify_opts *o,
@@ -1626,7 +1709,8 @@ signer_policy(CMS_ContentInfo *cms, X509_STORE *st, const struct cms_verify_opts
 {
 	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
 	struct cms_signer_note *sn;
-	int i, have_c = 0, have_pq = 0, code, named;
+	char revoked_why[FURTHER_WHY] = "", pending[FURTHER_WHY] = "";
+	int i, have_c = 0, have_pq = 0, unk_c = 0, unk_pq = 0, code, named, k;
 
 	for (i = 0; i < sk_CMS_SignerInfo_num(sis) && r->nsigners < CMS_MAX_SIGNERS; i++) {
 		EVP_PKEY *pk = NULL;
@@ -1649,19 +1733,25 @@ signer_policy(CMS_ContentInfo *cms, X509_STORE *st, const struct cms_verify_opts
 			if (named && (code = chain_of(x, r->certs, st, o, now, X509_PURPOSE_SMIME_SIGN,
 			    &chain, e)) < 0)
 				return -1;
+			k = FURTHER_COUNTS;
+			if (code == X509_V_OK && o->revoke != NULL && (k = further_revocation(o, x,
+			    chain, r->nsigners - 1, sn->alg, r, revoked_why, pending, e)) < 0) {
+				sk_X509_pop_free(chain, X509_free);
+				return -1;
+			}
 			sk_X509_pop_free(chain, X509_free);
-			if (code != X509_V_OK)
+			if (k == FURTHER_UNKNOWN)
+				*(sn->pq ? &unk_pq : &unk_c) = 1;
+			if (code != X509_V_OK || k != FURTHER_COUNTS)
 				sn->outcome = CMS_SIGNER_NOT_COUNTED;
 		}
 		if (sn->outcome == CMS_SIGNER_PASS)
 			*(sn->pq ? &have_pq : &have_c) = 1;
 	}
 	if ((o->require == CMS_REQUIRE_CLASSICAL || o->require == CMS_REQUIRE_BOTH) && !have_c)
-		return verdict(r, CMS_V_FAIL, "no verified classical signature, which the policy "
-		    "requires"), 0;
+		return missing_kind(o, r, "classical", unk_c, pending, revoked_why);
 	if ((o->require == CMS_REQUIRE_PQ || o->require == CMS_REQUIRE_BOTH) && !have_pq)
-		return verdict(r, CMS_V_FAIL, "no verified post-quantum signature, which the policy "
-		    "requires"), 0;
+		return missing_kind(o, r, "post-quantum", unk_pq, pending, revoked_why);
 	return 0;
 }
 

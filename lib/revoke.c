@@ -44,10 +44,9 @@ struct revoke {
 	int cache;	/* 0 not looked at, 1 usable, 2 missing (created on first write), -1 not
 			 * usable (see warning) */
 	char warning[300];
-	/* The fetch budget of the verification under way (see revoke_check). */
+	/* The fetch budget of the message under way (see revoke_begin). */
 	struct timespec deadline;
-	X509 *walk_next;	/* the issuer named in the last call: the walk goes on if the
-				 * next call is for it */
+	int started;		/* deadline is set (by the message's first revoke_check) */
 	int cut;		/* the last fetch had less than the per-fetch timeout */
 };
 
@@ -544,7 +543,6 @@ revoke_free(struct revoke *rv)
 		free(rv->crls[i].src);
 	}
 	free(rv->crls);
-	X509_free(rv->walk_next);
 	free(rv);
 }
 
@@ -825,11 +823,21 @@ failed(struct revoke *rv, const char *url, time_t now, const char *why)
 		cache_put(rv, "failed", url, strlen(url), line, (size_t)n);
 }
 
-/* ---- the fetch budget of one verification ---- */
+/* ---- the fetch budget of one message ---- */
 
+void
+revoke_begin(struct revoke *rv)
+{
+	if (rv != NULL)
+		rv->started = 0;
+}
+
+/* The budget runs from the message's first check, not from revoke_begin: reading and
+ * hashing a large message is not fetching. */
 static void
 budget_start(struct revoke *rv)
 {
+	rv->started = 1;
 	if (clock_gettime(CLOCK_MONOTONIC, &rv->deadline) != 0)
 		rv->deadline.tv_sec = 0;	/* no clock: no fetches */
 	else
@@ -1369,7 +1377,6 @@ revoke_check(struct revoke *rv, X509 *x, X509 *issuer, struct revoke_answer *a, 
 	STACK_OF(OPENSSL_STRING) *aia = NULL;
 	char *crl[REVOKE_MAX_URLS], *ocsp[REVOKE_MAX_URLS];
 	OCSP_CERTID *id = NULL;
-	X509 *prev;
 	time_t now = now_of(rv);
 	int i, ncrl = 0, nocsp = 0, done = 0;
 
@@ -1378,13 +1385,9 @@ revoke_check(struct revoke *rv, X509 *x, X509 *issuer, struct revoke_answer *a, 
 	a->reason = -1;
 	if (load_local(rv, e) != 0)
 		return -1;
-	/* One budget per walk up a chain: a call that does not go on to the last issuer starts
-	 * a new verification. */
-	if (rv->walk_next == NULL || X509_cmp(x, rv->walk_next) != 0)
+	/* One budget per message: the command begins each (revoke_begin). */
+	if (!rv->started)
 		budget_start(rv);
-	prev = rv->walk_next;
-	rv->walk_next = X509_up_ref(issuer) ? issuer : NULL;
-	X509_free(prev);
 	if (local_answer(rv, x, issuer, now, a))
 		return 0;
 	/* RFC 5280 §4.2.2.1: id-ad-ocsp access locations. */

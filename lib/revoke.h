@@ -16,7 +16,7 @@
 
 #define REVOKE_TIMEOUT	5			/* seconds per fetch, by default */
 #define REVOKE_BUDGET	15			/* seconds for all fetches of one
-						 * verification, by default */
+						 * message, by default */
 #define REVOKE_MAX_CRL	(16 * 1024 * 1024)	/* a CRL file or download */
 #define REVOKE_MAX_OCSP	(64 * 1024)		/* an OCSP response */
 #define REVOKE_SKEW	(5 * 60)		/* a thisUpdate may lie this far ahead */
@@ -39,8 +39,8 @@ struct revoke_opts {
 	int fetch;		/* ask distribution points and responders over HTTP: 1, 0, or
 				 * -1 (not given) */
 	int timeout;		/* seconds per fetch; 0: not given */
-	int budget;		/* seconds for all fetches of one verification (the walk up
-				 * one chain); 0: not given */
+	int budget;		/* seconds for all fetches of one message (revoke_begin);
+				 * 0: not given */
 	time_t now;		/* 0: time(NULL) */
 };
 
@@ -96,6 +96,16 @@ void revoke_free(struct revoke *rv);
 /* Read the local CRLs now (revoke_check does on first use): 0, or -1 as revoke_check. */
 int revoke_load(struct revoke *rv, struct err *e);
 enum revoke_mode revoke_mode(const struct revoke *rv);
+/*
+ * A new message: the fetches from the next revoke_check until the next revoke_begin share
+ * one budget of o->budget seconds (on the monotonic clock, from that first check on),
+ * whatever they are for - the signer's chain, a further signer's, an encryption
+ * certificate, each recipient of smime-encrypt. A command calls it once per message before
+ * checking anything for it, so that in a batch each message has the whole budget, however
+ * much the one before spent. A checker never begun has one budget for all it is asked.
+ * Nothing happens when rv is NULL (revocation off).
+ */
+void revoke_begin(struct revoke *rv);
 
 /*
  * The status of x, issued by issuer (whose certificate the caller has verified). Sources in
@@ -107,12 +117,10 @@ enum revoke_mode revoke_mode(const struct revoke *rv);
  * seconds. Returns 0 with a filled (any status), -1 with e set when the local CRLs cannot be
  * read (EX_TEMPFAIL; EX_CONFIG when a file holds no CRL) or memory runs out.
  *
- * All fetches of one verification share one budget (o->budget seconds, on the monotonic
- * clock): a verification is a walk up one chain, each call for the issuer of the one
- * before, so a call whose x is not the previous call's issuer starts a new one with the
- * full budget. Each fetch gets the per-fetch timeout or what is left of the budget,
- * whichever is less; once it is spent no source is asked, and what the local CRLs and the
- * cache do not answer is UNKNOWN, saying so in why. A source cut short by the budget does
+ * All fetches since revoke_begin share one budget (o->budget seconds, one message). Each
+ * fetch gets the per-fetch timeout or what is left of the budget, whichever is less; once
+ * it is spent no source is asked, and what the local CRLs and the cache do not answer is
+ * UNKNOWN, saying so in why. A source cut short by the budget does
  * not rest (it was not given its full time).
  */
 int revoke_check(struct revoke *rv, X509 *x, X509 *issuer, struct revoke_answer *a,

@@ -198,7 +198,7 @@ posts() { grep -c "^POST $1\$" "$R/srv/log" || true; }
 	[ "$(posts /hang/o1)" -eq $((n1 + 2)) ]
 }
 
-@test "revoke: the budget is per verification: in batch mode every message gets its own" {
+@test "revoke: the budget is per message: in batch mode every message gets its own" {
 	local n1
 	slow_msg
 	mkdir "$T/in" "$T/out"
@@ -212,6 +212,125 @@ posts() { grep -c "^POST $1\$" "$R/srv/log" || true; }
 		[[ "$(ar "$T/out/$m.eml")" == *"smime=pass reason=\"good signature by slow@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout (cut short: the 1 seconds for revocation fetches ran out); OCSP http://127.0.0.1:$HTTP_PORT/hang/o2: not asked"* ]]
 	done
 	[ "$(posts /hang/o1)" -eq $((n1 + 2)) ]
+}
+
+# int_cert NAME EMAIL KEYUSAGE EXT...: $R/NAME.pem/.key, for EMAIL, issued by Rev Int CA, with
+# the extension lines EXT (AIA, CDP) - made once per suite.
+int_cert() {
+	local name=$1 email=$2 ku=$3 ext
+	shift 3
+	[ -f "$R/$name.pem" ] && return 0
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$R/$name.key" 2>/dev/null
+	openssl req -new -key "$R/$name.key" -subj "/CN=$name/emailAddress=$email" -out "$R/$name.csr"
+	{
+		printf 'keyUsage=critical,%s\nbasicConstraints=CA:false\n' "$ku"
+		printf 'subjectAltName=email:%s\nextendedKeyUsage=emailProtection\n' "$email"
+		for ext; do printf '%s\n' "$ext"; done
+	} >"$R/$name.ext"
+	openssl x509 -req -in "$R/$name.csr" -CA "$P/int.pem" -CAkey "$P/int.key" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$R/$name.ext" \
+		-out "$R/$name.pem" 2>/dev/null
+}
+
+# two_msg: $R/two.eml, signed twice by slow@example.org: the first SignerInfo by "slow" (six
+# sources that hang), the second by "slow2", whose two OCSP responders hang too.
+two_msg() {
+	local H=http://127.0.0.1:$HTTP_PORT
+	slow_msg
+	int_cert slow2 slow@example.org digitalSignature \
+		"authorityInfoAccess=OCSP;URI:$H/hang/p1,OCSP;URI:$H/hang/p2"
+	[ -f "$R/two.eml" ] || rev_msg slow | smime-sign --cert "$R/slow.pem" --key "$R/slow.key" \
+		--cert "$R/slow2.pem" --key "$R/slow2.key" --chain "$P/int.pem" >"$R/two.eml"
+}
+
+@test "revoke: two signers whose sources all hang share the one budget: soft passes with the note, strict is temperror" {
+	local o1 p1 p2
+	two_msg
+	# both SignerInfos are there (openssl agrees)
+	[ "$(openssl cms -cmsout -print -in "$R/two.eml" 2>/dev/null | grep -c 'signatureAlgorithm:')" -eq 2 ]
+	o1=$(posts /hang/o1) p1=$(posts /hang/p1) p2=$(posts /hang/p2)
+	# The outer timeout is only a guard against a hang.
+	SECMAIL_FETCH_TIMEOUT=5 SECMAIL_FETCH_BUDGET=2 run --separate-stderr timeout 60 smime-verify \
+		--ca-file "$P/ca.pem" "$R/two.eml"
+	assert_success
+	[[ $output == *"signed by slow"* ]]
+	[[ "$(ar <(echo "$output"))" == *"smime=pass reason=\"good signature by slow@example.org; the header is protected (hp=clear); signers: EC pass, EC pass; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout (cut short: the 2 seconds for revocation fetches ran out); OCSP http://127.0.0.1:$HTTP_PORT/hang/o2: not asked, the 2 seconds for revocation fetches were spent;"* ]]
+	# the first signer's first responder spent the budget; the second signer's were not asked
+	[ "$(posts /hang/o1)" -eq $((o1 + 1)) ]
+	[ "$(posts /hang/p1)" -eq "$p1" ]
+	[ "$(posts /hang/p2)" -eq "$p2" ]
+	SECMAIL_FETCH_TIMEOUT=5 SECMAIL_FETCH_BUDGET=2 run --separate-stderr timeout 60 smime-verify \
+		--ca-file "$P/ca.pem" --revocation strict "$R/two.eml"
+	assert_success
+	[[ $output == *"signed by slow"* ]]
+	[[ "$(ar <(echo "$output"))" == *"smime=temperror reason=\"revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout (cut short: the 2 seconds for revocation fetches ran out); OCSP http://127.0.0.1:$HTTP_PORT/hang/o2: not asked"*"(strict revocation checking)"* ]]
+	[ "$(posts /hang/p1)" -eq "$p1" ]
+}
+
+@test "revoke: the encryption certificate a message names is checked within the message's budget, not a fresh one" {
+	local H=http://127.0.0.1:$HTTP_PORT e1 o1
+	slow_msg
+	int_cert slowenc slow@example.org keyAgreement "authorityInfoAccess=OCSP;URI:$H/hang/e1"
+	rev_msg slow | smime-sign --cert "$R/slow.pem" --key "$R/slow.key" --chain "$P/int.pem" \
+		--encrypt-cert "$R/slowenc.pem" >"$T/s"
+	e1=$(posts /hang/e1) o1=$(posts /hang/o1)
+	SECMAIL_FETCH_TIMEOUT=5 SECMAIL_FETCH_BUDGET=2 run --separate-stderr timeout 60 smime-verify \
+		--ca-file "$P/ca.pem" --save-certs "$T/store" "$T/s"
+	assert_success
+	[[ "$(ar <(echo "$output"))" == *"smime=pass reason=\"good signature by slow@example.org; the header is protected (hp=clear); revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout (cut short"* ]]
+	[ "$(posts /hang/o1)" -eq $((o1 + 1)) ]
+	# Before: the encryption certificate started a new budget and its responder was asked
+	# (another two seconds). Now the budget is spent: not asked, status unknown, and an
+	# unknown status does not keep it out of the store (as documented).
+	[ "$(posts /hang/e1)" -eq "$e1" ]
+	run smime-certs --cert-dir "$T/store" list
+	assert_success
+	assert_output --partial slow@example.org
+}
+
+@test "revoke: a further signer of the same address whose certificate is revoked does not count" {
+	local D=$T/ca
+	# A second certificate for crlgood@example.org, revoked (keyCompromise) in a CRL of Rev
+	# Int CA made here from a copy of its database, given with --crl-file.
+	int_cert crlgood2 crlgood@example.org digitalSignature
+	mkdir "$D"
+	cp -r "$P/int.db" "$P/int.cnf" "$P/int.pem" "$P/int.key" "$D/"
+	(cd "$D" && openssl ca -batch -config int.cnf -cert int.pem -keyfile int.key \
+		-revoke "$R/crlgood2.pem" -crl_reason keyCompromise 2>/dev/null \
+		&& openssl ca -batch -config int.cnf -cert int.pem -keyfile int.key -gencrl \
+		-crldays 7 -out crl.pem 2>/dev/null)
+	cat "$P/root.crl.pem" >>"$D/crl.pem"	# the intermediate's status too: no note
+	# openssl agrees it is revoked, and that crlgood is not
+	run openssl verify -crl_check -CAfile "$P/ca.pem" -untrusted "$P/int.pem" -CRLfile "$D/crl.pem" "$R/crlgood2.pem"
+	assert_failure
+	assert_output --partial "certificate revoked"
+	openssl verify -crl_check -CAfile "$P/ca.pem" -untrusted "$P/int.pem" -CRLfile "$D/crl.pem" "$P/crlgood.pem"
+	rev_msg crlgood | smime-sign --cert "$P/crlgood.pem" --key "$P/crlgood.key" \
+		--cert "$R/crlgood2.pem" --key "$R/crlgood2.key" --chain "$P/int.pem" >"$T/s"
+	run --separate-stderr smime-verify --ca-file "$P/ca.pem" --no-fetch --crl-file "$D/crl.pem" "$T/s"
+	assert_success
+	[[ "$(ar <(echo "$output"))" == *'smime=pass reason="good signature by crlgood@example.org; the header is protected (hp=clear); signers: EC pass, EC not counted (another signer or untrusted)"'* ]]
+	# the same message with a CRL that does not list it: both count
+	cat "$P/int.crl.pem" "$P/root.crl.pem" >"$D/old.pem"
+	run --separate-stderr smime-verify --ca-file "$P/ca.pem" --no-fetch --crl-file "$D/old.pem" "$T/s"
+	[[ "$(ar <(echo "$output"))" == *'signers: EC pass, EC pass"'* ]]
+}
+
+@test "revoke: in batch mode a message that spends the budget does not starve the next: it gets a real answer" {
+	local n
+	two_msg
+	mkdir "$T/in" "$T/out"
+	cp "$R/two.eml" "$T/in/a.eml"
+	cp "$R/crlkc.eml" "$T/in/b.eml"
+	n=$(requests /int.crl)
+	SECMAIL_FETCH_TIMEOUT=5 SECMAIL_FETCH_BUDGET=2 run --separate-stderr timeout 60 smime-verify \
+		--ca-file "$P/ca.pem" --out-dir "$T/out" "$T/in/a.eml" "$T/in/b.eml"
+	assert_success
+	[[ "$(ar "$T/out/a.eml")" == *"smime=pass reason=\"good signature by slow@example.org; the header is protected (hp=clear); signers: EC pass, EC pass; revocation status of the signer's certificate unknown (OCSP http://127.0.0.1:$HTTP_PORT/hang/o1: transfer timeout (cut short"* ]]
+	# b, after a: its CRL was fetched (not "not asked") and says revoked
+	[[ "$(ar "$T/out/b.eml")" == *"smime=fail reason=\"the signer's certificate was revoked on $(revdate crlkc) (keyCompromise; CRL http://127.0.0.1:$HTTP_PORT/int.crl)\""* ]]
+	[ "$(requests /int.crl)" -eq $((n + 1)) ]
+	grep -q '^signed by crlkc' "$T/out/b.eml"
 }
 
 @test "revoke: within the budget a source that hangs has its own timeout and rests; bad fetch_budget values are refused (78)" {

@@ -1,11 +1,15 @@
 /* revoke_test.c — the revocation settings (built-in < configuration < environment < command
  * line), reason codes and their policy (RFC 5280 §5.3.1), and what a CRL built here in
- * memory says (entry extensions). The fetching checks run against real servers in
- * tests/revoke-verify.bats. */
+ * memory says (entry extensions), and that the fetch budget is one per message. The other
+ * fetching checks run against real servers in tests/revoke-verify.bats. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -39,8 +43,9 @@ ec_key(void)
 	return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 }
 
+/* With aia, an Authority Information Access naming that OCSP responder. */
 static X509 *
-cert(const char *cn, EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey, long serial)
+cert_aia(const char *cn, EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey, long serial, const char *aia)
 {
 	X509 *x = X509_new();
 	X509_EXTENSION *ext;
@@ -58,8 +63,22 @@ cert(const char *cn, EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey, long serial)
 	ext = X509V3_EXT_conf(NULL, &ctx, "basicConstraints", ca ? "CA:FALSE" : "critical,CA:TRUE");
 	X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
+	if (aia != NULL) {
+		char v[200];
+
+		snprintf(v, sizeof v, "OCSP;URI:%s", aia);
+		ext = X509V3_EXT_conf(NULL, &ctx, "authorityInfoAccess", v);
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
 	X509_sign(x, cakey, EVP_sha256());
 	return x;
+}
+
+static X509 *
+cert(const char *cn, EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey, long serial)
+{
+	return cert_aia(cn, key, ca, cakey, serial, NULL);
 }
 
 /* A CRL of ca, fresh for a week, listing serial 99 (not our certificate); with crit, that
@@ -151,6 +170,80 @@ crl_entries(void)
 	X509_free(x);
 	X509_free(ca);
 	EVP_PKEY_free(key);
+	EVP_PKEY_free(cakey);
+}
+
+/* A loopback port that accepts connections (the kernel does, into the backlog) and never
+ * answers: every fetch from it times out. -1 on failure. */
+static int
+silent_listener(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0
+	    || getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Issue 13: the fetch budget is one per message (revoke_begin), whatever certificates it
+ * covers: two unrelated certificates (two signers, a signer and an encryption certificate)
+ * share it, and the next message has it whole again. Budget 1 second, fetches of 5. */
+static void
+budget_per_message(void)
+{
+	EVP_PKEY *cakey = ec_key(), *k1 = ec_key(), *k2 = ec_key();
+	X509 *ca = cert("Unit CA", cakey, NULL, cakey, 1), *x1, *x2;
+	struct revoke_opts o;
+	struct revoke_answer a;
+	struct revoke *rv;
+	struct err e;
+	char url[80];
+	int port = 0, fd = silent_listener(&port);
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/ocsp", port);
+	x1 = cert_aia("signer one", k1, ca, cakey, 2, url);
+	x2 = cert_aia("signer two", k2, ca, cakey, 3, url);
+	revoke_opts_init(&o);
+	o.mode = REVOKE_SOFT;
+	o.fetch = 1;
+	o.timeout = 5;
+	o.budget = 1;
+	o.now = time(NULL);
+	rv = revoke_new(&o, &e);
+	ok(fd >= 0 && ca != NULL && x1 != NULL && x2 != NULL && rv != NULL,
+	    "a CA, two users, a responder that never answers");
+	if (fd < 0 || rv == NULL)
+		return;
+	revoke_begin(rv);
+	ok(revoke_check(rv, x1, ca, &a, &e) == 0 && a.status == REVOKE_UNKNOWN && a.asked
+	    && strstr(a.why, "cut short: the 1 seconds") != NULL,
+	    "the first certificate's fetch is cut short by the budget: %s", a.why);
+	/* Not the first one's issuer: before, this started a new budget (another second). */
+	ok(revoke_check(rv, x2, ca, &a, &e) == 0 && a.status == REVOKE_UNKNOWN
+	    && strstr(a.why, "not asked, the 1 seconds for revocation fetches were spent") != NULL,
+	    "the second certificate of the same message is not asked: %s", a.why);
+	revoke_begin(rv);
+	ok(revoke_check(rv, x2, ca, &a, &e) == 0 && a.status == REVOKE_UNKNOWN
+	    && strstr(a.why, "cut short") != NULL,
+	    "the next message has the whole budget: it is asked: %s", a.why);
+	revoke_begin(NULL);	/* revocation off: nothing to begin */
+	revoke_free(rv);
+	close(fd);
+	X509_free(x1);
+	X509_free(x2);
+	X509_free(ca);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
 	EVP_PKEY_free(cakey);
 }
 
@@ -273,5 +366,6 @@ main(void)
 	ok(revoke_getopt('x', NULL, &o, &e) == 0, "other options are not ours");
 
 	crl_entries();
+	budget_per_message();
 	return tap_done();
 }
