@@ -14,6 +14,11 @@
 
 enum { ST_PREAMBLE, ST_PART, ST_EPILOGUE };
 
+/* The bare-CR scan (cr_scan): looking for a line start, collecting a line that starts "--",
+ * or that line ended by a CR whose next byte is not read yet. */
+enum { CS_NONE, CS_CAND, CS_CR };
+enum { CAND_MAX = 2 + MIME_MAX_BOUNDARY + 2 + 16 };
+
 struct walk {
 	struct mime_walk *w;
 	struct io_in *in;
@@ -23,6 +28,13 @@ struct walk {
 	unsigned char pending[2];	/* held-back line end */
 	size_t npending;
 	int line_start;
+	/* cr_scan's state, carried from one piece of input to the next */
+	int cs;				/* CS_* */
+	unsigned char last;		/* the byte before the piece ('\n' at the start) */
+	unsigned char cand[CAND_MAX];	/* the candidate line, padding past CAND_MAX dropped */
+	size_t ncand;
+	uint64_t clen;			/* its whole length */
+	int cand_bare;			/* it starts after a bare CR */
 };
 
 int
@@ -98,6 +110,124 @@ find_delimiter(const struct walk *k, const unsigned char *p, size_t n, int *kind
 			return i;
 	}
 	return -1;
+}
+
+/* Is the candidate line a delimiter of an open multipart? Then a reader splitting lines at a
+ * bare CR sees a part boundary where this walk does not. */
+static void
+cr_judge(struct walk *k)
+{
+	int i;
+
+	for (i = k->top; i >= 0; i--) {
+		const struct mime_part *m = k->st[i];
+
+		if (m->boundary != NULL && m->state != ST_EPILOGUE
+		    && mime_delimiter(k->cand, k->ncand, m->boundary, m->blen) != 0) {
+			k->w->flags |= MIME_F_CR_DELIMITER;
+			return;
+		}
+	}
+}
+
+static int
+boundary_open(const struct walk *k)
+{
+	int i;
+
+	for (i = k->top; i >= 0; i--)
+		if (k->st[i]->boundary != NULL && k->st[i]->state != ST_EPILOGUE)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every input byte the walk consumes passes here once, in order (body pieces, delimiter
+ * lines, part headers). Readers such as Thunderbird and Python's email end a line at a bare
+ * CR as well as at an LF; where that makes a delimiter this walk does not take, they see
+ * other parts, and a signature verdict on our parts would describe something else. Lines
+ * are looked at only where they start with '-' (memchr), so base64 costs one memchr. A
+ * line judged is one after a bare CR, one ended by a bare CR, or one too long for the walk
+ * to take (longer than the input buffer: io_in_piece delivers it in pieces).
+ */
+static void
+cr_scan(struct walk *k, const unsigned char *p, size_t n)
+{
+	const unsigned char *q;
+	size_t i = 0, j;
+	unsigned char c = 0, prev;
+
+	if (n == 0)
+		return;
+	if (!boundary_open(k) || (k->w->flags & MIME_F_CR_DELIMITER)) {
+		k->cs = CS_NONE;
+		k->last = p[n - 1];
+		return;
+	}
+	while (i < n) {
+		if (k->cs == CS_CR) {
+			/* The candidate ended by a CR: bare unless an LF comes now. */
+			if (k->cand_bare || p[i] != '\n' || k->clen + 2 > k->in->cap)
+				cr_judge(k);
+			k->cs = CS_NONE;
+			continue;	/* p[i] is at a line start when it is not that LF */
+		}
+		if (k->cs == CS_NONE) {
+			if ((q = memchr(p + i, '-', n - i)) == NULL)
+				break;
+			j = (size_t)(q - p);
+			prev = j > 0 ? p[j - 1] : k->last;
+			i = j;
+			if (prev != '\n' && prev != '\r') {
+				i++;
+				continue;
+			}
+			/* A CR before '-' is bare. */
+			k->cand_bare = prev == '\r';
+			k->ncand = 0;
+			k->clen = 0;
+			k->cs = CS_CAND;
+		}
+		for (; i < n; i++) {
+			c = p[i];
+			if (c == '\r' || c == '\n')
+				break;
+			k->clen++;
+			if (k->ncand < 2 && c != '-')
+				break;
+			if (k->ncand < sizeof k->cand)
+				k->cand[k->ncand++] = c;
+			else if (c != ' ' && c != '\t')
+				break;	/* too long for a delimiter but for its padding */
+		}
+		if (i == n)
+			break;
+		if (c != '\r' && c != '\n') {
+			k->cs = CS_NONE;	/* not a delimiter: look on from here */
+			continue;
+		}
+		i++;
+		if (c == '\n') {
+			if (k->cand_bare || k->clen + 1 > k->in->cap)
+				cr_judge(k);
+			k->cs = CS_NONE;
+		} else
+			k->cs = CS_CR;
+	}
+	k->last = p[n - 1];
+}
+
+/* At the end of the input a line without a line end (or with a CR last of all) is a
+ * delimiter to the walk too, unless it starts after a bare CR or is too long. */
+static void
+cr_finish(struct walk *k)
+{
+	if (!boundary_open(k))
+		return;
+	if ((k->cs == CS_CAND || k->cs == CS_CR)
+	    && (k->cand_bare || k->clen + (k->cs == CS_CR) > k->in->cap))
+		cr_judge(k);
+	k->cs = CS_NONE;
 }
 
 static int
@@ -226,12 +356,15 @@ emit_header_raw(struct walk *k, const struct msg_header *h)
 	int r;
 
 	for (i = 0; i < h->n; i++) {
+		cr_scan(k, (const unsigned char *)h->f[i].raw, h->f[i].rawlen);
 		r = emit_raw(k, k->top, h->f[i].raw, h->f[i].rawlen);
 		if (r != 0)
 			return r;
 		used += h->f[i].rawlen;
 	}
 	blank = h->bytes > used ? h->bytes - used : 0;
+	if (blank <= 2)
+		cr_scan(k, (const unsigned char *)"\r\n" + 2 - blank, blank);
 	if (blank == 2)
 		return emit_raw(k, k->top, "\r\n", 2);
 	if (blank == 1)
@@ -394,6 +527,7 @@ walk_run(struct walk *k)
 	if (end == p)
 		return 0;
 	n = (size_t)(end - p);
+	cr_scan(k, p, n);
 	if ((r = emit_content(k, k->pending, k->npending)) != 0)
 		return r;
 	el = eol_len(p, n);
@@ -428,6 +562,7 @@ walk_body(struct walk *k)
 		if (got == 0)
 			break;
 		n = (size_t)got;
+		cr_scan(k, p, n);
 		if (k->line_start && complete && (at = find_delimiter(k, p, n, &kind)) >= 0) {
 			if ((r = delimiter(k, at, kind, p, n)) != 0)
 				return r;
@@ -444,6 +579,7 @@ walk_body(struct walk *k)
 		k->line_start = complete;
 	}
 	/* End of input: the last line end is content (no delimiter follows). */
+	cr_finish(k);
 	if ((r = emit_content(k, k->pending, k->npending)) != 0)
 		return r;
 	k->npending = 0;
@@ -464,6 +600,7 @@ mime_walk(struct mime_walk *w, struct io_in *in, struct msg_header *top, struct 
 	k.in = in;
 	k.e = e;
 	k.top = -1;
+	k.last = '\n';
 	w->nparts = 0;
 	w->flags = 0;
 	if (w->max_depth > MIME_MAX_DEPTH || w->max_depth < 0)

@@ -29,6 +29,11 @@ enum {
 	MIME_F_BAD_TYPE = 1 << 3,	/* Content-Type present but unparsable: taken as
 					 * text/plain (RFC 2045 §5.2) */
 	MIME_F_NO_BOUNDARY = 1 << 4,	/* multipart/... without a usable boundary: walked as a leaf */
+	MIME_F_CR_DELIMITER = 1 << 5,	/* walk only: a delimiter of an open multipart that this
+					 * walk did not take but a reader splitting lines at a
+					 * bare CR too does (Thunderbird, Python's email): one
+					 * after or ended by a bare CR, or longer than IO_BUFSIZE.
+					 * Such readers see other parts than the walk. */
 };
 
 struct mime_part {
@@ -101,7 +106,8 @@ struct mime_walk {
 	size_t nparts;		/* parts begun */
 	int flags;		/* MIME_F_UNTERMINATED | MIME_F_BAD_TYPE | MIME_F_NO_BOUNDARY
 				 * seen anywhere: best-effort recoveries the caller may want
-				 * to report as a warning */
+				 * to report as a warning; MIME_F_CR_DELIMITER: the structure
+				 * reads differently elsewhere (a verdict must not pass) */
 };
 
 void mime_walk_init(struct mime_walk *w);

@@ -1505,6 +1505,9 @@ verify_detached(struct verify *s, struct cms_result *r)
 		set_verdict(r, CMS_V_NONE, "the message is not S/MIME signed");
 	else if (walked < 0)
 		set_verdict(r, CMS_V_PERMERROR, "cannot read the signed message: %s", e->msg);
+	else if (w.flags & MIME_F_CR_DELIMITER)
+		set_verdict(r, CMS_V_PERMERROR, "a MIME boundary after or before a bare CR: "
+		    "readers that end lines there see other parts than the ones checked");
 	else if (v->nparts == 0)
 		set_verdict(r, CMS_V_PERMERROR, "the multipart/signed has no parts (wrong "
 		    "boundary?)");

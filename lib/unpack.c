@@ -774,6 +774,13 @@ unpack_message(const struct unpack_opts *o, struct io_in *in, struct io_out *out
 		    "truncated or malformed", in->name);
 		goto out;
 	}
+	/* A reader that ends lines at a bare CR too would see parts this walk did not: an
+	 * attachment a scan of ours missed. */
+	if (w.flags & MIME_F_CR_DELIMITER) {
+		err_set(e, EX_DATAERR, "%s: a MIME boundary after or before a bare CR: readers "
+		    "that end lines there see other parts", in->name);
+		goto out;
+	}
 	if (u.mode == UNPACK_PART && !u.found) {
 		err_set(e, EX_DATAERR, "no part %s in the message", u.want);
 		goto out;

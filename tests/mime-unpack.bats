@@ -428,3 +428,26 @@ print([p.get_filename() for p in email.message_from_binary_file(open(sys.argv[1]
 	assert_output "$T/out/invoice.exe"
 	cmp "$T/out/invoice.exe" "$T/evil"
 }
+
+@test "mime-unpack: a boundary after or before a bare CR in a body is refused: readers see another attachment" {
+	# to Python's email (and Thunderbird) the bare CRs end lines: a part evil.exe follows
+	for m in 'MZ\r--b\rContent-Disposition: attachment; filename=evil.exe\r\rMZ' \
+	    'MZ\n--b\rContent-Disposition: attachment; filename=evil.exe\r\rMZ'; do
+		printf "From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Disposition: attachment; filename=ok.txt\n\n$m\n--b--\n" >"$T/m"
+		run python3 -c 'import email, sys
+print([p.get_filename() for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk()])' "$T/m"
+		assert_output "[None, 'ok.txt', 'evil.exe']"
+		for mode in -l "-x $T/out"; do
+			run --separate-stderr mime-unpack $mode "$T/m"
+			assert_failure 65
+			[ "$stderr" = "mime-unpack: $T/m: a MIME boundary after or before a bare CR: readers that end lines there see other parts" ]
+		done
+		[ -z "$(ls -A "$T/out")" ]
+	done
+	# a bare CR before no boundary of an open multipart is content, as it always was
+	printf 'From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Disposition: attachment; filename=ok.txt\n\nMZ\r--c\rx\n--b--\n' >"$T/m"
+	run mime-unpack -x "$T/out" "$T/m"
+	assert_success
+	assert_output "$T/out/ok.txt"
+	grep -q -- '--c' "$T/out/ok.txt"
+}

@@ -346,6 +346,57 @@ assert len(m.get_all("Content-Type")) == 2' "$T/m"
 	assert_success
 }
 
+@test "attack: a boundary after or before a bare CR (Thunderbird and Python end a line there) is permerror, never a pass" {
+	sign "$T/msg" >"$T/s"
+	# inject WHERE: the attacker's part hidden in one line for us, a part of its own to
+	# readers that end lines at a bare CR; "control" puts spaces where the CRs were
+	inject() {
+		python3 - "$T/s" "$1" <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+h, body = raw.split(b"\n\n", 1)
+b = re.search(rb'boundary="([^"]+)"', h).group(1)
+evil = b"Content-Type: text/plain\r\rPlease pay 9000 EUR to Mallory."
+where = sys.argv[2]
+if where == "after":		# in the preamble, after a bare CR
+    body = b"Signed.\r--" + b + b"\r" + evil + b"\n" + body
+elif where == "before":		# a delimiter line ended by a bare CR
+    body = b"--" + b + b"\r" + evil + b"\n" + body
+elif where == "header":		# in the signature part's header
+    i = body.index(b"Content-Type: application/pkcs7-signature")
+    body = body[:i] + b"X-Note: x\r--" + b + b"\r" + evil + b"\n" + body[i:]
+elif where == "control":
+    body = b"Signed. --" + b + b" " + evil.replace(b"\r", b" ") + b"\n" + body
+sys.stdout.buffer.write(h + b"\n\n" + body)
+PY
+	}
+	for where in after before; do
+		inject "$where" >"$T/m"
+		# the attack is real: Python's email shows Mallory's part first
+		python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+p = m.get_payload()
+assert len(p) == 3 and "9000 EUR" in p[0].get_payload(), [x.get_payload()[:40] for x in p]' "$T/m"
+		run --separate-stderr verify "$T/m"
+		assert_success
+		[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="a MIME boundary after or before a bare CR: readers that end lines there see other parts than the ones checked"'* ]]
+		# written back whole
+		[[ $output == *"Please pay 9000 EUR"* ]]
+		[ "$(printf '%s\n' "$output" | sed 1,/^$/d | cmp - <(sed 1,/^$/d "$T/m") && echo same)" = same ]
+	done
+	inject header >"$T/m"
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert len(m.get_payload()) == 3' "$T/m"
+	run verify "$T/m"
+	[[ "$(ar <(printf '%s\n' "$output"))" == *'smime=permerror reason="a MIME boundary after or before a bare CR'* ]]
+	# the control: the same bytes without the bare CRs are one line to every reader, and pass
+	inject control >"$T/m"
+	python3 -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+assert len(m.get_payload()) == 2' "$T/m"
+	run verify -E "$T/m"
+	assert_success
+	assert_output --partial "smime=pass"
+}
+
 @test "attack: Alice's signed mail forwarded inside a message/rfc822 under another From is not a pass" {
 	sign "$T/msg" >"$T/s"
 	{

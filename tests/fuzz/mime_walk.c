@@ -3,7 +3,8 @@
  * leading mbox "From " line that is not an obsolete "From : x" field), each leaf's body_bytes must equal the data delivered, and the
  * same input must give the same walk with a small input buffer (long-line path) unless a
  * line exceeded it, and the walk taking runs of lines must deliver exactly what the
- * line-by-line walk does (same callbacks, same bytes). */
+ * line-by-line walk does (same callbacks, same bytes). The walk's flags, MIME_F_CR_DELIMITER
+ * among them, must not depend on the buffer size (lines within it) or the way of walking. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static int memfd = -1;
 struct st {
 	struct buf raw, log, data;	/* data: "[path]" when the part changes, then its bytes */
 	uint64_t got;
+	int flags;			/* the walk's */
 	char last[MIME_PATH_MAX];
 };
 
@@ -100,6 +102,7 @@ walk(const uint8_t *data, size_t size, size_t cap, int lines, struct st *s, stru
 	w.ctx = s;
 	w.line_at_a_time = lines;
 	r = mime_walk(&w, &in, NULL, e);
+	s->flags = w.flags;
 	if (w.nparts > MIME_MAX_PARTS)
 		abort();
 	io_in_free(&in);
@@ -149,7 +152,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			longest = cur;
 		if (longest < 512) {
 			rb = walk(data, size, 512, 0, &b, &e);
-			if (ra != rb || (ra == 0 && (a.log.len != b.log.len
+			if (ra != rb || (ra == 0 && (a.flags != b.flags || a.log.len != b.log.len
 			    || memcmp(a.log.p, b.log.p, a.log.len) != 0)))
 				abort();
 		}
@@ -163,7 +166,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memset(&c, 0, sizeof c);
 		rc = walk(data, size, 0, 1, &c, &e2);
-		if (rc != ra || (ra < 0 && strcmp(e.msg, e2.msg) != 0)
+		if (rc != ra || (ra < 0 && strcmp(e.msg, e2.msg) != 0) || (ra == 0 && a.flags != c.flags)
 		    || a.log.len != c.log.len || memcmp(a.log.p, c.log.p, a.log.len) != 0
 		    || a.raw.len != c.raw.len || memcmp(a.raw.p, c.raw.p, a.raw.len) != 0
 		    || a.data.len != c.data.len || memcmp(a.data.p, c.data.p, a.data.len) != 0)

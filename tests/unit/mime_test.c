@@ -456,8 +456,8 @@ static void
 test_runs_match_lines(void)
 {
 	size_t caps[] = { 0, 64, 200, 1000 }, c;
-	int round, differ = 0, walked = 0;
-	struct mime_walk w;
+	int round, differ = 0, walked = 0, crflag = 0;
+	struct mime_walk w, w2;
 	struct err e1, e2;
 
 	for (round = 0; round < 2000; round++) {
@@ -474,10 +474,12 @@ test_runs_match_lines(void)
 			line_at_a_time = 0;
 			ra = run(m.p, m.len, caps[c], &a, &w, &e1);
 			line_at_a_time = 1;
-			rb = run(m.p, m.len, caps[c], &b, &w, &e2);
+			rb = run(m.p, m.len, caps[c], &b, &w2, &e2);
 			line_at_a_time = 0;
 			walked += ra == 0;
-			if (ra != rb || (ra < 0 && strcmp(e1.msg, e2.msg) != 0)
+			/* no bare CR in these messages: no line reads differently elsewhere */
+			crflag += ((w.flags | w2.flags) & MIME_F_CR_DELIMITER) != 0;
+			if (ra != rb || (ra < 0 && strcmp(e1.msg, e2.msg) != 0) || w.flags != w2.flags
 			    || !buf_eq(&a.log, &b.log) || !buf_eq(&a.data, &b.data)
 			    || !buf_eq(&a.raw, &b.raw))
 				differ++;
@@ -488,6 +490,118 @@ test_runs_match_lines(void)
 	}
 	ok(differ == 0 && walked > 7000, "2000 random messages at 4 buffer sizes: runs of lines "
 	    "give the line-by-line walk (%d differ, %d walked)", differ, walked);
+	ok(crflag == 0, "no bare CR, no delimiter read differently (%d flagged)", crflag);
+}
+
+/* Walk s at several buffer sizes and line by line too; 1 if every walk flags
+ * MIME_F_CR_DELIMITER, 0 if none does, -1 if they disagree or one fails. */
+static int
+cr_flag(const char *s, const size_t *caps, size_t ncaps)
+{
+	struct rec r;
+	struct mime_walk w;
+	struct err e;
+	size_t c;
+	int mode, got = -2, f;
+
+	for (mode = 0; mode < 2; mode++)
+		for (c = 0; c < ncaps; c++) {
+			memset(&r, 0, sizeof r);
+			line_at_a_time = mode;
+			if (run(s, strlen(s), caps[c], &r, &w, &e) != 0) {
+				line_at_a_time = 0;
+				rec_free(&r);
+				return -1;
+			}
+			rec_free(&r);
+			f = (w.flags & MIME_F_CR_DELIMITER) != 0;
+			if (got != -2 && f != got)
+				got = -1;
+			else if (got != -1)
+				got = f;
+		}
+	line_at_a_time = 0;
+	return got;
+}
+
+/* Readers that end a line at a bare CR (Thunderbird, Python's email) see a delimiter after
+ * one, or before one; the walk flags such lines, whatever the buffer size. */
+static void
+test_cr_delimiters(void)
+{
+	static const size_t caps[] = { 0, 64, 65, 66, 67, 68, 69, 70, 71, 72, 80 };
+	const size_t n = sizeof caps / sizeof caps[0];
+	struct buf m = BUF_INIT;
+	char pad[120];
+	size_t len;
+	int bad;
+#define HEAD "Content-Type: multipart/signed; boundary=b\r\n\r\n"
+#define PARTS "--b\r\n\r\nsigned\r\n--b\r\nContent-Type: text/plain\r\n\r\nsig\r\n--b--\r\n"
+
+	ok(cr_flag(HEAD "preamble\r\n" PARTS "epilogue\r\n", caps, n) == 0, "CRLF: no flag");
+	ok(cr_flag("Content-Type: multipart/mixed; boundary=b\n\npre\n--b\n\nx\n--b--\n", caps, n)
+	    == 0, "LF: no flag");
+	ok(cr_flag(HEAD "pre\ramble\r\n--bx\r--c\r\n" PARTS, caps, n) == 0,
+	    "bare CRs before no delimiter: no flag");
+	ok(cr_flag(HEAD "pre\r--b\r\nContent-Type: text/plain\r\n\r\nevil\r\n" PARTS, caps, n)
+	    == 1, "a delimiter after a bare CR, in the preamble");
+	ok(cr_flag(HEAD "pre\r\n--b\rContent-Type: text/plain\r\n\r\nevil\r\n" PARTS, caps, n)
+	    == 1, "a delimiter ended by a bare CR");
+	ok(cr_flag(HEAD "pre\r\n--b--\r\r\n" PARTS, caps, n) == 1,
+	    "a close delimiter ended by CR CR LF");
+	ok(cr_flag(HEAD "--b\r\nX-A: y\r--b\r\n\r\nsigned\r\n--b\r\n\r\nsig\r\n--b--\r\n",
+	    caps, n) == 1, "a delimiter after a bare CR in a part header");
+	ok(cr_flag(HEAD PARTS "epi\r--b\r\n", caps, n) == 0,
+	    "in the epilogue of the outermost multipart no delimiter counts: no flag");
+	ok(cr_flag(HEAD PARTS "x\r--b", caps, n) == 0, "... nor at its end");
+	ok(cr_flag(HEAD "--b\r\n\r\nsigned\r--b", caps, n) == 1,
+	    "after a bare CR at the end of the input");
+	ok(cr_flag(HEAD "--b\r\n\r\nsigned\r\n--b\r", caps, n) == 0,
+	    "a CR at the very end ends the delimiter for the walk too: no flag");
+	ok(cr_flag("Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n"
+	    "Content-Type: multipart/mixed; boundary=i\r\n\r\n--i\r\n\r\nx\r--o\r\n--i--\r\n"
+	    "--o--\r\n", caps, n) == 1, "an enclosing multipart's delimiter after a bare CR");
+
+	/* Straddling the pieces of a long line: with these buffer sizes and line lengths the
+	 * candidate is cut at every offset. */
+	for (len = 56, bad = 0; len < 110; len++) {
+		memset(pad, 'a', len);
+		pad[len] = '\0';
+		m.len = 0;
+		buf_adds(&m, HEAD "--b\r\n\r\n");
+		buf_adds(&m, pad);
+		buf_adds(&m, "\r--b\r\n\r\nevil\r\n--b--\r\n");
+		buf_addc(&m, '\0');
+		bad += cr_flag(m.p, caps, n) != 1;
+		m.len = 0;
+		buf_adds(&m, HEAD "--b\r\n\r\n");
+		buf_adds(&m, pad);
+		buf_adds(&m, "\r\n--b\rX\r\n--b--\r\n");
+		buf_addc(&m, '\0');
+		bad += cr_flag(m.p, caps, n) != 1;
+		m.len = 0;
+		buf_adds(&m, HEAD "--b\r\n\r\n");
+		buf_adds(&m, pad);
+		buf_adds(&m, "\r\n--b\r\n\r\nx\r--c\r\n--b--\r\n");
+		buf_addc(&m, '\0');
+		bad += cr_flag(m.p, caps, n) != 0;
+	}
+	ok(bad == 0, "long lines cut anywhere: a delimiter after or before a bare CR flagged, "
+	    "a near miss not (%d wrong)", bad);
+
+	/* Padding past the buffer: a delimiter to readers, content to the walk. */
+	memset(pad, ' ', sizeof pad);
+	pad[90] = '\0';
+	m.len = 0;
+	buf_adds(&m, HEAD "--b");
+	buf_adds(&m, pad);
+	buf_adds(&m, "\r\n\r\nx\r\n--b--\r\n");
+	buf_addc(&m, '\0');
+	ok(cr_flag(m.p, caps + 1, 1) == 1, "a delimiter padded past a 64-byte buffer is flagged");
+	ok(cr_flag(m.p, caps, 1) == 0, "... and walked as one with the default buffer");
+	buf_free(&m);
+#undef HEAD
+#undef PARTS
 }
 
 static void
@@ -580,6 +694,7 @@ main(void)
 	test_limits();
 	test_long_lines_and_chunks();
 	test_runs_match_lines();
+	test_cr_delimiters();
 	test_stop();
 	test_given_header();
 	test_boundary();
