@@ -308,6 +308,25 @@ fault(struct run *r, const char *point)
 		kill(getpid(), SIGKILL);
 }
 
+/* SECMAIL_BATCH_FAULT=gate:N: before the Nth message the worker creates
+ * $SECMAIL_BATCH_GATE.waiting and waits (60 s at most) for $SECMAIL_BATCH_GATE, so that a
+ * test can change the Maildir between the listing and the message's turn. */
+static void
+gate(void)
+{
+	const char *g = getenv("SECMAIL_BATCH_GATE");
+	char w[PATHMAX];
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i, fd;
+
+	if (g == NULL || snprintf(w, sizeof w, "%s.waiting", g) >= (int)sizeof w)
+		return;
+	if ((fd = open(w, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	for (i = 0; i < 6000 && access(g, F_OK) != 0; i++)
+		nanosleep(&ts, NULL);
+}
+
 /* SECMAIL_BATCH_FAULT=fsync:N: the Nth output synced on its own fails (EIO), as on a disk
  * that reports a write error; syncfs is then taken as failed too. */
 static int
@@ -857,7 +876,10 @@ work_one(struct run *r, size_t i, batch_fn *fn, void *ctx, int *code)
 	m.name = in;
 	m.out_name = r->mode == M_EXEC ? tmp : out;
 	m.decrypted = it->sub == SUB_FILE ? -1 : maildir_has_mark(it->name, "decrypted");
-	if ((m.in = open(in, O_RDONLY | O_CLOEXEC | (it->sub == SUB_FILE ? 0 : O_NOFOLLOW))) < 0) {
+	/* A Maildir entry was a regular file when listed; one swapped for a FIFO since must not
+	 * block the worker (O_NONBLOCK), and is refused below. A FILE argument may be a pipe. */
+	if ((m.in = open(in, O_RDONLY | O_CLOEXEC | (it->sub == SUB_FILE ? 0
+	    : O_NOFOLLOW | O_NONBLOCK))) < 0) {
 		if (errno == ENOENT && it->sub != SUB_FILE) {
 			report(in, "gone (moved or removed since the run started): skipped");
 			return REC_SKIP;
@@ -872,6 +894,12 @@ work_one(struct run *r, size_t i, batch_fn *fn, void *ctx, int *code)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		report(in, "a directory, not a message");
+		close(m.in);
+		return *code = EX_NOINPUT, REC_FAIL;
+	}
+	if (it->sub != SUB_FILE && (!S_ISREG(st.st_mode)
+	    || fcntl(m.in, F_SETFL, fcntl(m.in, F_GETFL) & ~O_NONBLOCK) != 0)) {
+		report(in, "not a regular file (replaced since the run started?): left alone");
 		close(m.in);
 		return *code = EX_NOINPUT, REC_FAIL;
 	}
@@ -936,6 +964,8 @@ worker(struct run *r, int k, int wfd, batch_fn *fn, void *ctx)
 		if (r->fnum > 0 && (long)i + 1 == r->fnum && strcmp(r->fpoint, "hang") == 0)
 			for (;;)
 				pause();
+		if (r->fnum > 0 && (long)i + 1 == r->fnum && strcmp(r->fpoint, "gate") == 0)
+			gate();
 		kind = work_one(r, i, fn, ctx, &code);
 		atomic_store(&sl->item, -1LL);
 		send_rec(wfd, i, kind, code);
@@ -1104,6 +1134,32 @@ sync_inputs(struct run *r)
 		}
 }
 
+/* --exec: wait for the command, r->timeout seconds at most (the workers' timeout); then
+ * its process group is killed and -1 returned. Polled, from 1 to 100 ms apart. */
+static int
+exec_wait(struct run *r, pid_t pid, int *st)
+{
+	long long deadline = now_ms() + r->timeout * 1000;
+	struct timespec ts = { 0, 1000 * 1000 };
+	pid_t got;
+
+	for (;;) {
+		got = waitpid(pid, st, WNOHANG);
+		if (got == pid || (got < 0 && errno != EINTR))
+			return got == pid ? 0 : (*st = -1, 0);
+		if (now_ms() >= deadline) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+				;
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+		if (ts.tv_nsec < 100 * 1000 * 1000)
+			ts.tv_nsec *= 2;
+	}
+}
+
 /* --exec: hand the output of message i to the command (batch.h). */
 static void
 hand_over(struct run *r, size_t i)
@@ -1142,13 +1198,21 @@ hand_over(struct run *r, size_t i)
 		report(in, "cannot run '%s': %s", r->b->exec, strerror(errno));
 		st = -1;
 	} else if (pid == 0) {
+		/* Its own process group: a timeout stops the whole pipeline it may be. */
+		setpgid(0, 0);
 		if (dup2(fd, STDIN_FILENO) < 0)
 			_exit(EX_OSERR);
 		execl("/bin/sh", "sh", "-c", r->b->exec, (char *)NULL);
 		_exit(127);
-	} else {
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+	} else if (exec_wait(r, pid, &st) != 0) {
+		/* It may have taken the message before it hung: in doubt, as after a killed run. */
+		close(fd);
+		unlink(tmp);
+		report(in, "'%s' gave no answer in %ld seconds: stopped; in doubt (it may have "
+		    "taken it): check (mailsend --list), then remove it, or hand it over again "
+		    "with --force", r->b->exec, r->timeout);
+		r->doubt++;
+		return;
 	}
 	if (fd >= 0)
 		close(fd);

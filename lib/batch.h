@@ -75,9 +75,11 @@
  * (input marked, CMD not started), "exec-done" (CMD exited 0, input not yet removed); "fsync"
  * makes the Nth output synced on its own fail with EIO (syncfs taken as failed); "crash",
  * "exit" and "hang" make the worker crash (SIGSEGV), exit with status 3 without a word (as a
- * sanitizer's report would) or hang at the Nth message.
+ * sanitizer's report would) or hang at the Nth message; "gate" makes the worker create
+ * $SECMAIL_BATCH_GATE.waiting before the Nth message and wait for $SECMAIL_BATCH_GATE.
  * SECMAIL_BATCH_TIMEOUT: seconds a worker may spend on one message (default 600) before it
- * is killed and the message counted as a transient failure.
+ * is killed and the message counted as a transient failure; seconds the --exec command may
+ * take before its process group is killed and its message left in doubt.
  */
 
 /* A message as the per-message function sees it. */

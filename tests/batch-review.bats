@@ -205,3 +205,57 @@ smime-sign: 1 of 2 messages not signed: 1 failed, 0 to retry, 0 in doubt" ]
 	assert_failure 75
 	[ "$(files "$T/o")" = "m2.eml" ]
 }
+
+# A message swapped for a FIFO after the listing (by whoever can write the Maildir): opening
+# it blocked the worker until the timeout (600 s by default) and the run said "no result".
+@test "attack: a Maildir entry replaced by a FIFO after the listing never blocks the run; it is left alone, the rest is done" {
+	fill "$T/box" 3
+	export SECMAIL_BATCH_GATE=$T/gate
+	# the worker waits before message 2 (SECMAIL_BATCH_FAULT=gate:2) while it is swapped
+	SECMAIL_BATCH_TIMEOUT=60 SECMAIL_BATCH_FAULT=gate:2 timeout -s KILL 120 "${SIGN[@]}" --jobs 1 \
+		--maildir "$T/box" --to-maildir "$T/out" >"$T/out.log" 2>"$T/err.log" &
+	pid=$!
+	for _ in $(seq 600); do [ -e "$T/gate.waiting" ] && break; sleep 0.1; done
+	[ -e "$T/gate.waiting" ]
+	mv "$T/box/new/1700000002.M2P4242.test" "$T/m2"
+	mkfifo "$T/box/new/1700000002.M2P4242.test"
+	touch "$T/gate"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 1 ]
+	run cat "$T/err.log"
+	assert_output "smime-sign: $T/box/new/1700000002.M2P4242.test: not a regular file (replaced since the run started?): left alone
+smime-sign: 1 of 3 messages not signed: 1 failed, 0 to retry, 0 in doubt"
+	[ "$(files "$T/out/new")" = "$(printf '1700000001.M1P4242.test,secmail=signed\n1700000003.M3P4242.test,secmail=signed')" ]
+	[ -p "$T/box/new/1700000002.M2P4242.test" ]
+}
+
+# --exec CMD that never answers (a hung MTA, a lock held elsewhere) held the whole run, and
+# with it every message after, for ever: it had no timeout.
+@test "exec: a command that hangs is stopped after SECMAIL_BATCH_TIMEOUT; its message is in doubt, never handed over twice" {
+	fill "$T/box" 3
+	export SENT=$T/sent
+	mkdir "$SENT"
+	# message 2 is taken (kept in $SENT), then the command hangs, with a child of its own
+	EXEC='f=$(mktemp "$SENT/m.XXXXXX") && cat >"$f" && if grep -q "^Subject: batch 2$" "$f"; then sleep 300 & sleep 300; fi'
+	SECMAIL_BATCH_TIMEOUT=2 run --separate-stderr timeout -s KILL 120 "${SIGN[@]}" --jobs 1 \
+		--maildir "$T/box" --exec "$EXEC"
+	assert_failure 1
+	doubt=1700000002.M2P4242.test,secmail=exec
+	[ "$stderr" = "smime-sign: $T/box/new/1700000002.M2P4242.test: '$EXEC' gave no answer in 2 seconds: stopped; in doubt (it may have taken it): check (mailsend --list), then remove it, or hand it over again with --force
+smime-sign: 1 of 3 messages not signed: 0 failed, 0 to retry, 1 in doubt" ]
+	[ "$(files "$T/box/new")" = "$doubt" ]
+	[ "$(ls "$SENT" | wc -l)" -eq 3 ]
+	[ "$(subjects "$SENT"/*)" = "$(expect_subjects 1 3)" ]
+	# the whole process group was stopped: no sleep of the command's is left
+	refute pgrep -f '^sleep 300$'
+	# a re-run leaves it in doubt; --force hands it over again
+	run "${SIGN[@]}" --maildir "$T/box" --exec "$EXEC"
+	assert_failure 1
+	[ "$(ls "$SENT" | wc -l)" -eq 3 ]
+	EXEC='f=$(mktemp "$SENT/m.XXXXXX") && cat >"$f"'
+	run "${SIGN[@]}" --maildir "$T/box" --exec "$EXEC" --force
+	assert_success
+	[ "$(files "$T/box/new")" = "" ]
+	[ "$(ls "$SENT" | wc -l)" -eq 4 ]
+}
