@@ -8,9 +8,7 @@ load helpers/batch
 
 setup_file() { batch_pki; }
 setup() {
-	common_setup
-	SIGN=(smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key")
-	mkmaildir "$T/box"
+	batch_setup
 	N=150	# more than two groups of 64 outputs made durable together
 	fill "$T/box" "$N"
 }

@@ -8,11 +8,9 @@ load helpers/batch
 
 setup_file() { batch_pki; }
 setup() {
-	common_setup
-	export SECMAIL_AUTHSERV_ID=mx.example.org
+	batch_setup
 	mkdir "$T/in"
 	for i in 1 2 3; do small_msg "$i" >"$T/in/m$i.eml"; done
-	SIGN=(smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key")
 }
 teardown() { common_teardown; }
 

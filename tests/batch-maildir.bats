@@ -8,12 +8,7 @@ load helpers/common
 load helpers/batch
 
 setup_file() { batch_pki; }
-setup() {
-	common_setup
-	export SECMAIL_AUTHSERV_ID=mx.example.org
-	SIGN=(smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key")
-	mkmaildir "$T/box"
-}
+setup() { batch_setup; }
 teardown() { common_teardown; }
 
 @test "maildir: --to-maildir signs DIR/new into another Maildir under marked names and removes each input after" {

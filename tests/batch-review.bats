@@ -6,12 +6,7 @@ load helpers/common
 load helpers/batch
 
 setup_file() { batch_pki; }
-setup() {
-	common_setup
-	export SECMAIL_AUTHSERV_ID=mx.example.org
-	SIGN=(smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key")
-	mkmaildir "$T/box"
-}
+setup() { batch_setup; }
 teardown() { common_teardown; }
 
 # A script that names its drafts itself reuses the names; the output of yesterday's message

@@ -58,3 +58,12 @@ verify_all() {
 			2>/dev/null || { echo "openssl cms -verify refuses $f" >&2; return 1; }
 	done
 }
+
+# The per-test setup of the batch suites: $T (common_setup), our authserv-id, SIGN (smime-sign
+# with Alice's key and chain) and an empty Maildir $T/box.
+batch_setup() {
+	common_setup
+	export SECMAIL_AUTHSERV_ID=mx.example.org
+	SIGN=(smime-sign --cert "$PKI/alice-full.pem" --key "$PKI/alice.key")
+	mkmaildir "$T/box"
+}
