@@ -327,7 +327,8 @@ PY
 	# (legacy PKCS#12, which gpgsm 2.2 reads; no passphrase, so the agent needs no pinentry)
 	gpgsm_home "$T/gnupg"
 	openssl pkcs12 -export -legacy -in "$PKI/bob.pem" -inkey "$PKI/bob.key" -passout pass: -out "$T/bob.p12"
-	$G --import "$T/bob.p12" 3< <(echo '') 2>&1 | grep -q 'secret keys imported: 1'
+	out=$($G --import "$T/bob.p12" 3< <(echo '') 2>&1) || true
+	[[ $out == *'secret keys imported: 1'* ]] || { echo "$out" >&2; false; }
 	mkdir -p "$T/mail/new" "$T/mail/cur" "$T/mail/tmp"
 	grep -v '^Bcc:' "$T/msg" >"$T/m"
 	sign "$T/m" >"$T/mail/new/s:2,"

@@ -70,6 +70,9 @@ gpgsm_home() {
 	echo disable-crl-checks >"$GNUPGHOME/gpgsm.conf"
 	echo allow-loopback-pinentry >"$GNUPGHOME/gpg-agent.conf"
 	G="gpgsm --batch --pinentry-mode loopback --passphrase-fd 3"
+	# The agent up before the first use: gpgsm's own start gives it a few seconds, which a
+	# loaded machine (a sanitizer build next door) can exceed.
+	gpgconf --launch gpg-agent || return 1
 	gpgsm --batch --import "$PKI/ca.pem" "$PKI/int.pem" 2>/dev/null || return 1
 	echo "$(openssl x509 -in "$PKI/ca.pem" -noout -fingerprint -sha1 | sed 's/.*=//') S relax" \
 		>"$GNUPGHOME/trustlist.txt"
