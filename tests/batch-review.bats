@@ -232,7 +232,10 @@ smime-sign: 1 of 3 messages not signed: 1 failed, 0 to retry, 0 in doubt"
 	export SENT=$T/sent
 	mkdir "$SENT"
 	# message 2 is taken (kept in $SENT), then the command hangs, with a child of its own
-	EXEC='f=$(mktemp "$SENT/m.XXXXXX") && cat >"$f" && if grep -q "^Subject: batch 2$" "$f"; then sleep 300 & sleep 300; fi'
+	# (a duration of its own, so that pgrep below sees no other run's sleep; their output
+	# elsewhere, or run would wait for them to close it)
+	nap=300.$$
+	EXEC='f=$(mktemp "$SENT/m.XXXXXX") && cat >"$f" && if grep -q "^Subject: batch 2$" "$f"; then sleep '$nap' >/dev/null 2>&1 & sleep '$nap' >/dev/null 2>&1; fi'
 	SECMAIL_BATCH_TIMEOUT=2 run --separate-stderr timeout -s KILL 120 "${SIGN[@]}" --jobs 1 \
 		--maildir "$T/box" --exec "$EXEC"
 	assert_failure 1
@@ -243,7 +246,7 @@ smime-sign: 1 of 3 messages not signed: 0 failed, 0 to retry, 1 in doubt" ]
 	[ "$(ls "$SENT" | wc -l)" -eq 3 ]
 	[ "$(subjects "$SENT"/*)" = "$(expect_subjects 1 3)" ]
 	# the whole process group was stopped: no sleep of the command's is left
-	refute pgrep -f '^sleep 300$'
+	refute pgrep -f "^sleep $nap\$"
 	# a re-run leaves it in doubt; --force hands it over again
 	run "${SIGN[@]}" --maildir "$T/box" --exec "$EXEC"
 	assert_failure 1
