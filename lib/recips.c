@@ -248,6 +248,22 @@ load_files(const struct recips_opts *o, const struct recips_strlist *files,
 	return 0;
 }
 
+/* Does cert name addr, whatever the case? The store keys its entries by the lowercased
+ * address (certstore.h), so the local part's case is not known there. */
+static int
+cert_names_ci(X509 *cert, const char *addr)
+{
+	struct err ignore;
+	char **v = keys_cert_addrs(cert, &ignore);
+	size_t i;
+	int yes = 0;
+
+	for (i = 0; v != NULL && v[i] != NULL && !yes; i++)
+		yes = strcasecmp(v[i], addr) == 0;
+	keys_addrs_free(v);
+	return yes;
+}
+
 /* Look addr up in the store: a usable certificate, what it announced, and the cipher last
  * seen in mail from it (*prev; ENV_CIPHER_NONE if none). */
 static X509 *
@@ -265,6 +281,17 @@ store_cert(const struct recips_opts *o, struct certstore *cs, const char *addr,
 	if (cs == NULL || certstore_get(cs, addr, &ent, &why) != 0) {
 		fail_add(f, addr, cs == NULL ? "no certificate (no certificate store)" :
 		    why.code == EX_NOINPUT || why.sys == 2 ? "no certificate in the store" : why.msg);
+		return NULL;
+	}
+	/* Every way into the store files a certificate under the addresses it names
+	 * (smime-verify --save-certs, smime-certs): one that does not name addr was put there by
+	 * hand or by someone else (a planted file, a symlink to another entry), and would take
+	 * the mail meant for addr. */
+	if (!cert_names_ci(ent.cert, addr) || (ent.signer != NULL
+	    && !cert_names_ci(ent.signer, addr))) {
+		fail_add(f, addr, "the store entry's certificate does not name this address "
+		    "(a planted or altered entry?): refused");
+		certstore_entry_free(&ent);
 		return NULL;
 	}
 	x = ent.cert;

@@ -1,0 +1,133 @@
+#!/usr/bin/env bats
+# smime-encrypt against hostile input (adversarial review of the envelope side): who a
+# message is encrypted to and with what. Each test builds its hostile input itself (store
+# entries, certificates from the openssl CLI, messages) and failed on the code before its fix;
+# the envelopes are read back with openssl cms and python3's email package.
+
+load helpers/common
+load helpers/smimeenv
+
+setup_file() {
+	export PKI="$BATS_FILE_TMPDIR/pki"
+	envpki "$PKI"
+	# weak keys a CA signed for encryption: RSA-1024, RSA-512, an EC key on P-192
+	(
+	cd "$PKI" || exit 1
+	openssl ecparam -name prime192v1 >p192.param || exit 1
+	for w in rsa1024:rsa:1024 rsa512:rsa:512 p192:ec:p192.param; do
+		n=${w%%:*} spec=${w#*:}
+		openssl req -new -newkey "$spec" -nodes -keyout "$n.key" -out "$n.csr" \
+			-subj "/CN=$n/emailAddress=$n@example.org" \
+			-addext "subjectAltName=email:$n@example.org" \
+			-addext "keyUsage=keyEncipherment,keyAgreement" \
+			-addext extendedKeyUsage=emailProtection 2>/dev/null || exit 1
+		openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in "$n.csr" \
+			-out "$n.pem" -notext -days 30 >/dev/null 2>&1 || exit 1
+	done
+	)
+}
+
+setup() {
+	export SECMAIL_HEADER_PROTECTION=none
+	common_setup
+	export XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" HOME="$T"
+	unset SECMAIL_CERT_DIR SECMAIL_SELF_CERT SECMAIL_CERT SECMAIL_KEY SECMAIL_P12 SECMAIL_PASS_FILE
+	plain_msg >"$T/msg"
+	entity_of "$T/msg" >"$T/entity"
+}
+teardown() { common_teardown; }
+
+# serials DER: the serial numbers the envelope's RecipientInfos name, one a line (openssl)
+serials() {
+	openssl cms -cmsout -print -inform DER -in "$1" | awk '/serialNumber:/ { print $2 }' | sort
+}
+serial_of() { openssl x509 -in "$PKI/$1.pem" -noout -serial | sed 's/^serial=//; s/^0*//'; }
+
+# planted DIR ADDR NAME: a store entry for ADDR holding NAME's certificate
+planted() {
+	mkdir -p -m 700 "$1"
+	{
+		echo "secmail-certstore: 1"
+		echo "address: $2"
+		echo "signing-time: 20261101000000Z"
+		echo "encryption-certificate: signer"
+		echo
+		cat "$PKI/$3.pem"
+	} >"$1/$2"
+}
+
+@test "attack: a store entry for bob holding another's certificate (planted, or a symlink to another entry) is refused, nothing written" {
+	# the control: bob's own entry works, and names bob's key in the envelope
+	store_entry "$T/store" bob
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/msg" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	[ "$(serials "$T/env.der")" = "$(serial_of bob)" ]
+	# a file dropped in under bob's name with mallory's (here: dave's) certificate
+	planted "$T/store" bob@example.org dave
+	run --separate-stderr smime-encrypt --cert-dir "$T/store" --no-self "$T/msg"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"bob@example.org: the store entry's certificate does not name this address"* ]]
+	# bob's entry a symlink to carol's (a valid entry, for another address)
+	rm "$T/store/bob@example.org"
+	store_entry "$T/store" carol
+	ln -s carol@example.org "$T/store/bob@example.org"
+	run --separate-stderr smime-encrypt --cert-dir "$T/store" --no-self "$T/msg"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"bob@example.org: the store entry's certificate does not name this address"* ]]
+	# a Bcc recipient's entry is checked the same way
+	store_entry "$T/store" bob
+	planted "$T/store" erin@example.org dave
+	plain_msg bob@example.org "Bcc: erin@example.org" >"$T/m2"
+	mkdir "$T/bcc"
+	run --separate-stderr smime-encrypt --cert-dir "$T/store" --no-self --bcc-dir "$T/bcc" "$T/m2"
+	assert_failure 65
+	[ -z "$output" ]
+	[ -z "$(ls "$T/bcc")" ]
+	[[ $stderr == *"erin@example.org: the store entry's certificate does not name this address"* ]]
+}
+
+@test "encrypt: a store entry's address compares without case: Bob@Example.org's certificate serves bob@example.org" {
+	# the store keys entries by the lowercased address; a certificate may spell it otherwise
+	(
+	cd "$PKI" || exit 1
+	openssl req -new -newkey rsa:2048 -nodes -keyout upper.key -out upper.csr \
+		-subj "/CN=upper" -addext "subjectAltName=email:Upper@Example.ORG" \
+		-addext "keyUsage=keyEncipherment" -addext extendedKeyUsage=emailProtection 2>/dev/null
+	openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in upper.csr -out upper.pem \
+		-notext -days 30 >/dev/null 2>&1
+	) || return 1
+	planted "$T/store" upper@example.org upper
+	plain_msg upper@example.org >"$T/m2"
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/m2" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	openssl cms -decrypt -binary -inform DER -in "$T/env.der" -inkey "$PKI/upper.key" \
+		-recip "$PKI/upper.pem" | cmp - <(entity_of "$T/m2")
+}
+
+@test "attack: recipient certificates with a tiny RSA key or a weak curve are refused (-r and the store), nothing written" {
+	for n in rsa1024 rsa512 p192; do
+		plain_msg "$n@example.org" >"$T/m2"
+		run --separate-stderr smime-encrypt -r "$PKI/$n.pem" --no-self "$T/m2"
+		assert_failure 65
+		[ -z "$output" ]
+		[[ $stderr == *"$n@example.org: certificate has a "*"too weak to encrypt to"* ]]
+		rm -rf "$T/store"
+		planted "$T/store" "$n@example.org" "$n"
+		run --separate-stderr smime-encrypt --cert-dir "$T/store" --no-self "$T/m2"
+		assert_failure 65
+		[ -z "$output" ]
+		[[ $stderr == *"$n@example.org: certificate has a "*"too weak to encrypt to"* ]]
+	done
+	# a weak sender certificate (--self) too: the sender's copy would be as readable
+	run --separate-stderr smime-encrypt -r "$PKI/bob.pem" --self "$PKI/rsa1024.pem" "$T/msg"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"too weak to encrypt to"* ]]
+	# the control: 2048-bit RSA and P-256 are fine (and openssl opens them)
+	smime-encrypt -r "$PKI/bob.pem" -r "$PKI/carol.pem" --no-self "$T/msg" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	openssl cms -decrypt -binary -inform DER -in "$T/env.der" -inkey "$PKI/carol.key" \
+		-recip "$PKI/carol.pem" | cmp - "$T/entity"
+}
