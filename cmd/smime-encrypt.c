@@ -84,6 +84,25 @@ enc_write(void *ctx, const void *p, size_t n, struct err *e)
 	return env_enc_write(ctx, p, n, e);
 }
 
+/* RFC 5322 §3.6.6: Resent-Bcc is to a re-sent message what Bcc is to the first sending.
+ * Every copy keeps the field, empty (the message stays a re-sent one), so that its addresses
+ * are neither in the outer header nor in the protected header inside (RFC 9788) that every
+ * recipient reads. */
+static int
+hide_resent_bcc(struct msg_header *h, struct err *e)
+{
+	size_t i, first = msg_header_next(h, "Resent-Bcc", 0);
+
+	if (first == (size_t)-1)
+		return 0;
+	while ((i = msg_header_next(h, "Resent-Bcc", first + 1)) != (size_t)-1)
+		msg_header_delete(h, i);
+	if (msg_header_insert(h, first, "Resent-Bcc", "", e) != 0)
+		return -1;
+	msg_header_delete(h, first + 1);
+	return 0;
+}
+
 /* One encrypted message to o; ph: the header-protection payload header (RFC 9788), or NULL
  * for the content entity of h alone. */
 static int
@@ -288,6 +307,8 @@ encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
 			cli_die(EX_DATAERR, "the message has Bcc recipients (%s): one envelope "
 			    "would show them to every recipient; use --bcc-dir DIR for separately "
 			    "encrypted copies, or remove the Bcc field", r.bcc_list);
+		if (hide_resent_bcc(&h, e) != 0)
+			cli_die_err(e);
 		if (r.self_missing && !x->warned++)
 			cli_warn("no sender certificate configured (--self or SECMAIL_SELF_CERT): "
 			    "you will not be able to read this message yourself");

@@ -131,3 +131,50 @@ planted() {
 	openssl cms -decrypt -binary -inform DER -in "$T/env.der" -inkey "$PKI/carol.key" \
 		-recip "$PKI/carol.pem" | cmp - "$T/entity"
 }
+
+@test "attack: a re-sent message is encrypted for Resent-To/Cc, and its Resent-Bcc recipients are hidden like Bcc ones (header and protected header)" {
+	unset SECMAIL_HEADER_PROTECTION	# the protected header inside is what every reader sees
+	for n in alice bob carol dave m1; do store_entry "$T/store" "$n"; done
+	# RFC 5322 section 3.6.6: mailsend (and sendmail -t) deliver it to Resent-To/Cc/Bcc only
+	plain_msg bob@example.org "Resent-From: alice@example.org" \
+		"Resent-Date: Mon, 30 Nov 2026 08:00:00 +0000" "Resent-To: carol@example.org" \
+		"Resent-Bcc: Dave <dave@example.org>" >"$T/rs"
+	run --separate-stderr smime-encrypt --cert-dir "$T/store" --no-self "$T/rs"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"Bcc recipients (dave@example.org)"* ]]
+	mkdir -m 700 "$T/bcc"
+	smime-encrypt --cert-dir "$T/store" --no-self --bcc-dir "$T/bcc" "$T/rs" >"$T/out"
+	# the shared envelope: carol's key alone (not bob's: he is not sent this copy; not dave's)
+	payload "$T/out" "$T/env.der"
+	[ "$(serials "$T/env.der")" = "$(serial_of carol)" ]
+	# dave is named nowhere in what carol gets: not outside, not in the decrypted header
+	if grep -qi dave "$T/out"; then echo "dave outside"; return 1; fi
+	openssl cms -decrypt -binary -inform DER -in "$T/env.der" -inkey "$PKI/carol.key" \
+		-recip "$PKI/carol.pem" >"$T/inner"
+	if grep -qi dave "$T/inner"; then echo "dave inside:"; cat "$T/inner"; return 1; fi
+	# the field stays, empty: the message is still a re-sent one for mailsend
+	python3 - "$T/out" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+assert m.get_all('Resent-Bcc') == [''], m.get_all('Resent-Bcc')
+assert m['Resent-To'] == 'carol@example.org'
+PY
+	# dave's own copy opens with dave's key, and only his and the sender's keys are in it
+	[ -f "$T/bcc/bcc-dave@example.org.eml" ]
+	payload "$T/bcc/bcc-dave@example.org.eml" "$T/dave.der"
+	[ "$(serials "$T/dave.der")" = "$(serial_of dave)" ]
+	openssl cms -decrypt -binary -inform DER -in "$T/dave.der" -inkey "$PKI/dave.key" \
+		-recip "$PKI/dave.pem" >/dev/null
+	# a Resent-Cc recipient without a certificate: refused, never sent unreadable (or clear)
+	plain_msg bob@example.org "Resent-From: alice@example.org" "Resent-To: carol@example.org" \
+		"Resent-Cc: ghost@example.org" >"$T/rs2"
+	run --separate-stderr smime-encrypt --cert-dir "$T/store" --no-self "$T/rs2"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"ghost@example.org: no certificate in the store"* ]]
+	# not re-sent: To and Cc as always
+	smime-encrypt --cert-dir "$T/store" --no-self "$T/msg" >"$T/out"
+	payload "$T/out" "$T/env.der"
+	[ "$(serials "$T/env.der")" = "$(serial_of bob)" ]
+}
