@@ -251,3 +251,30 @@ PY
 		grep -q $'^Subject: s\r$' "$T/d"
 	done
 }
+
+@test "attack: From and Subject inside an entity that is not header protection (anyone can encrypt to Bob) never stand beside the outer ones" {
+	# the MTA checked the outer From (DKIM, DMARC); the one inside nobody checked
+	printf 'From: CEO <ceo@bank.example>\r\nSubject: wire the money\r\nReply-To: ceo@bank.example\r\nKeywords: kept\r\nContent-Type: text/plain\r\n\r\npay now\r\n' >"$T/ent"
+	openssl cms -encrypt -binary -outform DER -in "$T/ent" -out "$T/e.der" -aes-256-gcm "$PKI/bob.pem"
+	wrap "$T/e.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out"
+	grep -q 'pay now' "$T/out"
+	absent 'ceo@bank.example>' "$T/out"
+	absent 'wire the money' "$T/out"
+	python3 - "$T/out" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+assert m.get_all('From') == ['Alice <alice@example.org>'], m.get_all('From')
+assert m.get_all('Subject') == ['envelope test'], m.get_all('Subject')
+# a field the outer header does not have is the entity's own business: kept
+assert m.get_all('Reply-To') == ['ceo@bank.example'], m.get_all('Reply-To')
+assert m.get_all('Keywords') == ['kept']
+assert m.get_content_type() == 'text/plain'
+PY
+	CHECK record "$T/out" | grep -q "integrity=aead (the encrypted entity's own From, Subject left out"
+	# the entity smime-encrypt makes (Content-* alone) still comes back byte-exact
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/e.der" -aes-256-gcm "$PKI/bob.pem"
+	wrap "$T/e.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out"
+	CHECK record "$T/out" | grep -qx 'mx.example.org; decrypted cipher=aes-256-gcm integrity=aead'
+}

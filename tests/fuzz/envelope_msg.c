@@ -46,7 +46,7 @@ decrypt(struct io_in *in, enum cte cte, uint64_t n, EVP_PKEY *key, int out)
 		src = envmsg_bodysrc_src(&bs);
 		if (env_decrypt_spool(&src, key, NULL, &pfd, &info, &e) == 0) {
 			if (io_out_init(&o, out, "fuzz", &e) == 0) {
-				(void)envmsg_write_decrypted(pfd, 0, "mx.example.org", 0, &o, &bare, &e);
+				(void)envmsg_write_decrypted(pfd, 0, "mx.example.org", 0, NULL, &o, &bare, &e);
 				io_out_free(&o);
 			}
 			close(pfd);
