@@ -1,5 +1,6 @@
 /* smime-encrypt — encrypt a message's content for its recipients (S/MIME, RFC 8551), or
  * re-wrap an encrypted message for the members of a list. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,39 @@ out:
 	return rc;
 }
 
+/* The copy in a->tmp (synced) linked under path, or when that name is taken (a copy of an
+ * earlier message not sent yet, two addresses that map to one name) under path with "-2",
+ * "-3" ... before ".eml": never over another copy, which would be mail lost. */
+static int
+bcc_commit(struct io_atomic *a, const char *dir, const char *path, struct err *e)
+{
+	char alt[4096];
+	size_t n = strlen(path) - 4;	/* path ends in ".eml" */
+	int i;
+
+	if (io_atomic_sync(a, e) != 0)
+		return -1;
+	for (i = 1; i <= 1000; i++) {
+		if (i == 1)
+			snprintf(alt, sizeof alt, "%s", path);
+		else if ((size_t)snprintf(alt, sizeof alt, "%.*s-%d.eml", (int)n, path, i)
+		    >= sizeof alt)
+			break;
+		if (link(a->tmp, alt) == 0) {
+			io_atomic_abort(a);	/* removes the temporary name */
+			return io_fsync_dir(dir, e);
+		}
+		if (errno != EEXIST) {
+			err_sys(e, EX_CANTCREAT, "cannot create %s", alt);
+			io_atomic_abort(a);
+			return -1;
+		}
+	}
+	io_atomic_abort(a);
+	return err_set(e, EX_CANTCREAT, "cannot create %s: that name and 999 others are taken",
+	    path);
+}
+
 /* --bcc-dir: one copy per Bcc recipient, for them and the sender only, written atomically. */
 static int
 bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, int sp,
@@ -182,7 +216,7 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 		}
 		if (io_out_init(&o, a.fd, path, e) != 0
 		    || emit(h, NULL, NULL, r->bcc[i].addr, one, c, flags, NULL, sp, &o, e) != 0
-		    || io_out_finish(&o) != 0 || io_atomic_commit(&a, e) != 0) {
+		    || io_out_finish(&o) != 0 || bcc_commit(&a, dir, path, e) != 0) {
 			if (o.failed)
 				*e = o.e;
 			io_out_free(&o);

@@ -178,3 +178,33 @@ PY
 	payload "$T/out" "$T/env.der"
 	[ "$(serials "$T/env.der")" = "$(serial_of bob)" ]
 }
+
+@test "attack: a Bcc copy not sent yet is never overwritten by the next message's copy for the same address" {
+	store_entry "$T/store" bob
+	store_entry "$T/store" dave
+	mkdir -m 700 "$T/bcc"
+	plain_msg bob@example.org "Bcc: dave@example.org" >"$T/m1"
+	sed 's/envelope test/second message/' "$T/m1" >"$T/m2"
+	sed 's/envelope test/third message/' "$T/m1" >"$T/m3"
+	for m in m1 m2 m3; do
+		smime-encrypt --cert-dir "$T/store" --no-self --bcc-dir "$T/bcc" "$T/$m" >/dev/null
+	done
+	# three copies, each the message it was made from (dave's key opens each)
+	[ "$(ls "$T/bcc" | wc -l)" = 3 ]
+	for f in "$T"/bcc/bcc-dave@example.org*.eml; do
+		payload "$f" "$T/d.der"
+		openssl cms -decrypt -binary -inform DER -in "$T/d.der" -inkey "$PKI/dave.key" \
+			-recip "$PKI/dave.pem" >"$T/d.ent"
+		python3 - "$f" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+print(m['Subject'])
+PY
+	done | sort >"$T/subjects"
+	printf 'envelope test\nsecond message\nthird message\n' | cmp - "$T/subjects"
+	[ -f "$T/bcc/bcc-dave@example.org.eml" ]
+	[ -f "$T/bcc/bcc-dave@example.org-2.eml" ]
+	[ -f "$T/bcc/bcc-dave@example.org-3.eml" ]
+	# no temporary file is left behind
+	[ -z "$(find "$T/bcc" -name '*.tmp*' -o -name '.*' -type f)" ]
+}
