@@ -203,6 +203,25 @@ emit_original(struct run *r, int body, uint64_t off, int rest, const struct env_
 		die(&e);
 }
 
+/* Not header protection: the fields of the entity's header that would stand beside outer
+ * ones (envmsg_inner_dup) are left out, and the record names them. */
+static void
+inner_dups(struct run *r, const struct msg_header *ih)
+{
+	size_t i, len = strlen(r->note), n = 0;
+
+	for (i = 0; i < ih->n; i++) {
+		if (!envmsg_inner_dup(ih->f[i].name, &r->h))
+			continue;
+		snprintf(r->note + len, sizeof r->note - len, "%s%.20s", n++ == 0 ? (len ? "; the "
+		    "encrypted entity's own " : "the encrypted entity's own ") : ", ", ih->f[i].name);
+		len = strlen(r->note);
+	}
+	if (n > 0)
+		snprintf(r->note + len, sizeof r->note - len, " left out: not protected header "
+		    "fields (RFC 9788), they would stand beside the outer ones");
+}
+
 /* RFC 9788: the decrypted entity is the cryptographic payload when its Content-Type has hp;
  * then its protected fields replace the outer ones (the obscured Subject comes back) and the
  * record says so, with what differed outside. A signed entity is left to smime-verify. 1
@@ -220,6 +239,7 @@ protected_header(struct run *r, int pfd, const struct env_info *info, struct msg
 	if (envmsg_read_decrypted_header(pfd, &ih, &e) != 0)
 		die(&e);
 	if (ih.n == 0 || hp_mode_of(&ih) == HP_NONE) {
+		inner_dups(r, &ih);
 		msg_header_free(&ih);
 		add_record(r, info);
 		return 0;
@@ -269,7 +289,8 @@ emit_decrypted(struct run *r, int pfd, const struct env_info *info)
 		out_err(r);
 	if (hp)
 		msg_header_free(&shown);
-	if (envmsg_write_decrypted(pfd, r->h.crlf, r->authserv, hp, &r->o, &bare, &e) != 0)
+	if (envmsg_write_decrypted(pfd, r->h.crlf, r->authserv, hp, &r->h, &r->o, &bare,
+	    &e) != 0)
 		die(&e);
 	close(pfd);
 }

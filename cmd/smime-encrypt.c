@@ -1,5 +1,6 @@
 /* smime-encrypt — encrypt a message's content for its recipients (S/MIME, RFC 8551), or
  * re-wrap an encrypted message for the members of a list. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,25 @@ enc_write(void *ctx, const void *p, size_t n, struct err *e)
 	return env_enc_write(ctx, p, n, e);
 }
 
+/* RFC 5322 §3.6.6: Resent-Bcc is to a re-sent message what Bcc is to the first sending.
+ * Every copy keeps the field, empty (the message stays a re-sent one), so that its addresses
+ * are neither in the outer header nor in the protected header inside (RFC 9788) that every
+ * recipient reads. */
+static int
+hide_resent_bcc(struct msg_header *h, struct err *e)
+{
+	size_t i, first = msg_header_next(h, "Resent-Bcc", 0);
+
+	if (first == (size_t)-1)
+		return 0;
+	while ((i = msg_header_next(h, "Resent-Bcc", first + 1)) != (size_t)-1)
+		msg_header_delete(h, i);
+	if (msg_header_insert(h, first, "Resent-Bcc", "", e) != 0)
+		return -1;
+	msg_header_delete(h, first + 1);
+	return 0;
+}
+
 /* One encrypted message to o; ph: the header-protection payload header (RFC 9788), or NULL
  * for the content entity of h alone. */
 static int
@@ -122,6 +142,39 @@ out:
 	envmsg_b64out_free(&b);
 	msg_header_free(&oh);
 	return rc;
+}
+
+/* The copy in a->tmp (synced) linked under path, or when that name is taken (a copy of an
+ * earlier message not sent yet, two addresses that map to one name) under path with "-2",
+ * "-3" ... before ".eml": never over another copy, which would be mail lost. */
+static int
+bcc_commit(struct io_atomic *a, const char *dir, const char *path, struct err *e)
+{
+	char alt[4096];
+	size_t n = strlen(path) - 4;	/* path ends in ".eml" */
+	int i;
+
+	if (io_atomic_sync(a, e) != 0)
+		return -1;
+	for (i = 1; i <= 1000; i++) {
+		if (i == 1)
+			snprintf(alt, sizeof alt, "%s", path);
+		else if ((size_t)snprintf(alt, sizeof alt, "%.*s-%d.eml", (int)n, path, i)
+		    >= sizeof alt)
+			break;
+		if (link(a->tmp, alt) == 0) {
+			io_atomic_abort(a);	/* removes the temporary name */
+			return io_fsync_dir(dir, e);
+		}
+		if (errno != EEXIST) {
+			err_sys(e, EX_CANTCREAT, "cannot create %s", alt);
+			io_atomic_abort(a);
+			return -1;
+		}
+	}
+	io_atomic_abort(a);
+	return err_set(e, EX_CANTCREAT, "cannot create %s: that name and 999 others are taken",
+	    path);
 }
 
 /* --bcc-dir: one copy per Bcc recipient, for them and the sender only, written atomically. */
@@ -163,7 +216,7 @@ bcc_copies(const struct msg_header *h, const struct recips *r, const char *dir, 
 		}
 		if (io_out_init(&o, a.fd, path, e) != 0
 		    || emit(h, NULL, NULL, r->bcc[i].addr, one, c, flags, NULL, sp, &o, e) != 0
-		    || io_out_finish(&o) != 0 || io_atomic_commit(&a, e) != 0) {
+		    || io_out_finish(&o) != 0 || bcc_commit(&a, dir, path, e) != 0) {
 			if (o.failed)
 				*e = o.e;
 			io_out_free(&o);
@@ -288,6 +341,8 @@ encrypt_one(void *ctx, const struct batch_msg *m, struct err *e)
 			cli_die(EX_DATAERR, "the message has Bcc recipients (%s): one envelope "
 			    "would show them to every recipient; use --bcc-dir DIR for separately "
 			    "encrypted copies, or remove the Bcc field", r.bcc_list);
+		if (hide_resent_bcc(&h, e) != 0)
+			cli_die_err(e);
 		if (r.self_missing && !x->warned++)
 			cli_warn("no sender certificate configured (--self or SECMAIL_SELF_CERT): "
 			    "you will not be able to read this message yourself");

@@ -227,6 +227,13 @@ env_cert_usable(X509 *cert, struct err *e)
 	} else {
 		return unsupported_key(cert, pk, e);
 	}
+	/* A key anyone can break gives the content to anyone: RSA under 2048 bits, curves under
+	 * 224 (RFC 8551 §6, NIST SP 800-57: 112-bit security at least). */
+	if (EVP_PKEY_get_security_bits(pk) < ENV_MIN_SECURITY_BITS)
+		return err_set(e, EX_DATAERR, "certificate has a %d-bit %s key (%d-bit security): "
+		    "too weak to encrypt to (at least %d: RSA 2048, a 224-bit curve)",
+		    EVP_PKEY_get_bits(pk), EVP_PKEY_get0_type_name(pk),
+		    EVP_PKEY_get_security_bits(pk), ENV_MIN_SECURITY_BITS);
 	/* RFC 8550 §4.4.4: with an extended key usage, emailProtection must be in it. */
 	if ((X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) && !(xku & XKU_SMIME))
 		return err_set(e, EX_DATAERR,

@@ -59,7 +59,8 @@ enum {
 
 /* Is this certificate usable as an encryption recipient now? 0, or -1 with e saying why
  * (expired, not yet valid, keyUsage without keyEncipherment/keyAgreement, EKU without
- * emailProtection, unsupported key type). */
+ * emailProtection, unsupported key type, a key weaker than ENV_MIN_SECURITY_BITS). */
+#define ENV_MIN_SECURITY_BITS 112	/* RSA 2048, P-224 (NIST SP 800-57 part 1) */
 int env_cert_usable(X509 *cert, struct err *e);
 /* Issue 15: ML-KEM (RFC 9629 KEMRecipientInfo, OpenSSL 3.6) is usable when this OpenSSL's CMS
  * has it, with keyUsage keyEncipherment alone; X25519/X448 (RFC 8418) and ML-KEM on an OpenSSL

@@ -678,8 +678,24 @@ envmsg_read_decrypted_header(int fd, struct msg_header *h, struct err *e)
 }
 
 int
+envmsg_inner_dup(const char *name, const struct msg_header *outer)
+{
+	/* RFC 5322 §3.6: the fields a message has at most once */
+	static const char *const once[] = { "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+	    "Subject", "Date", "Message-ID", "In-Reply-To", "References", NULL };
+	size_t i;
+
+	if (outer == NULL || msg_header_get(outer, name) == NULL)
+		return 0;
+	for (i = 0; once[i] != NULL; i++)
+		if (strcasecmp(name, once[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
 envmsg_write_decrypted(int fd, int crlf, const char *authserv, int content_only,
-    struct io_out *o, int *bare, struct err *e)
+    const struct msg_header *outer, struct io_out *o, int *bare, struct err *e)
 {
 	struct msg_header ih;
 	struct io_in in;
@@ -716,7 +732,8 @@ envmsg_write_decrypted(int fd, int crlf, const char *authserv, int content_only,
 		/* the payload is anyone's: no record of ours hidden behind a bare CR */
 		msg_header_no_bare_cr(&ih);
 		for (i = 0; i < ih.n; i++)
-			if ((!content_only || envmsg_is_inner(ih.f[i].name))
+			if ((content_only ? envmsg_is_inner(ih.f[i].name)
+			    : !envmsg_inner_dup(ih.f[i].name, outer))
 			    && sink_write(&sk, ih.f[i].raw, ih.f[i].rawlen, e) != 0)
 				goto out;
 		/* the empty line as it was (absent when the entity is a header alone) */

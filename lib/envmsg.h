@@ -122,9 +122,18 @@ int envmsg_header_strip_raw(int fd, uint64_t len, const char *authserv, struct i
  * (the sender chose them); when it is not a MIME entity (no header: bare bytes, RFC 4134
  * §5.1), the blank line that ends the outer header first, so the bytes are its body
  * (*bare = 1). Line ends converted to LF unless crlf. content_only: of the entity's header
- * only its Content-* fields (header protection: the caller wrote the others, hp_merge). */
+ * only its Content-* fields (header protection: the caller wrote the others, hp_merge);
+ * else every field but those envmsg_inner_dup names for outer. */
 int envmsg_write_decrypted(int fd, int crlf, const char *authserv, int content_only,
-    struct io_out *o, int *bare, struct err *e);
+    const struct msg_header *outer, struct io_out *o, int *bare, struct err *e);
+
+/* Is name, a field in the header of a decrypted entity that is not header protection, one to
+ * leave out because the outer header (outer, may be NULL) has it and RFC 5322 §3.6 allows it
+ * once (From, Sender, Reply-To, To, Cc, Bcc, Subject, Date, Message-ID, In-Reply-To,
+ * References)? Anyone can encrypt to the recipient: a From inside, shown beside the outer one
+ * that the MTA checked (DKIM, DMARC), would be a sender nobody checked. envmsg_write_decrypted
+ * leaves these out when outer is given. */
+int envmsg_inner_dup(const char *name, const struct msg_header *outer);
 
 /* The header of the decrypted entity in fd (from its start; rewound after), for header
  * protection: 0 with h read (h->n == 0 when the entity has none, or is not a MIME entity);

@@ -141,6 +141,20 @@ field_addrs(const struct msg_header *h, const char *name, struct recips_strlist 
 	return 0;
 }
 
+/* RFC 5322 §3.6.6: a re-sent message (one with Resent- fields) goes to the addresses of its
+ * Resent-To, Resent-Cc and Resent-Bcc fields, not to those of To, Cc and Bcc (mailsend,
+ * sendmail and Postfix -t read it so): they are the ones who must be able to read it. */
+static int
+is_resent(const struct msg_header *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strncasecmp(h->f[i].name, "Resent-", 7) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 utc(time_t t, char *buf, size_t n)
 {
@@ -248,6 +262,22 @@ load_files(const struct recips_opts *o, const struct recips_strlist *files,
 	return 0;
 }
 
+/* Does cert name addr, whatever the case? The store keys its entries by the lowercased
+ * address (certstore.h), so the local part's case is not known there. */
+static int
+cert_names_ci(X509 *cert, const char *addr)
+{
+	struct err ignore;
+	char **v = keys_cert_addrs(cert, &ignore);
+	size_t i;
+	int yes = 0;
+
+	for (i = 0; v != NULL && v[i] != NULL && !yes; i++)
+		yes = strcasecmp(v[i], addr) == 0;
+	keys_addrs_free(v);
+	return yes;
+}
+
 /* Look addr up in the store: a usable certificate, what it announced, and the cipher last
  * seen in mail from it (*prev; ENV_CIPHER_NONE if none). */
 static X509 *
@@ -265,6 +295,17 @@ store_cert(const struct recips_opts *o, struct certstore *cs, const char *addr,
 	if (cs == NULL || certstore_get(cs, addr, &ent, &why) != 0) {
 		fail_add(f, addr, cs == NULL ? "no certificate (no certificate store)" :
 		    why.code == EX_NOINPUT || why.sys == 2 ? "no certificate in the store" : why.msg);
+		return NULL;
+	}
+	/* Every way into the store files a certificate under the addresses it names
+	 * (smime-verify --save-certs, smime-certs): one that does not name addr was put there by
+	 * hand or by someone else (a planted file, a symlink to another entry), and would take
+	 * the mail meant for addr. */
+	if (!cert_names_ci(ent.cert, addr) || (ent.signer != NULL
+	    && !cert_names_ci(ent.signer, addr))) {
+		fail_add(f, addr, "the store entry's certificate does not name this address "
+		    "(a planted or altered entry?): refused");
+		certstore_entry_free(&ent);
 		return NULL;
 	}
 	x = ent.cert;
@@ -387,14 +428,16 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 	const char *dir, *self;
 	char dirbuf[4096];
 	size_t i, nc = 0;
-	int rc = -1, known;
+	int rc = -1, known, resent;
 
 	memset(r, 0, sizeof *r);
 	r->cipher = ENV_DEFAULT_CIPHER;
 	if ((r->certs = sk_X509_new_null()) == NULL)
 		return err_sys(e, EX_OSERR, "out of memory");
-	if (!o->only_named && (field_addrs(h, "To", &to, e) != 0
-	    || field_addrs(h, "Cc", &to, e) != 0 || field_addrs(h, "Bcc", &bcc, e) != 0))
+	resent = is_resent(h);
+	if (!o->only_named && (field_addrs(h, resent ? "Resent-To" : "To", &to, e) != 0
+	    || field_addrs(h, resent ? "Resent-Cc" : "Cc", &to, e) != 0
+	    || field_addrs(h, resent ? "Resent-Bcc" : "Bcc", &bcc, e) != 0))
 		goto out;
 	for (i = 0; i < o->addrs.n; i++)
 		if (!strlist_has(&to, o->addrs.v[i]) && recips_opts_add(&to, o->addrs.v[i]) != 0)
@@ -537,8 +580,9 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 			err_set(e, EX_DATAERR, "only Bcc recipients and no sender certificate: the "
 			    "message on standard output could be read by no one (give --self)");
 		else
-			err_set(e, EX_DATAERR, "no recipients: the message has no To or Cc address "
-			    "and none was given with -r or -R");
+			err_set(e, EX_DATAERR, "no recipients: the message has no %s address "
+			    "and none was given with -r or -R", resent ? "Resent-To or Resent-Cc "
+			    "(it is re-sent)" : "To or Cc");
 		goto out;
 	}
 	r->cipher = env_cipher_choose(capp, prev, nc);

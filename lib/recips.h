@@ -66,7 +66,8 @@ struct recips {
 };
 
 /*
- * Resolve the recipients of message h. Every failing address is collected; if any, the
+ * Resolve the recipients of message h: To, Cc and Bcc, or for a re-sent message (any
+ * Resent- field, RFC 5322 §3.6.6) Resent-To, Resent-Cc and Resent-Bcc. Every failing address is collected; if any, the
  * error (EX_DATAERR) lists each with its reason ("a@x: no certificate in the store; b@y:
  * certificate has expired (since 2026-01-01 00:00:00 UTC, 12 days ago); c@z: certificate was
  * revoked on ..."). Bcc addresses are listed in r->bcc; with want_bcc their

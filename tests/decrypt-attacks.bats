@@ -251,3 +251,71 @@ PY
 		grep -q $'^Subject: s\r$' "$T/d"
 	done
 }
+
+@test "attack: From and Subject inside an entity that is not header protection (anyone can encrypt to Bob) never stand beside the outer ones" {
+	# the MTA checked the outer From (DKIM, DMARC); the one inside nobody checked
+	printf 'From: CEO <ceo@bank.example>\r\nSubject: wire the money\r\nReply-To: ceo@bank.example\r\nKeywords: kept\r\nContent-Type: text/plain\r\n\r\npay now\r\n' >"$T/ent"
+	openssl cms -encrypt -binary -outform DER -in "$T/ent" -out "$T/e.der" -aes-256-gcm "$PKI/bob.pem"
+	wrap "$T/e.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out"
+	grep -q 'pay now' "$T/out"
+	absent 'ceo@bank.example>' "$T/out"
+	absent 'wire the money' "$T/out"
+	python3 - "$T/out" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+assert m.get_all('From') == ['Alice <alice@example.org>'], m.get_all('From')
+assert m.get_all('Subject') == ['envelope test'], m.get_all('Subject')
+# a field the outer header does not have is the entity's own business: kept
+assert m.get_all('Reply-To') == ['ceo@bank.example'], m.get_all('Reply-To')
+assert m.get_all('Keywords') == ['kept']
+assert m.get_content_type() == 'text/plain'
+PY
+	CHECK record "$T/out" | grep -q "integrity=aead (the encrypted entity's own From, Subject left out"
+	# the entity smime-encrypt makes (Content-* alone) still comes back byte-exact
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/e.der" -aes-256-gcm "$PKI/bob.pem"
+	wrap "$T/e.der" authEnveloped-data >"$T/in"
+	smime-decrypt "${KEYS[@]}" "$T/in" >"$T/out"
+	CHECK record "$T/out" | grep -qx 'mx.example.org; decrypted cipher=aes-256-gcm integrity=aead'
+}
+
+@test "attack: RSA PKCS#1 v1.5 oracle: a bad-padding encrypted key and an altered tag get the same exit status and words, with and without --cert" {
+	openssl cms -encrypt -binary -outform DER -in "$T/entity" -out "$T/g.der" -aes-256-gcm "$PKI/bob.pem"
+	openssl x509 -in "$PKI/bob.pem" -pubkey -noout >"$T/pub.pem"
+	# the encrypted key replaced by a raw RSA block with block type 1 (not 2): bad padding
+	python3 - "$T" <<'PY'
+import subprocess, sys
+t = sys.argv[1]
+d = open(t + '/g.der', 'rb').read()
+i = d.find(b'\x04\x82\x01\x00')
+assert i > 0
+blk = b'\x00\x01' + b'\xff' * 200 + b'\x00' + b'A' * 53
+ek = subprocess.run(['openssl', 'pkeyutl', '-encrypt', '-pubin', '-inkey', t + '/pub.pem',
+                     '-pkeyopt', 'rsa_padding_mode:none'], input=blk, capture_output=True,
+                    check=True).stdout
+assert len(ek) == 256
+open(t + '/badrsa.der', 'wb').write(d[:i + 4] + ek + d[i + 4 + 256:])
+j = d.rfind(b'\x04\x10')
+tag = bytearray(d)
+tag[j + 2] ^= 1
+open(t + '/badtag.der', 'wb').write(bytes(tag))
+PY
+	wrap "$T/badrsa.der" authEnveloped-data >"$T/badrsa"
+	wrap "$T/badtag.der" authEnveloped-data >"$T/badtag"
+	for keys in "--cert $PKI/bob.pem --key $PKI/bob.key" "--key $PKI/bob.key"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr smime-decrypt --strict $keys "$T/badrsa"
+		local s1=$status e1=$stderr
+		# shellcheck disable=SC2086
+		run --separate-stderr smime-decrypt --strict $keys "$T/badtag"
+		[ "$status" = 65 ] && [ "$s1" = 65 ]
+		[ "$stderr" = "$e1" ]
+		[[ $stderr == *"authentication failed"* ]]
+		# as a filter: the same record for both
+		# shellcheck disable=SC2086
+		smime-decrypt $keys "$T/badrsa" >"$T/o1" 2>/dev/null
+		# shellcheck disable=SC2086
+		smime-decrypt $keys "$T/badtag" >"$T/o2" 2>/dev/null
+		[ "$(CHECK record "$T/o1")" = "$(CHECK record "$T/o2")" ]
+	done
+}

@@ -2,7 +2,8 @@
  * came and read (or, when msg.c refuses it, copied with forged verdict fields removed), the
  * Content-Type classification, the search for an encrypted part inside a multipart (the MIME
  * walker, the CMS content-type peek), the strict base64 body source with its tee, the
- * envelope decoder, and the writer of a decrypted entity. Never a crash; a failed decryption
+ * envelope decoder, and the writer of a decrypted entity (with the outer header: the fields
+ * left out of it, envmsg_inner_dup). Never a crash; a failed decryption
  * writes nothing. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +32,8 @@ null_fd(void)
 /* Decrypt what in holds (n octets), teeing the raw bytes; then write any plaintext out the
  * way smime-decrypt does. */
 static void
-decrypt(struct io_in *in, enum cte cte, uint64_t n, EVP_PKEY *key, int out)
+decrypt(struct io_in *in, enum cte cte, uint64_t n, EVP_PKEY *key, int out,
+    const struct msg_header *outer)
 {
 	struct envmsg_bodysrc bs;
 	struct env_info info;
@@ -46,7 +48,8 @@ decrypt(struct io_in *in, enum cte cte, uint64_t n, EVP_PKEY *key, int out)
 		src = envmsg_bodysrc_src(&bs);
 		if (env_decrypt_spool(&src, key, NULL, &pfd, &info, &e) == 0) {
 			if (io_out_init(&o, out, "fuzz", &e) == 0) {
-				(void)envmsg_write_decrypted(pfd, 0, "mx.example.org", 0, &o, &bare, &e);
+				(void)envmsg_write_decrypted(pfd, 0, "mx.example.org", 0, outer, &o,
+				    &bare, &e);
 				io_out_free(&o);
 			}
 			close(pfd);
@@ -106,11 +109,11 @@ run(int fd, EVP_PKEY *key)
 		if (envmsg_find_enveloped(body, &h, &part, &e) == 1
 		    && lseek(body, (off_t)part.body_offset, SEEK_SET) >= 0
 		    && io_in_init(&pin, body, "p", &e) == 0) {
-			decrypt(&pin, part.cte, part.body_end - part.body_offset, key, out);
+			decrypt(&pin, part.cte, part.body_end - part.body_offset, key, out, &h);
 			io_in_free(&pin);
 		}
 	} else if (kind != ENVMSG_PLAIN) {
-		decrypt(&in, cte_parse(cte != NULL ? cte->value : NULL), UINT64_MAX, key, out);
+		decrypt(&in, cte_parse(cte != NULL ? cte->value : NULL), UINT64_MAX, key, out, &h);
 	}
 out:
 	io_in_free(&in);

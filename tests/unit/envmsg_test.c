@@ -185,7 +185,7 @@ decrypted(const char *plain, int crlf, int *bare)
 	int in = spool_of(plain, strlen(plain)), out = spool_of("", 0);
 
 	io_out_init(&o, out, "out", &e);
-	if (envmsg_write_decrypted(in, crlf, "mx.example.org", 0, &o, bare, &e) != 0)
+	if (envmsg_write_decrypted(in, crlf, "mx.example.org", 0, NULL, &o, bare, &e) != 0)
 		return "(error)";
 	io_out_finish(&o);
 	slurp(out, got_buf, sizeof got_buf);
