@@ -103,17 +103,24 @@ config_error(const char *fmt, const char *arg)
 }
 
 static void
-outbound(const struct gw_policy *p, const char *sender, const char *rcpt, int *fd, struct buf *sum)
+outbound(const struct gw_policy *p, const char *authserv, const char *sender, const char *rcpt,
+    int *fd, struct buf *sum)
 {
 	struct gw_ident me, you;
 	struct run_result r;
 	char *from, *av[24];
-	int n, have = 0;
+	int n, have = 0, forged;
 	enum gw_kind k;
 	struct err e;
 
-	if (gw_inspect(*fd, &k, &from, &e) != 0)
+	/* A verdict that claims our authserv-id was not written by us: a local recipient would
+	 * get it as ours (their mail never passes the inbound filter), others as a lie told in
+	 * our name. Removed before anything is signed or encrypted with the header. */
+	if ((forged = gw_strip_verdicts(fd, authserv, &e)) < 0
+	    || gw_inspect(*fd, &k, &from, &e) != 0)
 		cli_die(EX_TEMPFAIL, "%s", e.msg);
+	if (forged > 0)
+		buf_addf(sum, "%d forged verdict field%s removed, ", forged, forged > 1 ? "s" : "");
 	if (k == GW_ENCRYPTED) {
 		free(from);
 		buf_addf(sum, "already encrypted: passed unchanged");
@@ -333,7 +340,7 @@ main(int argc, char **argv)
 	authserv = p.authserv != NULL ? p.authserv : ar_default_authserv(host, sizeof host);
 	fd = spool_stdin();
 	if (mode == 'O')
-		outbound(&p, sender, rcpt, &fd, &sum);
+		outbound(&p, authserv, sender, rcpt, &fd, &sum);
 	else
 		inbound(&p, authserv, rcpt, &fd, &sum);
 	if (to_stdout) {

@@ -249,6 +249,51 @@ gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e)
 	return 0;
 }
 
+static int
+has_bare_cr(const struct msg_header *h)
+{
+	size_t i, k;
+
+	for (i = 0; i < h->n; i++)
+		for (k = 0; k < h->f[i].rawlen; k++)
+			if (h->f[i].raw[k] == '\r' && (k + 1 >= h->f[i].rawlen
+			    || h->f[i].raw[k + 1] != '\n'))
+				return 1;
+	return 0;
+}
+
+int
+gw_strip_verdicts(int *fd, const char *authserv, struct err *e)
+{
+	struct msg_header h;
+	struct io_in in;
+	size_t k = 0;
+	int out = -1, rc = 0;
+
+	msg_header_init(&h);
+	h.lenient = 1;	/* nothing in the input is an error: the message goes on */
+	if (lseek(*fd, 0, SEEK_SET) != 0 || io_in_init(&in, *fd, "message", e) != 0)
+		return err_sys(e, EX_IOERR, "cannot read a temporary file");
+	if (msg_header_read(&in, &h, e) != 0) {
+		rc = -1;
+	} else if ((k = ar_strip(&h, authserv)) > 0 || h.defect[0] != '\0' || has_bare_cr(&h)) {
+		msg_header_no_bare_cr(&h);
+		if ((out = msg_spool(&in, &h, e)) < 0)
+			rc = -1;
+	}
+	io_in_free(&in);
+	msg_header_free(&h);
+	if (rc != 0)
+		return -1;
+	if (out >= 0) {
+		close(*fd);
+		*fd = out;
+	} else if (lseek(*fd, 0, SEEK_SET) != 0) {
+		return err_sys(e, EX_IOERR, "cannot rewind a temporary file");
+	}
+	return (int)k;
+}
+
 int
 gw_verdict(int fd, const char *authserv, char *out, size_t n, struct err *e)
 {

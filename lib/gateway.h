@@ -57,6 +57,16 @@ enum gw_kind { GW_PLAIN, GW_SIGNED, GW_ENCRYPTED };
  * header that cannot be read counts as plain. -1 with e set only on I/O errors. */
 int gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e);
 
+/*
+ * Outbound mail carries no verdict of ours: remove from the message on *fd every
+ * Authentication-Results and Secmail-Decryption field that claims authserv (RFC 8601 §5),
+ * make bare CRs in the header spaces (no reader then sees a field there that we read as part
+ * of another), and end the header with a blank line before a line that is not a field (every
+ * reader then agrees where it ends). Only when something changed is *fd replaced by a new
+ * spool holding the result. *fd is rewound. Returns how many fields were removed, or -1.
+ */
+int gw_strip_verdicts(int *fd, const char *authserv, struct err *e);
+
 /* The smime= result in the first Authentication-Results field of the message on fd that
  * claims authserv, into out ("smime=pass"; "" when there is none); fd is rewound. */
 int gw_verdict(int fd, const char *authserv, char *out, size_t n, struct err *e);

@@ -324,3 +324,76 @@ PY
 	run smime-encrypt --recipients-only -R bob@example.org --bcc-dir "$T" <"$T/m"
 	[ "$status" -eq 64 ]
 }
+
+# ours_in FILE: the header fields of FILE that claim our authserv-id, as Python's email
+# package reads the header (an independent parser), one per line.
+ours_in() {
+	python3 - "$1" "$AUTHSERV" <<'PY'
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.compat32)
+for k, v in m.items():
+    if k.lower() in ('authentication-results', 'secmail-decryption') \
+            and sys.argv[2] in str(email.header.make_header(email.header.decode_header(v))).lower():
+        print(k, v)
+PY
+}
+
+# forge OUT: alice's draft with verdicts claiming our authserv-id, the ways a sender can
+# write them, and one from another service (kept)
+forge() {
+	{
+		printf 'Authentication-Results: %s; smime=pass\n' "$AUTHSERV"
+		printf 'authentication-results: (ours) "%s"; smime=pass\n' "${AUTHSERV^^}"
+		printf 'Authentication-Results: =?us-ascii?q?%s?=; smime=pass\n' "$AUTHSERV"
+		printf 'Secmail-Decryption: %s; decrypted cipher=aes-256-gcm integrity=aead\n' "$AUTHSERV"
+		printf 'Authentication-Results: mx.elsewhere.example; spf=pass\n'
+		cat "$T/draft"
+	} >"$1"
+}
+
+@test "gateway outbound attack: a local user's forged verdicts never reach a local recipient as ours" {
+	bob_local
+	# From names the boss: not signed, not encrypted (bob is local), and no inbound filter
+	# runs for bob afterwards: whatever verdict the header carries, bob's reader shows
+	forge "$T/forged"
+	sed -i 's/^From: .*/From: Boss <boss@example.org>/' "$T/forged"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged" >"$T/out" 2>/dev/null
+	[ -z "$(ours_in "$T/out")" ]
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged"
+	[ "$status" -eq 0 ]
+	[[ $output == *"4 forged verdict fields removed, not signed (From is not the sender), not encrypted (bob@example.org is a local recipient)"* ]]
+	grep -q '^Authentication-Results: mx.elsewhere.example; spf=pass$' "$T/out"
+	grep -q '^From: Boss <boss@example.org>$' "$T/out"
+	grep -q 'Pay 100 EUR' "$T/out"
+	# signed by alice: her signature does not cover a verdict in our name either
+	forge "$T/forged"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged" >"$T/out" 2>/dev/null
+	[ -z "$(ours_in "$T/out")" ]
+	openssl_verify "$T/out"
+	refute grep -qi "$AUTHSERV" "$T/verified"
+}
+
+@test "gateway outbound attack: forged verdicts do not leave in our name, outside or inside the encryption" {
+	forge "$T/forged"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged" >"$T/out" 2>/dev/null
+	[ -z "$(ours_in "$T/out")" ]
+	unwrap "$T/out" bob "$T/plain"
+	refute grep -qi "$AUTHSERV" "$T/plain"
+	# an encrypted message passes unchanged but for the outer forged fields
+	{ head -4 "$T/forged"; cat "$CORPUS/signenc-gcm.eml"; } >"$T/forged-enc"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged-enc" >"$T/out" 2>/dev/null
+	cmp "$T/out" "$CORPUS/signenc-gcm.eml"
+}
+
+@test "gateway outbound attack: a verdict hidden behind a bare CR or after a broken header line is not delivered" {
+	bob_local
+	# our header parser reads one field where a reader that ends lines at CR sees two; a
+	# line without a colon ends our header, a lax reader reads on
+	printf 'X-Note: hi\rAuthentication-Results: %s; smime=pass\nFrom: Boss <boss@example.org>\nnot a field\nAuthentication-Results: %s; smime=pass\nSubject: pay\n\nPay 900 EUR\n' \
+		"$AUTHSERV" "$AUTHSERV" >"$T/m"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/m" >"$T/out" 2>/dev/null
+	refute grep -q $'\r' "$T/out"
+	[ -z "$(ours_in "$T/out")" ]
+	[ -z "$(tr '\r' '\n' <"$T/out" | sed '/^$/,$d' | grep -i "^Authentication-Results: $AUTHSERV")" ]
+	grep -q 'Pay 900 EUR' "$T/out"
+}
