@@ -102,6 +102,19 @@ config_error(const char *fmt, const char *arg)
 	cli_die(EX_TEMPFAIL, "configuration error: %s%s", fmt, arg);
 }
 
+/* Is a exactly one addr-spec, as an address-list parser (sendmail's) reads it? */
+static int
+one_address(const char *a)
+{
+	struct addr_list al = { 0 };
+	struct err e;
+	int ok;
+
+	ok = addr_parse(a, &al, &e) == 0 && al.n == 1 && strcmp(al.v[0].spec, a) == 0;
+	addr_list_free(&al);
+	return ok;
+}
+
 static void
 outbound(const struct gw_policy *p, const char *authserv, const char *sender, const char *rcpt,
     int *fd, struct buf *sum)
@@ -335,6 +348,14 @@ main(int argc, char **argv)
 		config_error("one recipient per run (main.cf: TRANSPORT_destination_recipient_limit "
 		    "= 1); arguments given: ", argc - optind > 1 ? "more than one" : "none");
 	rcpt = argv[optind];
+	/* Postfix's sendmail reads each recipient (and -f) as an address list: "a@x, b@y" would
+	 * reach b, unencrypted, under a's policy. pipe(8) with flags=q quotes what needs it. */
+	if (!one_address(rcpt))
+		config_error("the recipient is not one address as sendmail reads it (pipe(8) "
+		    "needs flags=q): ", rcpt);
+	if (*sender != '\0' && !one_address(sender))
+		config_error("the sender is not one address as sendmail reads it (pipe(8) "
+		    "needs flags=q): ", sender);
 	if (gw_policy_load(&p, conf_path, own_dir(), &e) != 0)
 		config_error("", e.msg);
 	authserv = p.authserv != NULL ? p.authserv : ar_default_authserv(host, sizeof host);

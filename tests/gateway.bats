@@ -397,3 +397,29 @@ forge() {
 	[ -z "$(tr '\r' '\n' <"$T/out" | sed '/^$/,$d' | grep -i "^Authentication-Results: $AUTHSERV")" ]
 	grep -q 'Pay 900 EUR' "$T/out"
 }
+
+@test "gateway attack: a recipient sendmail would read as several addresses is refused (75), nothing sent" {
+	# Postfix's sendmail parses each argument as an address list; without pipe(8)'s flags=q
+	# this recipient reaches carol@partner.example in the clear, under nowhere.example's policy
+	r='carol@partner.example, x@nowhere.example'
+	python3 -c 'import sys, email.utils; assert len(email.utils.getaddresses([sys.argv[1]])) == 2' "$r"
+	run gw --outbound -f alice@example.org -- "$r" <"$T/draft"
+	[ "$status" -eq 75 ]
+	[[ $output == "secmail-gateway: configuration error: the recipient is not one address as sendmail reads it (pipe(8) needs flags=q): $r" ]]
+	[ ! -e "$T/sendmail.args" ]
+	for r in 'Carol <carol@partner.example>' 'carol@partner.example (x)' 'carol'; do
+		run gw --inbound -f mallory@example.net -- "$r" <"$CORPUS/plain.eml"
+		[ "$status" -eq 75 ] || { echo "$r: $status"; return 1; }
+	done
+	run gw --outbound -f 'alice@example.org, boss@example.org' -- bob@example.org <"$T/draft"
+	[ "$status" -eq 75 ]
+	[[ $output == *"the sender is not one address"* ]]
+	[ ! -e "$T/sendmail.args" ]
+	# what flags=q writes is one address, and passes as it is
+	run gw --outbound -f alice@example.org -- '"x, carol@partner.example"@nowhere.example' <"$T/draft"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/sendmail.args")" = "$(printf '%s\n' -G -i -f alice@example.org -- '"x, carol@partner.example"@nowhere.example')" ]
+	run gw --inbound -f '' -- '-dash@example.org' <"$CORPUS/plain.eml"
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 "$T/sendmail.args")" = "-dash@example.org" ]
+}
