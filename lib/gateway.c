@@ -11,6 +11,7 @@
 #include "ar.h"
 #include "certstore.h"
 #include "envelope.h"
+#include "envmsg.h"
 #include "gateway.h"
 #include "io.h"
 #include "msg.h"
@@ -182,6 +183,22 @@ gw_ident(const struct gw_policy *p, const char *addr, struct gw_ident *id)
 	return 1;
 }
 
+static int
+is_pkcs7_mime(const struct msg_header *h)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Type");
+	struct mime_type t;
+	struct err e;
+	int r;
+
+	if (f == NULL || mime_type_parse(f->value, 0, &t, &e) != 0)
+		return 0;
+	r = mime_type_is(&t, "application", "pkcs7-mime")
+	    || mime_type_is(&t, "application", "x-pkcs7-mime");
+	mime_type_free(&t);
+	return r;
+}
+
 static enum gw_kind
 kind_of(const struct msg_header *h)
 {
@@ -223,6 +240,44 @@ header_of(int fd, struct msg_header *h, struct err *e)
 	return rc;
 }
 
+/* Is the Content-Transfer-Encoding base64? */
+static int
+is_base64(const struct msg_header *h)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Transfer-Encoding");
+	const char *v;
+
+	if (f == NULL)
+		return 0;
+	v = f->value + strspn(f->value, " \t\r\n");
+	return strncasecmp(v, "base64", 6) == 0 && strcspn(v + 6, " \t\r\n(;") == 0;
+}
+
+/* What an application/pkcs7-mime body holds, by its ContentInfo's contentType (RFC 5652
+ * §3), read from fd at off: the label is no proof, and clients that leave out smime-type
+ * use the same label for signed-data, whose content is only base64. Whatever is not an
+ * envelope or signed-data is plain. */
+static enum gw_kind
+cms_kind(int fd, off_t off, const struct msg_header *h)
+{
+	struct envmsg_bodysrc bs;
+	struct ber_src src;
+	struct io_in in;
+	struct err e;
+	enum env_content c = ENV_CT_UNKNOWN;
+
+	if (lseek(fd, off, SEEK_SET) != off || io_in_init(&in, fd, "message", &e) != 0)
+		return GW_PLAIN;
+	if (envmsg_bodysrc_init(&bs, &in, is_base64(h), &e) == 0) {
+		src = envmsg_bodysrc_src(&bs);
+		c = env_content_type(&src);
+	}
+	envmsg_bodysrc_free(&bs);
+	io_in_free(&in);
+	return c == ENV_CT_ENVELOPED || c == ENV_CT_AUTH_ENVELOPED ? GW_ENCRYPTED
+	    : c == ENV_CT_SIGNED ? GW_SIGNED : GW_PLAIN;
+}
+
 int
 gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e)
 {
@@ -240,6 +295,13 @@ gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e)
 	}
 	if (rc == 0) {
 		*kind = kind_of(&h);
+		if (is_pkcs7_mime(&h)) {
+			*kind = cms_kind(fd, (off_t)h.bytes, &h);
+			if (lseek(fd, 0, SEEK_SET) != 0) {
+				msg_header_free(&h);
+				return err_sys(e, EX_IOERR, "cannot rewind a temporary file");
+			}
+		}
 		if (msg_header_count(&h, "From") == 1 && (f = msg_header_get(&h, "From")) != NULL
 		    && addr_parse(f->value, &al, &ae) == 0 && al.n == 1)
 			*from = strdup(al.v[0].spec);

@@ -423,3 +423,28 @@ forge() {
 	[ "$status" -eq 0 ]
 	[ "$(tail -1 "$T/sendmail.args")" = "-dash@example.org" ]
 }
+
+@test "gateway outbound attack: only a real envelope passes as encrypted; signed-data labelled without smime-type is encrypted" {
+	# an opaque-signed message from a client that leaves out smime-type: base64 of the text,
+	# readable by anyone on the way (openssl sees signedData)
+	sed 's/; smime-type=signed-data//' "$CORPUS/opaque.eml" >"$T/op"
+	der_of "$T/op" "$T/op.der"
+	openssl cms -cmsout -print -inform DER -in "$T/op.der" | grep -q 'contentType: pkcs7-signedData'
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/op"
+	[ "$status" -eq 0 ]
+	[[ $output == *"already signed, encrypted for bob@example.org"* ]]
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/op" >"$T/out" 2>/dev/null
+	unwrap "$T/out" bob "$T/plain"
+	refute grep -q 'Pay 100 EUR' "$T/out"
+	# text under an enveloped-data label, for a domain that requires encryption: returned
+	{ sed '/^$/q' "$T/draft" | sed '/^$/i Content-Type: application/pkcs7-mime; smime-type=enveloped-data\nContent-Transfer-Encoding: base64'
+	  sed '1,/^$/d' "$T/draft" | base64; } >"$T/fake"
+	der_of "$T/fake" "$T/fake.der"
+	refute openssl cms -cmsout -print -inform DER -in "$T/fake.der" 2>/dev/null
+	run gw --outbound -f alice@example.org -- carol@partner.example <"$T/fake"
+	[ "$status" -eq 69 ]
+	[ ! -e "$T/sendmail.args" ]
+	# a real envelope still passes unchanged
+	gw --outbound -f alice@example.org --stdout -- carol@partner.example <"$CORPUS/enc-gcm.eml" >"$T/out" 2>/dev/null
+	cmp "$T/out" "$CORPUS/enc-gcm.eml"
+}
