@@ -102,6 +102,26 @@ config_error(const char *fmt, const char *arg)
 	cli_die(EX_TEMPFAIL, "configuration error: %s%s", fmt, arg);
 }
 
+/* smime-encrypt refused a message with EX_DATAERR: is the recipient's certificate usable
+ * all the same (the same command takes a minimal message)? */
+static int
+cert_usable(const struct gw_policy *p, char **av)
+{
+	static const char probe[] = "Subject: probe\n\nprobe\n";
+	struct run_result r;
+	struct err e;
+	int fd, rc;
+
+	if ((fd = io_spool(&e)) < 0)
+		cli_die(EX_TEMPFAIL, "%s", e.msg);
+	if (io_write_all(fd, probe, sizeof probe - 1) != 0)
+		cli_die(EX_TEMPFAIL, "cannot spool the message: %s", strerror(errno));
+	av[0] = "smime-encrypt";	/* step() pointed it at its own buffer */
+	rc = step(p, av, &fd, &r);
+	close(fd);
+	return rc == 0;
+}
+
 /* Is a exactly one addr-spec, as an address-list parser (sendmail's) reads it? */
 static int
 one_address(const char *a)
@@ -197,7 +217,13 @@ outbound(const struct gw_policy *p, const char *authserv, const char *sender, co
 		buf_addf(sum, ", encrypted for %s%s", rcpt, gw_obscured(p, rcpt)
 		    ? " (Subject obscured)" : "");
 		break;
-	case EX_DATAERR:	/* no usable certificate (the reason says which) */
+	case EX_DATAERR:	/* no usable certificate (the reason says which), or ... */
+		/* ... a message smime-encrypt cannot take (a header it cannot fold): then the
+		 * recipient's certificate is there and the text must not leave in the clear */
+		if (cert_usable(p, av))
+			cli_die(EX_UNAVAILABLE, "%s: the message cannot be encrypted, and the "
+			    "recipient's certificate is in the store: %s", rcpt, r.msg);
+		/* FALLTHROUGH */
 	case EX_UNAVAILABLE:	/* an algorithm the recipient's key needs is not available */
 		if (gw_required(p, rcpt))
 			cli_die(EX_UNAVAILABLE, "%s: the policy requires encryption for this "

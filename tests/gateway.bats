@@ -448,3 +448,21 @@ forge() {
 	gw --outbound -f alice@example.org --stdout -- carol@partner.example <"$CORPUS/enc-gcm.eml" >"$T/out" 2>/dev/null
 	cmp "$T/out" "$CORPUS/enc-gcm.eml"
 }
+
+@test "gateway outbound attack: a message smime-encrypt cannot take does not leave in the clear when the recipient has a certificate" {
+	# a header word too long to fold (RFC 5322 §2.1.1: 998): smime-encrypt refuses the
+	# message with the status it uses for a missing certificate
+	python3 -c 'import sys; sys.stdout.write("X-Long: " + "B" * 5000 + "\n")' >"$T/m"
+	cat "$T/draft" >>"$T/m"
+	run smime-encrypt --recipients-only -R bob@example.org --cert-dir "$T/certs" --no-self <"$T/m"
+	[ "$status" -eq 65 ]
+	run gw --outbound -f alice@example.org -- bob@example.org <"$T/m"
+	[ "$status" -eq 69 ]
+	[[ $output == "secmail-gateway: bob@example.org: the message cannot be encrypted, and the recipient's certificate is in the store: "*"too long to fold"* ]]
+	[ "$(echo "$output" | wc -l)" -eq 1 ]
+	[ ! -e "$T/sendmail.args" ]
+	# without a certificate the policy sends it signed only, as before
+	run gw --outbound -f alice@example.org --stdout -- dave@nowhere.example <"$T/m"
+	[ "$status" -eq 0 ]
+	[[ $output == *"not encrypted"*"no certificate"* ]]
+}
