@@ -16,6 +16,7 @@
 #include "io.h"
 #include "msg.h"
 #include "param.h"
+#include "rfc2047.h"
 
 static const char *const known_keys[] = {
 	"keys", "cert_dir", "ca_file", "ca_path", "authserv_id", "require_encryption",
@@ -278,6 +279,29 @@ cms_kind(int fd, off_t off, const struct msg_header *h)
 	    : c == ENV_CT_SIGNED ? GW_SIGNED : GW_PLAIN;
 }
 
+/* Does the From field value show an address other than spec: in its display name, a
+ * comment or a group name, RFC 2047 encoded or not, with "@" or a look-alike (U+FF20,
+ * U+FE6B)? A reader shows "Boss <boss@example.org>" <alice@example.org> as the boss. */
+static int
+shows_other(const char *value, const char *spec)
+{
+	static const char *const ats[] = { "@", "\xef\xbc\xa0", "\xef\xb9\xab", NULL };
+	struct err e;
+	char *d = rfc2047_decode(value, &e), *p;
+	size_t n = strlen(spec), i;
+	int r = 0;
+
+	if (d == NULL && (d = strdup(value)) == NULL)
+		return 1;
+	for (p = d; *p != '\0'; p++)
+		if (strncasecmp(p, spec, n) == 0)
+			memset(p, ' ', n);
+	for (i = 0; ats[i] != NULL && !r; i++)
+		r = strstr(d, ats[i]) != NULL;
+	free(d);
+	return r;
+}
+
 int
 gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e)
 {
@@ -303,7 +327,8 @@ gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e)
 			}
 		}
 		if (msg_header_count(&h, "From") == 1 && (f = msg_header_get(&h, "From")) != NULL
-		    && addr_parse(f->value, &al, &ae) == 0 && al.n == 1)
+		    && addr_parse(f->value, &al, &ae) == 0 && al.n == 1
+		    && !shows_other(f->value, al.v[0].spec))
 			*from = strdup(al.v[0].spec);
 		addr_list_free(&al);
 	}

@@ -53,8 +53,10 @@ int gw_ident(const struct gw_policy *p, const char *addr, struct gw_ident *id);
 enum gw_kind { GW_PLAIN, GW_SIGNED, GW_ENCRYPTED };
 
 /* What the message on fd (read from its start, then rewound) already is, by its top-level
- * Content-Type, and its From address when it has exactly one (malloc'd, else NULL). A
- * header that cannot be read counts as plain. -1 with e set only on I/O errors. */
+ * Content-Type and, for application/pkcs7-mime, the CMS content type of its body; and its
+ * From address when it has exactly one and the field shows no other address (in a display
+ * name, comment or group name, RFC 2047 decoded) (malloc'd, else NULL). A header that
+ * cannot be read counts as plain. -1 with e set only on I/O errors. */
 int gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e);
 
 /*

@@ -466,3 +466,26 @@ forge() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"not encrypted"*"no certificate"* ]]
 }
+
+@test "gateway outbound attack: a From whose display name, comment or group shows another address is not signed" {
+	for f in '=?utf-8?q?Boss_=3Cboss=40example=2Eorg=3E?= <alice@example.org>' \
+	    'alice@example.org (Boss <boss@example.org>)' \
+	    '"Boss <boss＠example.org>" <alice@example.org>' \
+	    'boss@example.org: Alice <alice@example.org>;'; do
+		sed "s/^From: .*/From: $f/" "$T/draft" >"$T/m"
+		# what a reader may show: Python's email package decodes the boss's address
+		python3 - "$T/m" <<'PY'
+import email, email.header, sys
+v = email.message_from_bytes(open(sys.argv[1], 'rb').read())['From']
+shown = str(email.header.make_header(email.header.decode_header(v)))
+assert 'boss' in shown.lower(), shown
+PY
+		run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/m"
+		[ "$status" -eq 0 ]
+		[[ $output == *"not signed (From is not the sender), encrypted for bob@example.org"* ]] || { echo "$f: $output"; return 1; }
+	done
+	# the sender's own address in the display name is no other address
+	sed 's/^From: .*/From: "alice@example.org" (alice@example.org) <alice@example.org>/' "$T/draft" >"$T/m"
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/m"
+	[[ $output == *"signed by alice@example.org, encrypted for bob@example.org"* ]]
+}
