@@ -102,18 +102,58 @@ config_error(const char *fmt, const char *arg)
 	cli_die(EX_TEMPFAIL, "configuration error: %s%s", fmt, arg);
 }
 
+/* smime-encrypt refused a message with EX_DATAERR: is the recipient's certificate usable
+ * all the same (the same command takes a minimal message)? */
+static int
+cert_usable(const struct gw_policy *p, char **av)
+{
+	static const char probe[] = "Subject: probe\n\nprobe\n";
+	struct run_result r;
+	struct err e;
+	int fd, rc;
+
+	if ((fd = io_spool(&e)) < 0)
+		cli_die(EX_TEMPFAIL, "%s", e.msg);
+	if (io_write_all(fd, probe, sizeof probe - 1) != 0)
+		cli_die(EX_TEMPFAIL, "cannot spool the message: %s", strerror(errno));
+	av[0] = "smime-encrypt";	/* step() pointed it at its own buffer */
+	rc = step(p, av, &fd, &r);
+	close(fd);
+	return rc == 0;
+}
+
+/* Is a exactly one addr-spec, as an address-list parser (sendmail's) reads it? */
+static int
+one_address(const char *a)
+{
+	struct addr_list al = { 0 };
+	struct err e;
+	int ok;
+
+	ok = addr_parse(a, &al, &e) == 0 && al.n == 1 && strcmp(al.v[0].spec, a) == 0;
+	addr_list_free(&al);
+	return ok;
+}
+
 static void
-outbound(const struct gw_policy *p, const char *sender, const char *rcpt, int *fd, struct buf *sum)
+outbound(const struct gw_policy *p, const char *authserv, const char *sender, const char *rcpt,
+    int *fd, struct buf *sum)
 {
 	struct gw_ident me, you;
 	struct run_result r;
 	char *from, *av[24];
-	int n, have = 0;
+	int n, have = 0, forged;
 	enum gw_kind k;
 	struct err e;
 
-	if (gw_inspect(*fd, &k, &from, &e) != 0)
+	/* A verdict that claims our authserv-id was not written by us: a local recipient would
+	 * get it as ours (their mail never passes the inbound filter), others as a lie told in
+	 * our name. Removed before anything is signed or encrypted with the header. */
+	if ((forged = gw_strip_verdicts(fd, authserv, &e)) < 0
+	    || gw_inspect(*fd, &k, &from, &e) != 0)
 		cli_die(EX_TEMPFAIL, "%s", e.msg);
+	if (forged > 0)
+		buf_addf(sum, "%d forged verdict field%s removed, ", forged, forged > 1 ? "s" : "");
 	if (k == GW_ENCRYPTED) {
 		free(from);
 		buf_addf(sum, "already encrypted: passed unchanged");
@@ -177,7 +217,13 @@ outbound(const struct gw_policy *p, const char *sender, const char *rcpt, int *f
 		buf_addf(sum, ", encrypted for %s%s", rcpt, gw_obscured(p, rcpt)
 		    ? " (Subject obscured)" : "");
 		break;
-	case EX_DATAERR:	/* no usable certificate (the reason says which) */
+	case EX_DATAERR:	/* no usable certificate (the reason says which), or ... */
+		/* ... a message smime-encrypt cannot take (a header it cannot fold): then the
+		 * recipient's certificate is there and the text must not leave in the clear */
+		if (cert_usable(p, av))
+			cli_die(EX_UNAVAILABLE, "%s: the message cannot be encrypted, and the "
+			    "recipient's certificate is in the store: %s", rcpt, r.msg);
+		/* FALLTHROUGH */
 	case EX_UNAVAILABLE:	/* an algorithm the recipient's key needs is not available */
 		if (gw_required(p, rcpt))
 			cli_die(EX_UNAVAILABLE, "%s: the policy requires encryption for this "
@@ -328,12 +374,20 @@ main(int argc, char **argv)
 		config_error("one recipient per run (main.cf: TRANSPORT_destination_recipient_limit "
 		    "= 1); arguments given: ", argc - optind > 1 ? "more than one" : "none");
 	rcpt = argv[optind];
+	/* Postfix's sendmail reads each recipient (and -f) as an address list: "a@x, b@y" would
+	 * reach b, unencrypted, under a's policy. pipe(8) with flags=q quotes what needs it. */
+	if (!one_address(rcpt))
+		config_error("the recipient is not one address as sendmail reads it (pipe(8) "
+		    "needs flags=q): ", rcpt);
+	if (*sender != '\0' && !one_address(sender))
+		config_error("the sender is not one address as sendmail reads it (pipe(8) "
+		    "needs flags=q): ", sender);
 	if (gw_policy_load(&p, conf_path, own_dir(), &e) != 0)
 		config_error("", e.msg);
 	authserv = p.authserv != NULL ? p.authserv : ar_default_authserv(host, sizeof host);
 	fd = spool_stdin();
 	if (mode == 'O')
-		outbound(&p, sender, rcpt, &fd, &sum);
+		outbound(&p, authserv, sender, rcpt, &fd, &sum);
 	else
 		inbound(&p, authserv, rcpt, &fd, &sum);
 	if (to_stdout) {

@@ -11,10 +11,12 @@
 #include "ar.h"
 #include "certstore.h"
 #include "envelope.h"
+#include "envmsg.h"
 #include "gateway.h"
 #include "io.h"
 #include "msg.h"
 #include "param.h"
+#include "rfc2047.h"
 
 static const char *const known_keys[] = {
 	"keys", "cert_dir", "ca_file", "ca_path", "authserv_id", "require_encryption",
@@ -182,6 +184,22 @@ gw_ident(const struct gw_policy *p, const char *addr, struct gw_ident *id)
 	return 1;
 }
 
+static int
+is_pkcs7_mime(const struct msg_header *h)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Type");
+	struct mime_type t;
+	struct err e;
+	int r;
+
+	if (f == NULL || mime_type_parse(f->value, 0, &t, &e) != 0)
+		return 0;
+	r = mime_type_is(&t, "application", "pkcs7-mime")
+	    || mime_type_is(&t, "application", "x-pkcs7-mime");
+	mime_type_free(&t);
+	return r;
+}
+
 static enum gw_kind
 kind_of(const struct msg_header *h)
 {
@@ -223,6 +241,67 @@ header_of(int fd, struct msg_header *h, struct err *e)
 	return rc;
 }
 
+/* Is the Content-Transfer-Encoding base64? */
+static int
+is_base64(const struct msg_header *h)
+{
+	const struct msg_field *f = msg_header_get(h, "Content-Transfer-Encoding");
+	const char *v;
+
+	if (f == NULL)
+		return 0;
+	v = f->value + strspn(f->value, " \t\r\n");
+	return strncasecmp(v, "base64", 6) == 0 && strcspn(v + 6, " \t\r\n(;") == 0;
+}
+
+/* What an application/pkcs7-mime body holds, by its ContentInfo's contentType (RFC 5652
+ * §3), read from fd at off: the label is no proof, and clients that leave out smime-type
+ * use the same label for signed-data, whose content is only base64. Whatever is not an
+ * envelope or signed-data is plain. */
+static enum gw_kind
+cms_kind(int fd, off_t off, const struct msg_header *h)
+{
+	struct envmsg_bodysrc bs;
+	struct ber_src src;
+	struct io_in in;
+	struct err e;
+	enum env_content c = ENV_CT_UNKNOWN;
+
+	if (lseek(fd, off, SEEK_SET) != off || io_in_init(&in, fd, "message", &e) != 0)
+		return GW_PLAIN;
+	if (envmsg_bodysrc_init(&bs, &in, is_base64(h), &e) == 0) {
+		src = envmsg_bodysrc_src(&bs);
+		c = env_content_type(&src);
+	}
+	envmsg_bodysrc_free(&bs);
+	io_in_free(&in);
+	return c == ENV_CT_ENVELOPED || c == ENV_CT_AUTH_ENVELOPED ? GW_ENCRYPTED
+	    : c == ENV_CT_SIGNED ? GW_SIGNED : GW_PLAIN;
+}
+
+/* Does the From field value show an address other than spec: in its display name, a
+ * comment or a group name, RFC 2047 encoded or not, with "@" or a look-alike (U+FF20,
+ * U+FE6B)? A reader shows "Boss <boss@example.org>" <alice@example.org> as the boss. */
+static int
+shows_other(const char *value, const char *spec)
+{
+	static const char *const ats[] = { "@", "\xef\xbc\xa0", "\xef\xb9\xab", NULL };
+	struct err e;
+	char *d = rfc2047_decode(value, &e), *p;
+	size_t n = strlen(spec), i;
+	int r = 0;
+
+	if (d == NULL && (d = strdup(value)) == NULL)
+		return 1;
+	for (p = d; *p != '\0'; p++)
+		if (strncasecmp(p, spec, n) == 0)
+			memset(p, ' ', n);
+	for (i = 0; ats[i] != NULL && !r; i++)
+		r = strstr(d, ats[i]) != NULL;
+	free(d);
+	return r;
+}
+
 int
 gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e)
 {
@@ -240,13 +319,66 @@ gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e)
 	}
 	if (rc == 0) {
 		*kind = kind_of(&h);
+		if (is_pkcs7_mime(&h)) {
+			*kind = cms_kind(fd, (off_t)h.bytes, &h);
+			if (lseek(fd, 0, SEEK_SET) != 0) {
+				msg_header_free(&h);
+				return err_sys(e, EX_IOERR, "cannot rewind a temporary file");
+			}
+		}
 		if (msg_header_count(&h, "From") == 1 && (f = msg_header_get(&h, "From")) != NULL
-		    && addr_parse(f->value, &al, &ae) == 0 && al.n == 1)
+		    && addr_parse(f->value, &al, &ae) == 0 && al.n == 1
+		    && !shows_other(f->value, al.v[0].spec))
 			*from = strdup(al.v[0].spec);
 		addr_list_free(&al);
 	}
 	msg_header_free(&h);
 	return 0;
+}
+
+static int
+has_bare_cr(const struct msg_header *h)
+{
+	size_t i, k;
+
+	for (i = 0; i < h->n; i++)
+		for (k = 0; k < h->f[i].rawlen; k++)
+			if (h->f[i].raw[k] == '\r' && (k + 1 >= h->f[i].rawlen
+			    || h->f[i].raw[k + 1] != '\n'))
+				return 1;
+	return 0;
+}
+
+int
+gw_strip_verdicts(int *fd, const char *authserv, struct err *e)
+{
+	struct msg_header h;
+	struct io_in in;
+	size_t k = 0;
+	int out = -1, rc = 0;
+
+	msg_header_init(&h);
+	h.lenient = 1;	/* nothing in the input is an error: the message goes on */
+	if (lseek(*fd, 0, SEEK_SET) != 0 || io_in_init(&in, *fd, "message", e) != 0)
+		return err_sys(e, EX_IOERR, "cannot read a temporary file");
+	if (msg_header_read(&in, &h, e) != 0) {
+		rc = -1;
+	} else if ((k = ar_strip(&h, authserv)) > 0 || h.defect[0] != '\0' || has_bare_cr(&h)) {
+		msg_header_no_bare_cr(&h);
+		if ((out = msg_spool(&in, &h, e)) < 0)
+			rc = -1;
+	}
+	io_in_free(&in);
+	msg_header_free(&h);
+	if (rc != 0)
+		return -1;
+	if (out >= 0) {
+		close(*fd);
+		*fd = out;
+	} else if (lseek(*fd, 0, SEEK_SET) != 0) {
+		return err_sys(e, EX_IOERR, "cannot rewind a temporary file");
+	}
+	return (int)k;
 }
 
 int

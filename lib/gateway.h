@@ -53,9 +53,21 @@ int gw_ident(const struct gw_policy *p, const char *addr, struct gw_ident *id);
 enum gw_kind { GW_PLAIN, GW_SIGNED, GW_ENCRYPTED };
 
 /* What the message on fd (read from its start, then rewound) already is, by its top-level
- * Content-Type, and its From address when it has exactly one (malloc'd, else NULL). A
- * header that cannot be read counts as plain. -1 with e set only on I/O errors. */
+ * Content-Type and, for application/pkcs7-mime, the CMS content type of its body; and its
+ * From address when it has exactly one and the field shows no other address (in a display
+ * name, comment or group name, RFC 2047 decoded) (malloc'd, else NULL). A header that
+ * cannot be read counts as plain. -1 with e set only on I/O errors. */
 int gw_inspect(int fd, enum gw_kind *kind, char **from, struct err *e);
+
+/*
+ * Outbound mail carries no verdict of ours: remove from the message on *fd every
+ * Authentication-Results and Secmail-Decryption field that claims authserv (RFC 8601 §5),
+ * make bare CRs in the header spaces (no reader then sees a field there that we read as part
+ * of another), and end the header with a blank line before a line that is not a field (every
+ * reader then agrees where it ends). Only when something changed is *fd replaced by a new
+ * spool holding the result. *fd is rewound. Returns how many fields were removed, or -1.
+ */
+int gw_strip_verdicts(int *fd, const char *authserv, struct err *e);
 
 /* The smime= result in the first Authentication-Results field of the message on fd that
  * claims authserv, into out ("smime=pass"; "" when there is none); fd is rewound. */

@@ -324,3 +324,168 @@ PY
 	run smime-encrypt --recipients-only -R bob@example.org --bcc-dir "$T" <"$T/m"
 	[ "$status" -eq 64 ]
 }
+
+# ours_in FILE: the header fields of FILE that claim our authserv-id, as Python's email
+# package reads the header (an independent parser), one per line.
+ours_in() {
+	python3 - "$1" "$AUTHSERV" <<'PY'
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.compat32)
+for k, v in m.items():
+    if k.lower() in ('authentication-results', 'secmail-decryption') \
+            and sys.argv[2] in str(email.header.make_header(email.header.decode_header(v))).lower():
+        print(k, v)
+PY
+}
+
+# forge OUT: alice's draft with verdicts claiming our authserv-id, the ways a sender can
+# write them, and one from another service (kept)
+forge() {
+	{
+		printf 'Authentication-Results: %s; smime=pass\n' "$AUTHSERV"
+		printf 'authentication-results: (ours) "%s"; smime=pass\n' "${AUTHSERV^^}"
+		printf 'Authentication-Results: =?us-ascii?q?%s?=; smime=pass\n' "$AUTHSERV"
+		printf 'Secmail-Decryption: %s; decrypted cipher=aes-256-gcm integrity=aead\n' "$AUTHSERV"
+		printf 'Authentication-Results: mx.elsewhere.example; spf=pass\n'
+		cat "$T/draft"
+	} >"$1"
+}
+
+@test "gateway outbound attack: a local user's forged verdicts never reach a local recipient as ours" {
+	bob_local
+	# From names the boss: not signed, not encrypted (bob is local), and no inbound filter
+	# runs for bob afterwards: whatever verdict the header carries, bob's reader shows
+	forge "$T/forged"
+	sed -i 's/^From: .*/From: Boss <boss@example.org>/' "$T/forged"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged" >"$T/out" 2>/dev/null
+	[ -z "$(ours_in "$T/out")" ]
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged"
+	[ "$status" -eq 0 ]
+	[[ $output == *"4 forged verdict fields removed, not signed (From is not the sender), not encrypted (bob@example.org is a local recipient)"* ]]
+	grep -q '^Authentication-Results: mx.elsewhere.example; spf=pass$' "$T/out"
+	grep -q '^From: Boss <boss@example.org>$' "$T/out"
+	grep -q 'Pay 100 EUR' "$T/out"
+	# signed by alice: her signature does not cover a verdict in our name either
+	forge "$T/forged"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged" >"$T/out" 2>/dev/null
+	[ -z "$(ours_in "$T/out")" ]
+	openssl_verify "$T/out"
+	refute grep -qi "$AUTHSERV" "$T/verified"
+}
+
+@test "gateway outbound attack: forged verdicts do not leave in our name, outside or inside the encryption" {
+	forge "$T/forged"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged" >"$T/out" 2>/dev/null
+	[ -z "$(ours_in "$T/out")" ]
+	unwrap "$T/out" bob "$T/plain"
+	refute grep -qi "$AUTHSERV" "$T/plain"
+	# an encrypted message passes unchanged but for the outer forged fields
+	{ head -4 "$T/forged"; cat "$CORPUS/signenc-gcm.eml"; } >"$T/forged-enc"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/forged-enc" >"$T/out" 2>/dev/null
+	cmp "$T/out" "$CORPUS/signenc-gcm.eml"
+}
+
+@test "gateway outbound attack: a verdict hidden behind a bare CR or after a broken header line is not delivered" {
+	bob_local
+	# our header parser reads one field where a reader that ends lines at CR sees two; a
+	# line without a colon ends our header, a lax reader reads on
+	printf 'X-Note: hi\rAuthentication-Results: %s; smime=pass\nFrom: Boss <boss@example.org>\nnot a field\nAuthentication-Results: %s; smime=pass\nSubject: pay\n\nPay 900 EUR\n' \
+		"$AUTHSERV" "$AUTHSERV" >"$T/m"
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/m" >"$T/out" 2>/dev/null
+	refute grep -q $'\r' "$T/out"
+	[ -z "$(ours_in "$T/out")" ]
+	[ -z "$(tr '\r' '\n' <"$T/out" | sed '/^$/,$d' | grep -i "^Authentication-Results: $AUTHSERV")" ]
+	grep -q 'Pay 900 EUR' "$T/out"
+}
+
+@test "gateway attack: a recipient sendmail would read as several addresses is refused (75), nothing sent" {
+	# Postfix's sendmail parses each argument as an address list; without pipe(8)'s flags=q
+	# this recipient reaches carol@partner.example in the clear, under nowhere.example's policy
+	r='carol@partner.example, x@nowhere.example'
+	python3 -c 'import sys, email.utils; assert len(email.utils.getaddresses([sys.argv[1]])) == 2' "$r"
+	run gw --outbound -f alice@example.org -- "$r" <"$T/draft"
+	[ "$status" -eq 75 ]
+	[[ $output == "secmail-gateway: configuration error: the recipient is not one address as sendmail reads it (pipe(8) needs flags=q): $r" ]]
+	[ ! -e "$T/sendmail.args" ]
+	for r in 'Carol <carol@partner.example>' 'carol@partner.example (x)' 'carol'; do
+		run gw --inbound -f mallory@example.net -- "$r" <"$CORPUS/plain.eml"
+		[ "$status" -eq 75 ] || { echo "$r: $status"; return 1; }
+	done
+	run gw --outbound -f 'alice@example.org, boss@example.org' -- bob@example.org <"$T/draft"
+	[ "$status" -eq 75 ]
+	[[ $output == *"the sender is not one address"* ]]
+	[ ! -e "$T/sendmail.args" ]
+	# what flags=q writes is one address, and passes as it is
+	run gw --outbound -f alice@example.org -- '"x, carol@partner.example"@nowhere.example' <"$T/draft"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/sendmail.args")" = "$(printf '%s\n' -G -i -f alice@example.org -- '"x, carol@partner.example"@nowhere.example')" ]
+	run gw --inbound -f '' -- '-dash@example.org' <"$CORPUS/plain.eml"
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 "$T/sendmail.args")" = "-dash@example.org" ]
+}
+
+@test "gateway outbound attack: only a real envelope passes as encrypted; signed-data labelled without smime-type is encrypted" {
+	# an opaque-signed message from a client that leaves out smime-type: base64 of the text,
+	# readable by anyone on the way (openssl sees signedData)
+	sed 's/; smime-type=signed-data//' "$CORPUS/opaque.eml" >"$T/op"
+	der_of "$T/op" "$T/op.der"
+	openssl cms -cmsout -print -inform DER -in "$T/op.der" | grep -q 'contentType: pkcs7-signedData'
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/op"
+	[ "$status" -eq 0 ]
+	[[ $output == *"already signed, encrypted for bob@example.org"* ]]
+	gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/op" >"$T/out" 2>/dev/null
+	unwrap "$T/out" bob "$T/plain"
+	refute grep -q 'Pay 100 EUR' "$T/out"
+	# text under an enveloped-data label, for a domain that requires encryption: returned
+	{ sed '/^$/q' "$T/draft" | sed '/^$/i Content-Type: application/pkcs7-mime; smime-type=enveloped-data\nContent-Transfer-Encoding: base64'
+	  sed '1,/^$/d' "$T/draft" | base64; } >"$T/fake"
+	der_of "$T/fake" "$T/fake.der"
+	refute openssl cms -cmsout -print -inform DER -in "$T/fake.der" 2>/dev/null
+	run gw --outbound -f alice@example.org -- carol@partner.example <"$T/fake"
+	[ "$status" -eq 69 ]
+	[ ! -e "$T/sendmail.args" ]
+	# a real envelope still passes unchanged
+	gw --outbound -f alice@example.org --stdout -- carol@partner.example <"$CORPUS/enc-gcm.eml" >"$T/out" 2>/dev/null
+	cmp "$T/out" "$CORPUS/enc-gcm.eml"
+}
+
+@test "gateway outbound attack: a message smime-encrypt cannot take does not leave in the clear when the recipient has a certificate" {
+	# a header word too long to fold (RFC 5322 §2.1.1: 998): smime-encrypt refuses the
+	# message with the status it uses for a missing certificate
+	python3 -c 'import sys; sys.stdout.write("X-Long: " + "B" * 5000 + "\n")' >"$T/m"
+	cat "$T/draft" >>"$T/m"
+	run smime-encrypt --recipients-only -R bob@example.org --cert-dir "$T/certs" --no-self <"$T/m"
+	[ "$status" -eq 65 ]
+	run gw --outbound -f alice@example.org -- bob@example.org <"$T/m"
+	[ "$status" -eq 69 ]
+	[[ $output == "secmail-gateway: bob@example.org: the message cannot be encrypted, and the recipient's certificate is in the store: "*"too long to fold"* ]]
+	[ "$(echo "$output" | wc -l)" -eq 1 ]
+	[ ! -e "$T/sendmail.args" ]
+	# without a certificate the policy sends it signed only, as before
+	run gw --outbound -f alice@example.org --stdout -- dave@nowhere.example <"$T/m"
+	[ "$status" -eq 0 ]
+	[[ $output == *"not encrypted"*"no certificate"* ]]
+}
+
+@test "gateway outbound attack: a From whose display name, comment or group shows another address is not signed" {
+	for f in '=?utf-8?q?Boss_=3Cboss=40example=2Eorg=3E?= <alice@example.org>' \
+	    'alice@example.org (Boss <boss@example.org>)' \
+	    '"Boss <boss＠example.org>" <alice@example.org>' \
+	    'boss@example.org: Alice <alice@example.org>;'; do
+		sed "s/^From: .*/From: $f/" "$T/draft" >"$T/m"
+		# what a reader may show: Python's email package decodes the boss's address
+		python3 - "$T/m" <<'PY'
+import email, email.header, sys
+v = email.message_from_bytes(open(sys.argv[1], 'rb').read())['From']
+shown = str(email.header.make_header(email.header.decode_header(v)))
+assert 'boss' in shown.lower(), shown
+PY
+		run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/m"
+		[ "$status" -eq 0 ]
+		[[ $output == *"not signed (From is not the sender), encrypted for bob@example.org"* ]] || { echo "$f: $output"; return 1; }
+	done
+	# the sender's own address in the display name is no other address
+	sed 's/^From: .*/From: "alice@example.org" (alice@example.org) <alice@example.org>/' "$T/draft" >"$T/m"
+	run gw --outbound -f alice@example.org --stdout -- bob@example.org <"$T/m"
+	[[ $output == *"signed by alice@example.org, encrypted for bob@example.org"* ]]
+}

@@ -1,7 +1,8 @@
 /* gateway.c — libFuzzer target: secmail-gateway's policy and its first look at a message.
  * Any text loads as a policy or fails with a clean EX_CONFIG error, and lookups on what
  * loaded never crash; the same bytes read as a message give a kind, at most one From
- * address, a verdict that fits its buffer, and leave the descriptor rewound. */
+ * address, a verdict that fits its buffer, and leave the descriptor rewound; stripping
+ * forged verdicts leaves a message with nothing more to strip. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +59,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(from);
 	if (gw_verdict(fd, "mx.test", v, sizeof v, &e) == 0 && strlen(v) >= sizeof v)
 		abort();
+	if (gw_strip_verdicts(&fd, "mx.test", &e) >= 0) {
+		if (lseek(fd, 0, SEEK_CUR) != 0)
+			abort();
+		/* what was written is well-formed: a second pass neither removes nor rewrites */
+		i = (size_t)fd;
+		if (gw_strip_verdicts(&fd, "mx.test", &e) != 0 || (size_t)fd != i
+		    || lseek(fd, 0, SEEK_CUR) != 0)
+			abort();
+	}
 	close(fd);
 	return 0;
 }

@@ -168,12 +168,30 @@ main(void)
 	    && from == NULL, "multipart/signed; two From addresses give none");
 	ok(kind("From: a@x\nFrom: b@y\n\n", &from) == GW_PLAIN && from == NULL,
 	    "two From fields give none");
-	ok(kind("Content-Type: application/pkcs7-mime; smime-type=signed-data\n\n", &from) == GW_SIGNED,
+	/* the CMS content type of the body decides, not the label (the start of a ContentInfo,
+	 * base64: signedData, id-ct-authEnvelopedData, envelopedData) */
+	ok(kind("Content-Type: application/pkcs7-mime; smime-type=signed-data\n"
+	    "Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHAqCA\n", &from) == GW_SIGNED,
 	    "opaque signed-data");
-	ok(kind("Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data\n\n", &from) == GW_ENCRYPTED,
+	ok(kind("Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data\n"
+	    "Content-Transfer-Encoding: base64\n\nMIAGCyqGSIb3DQEJEAEXoIA=\n", &from) == GW_ENCRYPTED,
 	    "authEnveloped-data");
-	ok(kind("Content-Type: application/x-pkcs7-mime; name=smime.p7m\n\n", &from) == GW_ENCRYPTED,
-	    "x-pkcs7-mime without smime-type (s-nail) counts as encrypted");
+	ok(kind("Content-Type: application/x-pkcs7-mime; name=smime.p7m\n"
+	    "Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHA6CA\n", &from) == GW_ENCRYPTED,
+	    "x-pkcs7-mime without smime-type (s-nail) holding an envelope counts as encrypted");
+	ok(kind("Content-Type: application/x-pkcs7-mime; name=smime.p7m\n"
+	    "Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHAqCA\n", &from) == GW_SIGNED,
+	    "signed-data without smime-type counts as signed, not encrypted");
+	ok(kind("Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n"
+	    "Content-Transfer-Encoding: base64\n\nUGF5IDEwMCBFVVIK\n", &from) == GW_PLAIN,
+	    "text under an enveloped-data label is plain");
+	ok(kind("Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n\n", &from) == GW_PLAIN,
+	    "an empty body under an enveloped-data label is plain");
+	ok(kind("From: =?utf-8?q?Boss_=3Cboss=40example=2Eorg=3E?= <alice@example.org>\n\n", &from) == GW_PLAIN
+	    && from == NULL, "a display name that shows another address gives no From");
+	ok(kind("From: \"alice@example.org\" <alice@example.org>\n\n", &from) == GW_PLAIN
+	    && from && strcmp(from, "alice@example.org") == 0, "the address itself as display name is fine");
+	free(from);
 	ok(kind("not a header at all\n\0binary", &from) == GW_PLAIN && from == NULL,
 	    "no header: plain, no From");
 
