@@ -652,6 +652,17 @@ msg_complete_submission(struct msg_header *h, const char *from, const char *full
 }
 
 int
+msg_is_resent(const struct msg_header *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strncasecmp(h->f[i].name, "Resent-", 7) == 0)
+			return 1;
+	return 0;
+}
+
+int
 msg_complete_resent(struct msg_header *h, const char *from, const char *fullname, time_t now,
     struct err *e)
 {

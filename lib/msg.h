@@ -120,6 +120,11 @@ char *msg_message_id(const char *domain, struct err *e);
  */
 int msg_complete_submission(struct msg_header *h, const char *from, const char *fullname,
     time_t now, struct err *e);
+/* RFC 5322 §3.6.6: is the message re-sent (has it any Resent-* field)? Its recipients are then
+ * those of Resent-To, Resent-Cc and Resent-Bcc, not the original To, Cc and Bcc (sendmail and
+ * Postfix -t read them so too). */
+int msg_is_resent(const struct msg_header *h);
+
 /*
  * RFC 5322 §3.6.6: each block of resent fields has a Resent-Date and a Resent-From (and,
  * SHOULD, a Resent-Message-ID). The topmost block (the first run of Resent-* fields, the

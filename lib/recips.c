@@ -141,20 +141,6 @@ field_addrs(const struct msg_header *h, const char *name, struct recips_strlist 
 	return 0;
 }
 
-/* RFC 5322 §3.6.6: a re-sent message (one with Resent- fields) goes to the addresses of its
- * Resent-To, Resent-Cc and Resent-Bcc fields, not to those of To, Cc and Bcc (mailsend,
- * sendmail and Postfix -t read it so): they are the ones who must be able to read it. */
-static int
-is_resent(const struct msg_header *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (strncasecmp(h->f[i].name, "Resent-", 7) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 utc(time_t t, char *buf, size_t n)
 {
@@ -434,7 +420,9 @@ recips_resolve(const struct recips_opts *o, const struct msg_header *h, int want
 	r->cipher = ENV_DEFAULT_CIPHER;
 	if ((r->certs = sk_X509_new_null()) == NULL)
 		return err_sys(e, EX_OSERR, "out of memory");
-	resent = is_resent(h);
+	/* A re-sent message goes to its Resent- addresses (as mailsend and sendmail -t send it):
+	 * they are the ones who must be able to read it. */
+	resent = msg_is_resent(h);
 	if (!o->only_named && (field_addrs(h, resent ? "Resent-To" : "To", &to, e) != 0
 	    || field_addrs(h, resent ? "Resent-Cc" : "Cc", &to, e) != 0
 	    || field_addrs(h, resent ? "Resent-Bcc" : "Bcc", &bcc, e) != 0))

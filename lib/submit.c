@@ -299,20 +299,6 @@ bare_cr_field(const struct msg_header *h)
 	return NULL;
 }
 
-/* RFC 5322 §3.6.6: a message re-sent carries Resent- fields; its recipients are then those of
- * Resent-To, Resent-Cc and Resent-Bcc, not the original To, Cc and Bcc (sendmail and Postfix
- * -t read them so too). */
-static int
-is_resent(const struct msg_header *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (strncasecmp(h->f[i].name, "Resent-", 7) == 0)
-			return 1;
-	return 0;
-}
-
 /* Everything about one message that the steps below share. */
 struct job {
 	struct submit_cfg *c;
@@ -533,7 +519,7 @@ prepare(struct job *j, int infd, char *const *args, size_t nargs, const struct s
 				goto out;
 			}
 	} else {
-		const char **rf = is_resent(&h) ? resent_rcpt : addr_fields;
+		const char **rf = msg_is_resent(&h) ? resent_rcpt : addr_fields;
 
 		if (c->use_fields || nargs == 0)
 			for (k = 0; k < 3; k++)

@@ -524,6 +524,18 @@ cr_flag(const char *s, const size_t *caps, size_t ncaps)
 	return got;
 }
 
+/* cr_flag of a multipart/signed whose first part is the long line pad, then tail. */
+static int
+long_line_flag(struct buf *m, const char *pad, const char *tail, const size_t *caps, size_t n)
+{
+	m->len = 0;
+	buf_adds(m, "Content-Type: multipart/signed; boundary=b\r\n\r\n--b\r\n\r\n");
+	buf_adds(m, pad);
+	buf_adds(m, tail);
+	buf_addc(m, '\0');
+	return cr_flag(m->p, caps, n);
+}
+
 /* Readers that end a line at a bare CR (Thunderbird, Python's email) see a delimiter after
  * one, or before one; the walk flags such lines, whatever the buffer size. */
 static void
@@ -567,24 +579,9 @@ test_cr_delimiters(void)
 	for (len = 56, bad = 0; len < 110; len++) {
 		memset(pad, 'a', len);
 		pad[len] = '\0';
-		m.len = 0;
-		buf_adds(&m, HEAD "--b\r\n\r\n");
-		buf_adds(&m, pad);
-		buf_adds(&m, "\r--b\r\n\r\nevil\r\n--b--\r\n");
-		buf_addc(&m, '\0');
-		bad += cr_flag(m.p, caps, n) != 1;
-		m.len = 0;
-		buf_adds(&m, HEAD "--b\r\n\r\n");
-		buf_adds(&m, pad);
-		buf_adds(&m, "\r\n--b\rX\r\n--b--\r\n");
-		buf_addc(&m, '\0');
-		bad += cr_flag(m.p, caps, n) != 1;
-		m.len = 0;
-		buf_adds(&m, HEAD "--b\r\n\r\n");
-		buf_adds(&m, pad);
-		buf_adds(&m, "\r\n--b\r\n\r\nx\r--c\r\n--b--\r\n");
-		buf_addc(&m, '\0');
-		bad += cr_flag(m.p, caps, n) != 0;
+		bad += long_line_flag(&m, pad, "\r--b\r\n\r\nevil\r\n--b--\r\n", caps, n) != 1;
+		bad += long_line_flag(&m, pad, "\r\n--b\rX\r\n--b--\r\n", caps, n) != 1;
+		bad += long_line_flag(&m, pad, "\r\n--b\r\n\r\nx\r--c\r\n--b--\r\n", caps, n) != 0;
 	}
 	ok(bad == 0, "long lines cut anywhere: a delimiter after or before a bare CR flagged, "
 	    "a near miss not (%d wrong)", bad);

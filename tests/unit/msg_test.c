@@ -585,6 +585,22 @@ test_submission(void)
 }
 
 static void
+test_is_resent(void)
+{
+	static const char plain[] = "From: a@x\nTo: b@x\nX-Resent: no\n\n";
+	static const char resent[] = "From: a@x\nTo: b@x\nresent-to: c@x\n\n";
+	struct msg_header h;
+	struct err e;
+
+	ok(parse(plain, sizeof plain - 1, &h, &e, NULL, 0) == 0 && !msg_is_resent(&h),
+	    "no Resent- field: not re-sent (X-Resent does not count)");
+	msg_header_free(&h);
+	ok(parse(resent, sizeof resent - 1, &h, &e, NULL, 0) == 0 && msg_is_resent(&h),
+	    "a Resent- field in any case: re-sent");
+	msg_header_free(&h);
+}
+
+static void
 test_no_bare_cr(void)
 {
 	static const char in[] = "X-A: a\rFrom: x\r\nSubject: b\r\n c\r\r\nTo: d\r\n\r\n";
@@ -612,6 +628,7 @@ main(void)
 	test_date_id();
 	test_fold_encoded_words();
 	test_submission();
+	test_is_resent();
 	test_lenient();
 	test_no_bare_cr();
 	return tap_done();
