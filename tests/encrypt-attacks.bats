@@ -27,14 +27,7 @@ setup_file() {
 	)
 }
 
-setup() {
-	export SECMAIL_HEADER_PROTECTION=none
-	common_setup
-	export XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" HOME="$T"
-	unset SECMAIL_CERT_DIR SECMAIL_SELF_CERT SECMAIL_CERT SECMAIL_KEY SECMAIL_P12 SECMAIL_PASS_FILE
-	plain_msg >"$T/msg"
-	entity_of "$T/msg" >"$T/entity"
-}
+setup() { env_setup; }
 teardown() { common_teardown; }
 
 # serials DER: the serial numbers the envelope's RecipientInfos name, one a line (openssl)

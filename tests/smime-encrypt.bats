@@ -12,14 +12,7 @@ setup_file() {
 }
 
 setup() {
-	# Issue 14: these tests state the behaviour without header protection (RFC 9788),
-	# which tests/hp-*.bats covers.
-	export SECMAIL_HEADER_PROTECTION=none
-	common_setup
-	export XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" HOME="$T"
-	unset SECMAIL_CERT_DIR SECMAIL_SELF_CERT SECMAIL_CERT SECMAIL_KEY SECMAIL_P12 SECMAIL_PASS_FILE
-	plain_msg >"$T/msg"
-	entity_of "$T/msg" >"$T/entity"
+	env_setup
 	outer_of "$T/msg" >"$T/outer"
 }
 teardown() { common_teardown; }

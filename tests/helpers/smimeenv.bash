@@ -202,3 +202,15 @@ OID_AES128GCM=2.16.840.1.101.3.4.1.6
 OID_AES256CBC=2.16.840.1.101.3.4.1.42
 OID_AES128CBC=2.16.840.1.101.3.4.1.2
 OID_DES3=1.2.840.113549.3.7
+
+# The per-test setup of the smime-encrypt suites: $T (common_setup), no header protection
+# (tests/hp-*.bats cover it), a private HOME and XDG dirs, no SECMAIL_* settings from outside,
+# and $T/msg with its entity $T/entity.
+env_setup() {
+	export SECMAIL_HEADER_PROTECTION=none
+	common_setup
+	export XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" HOME="$T"
+	unset SECMAIL_CERT_DIR SECMAIL_SELF_CERT SECMAIL_CERT SECMAIL_KEY SECMAIL_P12 SECMAIL_PASS_FILE
+	plain_msg >"$T/msg"
+	entity_of "$T/msg" >"$T/entity"
+}
